@@ -1,0 +1,252 @@
+//! `ssot demo`: the whole WAL check → gate cycle on a built-in sandbox.
+//!
+//! The sandbox is a real directory tree: a PGDATA whose pg_wal holds sparse
+//! 16MB segment files (so gigabytes of WAL cost no disk), a backup directory,
+//! and a state directory. The real pg_wal scanner, filesystem probe and state
+//! store run on it. Only the volume probe is simulated: it presents PGDATA and
+//! the backup directory as two separate filesystems (a 20GB SSOT PVC with
+//! 6GB of table data, and a 50GB backup disk), counting the sandbox's files
+//! as their used space, because a sandbox cannot mount real volumes.
+
+use std::fs::{self, File};
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, TimeDelta, Utc};
+use serde_json::json;
+use ssot_core::config::Config;
+use ssot_core::gate::{Decision, Operation};
+use ssot_core::host::{DirStateStore, FsWalScanner, StdFilesystem};
+use ssot_core::ports::VolumeProbe;
+use ssot_core::service::{self, GateRequest, Host, WalCheck, WalCheckInput};
+use ssot_core::wal::{Level, VolumeStats};
+use ssot_core::{Error, Result};
+
+use crate::cli::Format;
+use crate::render;
+
+const SEGMENT: u64 = 16 << 20;
+
+struct Mount {
+    root: PathBuf,
+    device: u64,
+    total: u64,
+    base_used: u64,
+}
+
+/// Simulated volumes: each mount's used space is its base plus the apparent
+/// size of the files under it.
+struct SandboxVolumes {
+    mounts: Vec<Mount>,
+}
+
+fn apparent_bytes(dir: &Path) -> u64 {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return 0;
+    };
+    entries
+        .flatten()
+        .map(|e| match e.metadata() {
+            Ok(m) if m.is_dir() => apparent_bytes(&e.path()),
+            Ok(m) if m.is_file() => m.len(),
+            _ => 0,
+        })
+        .sum()
+}
+
+impl SandboxVolumes {
+    fn mount(&self, path: &Path) -> Result<&Mount> {
+        let path = fs::canonicalize(path).map_err(|e| Error::io("resolve", path, e))?;
+        self.mounts
+            .iter()
+            .find(|m| path.starts_with(&m.root))
+            .ok_or_else(|| Error::Input(format!("{} is outside the sandbox", path.display())))
+    }
+}
+
+impl VolumeProbe for SandboxVolumes {
+    fn volume(&self, path: &Path) -> Result<VolumeStats> {
+        let m = self.mount(path)?;
+        let used = m.base_used + apparent_bytes(&m.root);
+        Ok(VolumeStats {
+            total_bytes: m.total,
+            available_bytes: m.total.saturating_sub(used),
+        })
+    }
+
+    fn device(&self, path: &Path) -> Result<u64> {
+        self.mount(path).map(|m| m.device)
+    }
+}
+
+/// Makes pg_wal hold exactly `n` sparse segments.
+fn set_segments(pg_wal: &Path, n: u64) -> std::io::Result<()> {
+    for i in 1..=n {
+        let f = File::create(pg_wal.join(format!("00000001{:016X}", i)))?;
+        f.set_len(SEGMENT)?;
+    }
+    for entry in fs::read_dir(pg_wal)? {
+        let entry = entry?;
+        let name = entry.file_name().to_string_lossy().to_string();
+        if let Some(i) = name.get(8..).and_then(|h| u64::from_str_radix(h, 16).ok()) {
+            if name.len() == 24 && i > n {
+                fs::remove_file(entry.path())?;
+            }
+        }
+    }
+    Ok(())
+}
+
+struct Step {
+    story: &'static str,
+    segments: u64,
+    expect_status: Level,
+    expect_allowed: bool,
+}
+
+const STEPS: [Step; 4] = [
+    Step {
+        story: "A quiet night: pg_wal holds 6 segments (96MB).",
+        segments: 6,
+        expect_status: Level::Ok,
+        expect_allowed: true,
+    },
+    Step {
+        story: "A bulk load grows pg_wal to 330 segments (5.2GB), past max_wal_size 4GB + wal_keep_size 0.",
+        segments: 330,
+        expect_status: Level::NearLimit,
+        expect_allowed: false,
+    },
+    Step {
+        story: "A checkpoint recycles WAL down to 245 segments (3.8GB): under the 4GB soft limit, \
+                but not yet 5% clear of it, so the status holds (hysteresis) instead of flapping.",
+        segments: 245,
+        expect_status: Level::NearLimit,
+        expect_allowed: false,
+    },
+    Step {
+        story: "WAL settles at 64 segments (1GB = min_wal_size).",
+        segments: 64,
+        expect_status: Level::Ok,
+        expect_allowed: true,
+    },
+];
+
+pub fn run(dir: Option<PathBuf>, now: DateTime<Utc>, format: Format) -> std::result::Result<u8, String> {
+    let root = match dir {
+        Some(d) => {
+            fs::create_dir_all(&d).map_err(|e| format!("cannot create {}: {e}", d.display()))?;
+            d
+        }
+        None => tempfile::Builder::new()
+            .prefix("ssot-demo-")
+            .tempdir()
+            .map_err(|e| format!("cannot create a temporary directory: {e}"))?
+            .keep(),
+    };
+    let root = fs::canonicalize(&root).map_err(|e| format!("{}: {e}", root.display()))?;
+    let pgdata = root.join("pgdata");
+    let pg_wal = pgdata.join("pg_wal");
+    let dumps = root.join("backup/dumps");
+    let state_dir = root.join("state");
+    let setup = || -> std::io::Result<()> {
+        fs::create_dir_all(pg_wal.join("archive_status"))?;
+        fs::create_dir_all(&dumps)?;
+        if state_dir.exists() {
+            fs::remove_dir_all(&state_dir)?;
+        }
+        fs::create_dir_all(&state_dir)?;
+        // Last night's dump: its size is the next backup's estimate.
+        File::create(dumps.join("ssot_20260204_030000.sql.gz"))?.set_len(300 << 20)
+    };
+    setup().map_err(|e| format!("cannot build the sandbox in {}: {e}", root.display()))?;
+
+    let volumes = SandboxVolumes {
+        mounts: vec![
+            Mount {
+                root: pgdata.clone(),
+                device: 0xd1,
+                total: 20 << 30,
+                base_used: 6 << 30,
+            },
+            Mount {
+                root: root.join("backup"),
+                device: 0xd2,
+                total: 50 << 30,
+                base_used: 10 << 30,
+            },
+        ],
+    };
+    let store = DirStateStore::new(&state_dir);
+    let host = Host {
+        wal: &FsWalScanner,
+        volumes: &volumes,
+        fs: &StdFilesystem,
+        state: &store,
+    };
+    let mut cfg = Config::default();
+    cfg.state_dir = state_dir.display().to_string();
+    cfg.postgres.pgdata = pgdata.display().to_string();
+    cfg.gate.targets.insert(Operation::Backup, dumps.display().to_string());
+
+    let mut out: Vec<(DateTime<Utc>, &Step, WalCheck, Decision)> = Vec::new();
+    let mut as_expected = true;
+    for (i, step) in STEPS.iter().enumerate() {
+        // 20 minutes apart: each check stands alone in the 15-minute growth window.
+        let at = now + TimeDelta::minutes(20 * i as i64);
+        set_segments(&pg_wal, step.segments).map_err(|e| format!("cannot write pg_wal: {e}"))?;
+        let check = service::check_wal(&host, &cfg, &pgdata, &WalCheckInput::default(), at)
+            .map_err(|e| e.to_string())?;
+        let req = GateRequest {
+            operation: Operation::Backup,
+            target: None,
+            pgdata: Some(pgdata.clone()),
+            estimate: None,
+        };
+        let decision = service::gate(&host, &cfg, &req, at).map_err(|e| e.to_string())?;
+        as_expected &= check.report.status == step.expect_status && decision.allowed == step.expect_allowed;
+        out.push((at, step, check, decision));
+    }
+
+    match format {
+        Format::Json => {
+            let steps: Vec<_> = out
+                .iter()
+                .map(|(at, step, check, decision)| {
+                    json!({"at": ssot_core::state::timestamp(*at), "story": step.story, "wal": check, "gate": decision})
+                })
+                .collect();
+            println!(
+                "{}",
+                render::json(&json!({"sandbox": root.display().to_string(), "steps": steps, "as_expected": as_expected}))
+            );
+        }
+        Format::Text => {
+            println!("ssot demo: a sandbox with no PostgreSQL and no configuration (seed defaults).");
+            println!("  PGDATA   {}  (simulated 20GB SSOT volume, 6GB of tables)", pgdata.display());
+            println!("  backups  {}  (simulated separate 50GB volume)", dumps.display());
+            println!("  state    {}", state_dir.display());
+            for (i, (at, step, check, decision)) in out.iter().enumerate() {
+                println!();
+                println!("── step {} at {} ──", i + 1, ssot_core::state::timestamp(*at));
+                println!("{}", step.story);
+                println!("$ ssot wal check");
+                print!("{}", indent(&render::wal_check(check)));
+                println!("$ ssot gate backup");
+                print!("{}", indent(&render::decision_with(decision, i == 0)));
+            }
+            println!();
+            println!("Look around: ls {}   |   ssot status --state {}", root.display(), state_dir.display());
+            println!("Every gate decision is in {}", state_dir.join("gate.log").display());
+        }
+    }
+    if as_expected {
+        Ok(0)
+    } else {
+        eprintln!("ssot demo: the sandbox did not behave as designed (see above); this is a bug");
+        Ok(1)
+    }
+}
+
+fn indent(s: &str) -> String {
+    s.lines().map(|l| format!("    {l}\n")).collect()
+}

@@ -1,0 +1,182 @@
+//! Text and JSON renderings of core results. No decisions are made here.
+
+use std::collections::BTreeMap;
+use std::fmt::Write;
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use serde_json::{json, Value};
+use ssot_core::gate::Decision;
+use ssot_core::host::DirStateStore;
+use ssot_core::num::{human_bytes, human_secs, pct};
+use ssot_core::service::WalCheck;
+use ssot_core::state::{timestamp, StateInput};
+use ssot_core::statefile::StateFile;
+
+pub fn json<T: Serialize>(v: &T) -> String {
+    serde_json::to_string_pretty(v).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
+}
+
+pub fn wal_check(c: &WalCheck) -> String {
+    let r = &c.report;
+    let mut s = String::new();
+    let _ = writeln!(s, "WAL status: {}", r.status);
+    if let (Some(size), Some(segs)) = (r.wal_size, r.segment_count) {
+        let _ = writeln!(
+            s,
+            "  pg_wal      {} in {segs} segment(s), {} .ready  ({})",
+            human_bytes(size),
+            r.ready_count.unwrap_or(0),
+            c.pg_wal.as_ref().map(|p| p.display().to_string()).unwrap_or_default()
+        );
+    }
+    if let (Some(p), Some(total), Some(avail)) =
+        (r.wal_used_pct, r.volume_total_bytes, r.volume_available_bytes)
+    {
+        let _ = writeln!(
+            s,
+            "  volume      {} used (near-limit threshold {}), {} available of {}",
+            pct(p),
+            pct(r.threshold_pct),
+            human_bytes(avail),
+            human_bytes(total)
+        );
+    }
+    let _ = writeln!(
+        s,
+        "  soft limit  {} (max_wal_size + wal_keep_size, from {})",
+        human_bytes(r.soft_limit_bytes),
+        c.settings_source
+    );
+    match (r.wal_growth_bytes_per_second, r.seconds_to_error) {
+        (Some(rate), ttf) => {
+            let _ = writeln!(
+                s,
+                "  growth      pg_wal {:+.0} B/s over {} samples{}",
+                rate,
+                r.samples_in_window,
+                ttf.map(|t| format!("; volume reaches its error threshold in {}", human_secs(t)))
+                    .unwrap_or_default()
+            );
+        }
+        (None, _) => {
+            let _ = writeln!(
+                s,
+                "  growth      not judged yet ({} sample(s) in the window)",
+                r.samples_in_window
+            );
+        }
+    }
+    let _ = writeln!(s, "  checked_at  {}", timestamp(r.checked_at));
+    if !r.reasons.is_empty() {
+        let _ = writeln!(s, "reasons:");
+        for reason in &r.reasons {
+            let _ = writeln!(s, "  {:<10}  {}: {}", reason.level.as_str(), reason.rule, reason.message);
+        }
+    }
+    for n in &c.notes {
+        let _ = writeln!(s, "note: {n}");
+    }
+    s
+}
+
+pub fn decision(d: &Decision) -> String {
+    decision_with(d, true)
+}
+
+/// `verbose = false` lists only failed checks and counts the passed ones.
+pub fn decision_with(d: &Decision, verbose: bool) -> String {
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "gate {}: {}",
+        d.operation,
+        if d.allowed { "ALLOWED" } else { "DENIED" }
+    );
+    let passed = d.reasons.iter().filter(|c| c.passed).count();
+    for c in d.reasons.iter().filter(|c| verbose || !c.passed) {
+        let _ = writeln!(
+            s,
+            "  {} {}: {}",
+            if c.passed { "ok  " } else { "DENY" },
+            c.rule,
+            c.message
+        );
+    }
+    if !verbose && passed > 0 {
+        let _ = writeln!(s, "  ok   {passed} other check(s) passed");
+    }
+    s
+}
+
+/// `wal.last_check` and `active_pvc.list` hold plain lines; the rest are `key=value`.
+fn is_line_file(name: &str) -> bool {
+    matches!(name, "wal.last_check" | "active_pvc.list")
+}
+
+fn file_value(name: &str, input: &StateInput) -> Value {
+    match input {
+        StateInput::Missing { path } => json!({"state": "missing", "path": path}),
+        StateInput::Unreadable { path, error } => {
+            json!({"state": "unreadable", "path": path, "error": error})
+        }
+        StateInput::Present { path, content } if is_line_file(name) => {
+            let text = String::from_utf8_lossy(content);
+            let lines: Vec<&str> = text.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
+            json!({"state": "present", "path": path, "lines": lines})
+        }
+        StateInput::Present { path, content } => match StateFile::parse(content, path) {
+            Ok(f) => {
+                let map: BTreeMap<&str, &str> = f.pairs().collect();
+                json!({"state": "present", "path": path, "values": map})
+            }
+            Err(e) => json!({"state": "corrupt", "path": path, "error": e.to_string()}),
+        },
+    }
+}
+
+pub fn status_json(files: &[(&str, StateInput)], now: DateTime<Utc>) -> Value {
+    let map: BTreeMap<&str, Value> = files.iter().map(|(n, i)| (*n, file_value(n, i))).collect();
+    json!({"now": timestamp(now), "files": map})
+}
+
+pub fn status_text(store: &DirStateStore, files: &[(&str, StateInput)], now: DateTime<Utc>) -> String {
+    let mut s = String::new();
+    let _ = writeln!(s, "state directory {} (now {})", store.dir().display(), timestamp(now));
+    for (name, input) in files {
+        match input {
+            StateInput::Missing { .. } => {
+                let _ = writeln!(s, "{name}: missing");
+            }
+            StateInput::Unreadable { error, .. } => {
+                let _ = writeln!(s, "{name}: UNREADABLE: {error}");
+            }
+            StateInput::Present { path, content } => {
+                let _ = writeln!(s, "{name}:");
+                let text = String::from_utf8_lossy(content);
+                let parsed = StateFile::parse(content, path);
+                if let (false, Err(e)) = (is_line_file(name), &parsed) {
+                    let _ = writeln!(s, "  CORRUPT: {e}");
+                }
+                for line in text.lines().filter(|l| !l.trim().is_empty() && !l.starts_with('#')) {
+                    let _ = writeln!(s, "  {line}");
+                }
+                if let Ok(f) = parsed {
+                    if let Some(at) = f
+                        .get("checked_at")
+                        .and_then(|v| ssot_core::state::parse_timestamp(v).ok())
+                    {
+                        let age = (now - at).num_seconds();
+                        let _ = writeln!(
+                            s,
+                            "  (checked {} {})",
+                            human_secs(age.unsigned_abs() as f64),
+                            if age >= 0 { "ago" } else { "IN THE FUTURE" }
+                        );
+                    }
+                }
+            }
+        }
+    }
+    s
+}

@@ -1,0 +1,229 @@
+//! `ssot.toml`: the effective configuration.
+//!
+//! Every key has a default taken from the seeds (the README's configuration
+//! table names each origin), so ssot runs with no file at all. A file only
+//! overrides what it names; unknown keys are an error, so a typo cannot
+//! silently fall back to a default.
+//!
+//! ```
+//! use ssot_core::config::Config;
+//! let cfg = Config::from_toml_str("[wal]\nvolume_near_pct = 75\n", "ssot.toml")?;
+//! assert_eq!(cfg.wal.volume_near_pct, 75.0);
+//! assert_eq!(cfg.contract.max_wal_size.to_string(), "4GB"); // seed default kept
+//! # Ok::<(), ssot_core::Error>(())
+//! ```
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::disk::DiskPolicy;
+use crate::error::{Error, Result};
+use crate::gate::{GatePolicy, Operation};
+use crate::units::{ByteSize, Span};
+use crate::wal::{WalPolicy, WalSettings};
+
+/// Default state directory (seed: `/opt/ssot/state`).
+pub const DEFAULT_STATE_DIR: &str = "/opt/ssot/state";
+/// Default configuration file.
+pub const DEFAULT_CONFIG_FILE: &str = "/opt/ssot/ssot.toml";
+
+/// The whole configuration.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// Where the state files live.
+    pub state_dir: String,
+    /// The PostgreSQL instance.
+    pub postgres: PostgresConfig,
+    /// WAL status thresholds.
+    pub wal: WalPolicy,
+    /// Disk-guard floors.
+    pub disk: DiskPolicy,
+    /// Gate freshness limits and default targets.
+    pub gate: GateConfig,
+    /// The declared architecture contract.
+    pub contract: ContractConfig,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            state_dir: DEFAULT_STATE_DIR.into(),
+            postgres: PostgresConfig::default(),
+            wal: WalPolicy::default(),
+            disk: DiskPolicy::default(),
+            gate: GateConfig::default(),
+            contract: ContractConfig::default(),
+        }
+    }
+}
+
+/// The PostgreSQL instance ssot watches.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PostgresConfig {
+    /// PGDATA (overridden by `--pgdata` or the `PGDATA` environment variable).
+    pub pgdata: String,
+}
+
+impl Default for PostgresConfig {
+    fn default() -> Self {
+        PostgresConfig {
+            pgdata: "/var/lib/postgresql/data".into(),
+        }
+    }
+}
+
+/// Gate freshness limits and where each operation writes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct GateConfig {
+    /// Oldest acceptable `wal.status`.
+    pub wal_max_age: Span,
+    /// Oldest acceptable `contract.status`.
+    pub contract_max_age: Span,
+    /// Tolerated clock skew before a timestamp counts as future-dated.
+    pub max_clock_skew: Span,
+    /// Default target directory per operation.
+    pub targets: BTreeMap<Operation, String>,
+}
+
+impl Default for GateConfig {
+    fn default() -> Self {
+        let p = GatePolicy::default();
+        GateConfig {
+            wal_max_age: p.wal_max_age,
+            contract_max_age: p.contract_max_age,
+            max_clock_skew: p.max_clock_skew,
+            targets: BTreeMap::from([
+                (Operation::Backup, "/opt/ssot-backup/dumps".to_string()),
+                (Operation::Snapshot, "/opt/ssot-backup/snapshots".to_string()),
+            ]),
+        }
+    }
+}
+
+/// The declared architecture contract (seed STAGE 5–6, WAL settings fixation).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ContractConfig {
+    /// Declared `max_wal_size` (seed: 4GB).
+    pub max_wal_size: ByteSize,
+    /// Declared `min_wal_size` (seed: 1GB).
+    pub min_wal_size: ByteSize,
+    /// Declared `wal_keep_size` (seed: 0).
+    pub wal_keep_size: ByteSize,
+    /// Declared `checkpoint_timeout` (seed: 5min).
+    pub checkpoint_timeout: Span,
+    /// WAL segment size (PostgreSQL default 16MB).
+    pub wal_segment_size: ByteSize,
+    /// Whether WAL archiving is part of the architecture (seed STAGE 5: no).
+    pub archive_mode: bool,
+}
+
+impl Default for ContractConfig {
+    fn default() -> Self {
+        let s = WalSettings::default();
+        ContractConfig {
+            max_wal_size: s.max_wal_size,
+            min_wal_size: s.min_wal_size,
+            wal_keep_size: s.wal_keep_size,
+            checkpoint_timeout: Span::mins(5),
+            wal_segment_size: s.wal_segment_size,
+            archive_mode: s.archive_mode,
+        }
+    }
+}
+
+impl ContractConfig {
+    /// The WAL settings this contract declares.
+    pub fn wal_settings(&self) -> WalSettings {
+        WalSettings {
+            max_wal_size: self.max_wal_size,
+            min_wal_size: self.min_wal_size,
+            wal_keep_size: self.wal_keep_size,
+            wal_segment_size: self.wal_segment_size,
+            max_slot_wal_keep_size: None,
+            archive_mode: self.archive_mode,
+        }
+    }
+}
+
+impl Config {
+    /// Parses and validates a TOML document; `origin` names it in errors.
+    pub fn from_toml_str(text: &str, origin: &str) -> Result<Self> {
+        let cfg: Config = toml::from_str(text).map_err(|e| Error::Config {
+            origin: origin.into(),
+            message: e.to_string().trim_end().replace('\n', " "),
+        })?;
+        cfg.validate().map_err(|message| Error::Config {
+            origin: origin.into(),
+            message,
+        })?;
+        Ok(cfg)
+    }
+
+    /// Checks cross-key constraints; the message names the key.
+    pub fn validate(&self) -> std::result::Result<(), String> {
+        self.wal.validate()?;
+        self.disk.validate()?;
+        Ok(())
+    }
+
+    /// The configuration as TOML.
+    pub fn to_toml(&self) -> String {
+        toml::to_string_pretty(self).unwrap_or_else(|e| format!("# cannot render: {e}\n"))
+    }
+
+    /// The policy the gates apply.
+    pub fn gate_policy(&self) -> GatePolicy {
+        GatePolicy {
+            wal_max_age: self.gate.wal_max_age,
+            contract_max_age: self.gate.contract_max_age,
+            max_clock_skew: self.gate.max_clock_skew,
+            disk: self.disk.clone(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_round_trip_through_toml() {
+        let cfg = Config::default();
+        let text = cfg.to_toml();
+        let back = Config::from_toml_str(&text, "rendered").unwrap();
+        assert_eq!(back, cfg);
+        assert!(text.contains("max_wal_size = \"4GB\""), "{text}");
+        assert!(text.contains("backup = \"/opt/ssot-backup/dumps\""), "{text}");
+    }
+
+    #[test]
+    fn empty_file_is_the_defaults() {
+        assert_eq!(Config::from_toml_str("", "x").unwrap(), Config::default());
+    }
+
+    #[test]
+    fn unknown_keys_and_bad_values_are_errors_that_name_the_key() {
+        let err = Config::from_toml_str("[wal]\nvolume_near_pcnt = 70\n", "/etc/ssot.toml")
+            .unwrap_err()
+            .to_string();
+        assert!(err.starts_with("config /etc/ssot.toml:"), "{err}");
+        assert!(err.contains("volume_near_pcnt"), "{err}");
+        let err = Config::from_toml_str("[contract]\nmax_wal_size = \"4gb\"\n", "c")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("valid units"), "{err}");
+        let err = Config::from_toml_str("[wal]\nvolume_near_pct = 95\n", "c")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("wal.volume_near_pct must not exceed"), "{err}");
+        let err = Config::from_toml_str("[gate.targets]\nbackups = \"/x\"\n", "c")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("backups"), "{err}");
+    }
+}

@@ -1,0 +1,219 @@
+//! The disk guard (seed: "Предпроверки перед бэкапом", STAGE 15.3 disk guard).
+//!
+//! Before a backup, snapshot or restore writes to a target directory, the
+//! guard checks that the target exists, is a writable directory, lies on a
+//! different filesystem (device id) from the SSOT volumes (PGDATA and, when
+//! it is elsewhere, pg_wal), and keeps both a percentage and an absolute
+//! amount of free space *after* the operation's estimated size.
+//!
+//! [`guard`] is pure: the facts come from [`crate::ports::DirProbe`].
+
+use serde::{Deserialize, Serialize};
+
+use crate::gate::Check;
+use crate::num::{human_bytes, pct, pct_floor_2};
+use crate::units::ByteSize;
+use crate::wal::VolumeStats;
+
+/// What was found at the target path.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[serde(default, deny_unknown_fields)]
+pub struct TargetFacts {
+    /// The target as given.
+    pub path: String,
+    /// The path exists (after following symlinks).
+    pub exists: bool,
+    /// It is a directory.
+    pub is_dir: bool,
+    /// Why a probe file could not be created and removed there; `None` when it could.
+    pub write_error: Option<String>,
+    /// Device id of the filesystem holding it.
+    pub device: Option<u64>,
+    /// Size of that filesystem.
+    pub volume: Option<VolumeStats>,
+    /// Why `device`/`volume` could not be read, if they could not.
+    pub probe_error: Option<String>,
+}
+
+/// A volume that backups must never land on (PGDATA, pg_wal).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProtectedVolume {
+    /// `PGDATA` or `pg_wal`.
+    pub label: String,
+    /// Its path.
+    pub path: String,
+    /// Its device id, if it could be read.
+    #[serde(default)]
+    pub device: Option<u64>,
+    /// Why the device id could not be read.
+    #[serde(default)]
+    pub error: Option<String>,
+}
+
+/// Facts for one disk-guard evaluation.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DiskFacts {
+    /// The target directory.
+    pub target: TargetFacts,
+    /// The SSOT volumes the target must be separate from; empty when PGDATA is unknown.
+    #[serde(default)]
+    pub protected: Vec<ProtectedVolume>,
+    /// Bytes the operation is expected to write.
+    #[serde(default)]
+    pub estimated_bytes: u64,
+    /// Where the estimate came from (`--estimate`, newest file in the target, ...).
+    #[serde(default)]
+    pub estimate_source: String,
+}
+
+/// Free-space floors that must hold after the operation (seed: "X% или X GiB").
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DiskPolicy {
+    /// Minimum % of the target volume that must stay available.
+    pub min_free_pct: f64,
+    /// Minimum bytes that must stay available.
+    pub min_free_bytes: ByteSize,
+}
+
+impl Default for DiskPolicy {
+    fn default() -> Self {
+        DiskPolicy {
+            min_free_pct: 10.0,
+            min_free_bytes: ByteSize::gib(1),
+        }
+    }
+}
+
+impl DiskPolicy {
+    /// Checks the policy; the message names the key.
+    pub fn validate(&self) -> Result<(), String> {
+        if !(self.min_free_pct.is_finite() && (0.0..100.0).contains(&self.min_free_pct)) {
+            return Err("disk.min_free_pct must be in [0, 100)".into());
+        }
+        Ok(())
+    }
+}
+
+/// Runs the disk guard; every check it made is returned, passed or not.
+pub fn guard(facts: &DiskFacts, policy: &DiskPolicy) -> Vec<Check> {
+    let t = &facts.target;
+    let mut checks = Vec::new();
+    if !t.exists {
+        checks.push(Check::fail(
+            "target_exists",
+            format!("target {} does not exist", t.path),
+        ));
+        return checks;
+    }
+    if !t.is_dir {
+        checks.push(Check::fail(
+            "target_is_directory",
+            format!("target {} is not a directory", t.path),
+        ));
+        return checks;
+    }
+    checks.push(Check::pass(
+        "target_exists",
+        format!("target {} is a directory", t.path),
+    ));
+    checks.push(match &t.write_error {
+        None => Check::pass("target_writable", format!("target {} is writable", t.path)),
+        Some(e) => Check::fail(
+            "target_writable",
+            format!("target {} is not writable: {e}", t.path),
+        ),
+    });
+
+    let (device, volume) = match (t.device, t.volume, &t.probe_error) {
+        (Some(d), Some(v), None) => (d, v),
+        (_, _, err) => {
+            checks.push(Check::fail(
+                "target_volume",
+                format!(
+                    "cannot read the filesystem of target {}: {}",
+                    t.path,
+                    err.as_deref().unwrap_or("no device or size reported")
+                ),
+            ));
+            return checks;
+        }
+    };
+
+    if facts.protected.is_empty() {
+        checks.push(Check::fail(
+            "separate_filesystem",
+            format!(
+                "cannot prove target {} is off the SSOT volume: PGDATA is unknown (pass --pgdata or set postgres.pgdata)",
+                t.path
+            ),
+        ));
+    }
+    for p in &facts.protected {
+        checks.push(match (p.device, &p.error) {
+            (Some(d), None) if d != device => Check::pass(
+                "separate_filesystem",
+                format!(
+                    "target {} (device {device}) is on a different filesystem from {} {} (device {d})",
+                    t.path, p.label, p.path
+                ),
+            ),
+            (Some(d), None) => Check::fail(
+                "separate_filesystem",
+                format!(
+                    "target {} is on the same filesystem as {} {} (device {d}): backups must never live on the SSOT volume",
+                    t.path, p.label, p.path
+                ),
+            ),
+            (_, err) => Check::fail(
+                "separate_filesystem",
+                format!(
+                    "cannot read the device of {} {}: {}",
+                    p.label,
+                    p.path,
+                    err.as_deref().unwrap_or("unknown")
+                ),
+            ),
+        });
+    }
+
+    let est = facts.estimated_bytes;
+    let after = volume.available_bytes.saturating_sub(est);
+    let short_by_estimate = est > volume.available_bytes;
+    let est_note = if facts.estimate_source.is_empty() {
+        format!("after writing {}", human_bytes(est))
+    } else {
+        format!(
+            "after writing {} ({})",
+            human_bytes(est),
+            facts.estimate_source
+        )
+    };
+    let after_pct = pct_floor_2(after, volume.total_bytes);
+    let pct_ok = !short_by_estimate
+        && volume.total_bytes > 0
+        && after as f64 * 100.0 >= policy.min_free_pct * volume.total_bytes as f64;
+    checks.push(Check::new(
+        "free_space_pct",
+        pct_ok,
+        format!(
+            "target volume keeps {} available {est_note}, minimum {}",
+            pct(after_pct),
+            pct(policy.min_free_pct)
+        ),
+    ));
+    let floor = policy.min_free_bytes.bytes();
+    checks.push(Check::new(
+        "free_space_bytes",
+        !short_by_estimate && after >= floor,
+        format!(
+            "target volume keeps {} available after writing {}, minimum {}",
+            human_bytes(after),
+            human_bytes(est),
+            human_bytes(floor)
+        ),
+    ));
+    checks
+}

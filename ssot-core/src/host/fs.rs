@@ -1,0 +1,81 @@
+//! Volume sizes, device ids and target probes.
+
+use std::fs;
+use std::io::{ErrorKind, Write};
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+
+use crate::error::{Error, Result};
+use crate::ports::{Filesystem, PathKind, VolumeProbe};
+use crate::wal::VolumeStats;
+
+/// Volume sizes from `statvfs(2)`, device ids from `stat(2)`.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct StatvfsVolumes;
+
+impl VolumeProbe for StatvfsVolumes {
+    fn volume(&self, path: &Path) -> Result<VolumeStats> {
+        let st = nix::sys::statvfs::statvfs(path)
+            .map_err(|e| Error::io("statvfs", path, std::io::Error::from(e)))?;
+        let frsize = st.fragment_size() as u64;
+        Ok(VolumeStats {
+            total_bytes: (st.blocks() as u64).saturating_mul(frsize),
+            available_bytes: (st.blocks_available() as u64).saturating_mul(frsize),
+        })
+    }
+
+    fn device(&self, path: &Path) -> Result<u64> {
+        fs::metadata(path)
+            .map(|m| m.dev())
+            .map_err(|e| Error::io("stat", path, e))
+    }
+}
+
+/// Target probes on the local filesystem.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct StdFilesystem;
+
+impl Filesystem for StdFilesystem {
+    fn kind(&self, path: &Path) -> Result<Option<PathKind>> {
+        match fs::metadata(path) {
+            Ok(m) if m.is_dir() => Ok(Some(PathKind::Directory)),
+            Ok(_) => Ok(Some(PathKind::Other)),
+            Err(e) if e.kind() == ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(Error::io("stat", path, e)),
+        }
+    }
+
+    fn probe_write(&self, dir: &Path) -> Result<()> {
+        let mut f = tempfile::Builder::new()
+            .prefix(".ssot-write-probe-")
+            .tempfile_in(dir)
+            .map_err(|e| Error::io("create a probe file in", dir, e))?;
+        f.write_all(b"ssot")
+            .and_then(|_| f.as_file().sync_all())
+            .map_err(|e| Error::io("write a probe file in", dir, e))?;
+        f.close().map_err(|e| Error::io("remove the probe file in", dir, e))
+    }
+
+    fn newest_file(&self, dir: &Path) -> Result<Option<(PathBuf, u64)>> {
+        let mut best: Option<(std::time::SystemTime, PathBuf, u64)> = None;
+        for entry in fs::read_dir(dir).map_err(|e| Error::io("list", dir, e))? {
+            let entry = entry.map_err(|e| Error::io("list", dir, e))?;
+            if entry.file_name().to_string_lossy().starts_with('.') {
+                continue;
+            }
+            let m = match entry.metadata() {
+                Ok(m) => m,
+                Err(e) if e.kind() == ErrorKind::NotFound => continue,
+                Err(e) => return Err(Error::io("stat", entry.path(), e)),
+            };
+            if !m.is_file() {
+                continue;
+            }
+            let mtime = m.modified().map_err(|e| Error::io("stat", entry.path(), e))?;
+            if best.as_ref().is_none_or(|(t, p, _)| (mtime, entry.path()) > (*t, p.clone())) {
+                best = Some((mtime, entry.path(), m.len()));
+            }
+        }
+        Ok(best.map(|(_, p, n)| (p, n)))
+    }
+}

@@ -1,0 +1,91 @@
+//! Number formatting shared by reports: integers print without `.0`, byte
+//! counts print in a human unit next to the exact figure.
+
+use serde::Serializer;
+
+/// Serializes an `f64` as an integer when it is integral (so byte counts read
+/// `4294967296`, not `4294967296.0`), else as a float.
+pub(crate) fn ser_num<S: Serializer>(v: &f64, s: S) -> Result<S::Ok, S::Error> {
+    if v.fract() == 0.0 && v.abs() < 9.0e15 {
+        s.serialize_i64(*v as i64)
+    } else {
+        s.serialize_f64(*v)
+    }
+}
+
+/// [`ser_num`] for `Option<f64>`.
+pub(crate) fn ser_opt_num<S: Serializer>(v: &Option<f64>, s: S) -> Result<S::Ok, S::Error> {
+    match v {
+        Some(v) => ser_num(v, s),
+        None => s.serialize_none(),
+    }
+}
+
+/// `1.5GB`-style rendering with one decimal, for messages.
+pub fn human_bytes(bytes: u64) -> String {
+    const UNITS: [(&str, u64); 4] = [("TB", 1 << 40), ("GB", 1 << 30), ("MB", 1 << 20), ("kB", 1 << 10)];
+    for (name, m) in UNITS {
+        if bytes >= m {
+            let v = bytes as f64 / m as f64;
+            return if bytes % m == 0 {
+                format!("{}{name}", bytes / m)
+            } else {
+                format!("{v:.1}{name}")
+            };
+        }
+    }
+    format!("{bytes}B")
+}
+
+/// `1h30min`-style rendering of seconds, for messages.
+pub fn human_secs(secs: f64) -> String {
+    if !secs.is_finite() {
+        return "never".into();
+    }
+    let s = secs.max(0.0).round() as u64;
+    let (d, h, m, sec) = (s / 86_400, s % 86_400 / 3600, s % 3600 / 60, s % 60);
+    let mut out = String::new();
+    for (v, u) in [(d, "d"), (h, "h"), (m, "min"), (sec, "s")] {
+        if v > 0 {
+            out.push_str(&format!("{v}{u}"));
+        }
+    }
+    if out.is_empty() {
+        out.push_str("0s");
+    }
+    out
+}
+
+/// Formats a percentage with at most two decimals, dropping trailing zeros.
+pub fn pct(v: f64) -> String {
+    let s = format!("{v:.2}");
+    let s = s.trim_end_matches('0').trim_end_matches('.');
+    format!("{s}%")
+}
+
+/// `floor(num * 100 / den)` in hundredths of a percent, exact for any u64.
+pub(crate) fn pct_floor_2(num: u64, den: u64) -> f64 {
+    if den == 0 {
+        return 0.0;
+    }
+    let hundredths = (num as u128 * 10_000) / den as u128;
+    hundredths as f64 / 100.0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formats() {
+        assert_eq!(human_bytes(0), "0B");
+        assert_eq!(human_bytes(4 << 30), "4GB");
+        assert_eq!(human_bytes(3 << 29), "1.5GB");
+        assert_eq!(human_secs(5400.0), "1h30min");
+        assert_eq!(human_secs(0.2), "0s");
+        assert_eq!(pct(80.0), "80%");
+        assert_eq!(pct(81.25), "81.25%");
+        assert_eq!(pct_floor_2(7999, 10_000), 79.99);
+        assert_eq!(pct_floor_2(u64::MAX, u64::MAX), 100.0);
+    }
+}

@@ -1,0 +1,110 @@
+//! The traits through which facts enter the core.
+//!
+//! Policy code never touches the clock, the filesystem or the environment;
+//! [`crate::service`] gathers facts through these traits and hands them to
+//! the pure evaluators. [`crate::host`] implements them with std, nix and
+//! fs2; tests and the demo implement them with fakes.
+
+use std::any::Any;
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, Utc};
+
+use crate::error::Result;
+use crate::gate::LockFacts;
+use crate::state::StateInput;
+use crate::wal::VolumeStats;
+
+/// The wall clock.
+pub trait Clock {
+    /// The current time.
+    fn now(&self) -> DateTime<Utc>;
+}
+
+/// What a pg_wal scan found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WalScan {
+    /// pg_wal after resolving symlinks: the directory on the volume that really holds WAL.
+    pub dir: PathBuf,
+    /// Sum of the sizes of regular, non-hidden files directly in pg_wal.
+    pub wal_bytes: u64,
+    /// How many of those are WAL segments (24 hex digits).
+    pub segment_count: u64,
+    /// `archive_status/*.ready` files.
+    pub ready_count: u64,
+    /// Entries that vanished between listing and `stat` (recycled by a checkpoint); skipped.
+    pub vanished: u64,
+}
+
+/// Measures pg_wal.
+pub trait WalScanner {
+    /// Scans `<pgdata>/pg_wal`.
+    fn scan(&self, pgdata: &Path) -> Result<WalScan>;
+}
+
+/// Reads filesystem sizes and device ids.
+pub trait VolumeProbe {
+    /// Size of the filesystem holding `path` (`statvfs`).
+    fn volume(&self, path: &Path) -> Result<VolumeStats>;
+    /// Device id of the filesystem holding `path` (`stat().st_dev`, following symlinks).
+    fn device(&self, path: &Path) -> Result<u64>;
+}
+
+/// What a path is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PathKind {
+    /// A directory (possibly through a symlink).
+    Directory,
+    /// Anything else that exists.
+    Other,
+}
+
+/// Inspects target directories.
+pub trait Filesystem {
+    /// What `path` is, following symlinks; `Ok(None)` when it does not exist.
+    fn kind(&self, path: &Path) -> Result<Option<PathKind>>;
+    /// Proves `dir` writable by creating and removing a probe file in it.
+    fn probe_write(&self, dir: &Path) -> Result<()>;
+    /// The most recently modified regular file directly in `dir`, with its size.
+    fn newest_file(&self, dir: &Path) -> Result<Option<(PathBuf, u64)>>;
+}
+
+/// Proof that a lock is held; dropping it releases the lock.
+pub struct Held {
+    _guard: Box<dyn Any + Send>,
+}
+
+impl Held {
+    /// Wraps whatever keeps the lock alive (e.g. the locked `File`).
+    pub fn new(inner: impl Any + Send) -> Self {
+        Held {
+            _guard: Box::new(inner),
+        }
+    }
+}
+
+impl std::fmt::Debug for Held {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Held")
+    }
+}
+
+/// The state directory.
+pub trait StateStore {
+    /// How the file `name` is shown to people (its full path).
+    fn location(&self, name: &str) -> String;
+    /// Reads `name`; never fails, the outcome is in the [`StateInput`].
+    fn read(&self, name: &str) -> StateInput;
+    /// Takes the state directory's exclusive advisory lock (waits a bounded time).
+    fn lock(&self) -> Result<Held>;
+    /// Replaces `name` atomically: temp file, fsync, rename, fsync of the directory.
+    /// The caller proves it holds the lock by passing the guard.
+    fn write_atomic(&self, lock: &Held, name: &str, contents: &[u8]) -> Result<()>;
+    /// Appends one line to `name` and fsyncs it.
+    fn append_line(&self, lock: &Held, name: &str, line: &str) -> Result<()>;
+    /// Who holds the operation lock now, without taking it.
+    fn operation_lock_state(&self) -> LockFacts;
+    /// Takes the operation lock without waiting, recording `holder` in it;
+    /// [`crate::Error::Locked`] when someone else has it.
+    fn try_operation_lock(&self, holder: &str) -> Result<Held>;
+}

@@ -1,0 +1,369 @@
+//! Whole operations: gather facts through the ports, evaluate, record.
+//!
+//! This is what the CLI, the Python module and the Rhai engine call, so that
+//! none of them repeats a step. Each function takes the ports ([`Host`]) and
+//! an explicit `now`; the policy decisions themselves are made by the pure
+//! evaluators in [`crate::wal`] and [`crate::gate`].
+//!
+//! Order of use, as in the seed's runbook: [`check_wal`] on a schedule
+//! (writes `wal.status`), then [`gate`] before each snapshot/backup/restore
+//! (reads it, appends to `gate.log`).
+
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use crate::config::Config;
+use crate::disk::{DiskFacts, ProtectedVolume, TargetFacts};
+use crate::error::{Error, Result};
+use crate::gate::{self, Decision, Operation};
+use crate::ports::{Filesystem, Held, PathKind, StateStore, VolumeProbe, WalScanner};
+use crate::state::{self, StateInput, WalStatusRecord};
+use crate::statefile::StateFile;
+use crate::units::ByteSize;
+use crate::wal::{self, ReplicationSlot, WalFacts, WalReport, WalSettings};
+
+/// The ports an operation uses.
+#[derive(Clone, Copy)]
+pub struct Host<'a> {
+    /// Measures pg_wal.
+    pub wal: &'a dyn WalScanner,
+    /// Reads volume sizes and device ids.
+    pub volumes: &'a dyn VolumeProbe,
+    /// Probes target directories.
+    pub fs: &'a dyn Filesystem,
+    /// The state directory.
+    pub state: &'a dyn StateStore,
+}
+
+/// The outcome of [`check_wal`].
+#[derive(Debug, Clone, Serialize)]
+#[must_use]
+pub struct WalCheck {
+    /// The report, as written to `wal.status`.
+    #[serde(flatten)]
+    pub report: WalReport,
+    /// pg_wal as resolved (through a symlink, if any).
+    pub pg_wal: Option<PathBuf>,
+    /// Where the declared WAL settings came from.
+    pub settings_source: String,
+    /// Things an operator should know that did not change the status.
+    pub notes: Vec<String>,
+}
+
+impl WalCheck {
+    /// True when pg_wal could not be measured.
+    pub fn measurement_failed(&self) -> bool {
+        self.report.wal_size.is_none()
+    }
+}
+
+/// Extra facts for [`check_wal`] that the host cannot discover by itself.
+#[derive(Debug, Clone, Default)]
+pub struct WalCheckInput {
+    /// Replication slots (from `pg_replication_slots`), if read.
+    pub slots: Vec<ReplicationSlot>,
+}
+
+/// Resolves the declared WAL settings: `wal.settings` if present (written by
+/// `ssot contract check` from the source of truth), else the configured contract.
+fn declared_settings(host: &Host, cfg: &Config) -> Result<(WalSettings, String)> {
+    let defaults = cfg.contract.wal_settings();
+    let input = host.state.read(state::WAL_SETTINGS);
+    match input.parse() {
+        Ok(None) => Ok((defaults, "configuration (contract section)".into())),
+        Ok(Some(f)) => {
+            let s = state::parse_wal_settings(&f, &defaults)?;
+            Ok((s, input.path().to_string()))
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// Measures pg_wal, evaluates the WAL status and records it.
+///
+/// Under the state lock: reads the previous `wal.status` (hysteresis) and
+/// `wal.history` (growth rate), scans pg_wal and its volume, evaluates, and
+/// writes `wal.status`, `wal.history` and — if the measurement succeeded —
+/// `wal.last_check`. A failed measurement is recorded as `ERROR`, never skipped.
+/// `Err` only when the state directory itself cannot be locked or written.
+pub fn check_wal(
+    host: &Host,
+    cfg: &Config,
+    pgdata: &Path,
+    input: &WalCheckInput,
+    now: DateTime<Utc>,
+) -> Result<WalCheck> {
+    let lock = host.state.lock()?;
+    let mut notes = Vec::new();
+
+    let prev_input = host.state.read(state::WAL_STATUS);
+    let mut status_file = StateFile::new(prev_input.path());
+    let mut previous = None;
+    match prev_input.parse() {
+        Ok(Some(f)) => {
+            match WalStatusRecord::from_file(&f) {
+                Ok(r) => previous = Some(r.previous()),
+                Err(e) => notes.push(format!(
+                    "previous status not usable ({e}); hysteresis starts afresh"
+                )),
+            }
+            status_file = f;
+        }
+        Ok(None) => {}
+        Err(e) => notes.push(format!(
+            "previous {} not usable ({e}); it is rewritten and hysteresis starts afresh",
+            prev_input.path()
+        )),
+    }
+
+    let history_input = host.state.read(state::WAL_HISTORY);
+    let history = state::parse_wal_history(&history_input).unwrap_or_else(|e| {
+        notes.push(format!("growth history discarded ({e}); growth is judged from new samples"));
+        Vec::new()
+    });
+
+    let measured = declared_settings(host, cfg).and_then(|(settings, source)| {
+        let scan = host.wal.scan(pgdata)?;
+        let volume = host.volumes.volume(&scan.dir)?;
+        Ok((settings, source, scan, volume))
+    });
+    let (report, pg_wal, settings_source) = match measured {
+        Ok((settings, source, scan, volume)) => {
+            if scan.vanished > 0 {
+                notes.push(format!(
+                    "{} file(s) vanished during the scan (recycled by a checkpoint) and were skipped",
+                    scan.vanished
+                ));
+            }
+            let facts = WalFacts {
+                wal_bytes: scan.wal_bytes,
+                segment_count: scan.segment_count,
+                ready_count: scan.ready_count,
+                volume,
+                settings,
+                slots: input.slots.clone(),
+                history: history.clone(),
+                previous,
+            };
+            (wal::evaluate(&facts, &cfg.wal, now), Some(scan.dir), source)
+        }
+        Err(e) => (
+            wal::measurement_failed(
+                &e.to_string(),
+                &cfg.wal,
+                cfg.contract.wal_settings().soft_limit(),
+                now,
+            ),
+            None,
+            "unknown".into(),
+        ),
+    };
+
+    state::write_wal_status(&mut status_file, &report)?;
+    host.state
+        .write_atomic(&lock, state::WAL_STATUS, status_file.render().as_bytes())?;
+    let next = wal::next_history(&history, &report, &cfg.wal);
+    host.state.write_atomic(
+        &lock,
+        state::WAL_HISTORY,
+        state::render_wal_history(&next).as_bytes(),
+    )?;
+    if report.wal_size.is_some() {
+        host.state.write_atomic(
+            &lock,
+            state::WAL_LAST_CHECK,
+            format!("{}\n", state::timestamp(now)).as_bytes(),
+        )?;
+    }
+    Ok(WalCheck {
+        report,
+        pg_wal,
+        settings_source,
+        notes,
+    })
+}
+
+/// What to gate.
+#[derive(Debug, Clone)]
+pub struct GateRequest {
+    /// The operation.
+    pub operation: Operation,
+    /// Where it writes; defaults to `gate.targets.<operation>` in the configuration.
+    pub target: Option<PathBuf>,
+    /// PGDATA, whose volume (and pg_wal's) the target must differ from.
+    pub pgdata: Option<PathBuf>,
+    /// Expected bytes written; defaults to the size of the newest file in the target.
+    pub estimate: Option<ByteSize>,
+}
+
+fn target_facts(host: &Host, path: &Path) -> TargetFacts {
+    let mut t = TargetFacts {
+        path: path.display().to_string(),
+        ..TargetFacts::default()
+    };
+    match host.fs.kind(path) {
+        Ok(None) => return t,
+        Ok(Some(kind)) => {
+            t.exists = true;
+            t.is_dir = kind == PathKind::Directory;
+        }
+        Err(e) => {
+            t.exists = true;
+            t.probe_error = Some(e.to_string());
+            return t;
+        }
+    }
+    if !t.is_dir {
+        return t;
+    }
+    t.write_error = host.fs.probe_write(path).err().map(|e| e.to_string());
+    match (host.volumes.device(path), host.volumes.volume(path)) {
+        (Ok(d), Ok(v)) => {
+            t.device = Some(d);
+            t.volume = Some(v);
+        }
+        (Err(e), _) | (_, Err(e)) => t.probe_error = Some(e.to_string()),
+    }
+    t
+}
+
+fn protected_volumes(host: &Host, pgdata: Option<&Path>) -> Vec<ProtectedVolume> {
+    let Some(pgdata) = pgdata else {
+        return Vec::new();
+    };
+    let probe = |label: &str, path: &Path| {
+        let (device, error) = match host.volumes.device(path) {
+            Ok(d) => (Some(d), None),
+            Err(e) => (None, Some(e.to_string())),
+        };
+        ProtectedVolume {
+            label: label.into(),
+            path: path.display().to_string(),
+            device,
+            error,
+        }
+    };
+    let mut out = vec![probe("PGDATA", pgdata)];
+    let pg_wal = pgdata.join("pg_wal");
+    if let Ok(resolved) = host.wal.scan(pgdata).map(|s| s.dir) {
+        let v = probe("pg_wal", &resolved);
+        if v.device != out[0].device {
+            out.push(v);
+        }
+    } else if host.fs.kind(&pg_wal).ok().flatten().is_some() {
+        out.push(probe("pg_wal", &pg_wal));
+    }
+    out
+}
+
+/// Gathers the facts for `req`, with the lock state given by the caller.
+fn gate_facts(host: &Host, cfg: &Config, req: &GateRequest, lock: gate::LockFacts) -> gate::GateFacts {
+    let op = req.operation;
+    let target = req
+        .target
+        .clone()
+        .or_else(|| cfg.gate.targets.get(&op).map(PathBuf::from));
+    let disk = if op.writes_target() {
+        target.map(|t| {
+            let target = target_facts(host, &t);
+            let (estimated_bytes, estimate_source) = match req.estimate {
+                Some(b) => (b.bytes(), "given estimate".to_string()),
+                None if target.is_dir => match host.fs.newest_file(&t) {
+                    Ok(Some((p, n))) => (
+                        n,
+                        format!(
+                            "size of the newest file in the target, {}",
+                            p.file_name().map(|f| f.to_string_lossy()).unwrap_or_default()
+                        ),
+                    ),
+                    Ok(None) => (0, "an empty target (no earlier artifact to size from)".into()),
+                    Err(e) => (0, format!("nothing: {e}")),
+                },
+                None => (0, String::new()),
+            };
+            DiskFacts {
+                target,
+                protected: protected_volumes(host, req.pgdata.as_deref()),
+                estimated_bytes,
+                estimate_source,
+            }
+        })
+    } else {
+        None
+    };
+    gate::GateFacts {
+        wal_status: host.state.read(state::WAL_STATUS),
+        contract_status: op
+            .needs_contract()
+            .then(|| host.state.read(state::CONTRACT_STATUS)),
+        disk,
+        lock,
+    }
+}
+
+fn record(host: &Host, decision: &Decision) -> Result<()> {
+    let lock = host.state.lock()?;
+    let line = serde_json::to_string(decision)
+        .map_err(|e| Error::Input(format!("cannot encode the decision: {e}")))?;
+    host.state.append_line(&lock, state::GATE_LOG, &line)
+}
+
+/// Decides whether `req.operation` may proceed now and appends the decision
+/// to `gate.log`. `Err` means the decision could not be recorded — callers
+/// must treat that as a denial.
+pub fn gate(host: &Host, cfg: &Config, req: &GateRequest, now: DateTime<Utc>) -> Result<Decision> {
+    let facts = gate_facts(host, cfg, req, host.state.operation_lock_state());
+    let decision = gate::evaluate(req.operation, &facts, &cfg.gate_policy(), now);
+    record(host, &decision)?;
+    Ok(decision)
+}
+
+/// Like [`gate`], but first takes the operation lock and, when allowed,
+/// returns it so the caller runs the operation while holding it. A busy lock
+/// is a denial (the holder is named), not an error.
+pub fn gate_and_hold(
+    host: &Host,
+    cfg: &Config,
+    req: &GateRequest,
+    holder: &str,
+    now: DateTime<Utc>,
+) -> Result<(Decision, Option<Held>)> {
+    let (lock_facts, held) = match host.state.try_operation_lock(holder) {
+        Ok(h) => (gate::LockFacts::default(), Some(h)),
+        Err(Error::Locked { path, holder }) => (
+            gate::LockFacts {
+                held_by: Some(holder.unwrap_or_else(|| format!("{} is locked", path.display()))),
+                error: None,
+            },
+            None,
+        ),
+        Err(e) => (
+            gate::LockFacts {
+                held_by: None,
+                error: Some(e.to_string()),
+            },
+            None,
+        ),
+    };
+    let facts = gate_facts(host, cfg, req, lock_facts);
+    let decision = gate::evaluate(req.operation, &facts, &cfg.gate_policy(), now);
+    record(host, &decision)?;
+    let held = if decision.allowed { held } else { None };
+    Ok((decision, held))
+}
+
+/// Reads every known state file for `ssot status`: `(name, input)` pairs.
+pub fn read_state(host: &Host) -> Vec<(&'static str, StateInput)> {
+    [
+        state::WAL_STATUS,
+        state::WAL_LAST_CHECK,
+        state::WAL_SETTINGS,
+        state::CONTRACT_STATUS,
+        state::ACTIVE_PVC_LIST,
+    ]
+    .into_iter()
+    .map(|n| (n, host.state.read(n)))
+    .collect()
+}

@@ -1,0 +1,1 @@
+//! Python bindings for ssot (skeleton until its own issue).

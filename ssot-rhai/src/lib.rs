@@ -1,0 +1,1 @@
+//! Rhai runbook engine for ssot (skeleton until its own issue).
