@@ -217,8 +217,8 @@ pub fn run(cli: Cli) -> Result<u8, String> {
                 input.slots = ReplicationSlot::parse_list(&text, &p.display().to_string())
                     .map_err(|e| e.to_string())?;
             }
-            let check = service::check_wal(&host, cfg, &pgdata, &input, now)
-                .map_err(|e| e.to_string())?;
+            let check =
+                service::check_wal(&host, cfg, &pgdata, &input, now).map_err(|e| e.to_string())?;
             match format {
                 Format::Json => println!("{}", render::json(&check)),
                 Format::Text => print!("{}", render::wal_check(&check)),
@@ -244,7 +244,10 @@ pub fn run(cli: Cli) -> Result<u8, String> {
                 let decision = match service::gate(&host, cfg, &req, now) {
                     Ok(d) => d,
                     Err(e) => {
-                        eprintln!("ssot: gate {} could not be evaluated, denying: {e}", req.operation);
+                        eprintln!(
+                            "ssot: gate {} could not be evaluated, denying: {e}",
+                            req.operation
+                        );
                         return Ok(2);
                     }
                 };
@@ -264,7 +267,10 @@ pub fn run(cli: Cli) -> Result<u8, String> {
             let (decision, held) = match service::gate_and_hold(&host, cfg, &req, &holder, now) {
                 Ok(x) => x,
                 Err(e) => {
-                    eprintln!("ssot: gate {} could not be evaluated, denying: {e}", req.operation);
+                    eprintln!(
+                        "ssot: gate {} could not be evaluated, denying: {e}",
+                        req.operation
+                    );
                     return Ok(2);
                 }
             };

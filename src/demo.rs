@@ -131,7 +131,11 @@ const STEPS: [Step; 4] = [
     },
 ];
 
-pub fn run(dir: Option<PathBuf>, now: DateTime<Utc>, format: Format) -> std::result::Result<u8, String> {
+pub fn run(
+    dir: Option<PathBuf>,
+    now: DateTime<Utc>,
+    format: Format,
+) -> std::result::Result<u8, String> {
     let root = match dir {
         Some(d) => {
             fs::create_dir_all(&d).map_err(|e| format!("cannot create {}: {e}", d.display()))?;
@@ -183,10 +187,14 @@ pub fn run(dir: Option<PathBuf>, now: DateTime<Utc>, format: Format) -> std::res
         fs: &StdFilesystem,
         state: &store,
     };
-    let mut cfg = Config::default();
-    cfg.state_dir = state_dir.display().to_string();
+    let mut cfg = Config {
+        state_dir: state_dir.display().to_string(),
+        ..Config::default()
+    };
     cfg.postgres.pgdata = pgdata.display().to_string();
-    cfg.gate.targets.insert(Operation::Backup, dumps.display().to_string());
+    cfg.gate
+        .targets
+        .insert(Operation::Backup, dumps.display().to_string());
 
     let mut out: Vec<(DateTime<Utc>, &Step, WalCheck, Decision)> = Vec::new();
     let mut as_expected = true;
@@ -203,7 +211,8 @@ pub fn run(dir: Option<PathBuf>, now: DateTime<Utc>, format: Format) -> std::res
             estimate: None,
         };
         let decision = service::gate(&host, &cfg, &req, at).map_err(|e| e.to_string())?;
-        as_expected &= check.report.status == step.expect_status && decision.allowed == step.expect_allowed;
+        as_expected &=
+            check.report.status == step.expect_status && decision.allowed == step.expect_allowed;
         out.push((at, step, check, decision));
     }
 
@@ -217,17 +226,31 @@ pub fn run(dir: Option<PathBuf>, now: DateTime<Utc>, format: Format) -> std::res
                 .collect();
             println!(
                 "{}",
-                render::json(&json!({"sandbox": root.display().to_string(), "steps": steps, "as_expected": as_expected}))
+                render::json(
+                    &json!({"sandbox": root.display().to_string(), "steps": steps, "as_expected": as_expected})
+                )
             );
         }
         Format::Text => {
-            println!("ssot demo: a sandbox with no PostgreSQL and no configuration (seed defaults).");
-            println!("  PGDATA   {}  (simulated 20GB SSOT volume, 6GB of tables)", pgdata.display());
-            println!("  backups  {}  (simulated separate 50GB volume)", dumps.display());
+            println!(
+                "ssot demo: a sandbox with no PostgreSQL and no configuration (seed defaults)."
+            );
+            println!(
+                "  PGDATA   {}  (simulated 20GB SSOT volume, 6GB of tables)",
+                pgdata.display()
+            );
+            println!(
+                "  backups  {}  (simulated separate 50GB volume)",
+                dumps.display()
+            );
             println!("  state    {}", state_dir.display());
             for (i, (at, step, check, decision)) in out.iter().enumerate() {
                 println!();
-                println!("── step {} at {} ──", i + 1, ssot_core::state::timestamp(*at));
+                println!(
+                    "── step {} at {} ──",
+                    i + 1,
+                    ssot_core::state::timestamp(*at)
+                );
                 println!("{}", step.story);
                 println!("$ ssot wal check");
                 print!("{}", indent(&render::wal_check(check)));
@@ -235,8 +258,15 @@ pub fn run(dir: Option<PathBuf>, now: DateTime<Utc>, format: Format) -> std::res
                 print!("{}", indent(&render::decision_with(decision, i == 0)));
             }
             println!();
-            println!("Look around: ls {}   |   ssot status --state {}", root.display(), state_dir.display());
-            println!("Every gate decision is in {}", state_dir.join("gate.log").display());
+            println!(
+                "Look around: ls {}   |   ssot status --state {}",
+                root.display(),
+                state_dir.display()
+            );
+            println!(
+                "Every gate decision is in {}",
+                state_dir.join("gate.log").display()
+            );
         }
     }
     if as_expected {

@@ -27,12 +27,17 @@ pub fn wal_check(c: &WalCheck) -> String {
             "  pg_wal      {} in {segs} segment(s), {} .ready  ({})",
             human_bytes(size),
             r.ready_count.unwrap_or(0),
-            c.pg_wal.as_ref().map(|p| p.display().to_string()).unwrap_or_default()
+            c.pg_wal
+                .as_ref()
+                .map(|p| p.display().to_string())
+                .unwrap_or_default()
         );
     }
-    if let (Some(p), Some(total), Some(avail)) =
-        (r.wal_used_pct, r.volume_total_bytes, r.volume_available_bytes)
-    {
+    if let (Some(p), Some(total), Some(avail)) = (
+        r.wal_used_pct,
+        r.volume_total_bytes,
+        r.volume_available_bytes,
+    ) {
         let _ = writeln!(
             s,
             "  volume      {} used (near-limit threshold {}), {} available of {}",
@@ -71,7 +76,13 @@ pub fn wal_check(c: &WalCheck) -> String {
     if !r.reasons.is_empty() {
         let _ = writeln!(s, "reasons:");
         for reason in &r.reasons {
-            let _ = writeln!(s, "  {:<10}  {}: {}", reason.level.as_str(), reason.rule, reason.message);
+            let _ = writeln!(
+                s,
+                "  {:<10}  {}: {}",
+                reason.level.as_str(),
+                reason.rule,
+                reason.message
+            );
         }
     }
     for n in &c.notes {
@@ -122,7 +133,11 @@ fn file_value(name: &str, input: &StateInput) -> Value {
         }
         StateInput::Present { path, content } if is_line_file(name) => {
             let text = String::from_utf8_lossy(content);
-            let lines: Vec<&str> = text.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
+            let lines: Vec<&str> = text
+                .lines()
+                .map(str::trim)
+                .filter(|l| !l.is_empty())
+                .collect();
             json!({"state": "present", "path": path, "lines": lines})
         }
         StateInput::Present { path, content } => match StateFile::parse(content, path) {
@@ -140,9 +155,18 @@ pub fn status_json(files: &[(&str, StateInput)], now: DateTime<Utc>) -> Value {
     json!({"now": timestamp(now), "files": map})
 }
 
-pub fn status_text(store: &DirStateStore, files: &[(&str, StateInput)], now: DateTime<Utc>) -> String {
+pub fn status_text(
+    store: &DirStateStore,
+    files: &[(&str, StateInput)],
+    now: DateTime<Utc>,
+) -> String {
     let mut s = String::new();
-    let _ = writeln!(s, "state directory {} (now {})", store.dir().display(), timestamp(now));
+    let _ = writeln!(
+        s,
+        "state directory {} (now {})",
+        store.dir().display(),
+        timestamp(now)
+    );
     for (name, input) in files {
         match input {
             StateInput::Missing { .. } => {
@@ -158,7 +182,10 @@ pub fn status_text(store: &DirStateStore, files: &[(&str, StateInput)], now: Dat
                 if let (false, Err(e)) = (is_line_file(name), &parsed) {
                     let _ = writeln!(s, "  CORRUPT: {e}");
                 }
-                for line in text.lines().filter(|l| !l.trim().is_empty() && !l.starts_with('#')) {
+                for line in text
+                    .lines()
+                    .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
+                {
                     let _ = writeln!(s, "  {line}");
                 }
                 if let Ok(f) = parsed {

@@ -98,7 +98,10 @@ impl Default for GateConfig {
             max_clock_skew: p.max_clock_skew,
             targets: BTreeMap::from([
                 (Operation::Backup, "/opt/ssot-backup/dumps".to_string()),
-                (Operation::Snapshot, "/opt/ssot-backup/snapshots".to_string()),
+                (
+                    Operation::Snapshot,
+                    "/opt/ssot-backup/snapshots".to_string(),
+                ),
             ]),
         }
     }
@@ -198,7 +201,10 @@ mod tests {
         let back = Config::from_toml_str(&text, "rendered").unwrap();
         assert_eq!(back, cfg);
         assert!(text.contains("max_wal_size = \"4GB\""), "{text}");
-        assert!(text.contains("backup = \"/opt/ssot-backup/dumps\""), "{text}");
+        assert!(
+            text.contains("backup = \"/opt/ssot-backup/dumps\""),
+            "{text}"
+        );
     }
 
     #[test]

@@ -245,10 +245,16 @@ fn wal_checks(input: &StateInput, policy: &GatePolicy, now: DateTime<Utc>) -> Ve
                 policy.wal_max_age
             ),
         )),
-        Err(u) => checks.push(Check::fail(&untrusted_rule(&u, "wal_status"), u.to_string())),
+        Err(u) => checks.push(Check::fail(
+            &untrusted_rule(&u, "wal_status"),
+            u.to_string(),
+        )),
     }
     if record.status == Level::Ok {
-        checks.push(Check::pass("wal_status_ok", format!("WAL status is OK ({path})")));
+        checks.push(Check::pass(
+            "wal_status_ok",
+            format!("WAL status is OK ({path})"),
+        ));
     } else {
         let why = if record.reasons.is_empty() {
             String::new()
@@ -318,7 +324,9 @@ fn contract_checks(
         ),
         ContractVerdict::Unknown => Check::fail(
             "contract_pass",
-            format!("architecture contract is UNKNOWN ({path}): some invariant could not be checked"),
+            format!(
+                "architecture contract is UNKNOWN ({path}): some invariant could not be checked"
+            ),
         ),
     });
     checks
@@ -337,9 +345,7 @@ pub fn evaluate(
             Some(d) => checks.extend(disk::guard(d, &policy.disk)),
             None => checks.push(Check::fail(
                 "target_configured",
-                format!(
-                    "no target directory for {op}: pass --target or set gate.targets.{op}"
-                ),
+                format!("no target directory for {op}: pass --target or set gate.targets.{op}"),
             )),
         }
     }
@@ -347,7 +353,10 @@ pub fn evaluate(
         checks.extend(contract_checks(facts.contract_status.as_ref(), policy, now));
     }
     checks.push(match (&facts.lock.held_by, &facts.lock.error) {
-        (_, Some(e)) => Check::fail("operation_lock", format!("cannot determine the operation lock: {e}")),
+        (_, Some(e)) => Check::fail(
+            "operation_lock",
+            format!("cannot determine the operation lock: {e}"),
+        ),
         (Some(holder), None) => Check::fail(
             "operation_lock",
             format!("another operation holds the lock: {holder}"),

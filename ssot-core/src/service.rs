@@ -120,7 +120,9 @@ pub fn check_wal(
 
     let history_input = host.state.read(state::WAL_HISTORY);
     let history = state::parse_wal_history(&history_input).unwrap_or_else(|e| {
-        notes.push(format!("growth history discarded ({e}); growth is judged from new samples"));
+        notes.push(format!(
+            "growth history discarded ({e}); growth is judged from new samples"
+        ));
         Vec::new()
     });
 
@@ -259,7 +261,12 @@ fn protected_volumes(host: &Host, pgdata: Option<&Path>) -> Vec<ProtectedVolume>
 }
 
 /// Gathers the facts for `req`, with the lock state given by the caller.
-fn gate_facts(host: &Host, cfg: &Config, req: &GateRequest, lock: gate::LockFacts) -> gate::GateFacts {
+fn gate_facts(
+    host: &Host,
+    cfg: &Config,
+    req: &GateRequest,
+    lock: gate::LockFacts,
+) -> gate::GateFacts {
     let op = req.operation;
     let target = req
         .target
@@ -275,10 +282,15 @@ fn gate_facts(host: &Host, cfg: &Config, req: &GateRequest, lock: gate::LockFact
                         n,
                         format!(
                             "size of the newest file in the target, {}",
-                            p.file_name().map(|f| f.to_string_lossy()).unwrap_or_default()
+                            p.file_name()
+                                .map(|f| f.to_string_lossy())
+                                .unwrap_or_default()
                         ),
                     ),
-                    Ok(None) => (0, "an empty target (no earlier artifact to size from)".into()),
+                    Ok(None) => (
+                        0,
+                        "an empty target (no earlier artifact to size from)".into(),
+                    ),
                     Err(e) => (0, format!("nothing: {e}")),
                 },
                 None => (0, String::new()),

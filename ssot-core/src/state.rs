@@ -91,9 +91,9 @@ impl StateInput {
     pub fn parse(&self) -> Result<Option<StateFile>> {
         match self {
             StateInput::Missing { .. } => Ok(None),
-            StateInput::Unreadable { path, error } => Err(Error::Input(format!(
-                "cannot read {path}: {error}"
-            ))),
+            StateInput::Unreadable { path, error } => {
+                Err(Error::Input(format!("cannot read {path}: {error}")))
+            }
             StateInput::Present { path, content } => StateFile::parse(content, path).map(Some),
         }
     }
@@ -235,7 +235,9 @@ impl WalStatusRecord {
             f.invalid(
                 "wal_status",
                 line,
-                e.to_string().trim_start_matches("invalid input: ").to_string(),
+                e.to_string()
+                    .trim_start_matches("invalid input: ")
+                    .to_string(),
             )
         })?;
         let checked_at = parse_time_key(f, "checked_at")?;
@@ -295,8 +297,16 @@ pub fn write_wal_status(file: &mut StateFile, report: &WalReport) -> Result<()> 
     set_opt(file, "wal_size", report.wal_size.map(|v| v.to_string()))?;
     file.set("threshold_pct", num(report.threshold_pct))?;
     file.set("checked_at", timestamp(report.checked_at))?;
-    set_opt(file, "segment_count", report.segment_count.map(|v| v.to_string()))?;
-    set_opt(file, "ready_count", report.ready_count.map(|v| v.to_string()))?;
+    set_opt(
+        file,
+        "segment_count",
+        report.segment_count.map(|v| v.to_string()),
+    )?;
+    set_opt(
+        file,
+        "ready_count",
+        report.ready_count.map(|v| v.to_string()),
+    )?;
     set_opt(
         file,
         "volume_total_bytes",
@@ -451,10 +461,12 @@ pub struct ContractStatusRecord {
 impl ContractStatusRecord {
     /// Reads the record.
     pub fn from_file(f: &StateFile) -> Result<Self> {
-        let (line, v) = f.entry("contract_status").ok_or_else(|| Error::MissingKey {
-            path: f.path().into(),
-            key: "contract_status".into(),
-        })?;
+        let (line, v) = f
+            .entry("contract_status")
+            .ok_or_else(|| Error::MissingKey {
+                path: f.path().into(),
+                key: "contract_status".into(),
+            })?;
         let verdict = v
             .parse()
             .map_err(|m: String| f.invalid("contract_status", line, m))?;

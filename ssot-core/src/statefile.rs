@@ -129,7 +129,11 @@ impl StateFile {
     /// The 1-based line number and value of `key`, if present.
     pub fn entry(&self, key: &str) -> Option<(usize, &str)> {
         self.lines.iter().find_map(|l| match l {
-            Line::Pair { key: k, value, line } if k == key => Some((*line, value.as_str())),
+            Line::Pair {
+                key: k,
+                value,
+                line,
+            } if k == key => Some((*line, value.as_str())),
             _ => None,
         })
     }
@@ -193,7 +197,10 @@ impl StateFile {
         }
         let value = value.trim().to_string();
         for l in &mut self.lines {
-            if let Line::Pair { key: k, value: v, .. } = l {
+            if let Line::Pair {
+                key: k, value: v, ..
+            } = l
+            {
                 if k == key {
                     *v = value;
                     return Ok(());
@@ -288,7 +295,11 @@ mod tests {
             (b"a=1\nno equals sign\n", 2, "expected key=value"),
             (b"a=1\n=value\n", 2, "invalid key"),
             (b"a b=1\n", 1, "invalid key"),
-            (b"a=1\nb=2\na=3\n", 3, "duplicate key \"a\" (first on line 1)"),
+            (
+                b"a=1\nb=2\na=3\n",
+                3,
+                "duplicate key \"a\" (first on line 1)",
+            ),
             (b"a=1\nb=\xff\xfe\n", 2, "invalid UTF-8"),
         ];
         for (input, line, needle) in cases {

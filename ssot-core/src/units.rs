@@ -69,7 +69,9 @@ fn parse_scaled(
     };
     let (number, unit) = split_number(input);
     if number.is_empty() || number == "-" || number == "+" {
-        return Err(err("expected a number, optionally followed by a unit".into()));
+        return Err(err(
+            "expected a number, optionally followed by a unit".into()
+        ));
     }
     let multiplier = if unit.is_empty() {
         default_unit
@@ -376,7 +378,9 @@ mod tests {
 
     #[test]
     fn sizes_reject_what_postgresql_rejects() {
-        for input in ["", "GB", "4gb", "4Gb", "4GiB", "4 XB", "-5MB", "abc", "1.2.3GB"] {
+        for input in [
+            "", "GB", "4gb", "4Gb", "4GiB", "4 XB", "-5MB", "abc", "1.2.3GB",
+        ] {
             let err = ByteSize::parse(input).unwrap_err().to_string();
             assert!(err.contains(&format!("\"{input}\"")), "{input}: {err}");
         }
@@ -386,7 +390,10 @@ mod tests {
 
     #[test]
     fn size_settings_know_minus_one() {
-        assert_eq!(ByteSize::parse_setting("-1", 1 << 20).unwrap(), Setting::Unset);
+        assert_eq!(
+            ByteSize::parse_setting("-1", 1 << 20).unwrap(),
+            Setting::Unset
+        );
         assert_eq!(
             ByteSize::parse_setting("1024", 1 << 20).unwrap(),
             Setting::Value(ByteSize::gib(1))

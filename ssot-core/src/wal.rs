@@ -763,7 +763,8 @@ pub fn evaluate(facts: &WalFacts, policy: &WalPolicy, now: DateTime<Utc>) -> Wal
         let why = if facts.settings.archive_mode {
             format!("more than {ready_max} tolerated while archiving is on: the archiver is falling behind or failing")
         } else {
-            "archiving is declared off, so nothing will ever archive them and their WAL is retained".to_string()
+            "archiving is declared off, so nothing will ever archive them and their WAL is retained"
+                .to_string()
         };
         rules.reasons.push(Reason {
             rule: "ready_backlog".into(),
@@ -813,20 +814,28 @@ pub fn evaluate(facts: &WalFacts, policy: &WalPolicy, now: DateTime<Utc>) -> Wal
             ("time_to_near", Level::NearLimit, policy.near_horizon),
         ] {
             let horizon_s = horizon.as_secs_f64();
-            rules.threshold(rule, level, ttf, horizon_s, Cross::Below, "seconds", |held| {
-                format!(
-                    "at {}/s the volume reaches its error threshold in {}, horizon {}{}",
-                    human_bytes(rate as u64),
-                    human_secs(ttf),
-                    horizon,
-                    held_note(held, h)
-                )
-            });
+            rules.threshold(
+                rule,
+                level,
+                ttf,
+                horizon_s,
+                Cross::Below,
+                "seconds",
+                |held| {
+                    format!(
+                        "at {}/s the volume reaches its error threshold in {}, horizon {}{}",
+                        human_bytes(rate as u64),
+                        human_secs(ttf),
+                        horizon,
+                        held_note(held, h)
+                    )
+                },
+            );
         }
     }
 
     let mut reasons = rules.reasons;
-    reasons.sort_by(|a, b| b.level.cmp(&a.level));
+    reasons.sort_by_key(|r| std::cmp::Reverse(r.level));
     let status = reasons.iter().map(|r| r.level).max().unwrap_or(Level::Ok);
     WalReport {
         status,
@@ -884,7 +893,11 @@ pub fn measurement_failed(
 
 /// The history to store after `report`: earlier samples still useful for the
 /// growth window, plus the new one, newest last, at most `history_max_samples`.
-pub fn next_history(history: &[WalSample], report: &WalReport, policy: &WalPolicy) -> Vec<WalSample> {
+pub fn next_history(
+    history: &[WalSample],
+    report: &WalReport,
+    policy: &WalPolicy,
+) -> Vec<WalSample> {
     let now = report.checked_at;
     // Keep two windows so a check that ran late still finds earlier samples.
     let keep_from = now - policy.growth_window.to_delta() * 2;

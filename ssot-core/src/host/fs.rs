@@ -53,7 +53,8 @@ impl Filesystem for StdFilesystem {
         f.write_all(b"ssot")
             .and_then(|_| f.as_file().sync_all())
             .map_err(|e| Error::io("write a probe file in", dir, e))?;
-        f.close().map_err(|e| Error::io("remove the probe file in", dir, e))
+        f.close()
+            .map_err(|e| Error::io("remove the probe file in", dir, e))
     }
 
     fn newest_file(&self, dir: &Path) -> Result<Option<(PathBuf, u64)>> {
@@ -71,8 +72,13 @@ impl Filesystem for StdFilesystem {
             if !m.is_file() {
                 continue;
             }
-            let mtime = m.modified().map_err(|e| Error::io("stat", entry.path(), e))?;
-            if best.as_ref().is_none_or(|(t, p, _)| (mtime, entry.path()) > (*t, p.clone())) {
+            let mtime = m
+                .modified()
+                .map_err(|e| Error::io("stat", entry.path(), e))?;
+            if best
+                .as_ref()
+                .is_none_or(|(t, p, _)| (mtime, entry.path()) > (*t, p.clone()))
+            {
                 best = Some((mtime, entry.path(), m.len()));
             }
         }

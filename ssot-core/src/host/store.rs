@@ -119,7 +119,10 @@ impl StateStore for DirStateStore {
             .tempfile_in(&self.dir)
             .map_err(|e| Error::io("create temp file in", &self.dir, e))?;
         tmp.write_all(contents)
-            .and_then(|_| tmp.as_file().set_permissions(fs::Permissions::from_mode(mode)))
+            .and_then(|_| {
+                tmp.as_file()
+                    .set_permissions(fs::Permissions::from_mode(mode))
+            })
             .and_then(|_| tmp.as_file().sync_all())
             .map_err(|e| Error::io("write", tmp.path().to_path_buf(), e))?;
         tmp.persist(&target)
@@ -163,7 +166,8 @@ impl StateStore for DirStateStore {
             }
             Err(e) if e.kind() == ErrorKind::WouldBlock => LockFacts {
                 held_by: Some(
-                    read_holder(&mut file).unwrap_or_else(|| format!("{} is locked", path.display())),
+                    read_holder(&mut file)
+                        .unwrap_or_else(|| format!("{} is locked", path.display())),
                 ),
                 error: None,
             },

@@ -19,7 +19,10 @@ pub struct FsWalScanner;
 
 /// True for a WAL segment file name: 24 upper-case hex digits.
 pub fn is_segment_name(name: &str) -> bool {
-    name.len() == 24 && name.bytes().all(|b| b.is_ascii_digit() || (b'A'..=b'F').contains(&b))
+    name.len() == 24
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'A'..=b'F').contains(&b))
 }
 
 impl WalScanner for FsWalScanner {

@@ -1,0 +1,247 @@
+//! The host adapters against a real filesystem.
+
+use std::fs::{self, File};
+use std::os::unix::fs::{symlink, PermissionsExt};
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::thread;
+use std::time::Duration;
+
+use ssot_core::host::{DirStateStore, FsWalScanner};
+use ssot_core::ports::{StateStore, WalScanner};
+use ssot_core::state::StateInput;
+use ssot_core::Error;
+
+const SEG: u64 = 16 << 20;
+
+fn segment(dir: &Path, n: u64) -> std::path::PathBuf {
+    dir.join(format!("00000001{n:016X}"))
+}
+
+/// Creates a full-size segment the way PostgreSQL does: a temp file, sized,
+/// then renamed into place, so a visible segment always has its full size.
+fn create_segment(dir: &Path, n: u64) {
+    let tmp = dir.join(format!(".xlogtemp.{n}"));
+    File::create(&tmp).unwrap().set_len(SEG).unwrap();
+    fs::rename(&tmp, segment(dir, n)).unwrap();
+}
+
+#[test]
+fn scan_counts_what_pg_ls_waldir_lists() {
+    let tmp = tempfile::tempdir().unwrap();
+    let pg_wal = tmp.path().join("pg_wal");
+    fs::create_dir_all(pg_wal.join("archive_status")).unwrap();
+    for n in 1..=3 {
+        create_segment(&pg_wal, n);
+    }
+    fs::write(
+        pg_wal.join("00000002.history"),
+        b"1\t0/3000000\tno recovery target\n",
+    )
+    .unwrap();
+    fs::write(pg_wal.join(".hidden"), vec![0u8; 1000]).unwrap(); // skipped, like PostgreSQL
+    fs::create_dir(pg_wal.join("subdir")).unwrap(); // not a regular file
+    symlink(pg_wal.join("00000002.history"), pg_wal.join("link.history")).unwrap(); // stat follows
+    symlink(tmp.path().join("nowhere"), pg_wal.join("dangling")).unwrap(); // vanished-like
+    File::create(pg_wal.join("archive_status/000000010000000000000001.ready")).unwrap();
+    File::create(pg_wal.join("archive_status/000000010000000000000002.done")).unwrap();
+
+    let scan = FsWalScanner.scan(tmp.path()).unwrap();
+    let history_len = fs::metadata(pg_wal.join("00000002.history")).unwrap().len();
+    assert_eq!(scan.segment_count, 3);
+    assert_eq!(scan.wal_bytes, 3 * SEG + 2 * history_len);
+    assert_eq!(scan.ready_count, 1);
+    assert_eq!(scan.vanished, 1, "the dangling symlink stats as NotFound");
+}
+
+#[test]
+fn scan_resolves_a_symlinked_pg_wal() {
+    let tmp = tempfile::tempdir().unwrap();
+    let real = tmp.path().join("walvolume/pg_wal");
+    fs::create_dir_all(&real).unwrap();
+    create_segment(&real, 1);
+    let pgdata = tmp.path().join("pgdata");
+    fs::create_dir(&pgdata).unwrap();
+    symlink(&real, pgdata.join("pg_wal")).unwrap();
+    let scan = FsWalScanner.scan(&pgdata).unwrap();
+    assert_eq!(scan.dir, fs::canonicalize(&real).unwrap());
+    assert_eq!(scan.wal_bytes, SEG);
+}
+
+#[test]
+fn scan_of_a_missing_pg_wal_names_the_path() {
+    let tmp = tempfile::tempdir().unwrap();
+    let err = FsWalScanner.scan(tmp.path()).unwrap_err().to_string();
+    assert!(err.contains("pg_wal"), "{err}");
+    assert!(err.contains("No such file"), "{err}");
+}
+
+#[test]
+fn scan_while_segments_are_created_recycled_and_removed() {
+    let tmp = tempfile::tempdir().unwrap();
+    let pg_wal = tmp.path().join("pg_wal");
+    fs::create_dir_all(pg_wal.join("archive_status")).unwrap();
+    for n in 1..=8 {
+        create_segment(&pg_wal, n);
+    }
+    let stop = Arc::new(AtomicBool::new(false));
+    let churn = {
+        let stop = stop.clone();
+        let pg_wal = pg_wal.clone();
+        thread::spawn(move || {
+            let mut next = 9u64;
+            let mut oldest = 1u64;
+            let mut rounds = 0u64;
+            while !stop.load(Ordering::Relaxed) {
+                create_segment(&pg_wal, next);
+                // Recycle: rename the oldest segment to a future name, as a checkpoint does.
+                fs::rename(segment(&pg_wal, oldest), segment(&pg_wal, next + 100)).unwrap();
+                fs::remove_file(segment(&pg_wal, next + 100)).unwrap();
+                File::create(pg_wal.join(format!("archive_status/{next}.ready"))).unwrap();
+                let _ = fs::remove_file(pg_wal.join(format!("archive_status/{}.ready", next - 1)));
+                next += 1;
+                oldest += 1;
+                rounds += 1;
+            }
+            rounds
+        })
+    };
+    let mut scans = 0;
+    for _ in 0..400 {
+        let s = FsWalScanner
+            .scan(tmp.path())
+            .expect("a scan during churn must not fail");
+        assert_eq!(
+            s.wal_bytes,
+            s.segment_count * SEG,
+            "only whole segments are visible"
+        );
+        assert!(
+            s.segment_count <= 10,
+            "at most 8 live segments plus in-flight renames: {s:?}"
+        );
+        assert!(s.ready_count <= 2);
+        scans += 1;
+    }
+    stop.store(true, Ordering::Relaxed);
+    let rounds = churn.join().unwrap();
+    assert_eq!(scans, 400);
+    assert!(
+        rounds > 10,
+        "the churn thread must really have run ({rounds} rounds)"
+    );
+}
+
+#[test]
+fn atomic_writes_keep_mode_and_leave_no_temp_files() {
+    let tmp = tempfile::tempdir().unwrap();
+    let store = DirStateStore::new(tmp.path().join("state"));
+    let lock = store.lock().unwrap();
+    store
+        .write_atomic(&lock, "wal.status", b"wal_status=OK\n")
+        .unwrap();
+    let path = tmp.path().join("state/wal.status");
+    assert_eq!(
+        fs::metadata(&path).unwrap().permissions().mode() & 0o777,
+        0o644
+    );
+    fs::set_permissions(&path, fs::Permissions::from_mode(0o600)).unwrap();
+    store
+        .write_atomic(&lock, "wal.status", b"wal_status=ERROR\n")
+        .unwrap();
+    assert_eq!(
+        fs::metadata(&path).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+    assert_eq!(
+        store.read("wal.status"),
+        StateInput::Present {
+            path: path.display().to_string(),
+            content: b"wal_status=ERROR\n".to_vec()
+        }
+    );
+    let leftovers: Vec<_> = fs::read_dir(tmp.path().join("state"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
+        .filter(|n| n.ends_with(".tmp"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+}
+
+#[test]
+fn reads_report_missing_and_unreadable_distinctly() {
+    let tmp = tempfile::tempdir().unwrap();
+    let store = DirStateStore::new(tmp.path());
+    assert!(matches!(
+        store.read("wal.status"),
+        StateInput::Missing { .. }
+    ));
+    fs::create_dir(tmp.path().join("wal.status")).unwrap();
+    match store.read("wal.status") {
+        StateInput::Unreadable { error, .. } => assert!(error.contains("directory"), "{error}"),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn the_state_lock_serializes_read_modify_write() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().to_path_buf();
+    let workers: Vec<_> = (0..4)
+        .map(|_| {
+            let dir = dir.clone();
+            thread::spawn(move || {
+                let store = DirStateStore::new(&dir);
+                for _ in 0..50 {
+                    let lock = store.lock().unwrap();
+                    let n: u64 = match store.read("counter") {
+                        StateInput::Present { content, .. } => {
+                            String::from_utf8(content).unwrap().trim().parse().unwrap()
+                        }
+                        _ => 0,
+                    };
+                    store
+                        .write_atomic(&lock, "counter", format!("{}\n", n + 1).as_bytes())
+                        .unwrap();
+                }
+            })
+        })
+        .collect();
+    for w in workers {
+        w.join().unwrap();
+    }
+    assert_eq!(fs::read_to_string(dir.join("counter")).unwrap(), "200\n");
+}
+
+#[test]
+fn a_held_state_lock_times_out_instead_of_hanging() {
+    let tmp = tempfile::tempdir().unwrap();
+    let a = DirStateStore::new(tmp.path());
+    let b = DirStateStore::new(tmp.path()).with_lock_timeout(Duration::from_millis(100));
+    let _held = a.lock().unwrap();
+    assert!(matches!(b.lock(), Err(Error::Locked { .. })));
+}
+
+#[test]
+fn operation_lock_names_its_holder() {
+    let tmp = tempfile::tempdir().unwrap();
+    let store = DirStateStore::new(tmp.path());
+    assert_eq!(store.operation_lock_state().held_by, None);
+    let held = store
+        .try_operation_lock("backup by pid 1: pg_dump")
+        .unwrap();
+    assert_eq!(
+        store.operation_lock_state().held_by.as_deref(),
+        Some("backup by pid 1: pg_dump")
+    );
+    match store.try_operation_lock("snapshot by pid 2") {
+        Err(Error::Locked { holder, .. }) => {
+            assert_eq!(holder.as_deref(), Some("backup by pid 1: pg_dump"))
+        }
+        other => panic!("{other:?}"),
+    }
+    drop(held);
+    assert_eq!(store.operation_lock_state().held_by, None);
+    drop(store.try_operation_lock("snapshot by pid 2").unwrap());
+}

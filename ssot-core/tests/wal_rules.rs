@@ -1,0 +1,629 @@
+//! Every WAL rule at, just below and just above its threshold, and
+//! hysteresis in both directions, as tables of cases.
+
+use chrono::{DateTime, TimeDelta, Utc};
+use ssot_core::units::ByteSize;
+use ssot_core::wal::{
+    evaluate, measurement_failed, next_history, Level, PreviousStatus, ReplicationSlot,
+    SlotWalStatus, VolumeStats, WalFacts, WalPolicy, WalReport, WalSample,
+};
+
+const GIB: u64 = 1 << 30;
+const MIB: u64 = 1 << 20;
+const TOTAL: u64 = 100 * GIB;
+
+fn now() -> DateTime<Utc> {
+    "2026-02-05T12:00:00Z".parse().unwrap()
+}
+
+/// Facts on a 100GiB volume with `used` bytes used and 1GiB of WAL.
+fn on_volume(used: u64) -> WalFacts {
+    WalFacts::new(
+        GIB,
+        64,
+        VolumeStats {
+            total_bytes: TOTAL,
+            available_bytes: TOTAL - used,
+        },
+    )
+}
+
+fn pct_of_total(p: u64) -> u64 {
+    TOTAL / 100 * p
+}
+
+/// A policy where only the rule under test can fire.
+fn isolated() -> WalPolicy {
+    WalPolicy {
+        volume_near_pct: 100.0,
+        volume_error_pct: 100.0,
+        min_free_bytes: ByteSize::from_bytes(0),
+        ..WalPolicy::default()
+    }
+}
+
+fn rules(r: &WalReport) -> Vec<(&str, Level, bool)> {
+    r.reasons
+        .iter()
+        .map(|x| (x.rule.as_str(), x.level, x.held))
+        .collect()
+}
+
+struct Case {
+    name: &'static str,
+    facts: WalFacts,
+    policy: WalPolicy,
+    status: Level,
+    fired: &'static [&'static str],
+}
+
+fn run(cases: Vec<Case>) {
+    for c in cases {
+        let r = evaluate(&c.facts, &c.policy, now());
+        let fired: Vec<&str> = r.reasons.iter().map(|x| x.rule.as_str()).collect();
+        assert_eq!(
+            r.status,
+            c.status,
+            "{}: status; reasons {:?}",
+            c.name,
+            rules(&r)
+        );
+        assert_eq!(fired, c.fired, "{}: fired rules", c.name);
+        // Every reason names its value and threshold in the message.
+        for reason in &r.reasons {
+            assert!(!reason.message.is_empty(), "{}: empty message", c.name);
+        }
+    }
+}
+
+#[test]
+fn volume_percentage_thresholds() {
+    let near = WalPolicy {
+        volume_error_pct: 100.0,
+        min_free_bytes: ByteSize::from_bytes(0),
+        ..WalPolicy::default()
+    };
+    let error = WalPolicy {
+        min_free_bytes: ByteSize::from_bytes(0),
+        ..WalPolicy::default()
+    };
+    run(vec![
+        Case {
+            name: "near: 1 byte below 80%",
+            facts: on_volume(pct_of_total(80) - 1),
+            policy: near.clone(),
+            status: Level::Ok,
+            fired: &[],
+        },
+        Case {
+            name: "near: exactly 80%",
+            facts: on_volume(pct_of_total(80)),
+            policy: near.clone(),
+            status: Level::NearLimit,
+            fired: &["volume_used_near"],
+        },
+        Case {
+            name: "near: 1 byte above 80%",
+            facts: on_volume(pct_of_total(80) + 1),
+            policy: near,
+            status: Level::NearLimit,
+            fired: &["volume_used_near"],
+        },
+        Case {
+            name: "error: 1 byte below 90%",
+            facts: on_volume(pct_of_total(90) - 1),
+            policy: error.clone(),
+            status: Level::NearLimit,
+            fired: &["volume_used_near"],
+        },
+        Case {
+            name: "error: exactly 90%",
+            facts: on_volume(pct_of_total(90)),
+            policy: error.clone(),
+            status: Level::Error,
+            fired: &["volume_used_error", "volume_used_near"],
+        },
+        Case {
+            name: "error: 1 byte above 90%",
+            facts: on_volume(pct_of_total(90) + 1),
+            policy: error,
+            status: Level::Error,
+            fired: &["volume_used_error", "volume_used_near"],
+        },
+    ]);
+}
+
+#[test]
+fn free_space_floor() {
+    let policy = WalPolicy {
+        min_free_bytes: ByteSize::gib(1),
+        ..isolated()
+    };
+    run(vec![
+        Case {
+            name: "available exactly at the 1GiB floor",
+            facts: on_volume(TOTAL - GIB),
+            policy: policy.clone(),
+            status: Level::Ok,
+            fired: &[],
+        },
+        Case {
+            name: "available 1 byte under the floor",
+            facts: on_volume(TOTAL - GIB + 1),
+            policy: policy.clone(),
+            status: Level::Error,
+            fired: &["volume_free_floor"],
+        },
+        Case {
+            name: "available 1 byte over the floor",
+            facts: on_volume(TOTAL - GIB - 1),
+            policy,
+            status: Level::Ok,
+            fired: &[],
+        },
+    ]);
+}
+
+fn wal(bytes: u64) -> WalFacts {
+    WalFacts::new(
+        bytes,
+        bytes / (16 * MIB),
+        VolumeStats {
+            total_bytes: TOTAL,
+            available_bytes: TOTAL / 2,
+        },
+    )
+}
+
+#[test]
+fn soft_and_hard_limits() {
+    // Seed: max_wal_size 4GB + wal_keep_size 0 → soft limit 4GiB, hard 8GiB.
+    let soft = 4 * GIB;
+    run(vec![
+        Case {
+            name: "pg_wal exactly at the soft limit",
+            facts: wal(soft),
+            policy: isolated(),
+            status: Level::Ok,
+            fired: &[],
+        },
+        Case {
+            name: "pg_wal 1 byte below the soft limit",
+            facts: wal(soft - 1),
+            policy: isolated(),
+            status: Level::Ok,
+            fired: &[],
+        },
+        Case {
+            name: "pg_wal 1 byte over the soft limit",
+            facts: wal(soft + 1),
+            policy: isolated(),
+            status: Level::NearLimit,
+            fired: &["wal_over_soft_limit"],
+        },
+        Case {
+            name: "pg_wal exactly at 2 × soft",
+            facts: wal(2 * soft),
+            policy: isolated(),
+            status: Level::NearLimit,
+            fired: &["wal_over_soft_limit"],
+        },
+        Case {
+            name: "pg_wal 1 byte beyond 2 × soft",
+            facts: wal(2 * soft + 1),
+            policy: isolated(),
+            status: Level::Error,
+            fired: &["wal_far_beyond_soft_limit", "wal_over_soft_limit"],
+        },
+    ]);
+    // wal_keep_size raises the soft limit.
+    let mut f = wal(5 * GIB);
+    f.settings.wal_keep_size = ByteSize::gib(1);
+    let r = evaluate(&f, &isolated(), now());
+    assert_eq!(r.status, Level::Ok);
+    assert_eq!(r.soft_limit_bytes, 5 * GIB);
+    f.wal_bytes += 1;
+    assert_eq!(evaluate(&f, &isolated(), now()).status, Level::NearLimit);
+}
+
+#[test]
+fn ready_backlog_depends_on_declared_archiving() {
+    let mut off = wal(GIB);
+    off.ready_count = 0;
+    let mut off1 = off.clone();
+    off1.ready_count = 1;
+    let mut on16 = off.clone();
+    on16.settings.archive_mode = true;
+    on16.ready_count = 16;
+    let mut on17 = on16.clone();
+    on17.ready_count = 17;
+    run(vec![
+        Case {
+            name: "no .ready, archive off",
+            facts: off,
+            policy: isolated(),
+            status: Level::Ok,
+            fired: &[],
+        },
+        Case {
+            name: "one .ready while archive is declared off",
+            facts: off1,
+            policy: isolated(),
+            status: Level::Growing,
+            fired: &["ready_backlog"],
+        },
+        Case {
+            name: "16 .ready with archiving on (at the tolerance)",
+            facts: on16,
+            policy: isolated(),
+            status: Level::Ok,
+            fired: &[],
+        },
+        Case {
+            name: "17 .ready with archiving on",
+            facts: on17,
+            policy: isolated(),
+            status: Level::Growing,
+            fired: &["ready_backlog"],
+        },
+    ]);
+}
+
+fn slot(name: &str, active: bool, status: Option<SlotWalStatus>) -> ReplicationSlot {
+    ReplicationSlot {
+        name: name.into(),
+        active,
+        wal_status: status,
+        retained_bytes: Some(64 * MIB),
+    }
+}
+
+#[test]
+fn replication_slots() {
+    let with = |slots: Vec<ReplicationSlot>| {
+        let mut f = wal(GIB);
+        f.slots = slots;
+        f
+    };
+    run(vec![
+        Case {
+            name: "active reserved slot",
+            facts: with(vec![slot("standby", true, Some(SlotWalStatus::Reserved))]),
+            policy: isolated(),
+            status: Level::Ok,
+            fired: &[],
+        },
+        Case {
+            name: "inactive slot",
+            facts: with(vec![slot("old", false, Some(SlotWalStatus::Extended))]),
+            policy: isolated(),
+            status: Level::Growing,
+            fired: &["slot_inactive"],
+        },
+        Case {
+            name: "unreserved slot",
+            facts: with(vec![slot("s", false, Some(SlotWalStatus::Unreserved))]),
+            policy: isolated(),
+            status: Level::NearLimit,
+            fired: &["slot_unreserved"],
+        },
+        Case {
+            name: "lost slot beats everything else",
+            facts: with(vec![
+                slot("old", false, None),
+                slot("gone", false, Some(SlotWalStatus::Lost)),
+            ]),
+            policy: isolated(),
+            status: Level::Error,
+            fired: &["slot_lost", "slot_inactive"],
+        },
+    ]);
+}
+
+fn sample(secs_ago: i64, wal_bytes: u64, used: u64) -> WalSample {
+    WalSample {
+        at: now() - TimeDelta::seconds(secs_ago),
+        wal_bytes,
+        volume_used_bytes: used,
+    }
+}
+
+fn growing(grown: u64, dip: bool, samples: usize) -> WalFacts {
+    let mut f = wal(GIB + grown);
+    f.volume.available_bytes = TOTAL - 20 * GIB; // constant volume: no time-to-full
+    let used = f.volume.used_bytes();
+    let mut history = vec![
+        sample(600, GIB, used),
+        sample(300, if dip { GIB - MIB } else { GIB + grown / 2 }, used),
+    ];
+    history.truncate(samples - 1);
+    f.history = history;
+    f
+}
+
+#[test]
+fn sustained_growth() {
+    let min = 256 * MIB; // default growth_min_bytes
+    run(vec![
+        Case {
+            name: "grew exactly the minimum",
+            facts: growing(min, false, 3),
+            policy: isolated(),
+            status: Level::Growing,
+            fired: &["wal_growing"],
+        },
+        Case {
+            name: "grew 1 byte less than the minimum",
+            facts: growing(min - 1, false, 3),
+            policy: isolated(),
+            status: Level::Ok,
+            fired: &[],
+        },
+        Case {
+            name: "grew 1 byte more than the minimum",
+            facts: growing(min + 1, false, 3),
+            policy: isolated(),
+            status: Level::Growing,
+            fired: &["wal_growing"],
+        },
+        Case {
+            name: "a dip in between: not sustained",
+            facts: growing(2 * min, true, 3),
+            policy: isolated(),
+            status: Level::Ok,
+            fired: &[],
+        },
+        Case {
+            name: "too few samples to judge",
+            facts: growing(2 * min, false, 2),
+            policy: isolated(),
+            status: Level::Ok,
+            fired: &[],
+        },
+    ]);
+    // Samples older than the window, or in the future, are ignored.
+    let mut f = growing(2 * min, false, 3);
+    f.history[0].at -= TimeDelta::minutes(15); // 600 s → 1500 s ago
+
+    let r = evaluate(&f, &isolated(), now());
+    assert_eq!(
+        r.samples_in_window, 2,
+        "the 600 s sample fell out of the 15 min window"
+    );
+    assert_eq!(r.status, Level::Ok);
+    let mut f = growing(2 * min, false, 3);
+    f.history.push(sample(-60, 0, 0));
+    let r = evaluate(&f, &isolated(), now());
+    assert_eq!(r.samples_in_window, 3);
+    assert_eq!(
+        r.wal_growth_bytes_per_second,
+        Some((2 * min) as f64 / 600.0)
+    );
+}
+
+/// Volume growing at 1MiB/s with `secs_to_error` left before 90% of 100GiB.
+fn filling(secs_to_error: u64) -> WalFacts {
+    let rate = MIB;
+    let error_used = pct_of_total(90);
+    let used = error_used - secs_to_error * rate;
+    let mut f = wal(GIB);
+    f.volume.available_bytes = TOTAL - used;
+    f.history = vec![
+        sample(600, GIB, used - 600 * rate),
+        sample(300, GIB, used - 300 * rate),
+    ];
+    f
+}
+
+#[test]
+fn time_to_full() {
+    let policy = WalPolicy {
+        min_free_bytes: ByteSize::from_bytes(0),
+        volume_near_pct: 90.0,
+        ..WalPolicy::default()
+    };
+    run(vec![
+        Case {
+            name: "6h + 1s to the error threshold",
+            facts: filling(6 * 3600 + 1),
+            policy: policy.clone(),
+            status: Level::Ok,
+            fired: &[],
+        },
+        Case {
+            name: "exactly 6h: not under the near horizon",
+            facts: filling(6 * 3600),
+            policy: policy.clone(),
+            status: Level::Ok,
+            fired: &[],
+        },
+        Case {
+            name: "6h - 1s",
+            facts: filling(6 * 3600 - 1),
+            policy: policy.clone(),
+            status: Level::NearLimit,
+            fired: &["time_to_near"],
+        },
+        Case {
+            name: "exactly 1h: not under the error horizon",
+            facts: filling(3600),
+            policy: policy.clone(),
+            status: Level::NearLimit,
+            fired: &["time_to_near"],
+        },
+        Case {
+            name: "1h - 1s",
+            facts: filling(3599),
+            policy: policy.clone(),
+            status: Level::Error,
+            fired: &["time_to_error", "time_to_near"],
+        },
+    ]);
+    let r = evaluate(&filling(3600), &policy, now());
+    assert_eq!(r.seconds_to_error, Some(3600.0));
+    assert_eq!(r.volume_growth_bytes_per_second, Some(MIB as f64));
+}
+
+fn previous(rule: &str, status: Level) -> Option<PreviousStatus> {
+    Some(PreviousStatus {
+        status,
+        active_rules: vec![rule.into()],
+    })
+}
+
+#[test]
+fn hysteresis_both_ways() {
+    let near = WalPolicy {
+        volume_error_pct: 100.0,
+        min_free_bytes: ByteSize::from_bytes(0),
+        ..WalPolicy::default()
+    };
+    // Default margin: 5% of the 80% threshold → released below 76%.
+    struct H {
+        name: &'static str,
+        used: u64,
+        prev: Option<PreviousStatus>,
+        status: Level,
+        held: bool,
+    }
+    let cases = [
+        H {
+            name: "rising: 79.9% with nothing before stays OK",
+            used: pct_of_total(80) - GIB / 10,
+            prev: None,
+            status: Level::Ok,
+            held: false,
+        },
+        H {
+            name: "rising: reaching 80% enters NEAR_LIMIT",
+            used: pct_of_total(80),
+            prev: None,
+            status: Level::NearLimit,
+            held: false,
+        },
+        H {
+            name: "falling: 79% after NEAR_LIMIT holds",
+            used: pct_of_total(79),
+            prev: previous("volume_used_near", Level::NearLimit),
+            status: Level::NearLimit,
+            held: true,
+        },
+        H {
+            name: "falling: 76% + 1 byte still holds",
+            used: pct_of_total(76) + 1,
+            prev: previous("volume_used_near", Level::NearLimit),
+            status: Level::NearLimit,
+            held: true,
+        },
+        H {
+            name: "falling: 1 byte under 76% releases",
+            used: pct_of_total(76) - 1,
+            prev: previous("volume_used_near", Level::NearLimit),
+            status: Level::Ok,
+            held: false,
+        },
+        H {
+            name: "a different rule active before does not hold this one",
+            used: pct_of_total(79),
+            prev: previous("wal_over_soft_limit", Level::NearLimit),
+            status: Level::Ok,
+            held: false,
+        },
+    ];
+    for c in cases {
+        let mut f = on_volume(c.used);
+        f.previous = c.prev;
+        let r = evaluate(&f, &near, now());
+        assert_eq!(r.status, c.status, "{}", c.name);
+        assert_eq!(r.reasons.iter().any(|x| x.held), c.held, "{}", c.name);
+        if c.held {
+            assert!(r.reasons[0].message.contains("hysteresis"), "{}", c.name);
+        }
+    }
+
+    // An "under" rule (free floor 1GiB): held until 5% above the floor.
+    let floor = WalPolicy {
+        min_free_bytes: ByteSize::gib(1),
+        ..isolated()
+    };
+    let prev = previous("volume_free_floor", Level::Error);
+    for (avail, status) in [
+        (GIB + GIB / 50, Level::Error),     // 1.02GiB: held
+        (GIB + GIB / 20 - 1, Level::Error), // just under 1.05GiB: held
+        (GIB + GIB / 20 + 1, Level::Ok),    // first byte past 1.05GiB: released
+    ] {
+        let mut f = on_volume(TOTAL - avail);
+        f.previous = prev.clone();
+        assert_eq!(evaluate(&f, &floor, now()).status, status, "avail {avail}");
+    }
+}
+
+#[test]
+fn seed_fields_and_failed_measurement() {
+    // Seed STEP 2: "WAL physical size = 97MB. PVC usage = 38%". Status OK.
+    let f = WalFacts::new(
+        97 * MIB,
+        6,
+        VolumeStats {
+            total_bytes: 50 * GIB,
+            available_bytes: 31 * GIB,
+        },
+    );
+    let r = evaluate(&f, &WalPolicy::default(), now());
+    assert_eq!(r.status, Level::Ok);
+    assert_eq!(r.wal_size, Some(97 * MIB));
+    assert_eq!(r.wal_used_pct, Some(38.0));
+    assert_eq!(r.threshold_pct, 80.0);
+    assert_eq!(r.checked_at, now());
+
+    let r = measurement_failed(
+        "cannot list /x/pg_wal: Permission denied",
+        &WalPolicy::default(),
+        4 * GIB,
+        now(),
+    );
+    assert_eq!(r.status, Level::Error);
+    assert_eq!(r.reasons[0].rule, "measurement_failed");
+    assert!(r.reasons[0].message.contains("Permission denied"));
+    assert_eq!(r.wal_size, None);
+
+    let zero = WalFacts::new(
+        0,
+        0,
+        VolumeStats {
+            total_bytes: 0,
+            available_bytes: 0,
+        },
+    );
+    let r = evaluate(&zero, &WalPolicy::default(), now());
+    assert_eq!(r.status, Level::Error);
+    assert_eq!(r.reasons[0].rule, "measurement_failed");
+}
+
+#[test]
+fn wal_used_pct_rounds_down_so_a_threshold_is_never_shown_as_reached_when_it_is_not() {
+    let f = on_volume(pct_of_total(80) - 1);
+    let r = evaluate(&f, &WalPolicy::default(), now());
+    assert_eq!(r.status, Level::Ok);
+    assert_eq!(r.wal_used_pct, Some(79.99));
+}
+
+#[test]
+fn history_is_bounded_and_ordered() {
+    let policy = WalPolicy {
+        history_max_samples: 3,
+        ..WalPolicy::default()
+    };
+    let history: Vec<WalSample> = (1..=10)
+        .rev()
+        .map(|m| sample(m * 60, m as u64, 0))
+        .collect();
+    let r = evaluate(&wal(GIB), &policy, now());
+    let next = next_history(&history, &r, &policy);
+    assert_eq!(next.len(), 3);
+    assert!(next.windows(2).all(|w| w[0].at < w[1].at));
+    assert_eq!(next.last().unwrap().at, now());
+    // Samples older than two windows are dropped.
+    let old = vec![sample(3 * 3600, 1, 0)];
+    assert_eq!(next_history(&old, &r, &policy).len(), 1);
+}
