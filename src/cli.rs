@@ -240,31 +240,19 @@ pub fn run(cli: Cli) -> Result<u8, String> {
                 pgdata: Some(pgdata_or_config(args.pgdata)),
                 estimate: args.estimate,
             };
-            if args.command.is_empty() {
-                let decision = match service::gate(&host, cfg, &req, now) {
-                    Ok(d) => d,
-                    Err(e) => {
-                        eprintln!(
-                            "ssot: gate {} could not be evaluated, denying: {e}",
-                            req.operation
-                        );
-                        return Ok(2);
-                    }
-                };
-                match format {
-                    Format::Json => println!("{}", render::json(&decision)),
-                    Format::Text => print!("{}", render::decision(&decision)),
-                }
-                return Ok(if decision.allowed { 0 } else { 1 });
-            }
-            let holder = format!(
-                "{} by pid {} since {}: {}",
-                req.operation,
-                std::process::id(),
-                ssot_core::state::timestamp(now),
-                args.command.join(" ")
-            );
-            let (decision, held) = match service::gate_and_hold(&host, cfg, &req, &holder, now) {
+            let outcome = if args.command.is_empty() {
+                service::gate(&host, cfg, &req, now).map(|d| (d, None))
+            } else {
+                let holder = format!(
+                    "{} by pid {} since {}: {}",
+                    req.operation,
+                    std::process::id(),
+                    ssot_core::state::timestamp(now),
+                    args.command.join(" ")
+                );
+                service::gate_and_hold(&host, cfg, &req, &holder, now)
+            };
+            let (decision, held) = match outcome {
                 Ok(x) => x,
                 Err(e) => {
                     eprintln!(
@@ -274,10 +262,16 @@ pub fn run(cli: Cli) -> Result<u8, String> {
                     return Ok(2);
                 }
             };
-            match format {
-                Format::Json => eprintln!("{}", render::json(&decision)),
-                Format::Text => eprint!("{}", render::decision(&decision)),
+            let rendered = match format {
+                Format::Json => format!("{}\n", render::json(&decision)),
+                Format::Text => render::decision(&decision),
+            };
+            if args.command.is_empty() {
+                print!("{rendered}");
+                return Ok(if decision.allowed { 0 } else { 1 });
             }
+            // stdout belongs to the command (e.g. pg_dump > file).
+            eprint!("{rendered}");
             let Some(_held) = held else {
                 return Ok(1);
             };

@@ -210,62 +210,82 @@ fn untrusted_rule(u: &Untrusted, base: &str) -> String {
     format!("{base}_{kind}")
 }
 
-fn wal_checks(input: &StateInput, policy: &GatePolicy, now: DateTime<Utc>) -> Vec<Check> {
-    let path = input.path();
-    let record = load_required(input).and_then(|f| {
-        WalStatusRecord::from_file(&f).map_err(|e| Untrusted::Corrupt(e.to_string()))
-    });
+/// Where a timestamped state record comes from and how old it may be.
+struct Source<'a> {
+    input: &'a StateInput,
+    /// Rule-id prefix: `wal_status`, `contract_status`.
+    base: &'static str,
+    max_age: Span,
+    /// The command that writes the file, named when it is missing.
+    producer: &'static str,
+}
+
+/// Loads a timestamped record and checks its freshness: the record if it
+/// could be read, and the check made (a failure names why it is untrusted).
+fn load_fresh<R>(
+    src: Source,
+    policy: &GatePolicy,
+    now: DateTime<Utc>,
+    parse: impl FnOnce(&crate::statefile::StateFile) -> crate::Result<R>,
+    checked_at: impl Fn(&R) -> DateTime<Utc>,
+) -> (Option<R>, Check) {
+    let path = src.input.path();
+    let record = load_required(src.input)
+        .and_then(|f| parse(&f).map_err(|e| Untrusted::Corrupt(e.to_string())));
     let record = match record {
         Ok(r) => r,
         Err(u) => {
-            let hint = match u {
-                Untrusted::Missing(_) => ": run `ssot wal check` first",
-                _ => "",
-            };
             let msg = match &u {
                 Untrusted::Corrupt(e) => format!("{path} is corrupt: {e}"),
-                other => format!("{other}{hint}"),
+                Untrusted::Missing(_) => format!("{u}: run `{}` first", src.producer),
+                other => other.to_string(),
             };
-            return vec![Check::fail(&untrusted_rule(&u, "wal_status"), msg)];
+            return (None, Check::fail(&untrusted_rule(&u, src.base), msg));
         }
     };
-    let mut checks = Vec::new();
-    match check_fresh(
-        path,
-        record.checked_at,
-        now,
-        policy.wal_max_age,
-        policy.max_clock_skew,
-    ) {
-        Ok(()) => checks.push(Check::pass(
-            "wal_status_fresh",
+    let at = checked_at(&record);
+    let check = match check_fresh(path, at, now, src.max_age, policy.max_clock_skew) {
+        Ok(()) => Check::pass(
+            &format!("{}_fresh", src.base),
             format!(
                 "{path} checked_at {} is within {}",
-                timestamp(record.checked_at),
-                policy.wal_max_age
+                timestamp(at),
+                src.max_age
             ),
-        )),
-        Err(u) => checks.push(Check::fail(
-            &untrusted_rule(&u, "wal_status"),
-            u.to_string(),
-        )),
-    }
-    if record.status == Level::Ok {
-        checks.push(Check::pass(
-            "wal_status_ok",
-            format!("WAL status is OK ({path})"),
-        ));
+        ),
+        Err(u) => Check::fail(&untrusted_rule(&u, src.base), u.to_string()),
+    };
+    (Some(record), check)
+}
+
+fn wal_checks(input: &StateInput, policy: &GatePolicy, now: DateTime<Utc>) -> Vec<Check> {
+    let src = Source {
+        input,
+        base: "wal_status",
+        max_age: policy.wal_max_age,
+        producer: "ssot wal check",
+    };
+    let (record, fresh) = load_fresh(src, policy, now, WalStatusRecord::from_file, |r| {
+        r.checked_at
+    });
+    let mut checks = vec![fresh];
+    let Some(record) = record else {
+        return checks;
+    };
+    let path = input.path();
+    checks.push(if record.status == Level::Ok {
+        Check::pass("wal_status_ok", format!("WAL status is OK ({path})"))
     } else {
         let why = if record.reasons.is_empty() {
             String::new()
         } else {
             format!(": {}", record.reasons.join("; "))
         };
-        checks.push(Check::fail(
+        Check::fail(
             "wal_status_ok",
             format!("WAL status is {}, operations need OK{why}", record.status),
-        ));
-    }
+        )
+    });
     checks
 }
 
@@ -280,42 +300,20 @@ fn contract_checks(
             "contract.status was not read: run `ssot contract check` first".into(),
         )];
     };
-    let path = input.path();
-    let record = load_required(input).and_then(|f| {
-        ContractStatusRecord::from_file(&f).map_err(|e| Untrusted::Corrupt(e.to_string()))
-    });
-    let record = match record {
-        Ok(r) => r,
-        Err(u) => {
-            let msg = match &u {
-                Untrusted::Corrupt(e) => format!("{path} is corrupt: {e}"),
-                Untrusted::Missing(_) => format!("{u}: run `ssot contract check` first"),
-                other => other.to_string(),
-            };
-            return vec![Check::fail(&untrusted_rule(&u, "contract_status"), msg)];
-        }
+    let src = Source {
+        input,
+        base: "contract_status",
+        max_age: policy.contract_max_age,
+        producer: "ssot contract check",
     };
-    let mut checks = Vec::new();
-    match check_fresh(
-        path,
-        record.checked_at,
-        now,
-        policy.contract_max_age,
-        policy.max_clock_skew,
-    ) {
-        Ok(()) => checks.push(Check::pass(
-            "contract_status_fresh",
-            format!(
-                "{path} checked_at {} is within {}",
-                timestamp(record.checked_at),
-                policy.contract_max_age
-            ),
-        )),
-        Err(u) => checks.push(Check::fail(
-            &untrusted_rule(&u, "contract_status"),
-            u.to_string(),
-        )),
-    }
+    let (record, fresh) = load_fresh(src, policy, now, ContractStatusRecord::from_file, |r| {
+        r.checked_at
+    });
+    let mut checks = vec![fresh];
+    let Some(record) = record else {
+        return checks;
+    };
+    let path = input.path();
     checks.push(match record.verdict {
         ContractVerdict::Pass => Check::pass("contract_pass", "architecture contract holds".into()),
         ContractVerdict::Fail => Check::fail(
