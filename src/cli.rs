@@ -7,9 +7,11 @@ use chrono::{DateTime, Utc};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use ssot_core::config::{Config, DEFAULT_CONFIG_FILE};
 use ssot_core::gate::Operation;
-use ssot_core::host::{DirStateStore, FsWalScanner, StatvfsVolumes, StdFilesystem};
+use ssot_core::host::{DirStateStore, FsArtifactRoot, FsWalScanner, StatvfsVolumes, StdFilesystem};
+use ssot_core::retention::{Artifact, MaxDelete, ResticDuration, RetentionPolicy};
 use ssot_core::service::{self, GateRequest, Host, WalCheckInput};
-use ssot_core::units::ByteSize;
+use ssot_core::service::{ApplyMode, RetentionSource};
+use ssot_core::units::{ByteSize, Span};
 use ssot_core::wal::{Level, ReplicationSlot};
 
 use crate::{demo, render};
@@ -64,6 +66,9 @@ pub enum Cmd {
     /// command only if allowed, and exits with the command's status; the
     /// decision then goes to stderr so stdout belongs to the command.
     Gate(GateArgs),
+    /// Retention of backups, snapshots and cache layers (dry-run unless asked).
+    #[command(subcommand)]
+    Retention(RetentionCmd),
     /// Show the current state files.
     Status,
     /// Configuration.
@@ -102,11 +107,147 @@ pub struct GateArgs {
     #[arg(long, value_name = "DIR", env = "PGDATA")]
     pub pgdata: Option<PathBuf>,
     /// Expected size written, e.g. 2GB [default: size of the newest file in the target].
-    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    #[arg(long, value_name = "SIZE", value_parser = parse_from_str::<ByteSize>)]
     pub estimate: Option<ByteSize>,
     /// Command to run under the operation lock if allowed.
     #[arg(last = true, value_name = "COMMAND")]
     pub command: Vec<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RetentionCmd {
+    /// Compute a plan: every artifact with keep/delete and its reasons
+    /// (exit 0 clean, 1 warnings or refused, 2 error).
+    Plan(Box<RetentionArgs>),
+    /// Apply a plan. Deletes nothing without --confirm or --plan-hash
+    /// (exit 0 applied or dry run, 1 refused, 2 error).
+    Apply(Box<ApplyArgs>),
+}
+
+#[derive(Debug, Args)]
+pub struct RetentionArgs {
+    /// A profile from the configuration ([retention.NAME]; seed: backups, snapshots).
+    #[arg(long, value_name = "NAME")]
+    pub profile: Option<String>,
+    /// Artifacts are the entries of DIR [default: the profile's root].
+    #[arg(long, value_name = "DIR", conflicts_with = "catalog")]
+    pub dir: Option<PathBuf>,
+    /// strftime pattern of the creation time in entry names, e.g. ssot_%Y%m%d_%H%M%S.sql.gz.
+    #[arg(long, value_name = "PATTERN")]
+    pub pattern: Option<String>,
+    /// JSON array of artifacts (`-` for stdin).
+    #[arg(long, value_name = "FILE")]
+    pub catalog: Option<PathBuf>,
+    /// With --catalog: the directory where the artifact ids are entries (needed to apply).
+    #[arg(long, value_name = "DIR", requires = "catalog")]
+    pub root: Option<PathBuf>,
+    #[command(flatten)]
+    pub policy: PolicyFlags,
+}
+
+/// Policy flags; each overrides the profile's key of the same name.
+#[derive(Debug, Args, Default)]
+pub struct PolicyFlags {
+    #[arg(long, value_name = "N")]
+    pub keep_last: Option<u32>,
+    #[arg(long, value_name = "N")]
+    pub keep_hourly: Option<u32>,
+    #[arg(long, value_name = "N")]
+    pub keep_daily: Option<u32>,
+    #[arg(long, value_name = "N")]
+    pub keep_weekly: Option<u32>,
+    #[arg(long, value_name = "N")]
+    pub keep_monthly: Option<u32>,
+    #[arg(long, value_name = "N")]
+    pub keep_yearly: Option<u32>,
+    /// restic duration, e.g. 2d12h or 1y5m7d2h.
+    #[arg(long, value_name = "DURATION", value_parser = parse_from_str::<ResticDuration>)]
+    pub keep_within: Option<ResticDuration>,
+    #[arg(long, value_name = "DURATION", value_parser = parse_from_str::<ResticDuration>)]
+    pub keep_within_hourly: Option<ResticDuration>,
+    #[arg(long, value_name = "DURATION", value_parser = parse_from_str::<ResticDuration>)]
+    pub keep_within_daily: Option<ResticDuration>,
+    #[arg(long, value_name = "DURATION", value_parser = parse_from_str::<ResticDuration>)]
+    pub keep_within_weekly: Option<ResticDuration>,
+    #[arg(long, value_name = "DURATION", value_parser = parse_from_str::<ResticDuration>)]
+    pub keep_within_monthly: Option<ResticDuration>,
+    #[arg(long, value_name = "DURATION", value_parser = parse_from_str::<ResticDuration>)]
+    pub keep_within_yearly: Option<ResticDuration>,
+    /// Delete complete artifacts older than now − AGE (e.g. 7d).
+    #[arg(long, value_name = "AGE", value_parser = parse_from_str::<Span>)]
+    pub max_age: Option<Span>,
+    /// Barman: keep all within now − WINDOW plus the newest one before it.
+    #[arg(long, value_name = "WINDOW", value_parser = parse_from_str::<Span>)]
+    pub recovery_window: Option<Span>,
+    #[arg(long, value_name = "N")]
+    pub min_keep: Option<u32>,
+    #[arg(long, value_name = "N")]
+    pub min_verified: Option<u32>,
+    /// Per-group size budget, e.g. 50GB.
+    #[arg(long, value_name = "SIZE", value_parser = parse_from_str::<ByteSize>)]
+    pub max_total_size: Option<ByteSize>,
+    #[arg(long, value_name = "AGE", value_parser = parse_from_str::<Span>)]
+    pub partial_grace: Option<Span>,
+    /// IANA time zone for bucket boundaries and names.
+    #[arg(long, value_name = "TZ")]
+    pub timezone: Option<String>,
+    /// Refuse a plan that deletes more than N or N%.
+    #[arg(long, value_name = "N|N%", value_parser = parse_from_str::<MaxDelete>)]
+    pub max_delete: Option<MaxDelete>,
+}
+
+impl PolicyFlags {
+    fn apply_to(&self, p: &mut RetentionPolicy) {
+        macro_rules! set {
+            ($($f:ident),*) => { $( if let Some(v) = self.$f.clone() { p.$f = v; } )* };
+        }
+        macro_rules! set_opt {
+            ($($f:ident),*) => { $( if let Some(v) = self.$f.clone() { p.$f = Some(v); } )* };
+        }
+        set!(
+            keep_last,
+            keep_hourly,
+            keep_daily,
+            keep_weekly,
+            keep_monthly,
+            keep_yearly,
+            min_keep,
+            min_verified,
+            partial_grace,
+            timezone
+        );
+        set_opt!(
+            keep_within,
+            keep_within_hourly,
+            keep_within_daily,
+            keep_within_weekly,
+            keep_within_monthly,
+            keep_within_yearly,
+            max_age,
+            recovery_window,
+            max_total_size,
+            max_delete
+        );
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct ApplyArgs {
+    #[command(flatten)]
+    pub source: RetentionArgs,
+    /// Apply the plan as computed now.
+    #[arg(long, conflicts_with = "plan_hash")]
+    pub confirm: bool,
+    /// Apply only if the plan computed now has this hash (from a reviewed `retention plan`).
+    #[arg(long, value_name = "HASH")]
+    pub plan_hash: Option<String>,
+}
+
+fn parse_from_str<T: std::str::FromStr>(s: &str) -> Result<T, String>
+where
+    T::Err: std::fmt::Display,
+{
+    s.parse().map_err(|e: T::Err| e.to_string())
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -126,10 +267,6 @@ impl From<OpArg> for Operation {
             OpArg::Startup => Operation::Startup,
         }
     }
-}
-
-fn parse_size(s: &str) -> Result<ByteSize, String> {
-    ByteSize::parse(s).map_err(|e| e.to_string())
 }
 
 #[derive(Debug, Subcommand)]
@@ -203,6 +340,7 @@ pub fn run(cli: Cli) -> Result<u8, String> {
         volumes: &StatvfsVolumes,
         fs: &StdFilesystem,
         state: &store,
+        artifacts: &FsArtifactRoot,
     };
     let now = now_or_clock(now);
     let pgdata_or_config =
@@ -281,6 +419,37 @@ pub fn run(cli: Cli) -> Result<u8, String> {
                 .map_err(|e| format!("cannot run {}: {e}", args.command[0]))?;
             Ok(status.code().map(|c| c.clamp(0, 255) as u8).unwrap_or(2))
         }
+        Cmd::Retention(RetentionCmd::Plan(args)) => {
+            let (source, policy, profile) = retention_inputs(cfg, &args)?;
+            let planned =
+                service::retention_plan(&host, &source, &policy, now).map_err(|e| e.to_string())?;
+            match format {
+                Format::Json => println!("{}", render::json(&planned.plan)),
+                Format::Text => print!("{}", render::retention_plan(&planned.plan, &profile)),
+            }
+            Ok(
+                if planned.plan.refused.is_some() || !planned.plan.warnings.is_empty() {
+                    1
+                } else {
+                    0
+                },
+            )
+        }
+        Cmd::Retention(RetentionCmd::Apply(args)) => {
+            let (source, policy, profile) = retention_inputs(cfg, &args.source)?;
+            let mode = match (args.confirm, args.plan_hash) {
+                (true, _) => ApplyMode::Confirm,
+                (false, Some(h)) => ApplyMode::PlanHash(h),
+                (false, None) => ApplyMode::DryRun,
+            };
+            let outcome = service::retention_apply(&host, &source, &policy, &profile, &mode, now)
+                .map_err(|e| e.to_string())?;
+            match format {
+                Format::Json => println!("{}", render::json(&outcome)),
+                Format::Text => print!("{}", render::retention_apply(&outcome, &profile)),
+            }
+            Ok(if outcome.refused.is_some() { 1 } else { 0 })
+        }
         Cmd::Status => {
             let files = service::read_state(&host);
             match format {
@@ -301,4 +470,46 @@ pub fn run(cli: Cli) -> Result<u8, String> {
         }
         Cmd::Demo(args) => demo::run(args.dir, now, format),
     }
+}
+
+/// Resolves source, policy and profile name from the profile and the flags.
+fn retention_inputs(
+    cfg: &Config,
+    args: &RetentionArgs,
+) -> Result<(RetentionSource, RetentionPolicy, String), String> {
+    let profile = match &args.profile {
+        Some(name) => Some(cfg.retention.0.get(name).ok_or_else(|| {
+            let known: Vec<&str> = cfg.retention.0.keys().map(String::as_str).collect();
+            format!(
+                "no retention profile \"{name}\" (configured: {})",
+                known.join(", ")
+            )
+        })?),
+        None => None,
+    };
+    let mut policy = profile.map(|p| p.policy.clone()).unwrap_or_default();
+    args.policy.apply_to(&mut policy);
+    policy.tz().map_err(|e| e.to_string())?;
+    let source = if let Some(catalog) = &args.catalog {
+        let text = read_input(catalog)?;
+        let artifacts: Vec<Artifact> = serde_json::from_str(&text)
+            .map_err(|e| format!("{}: not a JSON array of artifacts: {e}", catalog.display()))?;
+        RetentionSource::Catalog {
+            artifacts,
+            root: args.root.clone(),
+        }
+    } else {
+        let root = args
+            .dir
+            .clone()
+            .or_else(|| profile.and_then(|p| p.root.clone()).map(PathBuf::from))
+            .ok_or("give --dir DIR, --catalog FILE, or a --profile with a root")?;
+        let pattern = args
+            .pattern
+            .clone()
+            .or_else(|| profile.and_then(|p| p.pattern.clone()));
+        RetentionSource::Dir { root, pattern }
+    };
+    let name = args.profile.clone().unwrap_or_else(|| "default".into());
+    Ok((source, policy, name))
 }

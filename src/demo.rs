@@ -15,7 +15,7 @@ use chrono::{DateTime, TimeDelta, Utc};
 use serde_json::json;
 use ssot_core::config::Config;
 use ssot_core::gate::{Decision, Operation};
-use ssot_core::host::{DirStateStore, FsWalScanner, StdFilesystem};
+use ssot_core::host::{DirStateStore, FsArtifactRoot, FsWalScanner, StdFilesystem};
 use ssot_core::ports::VolumeProbe;
 use ssot_core::service::{self, GateRequest, Host, WalCheck, WalCheckInput};
 use ssot_core::wal::{Level, VolumeStats};
@@ -186,6 +186,7 @@ pub fn run(
         volumes: &volumes,
         fs: &StdFilesystem,
         state: &store,
+        artifacts: &FsArtifactRoot,
     };
     let mut cfg = Config {
         state_dir: state_dir.display().to_string(),

@@ -9,7 +9,9 @@ use serde_json::{json, Value};
 use ssot_core::gate::Decision;
 use ssot_core::host::DirStateStore;
 use ssot_core::num::{human_bytes, human_secs, pct};
-use ssot_core::service::WalCheck;
+use ssot_core::retention::{Action, RetentionPlan};
+use ssot_core::service::{ApplyOutcome, WalCheck};
+
 use ssot_core::state::{timestamp, StateInput};
 use ssot_core::statefile::StateFile;
 
@@ -204,6 +206,91 @@ pub fn status_text(
                 }
             }
         }
+    }
+    s
+}
+
+fn plan_body(p: &RetentionPlan) -> String {
+    let mut s = String::new();
+    let mut group = None;
+    for d in &p.decisions {
+        if group != Some(&d.group) {
+            let _ = writeln!(s, "group {}:", d.group);
+            group = Some(&d.group);
+        }
+        let _ = writeln!(
+            s,
+            "  {:<6}  {}  {:>8}  {}  — {}",
+            match d.action {
+                Action::Keep => "keep",
+                Action::Delete => "DELETE",
+            },
+            timestamp(d.created_at),
+            d.size_bytes.map(human_bytes).unwrap_or_else(|| "?".into()),
+            d.id,
+            d.reasons.join("; ")
+        );
+    }
+    let m = &p.summary;
+    let _ = writeln!(
+        s,
+        "keep {} ({}), delete {} (frees {}), {} verified kept",
+        m.kept,
+        human_bytes(m.kept_bytes),
+        m.deleted,
+        human_bytes(m.freed_bytes),
+        m.verified_kept
+    );
+    for w in &p.warnings {
+        let _ = writeln!(s, "WARNING: {w}");
+    }
+    let _ = writeln!(s, "plan_hash {}", p.plan_hash);
+    s
+}
+
+pub fn retention_plan(p: &RetentionPlan, profile: &str) -> String {
+    let mut s = format!("retention plan ({profile}), as of {}\n", timestamp(p.now));
+    s.push_str(&plan_body(p));
+    if let Some(r) = &p.refused {
+        let _ = writeln!(s, "REFUSED: {r}");
+    } else if p.summary.deleted > 0 {
+        let _ = writeln!(
+            s,
+            "to apply exactly this plan: `ssot retention apply` with the same arguments and --plan-hash {}",
+            p.plan_hash
+        );
+    }
+    s
+}
+
+pub fn retention_apply(o: &ApplyOutcome, profile: &str) -> String {
+    let mut s = format!(
+        "retention apply ({profile}), as of {}\n",
+        timestamp(o.plan.now)
+    );
+    for r in &o.recovered {
+        let _ = writeln!(
+            s,
+            "recovered: finished deleting {r}, left half-done by an interrupted run"
+        );
+    }
+    if let Some(h) = &o.resumed {
+        let _ = writeln!(
+            s,
+            "continuing reviewed plan {h}: this run applies what remains of it"
+        );
+    }
+    s.push_str(&plan_body(&o.plan));
+    if o.dry_run {
+        let _ = writeln!(
+            s,
+            "DRY RUN: nothing deleted. To apply, re-run with the same arguments and --plan-hash {} (or --confirm)",
+            o.plan.plan_hash
+        );
+    } else if let Some(r) = &o.refused {
+        let _ = writeln!(s, "REFUSED, nothing deleted: {r}");
+    } else {
+        let _ = writeln!(s, "deleted {}: {}", o.deleted.len(), o.deleted.join(", "));
     }
     s
 }

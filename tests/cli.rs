@@ -2,40 +2,16 @@
 
 use std::fs::{self, File};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
+mod common;
+use common::{code, json, run, ssot};
+
 const SEG: u64 = 16 << 20;
 const NOW: &str = "2026-02-05T12:00:00Z";
-
-fn ssot() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_ssot"));
-    // Never pick up a developer's real configuration or state.
-    c.env_remove("SSOT_STATE_DIR")
-        .env_remove("SSOT_CONFIG")
-        .env_remove("PGDATA");
-    c
-}
-
-fn run(args: &[&str]) -> Output {
-    ssot().args(args).output().unwrap()
-}
-
-fn code(o: &Output) -> i32 {
-    o.status.code().unwrap()
-}
-
-fn json(o: &Output) -> Value {
-    serde_json::from_slice(&o.stdout).unwrap_or_else(|e| {
-        panic!(
-            "stdout is not JSON ({e}):\n{}\nstderr:\n{}",
-            String::from_utf8_lossy(&o.stdout),
-            String::from_utf8_lossy(&o.stderr)
-        )
-    })
-}
 
 struct Sandbox {
     _tmp: tempfile::TempDir,

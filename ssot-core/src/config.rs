@@ -20,6 +20,7 @@ use serde::{Deserialize, Serialize};
 use crate::disk::DiskPolicy;
 use crate::error::{Error, Result};
 use crate::gate::{GatePolicy, Operation};
+use crate::retention::RetentionPolicy;
 use crate::units::{ByteSize, Span};
 use crate::wal::{WalPolicy, WalSettings};
 
@@ -44,6 +45,8 @@ pub struct Config {
     pub gate: GateConfig,
     /// The declared architecture contract.
     pub contract: ContractConfig,
+    /// Named retention profiles (`[retention.backups]`, `[retention.snapshots]`, ...).
+    pub retention: RetentionProfiles,
 }
 
 impl Default for Config {
@@ -55,7 +58,110 @@ impl Default for Config {
             disk: DiskPolicy::default(),
             gate: GateConfig::default(),
             contract: ContractConfig::default(),
+            retention: RetentionProfiles::default(),
         }
+    }
+}
+
+/// A named retention profile: where its artifacts live and the policy.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RetentionProfile {
+    /// Directory whose entries are the artifacts.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub root: Option<String>,
+    /// strftime pattern for creation times in entry names.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pattern: Option<String>,
+    /// The policy.
+    #[serde(flatten)]
+    pub policy: RetentionPolicy,
+}
+
+impl RetentionProfile {
+    /// Parses a profile table; `name` is used in errors. Keys other than
+    /// `root` and `pattern` must be policy keys.
+    fn from_table(name: &str, mut t: toml::Table) -> std::result::Result<Self, String> {
+        let mut string = |key: &str| -> std::result::Result<Option<String>, String> {
+            match t.remove(key) {
+                None => Ok(None),
+                Some(toml::Value::String(s)) => Ok(Some(s)),
+                Some(other) => Err(format!(
+                    "retention.{name}.{key} must be a string, found {}",
+                    other.type_str()
+                )),
+            }
+        };
+        let root = string("root")?;
+        let pattern = string("pattern")?;
+        let policy: RetentionPolicy = toml::Value::Table(t)
+            .try_into()
+            .map_err(|e: toml::de::Error| format!("retention.{name}: {}", e.message()))?;
+        policy
+            .tz()
+            .map_err(|e| format!("retention.{name}.timezone: {e}"))?;
+        Ok(RetentionProfile {
+            root,
+            pattern,
+            policy,
+        })
+    }
+
+    fn to_table(&self) -> toml::Table {
+        toml::Table::try_from(self).unwrap_or_default()
+    }
+}
+
+/// The retention profiles. A profile named in the file overrides only the
+/// keys it names; the seed profiles `backups` and `snapshots` keep their
+/// other defaults.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(transparent)]
+pub struct RetentionProfiles(pub BTreeMap<String, RetentionProfile>);
+
+impl Default for RetentionProfiles {
+    fn default() -> Self {
+        let backups = RetentionProfile {
+            root: Some("/opt/ssot-backup/dumps".into()),
+            pattern: Some("ssot_%Y%m%d_%H%M%S.sql.gz".into()),
+            policy: RetentionPolicy {
+                max_age: Some(Span::days(7)),
+                min_keep: 1,
+                min_verified: 1,
+                ..RetentionPolicy::default()
+            },
+        };
+        let snapshots = RetentionProfile {
+            root: Some("/opt/ssot-backup/snapshots".into()),
+            pattern: None,
+            policy: RetentionPolicy {
+                max_age: Some(Span::days(3)),
+                min_keep: 1,
+                ..RetentionPolicy::default()
+            },
+        };
+        RetentionProfiles(BTreeMap::from([
+            ("backups".to_string(), backups),
+            ("snapshots".to_string(), snapshots),
+        ]))
+    }
+}
+
+impl<'de> Deserialize<'de> for RetentionProfiles {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        let raw = BTreeMap::<String, toml::Table>::deserialize(d)?;
+        let mut out = RetentionProfiles::default();
+        for (name, table) in raw {
+            let mut merged = out
+                .0
+                .get(&name)
+                .map(RetentionProfile::to_table)
+                .unwrap_or_default();
+            merged.extend(table);
+            let p =
+                RetentionProfile::from_table(&name, merged).map_err(serde::de::Error::custom)?;
+            out.0.insert(name, p);
+        }
+        Ok(out)
     }
 }
 
@@ -205,6 +311,39 @@ mod tests {
             text.contains("backup = \"/opt/ssot-backup/dumps\""),
             "{text}"
         );
+    }
+
+    #[test]
+    fn a_profile_overrides_only_what_it_names() {
+        let cfg = Config::from_toml_str(
+            "[retention.backups]\nmax_age = \"14d\"\n[retention.cache]\nroot = \"/cache\"\nmax_total_size = \"10GB\"\n",
+            "c",
+        )
+        .unwrap();
+        let b = &cfg.retention.0["backups"];
+        assert_eq!(b.policy.max_age, Some(Span::days(14)));
+        assert_eq!(b.policy.min_verified, 1, "seed default kept");
+        assert_eq!(b.root.as_deref(), Some("/opt/ssot-backup/dumps"));
+        assert_eq!(
+            cfg.retention.0["snapshots"].policy.max_age,
+            Some(Span::days(3))
+        );
+        assert_eq!(
+            cfg.retention.0["cache"].policy.max_total_size,
+            Some(ByteSize::gib(10))
+        );
+        let err = Config::from_toml_str("[retention.backups]\nmax_agee = \"1d\"\n", "c")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("retention.backups") && err.contains("max_agee"),
+            "{err}"
+        );
+        let err = Config::from_toml_str("[retention.backups]\ntimezone = \"Mars/Olympus\"\n", "c")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("Mars/Olympus"), "{err}");
+        assert!(Config::default().to_toml().contains("[retention.backups]"));
     }
 
     #[test]

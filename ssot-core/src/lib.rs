@@ -61,6 +61,7 @@
 //! | [`state`] | the state directory's files as typed records |
 //! | [`config`] | `ssot.toml` with the seed defaults |
 //! | [`units`] | PostgreSQL sizes and durations (`4GB`, `5min`) |
+//! | [`retention`] | retention plans: restic buckets, floors, budget |
 //! | [`ports`], [`host`] | fact-gathering traits and their std implementations |
 //! | [`service`] | whole operations for the CLI and bindings |
 
@@ -74,6 +75,7 @@ pub mod gate;
 pub mod host;
 pub mod num;
 pub mod ports;
+pub mod retention;
 pub mod service;
 pub mod state;
 pub mod statefile;

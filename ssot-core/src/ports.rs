@@ -12,6 +12,7 @@ use chrono::{DateTime, Utc};
 
 use crate::error::Result;
 use crate::gate::LockFacts;
+use crate::retention::source::RootEntry;
 use crate::state::StateInput;
 use crate::wal::VolumeStats;
 
@@ -107,4 +108,29 @@ pub trait StateStore {
     /// Takes the operation lock without waiting, recording `holder` in it;
     /// [`crate::Error::Locked`] when someone else has it.
     fn try_operation_lock(&self, holder: &str) -> Result<Held>;
+}
+
+/// A directory whose entries are artifacts (backups, snapshots, cache layers).
+///
+/// Deletion is confined to the root: names are validated (no `/`, no `..`),
+/// links are never followed or deleted through, and an entry is first renamed
+/// into a hidden trash name (atomic) so that a crash leaves it either intact
+/// or in the trash, never half-deleted under its own name.
+pub trait ArtifactRoot {
+    /// The root as resolved (symlinks in the root path itself are resolved once).
+    fn resolve(&self, root: &Path) -> Result<PathBuf>;
+    /// One level of entries, by `lstat`; directory sizes summed without following links.
+    fn list(&self, root: &Path) -> Result<Vec<RootEntry>>;
+    /// Deletes the entry `name` and its `sidecars`; `Ok` if already gone.
+    fn remove(&self, root: &Path, name: &str, sidecars: &[String]) -> Result<()>;
+    /// Removes leftovers of interrupted deletions; returns what was purged.
+    fn purge_trash(&self, root: &Path) -> Result<Vec<String>>;
+    /// An exclusive lock on the root for one apply at a time.
+    fn lock(&self, root: &Path) -> Result<Held>;
+    /// The root's retention journal (empty if none).
+    fn read_journal(&self, root: &Path) -> Result<String>;
+    /// Appends one line to the journal and fsyncs it.
+    fn append_journal(&self, root: &Path, line: &str) -> Result<()>;
+    /// Replaces the journal's content atomically (used to compact it).
+    fn rewrite_journal(&self, root: &Path, content: &str) -> Result<()>;
 }

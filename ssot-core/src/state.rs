@@ -26,6 +26,8 @@ pub const WAL_HISTORY: &str = "wal.history";
 pub const WAL_SETTINGS: &str = "wal.settings";
 /// `contract.status`: the architecture contract's verdict.
 pub const CONTRACT_STATUS: &str = "contract.status";
+/// `retention.status`: the last retention apply per profile.
+pub const RETENTION_STATUS: &str = "retention.status";
 /// `gate.log`: every gate decision, one JSON object a line.
 pub const GATE_LOG: &str = "gate.log";
 /// `active_pvc.list`: PVCs that hold SSOT data.

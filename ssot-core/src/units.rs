@@ -307,6 +307,20 @@ impl fmt::Display for Span {
     }
 }
 
+impl std::str::FromStr for ByteSize {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        ByteSize::parse(s)
+    }
+}
+
+impl std::str::FromStr for Span {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        Span::parse(s)
+    }
+}
+
 macro_rules! serde_via_str {
     ($ty:ty, $what:literal, $from_int:expr) => {
         impl Serialize for $ty {

@@ -3,10 +3,13 @@
 //! Policy modules never import this module; [`crate::service`] receives
 //! these adapters as trait objects, so tests can swap any of them for a fake.
 
+mod artifacts;
 mod fs;
+mod fsutil;
 mod store;
 mod walscan;
 
+pub use artifacts::{FsArtifactRoot, JOURNAL};
 pub use fs::{StatvfsVolumes, StdFilesystem};
 pub use store::DirStateStore;
 pub use walscan::{is_segment_name, FsWalScanner};

@@ -2,10 +2,10 @@
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{ErrorKind, Read, Write};
-use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+use super::fsutil::{try_lock_file, write_atomic};
 use crate::error::{Error, Result};
 use crate::gate::LockFacts;
 use crate::ports::{Held, StateStore};
@@ -86,50 +86,22 @@ impl StateStore for DirStateStore {
     fn lock(&self) -> Result<Held> {
         self.ensure_dir()?;
         let path = self.path(STATE_LOCK);
-        let file = OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&path)
-            .map_err(|e| Error::io("open lock", &path, e))?;
         let start = Instant::now();
         loop {
-            match fs2::FileExt::try_lock_exclusive(&file) {
-                Ok(()) => return Ok(Held::new(file)),
-                Err(e) if e.kind() == ErrorKind::WouldBlock => {
-                    if start.elapsed() >= self.lock_timeout {
-                        return Err(Error::Locked { path, holder: None });
-                    }
-                    std::thread::sleep(Duration::from_millis(20));
-                }
-                Err(e) => return Err(Error::io("lock", &path, e)),
+            let (file, taken) = try_lock_file(&path, false)?;
+            if taken {
+                return Ok(Held::new(file));
             }
+            if start.elapsed() >= self.lock_timeout {
+                return Err(Error::Locked { path, holder: None });
+            }
+            std::thread::sleep(Duration::from_millis(20));
         }
     }
 
     fn write_atomic(&self, _lock: &Held, name: &str, contents: &[u8]) -> Result<()> {
         self.ensure_dir()?;
-        let target = self.path(name);
-        let mode = fs::metadata(&target)
-            .map(|m| m.permissions().mode() & 0o7777)
-            .unwrap_or(0o644);
-        let mut tmp = tempfile::Builder::new()
-            .prefix(&format!(".{name}."))
-            .suffix(".tmp")
-            .tempfile_in(&self.dir)
-            .map_err(|e| Error::io("create temp file in", &self.dir, e))?;
-        tmp.write_all(contents)
-            .and_then(|_| {
-                tmp.as_file()
-                    .set_permissions(fs::Permissions::from_mode(mode))
-            })
-            .and_then(|_| tmp.as_file().sync_all())
-            .map_err(|e| Error::io("write", tmp.path().to_path_buf(), e))?;
-        tmp.persist(&target)
-            .map_err(|e| Error::io("rename into", &target, e.error))?;
-        File::open(&self.dir)
-            .and_then(|d| d.sync_all())
-            .map_err(|e| Error::io("fsync directory", &self.dir, e))
+        write_atomic(&self.dir, name, contents, 0o644)
     }
 
     fn append_line(&self, _lock: &Held, name: &str, line: &str) -> Result<()> {
@@ -181,22 +153,12 @@ impl StateStore for DirStateStore {
     fn try_operation_lock(&self, holder: &str) -> Result<Held> {
         self.ensure_dir()?;
         let path = self.path(OPERATION_LOCK);
-        let mut file = OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .read(true)
-            .write(true)
-            .open(&path)
-            .map_err(|e| Error::io("open lock", &path, e))?;
-        match fs2::FileExt::try_lock_exclusive(&file) {
-            Ok(()) => {}
-            Err(e) if e.kind() == ErrorKind::WouldBlock => {
-                return Err(Error::Locked {
-                    holder: read_holder(&mut file),
-                    path,
-                })
-            }
-            Err(e) => return Err(Error::io("lock", &path, e)),
+        let (mut file, taken) = try_lock_file(&path, true)?;
+        if !taken {
+            return Err(Error::Locked {
+                holder: read_holder(&mut file),
+                path,
+            });
         }
         file.set_len(0)
             .and_then(|_| file.write_all(holder.as_bytes()))

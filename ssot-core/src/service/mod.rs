@@ -18,11 +18,16 @@ use crate::config::Config;
 use crate::disk::{DiskFacts, ProtectedVolume, TargetFacts};
 use crate::error::{Error, Result};
 use crate::gate::{self, Decision, Operation};
-use crate::ports::{Filesystem, Held, PathKind, StateStore, VolumeProbe, WalScanner};
+use crate::ports::{ArtifactRoot, Filesystem, Held, PathKind, StateStore, VolumeProbe, WalScanner};
 use crate::state::{self, StateInput, WalStatusRecord};
 use crate::statefile::StateFile;
 use crate::units::ByteSize;
 use crate::wal::{self, ReplicationSlot, WalFacts, WalReport, WalSettings};
+
+mod retention;
+pub use retention::{
+    retention_apply, retention_plan, ApplyMode, ApplyOutcome, PlannedRetention, RetentionSource,
+};
 
 /// The ports an operation uses.
 #[derive(Clone, Copy)]
@@ -35,6 +40,8 @@ pub struct Host<'a> {
     pub fs: &'a dyn Filesystem,
     /// The state directory.
     pub state: &'a dyn StateStore,
+    /// Artifact roots (retention).
+    pub artifacts: &'a dyn ArtifactRoot,
 }
 
 /// The outcome of [`check_wal`].
@@ -373,6 +380,7 @@ pub fn read_state(host: &Host) -> Vec<(&'static str, StateInput)> {
         state::WAL_LAST_CHECK,
         state::WAL_SETTINGS,
         state::CONTRACT_STATUS,
+        state::RETENTION_STATUS,
         state::ACTIVE_PVC_LIST,
     ]
     .into_iter()

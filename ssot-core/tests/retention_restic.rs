@@ -1,0 +1,83 @@
+//! ssot keeps exactly what `restic forget` keeps.
+//!
+//! The data in `tests/retention/restic/*.json` was produced by real restic
+//! (the version is recorded in each file) with `scripts/restic-oracle`;
+//! `scripts/restic-oracle --check utc-year-edges` regenerates one timeline and
+//! compares, which CI does when restic is installed.
+
+use std::fs;
+use std::path::Path;
+
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+use ssot_core::retention::{plan, Action, Artifact, RetentionPolicy};
+
+#[test]
+fn kept_sets_equal_restic_forget() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/retention/restic");
+    let mut files: Vec<_> = fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        .collect();
+    files.sort();
+    let mut compared = 0;
+    let mut mismatches = Vec::new();
+    for path in &files {
+        let doc: Value = serde_json::from_str(&fs::read_to_string(path).unwrap()).unwrap();
+        let name = path.file_name().unwrap().to_string_lossy();
+        assert!(
+            doc["restic"].as_str().unwrap().starts_with("restic "),
+            "{name}"
+        );
+        let artifacts: Vec<Artifact> = doc["snapshots"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| {
+                let t: DateTime<Utc> =
+                    DateTime::parse_from_rfc3339(s["created_at"].as_str().unwrap())
+                        .unwrap()
+                        .with_timezone(&Utc);
+                Artifact::new(s["id"].as_str().unwrap(), t)
+            })
+            .collect();
+        for case in doc["cases"].as_array().unwrap() {
+            let mut policy: RetentionPolicy =
+                serde_json::from_value(case["policy"].clone()).unwrap();
+            policy.timezone = doc["timezone"].as_str().unwrap().to_string();
+            let now: DateTime<Utc> = case["now"].as_str().unwrap().parse().unwrap();
+            let p = plan(&artifacts, &policy, now).unwrap();
+            let mut ours: Vec<&str> = p.with_action(Action::Keep).map(|d| d.id.as_str()).collect();
+            ours.sort();
+            let theirs: Vec<&str> = case["keep"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|v| v.as_str().unwrap())
+                .collect();
+            compared += 1;
+            if ours != theirs {
+                let only_ours: Vec<_> = ours.iter().filter(|x| !theirs.contains(x)).collect();
+                let only_theirs: Vec<_> = theirs.iter().filter(|x| !ours.contains(x)).collect();
+                mismatches.push(format!(
+                    "{name} {}: ssot also keeps {only_ours:?}, restic also keeps {only_theirs:?}",
+                    case["restic_args"]
+                ));
+            }
+        }
+    }
+    assert!(
+        mismatches.is_empty(),
+        "{} of {compared} cases differ:\n{}",
+        mismatches.len(),
+        mismatches.join("\n")
+    );
+    eprintln!("{compared} policy × timeline cases equal restic's kept sets");
+    assert!(
+        files.len() >= 6,
+        "restic comparison data missing in {}",
+        dir.display()
+    );
+    assert!(compared >= 120);
+}

@@ -1,0 +1,590 @@
+//! `ssot retention` as a user runs it: plan, dry run, reviewed apply, safety
+//! rails, and convergence after `kill -9`.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::os::unix::fs::symlink;
+use std::path::{Path, PathBuf};
+use std::process::{Output, Stdio};
+use std::time::{Duration, Instant};
+
+mod common;
+use common::{code, json, run, ssot};
+
+const NOW: &str = "2026-02-13T12:00:00Z";
+
+/// The differences between two snapshots, readably.
+fn diff(a: &BTreeMap<String, String>, b: &BTreeMap<String, String>) -> String {
+    let only_a: Vec<_> = a.keys().filter(|k| !b.contains_key(*k)).take(10).collect();
+    let only_b: Vec<_> = b.keys().filter(|k| !a.contains_key(*k)).take(10).collect();
+    let changed: Vec<_> = a
+        .iter()
+        .filter(|(k, v)| b.get(*k).is_some_and(|w| w != *v))
+        .take(10)
+        .collect();
+    format!("only left: {only_a:?}\nonly right: {only_b:?}\nchanged: {changed:?}")
+}
+
+/// Artifacts and sidecars only: ssot's own hidden bookkeeping (lock, journal) left out.
+fn artifacts_of(dir: &Path) -> BTreeMap<String, String> {
+    snapshot_of(dir)
+        .into_iter()
+        .filter(|(k, _)| !k.starts_with(".ssot-retention."))
+        .collect()
+}
+
+/// Names in `dir` (all of them, hidden included) with a content fingerprint.
+fn snapshot_of(dir: &Path) -> BTreeMap<String, String> {
+    let mut out = BTreeMap::new();
+    for e in walkdir(dir) {
+        let rel = e.strip_prefix(dir).unwrap().display().to_string();
+        let m = fs::symlink_metadata(&e).unwrap();
+        let fp = if m.is_file() {
+            format!("file {}", fs::read(&e).unwrap().len())
+        } else if m.is_dir() {
+            "dir".into()
+        } else {
+            "link".into()
+        };
+        out.insert(rel, fp);
+    }
+    out
+}
+
+fn walkdir(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for e in fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        let is_dir = fs::symlink_metadata(&p).unwrap().is_dir();
+        out.push(p.clone());
+        if is_dir {
+            out.extend(walkdir(&p));
+        }
+    }
+    out
+}
+
+/// A snapshot directory per 4 hours for 20 days, each a directory of files,
+/// some verified, a few partial, with a parent chain.
+fn build_snapshots(root: &Path, files_per_artifact: usize) {
+    fs::create_dir_all(root).unwrap();
+    let start = chrono::NaiveDate::from_ymd_opt(2026, 1, 24)
+        .unwrap()
+        .and_hms_opt(0, 0, 0)
+        .unwrap();
+    for i in 0..120 {
+        let t = start + chrono::TimeDelta::hours(4 * i);
+        let name = t.format("snap_%Y%m%d_%H%M%S").to_string();
+        let dir = root.join(&name);
+        fs::create_dir(&dir).unwrap();
+        for f in 0..files_per_artifact {
+            fs::write(dir.join(format!("part{f:03}")), vec![b'x'; 512]).unwrap();
+        }
+        if i % 17 == 0 {
+            fs::write(root.join(format!("{name}.verified")), "").unwrap();
+        }
+        if i % 29 == 5 {
+            fs::write(
+                root.join(format!("{name}.parent")),
+                t.format("snap_%Y%m%d_000000").to_string(),
+            )
+            .unwrap();
+        }
+    }
+    fs::write(root.join("snap_20260212_230000.partial"), "half").unwrap();
+    fs::write(root.join("snap_20260201_010000.tmp"), "old half").unwrap();
+}
+
+const POLICY: [&str; 10] = [
+    "--pattern",
+    "snap_%Y%m%d_%H%M%S",
+    "--keep-last",
+    "6",
+    "--keep-daily",
+    "4",
+    "--min-verified",
+    "2",
+    "--keep-weekly",
+    "2",
+];
+
+fn retention(cmd: &str, dir: &Path, state: &Path, extra: &[&str]) -> Output {
+    let mut args = vec![
+        "retention",
+        cmd,
+        "--dir",
+        dir.to_str().unwrap(),
+        "--state",
+        state.to_str().unwrap(),
+        "--now",
+        NOW,
+    ];
+    args.extend(POLICY);
+    args.extend(extra);
+    run(&args)
+}
+
+#[test]
+fn plan_is_read_only_and_apply_needs_confirmation() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join("snaps");
+    build_snapshots(&root, 2);
+    let state = tmp.path().join("state");
+    let before = snapshot_of(&root);
+
+    let o = retention("plan", &root, &state, &["--format", "json"]);
+    assert!(code(&o) <= 1, "{}", String::from_utf8_lossy(&o.stderr));
+    let plan = json(&o);
+    let hash = plan["plan_hash"].as_str().unwrap().to_string();
+    let deletions = plan["delete"].as_array().unwrap().len();
+    assert!(
+        deletions > 50,
+        "the policy deletes most of the 120: {deletions}"
+    );
+    assert!(
+        plan["delete"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|d| d["id"] == "snap_20260201_010000.tmp"),
+        "an old partial goes"
+    );
+    assert_eq!(snapshot_of(&root), before, "plan changes nothing");
+
+    let o = retention("apply", &root, &state, &["--format", "json"]);
+    assert_eq!(code(&o), 0);
+    assert_eq!(json(&o)["dry_run"], true);
+    assert_eq!(
+        snapshot_of(&root),
+        before,
+        "a dry run changes nothing, not even a lock file"
+    );
+
+    let o = retention(
+        "apply",
+        &root,
+        &state,
+        &["--plan-hash", "0000", "--format", "json"],
+    );
+    assert_eq!(code(&o), 1);
+    assert!(json(&o)["refused"]
+        .as_str()
+        .unwrap()
+        .contains("the plan changed since it was reviewed"));
+    let after = artifacts_of(&root);
+    assert!(
+        after == before,
+        "a refused apply deletes nothing:\n{}",
+        diff(&before, &after)
+    );
+
+    let o = retention(
+        "apply",
+        &root,
+        &state,
+        &["--plan-hash", &hash, "--format", "json"],
+    );
+    assert_eq!(code(&o), 0, "{}", String::from_utf8_lossy(&o.stderr));
+    let out = json(&o);
+    assert_eq!(out["applied"], true);
+    assert_eq!(out["deleted"].as_array().unwrap().len(), deletions);
+    // Deleted oldest first.
+    let deleted: Vec<&str> = out["deleted"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    let mut sorted = deleted.clone();
+    sorted.sort();
+    assert_eq!(
+        deleted, sorted,
+        "names sort by time here, so oldest first = sorted"
+    );
+    for id in &deleted {
+        assert!(!root.join(id).exists());
+        assert!(
+            !root.join(format!("{id}.verified")).exists(),
+            "sidecars go with their artifact"
+        );
+    }
+    let status = fs::read_to_string(state.join("retention.status")).unwrap();
+    assert!(
+        status.contains(&format!("default.deleted={deletions}\n")),
+        "{status}"
+    );
+    assert!(
+        status.contains(&format!("default.plan_hash={hash}\n")),
+        "{status}"
+    );
+
+    // Planning again deletes nothing more, and re-applying the reviewed hash is a no-op.
+    let again = json(&retention("plan", &root, &state, &["--format", "json"]));
+    assert!(again["delete"].as_array().unwrap().is_empty(), "{again}");
+    let o = retention(
+        "apply",
+        &root,
+        &state,
+        &["--plan-hash", &hash, "--format", "json"],
+    );
+    assert_eq!(code(&o), 0);
+    assert!(json(&o)["deleted"].as_array().unwrap().is_empty());
+}
+
+#[test]
+fn never_through_a_symlink_and_never_outside_the_root() {
+    let tmp = tempfile::tempdir().unwrap();
+    let outside = tmp.path().join("precious");
+    fs::create_dir(&outside).unwrap();
+    fs::write(outside.join("data"), "keep me").unwrap();
+    let real = tmp.path().join("real-root");
+    fs::create_dir(&real).unwrap();
+    // An old artifact that is a symlink to precious data, and an old directory
+    // artifact with a symlink inside pointing at it.
+    symlink(&outside, real.join("snap_20200101_000000")).unwrap();
+    fs::create_dir(real.join("snap_20200102_000000")).unwrap();
+    symlink(&outside, real.join("snap_20200102_000000/link")).unwrap();
+    fs::write(real.join("snap_20260213_000000"), "new").unwrap();
+    // The root itself is reached through a symlink (resolved once).
+    let root = tmp.path().join("root-link");
+    symlink(&real, &root).unwrap();
+    let state = tmp.path().join("state");
+    let o = run(&[
+        "retention",
+        "apply",
+        "--dir",
+        root.to_str().unwrap(),
+        "--state",
+        state.to_str().unwrap(),
+        "--now",
+        NOW,
+        "--pattern",
+        "snap_%Y%m%d_%H%M%S",
+        "--keep-last",
+        "1",
+        "--confirm",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(code(&o), 0, "{}", String::from_utf8_lossy(&o.stderr));
+    let out = json(&o);
+    assert_eq!(out["deleted"], serde_json::json!(["snap_20200102_000000"]));
+    assert!(out["plan"]["warnings"][0]
+        .as_str()
+        .unwrap()
+        .contains("snap_20200101_000000 is a symlink: skipped"));
+    assert_eq!(
+        fs::read_to_string(outside.join("data")).unwrap(),
+        "keep me",
+        "nothing behind a link was touched"
+    );
+    assert!(
+        fs::symlink_metadata(real.join("snap_20200101_000000")).is_ok(),
+        "the link artifact itself is left alone"
+    );
+
+    // A catalog cannot smuggle a path out of the root.
+    let catalog = tmp.path().join("catalog.json");
+    fs::write(
+        &catalog,
+        r#"[{"id": "../precious", "created_at": "2020-01-01T00:00:00Z"}]"#,
+    )
+    .unwrap();
+    let o = run(&[
+        "retention",
+        "apply",
+        "--catalog",
+        catalog.to_str().unwrap(),
+        "--root",
+        root.to_str().unwrap(),
+        "--state",
+        state.to_str().unwrap(),
+        "--now",
+        NOW,
+        "--keep-last",
+        "0",
+        "--max-age",
+        "1d",
+        "--confirm",
+    ]);
+    assert_eq!(code(&o), 2);
+    assert!(String::from_utf8_lossy(&o.stderr).contains("contains a path separator"));
+    assert!(outside.join("data").exists());
+}
+
+#[test]
+fn catalog_source_with_reasons_and_max_delete() {
+    let tmp = tempfile::tempdir().unwrap();
+    let catalog = tmp.path().join("catalog.json");
+    fs::write(
+        &catalog,
+        r#"[
+          {"id": "base", "created_at": "2026-02-01T00:00:00Z", "size_bytes": 4000000000, "kind": "layer"},
+          {"id": "l1", "created_at": "2026-02-05T00:00:00Z", "size_bytes": 1000000000, "parent": "base", "last_used_at": "2026-02-13T10:00:00Z"},
+          {"id": "l2", "created_at": "2026-02-06T00:00:00Z", "size_bytes": 1000000000, "parent": "base", "last_used_at": "2026-02-07T00:00:00Z"},
+          {"id": "l3", "created_at": "2026-02-07T00:00:00Z", "size_bytes": 1000000000, "parent": "l2", "last_used_at": "2026-02-08T00:00:00Z"},
+          {"id": "keep", "created_at": "2026-02-12T00:00:00Z", "size_bytes": 1000000000, "pinned": true}
+        ]"#,
+    )
+    .unwrap();
+    let args = [
+        "retention",
+        "plan",
+        "--catalog",
+        catalog.to_str().unwrap(),
+        "--now",
+        NOW,
+        "--max-total-size",
+        "6GB",
+        "--format",
+        "json",
+    ];
+    let o = run(&args);
+    let v = json(&o);
+    let deleted: Vec<&str> = v["delete"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["id"].as_str().unwrap())
+        .collect();
+    // 8e9 bytes in, budget 6GB = 6442450944 bytes: l3 (a leaf, used longest ago) goes,
+    // which leaves 7e9; then l2 (now a leaf) goes, leaving 6e9.
+    assert_eq!(deleted, ["l3", "l2"], "{v}");
+    assert!(v["delete"][0]["reasons"][0]
+        .as_str()
+        .unwrap()
+        .starts_with("over size budget 6GB"));
+    let keep_base = v["keep"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|k| k["id"] == "base")
+        .unwrap();
+    assert!(keep_base["reasons"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|r| r == "parent of l1"));
+
+    let mut refused = args.to_vec();
+    refused.extend(["--max-delete", "1"]);
+    let o = run(&refused);
+    assert_eq!(code(&o), 1);
+    assert!(json(&o)["refused"]
+        .as_str()
+        .unwrap()
+        .contains("more than max_delete 1"));
+
+    // Unknown fields in a catalog are an error, not silently ignored (a typo'd "pinned" must not delete).
+    fs::write(
+        &catalog,
+        r#"[{"id": "x", "created_at": "2026-02-01T00:00:00Z", "pined": true}]"#,
+    )
+    .unwrap();
+    let o = run(&[
+        "retention",
+        "plan",
+        "--catalog",
+        catalog.to_str().unwrap(),
+        "--now",
+        NOW,
+    ]);
+    assert_eq!(code(&o), 2);
+    assert!(String::from_utf8_lossy(&o.stderr).contains("pined"));
+}
+
+#[test]
+fn seed_profiles_work_without_configuration() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dumps = tmp.path().join("dumps");
+    fs::create_dir(&dumps).unwrap();
+    for d in 1..=12 {
+        fs::write(
+            dumps.join(format!("ssot_202602{d:02}_030000.sql.gz")),
+            "dump",
+        )
+        .unwrap();
+    }
+    fs::write(dumps.join("ssot_20260203_030000.sql.gz.verified"), "").unwrap();
+    let o = run(&[
+        "retention",
+        "plan",
+        "--profile",
+        "backups",
+        "--dir",
+        dumps.to_str().unwrap(),
+        "--now",
+        NOW,
+        "--format",
+        "json",
+    ]);
+    assert_eq!(code(&o), 0, "{}", String::from_utf8_lossy(&o.stderr));
+    let v = json(&o);
+    let kept: Vec<&str> = v["keep"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["id"].as_str().unwrap())
+        .collect();
+    // 7 days (the seed's backup retention) plus the one verified dump (at least one valid dump).
+    assert_eq!(kept.len(), 7, "{kept:?}");
+    assert!(kept.contains(&"ssot_20260203_030000.sql.gz"));
+    let o = run(&[
+        "retention",
+        "plan",
+        "--profile",
+        "nope",
+        "--dir",
+        dumps.to_str().unwrap(),
+    ]);
+    assert_eq!(code(&o), 2);
+    assert!(String::from_utf8_lossy(&o.stderr)
+        .contains("no retention profile \"nope\" (configured: backups, snapshots)"));
+}
+
+#[test]
+fn apply_waits_for_no_one_a_running_operation_refuses_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join("snaps");
+    build_snapshots(&root, 1);
+    let state = tmp.path().join("state");
+    fs::create_dir_all(&state).unwrap();
+    // A gated backup holds the operation lock (it is denied, but holds nothing then) —
+    // so hold it directly the way a running gated command does.
+    let lock = fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(state.join("operation.lock"))
+        .unwrap();
+    fs::write(state.join("operation.lock"), "backup by pid 1: pg_dump").unwrap();
+    fs2::FileExt::lock_exclusive(&lock).unwrap();
+    let before = snapshot_of(&root);
+    let o = retention("apply", &root, &state, &["--confirm", "--format", "json"]);
+    assert_eq!(code(&o), 1);
+    assert!(json(&o)["refused"]
+        .as_str()
+        .unwrap()
+        .contains("another operation holds the lock: backup by pid 1"));
+    let after = snapshot_of(&root);
+    assert!(after == before, "{}", diff(&before, &after));
+    drop(lock);
+}
+
+/// kill -9 at random moments; every interrupted history ends where the
+/// uninterrupted run does.
+#[test]
+fn apply_converges_after_kill_9() {
+    let tmp = tempfile::tempdir().unwrap();
+    let reference = tmp.path().join("reference");
+    build_snapshots(&reference, 60);
+    let o = retention(
+        "apply",
+        &reference,
+        &tmp.path().join("state-ref"),
+        &["--confirm"],
+    );
+    assert_eq!(code(&o), 0, "{}", String::from_utf8_lossy(&o.stderr));
+    let expected = snapshot_of(&reference);
+    let top = |dir: &Path| {
+        fs::read_dir(dir)
+            .unwrap()
+            .filter(|e| {
+                !e.as_ref()
+                    .unwrap()
+                    .file_name()
+                    .to_string_lossy()
+                    .starts_with(".ssot-")
+            })
+            .count()
+    };
+    let expected_top = top(&reference);
+
+    let mut seed: u64 = 0x5eed;
+    let mut interrupted_runs = 0;
+    let mut mid_run_kills = 0;
+    for round in 0..4 {
+        let root = tmp.path().join(format!("round{round}"));
+        build_snapshots(&root, 60);
+        let state = tmp.path().join(format!("state{round}"));
+        let total_before = top(&root);
+        let mut finished = false;
+        for attempt in 0..200 {
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            let delay = Duration::from_millis(5 + (seed >> 33) % 120);
+            let mut args = vec![
+                "retention",
+                "apply",
+                "--dir",
+                root.to_str().unwrap(),
+                "--state",
+                state.to_str().unwrap(),
+                "--now",
+                NOW,
+            ];
+            args.extend(POLICY);
+            args.push("--confirm");
+            let before = top(&root);
+            let mut child = ssot()
+                .args(&args)
+                .stdout(Stdio::null())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap();
+            let start = Instant::now();
+            loop {
+                if let Some(status) = child.try_wait().unwrap() {
+                    assert!(
+                        status.success(),
+                        "round {round} attempt {attempt} failed: {status}"
+                    );
+                    finished = true;
+                    break;
+                }
+                if start.elapsed() >= delay {
+                    child.kill().unwrap(); // SIGKILL
+                    child.wait().unwrap();
+                    interrupted_runs += 1;
+                    let after = top(&root);
+                    if after < before && after > expected_top {
+                        mid_run_kills += 1;
+                    }
+                    break;
+                }
+                std::thread::sleep(Duration::from_millis(1));
+            }
+            if finished {
+                break;
+            }
+        }
+        assert!(finished, "round {round} never completed");
+        let got = artifacts_of(&root);
+        let want: BTreeMap<String, String> = expected
+            .iter()
+            .filter(|(k, _)| !k.starts_with(".ssot-retention."))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        assert!(
+            got == want,
+            "round {round}: interrupted runs must end where the uninterrupted one did:\n{}",
+            diff(&got, &want)
+        );
+        assert!(
+            !snapshot_of(&root)
+                .keys()
+                .any(|k| k.starts_with(".ssot-trash-")),
+            "round {round}: trash left behind"
+        );
+        assert!(
+            total_before > expected_top + 50,
+            "most artifacts are to be deleted"
+        );
+    }
+    eprintln!("{interrupted_runs} runs killed with SIGKILL, {mid_run_kills} of them after deleting some but not all");
+    assert!(
+        mid_run_kills >= 4,
+        "the test must really interrupt deletions ({mid_run_kills} mid-run kills)"
+    );
+}
