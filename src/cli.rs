@@ -6,11 +6,17 @@ use std::process::Command;
 use chrono::{DateTime, Utc};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use ssot_core::config::{Config, DEFAULT_CONFIG_FILE};
+use ssot_core::contract::inputs as cin;
+use ssot_core::contract::{ContractInputs, Sourced};
+use ssot_core::evidence::{BackupEvidence, BackupResult, DrDrillEvidence, RestoreDrillEvidence};
 use ssot_core::gate::Operation;
 use ssot_core::host::{DirStateStore, FsArtifactRoot, FsWalScanner, StatvfsVolumes, StdFilesystem};
+use ssot_core::ports::StateStore;
+use ssot_core::report::render as report_render;
 use ssot_core::retention::{Artifact, MaxDelete, ResticDuration, RetentionPolicy};
 use ssot_core::service::{self, GateRequest, Host, WalCheckInput};
 use ssot_core::service::{ApplyMode, RetentionSource};
+use ssot_core::state::ContractVerdict;
 use ssot_core::units::{ByteSize, Span};
 use ssot_core::wal::{Level, ReplicationSlot};
 
@@ -49,6 +55,10 @@ pub struct Common {
 pub enum Format {
     Text,
     Json,
+    /// Prometheus text exposition format (`ssot report` only).
+    Prometheus,
+    /// Kubernetes ConfigMap manifest (`ssot report` only).
+    Configmap,
 }
 
 fn parse_now(s: &str) -> Result<DateTime<Utc>, String> {
@@ -69,6 +79,17 @@ pub enum Cmd {
     /// Retention of backups, snapshots and cache layers (dry-run unless asked).
     #[command(subcommand)]
     Retention(RetentionCmd),
+    /// The architecture contract.
+    #[command(subcommand)]
+    Contract(ContractCmd),
+    /// The stage registry.
+    #[command(subcommand)]
+    Stages(StagesCmd),
+    /// Record evidence: backups, restore drills, DR drills.
+    #[command(subcommand)]
+    Evidence(EvidenceCmd),
+    /// The single view of truth over the state directory (exit 0 OK, 1 DEGRADED, 2 DOWN).
+    Report(ReportArgs),
     /// Show the current state files.
     Status,
     /// Configuration.
@@ -112,6 +133,142 @@ pub struct GateArgs {
     /// Command to run under the operation lock if allowed.
     #[arg(last = true, value_name = "COMMAND")]
     pub command: Vec<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ContractCmd {
+    /// Check every invariant; write contract.status and wal.settings
+    /// (exit 0 none fails, 1 any fails, 2 an input cannot be read).
+    Check(Box<ContractArgs>),
+}
+
+/// Inputs of the contract check; each a file or `-` for stdin (one at most).
+#[derive(Debug, Args)]
+pub struct ContractArgs {
+    /// `kubectl get sts NAME -o json` (the source of truth).
+    #[arg(long, value_name = "FILE")]
+    pub statefulset: Option<PathBuf>,
+    /// `psql -AtF',' -c "select name,setting,unit from pg_settings"` output, or JSON.
+    #[arg(long, value_name = "FILE")]
+    pub settings: Option<PathBuf>,
+    /// `ps -eo args` or `ps aux` output from the PostgreSQL container.
+    #[arg(long, value_name = "FILE")]
+    pub processes: Option<PathBuf>,
+    /// `kubectl get pvc -o json`.
+    #[arg(long, value_name = "FILE")]
+    pub pvcs: Option<PathBuf>,
+    /// active_pvc.list [default: the state directory's, if present].
+    #[arg(long, value_name = "FILE")]
+    pub active_pvcs: Option<PathBuf>,
+    /// postgresql.auto.conf.
+    #[arg(long, value_name = "FILE")]
+    pub auto_conf: Option<PathBuf>,
+    /// Replication slots (as for `wal check --slots`).
+    #[arg(long, value_name = "FILE")]
+    pub slots: Option<PathBuf>,
+    /// /proc/mounts (for the filesystem-quota limitation).
+    #[arg(long, value_name = "FILE")]
+    pub mounts: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum StagesCmd {
+    /// Report each stage claim as consistent or not with the evidence (exit 0 all consistent, 1 otherwise).
+    Check,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum EvidenceCmd {
+    /// Record a backup into backup.status.
+    Backup(Box<BackupArgs>),
+    /// Record a restore drill into restore_drill.status.
+    RestoreDrill(Box<RestoreDrillArgs>),
+    /// Record a DR drill into dr_drill.status, with measured RTO and RPO.
+    DrDrill(Box<DrDrillArgs>),
+}
+
+#[derive(Debug, Args)]
+pub struct BackupArgs {
+    /// The backup file or id.
+    #[arg(long)]
+    pub artifact: String,
+    /// Where it was written (directory or URI) [default: config gate.targets.backup].
+    #[arg(long)]
+    pub location: Option<String>,
+    /// complete, partial or failed.
+    #[arg(long, default_value = "complete", value_parser = parse_from_str::<BackupResult>)]
+    pub result: BackupResult,
+    /// When it started.
+    #[arg(long, value_parser = parse_now)]
+    pub started: Option<DateTime<Utc>>,
+    /// When it finished [default: --now].
+    #[arg(long, value_parser = parse_now)]
+    pub finished: Option<DateTime<Utc>>,
+    /// Its size [default: the artifact's size in a local location].
+    #[arg(long, value_parser = parse_from_str::<ByteSize>)]
+    pub size: Option<ByteSize>,
+    /// dump (pg_dump), basebackup, ... (a snapshot is not a backup and is refused).
+    #[arg(long, default_value = "dump")]
+    pub kind: String,
+    /// Who ran it [default: $USER].
+    #[arg(long, env = "USER", default_value = "unknown")]
+    pub by: String,
+    /// PGDATA, to record whether the location is on another filesystem [default: $PGDATA, else config].
+    #[arg(long, value_name = "DIR", env = "PGDATA")]
+    pub pgdata: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct RestoreDrillArgs {
+    /// The backup artifact restored.
+    #[arg(long)]
+    pub artifact: String,
+    /// pass or fail.
+    #[arg(long, value_parser = ["pass", "fail"])]
+    pub result: String,
+    #[arg(long, value_parser = parse_now)]
+    pub started: Option<DateTime<Utc>>,
+    /// [default: --now]
+    #[arg(long, value_parser = parse_now)]
+    pub finished: Option<DateTime<Utc>>,
+    #[arg(long, env = "USER", default_value = "unknown")]
+    pub by: String,
+    #[arg(long, default_value = "")]
+    pub notes: String,
+    /// On pass, create the retention marker DIR/ARTIFACT.verified.
+    #[arg(long, value_name = "DIR")]
+    pub mark_verified: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct DrDrillArgs {
+    /// What was simulated.
+    #[arg(long)]
+    pub scenario: String,
+    /// T0: when the incident started.
+    #[arg(long, value_parser = parse_now)]
+    pub t0: DateTime<Utc>,
+    /// When the critical function was restored.
+    #[arg(long, value_parser = parse_now)]
+    pub restored_at: DateTime<Utc>,
+    /// Newest data that existed before the incident.
+    #[arg(long, value_parser = parse_now)]
+    pub newest_before: DateTime<Utc>,
+    /// Newest data present after the restore.
+    #[arg(long, value_parser = parse_now)]
+    pub newest_after: DateTime<Utc>,
+    #[arg(long, env = "USER", default_value = "unknown")]
+    pub by: String,
+}
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// Write the output here atomically instead of stdout (e.g. the textfile collector's ssot.prom).
+    #[arg(long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// PGDATA, for the disk guard on the backup and snapshot targets [default: $PGDATA, else config].
+    #[arg(long, value_name = "DIR", env = "PGDATA")]
+    pub pgdata: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -345,6 +502,11 @@ pub fn run(cli: Cli) -> Result<u8, String> {
     let now = now_or_clock(now);
     let pgdata_or_config =
         |p: Option<PathBuf>| p.unwrap_or_else(|| PathBuf::from(&cfg.postgres.pgdata));
+    if matches!(format, Format::Prometheus | Format::Configmap)
+        && !matches!(cli.command, Cmd::Report(_))
+    {
+        return Err(format!("--format {format:?} is only for `ssot report`").to_lowercase());
+    }
 
     match cli.command {
         Cmd::Wal(WalCmd::Check(args)) => {
@@ -359,7 +521,7 @@ pub fn run(cli: Cli) -> Result<u8, String> {
                 service::check_wal(&host, cfg, &pgdata, &input, now).map_err(|e| e.to_string())?;
             match format {
                 Format::Json => println!("{}", render::json(&check)),
-                Format::Text => print!("{}", render::wal_check(&check)),
+                _ => print!("{}", render::wal_check(&check)),
             }
             Ok(if check.measurement_failed() {
                 2
@@ -402,7 +564,7 @@ pub fn run(cli: Cli) -> Result<u8, String> {
             };
             let rendered = match format {
                 Format::Json => format!("{}\n", render::json(&decision)),
-                Format::Text => render::decision(&decision),
+                _ => render::decision(&decision),
             };
             if args.command.is_empty() {
                 print!("{rendered}");
@@ -425,7 +587,7 @@ pub fn run(cli: Cli) -> Result<u8, String> {
                 service::retention_plan(&host, &source, &policy, now).map_err(|e| e.to_string())?;
             match format {
                 Format::Json => println!("{}", render::json(&planned.plan)),
-                Format::Text => print!("{}", render::retention_plan(&planned.plan, &profile)),
+                _ => print!("{}", render::retention_plan(&planned.plan, &profile)),
             }
             Ok(
                 if planned.plan.refused.is_some() || !planned.plan.warnings.is_empty() {
@@ -446,22 +608,156 @@ pub fn run(cli: Cli) -> Result<u8, String> {
                 .map_err(|e| e.to_string())?;
             match format {
                 Format::Json => println!("{}", render::json(&outcome)),
-                Format::Text => print!("{}", render::retention_apply(&outcome, &profile)),
+                _ => print!("{}", render::retention_apply(&outcome, &profile)),
             }
             Ok(if outcome.refused.is_some() { 1 } else { 0 })
+        }
+        Cmd::Contract(ContractCmd::Check(args)) => {
+            let inputs = contract_inputs(cfg, &args, &store)?;
+            let report =
+                service::contract_check(&host, cfg, &inputs, now).map_err(|e| e.to_string())?;
+            match format {
+                Format::Json => println!("{}", render::json(&report)),
+                _ => print!("{}", render::contract(&report)),
+            }
+            Ok(match report.status {
+                ContractVerdict::Fail => 1,
+                _ => 0,
+            })
+        }
+        Cmd::Stages(StagesCmd::Check) => {
+            let checks = service::stage_check(&host, cfg, now);
+            match format {
+                Format::Json => println!("{}", render::json(&checks)),
+                _ => print!("{}", render::stages(&checks)),
+            }
+            Ok(if checks.iter().all(|c| c.consistent) {
+                0
+            } else {
+                1
+            })
+        }
+        Cmd::Evidence(EvidenceCmd::Backup(a)) => {
+            let location = a
+                .location
+                .clone()
+                .or_else(|| cfg.gate.targets.get(&Operation::Backup).cloned())
+                .ok_or("give --location (no gate.targets.backup configured)")?;
+            let size = a.size.map(|b| b.bytes()).or_else(|| {
+                std::fs::metadata(Path::new(&location).join(&a.artifact))
+                    .ok()
+                    .filter(|m| m.is_file())
+                    .map(|m| m.len())
+            });
+            let e = BackupEvidence {
+                finished_at: a.finished.unwrap_or(now),
+                started_at: a.started,
+                artifact: a.artifact.clone(),
+                location,
+                result: a.result,
+                size_bytes: size,
+                kind: a.kind.clone(),
+                recorded_by: a.by.clone(),
+                separate_from_pgdata: None,
+            };
+            let pgdata = pgdata_or_config(a.pgdata.clone());
+            let e =
+                service::record_backup(&host, e, Some(&pgdata), now).map_err(|e| e.to_string())?;
+            println!(
+                "recorded backup {} ({}) at {} in {}; on another filesystem than PGDATA: {}",
+                e.artifact,
+                e.result.as_str(),
+                ssot_core::state::timestamp(e.finished_at),
+                store.location(ssot_core::state::BACKUP_STATUS),
+                e.separate_from_pgdata
+                    .map(|b| if b { "yes" } else { "NO" })
+                    .unwrap_or("unknown")
+            );
+            Ok(0)
+        }
+        Cmd::Evidence(EvidenceCmd::RestoreDrill(a)) => {
+            let e = RestoreDrillEvidence {
+                finished_at: a.finished.unwrap_or(now),
+                started_at: a.started,
+                artifact: a.artifact.clone(),
+                passed: a.result == "pass",
+                recorded_by: a.by.clone(),
+                notes: a.notes.clone(),
+            };
+            service::record_restore_drill(&host, &e, now).map_err(|e| e.to_string())?;
+            if let (true, Some(dir)) = (e.passed, &a.mark_verified) {
+                ssot_core::retention::validate_id(&a.artifact)?;
+                let marker = dir.join(format!("{}.verified", a.artifact));
+                ssot_core::host::write_file_atomic(
+                    &marker,
+                    format!(
+                        "restore drill passed at {}\n",
+                        ssot_core::state::timestamp(e.finished_at)
+                    )
+                    .as_bytes(),
+                )
+                .map_err(|e| e.to_string())?;
+                println!("marked {} verified for retention", marker.display());
+            }
+            println!("recorded restore drill of {}: {}", e.artifact, a.result);
+            Ok(0)
+        }
+        Cmd::Evidence(EvidenceCmd::DrDrill(a)) => {
+            let e = DrDrillEvidence {
+                scenario: a.scenario.clone(),
+                t0: a.t0,
+                restored_at: a.restored_at,
+                newest_data_before: a.newest_before,
+                newest_data_after: a.newest_after,
+                recorded_by: a.by.clone(),
+            };
+            let o = service::record_dr_drill(&host, cfg, &e, now).map_err(|e| e.to_string())?;
+            match format {
+                Format::Json => println!("{}", render::json(&o)),
+                _ => println!(
+                    "DR drill \"{}\": RTO {} (target {}), RPO {} (target {}): {}",
+                    e.scenario,
+                    ssot_core::num::human_secs(o.rto_seconds as f64),
+                    cfg.evidence.rto_target,
+                    ssot_core::num::human_secs(o.rpo_seconds as f64),
+                    cfg.evidence.rpo_target,
+                    if o.passed { "PASS" } else { "FAIL" }
+                ),
+            }
+            Ok(if o.passed { 0 } else { 1 })
+        }
+        Cmd::Report(a) => {
+            let pgdata = pgdata_or_config(a.pgdata.clone());
+            let r = service::report(&host, cfg, Some(&pgdata), now);
+            let out = match format {
+                Format::Text => report_render::text(&r),
+                Format::Json => format!("{}\n", render::json(&r)),
+                Format::Prometheus => report_render::prometheus(&r),
+                Format::Configmap => report_render::configmap(
+                    &r,
+                    &cfg.report.configmap_name,
+                    &cfg.report.configmap_namespace,
+                ),
+            };
+            match &a.output {
+                Some(path) => ssot_core::host::write_file_atomic(path, out.as_bytes())
+                    .map_err(|e| e.to_string())?,
+                None => print!("{out}"),
+            }
+            Ok(r.verdict.exit_code())
         }
         Cmd::Status => {
             let files = service::read_state(&host);
             match format {
                 Format::Json => println!("{}", render::json(&render::status_json(&files, now))),
-                Format::Text => print!("{}", render::status_text(&store, &files, now)),
+                _ => print!("{}", render::status_text(&store, &files, now)),
             }
             Ok(0)
         }
         Cmd::Config(ConfigCmd::Show) => {
             match format {
                 Format::Json => println!("{}", render::json(cfg)),
-                Format::Text => {
+                _ => {
                     println!("# effective configuration: {}", loaded.origin);
                     print!("{}", cfg.to_toml());
                 }
@@ -512,4 +808,103 @@ fn retention_inputs(
     };
     let name = args.profile.clone().unwrap_or_else(|| "default".into());
     Ok((source, policy, name))
+}
+
+/// Reads the contract inputs named on the command line.
+fn contract_inputs(
+    cfg: &Config,
+    a: &ContractArgs,
+    store: &DirStateStore,
+) -> Result<ContractInputs, String> {
+    let stdin_uses = [
+        &a.statefulset,
+        &a.settings,
+        &a.processes,
+        &a.pvcs,
+        &a.active_pvcs,
+        &a.auto_conf,
+        &a.slots,
+        &a.mounts,
+    ]
+    .iter()
+    .filter(|p| p.as_deref() == Some(Path::new("-")))
+    .count();
+    if stdin_uses > 1 {
+        return Err("only one input can be read from stdin (-)".into());
+    }
+    let read = |p: &Option<PathBuf>| -> Result<Option<(String, String)>, String> {
+        p.as_ref()
+            .map(|p| read_input(p).map(|t| (t, p.display().to_string())))
+            .transpose()
+    };
+    let mut i = ContractInputs::default();
+    if let Some((t, o)) = read(&a.statefulset)? {
+        i.statefulset = Some(Sourced::new(
+            cin::parse_statefulset(&t, &o, &cfg.contract.statefulset).map_err(|e| e.to_string())?,
+            o,
+        ));
+    }
+    if let Some((t, o)) = read(&a.settings)? {
+        i.settings = Some(Sourced::new(
+            cin::parse_pg_settings(&t, &o).map_err(|e| e.to_string())?,
+            o,
+        ));
+    }
+    if let Some((t, o)) = read(&a.processes)? {
+        i.processes = Some(Sourced::new(cin::parse_processes(&t), o));
+    }
+    if let Some((t, o)) = read(&a.pvcs)? {
+        i.pvcs = Some(Sourced::new(
+            cin::parse_pvcs(&t, &o).map_err(|e| e.to_string())?,
+            o,
+        ));
+    }
+    let active = match &a.active_pvcs {
+        Some(p) => read(&Some(p.clone()))?,
+        None => match store.read(ssot_core::state::ACTIVE_PVC_LIST) {
+            ssot_core::state::StateInput::Present { path, content } => {
+                Some((String::from_utf8_lossy(&content).to_string(), path))
+            }
+            ssot_core::state::StateInput::Unreadable { path, error } => {
+                return Err(format!("cannot read {path}: {error}"))
+            }
+            ssot_core::state::StateInput::Missing { .. } => None,
+        },
+    };
+    if let Some((t, o)) = active {
+        i.active_pvcs = Some(Sourced::new(cin::parse_active_pvcs(&t), o));
+    }
+    if let Some((t, o)) = read(&a.auto_conf)? {
+        i.auto_conf = Some(Sourced::new(
+            cin::parse_auto_conf(&t, &o).map_err(|e| e.to_string())?,
+            o,
+        ));
+    }
+    if let Some((t, o)) = read(&a.slots)? {
+        i.slots = Some(Sourced::new(
+            ReplicationSlot::parse_list(&t, &o).map_err(|e| e.to_string())?,
+            o,
+        ));
+    }
+    if let Some((t, o)) = read(&a.mounts)? {
+        let mounts = t
+            .lines()
+            .filter_map(|l| {
+                let f: Vec<&str> = l.split_whitespace().collect();
+                (f.len() >= 4).then(|| (f[1].to_string(), f[3].to_string()))
+            })
+            .collect();
+        i.mounts = Some(Sourced::new(mounts, o));
+    }
+    if let ssot_core::state::StateInput::Present { path, content } =
+        store.read(ssot_core::state::BACKUP_STATUS)
+    {
+        if let Ok(f) = ssot_core::statefile::StateFile::parse(&content, &path) {
+            if let Some(loc) = f.get("last_complete_location").or(f.get("last_location")) {
+                i.backup_location = Some(Sourced::new(loc.to_string(), path));
+            }
+        }
+    }
+    i.backup_target = cfg.gate.targets.get(&Operation::Backup).cloned();
+    Ok(i)
 }

@@ -232,7 +232,7 @@ pub fn run(
                 )
             );
         }
-        Format::Text => {
+        _ => {
             println!(
                 "ssot demo: a sandbox with no PostgreSQL and no configuration (seed defaults)."
             );

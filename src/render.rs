@@ -6,11 +6,13 @@ use std::fmt::Write;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::{json, Value};
+use ssot_core::contract::{ContractReport, InvariantStatus, LimitationStatus};
 use ssot_core::gate::Decision;
 use ssot_core::host::DirStateStore;
 use ssot_core::num::{human_bytes, human_secs, pct};
 use ssot_core::retention::{Action, RetentionPlan};
 use ssot_core::service::{ApplyOutcome, WalCheck};
+use ssot_core::stages::StageCheck;
 
 use ssot_core::state::{timestamp, StateInput};
 use ssot_core::statefile::StateFile;
@@ -291,6 +293,80 @@ pub fn retention_apply(o: &ApplyOutcome, profile: &str) -> String {
         let _ = writeln!(s, "REFUSED, nothing deleted: {r}");
     } else {
         let _ = writeln!(s, "deleted {}: {}", o.deleted.len(), o.deleted.join(", "));
+    }
+    s
+}
+
+pub fn contract(r: &ContractReport) -> String {
+    let mut s = format!(
+        "contract {} at {}\n",
+        r.status.as_str(),
+        timestamp(r.checked_at)
+    );
+    let mut inv: Vec<_> = r.invariants.iter().collect();
+    inv.sort_by_key(|i| match i.status {
+        InvariantStatus::Fail => 0,
+        InvariantStatus::Unknown => 1,
+        InvariantStatus::Pass => 2,
+    });
+    for i in inv {
+        let _ = writeln!(
+            s,
+            "  {:<7}  {:<27}  {}",
+            i.status.as_str().to_uppercase(),
+            i.id,
+            i.message
+        );
+        if i.status == InvariantStatus::Fail {
+            for e in &i.evidence {
+                let _ = writeln!(s, "  {:<7}  {:<27}    evidence: {e}", "", "");
+            }
+        }
+    }
+    let _ = writeln!(s, "declared limitations:");
+    for l in &r.limitations {
+        let st = match l.status {
+            LimitationStatus::Off => "off",
+            LimitationStatus::On => "ON",
+            LimitationStatus::Unverified => "unverified",
+        };
+        // A contradiction's message already quotes its evidence.
+        let text = if l.status == LimitationStatus::Off {
+            format!("{} ({})", l.message, l.evidence.join("; "))
+        } else {
+            l.message.clone()
+        };
+        let _ = writeln!(s, "  {:<10}  {:<15}  {text}", st, l.name);
+    }
+    s
+}
+
+pub fn stages(checks: &[StageCheck]) -> String {
+    let mut s = String::new();
+    let bad = checks.iter().filter(|c| !c.consistent).count();
+    let _ = writeln!(
+        s,
+        "stages: {} of {} claims backed by evidence",
+        checks.len() - bad,
+        checks.len()
+    );
+    for c in checks {
+        let _ = writeln!(
+            s,
+            "  {:<12}  STAGE {:<5} {:<45}  {}{}",
+            if c.consistent {
+                "consistent"
+            } else {
+                "INCONSISTENT"
+            },
+            c.id,
+            c.title,
+            c.claimed,
+            if c.final_ { " (final)" } else { "" }
+        );
+        for m in &c.missing {
+            let _ = writeln!(s, "  {:<12}    missing: {m}", "");
+        }
     }
     s
 }

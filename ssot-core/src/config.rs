@@ -19,8 +19,11 @@ use serde::{Deserialize, Serialize};
 
 use crate::disk::DiskPolicy;
 use crate::error::{Error, Result};
+use crate::evidence::EvidencePolicy;
 use crate::gate::{GatePolicy, Operation};
+use crate::report::ReportPolicy;
 use crate::retention::RetentionPolicy;
+use crate::stages::StageDef;
 use crate::units::{ByteSize, Span};
 use crate::wal::{WalPolicy, WalSettings};
 
@@ -47,6 +50,37 @@ pub struct Config {
     pub contract: ContractConfig,
     /// Named retention profiles (`[retention.backups]`, `[retention.snapshots]`, ...).
     pub retention: RetentionProfiles,
+    /// Limits and targets for backups, restore drills and DR drills.
+    pub evidence: EvidencePolicy,
+    /// The single view of truth.
+    pub report: ReportConfig,
+    /// The stage registry (`[[stages]]`; giving any replaces the seed's whole registry).
+    pub stages: Vec<StageDef>,
+}
+
+/// `ssot report` settings.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ReportConfig {
+    /// Name of the ConfigMap marker (seed: ssot-restore-drill).
+    pub configmap_name: String,
+    /// Its namespace (seed: trading).
+    pub configmap_namespace: String,
+    /// Window for "recent" gate decisions.
+    pub recent_window: Span,
+    /// How old a retention profile's last apply may be.
+    pub retention_max_age: Span,
+}
+
+impl Default for ReportConfig {
+    fn default() -> Self {
+        ReportConfig {
+            configmap_name: "ssot-restore-drill".into(),
+            configmap_namespace: "trading".into(),
+            recent_window: Span::hours(24),
+            retention_max_age: Span::days(8),
+        }
+    }
 }
 
 impl Default for Config {
@@ -59,6 +93,9 @@ impl Default for Config {
             gate: GateConfig::default(),
             contract: ContractConfig::default(),
             retention: RetentionProfiles::default(),
+            evidence: EvidencePolicy::default(),
+            report: ReportConfig::default(),
+            stages: crate::stages::default_registry(),
         }
     }
 }
@@ -229,6 +266,12 @@ pub struct ContractConfig {
     pub wal_segment_size: ByteSize,
     /// Whether WAL archiving is part of the architecture (seed STAGE 5: no).
     pub archive_mode: bool,
+    /// The StatefulSet running PostgreSQL (seed: trading-postgres).
+    pub statefulset: String,
+    /// Its namespace (seed: trading).
+    pub namespace: String,
+    /// Capabilities declared disabled, each checked (seed: ARCHITECTURE SIGNATURE).
+    pub declared_limitations: Vec<String>,
 }
 
 impl Default for ContractConfig {
@@ -241,6 +284,12 @@ impl Default for ContractConfig {
             checkpoint_timeout: Span::mins(5),
             wal_segment_size: s.wal_segment_size,
             archive_mode: s.archive_mode,
+            statefulset: "trading-postgres".into(),
+            namespace: "trading".into(),
+            declared_limitations: crate::contract::LIMITATIONS
+                .iter()
+                .map(|s| s.to_string())
+                .collect(),
         }
     }
 }
@@ -277,12 +326,40 @@ impl Config {
     pub fn validate(&self) -> std::result::Result<(), String> {
         self.wal.validate()?;
         self.disk.validate()?;
+        for st in &self.stages {
+            st.parsed_criteria().map_err(|e| {
+                format!(
+                    "stages: {}",
+                    e.to_string().trim_start_matches("invalid input: ")
+                )
+            })?;
+        }
+        for l in &self.contract.declared_limitations {
+            if !crate::contract::LIMITATIONS.contains(&l.as_str()) {
+                return Err(format!(
+                    "contract.declared_limitations: unknown limitation \"{l}\" (known: {})",
+                    crate::contract::LIMITATIONS.join(", ")
+                ));
+            }
+        }
         Ok(())
     }
 
     /// The configuration as TOML.
     pub fn to_toml(&self) -> String {
         toml::to_string_pretty(self).unwrap_or_else(|e| format!("# cannot render: {e}\n"))
+    }
+
+    /// The policy the report applies.
+    pub fn report_policy(&self) -> ReportPolicy {
+        ReportPolicy {
+            gate: self.gate_policy(),
+            evidence: self.evidence.clone(),
+            retention_max_age: self.report.retention_max_age,
+            retention_profiles: self.retention.0.keys().cloned().collect(),
+            stages: self.stages.clone(),
+            recent_window: self.report.recent_window,
+        }
     }
 
     /// The policy the gates apply.

@@ -61,6 +61,10 @@
 //! | [`state`] | the state directory's files as typed records |
 //! | [`config`] | `ssot.toml` with the seed defaults |
 //! | [`units`] | PostgreSQL sizes and durations (`4GB`, `5min`) |
+//! | [`contract`] | the architecture contract: invariants, drift, limitations |
+//! | [`evidence`] | backups, restore drills, DR drills as recorded facts |
+//! | [`stages`] | the stage registry and its evidence criteria |
+//! | [`report`] | the single view of truth and its renderings |
 //! | [`retention`] | retention plans: restic buckets, floors, budget |
 //! | [`ports`], [`host`] | fact-gathering traits and their std implementations |
 //! | [`service`] | whole operations for the CLI and bindings |
@@ -69,14 +73,18 @@
 #![forbid(unsafe_code)]
 
 pub mod config;
+pub mod contract;
 pub mod disk;
 mod error;
+pub mod evidence;
 pub mod gate;
 pub mod host;
 pub mod num;
 pub mod ports;
+pub mod report;
 pub mod retention;
 pub mod service;
+pub mod stages;
 pub mod state;
 pub mod statefile;
 pub mod units;

@@ -123,7 +123,8 @@ pub trait ArtifactRoot {
     fn list(&self, root: &Path) -> Result<Vec<RootEntry>>;
     /// Deletes the entry `name` and its `sidecars`; `Ok` if already gone.
     fn remove(&self, root: &Path, name: &str, sidecars: &[String]) -> Result<()>;
-    /// Removes leftovers of interrupted deletions; returns what was purged.
+    /// Removes leftovers of interrupted deletions (and of interrupted journal
+    /// rewrites); returns the artifacts purged from the trash.
     fn purge_trash(&self, root: &Path) -> Result<Vec<String>>;
     /// An exclusive lock on the root for one apply at a time.
     fn lock(&self, root: &Path) -> Result<Held>;

@@ -28,6 +28,12 @@ pub const WAL_SETTINGS: &str = "wal.settings";
 pub const CONTRACT_STATUS: &str = "contract.status";
 /// `retention.status`: the last retention apply per profile.
 pub const RETENTION_STATUS: &str = "retention.status";
+/// `backup.status`: the latest backup and the newest complete one.
+pub const BACKUP_STATUS: &str = "backup.status";
+/// `restore_drill.status`: the latest restore drill and the last passed one.
+pub const RESTORE_DRILL_STATUS: &str = "restore_drill.status";
+/// `dr_drill.status`: the latest DR drill with measured RTO/RPO.
+pub const DR_DRILL_STATUS: &str = "dr_drill.status";
 /// `gate.log`: every gate decision, one JSON object a line.
 pub const GATE_LOG: &str = "gate.log";
 /// `active_pvc.list`: PVCs that hold SSOT data.
@@ -439,6 +445,17 @@ pub enum ContractVerdict {
     Unknown,
 }
 
+impl ContractVerdict {
+    /// `PASS`, `FAIL`, `UNKNOWN`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ContractVerdict::Pass => "PASS",
+            ContractVerdict::Fail => "FAIL",
+            ContractVerdict::Unknown => "UNKNOWN",
+        }
+    }
+}
+
 impl FromStr for ContractVerdict {
     type Err = String;
     fn from_str(s: &str) -> std::result::Result<Self, String> {
@@ -451,13 +468,17 @@ impl FromStr for ContractVerdict {
     }
 }
 
-/// The gate's view of `contract.status`.
+/// The gate's (and the stage registry's) view of `contract.status`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ContractStatusRecord {
     /// `contract_status`.
     pub verdict: ContractVerdict,
     /// `checked_at`.
     pub checked_at: DateTime<Utc>,
+    /// `invariant.<id>` = `pass` / `fail` / `unknown`.
+    pub invariants: std::collections::BTreeMap<String, String>,
+    /// `limitation.<name>` = `off` / `on` / `unverified`.
+    pub limitations: std::collections::BTreeMap<String, String>,
 }
 
 impl ContractStatusRecord {
@@ -472,9 +493,71 @@ impl ContractStatusRecord {
         let verdict = v
             .parse()
             .map_err(|m: String| f.invalid("contract_status", line, m))?;
+        let family = |prefix: &str| {
+            f.pairs()
+                .filter_map(|(k, v)| {
+                    k.strip_prefix(prefix)
+                        .map(|id| (id.to_string(), v.to_string()))
+                })
+                .collect()
+        };
         Ok(ContractStatusRecord {
             verdict,
             checked_at: parse_time_key(f, "checked_at")?,
+            invariants: family("invariant."),
+            limitations: family("limitation."),
         })
     }
+}
+
+/// Writes a contract report into `contract.status`, replacing ssot's keys.
+pub fn write_contract_status(
+    file: &mut StateFile,
+    r: &crate::contract::ContractReport,
+) -> Result<()> {
+    use crate::contract::InvariantStatus;
+    file.set("contract_status", r.status.as_str())?;
+    file.set("checked_at", timestamp(r.checked_at))?;
+    file.set("invariant_count", r.invariants.len())?;
+    let ids = |s: InvariantStatus| {
+        r.with_status(s)
+            .map(|i| i.id.as_str())
+            .collect::<Vec<_>>()
+            .join(",")
+    };
+    file.set("failed", ids(InvariantStatus::Fail))?;
+    file.set("unknown", ids(InvariantStatus::Unknown))?;
+    for prefix in ["invariant.", "message.", "limitation."] {
+        file.remove_prefix(prefix);
+    }
+    for i in &r.invariants {
+        file.set(&format!("invariant.{}", i.id), i.status.as_str())?;
+        if i.status != InvariantStatus::Pass {
+            file.set(
+                &format!("message.{}", i.id),
+                i.message.replace(['\n', '\r'], " "),
+            )?;
+        }
+    }
+    for l in &r.limitations {
+        let s = match l.status {
+            crate::contract::LimitationStatus::Off => "off",
+            crate::contract::LimitationStatus::On => "on",
+            crate::contract::LimitationStatus::Unverified => "unverified",
+        };
+        file.set(&format!("limitation.{}", l.name), s)?;
+    }
+    Ok(())
+}
+
+/// Writes the declared WAL settings (`wal.settings`): the keys given, plus `checked_at`.
+pub fn write_wal_settings(
+    file: &mut StateFile,
+    settings: &std::collections::BTreeMap<String, String>,
+    at: DateTime<Utc>,
+) -> Result<()> {
+    for (k, v) in settings {
+        file.set(k, v)?;
+    }
+    file.set("checked_at", timestamp(at))
 }

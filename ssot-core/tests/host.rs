@@ -245,3 +245,14 @@ fn operation_lock_names_its_holder() {
     assert_eq!(store.operation_lock_state().held_by, None);
     drop(store.try_operation_lock("snapshot by pid 2").unwrap());
 }
+
+#[test]
+fn temp_files_of_killed_writers_are_removed_under_the_lock() {
+    let tmp = tempfile::tempdir().unwrap();
+    fs::write(tmp.path().join(".wal.status.Xy12ab.tmp"), "half a file").unwrap();
+    fs::write(tmp.path().join("keep.tmp"), "not ours: not hidden").unwrap();
+    let store = DirStateStore::new(tmp.path());
+    let _lock = store.lock().unwrap();
+    assert!(!tmp.path().join(".wal.status.Xy12ab.tmp").exists());
+    assert!(tmp.path().join("keep.tmp").exists());
+}

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use chrono::{DateTime, Utc};
 use walkdir::WalkDir;
 
-use super::fsutil::{sync_dir, try_lock_file, write_atomic};
+use super::fsutil::{remove_stale_temps, sync_dir, try_lock_file, write_atomic};
 use crate::error::{Error, Result};
 use crate::ports::{ArtifactRoot, Held};
 use crate::retention::source::{EntryKind, RootEntry};
@@ -172,7 +172,9 @@ impl ArtifactRoot for FsArtifactRoot {
                 purged.push(orig.to_string());
             }
         }
-        if !purged.is_empty() {
+        // The journal is compacted by an atomic write under the root lock.
+        let temps = remove_stale_temps(root, JOURNAL)?;
+        if !purged.is_empty() || !temps.is_empty() {
             sync_dir(root)?;
         }
         Ok(purged)

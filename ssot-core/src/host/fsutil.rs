@@ -43,6 +43,34 @@ pub(crate) fn write_atomic(
     sync_dir(dir)
 }
 
+/// Removes temp files left by [`write_atomic`] runs that were killed:
+/// hidden names ending in `.tmp` whose target name starts with `prefix`.
+/// Safe only while holding the lock under which such writes happen.
+pub(crate) fn remove_stale_temps(dir: &Path, prefix: &str) -> Result<Vec<String>> {
+    let mut removed = Vec::new();
+    let entries = match fs::read_dir(dir) {
+        Ok(e) => e,
+        Err(e) if e.kind() == ErrorKind::NotFound => return Ok(removed),
+        Err(e) => return Err(Error::io("list", dir, e)),
+    };
+    for entry in entries {
+        let entry = entry.map_err(|e| Error::io("list", dir, e))?;
+        let name = entry.file_name().to_string_lossy().to_string();
+        let is_ours = name.ends_with(".tmp")
+            && name
+                .strip_prefix('.')
+                .is_some_and(|rest| rest.starts_with(prefix));
+        if is_ours && entry.file_type().is_ok_and(|t| t.is_file()) {
+            match fs::remove_file(entry.path()) {
+                Ok(()) => removed.push(name),
+                Err(e) if e.kind() == ErrorKind::NotFound => {}
+                Err(e) => return Err(Error::io("remove", entry.path(), e)),
+            }
+        }
+    }
+    Ok(removed)
+}
+
 /// Opens (creating) `path` and tries an exclusive `flock` without waiting:
 /// the file and whether the lock was taken (false: someone else holds it).
 pub(crate) fn try_lock_file(path: &PathBuf, read: bool) -> Result<(File, bool)> {

@@ -37,3 +37,18 @@ impl Clock for FixedClock {
         self.0
     }
 }
+
+/// Writes `path` atomically: a temp file beside it (hidden, so a Prometheus
+/// textfile collector never reads a half-written file), fsync, rename, fsync
+/// of the directory. Mode 0644 unless the file exists with another.
+pub fn write_file_atomic(path: &std::path::Path, contents: &[u8]) -> crate::Result<()> {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => std::path::Path::new("."),
+    };
+    let name = path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .ok_or_else(|| crate::Error::Input(format!("{} is not a file path", path.display())))?;
+    fsutil::write_atomic(dir, name, contents, 0o644)
+}

@@ -5,7 +5,7 @@ use std::io::{ErrorKind, Read, Write};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use super::fsutil::{try_lock_file, write_atomic};
+use super::fsutil::{remove_stale_temps, try_lock_file, write_atomic};
 use crate::error::{Error, Result};
 use crate::gate::LockFacts;
 use crate::ports::{Held, StateStore};
@@ -90,6 +90,9 @@ impl StateStore for DirStateStore {
         loop {
             let (file, taken) = try_lock_file(&path, false)?;
             if taken {
+                // Every atomic write here happens under this lock: a temp
+                // file still present belongs to a writer that was killed.
+                remove_stale_temps(&self.dir, "")?;
                 return Ok(Held::new(file));
             }
             if start.elapsed() >= self.lock_timeout {

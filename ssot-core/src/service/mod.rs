@@ -24,7 +24,12 @@ use crate::statefile::StateFile;
 use crate::units::ByteSize;
 use crate::wal::{self, ReplicationSlot, WalFacts, WalReport, WalSettings};
 
+mod contract;
 mod retention;
+pub use contract::{
+    contract_check, record_backup, record_dr_drill, record_restore_drill, report, stage_check,
+    STATE_FILES,
+};
 pub use retention::{
     retention_apply, retention_plan, ApplyMode, ApplyOutcome, PlannedRetention, RetentionSource,
 };
@@ -267,6 +272,43 @@ fn protected_volumes(host: &Host, pgdata: Option<&Path>) -> Vec<ProtectedVolume>
     out
 }
 
+/// Disk-guard facts for `target`: what it is, its volume, the SSOT volumes it
+/// must differ from, and the estimate (given, else the newest file in it).
+pub(crate) fn disk_facts(
+    host: &Host,
+    target: &Path,
+    pgdata: Option<&Path>,
+    estimate: Option<ByteSize>,
+) -> DiskFacts {
+    let t = target_facts(host, target);
+    let (estimated_bytes, estimate_source) = match estimate {
+        Some(b) => (b.bytes(), "given estimate".to_string()),
+        None if t.is_dir => match host.fs.newest_file(target) {
+            Ok(Some((p, n))) => (
+                n,
+                format!(
+                    "size of the newest file in the target, {}",
+                    p.file_name()
+                        .map(|f| f.to_string_lossy())
+                        .unwrap_or_default()
+                ),
+            ),
+            Ok(None) => (
+                0,
+                "an empty target (no earlier artifact to size from)".into(),
+            ),
+            Err(e) => (0, format!("nothing: {e}")),
+        },
+        None => (0, String::new()),
+    };
+    DiskFacts {
+        target: t,
+        protected: protected_volumes(host, pgdata),
+        estimated_bytes,
+        estimate_source,
+    }
+}
+
 /// Gathers the facts for `req`, with the lock state given by the caller.
 fn gate_facts(
     host: &Host,
@@ -280,35 +322,7 @@ fn gate_facts(
         .clone()
         .or_else(|| cfg.gate.targets.get(&op).map(PathBuf::from));
     let disk = if op.writes_target() {
-        target.map(|t| {
-            let target = target_facts(host, &t);
-            let (estimated_bytes, estimate_source) = match req.estimate {
-                Some(b) => (b.bytes(), "given estimate".to_string()),
-                None if target.is_dir => match host.fs.newest_file(&t) {
-                    Ok(Some((p, n))) => (
-                        n,
-                        format!(
-                            "size of the newest file in the target, {}",
-                            p.file_name()
-                                .map(|f| f.to_string_lossy())
-                                .unwrap_or_default()
-                        ),
-                    ),
-                    Ok(None) => (
-                        0,
-                        "an empty target (no earlier artifact to size from)".into(),
-                    ),
-                    Err(e) => (0, format!("nothing: {e}")),
-                },
-                None => (0, String::new()),
-            };
-            DiskFacts {
-                target,
-                protected: protected_volumes(host, req.pgdata.as_deref()),
-                estimated_bytes,
-                estimate_source,
-            }
-        })
+        target.map(|t| disk_facts(host, &t, req.pgdata.as_deref(), req.estimate))
     } else {
         None
     };

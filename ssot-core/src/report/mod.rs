@@ -1,0 +1,794 @@
+//! The single view of truth (seed: STAGE 6 "Report (Single View of Truth)").
+//!
+//! [`build`] reads everything in the state directory (as [`ReportFacts`]) and
+//! returns a [`Report`]: one [`Section`] per concern — WAL, disk, gates,
+//! retention, backup, restore drill, DR drill, contract, stages, limitations —
+//! each `OK`, `DEGRADED` or `DOWN` with a one-line summary, details and
+//! metrics, and an overall verdict, the worst of them. Pure; the renderings
+//! (text, Prometheus, ConfigMap) are in [`render`]. Snapshots are never
+//! counted as backups anywhere in it: the backup section reads only
+//! `backup.status`, which refuses snapshot records.
+
+pub mod render;
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::disk::{self, DiskFacts};
+use crate::evidence::{self, EvidencePolicy};
+use crate::gate::{Decision, GatePolicy, Operation};
+use crate::num::{human_bytes, human_secs};
+use crate::stages::{self, StageDef, StageFacts};
+use crate::state::{
+    self, check_fresh, load_required, ContractStatusRecord, ContractVerdict, StateInput, Untrusted,
+    WalStatusRecord,
+};
+use crate::statefile::StateFile;
+use crate::units::Span;
+use crate::wal::Level;
+
+/// Overall health, as the seed's healthchecks: exit 0 / 1 / 2.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum Verdict {
+    /// All good.
+    #[serde(rename = "OK")]
+    Ok,
+    /// Something needs attention; the service works.
+    #[serde(rename = "DEGRADED")]
+    Degraded,
+    /// Critical: data operations are unsafe or impossible.
+    #[serde(rename = "DOWN")]
+    Down,
+}
+
+impl Verdict {
+    /// `OK`, `DEGRADED`, `DOWN`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Verdict::Ok => "OK",
+            Verdict::Degraded => "DEGRADED",
+            Verdict::Down => "DOWN",
+        }
+    }
+
+    /// The process exit code for this verdict.
+    pub const fn exit_code(self) -> u8 {
+        match self {
+            Verdict::Ok => 0,
+            Verdict::Degraded => 1,
+            Verdict::Down => 2,
+        }
+    }
+}
+
+impl fmt::Display for Verdict {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One Prometheus sample (rendered with the `ssot_` prefix).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Metric {
+    /// Name without the `ssot_` prefix, in base units (`wal_size_bytes`).
+    pub name: String,
+    /// The HELP text.
+    pub help: String,
+    /// Labels.
+    pub labels: Vec<(String, String)>,
+    /// Value.
+    pub value: f64,
+}
+
+impl Metric {
+    /// A sample without labels.
+    pub fn new(name: &str, help: &str, value: f64) -> Self {
+        Metric {
+            name: name.into(),
+            help: help.into(),
+            labels: Vec::new(),
+            value,
+        }
+    }
+
+    /// Adds a label.
+    pub fn label(mut self, k: &str, v: impl Into<String>) -> Self {
+        self.labels.push((k.into(), v.into()));
+        self
+    }
+}
+
+/// One concern of the report.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Section {
+    /// `wal`, `disk`, `gates`, `retention`, `backup`, `restore_drill`, `dr_drill`, `contract`, `stages`, `limitations`.
+    pub name: String,
+    /// Its health.
+    pub status: Verdict,
+    /// One line for a person.
+    pub summary: String,
+    /// Supporting lines (failures first).
+    pub details: Vec<String>,
+    /// Its metrics.
+    #[serde(skip)]
+    pub metrics: Vec<Metric>,
+}
+
+impl Section {
+    /// A section.
+    pub fn new(name: &str, status: Verdict, summary: impl Into<String>) -> Self {
+        Section {
+            name: name.into(),
+            status,
+            summary: summary.into(),
+            details: Vec::new(),
+            metrics: Vec::new(),
+        }
+    }
+}
+
+/// The single view of truth.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[must_use]
+pub struct Report {
+    /// The worst section status.
+    pub verdict: Verdict,
+    /// When it was built.
+    pub generated_at: DateTime<Utc>,
+    /// Every section, in a fixed order.
+    pub sections: Vec<Section>,
+    /// The stage registry evaluated.
+    pub stages: Vec<stages::StageCheck>,
+    /// Facts for the restore-drill marker (`last_pass_at`, `artifact`, `result`).
+    pub restore_drill: BTreeMap<String, String>,
+}
+
+impl Report {
+    /// Sections, worst first (stable within a status).
+    pub fn worst_first(&self) -> Vec<&Section> {
+        let mut v: Vec<&Section> = self.sections.iter().collect();
+        v.sort_by_key(|s| std::cmp::Reverse(s.status));
+        v
+    }
+}
+
+/// Everything the report reads.
+#[derive(Debug, Clone, Default)]
+pub struct ReportFacts {
+    /// State files by name (`wal.status`, `contract.status`, ...).
+    pub files: BTreeMap<String, StateInput>,
+    /// `gate.log` (its tail is enough: decisions inside `recent_window`).
+    pub gate_log: Option<StateInput>,
+    /// Disk-guard facts for each configured target.
+    pub disks: Vec<(Operation, DiskFacts)>,
+    /// Whether paths named by `file:` stage criteria exist.
+    pub files_exist: BTreeMap<String, bool>,
+}
+
+impl ReportFacts {
+    /// The state file `name`, or `Missing` if it was not read.
+    pub fn file(&self, name: &str) -> StateInput {
+        self.files
+            .get(name)
+            .cloned()
+            .unwrap_or(StateInput::Missing {
+                path: name.to_string(),
+            })
+    }
+}
+
+/// What the report compares facts with.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReportPolicy {
+    /// Freshness limits and disk floors.
+    pub gate: GatePolicy,
+    /// Backup and drill limits and targets.
+    pub evidence: EvidencePolicy,
+    /// How old a profile's last retention run may be.
+    pub retention_max_age: Span,
+    /// Retention profiles expected to run.
+    pub retention_profiles: Vec<String>,
+    /// The stage registry.
+    pub stages: Vec<StageDef>,
+    /// Window for "recent" gate decisions.
+    pub recent_window: Span,
+}
+
+fn untrusted_verdict(u: &Untrusted) -> String {
+    match u {
+        Untrusted::Corrupt(e) => format!("corrupt: {e}"),
+        other => other.to_string(),
+    }
+}
+
+fn wal_section(facts: &ReportFacts, policy: &ReportPolicy, now: DateTime<Utc>) -> Section {
+    let input = facts.file(state::WAL_STATUS);
+    let file = match load_required(&input) {
+        Ok(f) => f,
+        Err(u) => {
+            let mut s = Section::new(
+                "wal",
+                Verdict::Down,
+                format!(
+                    "WAL state unknown: {}; every data operation is gated off",
+                    untrusted_verdict(&u)
+                ),
+            );
+            s.details
+                .push("run `ssot wal check` on a schedule (every minute)".into());
+            return s;
+        }
+    };
+    let rec = match WalStatusRecord::from_file(&file) {
+        Ok(r) => r,
+        Err(e) => {
+            return Section::new(
+                "wal",
+                Verdict::Down,
+                format!("WAL state unknown: {} is corrupt: {e}", input.path()),
+            )
+        }
+    };
+    let mut s = match check_fresh(
+        input.path(),
+        rec.checked_at,
+        now,
+        policy.gate.wal_max_age,
+        policy.gate.max_clock_skew,
+    ) {
+        Err(u) => Section::new("wal", Verdict::Down, format!("WAL state untrusted: {u}")),
+        Ok(()) => {
+            let status = match rec.status {
+                Level::Ok => Verdict::Ok,
+                Level::Growing | Level::NearLimit => Verdict::Degraded,
+                Level::Error => Verdict::Down,
+            };
+            let size = file.parse_optional::<u64>("wal_size").ok().flatten();
+            let pct = file.get("wal_used_pct").unwrap_or("?");
+            Section::new(
+                "wal",
+                status,
+                format!(
+                    "WAL {}: pg_wal {}, volume {}% used, checked {} ago",
+                    rec.status,
+                    size.map(human_bytes).unwrap_or_else(|| "?".into()),
+                    pct,
+                    human_secs((now - rec.checked_at).num_seconds() as f64)
+                ),
+            )
+        }
+    };
+    s.details.extend(rec.reasons.iter().cloned());
+    for l in [Level::Ok, Level::Growing, Level::NearLimit, Level::Error] {
+        s.metrics.push(
+            Metric::new(
+                "wal_status",
+                "WAL status (1 for the current one)",
+                if rec.status == l { 1.0 } else { 0.0 },
+            )
+            .label("status", l.as_str()),
+        );
+    }
+    let num = |k: &str| file.parse_optional::<f64>(k).ok().flatten();
+    if let Some(v) = num("wal_size") {
+        s.metrics.push(Metric::new(
+            "wal_size_bytes",
+            "Bytes in pg_wal (sum of pg_ls_waldir())",
+            v,
+        ));
+    }
+    if let Some(v) = num("segment_count") {
+        s.metrics.push(Metric::new(
+            "wal_segments",
+            "WAL segment files in pg_wal",
+            v,
+        ));
+    }
+    if let Some(v) = num("wal_used_pct") {
+        s.metrics.push(Metric::new(
+            "wal_volume_used_ratio",
+            "Used share of the volume holding pg_wal",
+            v / 100.0,
+        ));
+    }
+    if let Some(v) = num("volume_available_bytes") {
+        s.metrics.push(Metric::new(
+            "wal_volume_available_bytes",
+            "Available bytes on the volume holding pg_wal",
+            v,
+        ));
+    }
+    if let Some(v) = num("seconds_to_error") {
+        s.metrics.push(Metric::new(
+            "wal_seconds_to_error",
+            "Predicted seconds until the pg_wal volume reaches its error threshold",
+            v,
+        ));
+    }
+    s.metrics.push(Metric::new(
+        "wal_last_check_timestamp_seconds",
+        "Time of the last WAL check",
+        rec.checked_at.timestamp() as f64,
+    ));
+    s
+}
+
+fn disk_section(facts: &ReportFacts, policy: &ReportPolicy) -> Section {
+    if facts.disks.is_empty() {
+        return Section::new(
+            "disk",
+            Verdict::Ok,
+            "no backup or snapshot target configured",
+        );
+    }
+    let mut bad = Vec::new();
+    let mut good = Vec::new();
+    let mut metrics = Vec::new();
+    for (op, d) in &facts.disks {
+        let checks = disk::guard(d, &policy.gate.disk);
+        let failed: Vec<String> = checks
+            .iter()
+            .filter(|c| !c.passed)
+            .map(|c| format!("{op}: {}", c.message))
+            .collect();
+        metrics.push(
+            Metric::new(
+                "disk_guard_pass",
+                "1 when the disk guard passes for the operation's target",
+                if failed.is_empty() { 1.0 } else { 0.0 },
+            )
+            .label("operation", op.as_str()),
+        );
+        if let Some(v) = d.target.volume {
+            metrics.push(
+                Metric::new(
+                    "disk_target_available_bytes",
+                    "Available bytes on the operation's target volume",
+                    v.available_bytes as f64,
+                )
+                .label("operation", op.as_str()),
+            );
+        }
+        if failed.is_empty() {
+            good.push(format!(
+                "{op} target {} passes the disk guard",
+                d.target.path
+            ));
+        } else {
+            bad.extend(failed);
+        }
+    }
+    let mut s = if bad.is_empty() {
+        Section::new(
+            "disk",
+            Verdict::Ok,
+            format!("{} target(s) pass the disk guard", facts.disks.len()),
+        )
+    } else {
+        Section::new(
+            "disk",
+            Verdict::Degraded,
+            format!("disk guard fails: {}", bad[0]),
+        )
+    };
+    s.details = bad.into_iter().chain(good).collect();
+    s.metrics = metrics;
+    s
+}
+
+fn gates_section(facts: &ReportFacts, policy: &ReportPolicy, now: DateTime<Utc>) -> Section {
+    let text = match &facts.gate_log {
+        None | Some(StateInput::Missing { .. }) => {
+            return Section::new("gates", Verdict::Ok, "no gate decision recorded yet")
+        }
+        Some(StateInput::Unreadable { path, error }) => {
+            return Section::new(
+                "gates",
+                Verdict::Degraded,
+                format!("{path} is unreadable: {error}"),
+            )
+        }
+        Some(StateInput::Present { content, .. }) => String::from_utf8_lossy(content).to_string(),
+    };
+    let since = now - policy.recent_window.to_delta();
+    let mut counts: BTreeMap<(Operation, bool), usize> = BTreeMap::new();
+    let mut last: BTreeMap<Operation, Decision> = BTreeMap::new();
+    let mut corrupt = 0;
+    for line in text.lines().filter(|l| !l.trim().is_empty()) {
+        match serde_json::from_str::<Decision>(line) {
+            Ok(d) => {
+                if d.decided_at >= since && d.decided_at <= now {
+                    *counts.entry((d.operation, d.allowed)).or_default() += 1;
+                }
+                if d.decided_at <= now
+                    && last
+                        .get(&d.operation)
+                        .is_none_or(|p| p.decided_at <= d.decided_at)
+                {
+                    last.insert(d.operation, d);
+                }
+            }
+            Err(_) => corrupt += 1,
+        }
+    }
+    let mut s = Section::new("gates", Verdict::Ok, String::new());
+    let blocked: Vec<&Decision> = last.values().filter(|d| !d.allowed).collect();
+    for d in &blocked {
+        let why: Vec<&str> = d.denials().map(|c| c.message.as_str()).collect();
+        s.details.push(format!(
+            "{} denied at {}: {}",
+            d.operation,
+            state::timestamp(d.decided_at),
+            why.join("; ")
+        ));
+    }
+    for op in Operation::ALL {
+        for allowed in [true, false] {
+            let n = counts.get(&(op, allowed)).copied().unwrap_or(0);
+            s.metrics.push(
+                Metric::new(
+                    "gate_recent_decisions",
+                    "Gate decisions within the recent window",
+                    n as f64,
+                )
+                .label("operation", op.as_str())
+                .label("decision", if allowed { "allowed" } else { "denied" }),
+            );
+        }
+    }
+    let denied: usize = counts.iter().filter(|((_, a), _)| !a).map(|(_, n)| n).sum();
+    let allowed: usize = counts.iter().filter(|((_, a), _)| *a).map(|(_, n)| n).sum();
+    s.summary = format!(
+        "last {}: {allowed} allowed, {denied} denied",
+        policy.recent_window
+    );
+    if !blocked.is_empty() {
+        s.status = Verdict::Degraded;
+        s.summary = format!(
+            "{} blocked now (last decision denied); {}",
+            blocked
+                .iter()
+                .map(|d| d.operation.as_str())
+                .collect::<Vec<_>>()
+                .join(", "),
+            s.summary
+        );
+    }
+    if corrupt > 0 {
+        s.status = Verdict::Degraded;
+        s.details
+            .push(format!("{corrupt} line(s) of gate.log are not decisions"));
+    }
+    s
+}
+
+fn retention_section(facts: &ReportFacts, policy: &ReportPolicy, now: DateTime<Utc>) -> Section {
+    let input = facts.file(state::RETENTION_STATUS);
+    let file = match load_required(&input) {
+        Ok(f) => Some(f),
+        Err(Untrusted::Missing(_)) => None,
+        Err(u) => return Section::new("retention", Verdict::Degraded, untrusted_verdict(&u)),
+    };
+    let mut s = Section::new("retention", Verdict::Ok, String::new());
+    let mut notes = Vec::new();
+    for p in &policy.retention_profiles {
+        let applied = file
+            .as_ref()
+            .and_then(|f| f.get(&format!("{p}.applied_at")))
+            .and_then(|v| state::parse_timestamp(v).ok());
+        match applied {
+            None => {
+                s.status = Verdict::Degraded;
+                notes.push(format!(
+                    "{p}: never applied (ssot retention apply --profile {p})"
+                ));
+            }
+            Some(at) => {
+                let f = file.as_ref().expect("applied implies file");
+                let warnings: usize = f
+                    .parse_optional(&format!("{p}.warning_count"))
+                    .ok()
+                    .flatten()
+                    .unwrap_or(0);
+                let kept: f64 = f
+                    .parse_optional(&format!("{p}.kept"))
+                    .ok()
+                    .flatten()
+                    .unwrap_or(0.0);
+                let freed: f64 = f
+                    .parse_optional(&format!("{p}.freed_bytes"))
+                    .ok()
+                    .flatten()
+                    .unwrap_or(0.0);
+                s.metrics.push(
+                    Metric::new(
+                        "retention_last_apply_timestamp_seconds",
+                        "Time of the profile's last retention apply",
+                        at.timestamp() as f64,
+                    )
+                    .label("profile", p.as_str()),
+                );
+                s.metrics.push(
+                    Metric::new(
+                        "retention_kept_artifacts",
+                        "Artifacts kept by the last apply",
+                        kept,
+                    )
+                    .label("profile", p.as_str()),
+                );
+                s.metrics.push(
+                    Metric::new(
+                        "retention_freed_bytes",
+                        "Bytes freed by the last apply",
+                        freed,
+                    )
+                    .label("profile", p.as_str()),
+                );
+                let age = now - at;
+                if age > policy.retention_max_age.to_delta() {
+                    s.status = Verdict::Degraded;
+                    notes.push(format!(
+                        "{p}: last applied {} ago, more than {}",
+                        human_secs(age.num_seconds() as f64),
+                        policy.retention_max_age
+                    ));
+                } else if warnings > 0 {
+                    s.status = Verdict::Degraded;
+                    let w = f.get(&format!("{p}.warning.1")).unwrap_or("");
+                    notes.push(format!("{p}: {warnings} warning(s): {w}"));
+                } else {
+                    notes.push(format!(
+                        "{p}: applied {} ago, kept {kept}, freed {}",
+                        human_secs(age.num_seconds() as f64),
+                        human_bytes(freed as u64)
+                    ));
+                }
+            }
+        }
+    }
+    s.summary = notes
+        .first()
+        .cloned()
+        .unwrap_or_else(|| "no retention profile configured".into());
+    s.details = notes;
+    s
+}
+
+fn contract_record(facts: &ReportFacts) -> std::result::Result<ContractStatusRecord, String> {
+    let input = facts.file(state::CONTRACT_STATUS);
+    let f = load_required(&input).map_err(|u| untrusted_verdict(&u))?;
+    ContractStatusRecord::from_file(&f).map_err(|e| format!("{} is corrupt: {e}", input.path()))
+}
+
+fn contract_section(facts: &ReportFacts, policy: &ReportPolicy, now: DateTime<Utc>) -> Section {
+    let input = facts.file(state::CONTRACT_STATUS);
+    let rec = match contract_record(facts) {
+        Ok(r) => r,
+        Err(e) => {
+            return Section::new(
+                "contract",
+                Verdict::Degraded,
+                format!("contract unchecked: {e}; run `ssot contract check`"),
+            )
+        }
+    };
+    let file = load_required(&input).ok();
+    let ids = |status: &str| {
+        rec.invariants
+            .iter()
+            .filter(|(_, v)| *v == status)
+            .map(|(k, _)| k.clone())
+            .collect::<Vec<_>>()
+    };
+    let mut s = match rec.verdict {
+        ContractVerdict::Pass => Section::new(
+            "contract",
+            Verdict::Ok,
+            format!("{} invariants pass", rec.invariants.len()),
+        ),
+        ContractVerdict::Fail => Section::new(
+            "contract",
+            Verdict::Degraded,
+            format!("FAIL: {}", ids("fail").join(", ")),
+        ),
+        ContractVerdict::Unknown => Section::new(
+            "contract",
+            Verdict::Degraded,
+            format!(
+                "UNKNOWN (startup is denied): not checked {}",
+                ids("unknown").join(", ")
+            ),
+        ),
+    };
+    if let Err(u) = check_fresh(
+        input.path(),
+        rec.checked_at,
+        now,
+        policy.gate.contract_max_age,
+        policy.gate.max_clock_skew,
+    ) {
+        s.status = Verdict::Degraded;
+        s.summary = format!("{u}; last result {}", s.summary);
+    }
+    for id in ids("fail").iter().chain(ids("unknown").iter()) {
+        let msg = file
+            .as_ref()
+            .and_then(|f| f.get(&format!("message.{id}")).map(String::from))
+            .unwrap_or_default();
+        s.details.push(format!("{id}: {msg}"));
+    }
+    s.metrics.push(Metric::new(
+        "contract_pass",
+        "1 when every contract invariant passes",
+        if rec.verdict == ContractVerdict::Pass {
+            1.0
+        } else {
+            0.0
+        },
+    ));
+    for (id, st) in &rec.invariants {
+        s.metrics.push(
+            Metric::new(
+                "contract_invariant",
+                "Contract invariants (1 for the current status)",
+                1.0,
+            )
+            .label("invariant", id.as_str())
+            .label("status", st.as_str()),
+        );
+    }
+    s
+}
+
+fn limitations_section(facts: &ReportFacts) -> Section {
+    let rec = match contract_record(facts) {
+        Ok(r) => r,
+        Err(e) => return Section::new("limitations", Verdict::Degraded, format!("unchecked: {e}")),
+    };
+    let on: Vec<&String> = rec
+        .limitations
+        .iter()
+        .filter(|(_, v)| *v == "on")
+        .map(|(k, _)| k)
+        .collect();
+    let unverified: Vec<&String> = rec
+        .limitations
+        .iter()
+        .filter(|(_, v)| *v == "unverified")
+        .map(|(k, _)| k)
+        .collect();
+    let off = rec.limitations.len() - on.len() - unverified.len();
+    let mut s = if on.is_empty() {
+        Section::new(
+            "limitations",
+            Verdict::Ok,
+            format!(
+                "{off} confirmed off, {} declared but unverifiable",
+                unverified.len()
+            ),
+        )
+    } else {
+        Section::new(
+            "limitations",
+            Verdict::Degraded,
+            format!(
+                "declared off but on: {}",
+                on.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")
+            ),
+        )
+    };
+    for (k, v) in &rec.limitations {
+        s.details.push(format!("{k}: {v}"));
+        s.metrics.push(
+            Metric::new(
+                "limitation",
+                "Declared limitations (1 for the current status)",
+                1.0,
+            )
+            .label("limitation", k.as_str())
+            .label("status", v.as_str()),
+        );
+    }
+    s
+}
+
+fn stages_section(checks: &[stages::StageCheck]) -> Section {
+    let bad: Vec<&stages::StageCheck> = checks.iter().filter(|c| !c.consistent).collect();
+    let mut s = if bad.is_empty() {
+        Section::new(
+            "stages",
+            Verdict::Ok,
+            format!("all {} stage claims are backed by evidence", checks.len()),
+        )
+    } else {
+        Section::new(
+            "stages",
+            Verdict::Degraded,
+            format!(
+                "{} of {} stage claims lack evidence: {}",
+                bad.len(),
+                checks.len(),
+                bad.iter()
+                    .map(|c| format!("STAGE {}", c.id))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        )
+    };
+    for c in bad {
+        s.details.push(format!(
+            "STAGE {} {}{}: {}",
+            c.id,
+            c.title,
+            if c.final_ { " (FINAL)" } else { "" },
+            c.message
+        ));
+    }
+    for c in checks {
+        s.metrics.push(
+            Metric::new(
+                "stage_consistent",
+                "1 when the stage's claimed status is backed by evidence",
+                if c.consistent { 1.0 } else { 0.0 },
+            )
+            .label("stage", c.id.as_str())
+            .label("claimed", c.claimed.as_str()),
+        );
+    }
+    s
+}
+
+/// Builds the report. Pure.
+pub fn build(facts: &ReportFacts, policy: &ReportPolicy, now: DateTime<Utc>) -> Report {
+    let stage_facts = StageFacts {
+        files: &facts.files,
+        gate_log: facts.gate_log.as_ref(),
+        files_exist: &facts.files_exist,
+        gate: &policy.gate,
+        evidence: &policy.evidence,
+    };
+    let stage_checks = stages::check(&policy.stages, &stage_facts, now);
+    let backup = facts.file(state::BACKUP_STATUS);
+    let restore = facts.file(state::RESTORE_DRILL_STATUS);
+    let dr = facts.file(state::DR_DRILL_STATUS);
+    let sections = vec![
+        wal_section(facts, policy, now),
+        disk_section(facts, policy),
+        gates_section(facts, policy, now),
+        retention_section(facts, policy, now),
+        evidence::backup_section(&backup, &policy.evidence, now),
+        evidence::restore_drill_section(&restore, &policy.evidence, now),
+        evidence::dr_drill_section(&dr, &policy.evidence, now),
+        contract_section(facts, policy, now),
+        stages_section(&stage_checks),
+        limitations_section(facts),
+    ];
+    let verdict = sections
+        .iter()
+        .map(|s| s.status)
+        .max()
+        .unwrap_or(Verdict::Ok);
+    let mut restore_drill = BTreeMap::new();
+    if let Ok(f) = load_required(&restore) {
+        for (k, key) in [
+            ("last_pass_at", "last_pass_at"),
+            ("artifact", "last_pass_artifact"),
+            ("result", "last_result"),
+            ("last_drill_at", "last_drill_at"),
+        ] {
+            if let Some(v) = StateFile::get(&f, key) {
+                restore_drill.insert(k.to_string(), v.to_string());
+            }
+        }
+    }
+    Report {
+        verdict,
+        generated_at: now,
+        sections,
+        stages: stage_checks,
+        restore_drill,
+    }
+}

@@ -1,0 +1,185 @@
+//! Renderings of a [`Report`]: a table for people, the Prometheus text
+//! exposition format for node_exporter's textfile collector, and a
+//! Kubernetes ConfigMap marker for kube-state-metrics.
+
+use std::collections::BTreeMap;
+use std::fmt::Write;
+
+use super::{Metric, Report, Verdict};
+use crate::state::timestamp;
+
+/// A compact table, worst first: what a person reads in five seconds.
+pub fn text(r: &Report) -> String {
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "ssot report {} — {}",
+        timestamp(r.generated_at),
+        r.verdict
+    );
+    for sec in r.worst_first() {
+        let _ = writeln!(
+            s,
+            "  {:<8}  {:<13}  {}",
+            sec.status.as_str(),
+            sec.name,
+            sec.summary
+        );
+        if sec.status != Verdict::Ok {
+            for d in sec.details.iter().take(4) {
+                let _ = writeln!(s, "  {:<8}  {:<13}    - {d}", "", "");
+            }
+            if sec.details.len() > 4 {
+                let _ = writeln!(
+                    s,
+                    "  {:<8}  {:<13}    - ... {} more (--format json)",
+                    "",
+                    "",
+                    sec.details.len() - 4
+                );
+            }
+        }
+    }
+    s
+}
+
+fn escape_label(v: &str) -> String {
+    v.replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('\n', "\\n")
+}
+
+fn number(v: f64) -> String {
+    if v.is_nan() {
+        "NaN".into()
+    } else if v.is_infinite() {
+        if v > 0.0 {
+            "+Inf".into()
+        } else {
+            "-Inf".into()
+        }
+    } else {
+        format!("{v}")
+    }
+}
+
+/// The Prometheus text exposition format: every metric `ssot_`-prefixed,
+/// base units, HELP and TYPE once per family, statuses as labelled gauges
+/// (1 for the current status).
+pub fn prometheus(r: &Report) -> String {
+    let mut all: Vec<Metric> = Vec::new();
+    for v in [Verdict::Ok, Verdict::Degraded, Verdict::Down] {
+        all.push(
+            Metric::new(
+                "verdict",
+                "Overall verdict of the single view of truth (1 for the current one)",
+                if r.verdict == v { 1.0 } else { 0.0 },
+            )
+            .label("verdict", v.as_str()),
+        );
+    }
+    for sec in &r.sections {
+        for v in [Verdict::Ok, Verdict::Degraded, Verdict::Down] {
+            all.push(
+                Metric::new(
+                    "section_status",
+                    "Status of each report section (1 for the current one)",
+                    if sec.status == v { 1.0 } else { 0.0 },
+                )
+                .label("section", sec.name.as_str())
+                .label("status", v.as_str()),
+            );
+        }
+    }
+    for sec in &r.sections {
+        all.extend(sec.metrics.iter().cloned());
+    }
+    all.push(Metric::new(
+        "report_generated_timestamp_seconds",
+        "When this report was generated",
+        r.generated_at.timestamp() as f64,
+    ));
+
+    // Group by family, keeping first-appearance order.
+    let mut order: Vec<String> = Vec::new();
+    let mut families: BTreeMap<String, Vec<&Metric>> = BTreeMap::new();
+    for m in &all {
+        if !families.contains_key(&m.name) {
+            order.push(m.name.clone());
+        }
+        families.entry(m.name.clone()).or_default().push(m);
+    }
+    let mut out = String::new();
+    for name in order {
+        let ms = &families[&name];
+        let _ = writeln!(
+            out,
+            "# HELP ssot_{name} {}",
+            ms[0].help.replace('\\', "\\\\").replace('\n', "\\n")
+        );
+        let _ = writeln!(out, "# TYPE ssot_{name} gauge");
+        for m in ms {
+            if m.labels.is_empty() {
+                let _ = writeln!(out, "ssot_{name} {}", number(m.value));
+            } else {
+                let labels: Vec<String> = m
+                    .labels
+                    .iter()
+                    .map(|(k, v)| format!("{k}=\"{}\"", escape_label(v)))
+                    .collect();
+                let _ = writeln!(
+                    out,
+                    "ssot_{name}{{{}}} {}",
+                    labels.join(","),
+                    number(m.value)
+                );
+            }
+        }
+    }
+    out
+}
+
+fn yaml_str(v: &str) -> String {
+    // A JSON string is a valid YAML double-quoted scalar.
+    serde_json::to_string(v).unwrap_or_else(|_| "\"\"".into())
+}
+
+/// A ConfigMap manifest carrying the verdict and the restore-drill marker the
+/// seed's Grafana reads through kube-state-metrics (`ssot-restore-drill`).
+/// Label values are limited to what Kubernetes accepts; times go in `data`.
+pub fn configmap(r: &Report, name: &str, namespace: &str) -> String {
+    let drill = match r.restore_drill.get("result").map(String::as_str) {
+        Some("pass") => "passed",
+        Some("fail") => "failed",
+        _ => "none",
+    };
+    let mut s = String::new();
+    let _ = writeln!(s, "apiVersion: v1");
+    let _ = writeln!(s, "kind: ConfigMap");
+    let _ = writeln!(s, "metadata:");
+    let _ = writeln!(s, "  name: {}", yaml_str(name));
+    let _ = writeln!(s, "  namespace: {}", yaml_str(namespace));
+    let _ = writeln!(s, "  labels:");
+    let _ = writeln!(s, "    app.kubernetes.io/managed-by: ssot");
+    let _ = writeln!(s, "    ssot.io/verdict: {}", r.verdict.as_str());
+    let _ = writeln!(s, "    ssot.io/restore-drill: {drill}");
+    let _ = writeln!(s, "data:");
+    let _ = writeln!(s, "  verdict: {}", yaml_str(r.verdict.as_str()));
+    let _ = writeln!(
+        s,
+        "  generated_at: {}",
+        yaml_str(&timestamp(r.generated_at))
+    );
+    for (k, v) in &r.restore_drill {
+        let _ = writeln!(s, "  restore_drill_{k}: {}", yaml_str(v));
+    }
+    for sec in &r.sections {
+        let _ = writeln!(
+            s,
+            "  section_{}: {}",
+            sec.name,
+            yaml_str(&format!("{} {}", sec.status, sec.summary))
+        );
+    }
+    s
+}

@@ -1,0 +1,181 @@
+//! Contract check, evidence recording, stage check and the report as whole operations.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, Utc};
+
+use super::{disk_facts, Host};
+use crate::config::Config;
+use crate::contract::{self, ContractInputs, ContractReport};
+use crate::error::{Error, Result};
+use crate::evidence::{self, BackupEvidence, DrDrillEvidence, DrOutcome, RestoreDrillEvidence};
+use crate::gate::Operation;
+use crate::report::{self, Report, ReportFacts};
+use crate::stages::{self, Criterion, StageCheck, StageFacts};
+use crate::state::{self, StateInput};
+use crate::statefile::StateFile;
+
+/// Every state file the report and the stage check read.
+pub const STATE_FILES: [&str; 10] = [
+    state::WAL_STATUS,
+    state::WAL_LAST_CHECK,
+    state::WAL_SETTINGS,
+    state::CONTRACT_STATUS,
+    state::RETENTION_STATUS,
+    state::BACKUP_STATUS,
+    state::RESTORE_DRILL_STATUS,
+    state::DR_DRILL_STATUS,
+    state::ACTIVE_PVC_LIST,
+    state::WAL_HISTORY,
+];
+
+/// Reads `name` for an update: its current content (kept keys survive) or a fresh file.
+fn for_update(host: &Host, name: &str) -> Result<StateFile> {
+    let input = host.state.read(name);
+    match input.parse() {
+        Ok(Some(f)) => Ok(f),
+        Ok(None) => Ok(StateFile::new(input.path())),
+        Err(e) => Err(Error::Input(format!(
+            "{e}; fix or move the file away before recording into it (ssot never overwrites a file it cannot read)"
+        ))),
+    }
+}
+
+/// Evaluates the contract and records it: `contract.status` always, and
+/// `wal.settings` when the StatefulSet (the source of truth) was given.
+pub fn contract_check(
+    host: &Host,
+    cfg: &Config,
+    inputs: &ContractInputs,
+    now: DateTime<Utc>,
+) -> Result<ContractReport> {
+    let report = contract::evaluate(inputs, &cfg.contract, now);
+    let lock = host.state.lock()?;
+    let mut f = for_update(host, state::CONTRACT_STATUS)?;
+    state::write_contract_status(&mut f, &report)?;
+    host.state
+        .write_atomic(&lock, state::CONTRACT_STATUS, f.render().as_bytes())?;
+    if let Some(wal) = &report.declared_wal {
+        let mut w = for_update(host, state::WAL_SETTINGS)?;
+        state::write_wal_settings(&mut w, wal, now)?;
+        host.state
+            .write_atomic(&lock, state::WAL_SETTINGS, w.render().as_bytes())?;
+    }
+    Ok(report)
+}
+
+/// Records a backup. When `pgdata` is given and the location is a local
+/// path, whether it lies on another filesystem than PGDATA is checked and recorded.
+pub fn record_backup(
+    host: &Host,
+    mut e: BackupEvidence,
+    pgdata: Option<&Path>,
+    now: DateTime<Utc>,
+) -> Result<BackupEvidence> {
+    if e.separate_from_pgdata.is_none() && e.location.starts_with('/') {
+        if let Some(pg) = pgdata {
+            if let (Ok(a), Ok(b)) = (
+                host.volumes.device(Path::new(&e.location)),
+                host.volumes.device(pg),
+            ) {
+                e.separate_from_pgdata = Some(a != b);
+            }
+        }
+    }
+    let lock = host.state.lock()?;
+    let mut f = for_update(host, state::BACKUP_STATUS)?;
+    evidence::record_backup(&mut f, &e, now)?;
+    host.state
+        .write_atomic(&lock, state::BACKUP_STATUS, f.render().as_bytes())?;
+    Ok(e)
+}
+
+/// Records a restore drill.
+pub fn record_restore_drill(
+    host: &Host,
+    e: &RestoreDrillEvidence,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    let lock = host.state.lock()?;
+    let mut f = for_update(host, state::RESTORE_DRILL_STATUS)?;
+    evidence::record_restore_drill(&mut f, e, now)?;
+    host.state
+        .write_atomic(&lock, state::RESTORE_DRILL_STATUS, f.render().as_bytes())
+}
+
+/// Records a DR drill with its measured RTO/RPO.
+pub fn record_dr_drill(
+    host: &Host,
+    cfg: &Config,
+    e: &DrDrillEvidence,
+    now: DateTime<Utc>,
+) -> Result<DrOutcome> {
+    let o = evidence::dr_outcome(e, &cfg.evidence)?;
+    let lock = host.state.lock()?;
+    let mut f = for_update(host, state::DR_DRILL_STATUS)?;
+    evidence::record_dr_drill(&mut f, e, &o, now)?;
+    host.state
+        .write_atomic(&lock, state::DR_DRILL_STATUS, f.render().as_bytes())?;
+    Ok(o)
+}
+
+fn read_files(host: &Host) -> BTreeMap<String, StateInput> {
+    STATE_FILES
+        .iter()
+        .map(|n| (n.to_string(), host.state.read(n)))
+        .collect()
+}
+
+fn files_exist(host: &Host, cfg: &Config) -> BTreeMap<String, bool> {
+    cfg.stages
+        .iter()
+        .filter_map(|s| s.parsed_criteria().ok())
+        .flatten()
+        .filter_map(|c| match c {
+            Criterion::File(p) => Some(p),
+            _ => None,
+        })
+        .map(|p| {
+            let exists = host.fs.kind(Path::new(&p)).ok().flatten().is_some();
+            (p, exists)
+        })
+        .collect()
+}
+
+/// Checks every stage claim against the state directory.
+pub fn stage_check(host: &Host, cfg: &Config, now: DateTime<Utc>) -> Vec<StageCheck> {
+    let files = read_files(host);
+    let gate_log = host.state.read(state::GATE_LOG);
+    let exist = files_exist(host, cfg);
+    let gate = cfg.gate_policy();
+    let facts = StageFacts {
+        files: &files,
+        gate_log: Some(&gate_log),
+        files_exist: &exist,
+        gate: &gate,
+        evidence: &cfg.evidence,
+    };
+    stages::check(&cfg.stages, &facts, now)
+}
+
+/// Builds the single view of truth over the state directory (and the disk
+/// guard on the configured backup and snapshot targets).
+pub fn report(host: &Host, cfg: &Config, pgdata: Option<&Path>, now: DateTime<Utc>) -> Report {
+    let disks = [Operation::Backup, Operation::Snapshot]
+        .into_iter()
+        .filter_map(|op| {
+            cfg.gate
+                .targets
+                .get(&op)
+                .map(|t| (op, disk_facts(host, &PathBuf::from(t), pgdata, None)))
+        })
+        .collect();
+    let facts = ReportFacts {
+        files: read_files(host),
+        gate_log: Some(host.state.read(state::GATE_LOG)),
+        disks,
+        files_exist: files_exist(host, cfg),
+    };
+    report::build(&facts, &cfg.report_policy(), now)
+}

@@ -1,0 +1,624 @@
+//! The stage registry (seed: STAGE 1–16 and their "criteria for moving to
+//! IMPLEMENTED").
+//!
+//! Each stage claims a status and lists evidence criteria that the state
+//! directory must back. [`check`] reports each claim as consistent or not:
+//! `COMPLETE`, `IMPLEMENTED`, `DESIGN` and `FROZEN` need every criterion met
+//! (for `DESIGN`/`FROZEN` the criteria state that the capability is really
+//! off), `PARTIAL` needs at least one. A claim without criteria is never
+//! consistent: a claim without evidence is not backed.
+//!
+//! Criteria (strings in `ssot.toml`):
+//!
+//! | criterion | met when |
+//! |---|---|
+//! | `state:FILE` | the state file exists and parses |
+//! | `fresh:FILE` | ... and its timestamp is within its limit |
+//! | `contract:pass` | `contract.status` says PASS |
+//! | `invariant:ID` | that contract invariant passed |
+//! | `limitation_off:NAME` | that declared limitation is confirmed off |
+//! | `backup` | a complete backup is recorded |
+//! | `backup:separate` | the newest complete backup is on another filesystem than PGDATA |
+//! | `restore_drill:passed` | a restore drill passed |
+//! | `retention:PROFILE` | retention was applied for the profile |
+//! | `snapshot:kept` | the `snapshots` retention profile keeps at least one snapshot |
+//! | `gate_used:OP` | `gate.log` holds a decision for OP |
+//! | `gate_denied:OP` | `gate.log` holds a denial for OP (the stop-factor was exercised) |
+//! | `file:PATH` | PATH exists (a runbook, an exported metrics file) |
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::str::FromStr;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+use crate::evidence::EvidencePolicy;
+use crate::gate::{Decision, GatePolicy, Operation};
+use crate::state::{
+    self, check_fresh, load_required, parse_timestamp, ContractStatusRecord, ContractVerdict,
+    StateInput,
+};
+use crate::units::Span;
+
+/// A claimed stage status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum Claim {
+    /// Done and final.
+    Complete,
+    /// Built and working.
+    Implemented,
+    /// Partly built.
+    Partial,
+    /// Designed, not built.
+    Design,
+    /// Deliberately not built.
+    Frozen,
+}
+
+impl Claim {
+    /// The upper-case name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Claim::Complete => "COMPLETE",
+            Claim::Implemented => "IMPLEMENTED",
+            Claim::Partial => "PARTIAL",
+            Claim::Design => "DESIGN",
+            Claim::Frozen => "FROZEN",
+        }
+    }
+}
+
+impl fmt::Display for Claim {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One evidence criterion.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Criterion {
+    /// `state:FILE`.
+    State(String),
+    /// `fresh:FILE`.
+    Fresh(String),
+    /// `contract:pass`.
+    ContractPass,
+    /// `invariant:ID`.
+    Invariant(String),
+    /// `limitation_off:NAME`.
+    LimitationOff(String),
+    /// `backup`.
+    Backup,
+    /// `backup:separate`.
+    BackupSeparate,
+    /// `restore_drill:passed`.
+    RestoreDrillPassed,
+    /// `retention:PROFILE`.
+    Retention(String),
+    /// `snapshot:kept`.
+    SnapshotKept,
+    /// `gate_used:OP`.
+    GateUsed(Operation),
+    /// `gate_denied:OP`.
+    GateDenied(Operation),
+    /// `file:PATH`.
+    File(String),
+}
+
+impl FromStr for Criterion {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        let bad = || {
+            Error::Input(format!(
+                "unknown stage criterion \"{s}\" (see the README's criteria table)"
+            ))
+        };
+        let (k, v) = s
+            .split_once(':')
+            .map(|(k, v)| (k, Some(v)))
+            .unwrap_or((s, None));
+        Ok(match (k, v) {
+            ("state", Some(f)) => Criterion::State(f.into()),
+            ("fresh", Some(f)) => Criterion::Fresh(f.into()),
+            ("contract", Some("pass")) => Criterion::ContractPass,
+            ("invariant", Some(id)) => Criterion::Invariant(id.into()),
+            ("limitation_off", Some(n)) => Criterion::LimitationOff(n.into()),
+            ("backup", None) => Criterion::Backup,
+            ("backup", Some("separate")) => Criterion::BackupSeparate,
+            ("restore_drill", Some("passed")) => Criterion::RestoreDrillPassed,
+            ("retention", Some(p)) => Criterion::Retention(p.into()),
+            ("snapshot", Some("kept")) => Criterion::SnapshotKept,
+            ("gate_used", Some(op)) => Criterion::GateUsed(op.parse().map_err(|_| bad())?),
+            ("gate_denied", Some(op)) => Criterion::GateDenied(op.parse().map_err(|_| bad())?),
+            ("file", Some(p)) if !p.is_empty() => Criterion::File(p.into()),
+            _ => return Err(bad()),
+        })
+    }
+}
+
+/// A stage as declared in the registry.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StageDef {
+    /// `8`, `3.4`, `15.2`.
+    pub id: String,
+    /// Title.
+    pub title: String,
+    /// Claimed status.
+    pub status: Claim,
+    /// The seed marks some stages final ("MUST NOT BE REVISITED").
+    #[serde(default, rename = "final")]
+    pub final_: bool,
+    /// Evidence criteria (see the module docs).
+    #[serde(default)]
+    pub criteria: Vec<String>,
+}
+
+impl StageDef {
+    fn new(id: &str, title: &str, status: Claim, final_: bool, criteria: &[&str]) -> Self {
+        StageDef {
+            id: id.into(),
+            title: title.into(),
+            status,
+            final_,
+            criteria: criteria.iter().map(|s| s.to_string()).collect(),
+        }
+    }
+
+    /// Parses the criteria; the error names the stage.
+    pub fn parsed_criteria(&self) -> Result<Vec<Criterion>> {
+        self.criteria
+            .iter()
+            .map(|c| {
+                c.parse().map_err(|e: Error| match e {
+                    Error::Input(m) => Error::Input(format!("stage {}: {m}", self.id)),
+                    other => other,
+                })
+            })
+            .collect()
+    }
+}
+
+/// The seed's stages with their claimed statuses (seed 000). Stages 11–14
+/// are not described in the seeds and are not listed.
+pub fn default_registry() -> Vec<StageDef> {
+    use Claim::*;
+    vec![
+        StageDef::new(
+            "1",
+            "Truth fixation",
+            Complete,
+            false,
+            &["state:active_pvc.list"],
+        ),
+        StageDef::new(
+            "2",
+            "State",
+            Complete,
+            false,
+            &[
+                "state:wal.status",
+                "state:wal.last_check",
+                "state:wal.settings",
+            ],
+        ),
+        StageDef::new(
+            "3",
+            "Audit",
+            Complete,
+            false,
+            &["fresh:contract.status", "contract:pass"],
+        ),
+        StageDef::new(
+            "3.3",
+            "Audit: WAL",
+            Complete,
+            false,
+            &[
+                "fresh:wal.status",
+                "invariant:sts.max_wal_size",
+                "invariant:sts.min_wal_size",
+            ],
+        ),
+        StageDef::new(
+            "3.4",
+            "Orphan PVC / local-path",
+            Complete,
+            false,
+            &["invariant:pvc.no_orphans", "invariant:pvc.pgdata_active"],
+        ),
+        StageDef::new("4", "Snapshot", Complete, false, &["snapshot:kept"]),
+        StageDef::new(
+            "5",
+            "WAL archive disabled",
+            Complete,
+            true,
+            &[
+                "invariant:sts.archive_disabled",
+                "invariant:processes.no_archiver",
+                "limitation_off:wal_archive",
+            ],
+        ),
+        StageDef::new(
+            "6",
+            "WAL retention guarantee",
+            Complete,
+            true,
+            &[
+                "invariant:sts.max_wal_size",
+                "invariant:sts.min_wal_size",
+                "invariant:sts.wal_keep_size",
+                "invariant:runtime.wal_keep_size",
+            ],
+        ),
+        StageDef::new(
+            "7",
+            "WAL as stop-factor",
+            Complete,
+            true,
+            &["fresh:wal.status", "gate_used:backup", "gate_denied:backup"],
+        ),
+        StageDef::new(
+            "8",
+            "Backup / restore drills",
+            Implemented,
+            false,
+            &[
+                "backup",
+                "backup:separate",
+                "file:/opt/ssot-backup/RESTORE.md",
+                "restore_drill:passed",
+            ],
+        ),
+        StageDef::new(
+            "9",
+            "Replication / HA",
+            Frozen,
+            false,
+            &[
+                "limitation_off:ha_replication",
+                "invariant:sts.single_instance",
+            ],
+        ),
+        StageDef::new(
+            "10",
+            "Observability",
+            Implemented,
+            false,
+            &["file:/var/lib/node_exporter/textfile_collector/ssot.prom"],
+        ),
+        StageDef::new(
+            "15.2",
+            "Disk safety / retention",
+            Implemented,
+            false,
+            &["retention:backups", "retention:snapshots"],
+        ),
+        StageDef::new(
+            "15.3",
+            "Disk guard",
+            Implemented,
+            false,
+            &["gate_used:backup"],
+        ),
+        StageDef::new(
+            "16",
+            "Optional resilience extensions (off by default)",
+            Design,
+            false,
+            &[
+                "limitation_off:pitr",
+                "limitation_off:wal_archive",
+                "limitation_off:pg_basebackup",
+                "limitation_off:offsite_backup",
+                "limitation_off:ha_replication",
+            ],
+        ),
+    ]
+}
+
+/// A claim checked against the evidence.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StageCheck {
+    /// Stage id.
+    pub id: String,
+    /// Title.
+    pub title: String,
+    /// Claimed status.
+    pub claimed: Claim,
+    /// Marked final in the seed.
+    #[serde(rename = "final")]
+    pub final_: bool,
+    /// Whether the evidence backs the claim.
+    pub consistent: bool,
+    /// Criteria met, with what met them.
+    pub met: Vec<String>,
+    /// Criteria not met, with why.
+    pub missing: Vec<String>,
+    /// One line.
+    pub message: String,
+}
+
+/// What the stage check reads.
+#[derive(Debug, Clone, Copy)]
+pub struct StageFacts<'a> {
+    /// State files by name.
+    pub files: &'a BTreeMap<String, StateInput>,
+    /// `gate.log`.
+    pub gate_log: Option<&'a StateInput>,
+    /// Existence of `file:` criteria paths.
+    pub files_exist: &'a BTreeMap<String, bool>,
+    /// Freshness limits for wal.status and contract.status.
+    pub gate: &'a GatePolicy,
+    /// Freshness limits for evidence files.
+    pub evidence: &'a EvidencePolicy,
+}
+
+impl StageFacts<'_> {
+    fn file(&self, name: &str) -> StateInput {
+        self.files
+            .get(name)
+            .cloned()
+            .unwrap_or(StateInput::Missing { path: name.into() })
+    }
+
+    fn decisions(&self) -> Vec<Decision> {
+        match self.gate_log {
+            Some(StateInput::Present { content, .. }) => String::from_utf8_lossy(content)
+                .lines()
+                .filter_map(|l| serde_json::from_str(l).ok())
+                .collect(),
+            _ => Vec::new(),
+        }
+    }
+
+    fn contract(&self) -> std::result::Result<ContractStatusRecord, String> {
+        let f = load_required(&self.file(state::CONTRACT_STATUS)).map_err(|u| u.to_string())?;
+        ContractStatusRecord::from_file(&f).map_err(|e| e.to_string())
+    }
+
+    /// Which key holds a file's timestamp, and how old it may be.
+    fn freshness(&self, name: &str) -> (&'static str, Span) {
+        match name {
+            state::WAL_STATUS => ("checked_at", self.gate.wal_max_age),
+            state::CONTRACT_STATUS | state::WAL_SETTINGS => {
+                ("checked_at", self.gate.contract_max_age)
+            }
+            state::BACKUP_STATUS => ("last_complete_at", self.evidence.backup_max_age),
+            state::RESTORE_DRILL_STATUS => ("last_pass_at", self.evidence.restore_drill_max_age),
+            state::DR_DRILL_STATUS => ("last_drill_at", self.evidence.dr_drill_max_age),
+            _ => ("checked_at", Span::hours(25)),
+        }
+    }
+
+    /// Whether `c` is met, and the fact that decides it.
+    fn judge(&self, c: &Criterion, now: DateTime<Utc>) -> (bool, String) {
+        match c {
+            Criterion::State(name) => {
+                let input = self.file(name);
+                if matches!(
+                    name.as_str(),
+                    state::WAL_LAST_CHECK | state::ACTIVE_PVC_LIST
+                ) {
+                    return match input {
+                        StateInput::Present { content, .. }
+                            if !String::from_utf8_lossy(&content).trim().is_empty() =>
+                        {
+                            (true, format!("{name} exists"))
+                        }
+                        StateInput::Present { .. } => (false, format!("{name} is empty")),
+                        other => (false, format!("{} is missing or unreadable", other.path())),
+                    };
+                }
+                match load_required(&input) {
+                    Ok(_) => (true, format!("{name} exists and parses")),
+                    Err(u) => (false, u.to_string()),
+                }
+            }
+            Criterion::Fresh(name) => {
+                let input = self.file(name);
+                let (key, max) = self.freshness(name);
+                let f = match load_required(&input) {
+                    Ok(f) => f,
+                    Err(u) => return (false, u.to_string()),
+                };
+                let Some(at) = f.get(key).and_then(|v| parse_timestamp(v).ok()) else {
+                    return (false, format!("{name} has no valid {key}"));
+                };
+                match check_fresh(input.path(), at, now, max, self.gate.max_clock_skew) {
+                    Ok(()) => (
+                        true,
+                        format!("{name} {key} {} is within {max}", state::timestamp(at)),
+                    ),
+                    Err(u) => (false, u.to_string()),
+                }
+            }
+            Criterion::ContractPass => match self.contract() {
+                Ok(r) if r.verdict == ContractVerdict::Pass => {
+                    (true, "contract.status is PASS".into())
+                }
+                Ok(r) => (false, format!("contract.status is {}", r.verdict.as_str())),
+                Err(e) => (false, e),
+            },
+            Criterion::Invariant(id) => match self.contract() {
+                Ok(r) => match r.invariants.get(id).map(String::as_str) {
+                    Some("pass") => (true, format!("invariant {id} passes")),
+                    Some(s) => (false, format!("invariant {id} is {s}")),
+                    None => (false, format!("contract.status has no invariant {id}")),
+                },
+                Err(e) => (false, e),
+            },
+            Criterion::LimitationOff(n) => match self.contract() {
+                Ok(r) => match r.limitations.get(n).map(String::as_str) {
+                    Some("off") => (true, format!("limitation {n} confirmed off")),
+                    Some(s) => (false, format!("limitation {n} is {s}")),
+                    None => (
+                        false,
+                        format!("contract.status does not check limitation {n}"),
+                    ),
+                },
+                Err(e) => (false, e),
+            },
+            Criterion::Backup | Criterion::BackupSeparate => {
+                let f = match load_required(&self.file(state::BACKUP_STATUS)) {
+                    Ok(f) => f,
+                    Err(u) => return (false, u.to_string()),
+                };
+                let Some(at) = f.get("last_complete_at") else {
+                    return (false, "no complete backup recorded".into());
+                };
+                if *c == Criterion::Backup {
+                    return (
+                        true,
+                        format!(
+                            "complete backup {} at {at}",
+                            f.get("last_complete_artifact").unwrap_or("?")
+                        ),
+                    );
+                }
+                match f.get("last_complete_separate_from_pgdata") {
+                    Some("yes") => (
+                        true,
+                        format!(
+                            "backup location {} is on another filesystem than PGDATA",
+                            f.get("last_complete_location").unwrap_or("?")
+                        ),
+                    ),
+                    Some("no") => (
+                        false,
+                        "the newest complete backup is on PGDATA's filesystem".into(),
+                    ),
+                    _ => (
+                        false,
+                        "the backup's filesystem was not checked (record it with --pgdata)".into(),
+                    ),
+                }
+            }
+            Criterion::RestoreDrillPassed => {
+                match load_required(&self.file(state::RESTORE_DRILL_STATUS)) {
+                    Ok(f) => match f.get("last_pass_at") {
+                        Some(at) => (
+                            true,
+                            format!(
+                                "restore drill passed at {at} ({})",
+                                f.get("last_pass_artifact").unwrap_or("?")
+                            ),
+                        ),
+                        None => (false, "no restore drill has passed".into()),
+                    },
+                    Err(u) => (false, u.to_string()),
+                }
+            }
+            Criterion::Retention(p) => match load_required(&self.file(state::RETENTION_STATUS)) {
+                Ok(f) => match f.get(&format!("{p}.applied_at")) {
+                    Some(at) => (true, format!("retention {p} applied at {at}")),
+                    None => (false, format!("retention {p} never applied")),
+                },
+                Err(u) => (false, u.to_string()),
+            },
+            Criterion::SnapshotKept => match load_required(&self.file(state::RETENTION_STATUS)) {
+                Ok(f) => match f.parse_optional::<u64>("snapshots.kept").ok().flatten() {
+                    Some(n) if n > 0 => (
+                        true,
+                        format!("{n} snapshot(s) kept by the snapshots retention profile"),
+                    ),
+                    _ => (
+                        false,
+                        "the snapshots retention profile records no kept snapshot".into(),
+                    ),
+                },
+                Err(u) => (false, u.to_string()),
+            },
+            Criterion::GateUsed(op) | Criterion::GateDenied(op) => {
+                let want_denied = matches!(c, Criterion::GateDenied(_));
+                let hit = self
+                    .decisions()
+                    .into_iter()
+                    .filter(|d| d.operation == *op && (!want_denied || !d.allowed))
+                    .max_by_key(|d| d.decided_at);
+                match hit {
+                    Some(d) => (
+                        true,
+                        format!(
+                            "gate.log: {op} {} at {}",
+                            if d.allowed { "allowed" } else { "denied" },
+                            state::timestamp(d.decided_at)
+                        ),
+                    ),
+                    None => (
+                        false,
+                        format!(
+                            "gate.log has no {op} {}",
+                            if want_denied { "denial" } else { "decision" }
+                        ),
+                    ),
+                }
+            }
+            Criterion::File(p) => match self.files_exist.get(p) {
+                Some(true) => (true, format!("{p} exists")),
+                Some(false) => (false, format!("{p} does not exist")),
+                None => (false, format!("{p} was not checked")),
+            },
+        }
+    }
+}
+
+/// Checks every stage's claim. Pure.
+pub fn check(registry: &[StageDef], facts: &StageFacts, now: DateTime<Utc>) -> Vec<StageCheck> {
+    registry
+        .iter()
+        .map(|s| {
+            let criteria = match s.parsed_criteria() {
+                Ok(c) => c,
+                Err(e) => {
+                    return StageCheck {
+                        id: s.id.clone(),
+                        title: s.title.clone(),
+                        claimed: s.status,
+                        final_: s.final_,
+                        consistent: false,
+                        met: vec![],
+                        missing: vec![e.to_string()],
+                        message: e.to_string(),
+                    }
+                }
+            };
+            let (mut met, mut missing) = (Vec::new(), Vec::new());
+            for (c, raw) in criteria.iter().zip(&s.criteria) {
+                let (ok, why) = facts.judge(c, now);
+                if ok { met.push(format!("{raw}: {why}")) } else { missing.push(format!("{raw}: {why}")) }
+            }
+            let consistent = !criteria.is_empty()
+                && match s.status {
+                    Claim::Partial => !met.is_empty(),
+                    _ => missing.is_empty(),
+                };
+            let message = if criteria.is_empty() {
+                format!("claims {} without any evidence criterion: a claim without evidence is not backed", s.status)
+            } else if consistent {
+                format!("{} backed by {} criterion(s)", s.status, met.len())
+            } else {
+                format!(
+                    "claims {} but {} of {} criteria are not met: {}",
+                    s.status,
+                    missing.len(),
+                    criteria.len(),
+                    missing.join("; ")
+                )
+            };
+            StageCheck {
+                id: s.id.clone(),
+                title: s.title.clone(),
+                claimed: s.status,
+                final_: s.final_,
+                consistent,
+                met,
+                missing,
+                message,
+            }
+        })
+        .collect()
+}
