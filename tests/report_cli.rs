@@ -447,7 +447,7 @@ fn a_healthy_world_reports_ok_and_degrades_for_the_right_reasons() {
     assert!(section(&r, "backup")["summary"]
         .as_str()
         .unwrap()
-        .contains("is 1d19h50min old, more than 25h"));
+        .contains("is 1d19h50min old, more than the backup RPO 25h"));
 
     // A DR drill that misses its RTO is reported with figures.
     let o = w.ssot(&[

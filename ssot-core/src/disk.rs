@@ -6,7 +6,8 @@
 //! it is elsewhere, pg_wal), and keeps both a percentage and an absolute
 //! amount of free space *after* the operation's estimated size.
 //!
-//! [`guard`] is pure: the facts come from [`crate::ports::DirProbe`].
+//! [`guard`] is pure: the facts come from [`crate::ports::Filesystem`] and
+//! [`crate::ports::VolumeProbe`].
 
 use serde::{Deserialize, Serialize};
 

@@ -20,7 +20,7 @@ use crate::units::Span;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct EvidencePolicy {
-    /// Oldest acceptable newest complete backup.
+    /// The RPO backups are held to: the oldest acceptable newest complete backup.
     pub backup_max_age: Span,
     /// Oldest acceptable passed restore drill.
     pub restore_drill_max_age: Span,
@@ -378,7 +378,7 @@ pub fn backup_section(input: &StateInput, policy: &EvidencePolicy, now: DateTime
             "backup",
             Verdict::Degraded,
             format!(
-                "newest complete backup {artifact} is {} old, more than {}",
+                "newest complete backup {artifact} is {} old, more than the backup RPO {}",
                 human_secs(age as f64),
                 policy.backup_max_age
             ),
@@ -388,7 +388,7 @@ pub fn backup_section(input: &StateInput, policy: &EvidencePolicy, now: DateTime
             "backup",
             Verdict::Ok,
             format!(
-                "newest complete backup {artifact} is {} old (max {})",
+                "newest complete backup {artifact} is {} old (backup RPO {})",
                 human_secs(age as f64),
                 policy.backup_max_age
             ),

@@ -475,10 +475,10 @@ fn retention_section(facts: &ReportFacts, policy: &ReportPolicy, now: DateTime<U
     let mut s = Section::new("retention", Verdict::Ok, String::new());
     let mut notes = Vec::new();
     for p in &policy.retention_profiles {
+        let key = format!("{p}.applied_at");
         let applied = file
             .as_ref()
-            .and_then(|f| f.get(&format!("{p}.applied_at")))
-            .and_then(|v| state::parse_timestamp(v).ok());
+            .and_then(|f| f.get(&key).map(|v| (f, state::parse_timestamp(v))));
         match applied {
             None => {
                 s.status = Verdict::Degraded;
@@ -486,8 +486,11 @@ fn retention_section(facts: &ReportFacts, policy: &ReportPolicy, now: DateTime<U
                     "{p}: never applied (ssot retention apply --profile {p})"
                 ));
             }
-            Some(at) => {
-                let f = file.as_ref().expect("applied implies file");
+            Some((_, Err(m))) => {
+                s.status = Verdict::Degraded;
+                notes.push(format!("{p}: retention.status key {key} is {m}"));
+            }
+            Some((f, Ok(at))) => {
                 let warnings: usize = f
                     .parse_optional(&format!("{p}.warning_count"))
                     .ok()

@@ -6,7 +6,7 @@
 //! evaluators in [`crate::wal`] and [`crate::gate`].
 //!
 //! Order of use, as in the seed's runbook: [`check_wal`] on a schedule
-//! (writes `wal.status`), then [`gate`] before each snapshot/backup/restore
+//! (writes `wal.status`), then [`gate()`] before each snapshot/backup/restore
 //! (reads it, appends to `gate.log`).
 
 use std::path::{Path, PathBuf};
@@ -353,7 +353,7 @@ pub fn gate(host: &Host, cfg: &Config, req: &GateRequest, now: DateTime<Utc>) ->
     Ok(decision)
 }
 
-/// Like [`gate`], but first takes the operation lock and, when allowed,
+/// Like [`gate()`], but first takes the operation lock and, when allowed,
 /// returns it so the caller runs the operation while holding it. A busy lock
 /// is a denial (the holder is named), not an error.
 pub fn gate_and_hold(
@@ -387,17 +387,12 @@ pub fn gate_and_hold(
     Ok((decision, held))
 }
 
-/// Reads every known state file for `ssot status`: `(name, input)` pairs.
+/// Reads every known state file for `ssot status`: `(name, input)` pairs
+/// (the growth history, an internal cache, is left out).
 pub fn read_state(host: &Host) -> Vec<(&'static str, StateInput)> {
-    [
-        state::WAL_STATUS,
-        state::WAL_LAST_CHECK,
-        state::WAL_SETTINGS,
-        state::CONTRACT_STATUS,
-        state::RETENTION_STATUS,
-        state::ACTIVE_PVC_LIST,
-    ]
-    .into_iter()
-    .map(|n| (n, host.state.read(n)))
-    .collect()
+    STATE_FILES
+        .into_iter()
+        .filter(|n| *n != state::WAL_HISTORY)
+        .map(|n| (n, host.state.read(n)))
+        .collect()
 }
