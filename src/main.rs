@@ -2,6 +2,7 @@
 //! `ssot_core::service`, renders the result. No policy lives here.
 
 mod cli;
+mod commands;
 mod demo;
 mod render;
 
@@ -11,7 +12,7 @@ use clap::Parser;
 
 fn main() -> ExitCode {
     let args = cli::Cli::parse();
-    match cli::run(args) {
+    match commands::run(args) {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
             eprintln!("ssot: error: {e}");

@@ -1,0 +1,540 @@
+//! The commands: each parses nothing and decides nothing; it gathers inputs,
+//! calls `ssot_core::service`, and renders.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use chrono::{DateTime, Utc};
+use ssot_core::config::{Config, DEFAULT_CONFIG_FILE};
+use ssot_core::contract::inputs as cin;
+use ssot_core::contract::{ContractInputs, Sourced};
+use ssot_core::evidence::{BackupEvidence, DrDrillEvidence, RestoreDrillEvidence};
+use ssot_core::gate::Operation;
+use ssot_core::host::{DirStateStore, FsArtifactRoot, FsWalScanner, StatvfsVolumes, StdFilesystem};
+use ssot_core::ports::StateStore;
+use ssot_core::report::render as report_render;
+use ssot_core::retention::{Artifact, RetentionPolicy};
+use ssot_core::service::{self, GateRequest, Host, WalCheckInput};
+use ssot_core::service::{ApplyMode, RetentionSource};
+use ssot_core::state::ContractVerdict;
+use ssot_core::wal::{Level, ReplicationSlot};
+
+use crate::{demo, render};
+
+use crate::cli::*;
+
+/// The loaded configuration and where it came from.
+pub struct Loaded {
+    pub config: Config,
+    pub origin: String,
+}
+
+pub fn load_config(path: Option<&Path>) -> Result<Loaded, String> {
+    let (path, required) = match path {
+        Some(p) => (p.to_path_buf(), true),
+        None => (PathBuf::from(DEFAULT_CONFIG_FILE), false),
+    };
+    match std::fs::read_to_string(&path) {
+        Ok(text) => {
+            let origin = path.display().to_string();
+            let config = Config::from_toml_str(&text, &origin).map_err(|e| e.to_string())?;
+            Ok(Loaded {
+                config,
+                origin: format!("built-in defaults + {origin}"),
+            })
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound && !required => Ok(Loaded {
+            config: Config::default(),
+            origin: "built-in defaults (no configuration file)".into(),
+        }),
+        Err(e) => Err(format!("cannot read configuration {}: {e}", path.display())),
+    }
+}
+
+pub fn now_or_clock(now: Option<DateTime<Utc>>) -> DateTime<Utc> {
+    use ssot_core::ports::Clock;
+    now.unwrap_or_else(|| ssot_core::host::SystemClock.now())
+}
+
+fn read_input(path: &Path) -> Result<String, String> {
+    if path == Path::new("-") {
+        std::io::read_to_string(std::io::stdin()).map_err(|e| format!("cannot read stdin: {e}"))
+    } else {
+        std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))
+    }
+}
+
+/// Everything a command needs: the configuration, the ports, the time and the format.
+pub struct Ctx<'a> {
+    pub cfg: &'a Config,
+    /// Where the configuration came from.
+    pub origin: &'a str,
+    pub store: &'a DirStateStore,
+    pub host: Host<'a>,
+    pub now: DateTime<Utc>,
+    pub format: Format,
+}
+
+impl Ctx<'_> {
+    /// `--pgdata` (or `$PGDATA`), else the configured PGDATA.
+    fn pgdata(&self, p: Option<PathBuf>) -> PathBuf {
+        p.unwrap_or_else(|| PathBuf::from(&self.cfg.postgres.pgdata))
+    }
+}
+
+/// Runs the parsed command; returns the exit code.
+pub fn run(cli: Cli) -> Result<u8, String> {
+    let Common {
+        now,
+        state,
+        config,
+        format,
+    } = cli.common;
+    if matches!(format, Format::Prometheus | Format::Configmap)
+        && !matches!(cli.command, Cmd::Report(_))
+    {
+        return Err(format!("--format {format:?} is only for `ssot report`").to_lowercase());
+    }
+    let loaded = load_config(config.as_deref())?;
+    let cfg = &loaded.config;
+    let state_dir = state.unwrap_or_else(|| PathBuf::from(&cfg.state_dir));
+    let store = DirStateStore::new(&state_dir);
+    let ctx = Ctx {
+        cfg,
+        origin: &loaded.origin,
+        store: &store,
+        host: Host {
+            wal: &FsWalScanner,
+            volumes: &StatvfsVolumes,
+            fs: &StdFilesystem,
+            state: &store,
+            artifacts: &FsArtifactRoot,
+        },
+        now: now_or_clock(now),
+        format,
+    };
+    match cli.command {
+        Cmd::Wal(WalCmd::Check(args)) => wal_check(&ctx, args),
+        Cmd::Gate(args) => gate(&ctx, args),
+        Cmd::Retention(RetentionCmd::Plan(args)) => retention_plan(&ctx, &args),
+        Cmd::Retention(RetentionCmd::Apply(args)) => retention_apply(&ctx, &args),
+        Cmd::Contract(ContractCmd::Check(args)) => contract_check(&ctx, &args),
+        Cmd::Stages(StagesCmd::Check) => stages_check(&ctx),
+        Cmd::Evidence(EvidenceCmd::Backup(a)) => evidence_backup(&ctx, &a),
+        Cmd::Evidence(EvidenceCmd::RestoreDrill(a)) => evidence_restore_drill(&ctx, &a),
+        Cmd::Evidence(EvidenceCmd::DrDrill(a)) => evidence_dr_drill(&ctx, &a),
+        Cmd::Report(a) => report(&ctx, a),
+        Cmd::Status => status(&ctx),
+        Cmd::Config(ConfigCmd::Show) => config_show(&ctx),
+        Cmd::Demo(args) => demo::run(args.dir, ctx.now, ctx.format),
+    }
+}
+
+fn wal_check(ctx: &Ctx, args: WalCheckArgs) -> Result<u8, String> {
+    let pgdata = ctx.pgdata(args.pgdata);
+    let mut input = WalCheckInput::default();
+    if let Some(p) = &args.slots {
+        let text = read_input(p)?;
+        input.slots = ReplicationSlot::parse_list(&text, &p.display().to_string())
+            .map_err(|e| e.to_string())?;
+    }
+    let check = service::check_wal(&ctx.host, ctx.cfg, &pgdata, &input, ctx.now)
+        .map_err(|e| e.to_string())?;
+    match ctx.format {
+        Format::Json => println!("{}", render::json(&check)),
+        _ => print!("{}", render::wal_check(&check)),
+    }
+    Ok(if check.measurement_failed() {
+        2
+    } else {
+        match check.report.status {
+            Level::Ok => 0,
+            Level::Growing | Level::NearLimit => 1,
+            Level::Error => 2,
+        }
+    })
+}
+
+fn gate(ctx: &Ctx, args: GateArgs) -> Result<u8, String> {
+    let req = GateRequest {
+        operation: args.operation.into(),
+        target: args.target,
+        pgdata: Some(ctx.pgdata(args.pgdata)),
+        estimate: args.estimate,
+    };
+    let outcome = if args.command.is_empty() {
+        service::gate(&ctx.host, ctx.cfg, &req, ctx.now).map(|d| (d, None))
+    } else {
+        let holder = format!(
+            "{} by pid {} since {}: {}",
+            req.operation,
+            std::process::id(),
+            ssot_core::state::timestamp(ctx.now),
+            args.command.join(" ")
+        );
+        service::gate_and_hold(&ctx.host, ctx.cfg, &req, &holder, ctx.now)
+    };
+    let (decision, held) = match outcome {
+        Ok(x) => x,
+        Err(e) => {
+            eprintln!(
+                "ssot: gate {} could not be evaluated, denying: {e}",
+                req.operation
+            );
+            return Ok(2);
+        }
+    };
+    let rendered = match ctx.format {
+        Format::Json => format!("{}\n", render::json(&decision)),
+        _ => render::decision(&decision),
+    };
+    if args.command.is_empty() {
+        print!("{rendered}");
+        return Ok(if decision.allowed { 0 } else { 1 });
+    }
+    // stdout belongs to the command (e.g. pg_dump > file).
+    eprint!("{rendered}");
+    let Some(_held) = held else {
+        return Ok(1);
+    };
+    let status = Command::new(&args.command[0])
+        .args(&args.command[1..])
+        .status()
+        .map_err(|e| format!("cannot run {}: {e}", args.command[0]))?;
+    Ok(status.code().map(|c| c.clamp(0, 255) as u8).unwrap_or(2))
+}
+
+fn retention_plan(ctx: &Ctx, args: &RetentionArgs) -> Result<u8, String> {
+    let (source, policy, profile) = retention_inputs(ctx.cfg, args)?;
+    let planned =
+        service::retention_plan(&ctx.host, &source, &policy, ctx.now).map_err(|e| e.to_string())?;
+    match ctx.format {
+        Format::Json => println!("{}", render::json(&planned.plan)),
+        _ => print!("{}", render::retention_plan(&planned.plan, &profile)),
+    }
+    Ok(
+        if planned.plan.refused.is_some() || !planned.plan.warnings.is_empty() {
+            1
+        } else {
+            0
+        },
+    )
+}
+
+fn retention_apply(ctx: &Ctx, args: &ApplyArgs) -> Result<u8, String> {
+    let (source, policy, profile) = retention_inputs(ctx.cfg, &args.source)?;
+    let mode = match (args.confirm, args.plan_hash.clone()) {
+        (true, _) => ApplyMode::Confirm,
+        (false, Some(h)) => ApplyMode::PlanHash(h),
+        (false, None) => ApplyMode::DryRun,
+    };
+    let outcome = service::retention_apply(&ctx.host, &source, &policy, &profile, &mode, ctx.now)
+        .map_err(|e| e.to_string())?;
+    match ctx.format {
+        Format::Json => println!("{}", render::json(&outcome)),
+        _ => print!("{}", render::retention_apply(&outcome, &profile)),
+    }
+    Ok(if outcome.refused.is_some() { 1 } else { 0 })
+}
+
+fn contract_check(ctx: &Ctx, args: &ContractArgs) -> Result<u8, String> {
+    let inputs = contract_inputs(ctx.cfg, args, ctx.store)?;
+    let report =
+        service::contract_check(&ctx.host, ctx.cfg, &inputs, ctx.now).map_err(|e| e.to_string())?;
+    match ctx.format {
+        Format::Json => println!("{}", render::json(&report)),
+        _ => print!("{}", render::contract(&report)),
+    }
+    Ok(match report.status {
+        ContractVerdict::Fail => 1,
+        _ => 0,
+    })
+}
+
+fn stages_check(ctx: &Ctx) -> Result<u8, String> {
+    let checks = service::stage_check(&ctx.host, ctx.cfg, ctx.now);
+    match ctx.format {
+        Format::Json => println!("{}", render::json(&checks)),
+        _ => print!("{}", render::stages(&checks)),
+    }
+    Ok(if checks.iter().all(|c| c.consistent) {
+        0
+    } else {
+        1
+    })
+}
+
+fn evidence_backup(ctx: &Ctx, a: &BackupArgs) -> Result<u8, String> {
+    let location = a
+        .location
+        .clone()
+        .or_else(|| ctx.cfg.gate.targets.get(&Operation::Backup).cloned())
+        .ok_or("give --location (no gate.targets.backup configured)")?;
+    let size = a.size.map(|b| b.bytes()).or_else(|| {
+        std::fs::metadata(Path::new(&location).join(&a.artifact))
+            .ok()
+            .filter(|m| m.is_file())
+            .map(|m| m.len())
+    });
+    let e = BackupEvidence {
+        finished_at: a.finished.unwrap_or(ctx.now),
+        started_at: a.started,
+        artifact: a.artifact.clone(),
+        location,
+        result: a.result,
+        size_bytes: size,
+        kind: a.kind.clone(),
+        recorded_by: a.by.clone(),
+        separate_from_pgdata: None,
+    };
+    let pgdata = ctx.pgdata(a.pgdata.clone());
+    let e =
+        service::record_backup(&ctx.host, e, Some(&pgdata), ctx.now).map_err(|e| e.to_string())?;
+    println!(
+        "recorded backup {} ({}) at {} in {}; on another filesystem than PGDATA: {}",
+        e.artifact,
+        e.result.as_str(),
+        ssot_core::state::timestamp(e.finished_at),
+        ctx.store.location(ssot_core::state::BACKUP_STATUS),
+        e.separate_from_pgdata
+            .map(|b| if b { "yes" } else { "NO" })
+            .unwrap_or("unknown")
+    );
+    Ok(0)
+}
+
+fn evidence_restore_drill(ctx: &Ctx, a: &RestoreDrillArgs) -> Result<u8, String> {
+    let e = RestoreDrillEvidence {
+        finished_at: a.finished.unwrap_or(ctx.now),
+        started_at: a.started,
+        artifact: a.artifact.clone(),
+        passed: a.result == "pass",
+        recorded_by: a.by.clone(),
+        notes: a.notes.clone(),
+    };
+    service::record_restore_drill(&ctx.host, &e, ctx.now).map_err(|e| e.to_string())?;
+    if let (true, Some(dir)) = (e.passed, &a.mark_verified) {
+        ssot_core::retention::validate_id(&a.artifact)?;
+        let marker = dir.join(format!("{}.verified", a.artifact));
+        ssot_core::host::write_file_atomic(
+            &marker,
+            format!(
+                "restore drill passed at {}\n",
+                ssot_core::state::timestamp(e.finished_at)
+            )
+            .as_bytes(),
+        )
+        .map_err(|e| e.to_string())?;
+        println!("marked {} verified for retention", marker.display());
+    }
+    println!("recorded restore drill of {}: {}", e.artifact, a.result);
+    Ok(0)
+}
+
+fn evidence_dr_drill(ctx: &Ctx, a: &DrDrillArgs) -> Result<u8, String> {
+    let e = DrDrillEvidence {
+        scenario: a.scenario.clone(),
+        t0: a.t0,
+        restored_at: a.restored_at,
+        newest_data_before: a.newest_before,
+        newest_data_after: a.newest_after,
+        recorded_by: a.by.clone(),
+    };
+    let o = service::record_dr_drill(&ctx.host, ctx.cfg, &e, ctx.now).map_err(|e| e.to_string())?;
+    match ctx.format {
+        Format::Json => println!("{}", render::json(&o)),
+        _ => println!(
+            "DR drill \"{}\": RTO {} (target {}), RPO {} (target {}): {}",
+            e.scenario,
+            ssot_core::num::human_secs(o.rto_seconds as f64),
+            ctx.cfg.evidence.rto_target,
+            ssot_core::num::human_secs(o.rpo_seconds as f64),
+            ctx.cfg.evidence.rpo_target,
+            if o.passed { "PASS" } else { "FAIL" }
+        ),
+    }
+    Ok(if o.passed { 0 } else { 1 })
+}
+
+fn report(ctx: &Ctx, a: ReportArgs) -> Result<u8, String> {
+    let pgdata = ctx.pgdata(a.pgdata.clone());
+    let r = service::report(&ctx.host, ctx.cfg, Some(&pgdata), ctx.now);
+    let out = match ctx.format {
+        Format::Text => report_render::text(&r),
+        Format::Json => format!("{}\n", render::json(&r)),
+        Format::Prometheus => report_render::prometheus(&r),
+        Format::Configmap => report_render::configmap(
+            &r,
+            &ctx.cfg.report.configmap_name,
+            &ctx.cfg.report.configmap_namespace,
+        ),
+    };
+    match &a.output {
+        Some(path) => {
+            ssot_core::host::write_file_atomic(path, out.as_bytes()).map_err(|e| e.to_string())?
+        }
+        None => print!("{out}"),
+    }
+    Ok(r.verdict.exit_code())
+}
+
+fn status(ctx: &Ctx) -> Result<u8, String> {
+    let files = service::read_state(&ctx.host);
+    match ctx.format {
+        Format::Json => println!("{}", render::json(&render::status_json(&files, ctx.now))),
+        _ => print!("{}", render::status_text(ctx.store, &files, ctx.now)),
+    }
+    Ok(0)
+}
+
+fn config_show(ctx: &Ctx) -> Result<u8, String> {
+    match ctx.format {
+        Format::Json => println!("{}", render::json(ctx.cfg)),
+        _ => {
+            println!("# effective configuration: {}", ctx.origin);
+            print!("{}", ctx.cfg.to_toml());
+        }
+    }
+    Ok(0)
+}
+
+/// Resolves source, policy and profile name from the profile and the flags.
+fn retention_inputs(
+    cfg: &Config,
+    args: &RetentionArgs,
+) -> Result<(RetentionSource, RetentionPolicy, String), String> {
+    let profile = match &args.profile {
+        Some(name) => Some(cfg.retention.0.get(name).ok_or_else(|| {
+            let known: Vec<&str> = cfg.retention.0.keys().map(String::as_str).collect();
+            format!(
+                "no retention profile \"{name}\" (configured: {})",
+                known.join(", ")
+            )
+        })?),
+        None => None,
+    };
+    let mut policy = profile.map(|p| p.policy.clone()).unwrap_or_default();
+    args.policy.apply_to(&mut policy);
+    policy.tz().map_err(|e| e.to_string())?;
+    let source = if let Some(catalog) = &args.catalog {
+        let text = read_input(catalog)?;
+        let artifacts: Vec<Artifact> = serde_json::from_str(&text)
+            .map_err(|e| format!("{}: not a JSON array of artifacts: {e}", catalog.display()))?;
+        RetentionSource::Catalog {
+            artifacts,
+            root: args.root.clone(),
+        }
+    } else {
+        let root = args
+            .dir
+            .clone()
+            .or_else(|| profile.and_then(|p| p.root.clone()).map(PathBuf::from))
+            .ok_or("give --dir DIR, --catalog FILE, or a --profile with a root")?;
+        let pattern = args
+            .pattern
+            .clone()
+            .or_else(|| profile.and_then(|p| p.pattern.clone()));
+        RetentionSource::Dir { root, pattern }
+    };
+    let name = args.profile.clone().unwrap_or_else(|| "default".into());
+    Ok((source, policy, name))
+}
+
+/// Reads the contract inputs named on the command line.
+fn contract_inputs(
+    cfg: &Config,
+    a: &ContractArgs,
+    store: &DirStateStore,
+) -> Result<ContractInputs, String> {
+    let stdin_uses = [
+        &a.statefulset,
+        &a.settings,
+        &a.processes,
+        &a.pvcs,
+        &a.active_pvcs,
+        &a.auto_conf,
+        &a.slots,
+        &a.mounts,
+    ]
+    .iter()
+    .filter(|p| p.as_deref() == Some(Path::new("-")))
+    .count();
+    if stdin_uses > 1 {
+        return Err("only one input can be read from stdin (-)".into());
+    }
+    let read = |p: &Option<PathBuf>| -> Result<Option<(String, String)>, String> {
+        p.as_ref()
+            .map(|p| read_input(p).map(|t| (t, p.display().to_string())))
+            .transpose()
+    };
+    let mut i = ContractInputs::default();
+    if let Some((t, o)) = read(&a.statefulset)? {
+        i.statefulset = Some(Sourced::new(
+            cin::parse_statefulset(&t, &o, &cfg.contract.statefulset).map_err(|e| e.to_string())?,
+            o,
+        ));
+    }
+    if let Some((t, o)) = read(&a.settings)? {
+        i.settings = Some(Sourced::new(
+            cin::parse_pg_settings(&t, &o).map_err(|e| e.to_string())?,
+            o,
+        ));
+    }
+    if let Some((t, o)) = read(&a.processes)? {
+        i.processes = Some(Sourced::new(cin::parse_processes(&t), o));
+    }
+    if let Some((t, o)) = read(&a.pvcs)? {
+        i.pvcs = Some(Sourced::new(
+            cin::parse_pvcs(&t, &o).map_err(|e| e.to_string())?,
+            o,
+        ));
+    }
+    let active = match &a.active_pvcs {
+        Some(p) => read(&Some(p.clone()))?,
+        None => match store.read(ssot_core::state::ACTIVE_PVC_LIST) {
+            ssot_core::state::StateInput::Present { path, content } => {
+                Some((String::from_utf8_lossy(&content).to_string(), path))
+            }
+            ssot_core::state::StateInput::Unreadable { path, error } => {
+                return Err(format!("cannot read {path}: {error}"))
+            }
+            ssot_core::state::StateInput::Missing { .. } => None,
+        },
+    };
+    if let Some((t, o)) = active {
+        i.active_pvcs = Some(Sourced::new(cin::parse_active_pvcs(&t), o));
+    }
+    if let Some((t, o)) = read(&a.auto_conf)? {
+        i.auto_conf = Some(Sourced::new(
+            cin::parse_auto_conf(&t, &o).map_err(|e| e.to_string())?,
+            o,
+        ));
+    }
+    if let Some((t, o)) = read(&a.slots)? {
+        i.slots = Some(Sourced::new(
+            ReplicationSlot::parse_list(&t, &o).map_err(|e| e.to_string())?,
+            o,
+        ));
+    }
+    if let Some((t, o)) = read(&a.mounts)? {
+        let mounts = t
+            .lines()
+            .filter_map(|l| {
+                let f: Vec<&str> = l.split_whitespace().collect();
+                (f.len() >= 4).then(|| (f[1].to_string(), f[3].to_string()))
+            })
+            .collect();
+        i.mounts = Some(Sourced::new(mounts, o));
+    }
+    if let ssot_core::state::StateInput::Present { path, content } =
+        store.read(ssot_core::state::BACKUP_STATUS)
+    {
+        if let Ok(f) = ssot_core::statefile::StateFile::parse(&content, &path) {
+            if let Some(loc) = f.get("last_complete_location").or(f.get("last_location")) {
+                i.backup_location = Some(Sourced::new(loc.to_string(), path));
+            }
+        }
+    }
+    i.backup_target = cfg.gate.targets.get(&Operation::Backup).cloned();
+    Ok(i)
+}
