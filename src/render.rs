@@ -51,13 +51,16 @@ pub fn wal_check(c: &WalCheck) -> String {
             human_bytes(total)
         );
     }
-    let _ = writeln!(
-        s,
-        "  soft limit  {} (max_wal_size + wal_keep_size, from {})",
-        human_bytes(r.soft_limit_bytes),
-        c.settings_source
-    );
+    if !c.measurement_failed() {
+        let _ = writeln!(
+            s,
+            "  soft limit  {} (max_wal_size + wal_keep_size, from {})",
+            human_bytes(r.soft_limit_bytes),
+            c.settings_source
+        );
+    }
     match (r.wal_growth_bytes_per_second, r.seconds_to_error) {
+        _ if c.measurement_failed() => {}
         (Some(rate), ttf) => {
             let _ = writeln!(
                 s,
