@@ -39,6 +39,8 @@ pub struct WalScan {
 
 /// Measures pg_wal.
 pub trait WalScanner {
+    /// Where `<pgdata>/pg_wal` really is (through a symlink, if any), without scanning it.
+    fn resolve(&self, pgdata: &Path) -> Result<PathBuf>;
     /// Scans `<pgdata>/pg_wal`.
     fn scan(&self, pgdata: &Path) -> Result<WalScan>;
 }

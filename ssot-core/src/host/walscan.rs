@@ -2,7 +2,7 @@
 
 use std::fs;
 use std::io::ErrorKind;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
 use crate::ports::{WalScan, WalScanner};
@@ -26,9 +26,13 @@ pub fn is_segment_name(name: &str) -> bool {
 }
 
 impl WalScanner for FsWalScanner {
-    fn scan(&self, pgdata: &Path) -> Result<WalScan> {
+    fn resolve(&self, pgdata: &Path) -> Result<PathBuf> {
         let link = pgdata.join("pg_wal");
-        let dir = fs::canonicalize(&link).map_err(|e| Error::io("resolve", &link, e))?;
+        fs::canonicalize(&link).map_err(|e| Error::io("resolve", &link, e))
+    }
+
+    fn scan(&self, pgdata: &Path) -> Result<WalScan> {
+        let dir = self.resolve(pgdata)?;
         let mut scan = WalScan {
             dir: dir.clone(),
             wal_bytes: 0,

@@ -261,7 +261,7 @@ fn protected_volumes(host: &Host, pgdata: Option<&Path>) -> Vec<ProtectedVolume>
     };
     let mut out = vec![probe("PGDATA", pgdata)];
     let pg_wal = pgdata.join("pg_wal");
-    if let Ok(resolved) = host.wal.scan(pgdata).map(|s| s.dir) {
+    if let Ok(resolved) = host.wal.resolve(pgdata) {
         let v = probe("pg_wal", &resolved);
         if v.device != out[0].device {
             out.push(v);
