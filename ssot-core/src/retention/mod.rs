@@ -28,7 +28,7 @@
 pub mod restic;
 pub mod source;
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap};
 use std::fmt;
 use std::str::FromStr;
 
@@ -1001,13 +1001,4 @@ fn enforce_budget(
         }
     }
     pass
-}
-
-/// Groups decisions by group name, for rendering.
-pub fn by_group(plan: &RetentionPlan) -> BTreeMap<&str, Vec<&ArtifactDecision>> {
-    let mut m: BTreeMap<&str, Vec<&ArtifactDecision>> = BTreeMap::new();
-    for d in &plan.decisions {
-        m.entry(d.group.as_str()).or_default().push(d);
-    }
-    m
 }
