@@ -1,5 +1,6 @@
 //! Argument definitions (clap). Dispatch and the commands are in `commands`.
 
+use std::ffi::OsString;
 use std::path::PathBuf;
 
 use chrono::{DateTime, Utc};
@@ -9,11 +10,15 @@ use ssot_core::gate::Operation;
 use ssot_core::retention::{MaxDelete, ResticDuration, RetentionPolicy};
 use ssot_core::units::{ByteSize, Span};
 
+use crate::exit;
+
 /// Keeps a single-instance PostgreSQL operationally safe and honest about itself.
 ///
-/// Exit codes: 0 OK / allowed, 1 degraded / denied, 2 error / could not evaluate.
+/// Exit codes: 0 OK / allowed, 1 warning / denied / DEGRADED, 2 ERROR / could not
+/// evaluate / DOWN, 3 no verdict (a usage or I/O error). `gate ... -- COMMAND` reserves
+/// 124–127 (see `ssot gate --help`).
 #[derive(Debug, Parser)]
-#[command(name = "ssot", version, about, long_about = None)]
+#[command(name = "ssot", version, about, long_about, after_help = exit::TABLE)]
 pub struct Cli {
     #[command(flatten)]
     pub common: Common,
@@ -24,17 +29,22 @@ pub struct Cli {
 /// Options every evaluating command takes.
 #[derive(Debug, Args)]
 pub struct Common {
-    /// Evaluate as of this time (RFC 3339) instead of the system clock.
-    #[arg(long, global = true, value_name = "RFC3339", value_parser = parse_now)]
+    /// Evaluate as of this time (RFC 3339, e.g. 2026-02-05T12:00:00Z) instead of the system clock.
+    #[arg(long, global = true, value_name = "RFC3339", value_parser = parse_time)]
     pub now: Option<DateTime<Utc>>,
     /// State directory [default: config state_dir, /opt/ssot/state].
-    #[arg(long, global = true, value_name = "DIR", env = "SSOT_STATE_DIR")]
+    #[arg(long, global = true, value_name = "DIR", env = "SSOT_STATE_DIR", value_parser = non_empty_path)]
     pub state: Option<PathBuf>,
     /// Configuration file [default: /opt/ssot/ssot.toml if present; none is fine].
-    #[arg(long, global = true, value_name = "FILE", env = "SSOT_CONFIG")]
+    #[arg(long, global = true, value_name = "FILE", env = "SSOT_CONFIG", value_parser = non_empty_path)]
     pub config: Option<PathBuf>,
+}
+
+/// `--format` of every command but `report`.
+#[derive(Debug, Args, Clone, Copy)]
+pub struct Output {
     /// Output format.
-    #[arg(long, global = true, value_enum, default_value_t = Format::Text)]
+    #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
 }
 
@@ -42,14 +52,29 @@ pub struct Common {
 pub enum Format {
     Text,
     Json,
-    /// Prometheus text exposition format (`ssot report` only).
+}
+
+/// `--format` of `report`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReportFormat {
+    Text,
+    Json,
+    /// Prometheus text exposition format (node_exporter's textfile collector).
     Prometheus,
-    /// Kubernetes ConfigMap manifest (`ssot report` only).
+    /// Kubernetes ConfigMap manifest (the restore-drill marker for kube-state-metrics).
     Configmap,
 }
 
-fn parse_now(s: &str) -> Result<DateTime<Utc>, String> {
+fn parse_time(s: &str) -> Result<DateTime<Utc>, String> {
     ssot_core::state::parse_timestamp(s)
+}
+
+fn non_empty_path(s: &str) -> Result<PathBuf, String> {
+    if s.is_empty() {
+        Err("must not be empty (an empty path would silently mean the current directory)".into())
+    } else {
+        Ok(PathBuf::from(s))
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -59,9 +84,11 @@ pub enum Cmd {
     Wal(WalCmd),
     /// Decide whether an operation may run now (exit 0 allowed, 1 denied, 2 could not evaluate).
     ///
-    /// With a command after `--`, ssot holds the operation lock, runs the
-    /// command only if allowed, and exits with the command's status; the
-    /// decision then goes to stderr so stdout belongs to the command.
+    /// With a command after `--`, ssot takes the operation lock and, only if the gate
+    /// allows, replaces itself with the command (exec): the command runs with ssot's
+    /// pid and holds the lock's descriptor, so the lock lives exactly as long as the
+    /// command. The decision then goes to stderr so that stdout belongs to the command.
+    #[command(after_help = exit::GATE_TABLE)]
     Gate(GateArgs),
     /// Retention of backups, snapshots and cache layers (dry-run unless asked).
     #[command(subcommand)]
@@ -77,8 +104,8 @@ pub enum Cmd {
     Evidence(EvidenceCmd),
     /// The single view of truth over the state directory (exit 0 OK, 1 DEGRADED, 2 DOWN).
     Report(ReportArgs),
-    /// Show the current state files.
-    Status,
+    /// Show the current state files (corrupt ones flagged) (exit 0).
+    Status(Output),
     /// Configuration.
     #[command(subcommand)]
     Config(ConfigCmd),
@@ -88,7 +115,8 @@ pub enum Cmd {
 
 #[derive(Debug, Subcommand)]
 pub enum WalCmd {
-    /// Measure pg_wal, evaluate and write wal.status (exit 0 OK, 1 GROWING/NEAR_LIMIT, 2 ERROR).
+    /// Measure pg_wal, evaluate and write wal.status (exit 0 OK, 1 GROWING/NEAR_LIMIT,
+    /// 2 ERROR or the measurement failed, 3 the state directory cannot be written).
     Check(WalCheckArgs),
 }
 
@@ -101,6 +129,8 @@ pub struct WalCheckArgs {
     /// slot_name,active,wal_status,retained_bytes (`-` for stdin).
     #[arg(long, value_name = "FILE")]
     pub slots: Option<PathBuf>,
+    #[command(flatten)]
+    pub out: Output,
 }
 
 #[derive(Debug, Args)]
@@ -117,7 +147,9 @@ pub struct GateArgs {
     /// Expected size written, e.g. 2GB [default: size of the newest file in the target].
     #[arg(long, value_name = "SIZE", value_parser = parse_from_str::<ByteSize>)]
     pub estimate: Option<ByteSize>,
-    /// Command to run under the operation lock if allowed.
+    #[command(flatten)]
+    pub out: Output,
+    /// Command to run under the operation lock if allowed (ssot execs it).
     #[arg(last = true, value_name = "COMMAND")]
     pub command: Vec<String>,
 }
@@ -125,7 +157,7 @@ pub struct GateArgs {
 #[derive(Debug, Subcommand)]
 pub enum ContractCmd {
     /// Check every invariant; write contract.status and wal.settings
-    /// (exit 0 none fails, 1 any fails, 2 an input cannot be read).
+    /// (exit 0 none fails, 1 any fails, 3 an input cannot be read or parsed).
     Check(Box<ContractArgs>),
 }
 
@@ -156,50 +188,54 @@ pub struct ContractArgs {
     /// /proc/mounts (for the filesystem-quota limitation).
     #[arg(long, value_name = "FILE")]
     pub mounts: Option<PathBuf>,
+    #[command(flatten)]
+    pub out: Output,
 }
 
 #[derive(Debug, Subcommand)]
 pub enum StagesCmd {
     /// Report each stage claim as consistent or not with the evidence (exit 0 all consistent, 1 otherwise).
-    Check,
+    Check(Output),
 }
 
 #[derive(Debug, Subcommand)]
 pub enum EvidenceCmd {
-    /// Record a backup into backup.status.
+    /// Record a backup into backup.status (exit 0 recorded, 2 refused: a snapshot, a
+    /// missing file, a size that does not match).
     Backup(Box<BackupArgs>),
-    /// Record a restore drill into restore_drill.status.
+    /// Record a restore drill into restore_drill.status (exit 0 recorded, 2 refused).
     RestoreDrill(Box<RestoreDrillArgs>),
-    /// Record a DR drill into dr_drill.status, with measured RTO and RPO.
+    /// Record a DR drill into dr_drill.status, with measured RTO and RPO
+    /// (exit 0 within target, 1 missed a target, 2 refused).
     DrDrill(Box<DrDrillArgs>),
 }
 
 #[derive(Debug, Args)]
 pub struct BackupArgs {
-    /// The backup file or id.
+    /// The backup's file (or directory) name inside its location.
     #[arg(long)]
     pub artifact: String,
-    /// Where it was written (directory or URI) [default: config gate.targets.backup].
+    /// Where it was written: a local directory, or a URI [default: config gate.targets.backup].
     #[arg(long)]
     pub location: Option<String>,
     /// complete, partial or failed.
     #[arg(long, default_value = "complete", value_parser = parse_from_str::<BackupResult>)]
     pub result: BackupResult,
     /// When it started.
-    #[arg(long, value_parser = parse_now)]
+    #[arg(long, value_parser = parse_time)]
     pub started: Option<DateTime<Utc>>,
     /// When it finished [default: --now].
-    #[arg(long, value_parser = parse_now)]
+    #[arg(long, value_parser = parse_time)]
     pub finished: Option<DateTime<Utc>>,
-    /// Its size [default: the artifact's size in a local location].
+    /// Its size; must match the file's [default: measured from the file].
     #[arg(long, value_parser = parse_from_str::<ByteSize>)]
     pub size: Option<ByteSize>,
     /// dump (pg_dump), basebackup, ... (a snapshot is not a backup and is refused).
     #[arg(long, default_value = "dump")]
     pub kind: String,
-    /// Who ran it [default: $USER].
-    #[arg(long, env = "USER", default_value = "unknown")]
-    pub by: String,
+    /// Who ran it [default: $USER, else "unknown"].
+    #[arg(long)]
+    pub by: Option<String>,
     /// PGDATA, to record whether the location is on another filesystem [default: $PGDATA, else config].
     #[arg(long, value_name = "DIR", env = "PGDATA")]
     pub pgdata: Option<PathBuf>,
@@ -213,13 +249,16 @@ pub struct RestoreDrillArgs {
     /// pass or fail.
     #[arg(long, value_parser = ["pass", "fail"])]
     pub result: String,
-    #[arg(long, value_parser = parse_now)]
+    /// When the drill started.
+    #[arg(long, value_parser = parse_time)]
     pub started: Option<DateTime<Utc>>,
-    /// [default: --now]
-    #[arg(long, value_parser = parse_now)]
+    /// When it finished [default: --now].
+    #[arg(long, value_parser = parse_time)]
     pub finished: Option<DateTime<Utc>>,
-    #[arg(long, env = "USER", default_value = "unknown")]
-    pub by: String,
+    /// Who ran it [default: $USER, else "unknown"].
+    #[arg(long)]
+    pub by: Option<String>,
+    /// Free text.
     #[arg(long, default_value = "")]
     pub notes: String,
     /// On pass, create the retention marker DIR/ARTIFACT.verified.
@@ -233,23 +272,29 @@ pub struct DrDrillArgs {
     #[arg(long)]
     pub scenario: String,
     /// T0: when the incident started.
-    #[arg(long, value_parser = parse_now)]
+    #[arg(long, value_parser = parse_time)]
     pub t0: DateTime<Utc>,
     /// When the critical function was restored.
-    #[arg(long, value_parser = parse_now)]
+    #[arg(long, value_parser = parse_time)]
     pub restored_at: DateTime<Utc>,
     /// Newest data that existed before the incident.
-    #[arg(long, value_parser = parse_now)]
+    #[arg(long, value_parser = parse_time)]
     pub newest_before: DateTime<Utc>,
     /// Newest data present after the restore.
-    #[arg(long, value_parser = parse_now)]
+    #[arg(long, value_parser = parse_time)]
     pub newest_after: DateTime<Utc>,
-    #[arg(long, env = "USER", default_value = "unknown")]
-    pub by: String,
+    /// Who ran it [default: $USER, else "unknown"].
+    #[arg(long)]
+    pub by: Option<String>,
+    #[command(flatten)]
+    pub out: Output,
 }
 
 #[derive(Debug, Args)]
 pub struct ReportArgs {
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
+    pub format: ReportFormat,
     /// Write the output here atomically instead of stdout (e.g. the textfile collector's ssot.prom).
     #[arg(long, value_name = "FILE")]
     pub output: Option<PathBuf>,
@@ -261,10 +306,10 @@ pub struct ReportArgs {
 #[derive(Debug, Subcommand)]
 pub enum RetentionCmd {
     /// Compute a plan: every artifact with keep/delete and its reasons
-    /// (exit 0 clean, 1 warnings or refused, 2 error).
+    /// (exit 0 clean, 1 warnings or refused, 3 the source cannot be read).
     Plan(Box<RetentionArgs>),
     /// Apply a plan. Deletes nothing without --confirm or --plan-hash
-    /// (exit 0 applied or dry run, 1 refused, 2 error).
+    /// (exit 0 applied or dry run, 1 refused, 3 failed: re-run to converge).
     Apply(Box<ApplyArgs>),
 }
 
@@ -277,7 +322,7 @@ pub struct RetentionArgs {
     #[arg(long, value_name = "DIR", conflicts_with = "catalog")]
     pub dir: Option<PathBuf>,
     /// strftime pattern of the creation time in entry names, e.g. ssot_%Y%m%d_%H%M%S.sql.gz.
-    #[arg(long, value_name = "PATTERN")]
+    #[arg(long, value_name = "PATTERN", value_parser = parse_pattern)]
     pub pattern: Option<String>,
     /// JSON array of artifacts (`-` for stdin).
     #[arg(long, value_name = "FILE")]
@@ -285,57 +330,80 @@ pub struct RetentionArgs {
     /// With --catalog: the directory where the artifact ids are entries (needed to apply).
     #[arg(long, value_name = "DIR", requires = "catalog")]
     pub root: Option<PathBuf>,
+    /// PGDATA, which an artifact root must never hold [default: $PGDATA, else config].
+    #[arg(long, value_name = "DIR", env = "PGDATA")]
+    pub pgdata: Option<PathBuf>,
     #[command(flatten)]
     pub policy: PolicyFlags,
+    #[command(flatten)]
+    pub out: Output,
+}
+
+fn parse_pattern(s: &str) -> Result<String, String> {
+    ssot_core::retention::source::validate_pattern(s).map(|()| s.to_string())
 }
 
 /// Policy flags; each overrides the profile's key of the same name.
 #[derive(Debug, Args, Default)]
 pub struct PolicyFlags {
+    /// Keep the newest N artifacts (restic --keep-last).
     #[arg(long, value_name = "N")]
     pub keep_last: Option<u32>,
+    /// Keep the newest artifact of each of the last N hours that have one.
     #[arg(long, value_name = "N")]
     pub keep_hourly: Option<u32>,
+    /// Keep the newest artifact of each of the last N days that have one.
     #[arg(long, value_name = "N")]
     pub keep_daily: Option<u32>,
+    /// Keep the newest artifact of each of the last N ISO weeks that have one.
     #[arg(long, value_name = "N")]
     pub keep_weekly: Option<u32>,
+    /// Keep the newest artifact of each of the last N months that have one.
     #[arg(long, value_name = "N")]
     pub keep_monthly: Option<u32>,
+    /// Keep the newest artifact of each of the last N years that have one.
     #[arg(long, value_name = "N")]
     pub keep_yearly: Option<u32>,
-    /// restic duration, e.g. 2d12h or 1y5m7d2h.
+    /// Keep everything created within DURATION of the newest artifact (restic duration, e.g. 2d12h or 1y5m7d2h).
     #[arg(long, value_name = "DURATION", value_parser = parse_from_str::<ResticDuration>)]
     pub keep_within: Option<ResticDuration>,
+    /// Keep the newest artifact of each hour within DURATION of the newest artifact.
     #[arg(long, value_name = "DURATION", value_parser = parse_from_str::<ResticDuration>)]
     pub keep_within_hourly: Option<ResticDuration>,
+    /// Keep the newest artifact of each day within DURATION of the newest artifact.
     #[arg(long, value_name = "DURATION", value_parser = parse_from_str::<ResticDuration>)]
     pub keep_within_daily: Option<ResticDuration>,
+    /// Keep the newest artifact of each ISO week within DURATION of the newest artifact.
     #[arg(long, value_name = "DURATION", value_parser = parse_from_str::<ResticDuration>)]
     pub keep_within_weekly: Option<ResticDuration>,
+    /// Keep the newest artifact of each month within DURATION of the newest artifact.
     #[arg(long, value_name = "DURATION", value_parser = parse_from_str::<ResticDuration>)]
     pub keep_within_monthly: Option<ResticDuration>,
+    /// Keep the newest artifact of each year within DURATION of the newest artifact.
     #[arg(long, value_name = "DURATION", value_parser = parse_from_str::<ResticDuration>)]
     pub keep_within_yearly: Option<ResticDuration>,
-    /// Delete complete artifacts older than now − AGE (e.g. 7d).
+    /// Delete complete artifacts older than now − AGE (e.g. 7d) unless another rule keeps them.
     #[arg(long, value_name = "AGE", value_parser = parse_from_str::<Span>)]
     pub max_age: Option<Span>,
     /// Barman: keep all within now − WINDOW plus the newest one before it.
     #[arg(long, value_name = "WINDOW", value_parser = parse_from_str::<Span>)]
     pub recovery_window: Option<Span>,
+    /// Never delete the newest N complete artifacts of a group.
     #[arg(long, value_name = "N")]
     pub min_keep: Option<u32>,
+    /// Never delete the newest N verified artifacts; warn if fewer would remain.
     #[arg(long, value_name = "N")]
     pub min_verified: Option<u32>,
-    /// Per-group size budget, e.g. 50GB.
+    /// Per-group size budget, e.g. 50GB: evict unprotected artifacts until the group fits.
     #[arg(long, value_name = "SIZE", value_parser = parse_from_str::<ByteSize>)]
     pub max_total_size: Option<ByteSize>,
+    /// Delete partial and failed artifacts once older than AGE [default: 1d].
     #[arg(long, value_name = "AGE", value_parser = parse_from_str::<Span>)]
     pub partial_grace: Option<Span>,
-    /// IANA time zone for bucket boundaries and names.
+    /// IANA time zone for bucket boundaries and names [default: UTC].
     #[arg(long, value_name = "TZ")]
     pub timezone: Option<String>,
-    /// Refuse a plan that deletes more than N or N%.
+    /// Refuse a plan that deletes more than N or N% of the artifacts.
     #[arg(long, value_name = "N|N%", value_parser = parse_from_str::<MaxDelete>)]
     pub max_delete: Option<MaxDelete>,
 }
@@ -382,9 +450,14 @@ pub struct ApplyArgs {
     /// Apply the plan as computed now.
     #[arg(long, conflicts_with = "plan_hash")]
     pub confirm: bool,
-    /// Apply only if the plan computed now has this hash (from a reviewed `retention plan`).
-    #[arg(long, value_name = "HASH")]
+    /// Apply only if the plan computed now has this hash (from a reviewed `retention plan`;
+    /// a unique prefix of at least 12 hex digits is enough).
+    #[arg(long, value_name = "HASH", value_parser = parse_plan_hash)]
     pub plan_hash: Option<String>,
+}
+
+fn parse_plan_hash(s: &str) -> Result<String, String> {
+    ssot_core::retention::check_plan_hash_prefix(s).map(|()| s.to_ascii_lowercase())
 }
 
 fn parse_from_str<T: std::str::FromStr>(s: &str) -> Result<T, String>
@@ -415,13 +488,29 @@ impl From<OpArg> for Operation {
 
 #[derive(Debug, Subcommand)]
 pub enum ConfigCmd {
-    /// Print the effective configuration (defaults + file) as TOML.
-    Show,
+    /// Print the effective configuration (defaults + file) as TOML (exit 0, 3 a bad file).
+    Show(Output),
 }
 
 #[derive(Debug, Args)]
 pub struct DemoArgs {
-    /// Build the sandbox here instead of a new temporary directory.
+    /// Build the sandbox here instead of a new temporary directory. The demo uses its own
+    /// state directory (DIR/state) and configuration (DIR/ssot.toml): it takes no --state or --config.
     #[arg(long, value_name = "DIR")]
     pub dir: Option<PathBuf>,
+    #[command(flatten)]
+    pub out: Output,
+}
+
+/// True when `argv` is `ssot ... gate OP ... -- COMMAND...` with a command:
+/// then even a usage error exits with a reserved code, never one the
+/// command could have returned.
+pub fn gate_command_given(argv: &[OsString]) -> bool {
+    let first_word = argv
+        .iter()
+        .skip(1)
+        .take_while(|a| *a != "--")
+        .position(|a| a == "gate");
+    let dashdash = argv.iter().position(|a| a == "--");
+    matches!((first_word, dashdash), (Some(_), Some(d)) if d + 1 < argv.len())
 }

@@ -1,8 +1,8 @@
 //! The commands: each parses nothing and decides nothing; it gathers inputs,
-//! calls `ssot_core::service`, and renders.
+//! calls `ssot_core::service`, and renders. An `Err` is a failure that gave
+//! no verdict (exit 3, or 125 with a gated command).
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use chrono::{DateTime, Utc};
 use ssot_core::config::{Config, DEFAULT_CONFIG_FILE};
@@ -10,23 +10,26 @@ use ssot_core::contract::inputs as cin;
 use ssot_core::contract::{ContractInputs, Sourced};
 use ssot_core::evidence::{BackupEvidence, DrDrillEvidence, RestoreDrillEvidence};
 use ssot_core::gate::Operation;
-use ssot_core::host::{DirStateStore, FsArtifactRoot, FsWalScanner, StatvfsVolumes, StdFilesystem};
+use ssot_core::host::{
+    self, DirStateStore, ExecFailure, FsArtifactRoot, FsWalScanner, StatvfsVolumes, StdFilesystem,
+};
 use ssot_core::ports::StateStore;
 use ssot_core::report::render as report_render;
 use ssot_core::retention::{Artifact, RetentionPolicy};
-use ssot_core::service::{self, GateRequest, Host, WalCheckInput};
+use ssot_core::service::{self, GateRequest, Host, ProtectedPaths, WalCheckInput};
 use ssot_core::service::{ApplyMode, RetentionSource};
 use ssot_core::state::ContractVerdict;
 use ssot_core::wal::{Level, ReplicationSlot};
 
-use crate::{demo, render};
-
 use crate::cli::*;
+use crate::{demo, exit, render};
 
 /// The loaded configuration and where it came from.
 pub struct Loaded {
     pub config: Config,
     pub origin: String,
+    /// The file read, if any.
+    pub file: Option<PathBuf>,
 }
 
 pub fn load_config(path: Option<&Path>) -> Result<Loaded, String> {
@@ -34,20 +37,21 @@ pub fn load_config(path: Option<&Path>) -> Result<Loaded, String> {
         Some(p) => (p.to_path_buf(), true),
         None => (PathBuf::from(DEFAULT_CONFIG_FILE), false),
     };
-    match std::fs::read_to_string(&path) {
-        Ok(text) => {
+    match host::read_config(&path, required).map_err(|e| e.to_string())? {
+        Some(text) => {
             let origin = path.display().to_string();
             let config = Config::from_toml_str(&text, &origin).map_err(|e| e.to_string())?;
             Ok(Loaded {
                 config,
                 origin: format!("built-in defaults + {origin}"),
+                file: Some(path),
             })
         }
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound && !required => Ok(Loaded {
+        None => Ok(Loaded {
             config: Config::default(),
             origin: "built-in defaults (no configuration file)".into(),
+            file: None,
         }),
-        Err(e) => Err(format!("cannot read configuration {}: {e}", path.display())),
     }
 }
 
@@ -57,22 +61,19 @@ pub fn now_or_clock(now: Option<DateTime<Utc>>) -> DateTime<Utc> {
 }
 
 fn read_input(path: &Path) -> Result<String, String> {
-    if path == Path::new("-") {
-        std::io::read_to_string(std::io::stdin()).map_err(|e| format!("cannot read stdin: {e}"))
-    } else {
-        std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))
-    }
+    host::read_input(path, host::INPUT_MAX).map_err(|e| e.to_string())
 }
 
-/// Everything a command needs: the configuration, the ports, the time and the format.
+/// Everything a command needs: the configuration, the ports and the time.
 pub struct Ctx<'a> {
     pub cfg: &'a Config,
     /// Where the configuration came from.
     pub origin: &'a str,
+    /// The configuration file read, if any.
+    pub config_file: Option<&'a Path>,
     pub store: &'a DirStateStore,
     pub host: Host<'a>,
     pub now: DateTime<Utc>,
-    pub format: Format,
 }
 
 impl Ctx<'_> {
@@ -83,17 +84,15 @@ impl Ctx<'_> {
 }
 
 /// Runs the parsed command; returns the exit code.
-pub fn run(cli: Cli) -> Result<u8, String> {
-    let Common {
-        now,
-        state,
-        config,
-        format,
-    } = cli.common;
-    if matches!(format, Format::Prometheus | Format::Configmap)
-        && !matches!(cli.command, Cmd::Report(_))
-    {
-        return Err(format!("--format {format:?} is only for `ssot report`").to_lowercase());
+pub fn run(cli: Cli, flags: GivenFlags) -> Result<u8, String> {
+    let Common { now, state, config } = cli.common;
+    if let Cmd::Demo(args) = cli.command {
+        if flags.state || flags.config {
+            return Err(
+                "ssot demo builds its own state directory (DIR/state) and configuration (DIR/ssot.toml): it takes no --state or --config".into(),
+            );
+        }
+        return demo::run(args.dir, now_or_clock(now), args.out.format);
     }
     let loaded = load_config(config.as_deref())?;
     let cfg = &loaded.config;
@@ -102,6 +101,7 @@ pub fn run(cli: Cli) -> Result<u8, String> {
     let ctx = Ctx {
         cfg,
         origin: &loaded.origin,
+        config_file: loaded.file.as_deref(),
         store: &store,
         host: Host {
             wal: &FsWalScanner,
@@ -111,7 +111,6 @@ pub fn run(cli: Cli) -> Result<u8, String> {
             artifacts: &FsArtifactRoot,
         },
         now: now_or_clock(now),
-        format,
     };
     match cli.command {
         Cmd::Wal(WalCmd::Check(args)) => wal_check(&ctx, args),
@@ -119,15 +118,22 @@ pub fn run(cli: Cli) -> Result<u8, String> {
         Cmd::Retention(RetentionCmd::Plan(args)) => retention_plan(&ctx, &args),
         Cmd::Retention(RetentionCmd::Apply(args)) => retention_apply(&ctx, &args),
         Cmd::Contract(ContractCmd::Check(args)) => contract_check(&ctx, &args),
-        Cmd::Stages(StagesCmd::Check) => stages_check(&ctx),
+        Cmd::Stages(StagesCmd::Check(out)) => stages_check(&ctx, out.format),
         Cmd::Evidence(EvidenceCmd::Backup(a)) => evidence_backup(&ctx, &a),
         Cmd::Evidence(EvidenceCmd::RestoreDrill(a)) => evidence_restore_drill(&ctx, &a),
         Cmd::Evidence(EvidenceCmd::DrDrill(a)) => evidence_dr_drill(&ctx, &a),
         Cmd::Report(a) => report(&ctx, a),
-        Cmd::Status => status(&ctx),
-        Cmd::Config(ConfigCmd::Show) => config_show(&ctx),
-        Cmd::Demo(args) => demo::run(args.dir, ctx.now, ctx.format),
+        Cmd::Status(out) => status(&ctx, out.format),
+        Cmd::Config(ConfigCmd::Show(out)) => config_show(&ctx, out.format),
+        Cmd::Demo(_) => unreachable!("handled above"),
     }
+}
+
+/// Which global flags were given on the command line (not from the environment).
+#[derive(Debug, Default, Clone, Copy)]
+pub struct GivenFlags {
+    pub state: bool,
+    pub config: bool,
 }
 
 fn wal_check(ctx: &Ctx, args: WalCheckArgs) -> Result<u8, String> {
@@ -140,9 +146,9 @@ fn wal_check(ctx: &Ctx, args: WalCheckArgs) -> Result<u8, String> {
     }
     let check = service::check_wal(&ctx.host, ctx.cfg, &pgdata, &input, ctx.now)
         .map_err(|e| e.to_string())?;
-    match ctx.format {
+    match args.out.format {
         Format::Json => println!("{}", render::json(&check)),
-        _ => print!("{}", render::wal_check(&check)),
+        Format::Text => print!("{}", render::wal_check(&check)),
     }
     Ok(if check.measurement_failed() {
         2
@@ -162,9 +168,8 @@ fn gate(ctx: &Ctx, args: GateArgs) -> Result<u8, String> {
         pgdata: Some(ctx.pgdata(args.pgdata)),
         estimate: args.estimate,
     };
-    let outcome = if args.command.is_empty() {
-        service::gate(&ctx.host, ctx.cfg, &req, ctx.now).map(|d| (d, None))
-    } else {
+    let with_command = !args.command.is_empty();
+    let outcome = if with_command {
         let holder = format!(
             "{} by pid {} since {}: {}",
             req.operation,
@@ -173,6 +178,8 @@ fn gate(ctx: &Ctx, args: GateArgs) -> Result<u8, String> {
             args.command.join(" ")
         );
         service::gate_and_hold(&ctx.host, ctx.cfg, &req, &holder, ctx.now)
+    } else {
+        service::gate(&ctx.host, ctx.cfg, &req, ctx.now).map(|d| (d, None))
     };
     let (decision, held) = match outcome {
         Ok(x) => x,
@@ -181,36 +188,60 @@ fn gate(ctx: &Ctx, args: GateArgs) -> Result<u8, String> {
                 "ssot: gate {} could not be evaluated, denying: {e}",
                 req.operation
             );
-            return Ok(2);
+            return Ok(if with_command {
+                exit::GATE_NO_VERDICT
+            } else {
+                2
+            });
         }
     };
-    let rendered = match ctx.format {
+    let rendered = match args.out.format {
         Format::Json => format!("{}\n", render::json(&decision)),
-        _ => render::decision(&decision),
+        Format::Text => render::decision(&decision),
     };
-    if args.command.is_empty() {
+    if !with_command {
         print!("{rendered}");
         return Ok(if decision.allowed { 0 } else { 1 });
     }
     // stdout belongs to the command (e.g. pg_dump > file).
     eprint!("{rendered}");
-    let Some(_held) = held else {
-        return Ok(1);
+    let Some(lock) = held else {
+        return Ok(exit::GATE_DENIED);
     };
-    let status = Command::new(&args.command[0])
-        .args(&args.command[1..])
-        .status()
-        .map_err(|e| format!("cannot run {}: {e}", args.command[0]))?;
-    Ok(status.code().map(|c| c.clamp(0, 255) as u8).unwrap_or(2))
+    // Becomes the command; returns only if it cannot be executed.
+    match host::exec_holding(lock, &args.command) {
+        ExecFailure::NotFound(m) => {
+            eprintln!("ssot: the gate allowed, but the command was not found: {m}");
+            Ok(exit::NOT_FOUND)
+        }
+        ExecFailure::CannotExecute(m) => {
+            eprintln!("ssot: the gate allowed, but the command cannot be executed: {m}");
+            Ok(exit::CANNOT_EXECUTE)
+        }
+        ExecFailure::Lock(e) => {
+            eprintln!("ssot: the command was not run: {e}");
+            Ok(exit::GATE_NO_VERDICT)
+        }
+    }
+}
+
+/// The paths an artifact root must never hold.
+fn protected(ctx: &Ctx, pgdata: Option<PathBuf>) -> ProtectedPaths {
+    ProtectedPaths {
+        state_dir: Some(ctx.store.dir().to_path_buf()),
+        pgdata: Some(ctx.pgdata(pgdata)),
+        config_file: ctx.config_file.map(Path::to_path_buf),
+    }
 }
 
 fn retention_plan(ctx: &Ctx, args: &RetentionArgs) -> Result<u8, String> {
     let (source, policy, profile) = retention_inputs(ctx.cfg, args)?;
-    let planned =
-        service::retention_plan(&ctx.host, &source, &policy, ctx.now).map_err(|e| e.to_string())?;
-    match ctx.format {
+    let paths = protected(ctx, args.pgdata.clone());
+    let planned = service::retention_plan(&ctx.host, &source, &policy, &paths, ctx.now)
+        .map_err(|e| e.to_string())?;
+    match args.out.format {
         Format::Json => println!("{}", render::json(&planned.plan)),
-        _ => print!("{}", render::retention_plan(&planned.plan, &profile)),
+        Format::Text => print!("{}", render::retention_plan(&planned.plan, &profile)),
     }
     Ok(
         if planned.plan.refused.is_some() || !planned.plan.warnings.is_empty() {
@@ -228,11 +259,14 @@ fn retention_apply(ctx: &Ctx, args: &ApplyArgs) -> Result<u8, String> {
         (false, Some(h)) => ApplyMode::PlanHash(h),
         (false, None) => ApplyMode::DryRun,
     };
-    let outcome = service::retention_apply(&ctx.host, &source, &policy, &profile, &mode, ctx.now)
-        .map_err(|e| e.to_string())?;
-    match ctx.format {
+    let paths = protected(ctx, args.source.pgdata.clone());
+    let outcome = service::retention_apply(
+        &ctx.host, &source, &policy, &paths, &profile, &mode, ctx.now,
+    )
+    .map_err(|e| e.to_string())?;
+    match args.source.out.format {
         Format::Json => println!("{}", render::json(&outcome)),
-        _ => print!("{}", render::retention_apply(&outcome, &profile)),
+        Format::Text => print!("{}", render::retention_apply(&outcome, &profile)),
     }
     Ok(if outcome.refused.is_some() { 1 } else { 0 })
 }
@@ -241,9 +275,9 @@ fn contract_check(ctx: &Ctx, args: &ContractArgs) -> Result<u8, String> {
     let inputs = contract_inputs(ctx.cfg, args, ctx.store)?;
     let report =
         service::contract_check(&ctx.host, ctx.cfg, &inputs, ctx.now).map_err(|e| e.to_string())?;
-    match ctx.format {
+    match args.out.format {
         Format::Json => println!("{}", render::json(&report)),
-        _ => print!("{}", render::contract(&report)),
+        Format::Text => print!("{}", render::contract(&report)),
     }
     Ok(match report.status {
         ContractVerdict::Fail => 1,
@@ -251,11 +285,11 @@ fn contract_check(ctx: &Ctx, args: &ContractArgs) -> Result<u8, String> {
     })
 }
 
-fn stages_check(ctx: &Ctx) -> Result<u8, String> {
+fn stages_check(ctx: &Ctx, format: Format) -> Result<u8, String> {
     let checks = service::stage_check(&ctx.host, ctx.cfg, ctx.now);
-    match ctx.format {
+    match format {
         Format::Json => println!("{}", render::json(&checks)),
-        _ => print!("{}", render::stages(&checks)),
+        Format::Text => print!("{}", render::stages(&checks)),
     }
     Ok(if checks.iter().all(|c| c.consistent) {
         0
@@ -264,38 +298,58 @@ fn stages_check(ctx: &Ctx) -> Result<u8, String> {
     })
 }
 
+/// `--by`, else `$USER`, else "unknown".
+fn by(given: &Option<String>) -> String {
+    given
+        .clone()
+        .or_else(|| std::env::var("USER").ok().filter(|u| !u.is_empty()))
+        .unwrap_or_else(|| "unknown".into())
+}
+
+/// Evidence refused by the core is a verdict (exit 2); other errors give none.
+fn evidence_result<T>(r: ssot_core::Result<T>) -> Result<Result<T, u8>, String> {
+    match r {
+        Ok(v) => Ok(Ok(v)),
+        Err(e @ ssot_core::Error::EvidenceRefused(_)) => {
+            eprintln!("ssot: {e}");
+            Ok(Err(2))
+        }
+        Err(e) => Err(e.to_string()),
+    }
+}
+
 fn evidence_backup(ctx: &Ctx, a: &BackupArgs) -> Result<u8, String> {
     let location = a
         .location
         .clone()
         .or_else(|| ctx.cfg.gate.targets.get(&Operation::Backup).cloned())
         .ok_or("give --location (no gate.targets.backup configured)")?;
-    let size = a.size.map(|b| b.bytes()).or_else(|| {
-        std::fs::metadata(Path::new(&location).join(&a.artifact))
-            .ok()
-            .filter(|m| m.is_file())
-            .map(|m| m.len())
-    });
     let e = BackupEvidence {
         finished_at: a.finished.unwrap_or(ctx.now),
         started_at: a.started,
         artifact: a.artifact.clone(),
         location,
         result: a.result,
-        size_bytes: size,
+        size_bytes: a.size.map(|b| b.bytes()),
         kind: a.kind.clone(),
-        recorded_by: a.by.clone(),
+        recorded_by: by(&a.by),
         separate_from_pgdata: None,
     };
     let pgdata = ctx.pgdata(a.pgdata.clone());
-    let e =
-        service::record_backup(&ctx.host, e, Some(&pgdata), ctx.now).map_err(|e| e.to_string())?;
+    let e = match evidence_result(service::record_backup(&ctx.host, e, Some(&pgdata), ctx.now))? {
+        Ok(e) => e,
+        Err(code) => return Ok(code),
+    };
     println!(
-        "recorded backup {} ({}) at {} in {}; on another filesystem than PGDATA: {}",
+        "recorded backup {} ({}, {}) at {} in {}; location {}; on another filesystem than PGDATA: {}",
         e.artifact,
         e.result.as_str(),
+        e.size_bytes
+            .map(ssot_core::num::human_bytes)
+            .unwrap_or_else(|| "size unknown".into()),
         ssot_core::state::timestamp(e.finished_at),
         ctx.store.location(ssot_core::state::BACKUP_STATUS),
+        e.location,
         e.separate_from_pgdata
             .map(|b| if b { "yes" } else { "NO" })
             .unwrap_or("unknown")
@@ -309,10 +363,12 @@ fn evidence_restore_drill(ctx: &Ctx, a: &RestoreDrillArgs) -> Result<u8, String>
         started_at: a.started,
         artifact: a.artifact.clone(),
         passed: a.result == "pass",
-        recorded_by: a.by.clone(),
+        recorded_by: by(&a.by),
         notes: a.notes.clone(),
     };
-    service::record_restore_drill(&ctx.host, &e, ctx.now).map_err(|e| e.to_string())?;
+    if let Err(code) = evidence_result(service::record_restore_drill(&ctx.host, &e, ctx.now))? {
+        return Ok(code);
+    }
     if let (true, Some(dir)) = (e.passed, &a.mark_verified) {
         ssot_core::retention::validate_id(&a.artifact)?;
         let marker = dir.join(format!("{}.verified", a.artifact));
@@ -338,12 +394,15 @@ fn evidence_dr_drill(ctx: &Ctx, a: &DrDrillArgs) -> Result<u8, String> {
         restored_at: a.restored_at,
         newest_data_before: a.newest_before,
         newest_data_after: a.newest_after,
-        recorded_by: a.by.clone(),
+        recorded_by: by(&a.by),
     };
-    let o = service::record_dr_drill(&ctx.host, ctx.cfg, &e, ctx.now).map_err(|e| e.to_string())?;
-    match ctx.format {
+    let o = match evidence_result(service::record_dr_drill(&ctx.host, ctx.cfg, &e, ctx.now))? {
+        Ok(o) => o,
+        Err(code) => return Ok(code),
+    };
+    match a.out.format {
         Format::Json => println!("{}", render::json(&o)),
-        _ => println!(
+        Format::Text => println!(
             "DR drill \"{}\": RTO {} (target {}), RPO {} (target {}): {}",
             e.scenario,
             ssot_core::num::human_secs(o.rto_seconds as f64),
@@ -359,11 +418,11 @@ fn evidence_dr_drill(ctx: &Ctx, a: &DrDrillArgs) -> Result<u8, String> {
 fn report(ctx: &Ctx, a: ReportArgs) -> Result<u8, String> {
     let pgdata = ctx.pgdata(a.pgdata.clone());
     let r = service::report(&ctx.host, ctx.cfg, Some(&pgdata), ctx.now);
-    let out = match ctx.format {
-        Format::Text => report_render::text(&r),
-        Format::Json => format!("{}\n", render::json(&r)),
-        Format::Prometheus => report_render::prometheus(&r),
-        Format::Configmap => report_render::configmap(
+    let out = match a.format {
+        ReportFormat::Text => report_render::text(&r),
+        ReportFormat::Json => format!("{}\n", render::json(&r)),
+        ReportFormat::Prometheus => report_render::prometheus(&r),
+        ReportFormat::Configmap => report_render::configmap(
             &r,
             &ctx.cfg.report.configmap_name,
             &ctx.cfg.report.configmap_namespace,
@@ -378,19 +437,19 @@ fn report(ctx: &Ctx, a: ReportArgs) -> Result<u8, String> {
     Ok(r.verdict.exit_code())
 }
 
-fn status(ctx: &Ctx) -> Result<u8, String> {
+fn status(ctx: &Ctx, format: Format) -> Result<u8, String> {
     let files = service::read_state(&ctx.host);
-    match ctx.format {
+    match format {
         Format::Json => println!("{}", render::json(&render::status_json(&files, ctx.now))),
-        _ => print!("{}", render::status_text(ctx.store, &files, ctx.now)),
+        Format::Text => print!("{}", render::status_text(ctx.store, &files, ctx.now)),
     }
     Ok(0)
 }
 
-fn config_show(ctx: &Ctx) -> Result<u8, String> {
-    match ctx.format {
+fn config_show(ctx: &Ctx, format: Format) -> Result<u8, String> {
+    match format {
         Format::Json => println!("{}", render::json(ctx.cfg)),
-        _ => {
+        Format::Text => {
             println!("# effective configuration: {}", ctx.origin);
             print!("{}", ctx.cfg.to_toml());
         }
@@ -497,6 +556,9 @@ fn contract_inputs(
             }
             ssot_core::state::StateInput::Unreadable { path, error } => {
                 return Err(format!("cannot read {path}: {error}"))
+            }
+            ssot_core::state::StateInput::Invalid { path, problem } => {
+                return Err(format!("{path} {problem}"))
             }
             ssot_core::state::StateInput::Missing { .. } => None,
         },

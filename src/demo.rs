@@ -2,11 +2,13 @@
 //!
 //! The sandbox is a real directory tree: a PGDATA whose pg_wal holds sparse
 //! 16MB segment files (so gigabytes of WAL cost no disk), a backup directory,
-//! and a state directory. The real pg_wal scanner, filesystem probe and state
-//! store run on it. Only the volume probe is simulated: it presents PGDATA and
-//! the backup directory as two separate filesystems (a 20GB SSOT PVC with
-//! 6GB of table data, and a 50GB backup disk), counting the sandbox's files
-//! as their used space, because a sandbox cannot mount real volumes.
+//! a state directory and the sandbox's own `ssot.toml`. The real pg_wal
+//! scanner, filesystem probe and state store run on it. Only the volume probe
+//! is simulated: it presents PGDATA and the backup directory as two separate
+//! filesystems (a 20GB SSOT PVC with 6GB of table data, and a 50GB backup
+//! disk), counting the sandbox's files as their used space, because a sandbox
+//! cannot mount real volumes. The timeline ends at `now`, so the follow-up
+//! commands it prints find fresh state; they run with the real probes.
 
 use std::fs::{self, File};
 use std::path::{Path, PathBuf};
@@ -25,6 +27,9 @@ use crate::cli::Format;
 use crate::render;
 
 const SEGMENT: u64 = 16 << 20;
+
+/// What the demo simulates, said plainly in its output.
+const SIMULATED: &str = "only the volumes: their sizes and device ids (a 20GB SSOT PVC, a separate 50GB backup disk), because a sandbox cannot mount filesystems; the pg_wal scan, the state files, the decisions and gate.log are real";
 
 struct Mount {
     root: PathBuf,
@@ -151,10 +156,13 @@ pub fn run(
     let pgdata = root.join("pgdata");
     let pg_wal = pgdata.join("pg_wal");
     let dumps = root.join("backup/dumps");
+    let snapshots = root.join("backup/snapshots");
     let state_dir = root.join("state");
+    let config_file = root.join("ssot.toml");
     let setup = || -> std::io::Result<()> {
         fs::create_dir_all(pg_wal.join("archive_status"))?;
         fs::create_dir_all(&dumps)?;
+        fs::create_dir_all(&snapshots)?;
         if state_dir.exists() {
             fs::remove_dir_all(&state_dir)?;
         }
@@ -188,20 +196,30 @@ pub fn run(
         state: &store,
         artifacts: &FsArtifactRoot,
     };
-    let mut cfg = Config {
-        state_dir: state_dir.display().to_string(),
-        ..Config::default()
-    };
-    cfg.postgres.pgdata = pgdata.display().to_string();
-    cfg.gate
-        .targets
-        .insert(Operation::Backup, dumps.display().to_string());
+    // TOML strings, quoted and escaped by the toml crate.
+    let q = |p: &Path| toml::Value::String(p.display().to_string()).to_string();
+    let toml = format!(
+        "# The demo sandbox's configuration: `ssot --config {cfg} ...` works on the sandbox.\n\
+         state_dir = {state}\n\n[postgres]\npgdata = {pgdata}\n\n[gate.targets]\n\
+         backup = {dumps}\nsnapshot = {snaps}\n\n[retention.backups]\nroot = {dumps}\n\n\
+         [retention.snapshots]\nroot = {snaps}\n",
+        cfg = config_file.display(),
+        state = q(&state_dir),
+        pgdata = q(&pgdata),
+        dumps = q(&dumps),
+        snaps = q(&snapshots),
+    );
+    let cfg = Config::from_toml_str(&toml, &config_file.display().to_string())
+        .map_err(|e| format!("the demo's own configuration is invalid (a bug): {e}"))?;
+    fs::write(&config_file, &toml)
+        .map_err(|e| format!("cannot write {}: {e}", config_file.display()))?;
 
     let mut out: Vec<(DateTime<Utc>, &Step, WalCheck, Decision)> = Vec::new();
     let mut as_expected = true;
     for (i, step) in STEPS.iter().enumerate() {
-        // 20 minutes apart: each check stands alone in the 15-minute growth window.
-        let at = now + TimeDelta::minutes(20 * i as i64);
+        // 20 minutes apart, the last one at `now`: each check stands alone in
+        // the 15-minute growth window, and the state is fresh when the demo ends.
+        let at = now - TimeDelta::minutes(20 * (STEPS.len() - 1 - i) as i64);
         set_segments(&pg_wal, step.segments).map_err(|e| format!("cannot write pg_wal: {e}"))?;
         let check = service::check_wal(&host, &cfg, &pgdata, &WalCheckInput::default(), at)
             .map_err(|e| e.to_string())?;
@@ -217,6 +235,17 @@ pub fn run(
         out.push((at, step, check, decision));
     }
 
+    // The growth history holds the simulated volume's figures: a real check
+    // afterwards must not extrapolate a rate from them.
+    let history = state_dir.join(ssot_core::state::WAL_HISTORY);
+    fs::remove_file(&history).map_err(|e| format!("cannot remove {}: {e}", history.display()))?;
+    let me = std::env::args().next().unwrap_or_else(|| "ssot".into());
+    let follow_ups = [
+        ("status", "the state files the demo wrote"),
+        ("report", "the single view of truth over them"),
+        ("wal check", "a real measurement of the sandbox's pg_wal and the real volume under it"),
+        ("gate backup", "a real gate: here the backup directory shares PGDATA's real filesystem, so the disk guard denies, as it must"),
+    ];
     match format {
         Format::Json => {
             let steps: Vec<_> = out
@@ -227,15 +256,24 @@ pub fn run(
                 .collect();
             println!(
                 "{}",
-                render::json(
-                    &json!({"sandbox": root.display().to_string(), "steps": steps, "as_expected": as_expected})
-                )
+                render::json(&json!({
+                    "sandbox": root.display().to_string(),
+                    "config": config_file.display().to_string(),
+                    "simulated": SIMULATED,
+                    "steps": steps,
+                    "as_expected": as_expected,
+                    "follow_up": follow_ups
+                        .iter()
+                        .map(|(cmd, _)| format!("{me} --config {} {cmd}", config_file.display()))
+                        .collect::<Vec<_>>(),
+                }))
             );
         }
         _ => {
             println!(
-                "ssot demo: a sandbox with no PostgreSQL and no configuration (seed defaults)."
+                "ssot demo: a sandbox with no PostgreSQL, seed defaults and its own ssot.toml."
             );
+            println!("  simulated: {SIMULATED}");
             println!(
                 "  PGDATA   {}  (simulated 20GB SSOT volume, 6GB of tables)",
                 pgdata.display()
@@ -260,14 +298,13 @@ pub fn run(
             }
             println!();
             println!(
-                "Look around: ls {}   |   ssot status --state {}",
-                root.display(),
-                state_dir.display()
-            );
-            println!(
-                "Every gate decision is in {}",
+                "Every gate decision is in {}. Follow up with the real probes (nothing simulated from here on):",
                 state_dir.join("gate.log").display()
             );
+            for (cmd, what) in follow_ups {
+                println!("  {me} --config {} {cmd}", config_file.display());
+                println!("      # {what}");
+            }
         }
     }
     if as_expected {

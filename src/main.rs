@@ -4,19 +4,59 @@
 mod cli;
 mod commands;
 mod demo;
+mod exit;
 mod render;
 
 use std::process::ExitCode;
 
-use clap::Parser;
+use clap::error::ErrorKind;
+use clap::parser::ValueSource;
+use clap::{CommandFactory, FromArgMatches};
 
 fn main() -> ExitCode {
-    let args = cli::Cli::parse();
-    match commands::run(args) {
+    let argv: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let command_mode = cli::gate_command_given(&argv);
+    let no_verdict = if command_mode {
+        exit::GATE_NO_VERDICT
+    } else {
+        exit::NO_VERDICT
+    };
+    let parsed = cli::Cli::command()
+        .try_get_matches_from(&argv)
+        .and_then(|m| cli::Cli::from_arg_matches(&m).map(|c| (c, m)));
+    let (args, flags) = match parsed {
+        Ok((a, m)) => {
+            let given = |id: &str| m.value_source(id) == Some(ValueSource::CommandLine);
+            let flags = commands::GivenFlags {
+                state: given("state"),
+                config: given("config"),
+            };
+            (a, flags)
+        }
+        Err(e) => {
+            return match e.kind() {
+                ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => {
+                    let _ = e.print();
+                    ExitCode::from(exit::OK)
+                }
+                _ => {
+                    // clap's text starts with "error: "; ssot's errors all start "ssot: error: ".
+                    let text = e.render().to_string();
+                    if text.starts_with("error:") {
+                        eprint!("ssot: {text}");
+                    } else {
+                        eprint!("{text}"); // the help, shown for a missing subcommand
+                    }
+                    ExitCode::from(no_verdict)
+                }
+            };
+        }
+    };
+    match commands::run(args, flags) {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
             eprintln!("ssot: error: {e}");
-            ExitCode::from(2)
+            ExitCode::from(no_verdict)
         }
     }
 }

@@ -138,6 +138,9 @@ fn file_value(name: &str, input: &StateInput) -> Value {
         StateInput::Unreadable { path, error } => {
             json!({"state": "unreadable", "path": path, "error": error})
         }
+        StateInput::Invalid { path, problem } => {
+            json!({"state": "invalid", "path": path, "error": problem})
+        }
         StateInput::Present { path, content } if is_line_file(name) => {
             let text = String::from_utf8_lossy(content);
             let lines: Vec<&str> = text
@@ -147,7 +150,9 @@ fn file_value(name: &str, input: &StateInput) -> Value {
                 .collect();
             json!({"state": "present", "path": path, "lines": lines})
         }
-        StateInput::Present { path, content } => match StateFile::parse(content, path) {
+        StateInput::Present { path, content } => match StateFile::parse(content, path)
+            .and_then(|f| ssot_core::state::validate(name, &f).map(|()| f))
+        {
             Ok(f) => {
                 let map: BTreeMap<&str, &str> = f.pairs().collect();
                 json!({"state": "present", "path": path, "values": map})
@@ -182,10 +187,14 @@ pub fn status_text(
             StateInput::Unreadable { error, .. } => {
                 let _ = writeln!(s, "{name}: UNREADABLE: {error}");
             }
+            StateInput::Invalid { problem, .. } => {
+                let _ = writeln!(s, "{name}: REFUSED: {problem}");
+            }
             StateInput::Present { path, content } => {
                 let _ = writeln!(s, "{name}:");
                 let text = String::from_utf8_lossy(content);
-                let parsed = StateFile::parse(content, path);
+                let parsed = StateFile::parse(content, path)
+                    .and_then(|f| ssot_core::state::validate(name, &f).map(|()| f));
                 if let (false, Err(e)) = (is_line_file(name), &parsed) {
                     let _ = writeln!(s, "  CORRUPT: {e}");
                 }

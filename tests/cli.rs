@@ -94,7 +94,8 @@ fn demo_json_and_a_chosen_directory() {
         .map(|s| s["gate"]["allowed"].as_bool().unwrap())
         .collect();
     assert_eq!(allowed, [true, false, false, true]);
-    assert_eq!(steps[0]["at"], NOW);
+    assert_eq!(steps[3]["at"], NOW, "the demo's timeline ends at now");
+    assert_eq!(steps[0]["at"], "2026-02-05T11:00:00Z");
     let log = fs::read_to_string(dir.join("state/gate.log")).unwrap();
     assert_eq!(log.lines().count(), 4);
 }
@@ -406,7 +407,7 @@ fn gate_allows_runs_the_command_under_the_lock_and_denies_a_second_operation() {
     let touch = format!("touch {marker2}");
     args.extend(["--", "sh", "-c", &touch]);
     let o = run(&args);
-    assert_eq!(code(&o), 1);
+    assert_eq!(code(&o), 124, "denied, with a command: the reserved code");
     assert!(
         !Path::new(&marker2).exists(),
         "a denied operation must not run"
@@ -517,7 +518,7 @@ fn config_show_prints_the_effective_configuration() {
 
     fs::write(&cfg, "[wal]\nvolume_near_pcnt = 70\n").unwrap();
     let o = run(&["config", "show", "--config", cfg.to_str().unwrap()]);
-    assert_eq!(code(&o), 2);
+    assert_eq!(code(&o), 3, "a bad configuration gives no verdict");
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(
         err.contains("volume_near_pcnt") && err.contains(cfg.to_str().unwrap()),
@@ -525,15 +526,25 @@ fn config_show_prints_the_effective_configuration() {
     );
 
     let o = run(&["config", "show", "--config", "/nonexistent/ssot.toml"]);
-    assert_eq!(code(&o), 2);
+    assert_eq!(code(&o), 3);
     assert!(String::from_utf8_lossy(&o.stderr).contains("/nonexistent/ssot.toml"));
 }
 
 #[test]
-fn bad_arguments_exit_2() {
-    assert_eq!(code(&run(&["wal", "check", "--now", "yesterday"])), 2);
-    assert_eq!(code(&run(&["gate", "teleport"])), 2);
-    assert_eq!(code(&run(&["gate", "backup", "--estimate", "4gigs"])), 2);
+fn bad_arguments_exit_3_with_the_ssot_prefix() {
+    for args in [
+        &["wal", "check", "--now", "yesterday"][..],
+        &["gate", "teleport"],
+        &["gate", "backup", "--estimate", "4gigs"],
+    ] {
+        let o = run(args);
+        assert_eq!(code(&o), 3, "{args:?}");
+        assert!(
+            String::from_utf8_lossy(&o.stderr).starts_with("ssot: error: "),
+            "{}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+    }
 }
 
 #[test]

@@ -7,124 +7,13 @@
 //! rather than skipping it, unless `SSOT_SKIP_PG=1` says so explicitly.
 
 use std::fs;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::path::Path;
+use std::process::{Command, Stdio};
 
 use serde_json::Value;
 
-fn pg_bin() -> Option<PathBuf> {
-    if let Ok(p) = std::env::var("SSOT_PG_BIN") {
-        return Some(PathBuf::from(p));
-    }
-    [
-        "/usr/lib/postgresql/15/bin",
-        "/usr/lib/postgresql/16/bin",
-        "/usr/lib/postgresql/17/bin",
-    ]
-    .iter()
-    .map(PathBuf::from)
-    .find(|p| p.join("initdb").exists())
-}
-
-fn is_root() -> bool {
-    nix::unistd::geteuid().is_root()
-}
-
-struct Cluster {
-    bin: PathBuf,
-    dir: tempfile::TempDir,
-}
-
-impl Cluster {
-    fn data(&self) -> PathBuf {
-        self.dir.path().join("data")
-    }
-
-    fn socket(&self) -> String {
-        self.dir.path().display().to_string()
-    }
-
-    /// Runs a PostgreSQL tool as the cluster's owner.
-    fn tool(&self, name: &str, args: &[&str]) -> Output {
-        let exe = self.bin.join(name);
-        let mut cmd = if is_root() {
-            let mut c = Command::new("runuser");
-            c.args(["-u", "postgres", "--"]).arg(&exe);
-            c
-        } else {
-            Command::new(&exe)
-        };
-        let out = cmd
-            .args(args)
-            .env("PGHOST", self.socket())
-            .env("PGUSER", "postgres")
-            .env("PGDATABASE", "postgres")
-            .stdin(Stdio::null())
-            .output()
-            .unwrap_or_else(|e| panic!("cannot run {}: {e}", exe.display()));
-        assert!(
-            out.status.success(),
-            "{name} {args:?} failed:\n{}\n{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-        out
-    }
-
-    fn sql(&self, query: &str) -> String {
-        let out = self.tool("psql", &["-X", "-AtF,", "-c", query]);
-        String::from_utf8(out.stdout).unwrap().trim().to_string()
-    }
-
-    fn start() -> Cluster {
-        let bin = pg_bin().expect(
-            "PostgreSQL server binaries not found (install Debian's postgresql, set SSOT_PG_BIN, or set SSOT_SKIP_PG=1 to skip explicitly)",
-        );
-        let dir = tempfile::Builder::new()
-            .prefix("ssot-pg-")
-            .tempdir()
-            .unwrap();
-        if is_root() {
-            let pg = nix::unistd::User::from_name("postgres")
-                .unwrap()
-                .expect("running as root needs a postgres user to own the cluster");
-            nix::unistd::chown(dir.path(), Some(pg.uid), Some(pg.gid)).unwrap();
-        }
-        let c = Cluster { bin, dir };
-        let data = c.data().display().to_string();
-        c.tool(
-            "initdb",
-            &["-D", &data, "-U", "postgres", "-A", "trust", "--no-sync"],
-        );
-        let opts = format!(
-            "-k {} -c listen_addresses='' -c max_wal_size=96MB -c min_wal_size=32MB -c fsync=off",
-            c.socket()
-        );
-        let log = c.dir.path().join("server.log").display().to_string();
-        c.tool(
-            "pg_ctl",
-            &["-D", &data, "-o", &opts, "-l", &log, "-w", "start"],
-        );
-        c
-    }
-}
-
-impl Drop for Cluster {
-    fn drop(&mut self) {
-        let data = self.data().display().to_string();
-        let exe = self.bin.join("pg_ctl");
-        let mut cmd = if is_root() {
-            let mut c = Command::new("runuser");
-            c.args(["-u", "postgres", "--"]).arg(exe);
-            c
-        } else {
-            Command::new(exe)
-        };
-        let _ = cmd
-            .args(["-D", &data, "-m", "immediate", "-w", "stop"])
-            .output();
-    }
-}
+mod common;
+use common::pg::Cluster;
 
 fn wal_check(c: &Cluster, state: &Path, extra: &[&str], stdin: Option<&str>) -> (i32, Value) {
     use std::io::Write;

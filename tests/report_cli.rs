@@ -235,7 +235,7 @@ fn an_empty_state_directory_is_down_and_says_why_in_every_format() {
         .any(|m| m.as_str().unwrap().starts_with("restore_drill:passed")));
     // Only `report` takes the report formats.
     let o = run(&["status", "--state", &st, "--format", "prometheus"]);
-    assert_eq!(code(&o), 2);
+    assert_eq!(code(&o), 3, "a usage error gives no verdict");
 }
 
 #[test]
@@ -272,8 +272,8 @@ fn a_healthy_world_reports_ok_and_degrades_for_the_right_reasons() {
     ]);
     assert_eq!(
         code(&o),
-        2,
-        "a slot list in the wrong format is an input error"
+        3,
+        "a slot list in the wrong format is an input error: no verdict"
     );
     assert!(
         String::from_utf8_lossy(&o.stderr).contains("active_pvc.list"),
@@ -531,7 +531,7 @@ fn contract_check_exit_codes_and_the_startup_gate() {
         "--statefulset",
         "/nonexistent/sts.json",
     ]);
-    assert_eq!(code(&o), 2);
+    assert_eq!(code(&o), 3);
     assert!(String::from_utf8_lossy(&o.stderr).contains("/nonexistent/sts.json"));
     let bad = tmp.path().join("bad.json");
     fs::write(&bad, "{\n  \"kind\": \"StatefulSet\",\n  oops\n}").unwrap();
@@ -543,7 +543,7 @@ fn contract_check_exit_codes_and_the_startup_gate() {
         "--statefulset",
         bad.to_str().unwrap(),
     ]);
-    assert_eq!(code(&o), 2);
+    assert_eq!(code(&o), 3);
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(
         err.contains("bad.json: not JSON at line 3 column 3"),

@@ -164,7 +164,7 @@ fn plan_is_read_only_and_apply_needs_confirmation() {
         "apply",
         &root,
         &state,
-        &["--plan-hash", "0000", "--format", "json"],
+        &["--plan-hash", &"0".repeat(64), "--format", "json"],
     );
     assert_eq!(code(&o), 1);
     assert!(json(&o)["refused"]
@@ -307,7 +307,7 @@ fn never_through_a_symlink_and_never_outside_the_root() {
         "1d",
         "--confirm",
     ]);
-    assert_eq!(code(&o), 2);
+    assert_eq!(code(&o), 3);
     assert!(String::from_utf8_lossy(&o.stderr).contains("contains a path separator"));
     assert!(outside.join("data").exists());
 }
@@ -389,7 +389,7 @@ fn catalog_source_with_reasons_and_max_delete() {
         "--now",
         NOW,
     ]);
-    assert_eq!(code(&o), 2);
+    assert_eq!(code(&o), 3);
     assert!(String::from_utf8_lossy(&o.stderr).contains("pined"));
 }
 
@@ -437,7 +437,7 @@ fn seed_profiles_work_without_configuration() {
         "--dir",
         dumps.to_str().unwrap(),
     ]);
-    assert_eq!(code(&o), 2);
+    assert_eq!(code(&o), 3);
     assert!(String::from_utf8_lossy(&o.stderr)
         .contains("no retention profile \"nope\" (configured: backups, snapshots)"));
 }

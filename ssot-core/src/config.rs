@@ -295,6 +295,24 @@ impl Default for ContractConfig {
 }
 
 impl ContractConfig {
+    /// Checks that PostgreSQL would accept every declared setting (units,
+    /// rounding and ranges as PostgreSQL applies them); the message names the key.
+    pub fn validate(&self) -> std::result::Result<(), String> {
+        let declared = [
+            ("max_wal_size", self.max_wal_size.to_string()),
+            ("min_wal_size", self.min_wal_size.to_string()),
+            ("wal_keep_size", self.wal_keep_size.to_string()),
+            ("checkpoint_timeout", self.checkpoint_timeout.to_string()),
+            ("wal_segment_size", self.wal_segment_size.to_string()),
+        ];
+        for (name, value) in declared {
+            crate::contract::guc::parse_value(name, &value).map_err(|e| {
+                format!("contract.{name} = \"{value}\": PostgreSQL refuses it: {e}")
+            })?;
+        }
+        Ok(())
+    }
+
     /// The WAL settings this contract declares.
     pub fn wal_settings(&self) -> WalSettings {
         WalSettings {
@@ -313,7 +331,8 @@ impl Config {
     pub fn from_toml_str(text: &str, origin: &str) -> Result<Self> {
         let cfg: Config = toml::from_str(text).map_err(|e| Error::Config {
             origin: origin.into(),
-            message: e.to_string().trim_end().replace('\n', " "),
+            // TOML's own message points at the line, the key and the column: keep its lines.
+            message: e.to_string().trim_end().to_string(),
         })?;
         cfg.validate().map_err(|message| Error::Config {
             origin: origin.into(),
@@ -324,7 +343,23 @@ impl Config {
 
     /// Checks cross-key constraints; the message names the key.
     pub fn validate(&self) -> std::result::Result<(), String> {
+        if self.state_dir.is_empty() {
+            return Err(
+                "state_dir must not be empty (an empty path would silently mean the current directory)"
+                    .into(),
+            );
+        }
+        if self.postgres.pgdata.is_empty() {
+            return Err("postgres.pgdata must not be empty".into());
+        }
         self.wal.validate()?;
+        self.contract.validate()?;
+        for (name, p) in &self.retention.0 {
+            if let Some(pattern) = &p.pattern {
+                crate::retention::source::validate_pattern(pattern)
+                    .map_err(|e| format!("retention.{name}.pattern: {e}"))?;
+            }
+        }
         self.disk.validate()?;
         for st in &self.stages {
             st.parsed_criteria().map_err(|e| {

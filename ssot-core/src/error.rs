@@ -69,6 +69,15 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+    /// A file ssot owns is something it refuses to use (a symlink, a FIFO,
+    /// a directory, a file too large to be what ssot wrote).
+    #[error("{path}: {problem}", path = path.display())]
+    UnsafeFile {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong with it.
+        problem: String,
+    },
     /// A lock is held by somebody else.
     #[error("{path} is locked by another process{holder}", holder = holder.as_deref().map(|h| format!(" ({h})")).unwrap_or_default())]
     Locked {
@@ -77,6 +86,11 @@ pub enum Error {
         /// What the holder wrote into the lock file, if anything.
         holder: Option<String>,
     },
+    /// Evidence offered to be recorded is refused: it is not what it claims
+    /// to be (a snapshot as a backup, a backup file that is not there, a size
+    /// that does not match, impossible times).
+    #[error("evidence refused: {0}")]
+    EvidenceRefused(String),
     /// Input given to an evaluation is unusable (e.g. a JSON vector is malformed).
     #[error("invalid input: {0}")]
     Input(String),

@@ -12,7 +12,10 @@ use serde::{Deserialize, Serialize};
 use crate::error::{Error, Result};
 use crate::num::{human_bytes, human_secs};
 use crate::report::{Metric, Section, Verdict};
-use crate::state::{load_required, parse_timestamp, timestamp, StateInput, Untrusted};
+use crate::state::{
+    load_record, timestamp, BackupStatusRecord, DrDrillRecord, RestoreDrillRecord, StateInput,
+    Untrusted,
+};
 use crate::statefile::StateFile;
 use crate::units::Span;
 
@@ -106,7 +109,7 @@ pub struct BackupEvidence {
 
 fn no_breaks(field: &str, v: &str) -> Result<()> {
     if v.contains(['\n', '\r', '\0']) {
-        return Err(Error::Input(format!(
+        return Err(Error::EvidenceRefused(format!(
             "{field} must not contain a line break"
         )));
     }
@@ -116,7 +119,7 @@ fn no_breaks(field: &str, v: &str) -> Result<()> {
 fn duration_of(start: Option<DateTime<Utc>>, end: DateTime<Utc>) -> Result<Option<i64>> {
     match start {
         None => Ok(None),
-        Some(s) if s > end => Err(Error::Input(format!(
+        Some(s) if s > end => Err(Error::EvidenceRefused(format!(
             "started_at {} is after finished_at {}",
             timestamp(s),
             timestamp(end)
@@ -125,12 +128,11 @@ fn duration_of(start: Option<DateTime<Utc>>, end: DateTime<Utc>) -> Result<Optio
     }
 }
 
-/// Records a backup into `backup.status` (`last_*` for the latest attempt,
-/// `last_complete_*` for the newest complete one). A snapshot is refused:
-/// seed STAGE 7, a snapshot is not a backup.
-pub fn record_backup(file: &mut StateFile, e: &BackupEvidence, now: DateTime<Utc>) -> Result<()> {
+/// Checks a backup's claims that need no I/O: a snapshot is not a backup
+/// (seed STAGE 7), fields are single lines, it did not finish before it started.
+pub fn validate_backup(e: &BackupEvidence) -> Result<()> {
     if e.kind.eq_ignore_ascii_case("snapshot") {
-        return Err(Error::Input(
+        return Err(Error::EvidenceRefused(
             "a snapshot is not a backup (seed STAGE 7: it is a storage fact, not a copy of the data); record backups only".into(),
         ));
     }
@@ -142,6 +144,13 @@ pub fn record_backup(file: &mut StateFile, e: &BackupEvidence, now: DateTime<Utc
     ] {
         no_breaks(f, v)?;
     }
+    duration_of(e.started_at, e.finished_at).map(drop)
+}
+
+/// Records a backup into `backup.status` (`last_*` for the latest attempt,
+/// `last_complete_*` for the newest complete one), after [`validate_backup`].
+pub fn record_backup(file: &mut StateFile, e: &BackupEvidence, now: DateTime<Utc>) -> Result<()> {
+    validate_backup(e)?;
     let secs = duration_of(e.started_at, e.finished_at)?;
     let sep = e
         .separate_from_pgdata
@@ -206,7 +215,7 @@ pub fn record_restore_drill(
         no_breaks(f, v)?;
     }
     if e.artifact.contains(',') {
-        return Err(Error::Input(
+        return Err(Error::EvidenceRefused(
             "the artifact name must not contain a comma".into(),
         ));
     }
@@ -274,7 +283,7 @@ pub struct DrOutcome {
 /// Computes a DR drill's RTO and RPO; errors on impossible times.
 pub fn dr_outcome(e: &DrDrillEvidence, policy: &EvidencePolicy) -> Result<DrOutcome> {
     if e.restored_at < e.t0 {
-        return Err(Error::Input(format!(
+        return Err(Error::EvidenceRefused(format!(
             "restored_at {} is before the incident start t0 {}",
             timestamp(e.restored_at),
             timestamp(e.t0)
@@ -321,9 +330,15 @@ pub fn record_dr_drill(
     file.set("checked_at", timestamp(now))
 }
 
-fn load(input: &StateInput, name: &str) -> std::result::Result<Option<StateFile>, Section> {
-    match load_required(input) {
-        Ok(f) => Ok(Some(f)),
+/// Loads a typed evidence record for a report section: `Ok(None)` when the
+/// file is absent, a DEGRADED section when it cannot be trusted.
+fn load<R>(
+    input: &StateInput,
+    name: &str,
+    parse: impl FnOnce(&StateFile) -> Result<R>,
+) -> std::result::Result<Option<R>, Section> {
+    match load_record(input, parse) {
+        Ok(r) => Ok(Some(r)),
         Err(Untrusted::Missing(_)) => Ok(None),
         Err(Untrusted::Corrupt(e)) => Err(Section::new(
             name,
@@ -334,43 +349,31 @@ fn load(input: &StateInput, name: &str) -> std::result::Result<Option<StateFile>
     }
 }
 
-fn time_key(f: &StateFile, key: &str) -> std::result::Result<Option<DateTime<Utc>>, String> {
-    match f.entry(key) {
-        None => Ok(None),
-        Some((line, v)) => parse_timestamp(v)
-            .map(Some)
-            .map_err(|m| format!("{}:{line}: key \"{key}\": {m}", f.path())),
-    }
-}
-
-/// The backup section: the newest complete backup's age against `backup_max_age`.
+/// The backup section: the newest complete backup's age against
+/// `backup_max_age`, on a filesystem known to be separate from PGDATA.
 pub fn backup_section(input: &StateInput, policy: &EvidencePolicy, now: DateTime<Utc>) -> Section {
-    let f = match load(input, "backup") {
-        Ok(Some(f)) => f,
+    let rec = match load(input, "backup", BackupStatusRecord::from_file) {
+        Ok(Some(r)) => r,
         Ok(None) => return Section::new("backup", Verdict::Degraded, "no backup recorded (ssot evidence backup ...): data loss on a PVC failure would be total"),
         Err(s) => return s,
     };
-    let at = match time_key(&f, "last_complete_at") {
-        Ok(Some(t)) => t,
-        Ok(None) => {
-            let last = f.get("last_result").unwrap_or("?");
-            return Section::new(
-                "backup",
-                Verdict::Degraded,
-                format!("no complete backup recorded (last attempt: {last})"),
-            );
-        }
-        Err(e) => return Section::new("backup", Verdict::Degraded, format!("corrupt: {e}")),
+    let Some(b) = rec.last_complete else {
+        let last = rec.last_result.map(BackupResult::as_str).unwrap_or("?");
+        return Section::new(
+            "backup",
+            Verdict::Degraded,
+            format!("no complete backup recorded (last attempt: {last})"),
+        );
     };
-    let age = (now - at).num_seconds();
-    let artifact = f.get("last_complete_artifact").unwrap_or("?");
+    let age = (now - b.at).num_seconds();
+    let artifact = &b.artifact;
     let mut s = if age < 0 {
         Section::new(
             "backup",
             Verdict::Degraded,
             format!(
                 "newest complete backup {artifact} is dated in the future ({})",
-                timestamp(at)
+                timestamp(b.at)
             ),
         )
     } else if age > policy.backup_max_age.as_secs() as i64 {
@@ -394,41 +397,46 @@ pub fn backup_section(input: &StateInput, policy: &EvidencePolicy, now: DateTime
             ),
         )
     };
-    if f.get("last_result").is_some_and(|r| r != "complete") {
-        s.details.push(format!(
-            "the latest attempt ended {} at {}",
-            f.get("last_result").unwrap_or("?"),
-            f.get("last_at").unwrap_or("?")
-        ));
-        if s.status == Verdict::Ok {
-            s.status = Verdict::Degraded;
-            s.summary = format!("{}; but the latest attempt failed", s.summary);
+    if let (Some(r), Some(last)) = (rec.last_result, &rec.last) {
+        if r != BackupResult::Complete {
+            s.details.push(format!(
+                "the latest attempt ended {} at {}",
+                r.as_str(),
+                timestamp(last.at)
+            ));
+            if s.status == Verdict::Ok {
+                s.status = Verdict::Degraded;
+                s.summary = format!("{}; but the latest attempt failed", s.summary);
+            }
         }
     }
-    if f.get("last_complete_separate_from_pgdata") == Some("no") {
-        s.status = Verdict::Degraded;
-        s.details
-            .push("the newest complete backup is on the same filesystem as PGDATA".into());
+    match b.separate_from_pgdata {
+        Some(true) => {}
+        Some(false) => {
+            s.status = Verdict::Degraded;
+            s.details
+                .push("the newest complete backup is on the same filesystem as PGDATA".into());
+        }
+        None => {
+            s.status = Verdict::Degraded;
+            s.details.push(
+                "the newest complete backup's filesystem is unknown: it is not proven to be off the SSOT volume".into(),
+            );
+        }
     }
-    if let Some(loc) = f.get("last_complete_location") {
-        s.details.push(format!("location {loc}"));
-    }
-    if let Some(b) = f
-        .parse_optional::<u64>("last_complete_size_bytes")
-        .ok()
-        .flatten()
-    {
-        s.details.push(format!("size {}", human_bytes(b)));
+    s.details.push(format!("location {}", b.location));
+    if let Some(bytes) = b.size_bytes {
+        s.details.push(format!("size {}", human_bytes(bytes)));
         s.metrics.push(Metric::new(
             "backup_last_complete_size_bytes",
             "Size of the newest complete backup",
-            b as f64,
+            bytes as f64,
         ));
     }
     s.metrics.push(Metric::new(
         "backup_last_complete_timestamp_seconds",
         "Time of the newest complete backup",
-        at.timestamp() as f64,
+        b.at.timestamp() as f64,
     ));
     s.metrics.push(Metric::new(
         "backup_age_seconds",
@@ -444,8 +452,8 @@ pub fn restore_drill_section(
     policy: &EvidencePolicy,
     now: DateTime<Utc>,
 ) -> Section {
-    let f = match load(input, "restore_drill") {
-        Ok(Some(f)) => f,
+    let rec = match load(input, "restore_drill", RestoreDrillRecord::from_file) {
+        Ok(Some(r)) => r,
         Ok(None) => {
             return Section::new(
                 "restore_drill",
@@ -455,19 +463,14 @@ pub fn restore_drill_section(
         }
         Err(s) => return s,
     };
-    let pass = match time_key(&f, "last_pass_at") {
-        Ok(p) => p,
-        Err(e) => return Section::new("restore_drill", Verdict::Degraded, format!("corrupt: {e}")),
-    };
-    let mut s = match pass {
+    let mut s = match &rec.last_pass {
         None => Section::new(
             "restore_drill",
             Verdict::Degraded,
             "no restore drill has passed",
         ),
-        Some(at) => {
-            let age = (now - at).num_seconds();
-            let artifact = f.get("last_pass_artifact").unwrap_or("?");
+        Some((at, artifact)) => {
+            let age = (now - *at).num_seconds();
             let mut s = if age > policy.restore_drill_max_age.as_secs() as i64 {
                 Section::new(
                     "restore_drill",
@@ -489,20 +492,24 @@ pub fn restore_drill_section(
             s
         }
     };
-    if f.get("last_result") == Some("fail") {
+    if rec.last_passed == Some(false) {
         s.status = Verdict::Degraded;
         s.details.insert(
             0,
             format!(
                 "the latest drill FAILED at {} ({})",
-                f.get("last_drill_at").unwrap_or("?"),
-                f.get("last_artifact").unwrap_or("?")
+                rec.last_drill_at
+                    .map(timestamp)
+                    .unwrap_or_else(|| "?".into()),
+                rec.last_artifact.as_deref().unwrap_or("?")
             ),
         );
     }
-    if let Some(v) = f.get("verified_artifacts") {
-        s.details
-            .push(format!("verified artifacts, newest first: {v}"));
+    if !rec.verified_artifacts.is_empty() {
+        s.details.push(format!(
+            "verified artifacts, newest first: {}",
+            rec.verified_artifacts.join(",")
+        ));
     }
     s
 }
@@ -514,8 +521,8 @@ pub fn dr_drill_section(
     policy: &EvidencePolicy,
     now: DateTime<Utc>,
 ) -> Section {
-    let f = match load(input, "dr_drill") {
-        Ok(Some(f)) => f,
+    let rec = match load(input, "dr_drill", DrDrillRecord::from_file) {
+        Ok(Some(r)) => r,
         Ok(None) => {
             return Section::new(
                 "dr_drill",
@@ -525,15 +532,7 @@ pub fn dr_drill_section(
         }
         Err(s) => return s,
     };
-    let at = match time_key(&f, "last_drill_at") {
-        Ok(Some(t)) => t,
-        Ok(None) => {
-            return Section::new("dr_drill", Verdict::Degraded, "corrupt: no last_drill_at")
-        }
-        Err(e) => return Section::new("dr_drill", Verdict::Degraded, format!("corrupt: {e}")),
-    };
-    let n = |k: &str| f.parse_optional::<i64>(k).ok().flatten();
-    let (rto, rpo) = (n("rto_seconds"), n("rpo_seconds"));
+    let (rto, rpo) = (rec.rto_seconds, rec.rpo_seconds);
     let figures = format!(
         "RTO {} (target {}), RPO {} (target {})",
         rto.map(|v| human_secs(v as f64))
@@ -543,10 +542,10 @@ pub fn dr_drill_section(
             .unwrap_or_else(|| "?".into()),
         policy.rpo_target
     );
-    let met = rto.is_some_and(|v| v <= policy.rto_target.as_secs() as i64)
-        && rpo.is_some_and(|v| v <= policy.rpo_target.as_secs() as i64);
-    let age = (now - at).num_seconds();
-    let scenario = f.get("scenario").unwrap_or("?");
+    let met = rto.is_some_and(|v| v <= policy.rto_target.as_secs())
+        && rpo.is_some_and(|v| v <= policy.rpo_target.as_secs());
+    let age = (now - rec.last_drill_at).num_seconds();
+    let scenario = &rec.scenario;
     let mut s = if !met {
         Section::new(
             "dr_drill",
@@ -587,7 +586,7 @@ pub fn dr_drill_section(
     s.metrics.push(Metric::new(
         "dr_drill_last_timestamp_seconds",
         "Time of the last DR drill",
-        at.timestamp() as f64,
+        rec.last_drill_at.timestamp() as f64,
     ));
     s
 }

@@ -21,6 +21,16 @@ pub(crate) fn ser_opt_num<S: Serializer>(v: &Option<f64>, s: S) -> Result<S::Ok,
     }
 }
 
+/// `t − span`, saturating at the earliest representable instant instead of
+/// overflowing (a huge window then simply reaches back past everything).
+pub fn minus(
+    t: chrono::DateTime<chrono::Utc>,
+    span: crate::units::Span,
+) -> chrono::DateTime<chrono::Utc> {
+    t.checked_sub_signed(span.to_delta())
+        .unwrap_or(chrono::DateTime::<chrono::Utc>::MIN_UTC)
+}
+
 /// `1.5GB`-style rendering with one decimal, for messages.
 pub fn human_bytes(bytes: u64) -> String {
     const UNITS: [(&str, u64); 4] = [

@@ -6,12 +6,14 @@
 //! fs2; tests and the demo implement them with fakes.
 
 use std::any::Any;
+use std::fs::File;
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
 
 use crate::error::Result;
 use crate::gate::LockFacts;
+use crate::retention::guard::Lineage;
 use crate::retention::source::RootEntry;
 use crate::state::StateInput;
 use crate::wal::VolumeStats;
@@ -56,9 +58,11 @@ pub trait VolumeProbe {
 /// What a path is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PathKind {
-    /// A directory (possibly through a symlink).
+    /// A directory.
     Directory,
-    /// Anything else that exists.
+    /// A regular file.
+    File,
+    /// Anything else that exists (a symlink where links are not followed, a FIFO, a device).
     Other,
 }
 
@@ -70,19 +74,42 @@ pub trait Filesystem {
     fn probe_write(&self, dir: &Path) -> Result<()>;
     /// The most recently modified regular file directly in `dir`, with its size.
     fn newest_file(&self, dir: &Path) -> Result<Option<(PathBuf, u64)>>;
+    /// What `path` itself is (a symlink is not followed) and its apparent
+    /// size: a file's length, a directory's files summed. `Ok(None)` when absent.
+    fn entry_size(&self, path: &Path) -> Result<Option<(PathKind, u64)>>;
 }
 
 /// Proof that a lock is held; dropping it releases the lock.
+///
+/// A lock on a file (an `flock`) is held by its open file description: when
+/// [`Held::file`] is kept open across `exec` (see [`crate::host::exec_holding`]),
+/// the lock lives exactly as long as the command (and any child it hands the
+/// descriptor to) keeps it.
 pub struct Held {
-    _guard: Box<dyn Any + Send>,
+    file: Option<File>,
+    _guard: Option<Box<dyn Any + Send>>,
 }
 
 impl Held {
-    /// Wraps whatever keeps the lock alive (e.g. the locked `File`).
+    /// Wraps whatever keeps the lock alive (a fake's guard, a mutex guard, ...).
     pub fn new(inner: impl Any + Send) -> Self {
         Held {
-            _guard: Box::new(inner),
+            file: None,
+            _guard: Some(Box::new(inner)),
         }
+    }
+
+    /// A lock held through a locked file.
+    pub fn from_file(file: File) -> Self {
+        Held {
+            file: Some(file),
+            _guard: None,
+        }
+    }
+
+    /// The locked file, when the lock is a file lock.
+    pub fn file(&self) -> Option<&File> {
+        self.file.as_ref()
     }
 }
 
@@ -96,8 +123,12 @@ impl std::fmt::Debug for Held {
 pub trait StateStore {
     /// How the file `name` is shown to people (its full path).
     fn location(&self, name: &str) -> String;
-    /// Reads `name`; never fails, the outcome is in the [`StateInput`].
+    /// Reads `name` (at most [`crate::state::size_limit`] bytes); never
+    /// fails, the outcome is in the [`StateInput`].
     fn read(&self, name: &str) -> StateInput;
+    /// Reads the last `max_bytes` of the line-oriented file `name` (a log),
+    /// starting at a line boundary; the flag is true when earlier lines were left out.
+    fn read_tail(&self, name: &str, max_bytes: u64) -> (StateInput, bool);
     /// Takes the state directory's exclusive advisory lock (waits a bounded time).
     fn lock(&self) -> Result<Held>;
     /// Replaces `name` atomically: temp file, fsync, rename, fsync of the directory.
@@ -110,24 +141,35 @@ pub trait StateStore {
     /// Takes the operation lock without waiting, recording `holder` in it;
     /// [`crate::Error::Locked`] when someone else has it.
     fn try_operation_lock(&self, holder: &str) -> Result<Held>;
+    /// Rewrites the holder text of an operation lock this process holds
+    /// (e.g. to add the pid of the command running under it).
+    fn update_operation_lock(&self, lock: &Held, holder: &str) -> Result<()>;
 }
 
 /// A directory whose entries are artifacts (backups, snapshots, cache layers).
 ///
-/// Deletion is confined to the root: names are validated (no `/`, no `..`),
-/// links are never followed or deleted through, and an entry is first renamed
-/// into a hidden trash name (atomic) so that a crash leaves it either intact
-/// or in the trash, never half-deleted under its own name.
+/// Deletion is confined to the root: names are validated (no `/`, no `..`,
+/// no control characters), links are never followed or deleted through, and
+/// an entry is first renamed to a short hidden trash name (atomic, never
+/// replacing anything) that the caller records in its journal first, so a
+/// crash leaves it either intact or in the trash, never half-deleted under
+/// its own name — and recovery removes only trash the journal names.
 pub trait ArtifactRoot {
     /// The root as resolved (symlinks in the root path itself are resolved once).
     fn resolve(&self, root: &Path) -> Result<PathBuf>;
+    /// The identities of `path` (or, if it does not exist, of its nearest
+    /// existing ancestor) and of each ancestor up to `/`.
+    fn lineage(&self, path: &Path) -> Result<Lineage>;
     /// One level of entries, by `lstat`; directory sizes summed without following links.
     fn list(&self, root: &Path) -> Result<Vec<RootEntry>>;
-    /// Deletes the entry `name` and its `sidecars`; `Ok` if already gone.
-    fn remove(&self, root: &Path, name: &str, sidecars: &[String]) -> Result<()>;
-    /// Removes leftovers of interrupted deletions (and of interrupted journal
-    /// rewrites); returns the artifacts purged from the trash.
-    fn purge_trash(&self, root: &Path) -> Result<Vec<String>>;
+    /// A hidden trash name for `id` that nothing in the root uses now.
+    fn trash_name(&self, root: &Path, id: &str) -> Result<String>;
+    /// Deletes the entry `name` (through the trash name `trash`) and its
+    /// `sidecars`; `Ok` if already gone. Refuses before moving anything when a
+    /// sidecar is not a regular file.
+    fn remove(&self, root: &Path, name: &str, sidecars: &[String], trash: &str) -> Result<()>;
+    /// Removes leftovers of interrupted journal rewrites.
+    fn cleanup(&self, root: &Path) -> Result<()>;
     /// An exclusive lock on the root for one apply at a time.
     fn lock(&self, root: &Path) -> Result<Held>;
     /// The root's retention journal (empty if none).

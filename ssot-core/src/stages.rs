@@ -33,12 +33,14 @@ use std::str::FromStr;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::contract::{InvariantStatus, LimitationStatus};
 use crate::error::{Error, Result};
 use crate::evidence::EvidencePolicy;
 use crate::gate::{Decision, GatePolicy, Operation};
 use crate::state::{
-    self, check_fresh, load_required, parse_timestamp, ContractStatusRecord, ContractVerdict,
-    StateInput,
+    self, check_fresh, load_record, load_required, BackupStatusRecord, ContractStatusRecord,
+    ContractVerdict, DrDrillRecord, RestoreDrillRecord, RetentionStatusRecord, StateInput,
+    Untrusted, WalStatusRecord,
 };
 use crate::units::Span;
 
@@ -365,6 +367,14 @@ impl StageFacts<'_> {
             .unwrap_or(StateInput::Missing { path: name.into() })
     }
 
+    fn retention(&self) -> std::result::Result<RetentionStatusRecord, String> {
+        load_record(
+            &self.file(state::RETENTION_STATUS),
+            RetentionStatusRecord::from_file,
+        )
+        .map_err(|u| u.to_string())
+    }
+
     fn decisions(&self) -> Vec<Decision> {
         match self.gate_log {
             Some(StateInput::Present { content, .. }) => String::from_utf8_lossy(content)
@@ -376,22 +386,71 @@ impl StageFacts<'_> {
     }
 
     fn contract(&self) -> std::result::Result<ContractStatusRecord, String> {
-        let f = load_required(&self.file(state::CONTRACT_STATUS)).map_err(|u| u.to_string())?;
-        ContractStatusRecord::from_file(&f).map_err(|e| e.to_string())
+        load_record(
+            &self.file(state::CONTRACT_STATUS),
+            ContractStatusRecord::from_file,
+        )
+        .map_err(|u| u.to_string())
     }
 
-    /// Which key holds a file's timestamp, and how old it may be.
-    fn freshness(&self, name: &str) -> (&'static str, Span) {
-        match name {
-            state::WAL_STATUS => ("checked_at", self.gate.wal_max_age),
-            state::CONTRACT_STATUS | state::WAL_SETTINGS => {
-                ("checked_at", self.gate.contract_max_age)
+    /// Which timestamp a file is judged by, and how old it may be: the
+    /// typed record's own time, so a corrupt field fails the criterion.
+    fn fresh_time(
+        &self,
+        name: &str,
+    ) -> std::result::Result<(Option<DateTime<Utc>>, &'static str, Span), String> {
+        let input = self.file(name);
+        let err = |u: Untrusted| u.to_string();
+        Ok(match name {
+            state::WAL_STATUS => (
+                Some(
+                    load_record(&input, WalStatusRecord::from_file)
+                        .map_err(err)?
+                        .checked_at,
+                ),
+                "checked_at",
+                self.gate.wal_max_age,
+            ),
+            state::CONTRACT_STATUS => (
+                Some(self.contract()?.checked_at),
+                "checked_at",
+                self.gate.contract_max_age,
+            ),
+            state::BACKUP_STATUS => (
+                load_record(&input, BackupStatusRecord::from_file)
+                    .map_err(err)?
+                    .last_complete
+                    .map(|b| b.at),
+                "last_complete_at",
+                self.evidence.backup_max_age,
+            ),
+            state::RESTORE_DRILL_STATUS => (
+                load_record(&input, RestoreDrillRecord::from_file)
+                    .map_err(err)?
+                    .last_pass
+                    .map(|(at, _)| at),
+                "last_pass_at",
+                self.evidence.restore_drill_max_age,
+            ),
+            state::DR_DRILL_STATUS => (
+                Some(
+                    load_record(&input, DrDrillRecord::from_file)
+                        .map_err(err)?
+                        .last_drill_at,
+                ),
+                "last_drill_at",
+                self.evidence.dr_drill_max_age,
+            ),
+            _ => {
+                let f = load_required(&input).map_err(err)?;
+                state::validate(name, &f).map_err(|e| e.to_string())?;
+                (
+                    f.parse_time("checked_at").map_err(|e| e.to_string())?,
+                    "checked_at",
+                    self.gate.contract_max_age,
+                )
             }
-            state::BACKUP_STATUS => ("last_complete_at", self.evidence.backup_max_age),
-            state::RESTORE_DRILL_STATUS => ("last_pass_at", self.evidence.restore_drill_max_age),
-            state::DR_DRILL_STATUS => ("last_drill_at", self.evidence.dr_drill_max_age),
-            _ => ("checked_at", Span::hours(25)),
-        }
+        })
     }
 
     /// Whether `c` is met, and the fact that decides it.
@@ -413,21 +472,20 @@ impl StageFacts<'_> {
                         other => (false, format!("{} is missing or unreadable", other.path())),
                     };
                 }
-                match load_required(&input) {
-                    Ok(_) => (true, format!("{name} exists and parses")),
+                match load_record(&input, |f| state::validate(name, f)) {
+                    Ok(()) => (true, format!("{name} exists and parses")),
                     Err(u) => (false, u.to_string()),
                 }
             }
             Criterion::Fresh(name) => {
+                let (at, key, max) = match self.fresh_time(name) {
+                    Ok(x) => x,
+                    Err(e) => return (false, e),
+                };
+                let Some(at) = at else {
+                    return (false, format!("{name} has no {key}"));
+                };
                 let input = self.file(name);
-                let (key, max) = self.freshness(name);
-                let f = match load_required(&input) {
-                    Ok(f) => f,
-                    Err(u) => return (false, u.to_string()),
-                };
-                let Some(at) = f.get(key).and_then(|v| parse_timestamp(v).ok()) else {
-                    return (false, format!("{name} has no valid {key}"));
-                };
                 match check_fresh(input.path(), at, now, max, self.gate.max_clock_skew) {
                     Ok(()) => (
                         true,
@@ -444,17 +502,17 @@ impl StageFacts<'_> {
                 Err(e) => (false, e),
             },
             Criterion::Invariant(id) => match self.contract() {
-                Ok(r) => match r.invariants.get(id).map(String::as_str) {
-                    Some("pass") => (true, format!("invariant {id} passes")),
-                    Some(s) => (false, format!("invariant {id} is {s}")),
+                Ok(r) => match r.invariants.get(id) {
+                    Some(InvariantStatus::Pass) => (true, format!("invariant {id} passes")),
+                    Some(s) => (false, format!("invariant {id} is {}", s.as_str())),
                     None => (false, format!("contract.status has no invariant {id}")),
                 },
                 Err(e) => (false, e),
             },
             Criterion::LimitationOff(n) => match self.contract() {
-                Ok(r) => match r.limitations.get(n).map(String::as_str) {
-                    Some("off") => (true, format!("limitation {n} confirmed off")),
-                    Some(s) => (false, format!("limitation {n} is {s}")),
+                Ok(r) => match r.limitations.get(n) {
+                    Some(LimitationStatus::Off) => (true, format!("limitation {n} confirmed off")),
+                    Some(s) => (false, format!("limitation {n} is {}", s.as_str())),
                     None => (
                         false,
                         format!("contract.status does not check limitation {n}"),
@@ -463,64 +521,72 @@ impl StageFacts<'_> {
                 Err(e) => (false, e),
             },
             Criterion::Backup | Criterion::BackupSeparate => {
-                let f = match load_required(&self.file(state::BACKUP_STATUS)) {
-                    Ok(f) => f,
+                let rec = match load_record(
+                    &self.file(state::BACKUP_STATUS),
+                    BackupStatusRecord::from_file,
+                ) {
+                    Ok(r) => r,
                     Err(u) => return (false, u.to_string()),
                 };
-                let Some(at) = f.get("last_complete_at") else {
+                let Some(b) = rec.last_complete else {
                     return (false, "no complete backup recorded".into());
                 };
                 if *c == Criterion::Backup {
                     return (
                         true,
                         format!(
-                            "complete backup {} at {at}",
-                            f.get("last_complete_artifact").unwrap_or("?")
+                            "complete backup {} at {}",
+                            b.artifact,
+                            state::timestamp(b.at)
                         ),
                     );
                 }
-                match f.get("last_complete_separate_from_pgdata") {
-                    Some("yes") => (
+                match b.separate_from_pgdata {
+                    Some(true) => (
                         true,
                         format!(
                             "backup location {} is on another filesystem than PGDATA",
-                            f.get("last_complete_location").unwrap_or("?")
+                            b.location
                         ),
                     ),
-                    Some("no") => (
+                    Some(false) => (
                         false,
                         "the newest complete backup is on PGDATA's filesystem".into(),
                     ),
-                    _ => (
+                    None => (
                         false,
                         "the backup's filesystem was not checked (record it with --pgdata)".into(),
                     ),
                 }
             }
-            Criterion::RestoreDrillPassed => {
-                match load_required(&self.file(state::RESTORE_DRILL_STATUS)) {
-                    Ok(f) => match f.get("last_pass_at") {
-                        Some(at) => (
-                            true,
-                            format!(
-                                "restore drill passed at {at} ({})",
-                                f.get("last_pass_artifact").unwrap_or("?")
-                            ),
+            Criterion::RestoreDrillPassed => match load_record(
+                &self.file(state::RESTORE_DRILL_STATUS),
+                RestoreDrillRecord::from_file,
+            ) {
+                Ok(r) => match r.last_pass {
+                    Some((at, artifact)) => (
+                        true,
+                        format!(
+                            "restore drill passed at {} ({artifact})",
+                            state::timestamp(at)
                         ),
-                        None => (false, "no restore drill has passed".into()),
-                    },
-                    Err(u) => (false, u.to_string()),
-                }
-            }
-            Criterion::Retention(p) => match load_required(&self.file(state::RETENTION_STATUS)) {
-                Ok(f) => match f.get(&format!("{p}.applied_at")) {
-                    Some(at) => (true, format!("retention {p} applied at {at}")),
-                    None => (false, format!("retention {p} never applied")),
+                    ),
+                    None => (false, "no restore drill has passed".into()),
                 },
                 Err(u) => (false, u.to_string()),
             },
-            Criterion::SnapshotKept => match load_required(&self.file(state::RETENTION_STATUS)) {
-                Ok(f) => match f.parse_optional::<u64>("snapshots.kept").ok().flatten() {
+            Criterion::Retention(p) => match self.retention() {
+                Ok(r) => match r.profiles.get(p).and_then(|run| run.applied_at) {
+                    Some(at) => (
+                        true,
+                        format!("retention {p} applied at {}", state::timestamp(at)),
+                    ),
+                    None => (false, format!("retention {p} never applied")),
+                },
+                Err(e) => (false, e),
+            },
+            Criterion::SnapshotKept => match self.retention() {
+                Ok(r) => match r.profiles.get("snapshots").and_then(|run| run.kept) {
                     Some(n) if n > 0 => (
                         true,
                         format!("{n} snapshot(s) kept by the snapshots retention profile"),
@@ -530,7 +596,7 @@ impl StageFacts<'_> {
                         "the snapshots retention profile records no kept snapshot".into(),
                     ),
                 },
-                Err(u) => (false, u.to_string()),
+                Err(e) => (false, e),
             },
             Criterion::GateUsed(op) | Criterion::GateDenied(op) => {
                 let want_denied = matches!(c, Criterion::GateDenied(_));

@@ -20,6 +20,7 @@
 //! # Ok::<(), ssot_core::Error>(())
 //! ```
 
+use std::collections::HashMap;
 use std::fmt;
 use std::str::FromStr;
 
@@ -38,10 +39,15 @@ enum Line {
 }
 
 /// A parsed `key=value` state file that remembers where it came from.
+///
+/// Parsing is linear in the file's size, and key lookups are O(1): a file of
+/// many keys cannot make ssot slow.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct StateFile {
     path: String,
     lines: Vec<Line>,
+    /// Key → index into `lines`.
+    index: HashMap<String, usize>,
 }
 
 fn valid_key(key: &str) -> bool {
@@ -57,6 +63,7 @@ impl StateFile {
         StateFile {
             path: path.into(),
             lines: Vec::new(),
+            index: HashMap::new(),
         }
     }
 
@@ -75,6 +82,7 @@ impl StateFile {
             }
         })?;
         let mut lines = Vec::new();
+        let mut index: HashMap<String, usize> = HashMap::new();
         for (i, raw) in text.lines().enumerate() {
             let n = i + 1;
             let trimmed = raw.trim();
@@ -96,14 +104,16 @@ impl StateFile {
                     "invalid key \"{key}\" (allowed: letters, digits, '_', '.', '-')"
                 )));
             }
-            if let Some(first) = lines.iter().find_map(|l| match l {
-                Line::Pair { key: k, line, .. } if k == key => Some(*line),
-                _ => None,
-            }) {
+            if let Some(&at) = index.get(key) {
+                let first = match &lines[at] {
+                    Line::Pair { line, .. } => *line,
+                    Line::Verbatim(_) => 0,
+                };
                 return Err(syntax(format!(
                     "duplicate key \"{key}\" (first on line {first})"
                 )));
             }
+            index.insert(key.to_string(), lines.len());
             lines.push(Line::Pair {
                 key: key.to_string(),
                 value: value.trim().to_string(),
@@ -113,6 +123,7 @@ impl StateFile {
         Ok(StateFile {
             path: path.to_string(),
             lines,
+            index,
         })
     }
 
@@ -128,14 +139,10 @@ impl StateFile {
 
     /// The 1-based line number and value of `key`, if present.
     pub fn entry(&self, key: &str) -> Option<(usize, &str)> {
-        self.lines.iter().find_map(|l| match l {
-            Line::Pair {
-                key: k,
-                value,
-                line,
-            } if k == key => Some((*line, value.as_str())),
-            _ => None,
-        })
+        match self.lines.get(*self.index.get(key)?)? {
+            Line::Pair { value, line, .. } => Some((*line, value.as_str())),
+            Line::Verbatim(_) => None,
+        }
     }
 
     /// The value of `key`, or [`Error::MissingKey`].
@@ -173,6 +180,59 @@ impl StateFile {
         }
     }
 
+    /// Parses an RFC 3339 timestamp under `key`, if present.
+    pub fn parse_time(&self, key: &str) -> Result<Option<chrono::DateTime<chrono::Utc>>> {
+        match self.entry(key) {
+            None => Ok(None),
+            Some((line, v)) => crate::state::parse_timestamp(v)
+                .map(Some)
+                .map_err(|m| self.invalid(key, line, format!("\"{v}\" is {m}"))),
+        }
+    }
+
+    /// Parses a required RFC 3339 timestamp under `key`.
+    pub fn require_time(&self, key: &str) -> Result<chrono::DateTime<chrono::Utc>> {
+        self.parse_time(key)?.ok_or_else(|| Error::MissingKey {
+            path: self.path.clone(),
+            key: key.to_string(),
+        })
+    }
+
+    /// Parses a finite number in `[min, max]` under `key`, if present.
+    pub fn parse_f64_in(&self, key: &str, min: f64, max: f64) -> Result<Option<f64>> {
+        match self.entry(key) {
+            None => Ok(None),
+            Some((line, v)) => match v.parse::<f64>() {
+                Ok(x) if x.is_finite() && (min..=max).contains(&x) => Ok(Some(x)),
+                Ok(_) => Err(self.invalid(
+                    key,
+                    line,
+                    format!("\"{v}\" is outside the range {min} to {max}"),
+                )),
+                Err(_) => Err(self.invalid(key, line, format!("\"{v}\" is not a number"))),
+            },
+        }
+    }
+
+    /// Parses `key` as one of `choices`, if present.
+    pub fn parse_choice<'c>(&self, key: &str, choices: &[&'c str]) -> Result<Option<&'c str>> {
+        match self.entry(key) {
+            None => Ok(None),
+            Some((line, v)) => choices
+                .iter()
+                .find(|c| **c == v)
+                .copied()
+                .map(Some)
+                .ok_or_else(|| {
+                    self.invalid(
+                        key,
+                        line,
+                        format!("\"{v}\" is not one of {}", choices.join(", ")),
+                    )
+                }),
+        }
+    }
+
     /// An [`Error::InvalidValue`] for `key` at `line` of this file.
     pub fn invalid(&self, key: &str, line: usize, message: String) -> Error {
         Error::InvalidValue {
@@ -196,17 +256,16 @@ impl StateFile {
             )));
         }
         let value = value.trim().to_string();
-        for l in &mut self.lines {
-            if let Line::Pair {
-                key: k, value: v, ..
-            } = l
-            {
-                if k == key {
-                    *v = value;
-                    return Ok(());
-                }
-            }
+        if let Some(Line::Pair { value: v, .. }) = self
+            .index
+            .get(key)
+            .copied()
+            .and_then(|i| self.lines.get_mut(i))
+        {
+            *v = value;
+            return Ok(());
         }
+        self.index.insert(key.to_string(), self.lines.len());
         self.lines.push(Line::Pair {
             key: key.to_string(),
             value,
@@ -217,8 +276,11 @@ impl StateFile {
 
     /// Removes `key` if present.
     pub fn remove(&mut self, key: &str) {
-        self.lines
-            .retain(|l| !matches!(l, Line::Pair { key: k, .. } if k == key));
+        if self.index.contains_key(key) {
+            self.lines
+                .retain(|l| !matches!(l, Line::Pair { key: k, .. } if k == key));
+            self.reindex();
+        }
     }
 
     /// Removes every key that starts with `prefix` (used for owned key
@@ -226,6 +288,25 @@ impl StateFile {
     pub fn remove_prefix(&mut self, prefix: &str) {
         self.lines
             .retain(|l| !matches!(l, Line::Pair { key: k, .. } if k.starts_with(prefix)));
+        self.reindex();
+    }
+
+    fn reindex(&mut self) {
+        self.index = self
+            .lines
+            .iter()
+            .enumerate()
+            .filter_map(|(i, l)| match l {
+                Line::Pair { key, .. } => Some((key.clone(), i)),
+                Line::Verbatim(_) => None,
+            })
+            .collect();
+    }
+
+    /// The keys that start with `prefix`, with the rest of each key, in file order.
+    pub fn family<'a>(&'a self, prefix: &'a str) -> impl Iterator<Item = (&'a str, &'a str)> + 'a {
+        self.pairs()
+            .filter_map(move |(k, v)| k.strip_prefix(prefix).map(|rest| (rest, v)))
     }
 
     /// All keys in file order.

@@ -263,15 +263,42 @@ impl Span {
         Self::parse_with_default_unit(input, 1_000_000)
     }
 
+    /// The longest duration ssot accepts anywhere (100 years): longer ones
+    /// are surely typos (`100000000d`), and every date computed with a
+    /// duration must stay representable.
+    pub const MAX: Span = Span::days(36_500);
+
     /// Parses a duration where a bare number counts in `default_unit_us`
     /// microseconds (`pg_settings.unit` `s` → 1 000 000, `ms` → 1 000, `min` → 60 000 000).
+    /// Accepts 0 to [`Span::MAX`].
     pub fn parse_with_default_unit(input: &str, default_unit_us: u64) -> Result<Self> {
         let v = parse_scaled(input, "duration", &TIME_UNITS_US, default_unit_us)?;
-        u64::try_from(v).map(Span).map_err(|_| Error::Unit {
+        let span = u64::try_from(v).map(Span).map_err(|_| Error::Unit {
             what: "duration",
             input: input.to_string(),
             message: "must not be negative".into(),
-        })
+        })?;
+        Span::checked(span, input)
+    }
+
+    fn checked(span: Span, input: &str) -> Result<Span> {
+        if span > Span::MAX {
+            return Err(Error::Unit {
+                what: "duration",
+                input: input.to_string(),
+                message: format!(
+                    "out of range: ssot accepts durations from 0 to {} (100 years)",
+                    Span::MAX
+                ),
+            });
+        }
+        Ok(span)
+    }
+
+    /// A span of `n` seconds, if it is within [`Span::MAX`].
+    pub fn try_secs(n: u64) -> Result<Self> {
+        let span = n.checked_mul(1_000_000).map(Span).unwrap_or(Span(u64::MAX));
+        Span::checked(span, &n.to_string())
     }
 
     /// Parses a duration setting that may be `-1` (PostgreSQL's "disabled").
@@ -323,6 +350,7 @@ impl std::str::FromStr for Span {
 
 macro_rules! serde_via_str {
     ($ty:ty, $what:literal, $from_int:expr) => {
+        // `$from_int`: u64 → Result<$ty>.
         impl Serialize for $ty {
             fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
                 s.serialize_str(&self.to_string())
@@ -341,12 +369,11 @@ macro_rules! serde_via_str {
                         <$ty>::parse(v).map_err(E::custom)
                     }
                     fn visit_u64<E: de::Error>(self, v: u64) -> std::result::Result<$ty, E> {
-                        Ok($from_int(v))
+                        $from_int(v).map_err(E::custom)
                     }
                     fn visit_i64<E: de::Error>(self, v: i64) -> std::result::Result<$ty, E> {
-                        u64::try_from(v)
-                            .map($from_int)
-                            .map_err(|_| E::custom("must not be negative"))
+                        let v = u64::try_from(v).map_err(|_| E::custom("must not be negative"))?;
+                        $from_int(v).map_err(E::custom)
                     }
                 }
                 d.deserialize_any(V)
@@ -358,12 +385,12 @@ macro_rules! serde_via_str {
 serde_via_str!(
     ByteSize,
     "a size such as \"4GB\", \"512MB\" or a number of bytes",
-    ByteSize::from_bytes
+    |v| Ok::<_, Error>(ByteSize::from_bytes(v))
 );
 serde_via_str!(
     Span,
     "a duration such as \"5min\", \"7d\" or a number of seconds",
-    Span::secs
+    Span::try_secs
 );
 
 #[cfg(test)]

@@ -23,6 +23,10 @@
 //! | `ready_backlog` | GROWING | `.ready` files waiting while archiving is declared off (or more than `archive_ready_max` when on) |
 //! | `slot_inactive` | GROWING | an inactive slot holds WAL back |
 //!
+//! `wal_growing` and the `time_to_*` rules judge a rate only over a span of
+//! at least `rate_min_span` (from the oldest sample in the window to now):
+//! several checks within a second are no rate.
+//!
 //! **Hysteresis.** A threshold rule that was active in the previous report
 //! stays active until its value clears the threshold by `hysteresis_fraction`
 //! of the threshold (80 % → released below 76 % with the default 0.05), so a
@@ -96,6 +100,28 @@ impl FromStr for Level {
             ))),
         }
     }
+}
+
+/// Every WAL rule id with the level it asserts (the table in the module docs).
+pub const RULES: [(&str, Level); 13] = [
+    ("measurement_failed", Level::Error),
+    ("volume_used_error", Level::Error),
+    ("volume_free_floor", Level::Error),
+    ("wal_far_beyond_soft_limit", Level::Error),
+    ("slot_lost", Level::Error),
+    ("time_to_error", Level::Error),
+    ("volume_used_near", Level::NearLimit),
+    ("wal_over_soft_limit", Level::NearLimit),
+    ("slot_unreserved", Level::NearLimit),
+    ("time_to_near", Level::NearLimit),
+    ("wal_growing", Level::Growing),
+    ("ready_backlog", Level::Growing),
+    ("slot_inactive", Level::Growing),
+];
+
+/// The level a rule asserts; `None` for an unknown rule id.
+pub fn rule_level(rule: &str) -> Option<Level> {
+    RULES.iter().find(|(r, _)| *r == rule).map(|(_, l)| *l)
 }
 
 /// Size of a filesystem as `statvfs` reports it.
@@ -337,6 +363,10 @@ pub struct WalPolicy {
     pub growth_min_bytes: ByteSize,
     /// Samples (including the current one) needed before growth is judged.
     pub growth_min_samples: u32,
+    /// The shortest span (oldest sample in the window to now) a growth rate is
+    /// judged over; a shorter one extrapolates noise (several checks within a
+    /// second during heavy writes once gave a false `time_to_error`).
+    pub rate_min_span: Span,
     /// Predicted time to the error threshold under which status is NEAR_LIMIT.
     pub near_horizon: Span,
     /// Predicted time to the error threshold under which status is ERROR.
@@ -359,6 +389,7 @@ impl Default for WalPolicy {
             growth_window: Span::mins(15),
             growth_min_bytes: ByteSize::mib(256),
             growth_min_samples: 3,
+            rate_min_span: Span::mins(5),
             near_horizon: Span::hours(6),
             error_horizon: Span::hours(1),
             hysteresis_fraction: 0.05,
@@ -395,6 +426,14 @@ impl WalPolicy {
         }
         if self.growth_window == Span::default() {
             return Err("wal.growth_window must be positive".into());
+        }
+        if self.rate_min_span == Span::default() || self.rate_min_span > self.growth_window {
+            return Err(
+                "wal.rate_min_span must be positive and no longer than wal.growth_window".into(),
+            );
+        }
+        if !(1..=10_000).contains(&self.history_max_samples) {
+            return Err("wal.history_max_samples must be in 1..=10000".into());
         }
         Ok(())
     }
@@ -576,7 +615,7 @@ struct Growth {
 }
 
 fn growth(facts: &WalFacts, policy: &WalPolicy, now: DateTime<Utc>) -> Growth {
-    let start = now - policy.growth_window.to_delta();
+    let start = crate::num::minus(now, policy.growth_window);
     let mut points: Vec<WalSample> = facts
         .history
         .iter()
@@ -592,7 +631,10 @@ fn growth(facts: &WalFacts, policy: &WalPolicy, now: DateTime<Utc>) -> Growth {
     let samples = points.len() as u32;
     let first = points[0];
     let span = (now - first.at).num_milliseconds() as f64 / 1000.0;
-    if samples < policy.growth_min_samples || span <= 0.0 {
+    if samples < policy.growth_min_samples
+        || span <= 0.0
+        || span < policy.rate_min_span.as_secs_f64()
+    {
         return Growth {
             samples,
             wal_rate: None,
@@ -900,7 +942,10 @@ pub fn next_history(
 ) -> Vec<WalSample> {
     let now = report.checked_at;
     // Keep two windows so a check that ran late still finds earlier samples.
-    let keep_from = now - policy.growth_window.to_delta() * 2;
+    let keep_from = crate::num::minus(
+        crate::num::minus(now, policy.growth_window),
+        policy.growth_window,
+    );
     let mut out: Vec<WalSample> = history
         .iter()
         .filter(|s| s.at >= keep_from && s.at < now)

@@ -352,7 +352,7 @@ fn inputs_in_a_wrong_format_are_errors_that_name_the_file() {
         .unwrap_err()
         .to_string();
     assert!(
-        e.starts_with("invalid input: dep.json: kind is Some(\"Deployment\")"),
+        e.starts_with("invalid input: dep.json: kind is \"Deployment\""),
         "{e}"
     );
     let e = parse_statefulset("{not json", "bad.json", "x")

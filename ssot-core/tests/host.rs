@@ -179,7 +179,9 @@ fn reads_report_missing_and_unreadable_distinctly() {
     ));
     fs::create_dir(tmp.path().join("wal.status")).unwrap();
     match store.read("wal.status") {
-        StateInput::Unreadable { error, .. } => assert!(error.contains("directory"), "{error}"),
+        StateInput::Invalid { problem, .. } => {
+            assert_eq!(problem, "is a directory, not a regular file")
+        }
         other => panic!("{other:?}"),
     }
 }

@@ -1,16 +1,29 @@
 //! Helpers shared by the CLI test suites.
 #![allow(dead_code)]
 
-use std::process::{Command, Output};
+use std::io::Read;
+use std::path::Path;
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
+pub mod pg;
+
+/// The `ssot` binary under test: this build's, or `$SSOT_TEST_BIN` (to run a
+/// suite against another build, e.g. to show that a regression test fails
+/// on the code before its fix).
+pub fn bin() -> String {
+    std::env::var("SSOT_TEST_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_ssot").to_string())
+}
+
 /// The `ssot` binary, isolated from the developer's real configuration and state.
 pub fn ssot() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_ssot"));
+    let mut c = Command::new(bin());
     c.env_remove("SSOT_STATE_DIR")
         .env_remove("SSOT_CONFIG")
-        .env_remove("PGDATA");
+        .env_remove("PGDATA")
+        .env("RUST_BACKTRACE", "0");
     c
 }
 
@@ -19,7 +32,17 @@ pub fn run(args: &[&str]) -> Output {
 }
 
 pub fn code(o: &Output) -> i32 {
-    o.status.code().unwrap()
+    o.status
+        .code()
+        .unwrap_or_else(|| panic!("killed by a signal: {:?}", o.status))
+}
+
+pub fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+pub fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
 pub fn json(o: &Output) -> Value {
@@ -30,4 +53,62 @@ pub fn json(o: &Output) -> Value {
             String::from_utf8_lossy(&o.stderr)
         )
     })
+}
+
+/// How long a command may run before a test calls it hung. Generous: the
+/// commands under test finish in well under a second; this only tells a
+/// hang (a FIFO, a runaway loop) from a finish, it measures no speed.
+pub const HANG: Duration = Duration::from_secs(60);
+
+fn wait_or_kill(mut child: Child, deadline: Duration, what: &str) -> Output {
+    let start = Instant::now();
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            let mut out = Vec::new();
+            let mut err = Vec::new();
+            if let Some(mut s) = child.stdout.take() {
+                s.read_to_end(&mut out).unwrap();
+            }
+            if let Some(mut s) = child.stderr.take() {
+                s.read_to_end(&mut err).unwrap();
+            }
+            return Output {
+                status,
+                stdout: out,
+                stderr: err,
+            };
+        }
+        if start.elapsed() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("`{what}` hung: still running after {deadline:?}");
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+/// Runs ssot with `args`; fails the test if it has not finished within [`HANG`].
+/// Output goes to temp files, so a large output cannot block the child.
+pub fn run_bounded(args: &[&str]) -> Output {
+    let dir = tempfile::tempdir().unwrap();
+    let out_path = dir.path().join("out");
+    let err_path = dir.path().join("err");
+    let child = ssot()
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(std::fs::File::create(&out_path).unwrap())
+        .stderr(std::fs::File::create(&err_path).unwrap())
+        .spawn()
+        .unwrap();
+    let o = wait_or_kill(child, HANG, &format!("ssot {}", args.join(" ")));
+    Output {
+        status: o.status,
+        stdout: std::fs::read(&out_path).unwrap(),
+        stderr: std::fs::read(&err_path).unwrap(),
+    }
+}
+
+/// `path` as a `&str`.
+pub fn s(path: &Path) -> &str {
+    path.to_str().unwrap()
 }

@@ -23,6 +23,29 @@ pub struct ArgSetting {
     pub arg: String,
 }
 
+/// `spec.replicas` as found.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Replicas {
+    /// A JSON integer ≥ 0 (absent: Kubernetes' default, 1).
+    Count(u64),
+    /// Anything else (`2.0`, `"3"`, `-1`): what it was, as JSON.
+    Invalid(String),
+}
+
+impl std::fmt::Display for Replicas {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Replicas::Count(n) => write!(f, "{n}"),
+            Replicas::Invalid(v) => f.write_str(v),
+        }
+    }
+}
+
+/// How many PVC names of a volumeClaimTemplate are listed (one per replica
+/// ordinal); more are counted, never allocated.
+pub const PVC_NAMES_LISTED: u64 = 16;
+
 /// What the contract needs from `kubectl get sts NAME -o json`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct StatefulSetFacts {
@@ -31,63 +54,199 @@ pub struct StatefulSetFacts {
     /// `metadata.namespace`.
     pub namespace: String,
     /// `spec.replicas` (Kubernetes defaults it to 1).
-    pub replicas: u64,
+    pub replicas: Replicas,
     /// The PostgreSQL container's name.
     pub container: String,
-    /// Settings from its command and args; the last occurrence of a name wins.
+    /// Settings from PostgreSQL's own arguments; the last occurrence of a name wins.
     pub settings: BTreeMap<String, ArgSetting>,
     /// PGDATA inside the container.
     pub pgdata: String,
-    /// The PVC(s) holding PGDATA, one per replica; empty if PGDATA is not on a PVC.
+    /// The PVC(s) holding PGDATA, one per replica ordinal, at most
+    /// [`PVC_NAMES_LISTED`]; empty if PGDATA is not on a PVC.
     pub pgdata_pvcs: Vec<String>,
+    /// Replica ordinals beyond [`PVC_NAMES_LISTED`] whose PVC names were not listed.
+    pub pgdata_pvcs_not_listed: u64,
     /// How PGDATA's volume was found, for evidence.
     pub pgdata_volume: String,
 }
 
-/// Splits container command+args into settings. Handles `-c name=value`,
-/// `-cname=value` and `--name=value`; a shell wrapper (`sh -c "postgres -c ..."`)
-/// is tokenised like a shell would.
-pub fn settings_from_argv(argv: &[String]) -> BTreeMap<String, ArgSetting> {
-    let mut tokens: Vec<String> = Vec::new();
-    let is_shell = argv
-        .first()
-        .is_some_and(|c| ["sh", "bash", "/bin/sh", "/bin/bash", "dash"].contains(&c.as_str()));
-    for (i, a) in argv.iter().enumerate() {
-        if is_shell && i > 0 && a != "-c" && a.contains(char::is_whitespace) {
-            tokens.extend(
-                shlex::split(a).unwrap_or_else(|| a.split_whitespace().map(String::from).collect()),
-            );
-        } else {
-            tokens.push(a.clone());
+/// The basename of a program path.
+fn program(word: &str) -> &str {
+    word.rsplit('/').next().unwrap_or(word)
+}
+
+fn is_shell(word: &str) -> bool {
+    matches!(
+        program(word),
+        "sh" | "bash" | "dash" | "ash" | "zsh" | "ksh" | "mksh" | "busybox"
+    )
+}
+
+/// Splits a shell script into simple commands at unquoted `;`, `&`, `|`,
+/// newlines and parentheses/braces; quotes are kept for [`shlex`].
+fn split_commands(script: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    let (mut single, mut double, mut escaped) = (false, false, false);
+    for c in script.chars() {
+        if escaped {
+            cur.push(c);
+            escaped = false;
+            continue;
+        }
+        match c {
+            '\\' if !single => {
+                cur.push(c);
+                escaped = true;
+            }
+            '\'' if !double => {
+                single = !single;
+                cur.push(c);
+            }
+            '"' if !single => {
+                double = !double;
+                cur.push(c);
+            }
+            ';' | '&' | '|' | '\n' | '(' | ')' | '{' | '}' if !single && !double => {
+                if !cur.trim().is_empty() {
+                    out.push(std::mem::take(&mut cur));
+                }
+                cur.clear();
+            }
+            _ => cur.push(c),
         }
     }
-    let mut out = BTreeMap::new();
-    let mut i = 0;
-    while i < tokens.len() {
-        let t = &tokens[i];
-        let (assignment, arg) = if t == "-c" && i + 1 < tokens.len() {
-            i += 1;
-            (tokens[i].clone(), format!("-c {}", tokens[i]))
-        } else if let Some(rest) = t.strip_prefix("-c").filter(|r| r.contains('=')) {
-            (rest.to_string(), t.clone())
-        } else if let Some(rest) = t.strip_prefix("--").filter(|r| r.contains('=')) {
-            (rest.to_string(), t.clone())
-        } else {
-            i += 1;
-            continue;
-        };
-        if let Some((name, value)) = assignment.split_once('=') {
-            let name = name.trim().replace('-', "_").to_ascii_lowercase();
-            out.insert(
-                name.clone(),
-                ArgSetting {
-                    name,
-                    value: value.to_string(),
-                    arg,
-                },
-            );
+    if !cur.trim().is_empty() {
+        out.push(cur);
+    }
+    out
+}
+
+/// PostgreSQL's own argument lists (`postgres` or `postmaster` first) found
+/// in a container's command line: through `env`, `exec`, entrypoint wrappers
+/// (`docker-entrypoint.sh`, `gosu`, `su-exec`, `tini`, ... are skipped up to
+/// the program), absolute paths, `sh -c`/`bash -c` scripts (each simple
+/// command of the script) and `pg_ctl -o "OPTIONS"`. Arguments alone (`-c
+/// ...`, as given to the image's entrypoint) are PostgreSQL's.
+pub fn postgres_invocations(argv: &[String]) -> Vec<Vec<String>> {
+    let mut out = Vec::new();
+    collect_invocations(argv, 0, &mut out);
+    if out.is_empty() && argv.first().is_some_and(|a| a.starts_with('-')) {
+        let mut v = vec!["postgres".to_string()];
+        v.extend(argv.iter().cloned());
+        out.push(v);
+    }
+    out
+}
+
+fn collect_invocations(words: &[String], depth: usize, out: &mut Vec<Vec<String>>) {
+    if depth > 8 {
+        return;
+    }
+    for (i, w) in words.iter().enumerate() {
+        let prog = program(w);
+        if matches!(prog, "postgres" | "postmaster")
+            && !words
+                .get(i + 1)
+                .is_some_and(|n| matches!(program(n), "postgres" | "postmaster"))
+        {
+            // (`gosu postgres postgres -c ...`: the first is the user name.)
+            out.push(words[i..].to_vec());
+            return;
         }
-        i += 1;
+        if prog == "pg_ctl" || prog == "pg_ctlcluster" {
+            let rest = &words[i + 1..];
+            for (j, a) in rest.iter().enumerate() {
+                let opts = if a == "-o" || a == "--options" {
+                    rest.get(j + 1).cloned()
+                } else if let Some(v) = a.strip_prefix("--options=") {
+                    Some(v.to_string())
+                } else {
+                    a.strip_prefix("-o")
+                        .filter(|v| !v.is_empty())
+                        .map(String::from)
+                };
+                if let Some(opts) = opts {
+                    let mut v = vec!["postgres".to_string()];
+                    v.extend(
+                        shlex::split(&opts)
+                            .unwrap_or_else(|| opts.split_whitespace().map(String::from).collect()),
+                    );
+                    out.push(v);
+                }
+            }
+            return;
+        }
+        if is_shell(w) {
+            // Shell options come first; with `c` among them (`-c`, `-ec`, `-xc`) the
+            // script is the first argument after them, else that argument is a script file.
+            let rest = &words[i + 1..];
+            let mut j = 0;
+            let mut has_c = false;
+            while let Some(a) = rest.get(j) {
+                if a == "--" {
+                    j += 1;
+                    break;
+                }
+                if !(a.starts_with('-') || a.starts_with('+')) || a == "-" {
+                    break;
+                }
+                if !a.starts_with("--") && a.contains('c') {
+                    has_c = true;
+                }
+                // `-o OPTION` and `+o OPTION` take an argument.
+                if a == "-o" || a == "+o" {
+                    j += 1;
+                }
+                j += 1;
+            }
+            let script = rest.get(j).filter(|_| has_c);
+            if let Some(script) = script {
+                for cmd in split_commands(script) {
+                    let tokens = shlex::split(&cmd)
+                        .unwrap_or_else(|| cmd.split_whitespace().map(String::from).collect());
+                    collect_invocations(&tokens, depth + 1, out);
+                }
+                return;
+            }
+            // `sh /docker-entrypoint.sh postgres ...`: look further.
+        }
+    }
+}
+
+/// Settings from a container's command and args: every PostgreSQL
+/// invocation found ([`postgres_invocations`]), in order; `-c name=value`,
+/// `-cname=value` and `--name=value`; the last occurrence of a name wins.
+pub fn settings_from_argv(argv: &[String]) -> BTreeMap<String, ArgSetting> {
+    let mut out = BTreeMap::new();
+    for tokens in postgres_invocations(argv) {
+        let mut i = 1;
+        while i < tokens.len() {
+            let t = &tokens[i];
+            let (assignment, arg) = if t == "-c" && i + 1 < tokens.len() {
+                i += 1;
+                (tokens[i].clone(), format!("-c {}", tokens[i]))
+            } else if let Some(rest) = t.strip_prefix("-c").filter(|r| r.contains('=')) {
+                (rest.to_string(), t.clone())
+            } else if let Some(rest) = t.strip_prefix("--").filter(|r| r.contains('=')) {
+                (rest.to_string(), t.clone())
+            } else {
+                i += 1;
+                continue;
+            };
+            if let Some((name, value)) = assignment.split_once('=') {
+                let name = name.trim().replace('-', "_").to_ascii_lowercase();
+                out.insert(
+                    name.clone(),
+                    ArgSetting {
+                        name,
+                        value: value.to_string(),
+                        arg,
+                    },
+                );
+            }
+            i += 1;
+        }
     }
     out
 }
@@ -126,10 +285,16 @@ pub fn parse_statefulset(text: &str, origin: &str, want_name: &str) -> Result<St
                     )
                 })?
         }
-        other => {
+        Some(other) => {
             return Err(input_err(
                 origin,
-                format!("kind is {other:?}, expected StatefulSet (kubectl get sts NAME -o json)"),
+                format!("kind is \"{other}\", expected StatefulSet (kubectl get sts NAME -o json)"),
+            ))
+        }
+        None => {
+            return Err(input_err(
+                origin,
+                "has no \"kind\": expected a StatefulSet (kubectl get sts NAME -o json)",
             ))
         }
     };
@@ -141,7 +306,11 @@ pub fn parse_statefulset(text: &str, origin: &str, want_name: &str) -> Result<St
         .as_str()
         .unwrap_or("default")
         .to_string();
-    let replicas = sts["spec"]["replicas"].as_u64().unwrap_or(1);
+    let replicas = match &sts["spec"]["replicas"] {
+        Value::Null => Replicas::Count(1),
+        Value::Number(n) if n.is_u64() => Replicas::Count(n.as_u64().unwrap_or(1)),
+        other => Replicas::Invalid(other.to_string()),
+    };
     let pod = &sts["spec"]["template"]["spec"];
     let containers = pod["containers"]
         .as_array()
@@ -150,13 +319,11 @@ pub fn parse_statefulset(text: &str, origin: &str, want_name: &str) -> Result<St
     let is_pg = |c: &&Value| {
         let n = c["name"].as_str().unwrap_or("");
         let img = c["image"].as_str().unwrap_or("");
-        let argv0 = c["command"][0]
-            .as_str()
-            .or(c["args"][0].as_str())
-            .unwrap_or("");
+        let mut argv = strings(&c["command"]);
+        argv.extend(strings(&c["args"]));
         ["postgres", "postgresql", "database", "db"].contains(&n)
             || img.contains("postgres")
-            || argv0.ends_with("postgres")
+            || !postgres_invocations(&argv).is_empty()
     };
     let c = containers.iter().find(is_pg).ok_or_else(|| {
         input_err(
@@ -167,7 +334,10 @@ pub fn parse_statefulset(text: &str, origin: &str, want_name: &str) -> Result<St
     let mut argv = strings(&c["command"]);
     argv.extend(strings(&c["args"]));
     let settings = settings_from_argv(&argv);
-    let pgdata_from_args = argv.windows(2).find(|w| w[0] == "-D").map(|w| w[1].clone());
+    let pgdata_from_args = postgres_invocations(&argv)
+        .iter()
+        .rev()
+        .find_map(|inv| inv.windows(2).find(|w| w[0] == "-D").map(|w| w[1].clone()));
     let pgdata = c["env"]
         .as_array()
         .and_then(|env| env.iter().find(|e| e["name"] == "PGDATA"))
@@ -183,6 +353,7 @@ pub fn parse_statefulset(text: &str, origin: &str, want_name: &str) -> Result<St
             pgdata == *p || pgdata.starts_with(&format!("{}/", p.trim_end_matches('/')))
         })
         .max_by_key(|(_, p)| p.len());
+    let mut not_listed = 0;
     let (pgdata_pvcs, pgdata_volume) = match mount {
         None => (Vec::new(), format!("no volumeMount holds PGDATA {pgdata}")),
         Some((vol, path)) => {
@@ -191,8 +362,14 @@ pub fn parse_statefulset(text: &str, origin: &str, want_name: &str) -> Result<St
                 .into_iter()
                 .flatten();
             if templates.clone().any(|t| t["metadata"]["name"] == vol) {
+                // One PVC per replica ordinal; an invalid count still has ordinal 0.
+                let n = match replicas {
+                    Replicas::Count(n) => n.max(1),
+                    Replicas::Invalid(_) => 1,
+                };
+                not_listed = n.saturating_sub(PVC_NAMES_LISTED);
                 (
-                    (0..replicas.max(1))
+                    (0..n.min(PVC_NAMES_LISTED))
                         .map(|i| format!("{vol}-{name}-{i}"))
                         .collect(),
                     format!("volumeMount {vol} at {path} from volumeClaimTemplate {vol}"),
@@ -225,6 +402,7 @@ pub fn parse_statefulset(text: &str, origin: &str, want_name: &str) -> Result<St
         settings,
         pgdata,
         pgdata_pvcs,
+        pgdata_pvcs_not_listed: not_listed,
         pgdata_volume,
     })
 }
@@ -393,21 +571,26 @@ pub fn parse_pvcs(text: &str, origin: &str) -> Result<Vec<Pvc>> {
             format!("not JSON at line {} column {}: {e}", e.line(), e.column()),
         )
     })?;
-    let items: Vec<&Value> = match doc["kind"].as_str() {
-        Some("PersistentVolumeClaim") => vec![&doc],
-        Some("List") | Some("PersistentVolumeClaimList") => doc["items"]
-            .as_array()
-            .map(|a| a.iter().collect())
-            .unwrap_or_default(),
-        other => {
-            return Err(input_err(
-                origin,
-                format!(
-                "kind is {other:?}, expected PersistentVolumeClaimList (kubectl get pvc -o json)"
+    let items: Vec<&Value> =
+        match doc["kind"].as_str() {
+            Some("PersistentVolumeClaim") => vec![&doc],
+            Some("List") | Some("PersistentVolumeClaimList") => doc["items"]
+                .as_array()
+                .map(|a| a.iter().collect())
+                .unwrap_or_default(),
+            Some(other) => {
+                return Err(input_err(
+                    origin,
+                    format!(
+                "kind is \"{other}\", expected PersistentVolumeClaimList (kubectl get pvc -o json)"
             ),
-            ))
-        }
-    };
+                ))
+            }
+            None => return Err(input_err(
+                origin,
+                "has no \"kind\": expected a PersistentVolumeClaimList (kubectl get pvc -o json)",
+            )),
+        };
     Ok(items
         .iter()
         .map(|p| Pvc {

@@ -26,7 +26,7 @@ use crate::config::ContractConfig;
 use crate::state::ContractVerdict;
 use crate::wal::ReplicationSlot;
 use guc::GucValue;
-use inputs::{ConfLine, Process, Pvc, RuntimeSetting, StatefulSetFacts};
+use inputs::{ConfLine, Process, Pvc, Replicas, RuntimeSetting, StatefulSetFacts};
 
 /// An input with where it came from.
 #[derive(Debug, Clone, PartialEq)]
@@ -84,6 +84,30 @@ pub enum InvariantStatus {
     Unknown,
 }
 
+impl std::str::FromStr for InvariantStatus {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "pass" => Ok(InvariantStatus::Pass),
+            "fail" => Ok(InvariantStatus::Fail),
+            "unknown" => Ok(InvariantStatus::Unknown),
+            other => Err(format!("\"{other}\" is not pass, fail or unknown")),
+        }
+    }
+}
+
+impl std::str::FromStr for LimitationStatus {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "off" => Ok(LimitationStatus::Off),
+            "on" => Ok(LimitationStatus::On),
+            "unverified" => Ok(LimitationStatus::Unverified),
+            other => Err(format!("\"{other}\" is not off, on or unverified")),
+        }
+    }
+}
+
 impl InvariantStatus {
     /// `pass`, `fail`, `unknown`.
     pub fn as_str(self) -> &'static str {
@@ -118,6 +142,17 @@ pub enum LimitationStatus {
     On,
     /// Nothing given can tell.
     Unverified,
+}
+
+impl LimitationStatus {
+    /// `off`, `on`, `unverified`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LimitationStatus::Off => "off",
+            LimitationStatus::On => "on",
+            LimitationStatus::Unverified => "unverified",
+        }
+    }
 }
 
 /// A declared limitation and what the facts say about it.
@@ -189,28 +224,35 @@ impl Inv<'_> {
     }
 }
 
-/// The WAL settings the contract declares, as GUC values.
-fn declared_values(c: &ContractConfig) -> Vec<(&'static str, GucValue, bool)> {
-    // (name, declared value, must appear in the StatefulSet args: seed STAGE 6 lists these three)
+/// The WAL settings the contract declares, as PostgreSQL reads them: (name,
+/// the value or why PostgreSQL would refuse it, whether it must appear in the
+/// StatefulSet args — seed STAGE 6 lists the first three).
+fn declared_values(
+    c: &ContractConfig,
+) -> Vec<(
+    &'static str,
+    std::result::Result<GucValue, guc::GucError>,
+    bool,
+)> {
     vec![
         (
             "max_wal_size",
-            GucValue::Bytes(c.max_wal_size.bytes()),
+            guc::parse_value("max_wal_size", &c.max_wal_size.to_string()),
             true,
         ),
         (
             "min_wal_size",
-            GucValue::Bytes(c.min_wal_size.bytes()),
+            guc::parse_value("min_wal_size", &c.min_wal_size.to_string()),
             true,
         ),
         (
             "wal_keep_size",
-            GucValue::Bytes(c.wal_keep_size.bytes()),
+            guc::parse_value("wal_keep_size", &c.wal_keep_size.to_string()),
             true,
         ),
         (
             "checkpoint_timeout",
-            GucValue::Micros(c.checkpoint_timeout.as_micros()),
+            guc::parse_value("checkpoint_timeout", &c.checkpoint_timeout.to_string()),
             false,
         ),
     ]
@@ -218,12 +260,13 @@ fn declared_values(c: &ContractConfig) -> Vec<(&'static str, GucValue, bool)> {
 
 /// PostgreSQL's built-in defaults for the settings above.
 fn pg_default(name: &str) -> Option<GucValue> {
+    let int = |value, unit| Some(GucValue::Int { value, unit });
     match name {
-        "max_wal_size" => Some(GucValue::Bytes(1 << 30)),
-        "min_wal_size" => Some(GucValue::Bytes(80 << 20)),
-        "wal_keep_size" => Some(GucValue::Bytes(0)),
-        "checkpoint_timeout" => Some(GucValue::Micros(300_000_000)),
-        "archive_mode" => Some(GucValue::Word("off".into())),
+        "max_wal_size" => int(1024, guc::GucUnit::Mb),
+        "min_wal_size" => int(80, guc::GucUnit::Mb),
+        "wal_keep_size" => int(0, guc::GucUnit::Mb),
+        "checkpoint_timeout" => int(300, guc::GucUnit::S),
+        "archive_mode" => Some(GucValue::Enum("off".into())),
         _ => None,
     }
 }
@@ -254,13 +297,25 @@ pub fn evaluate(
     let mut truth: BTreeMap<&str, (GucValue, String)> = BTreeMap::new();
     for (name, declared, required) in declared_values(contract) {
         let id = format!("sts.{name}");
+        let declared = match declared {
+            Ok(d) => d,
+            Err(e) => {
+                inv.push(
+                    &id,
+                    InvariantStatus::Fail,
+                    vec![format!("contract.{name}")],
+                    format!("the contract declares a value PostgreSQL refuses: {e}"),
+                );
+                continue;
+            }
+        };
         let Some(s) = sts else {
             inv.unknown(&id, "--statefulset");
             continue;
         };
         match s.value.settings.get(name) {
             Some(arg) => {
-                match guc::parse(name, &arg.value, None) {
+                match guc::parse_value(name, &arg.value) {
                     Ok(v) if v == declared => {
                         truth.insert(name, (v, arg.arg.clone()));
                         inv.push(
@@ -283,7 +338,7 @@ pub fn evaluate(
                         &id,
                         InvariantStatus::Fail,
                         vec![format!("{} ({})", arg.arg, s.origin)],
-                        format!("cannot parse: {e}"),
+                        format!("PostgreSQL refuses this argument and will not start: {e}"),
                     ),
                 }
             }
@@ -333,12 +388,12 @@ pub fn evaluate(
                     .value
                     .settings
                     .get("archive_mode")
-                    .and_then(|a| guc::parse("archive_mode", &a.value, None).ok());
-                let ok = matches!(on, Some(GucValue::Word(ref w)) if w == "on" || w == "always")
+                    .and_then(|a| guc::parse_value("archive_mode", &a.value).ok());
+                let ok = on.is_some_and(|v| v.is_word("on") || v.is_word("always"))
                     && s.value
                         .settings
                         .get("archive_command")
-                        .is_some_and(|a| !guc::unquote(&a.value).is_empty());
+                        .is_some_and(|a| !a.value.is_empty());
                 inv.push(
                     "sts.archive_enabled",
                     if ok { InvariantStatus::Pass } else { InvariantStatus::Fail },
@@ -374,25 +429,40 @@ pub fn evaluate(
     }
     match sts {
         None => inv.unknown("sts.single_instance", "--statefulset"),
-        Some(s) => inv.push(
-            "sts.single_instance",
-            if s.value.replicas <= 1 { InvariantStatus::Pass } else { InvariantStatus::Fail },
-            vec![format!("spec.replicas = {} ({})", s.value.replicas, s.origin)],
-            if s.value.replicas <= 1 { "a single PostgreSQL instance".into() } else { format!("{} replicas: more than one instance contradicts the single-instance architecture (STAGE 9 frozen)", s.value.replicas) },
-        ),
+        Some(s) => {
+            let evidence = vec![format!(
+                "spec.replicas = {} ({})",
+                s.value.replicas, s.origin
+            )];
+            let (status, message) = match &s.value.replicas {
+                Replicas::Count(n) if *n <= 1 => {
+                    (InvariantStatus::Pass, "a single PostgreSQL instance".to_string())
+                }
+                Replicas::Count(n) => (
+                    InvariantStatus::Fail,
+                    format!("{n} replicas: more than one instance contradicts the single-instance architecture (STAGE 9 frozen)"),
+                ),
+                Replicas::Invalid(v) => (
+                    InvariantStatus::Fail,
+                    format!("spec.replicas is {v}, not a whole number ≥ 0: the instance count cannot be trusted"),
+                ),
+            };
+            inv.push("sts.single_instance", status, evidence, message);
+        }
     }
 
     // Drift: runtime values against the truth (or, without a StatefulSet, the declaration).
     let mut names: Vec<(&str, GucValue, String)> = declared_values(contract)
         .into_iter()
-        .map(|(n, d, _)| match truth.get(n) {
-            Some((v, arg)) => (n, v.clone(), arg.clone()),
-            None => (n, d.clone(), format!("the contract's {n} = {d}")),
+        .filter_map(|(n, d, _)| match (truth.get(n), d) {
+            (Some((v, arg)), _) => Some((n, v.clone(), arg.clone())),
+            (None, Ok(d)) => Some((n, d.clone(), format!("the contract's {n} = {d}"))),
+            (None, Err(_)) => None, // reported by sts.<name>
         })
         .collect();
     names.push((
         "archive_mode",
-        GucValue::Word(if contract.archive_mode { "on" } else { "off" }.into()),
+        GucValue::Enum(if contract.archive_mode { "on" } else { "off" }.into()),
         "the contract's archive_mode".into(),
     ));
     for (name, want, source) in names {
@@ -417,7 +487,7 @@ pub fn evaluate(
             unit.map(|u| format!(" {u}")).unwrap_or_default(),
             row.at
         );
-        let got = match guc::parse(name, &row.setting, unit) {
+        let got = match guc::parse_setting_row(name, &row.setting, unit) {
             Ok(v) => v,
             Err(e) => {
                 inv.push(
@@ -430,10 +500,8 @@ pub fn evaluate(
             }
         };
         // archive_mode "always" still means archiving is on.
-        let same = got == want
-            || (name == "archive_mode"
-                && want == GucValue::Word("on".into())
-                && got == GucValue::Word("always".into()));
+        let same =
+            got == want || (name == "archive_mode" && want.is_word("on") && got.is_word("always"));
         if same {
             inv.push(
                 &id,
@@ -596,7 +664,14 @@ pub fn evaluate(
                 },
                 vec![
                     format!("{} lists {}", active.origin, active.value.join(", ")),
-                    format!("PGDATA PVCs {}", s.value.pgdata_pvcs.join(", ")),
+                    format!(
+                        "PGDATA PVCs {}{}",
+                        s.value.pgdata_pvcs.join(", "),
+                        match s.value.pgdata_pvcs_not_listed {
+                            0 => String::new(),
+                            n => format!(" and {n} more (one per replica)"),
+                        }
+                    ),
                 ],
                 if missing.is_empty() {
                     "PGDATA's PVC is in active_pvc.list".into()
@@ -715,7 +790,7 @@ pub fn evaluate(
             "max_slot_wal_keep_size",
         ] {
             if let Some(a) = s.value.settings.get(name) {
-                if let Ok(v) = guc::parse(name, &a.value, None) {
+                if let Ok(v) = guc::parse_value(name, &a.value) {
                     m.insert(name.to_string(), v.to_string());
                 }
             }
@@ -724,8 +799,8 @@ pub fn evaluate(
             .value
             .settings
             .get("archive_mode")
-            .and_then(|a| guc::parse("archive_mode", &a.value, None).ok());
-        let archive = matches!(on, Some(GucValue::Word(ref w)) if w == "on" || w == "always");
+            .and_then(|a| guc::parse_value("archive_mode", &a.value).ok());
+        let archive = on.is_some_and(|v| v.is_word("on") || v.is_word("always"));
         m.insert(
             "archive_mode".into(),
             if archive { "on" } else { "off" }.into(),
@@ -895,16 +970,11 @@ fn limitations(inputs: &ContractInputs, contract: &ContractConfig) -> Vec<Limita
     if declared("ha_replication") {
         let (mut on, mut off) = (Vec::new(), Vec::new());
         if let Some(s) = sts {
-            if s.value.replicas > 1 {
-                on.push(format!(
-                    "spec.replicas = {} ({})",
-                    s.value.replicas, s.origin
-                ))
-            } else {
-                off.push(format!(
-                    "spec.replicas = {} ({})",
-                    s.value.replicas, s.origin
-                ))
+            let line = format!("spec.replicas = {} ({})", s.value.replicas, s.origin);
+            match s.value.replicas {
+                Replicas::Count(n) if n > 1 => on.push(line),
+                Replicas::Count(_) => off.push(line),
+                Replicas::Invalid(_) => {} // proves neither
             }
         }
         if let Some(p) = ps {

@@ -39,6 +39,7 @@ impl Filesystem for StdFilesystem {
     fn kind(&self, path: &Path) -> Result<Option<PathKind>> {
         match fs::metadata(path) {
             Ok(m) if m.is_dir() => Ok(Some(PathKind::Directory)),
+            Ok(m) if m.is_file() => Ok(Some(PathKind::File)),
             Ok(_) => Ok(Some(PathKind::Other)),
             Err(e) if e.kind() == ErrorKind::NotFound => Ok(None),
             Err(e) => Err(Error::io("stat", path, e)),
@@ -83,5 +84,38 @@ impl Filesystem for StdFilesystem {
             }
         }
         Ok(best.map(|(_, p, n)| (p, n)))
+    }
+
+    fn entry_size(&self, path: &Path) -> Result<Option<(PathKind, u64)>> {
+        let m = match fs::symlink_metadata(path) {
+            Ok(m) => m,
+            Err(e) if e.kind() == ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(Error::io("stat", path, e)),
+        };
+        if m.is_file() {
+            return Ok(Some((PathKind::File, m.len())));
+        }
+        if !m.is_dir() {
+            return Ok(Some((PathKind::Other, 0)));
+        }
+        let mut total = 0u64;
+        for entry in walkdir::WalkDir::new(path).follow_links(false) {
+            let entry = entry.map_err(|e| {
+                Error::io(
+                    "size",
+                    path,
+                    e.into_io_error()
+                        .unwrap_or_else(|| std::io::Error::other("a directory loop")),
+                )
+            })?;
+            if entry.file_type().is_file() {
+                let len = entry
+                    .metadata()
+                    .map_err(|e| Error::io("stat", entry.path(), std::io::Error::other(e)))?
+                    .len();
+                total = total.saturating_add(len);
+            }
+        }
+        Ok(Some((PathKind::Directory, total)))
     }
 }

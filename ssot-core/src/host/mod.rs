@@ -1,16 +1,24 @@
 //! std implementations of [`crate::ports`]: the only I/O in `ssot-core`.
 //!
+//! Everything here opens the files ssot owns without following symlinks and
+//! without blocking ([`DirStateStore`], [`FsArtifactRoot`]), and reads every
+//! file with a size limit.
+//!
 //! Policy modules never import this module; [`crate::service`] receives
 //! these adapters as trait objects, so tests can swap any of them for a fake.
 
 mod artifacts;
+mod files;
 mod fs;
 mod fsutil;
+mod process;
 mod store;
 mod walscan;
 
-pub use artifacts::{FsArtifactRoot, JOURNAL};
+pub use artifacts::{FsArtifactRoot, JOURNAL, TRASH_PREFIX};
+pub use files::{read_config, read_input, CONFIG_MAX, INPUT_MAX};
 pub use fs::{StatvfsVolumes, StdFilesystem};
+pub use process::{exec_holding, ExecFailure};
 pub use store::DirStateStore;
 pub use walscan::{is_segment_name, FsWalScanner};
 

@@ -1,19 +1,24 @@
 //! The state directory on disk: atomic writes under an advisory lock.
 
 use std::fs::{self, File, OpenOptions};
-use std::io::{ErrorKind, Read, Write};
+use std::io::{ErrorKind, Write};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use super::fsutil::{remove_stale_temps, try_lock_file, write_atomic};
+use super::fsutil::{
+    self, limit_text, open_owned, read_capped, remove_stale_temps, try_lock_file, write_atomic,
+    OpenError,
+};
 use crate::error::{Error, Result};
 use crate::gate::LockFacts;
 use crate::ports::{Held, StateStore};
-use crate::state::StateInput;
+use crate::state::{self, StateInput};
 
 const STATE_LOCK: &str = ".ssot.lock";
 /// Name of the operation lock file in the state directory.
 pub const OPERATION_LOCK: &str = "operation.lock";
+/// The most of a lock file's holder text that is read.
+const HOLDER_MAX: u64 = 4096;
 
 /// A state directory on the local filesystem.
 ///
@@ -24,6 +29,11 @@ pub const OPERATION_LOCK: &str = "operation.lock";
 ///   fsyncs the directory, so a reader sees the old or the new file, never a torn one.
 /// * The operation lock is `operation.lock`, held for the whole of a gated
 ///   command or a retention apply; its content names the holder.
+/// * Every file in the directory is opened without following a symlink and
+///   without blocking, must be a regular file, and is read up to a size limit
+///   ([`state::size_limit`]): a symlinked, FIFO or oversized record reads as
+///   [`StateInput::Invalid`], and a symlinked lock or log is an error, so ssot
+///   never writes through a link or hangs on a FIFO.
 #[derive(Debug, Clone)]
 pub struct DirStateStore {
     dir: PathBuf,
@@ -54,15 +64,73 @@ impl DirStateStore {
         self.dir.join(name)
     }
 
+    /// Creates the directory if it is absent; a dangling symlink, or a path
+    /// that is not a directory, is an error that says so.
     fn ensure_dir(&self) -> Result<()> {
-        fs::create_dir_all(&self.dir).map_err(|e| Error::io("create state directory", &self.dir, e))
+        let dir = &self.dir;
+        if dir.as_os_str().is_empty() {
+            return Err(Error::UnsafeFile {
+                path: dir.clone(),
+                problem: "the state directory path is empty".into(),
+            });
+        }
+        match fs::symlink_metadata(dir) {
+            Ok(m) if m.is_dir() => Ok(()),
+            Ok(m) if m.file_type().is_symlink() => match fs::metadata(dir) {
+                Ok(t) if t.is_dir() => Ok(()),
+                Ok(t) => Err(Error::UnsafeFile {
+                    path: dir.clone(),
+                    problem: format!(
+                        "the state directory is a symbolic link to {}, not to a directory",
+                        fsutil::describe(t.file_type())
+                    ),
+                }),
+                Err(e) if e.kind() == ErrorKind::NotFound => Err(Error::UnsafeFile {
+                    path: dir.clone(),
+                    problem: format!(
+                        "the state directory is a symbolic link to {}, which does not exist",
+                        fs::read_link(dir)
+                            .map(|t| t.display().to_string())
+                            .unwrap_or_else(|_| "?".into())
+                    ),
+                }),
+                Err(e) => Err(Error::io("stat", dir, e)),
+            },
+            Ok(m) => Err(Error::UnsafeFile {
+                path: dir.clone(),
+                problem: format!(
+                    "the state directory is {}, not a directory",
+                    fsutil::describe(m.file_type())
+                ),
+            }),
+            Err(e) if e.kind() == ErrorKind::NotFound => {
+                fs::create_dir_all(dir).map_err(|e| Error::io("create state directory", dir, e))
+            }
+            Err(e) => Err(Error::io("stat", dir, e)),
+        }
+    }
+
+    /// Opens `name` for reading, or says why not.
+    fn open_read(&self, name: &str) -> std::result::Result<File, StateInput> {
+        let path = self.location(name);
+        open_owned(&self.path(name), OpenOptions::new().read(true)).map_err(|e| match e {
+            OpenError::NotFound => StateInput::Missing { path },
+            OpenError::Refused(problem) => StateInput::Invalid { path, problem },
+            OpenError::Io(e) => StateInput::Unreadable {
+                path,
+                error: e.to_string(),
+            },
+        })
     }
 }
 
+/// The holder text of a lock file, bounded.
 fn read_holder(f: &mut File) -> Option<String> {
-    let mut s = String::new();
-    f.read_to_string(&mut s).ok()?;
-    let s = s.trim().to_string();
+    let buf = match read_capped(f, HOLDER_MAX) {
+        Ok(Some(b)) => b,
+        _ => return None,
+    };
+    let s = String::from_utf8_lossy(&buf).trim().to_string();
     (!s.is_empty()).then_some(s)
 }
 
@@ -72,14 +140,43 @@ impl StateStore for DirStateStore {
     }
 
     fn read(&self, name: &str) -> StateInput {
+        let mut f = match self.open_read(name) {
+            Ok(f) => f,
+            Err(input) => return input,
+        };
         let path = self.location(name);
-        match fs::read(self.path(name)) {
-            Ok(content) => StateInput::Present { path, content },
-            Err(e) if e.kind() == ErrorKind::NotFound => StateInput::Missing { path },
+        let max = state::size_limit(name);
+        match read_capped(&mut f, max) {
+            Ok(Some(content)) => StateInput::Present { path, content },
+            Ok(None) => StateInput::Invalid {
+                path,
+                problem: format!(
+                    "is larger than {}, more than ssot ever writes there",
+                    limit_text(max)
+                ),
+            },
             Err(e) => StateInput::Unreadable {
                 path,
                 error: e.to_string(),
             },
+        }
+    }
+
+    fn read_tail(&self, name: &str, max_bytes: u64) -> (StateInput, bool) {
+        let mut f = match self.open_read(name) {
+            Ok(f) => f,
+            Err(input) => return (input, false),
+        };
+        let path = self.location(name);
+        match fsutil::read_tail(&mut f, max_bytes) {
+            Ok((content, truncated)) => (StateInput::Present { path, content }, truncated),
+            Err(e) => (
+                StateInput::Unreadable {
+                    path,
+                    error: e.to_string(),
+                },
+                false,
+            ),
         }
     }
 
@@ -93,7 +190,7 @@ impl StateStore for DirStateStore {
                 // Every atomic write here happens under this lock: a temp
                 // file still present belongs to a writer that was killed.
                 remove_stale_temps(&self.dir, "")?;
-                return Ok(Held::new(file));
+                return Ok(Held::from_file(file));
             }
             if start.elapsed() >= self.lock_timeout {
                 return Err(Error::Locked { path, holder: None });
@@ -109,28 +206,18 @@ impl StateStore for DirStateStore {
 
     fn append_line(&self, _lock: &Held, name: &str, line: &str) -> Result<()> {
         self.ensure_dir()?;
-        let path = self.path(name);
-        let mut f = OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&path)
-            .map_err(|e| Error::io("open", &path, e))?;
-        let mut buf = line.trim_end_matches('\n').to_string();
-        buf.push('\n');
-        f.write_all(buf.as_bytes())
-            .and_then(|_| f.sync_data())
-            .map_err(|e| Error::io("append to", &path, e))
+        fsutil::append_line(&self.path(name), line)
     }
 
     fn operation_lock_state(&self) -> LockFacts {
         let path = self.path(OPERATION_LOCK);
-        let mut file = match File::open(&path) {
+        let mut file = match open_owned(&path, OpenOptions::new().read(true)) {
             Ok(f) => f,
-            Err(e) if e.kind() == ErrorKind::NotFound => return LockFacts::default(),
+            Err(OpenError::NotFound) => return LockFacts::default(),
             Err(e) => {
                 return LockFacts {
                     held_by: None,
-                    error: Some(format!("open {}: {e}", path.display())),
+                    error: Some(e.into_error("open", &path).to_string()),
                 }
             }
         };
@@ -167,6 +254,19 @@ impl StateStore for DirStateStore {
             .and_then(|_| file.write_all(holder.as_bytes()))
             .and_then(|_| file.sync_data())
             .map_err(|e| Error::io("write lock holder", &path, e))?;
-        Ok(Held::new(file))
+        Ok(Held::from_file(file))
+    }
+
+    fn update_operation_lock(&self, lock: &Held, holder: &str) -> Result<()> {
+        let path = self.path(OPERATION_LOCK);
+        let Some(file) = lock.file() else {
+            return Ok(());
+        };
+        let mut f = file;
+        f.set_len(0)
+            .and_then(|_| std::io::Seek::seek(&mut f, std::io::SeekFrom::Start(0)))
+            .and_then(|_| f.write_all(holder.as_bytes()))
+            .and_then(|_| f.sync_data())
+            .map_err(|e| Error::io("write lock holder", &path, e))
     }
 }

@@ -17,14 +17,16 @@ use std::fmt;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::contract::{InvariantStatus, LimitationStatus};
 use crate::disk::{self, DiskFacts};
 use crate::evidence::{self, EvidencePolicy};
 use crate::gate::{Decision, GatePolicy, Operation};
+use crate::num::pct;
 use crate::num::{human_bytes, human_secs};
 use crate::stages::{self, StageDef, StageFacts};
 use crate::state::{
-    self, check_fresh, load_required, ContractStatusRecord, ContractVerdict, StateInput, Untrusted,
-    WalStatusRecord,
+    self, check_fresh, load_record, load_required, ContractStatusRecord, ContractVerdict,
+    RetentionStatusRecord, StateInput, Untrusted, WalStatusRecord,
 };
 use crate::statefile::StateFile;
 use crate::units::Span;
@@ -162,6 +164,9 @@ pub struct ReportFacts {
     pub files: BTreeMap<String, StateInput>,
     /// `gate.log` (its tail is enough: decisions inside `recent_window`).
     pub gate_log: Option<StateInput>,
+    /// True when only the tail of `gate.log` was read (it is larger than
+    /// [`state::GATE_LOG_TAIL`]).
+    pub gate_log_truncated: bool,
     /// Disk-guard facts for each configured target.
     pub disks: Vec<(Operation, DiskFacts)>,
     /// Whether paths named by `file:` stage criteria exist.
@@ -206,8 +211,8 @@ fn untrusted_verdict(u: &Untrusted) -> String {
 
 fn wal_section(facts: &ReportFacts, policy: &ReportPolicy, now: DateTime<Utc>) -> Section {
     let input = facts.file(state::WAL_STATUS);
-    let file = match load_required(&input) {
-        Ok(f) => f,
+    let rec = match load_record(&input, WalStatusRecord::from_file) {
+        Ok(r) => r,
         Err(u) => {
             let mut s = Section::new(
                 "wal",
@@ -220,16 +225,6 @@ fn wal_section(facts: &ReportFacts, policy: &ReportPolicy, now: DateTime<Utc>) -
             s.details
                 .push("run `ssot wal check` on a schedule (every minute)".into());
             return s;
-        }
-    };
-    let rec = match WalStatusRecord::from_file(&file) {
-        Ok(r) => r,
-        Err(e) => {
-            return Section::new(
-                "wal",
-                Verdict::Down,
-                format!("WAL state unknown: {} is corrupt: {e}", input.path()),
-            )
         }
     };
     let mut s = match check_fresh(
@@ -246,16 +241,14 @@ fn wal_section(facts: &ReportFacts, policy: &ReportPolicy, now: DateTime<Utc>) -
                 Level::Growing | Level::NearLimit => Verdict::Degraded,
                 Level::Error => Verdict::Down,
             };
-            let size = file.parse_optional::<u64>("wal_size").ok().flatten();
-            let pct = file.get("wal_used_pct").unwrap_or("?");
             Section::new(
                 "wal",
                 status,
                 format!(
-                    "WAL {}: pg_wal {}, volume {}% used, checked {} ago",
+                    "WAL {}: pg_wal {}, volume {} used, checked {} ago",
                     rec.status,
-                    size.map(human_bytes).unwrap_or_else(|| "?".into()),
-                    pct,
+                    rec.wal_size.map(human_bytes).unwrap_or_else(|| "?".into()),
+                    rec.wal_used_pct.map(pct).unwrap_or_else(|| "?%".into()),
                     human_secs((now - rec.checked_at).num_seconds() as f64)
                 ),
             )
@@ -272,36 +265,35 @@ fn wal_section(facts: &ReportFacts, policy: &ReportPolicy, now: DateTime<Utc>) -
             .label("status", l.as_str()),
         );
     }
-    let num = |k: &str| file.parse_optional::<f64>(k).ok().flatten();
-    if let Some(v) = num("wal_size") {
+    if let Some(v) = rec.wal_size {
         s.metrics.push(Metric::new(
             "wal_size_bytes",
             "Bytes in pg_wal (sum of pg_ls_waldir())",
-            v,
+            v as f64,
         ));
     }
-    if let Some(v) = num("segment_count") {
+    if let Some(v) = rec.segment_count {
         s.metrics.push(Metric::new(
             "wal_segments",
             "WAL segment files in pg_wal",
-            v,
+            v as f64,
         ));
     }
-    if let Some(v) = num("wal_used_pct") {
+    if let Some(v) = rec.wal_used_pct {
         s.metrics.push(Metric::new(
             "wal_volume_used_ratio",
             "Used share of the volume holding pg_wal",
             v / 100.0,
         ));
     }
-    if let Some(v) = num("volume_available_bytes") {
+    if let Some(v) = rec.volume_available_bytes {
         s.metrics.push(Metric::new(
             "wal_volume_available_bytes",
             "Available bytes on the volume holding pg_wal",
-            v,
+            v as f64,
         ));
     }
-    if let Some(v) = num("seconds_to_error") {
+    if let Some(v) = rec.seconds_to_error {
         s.metrics.push(Metric::new(
             "wal_seconds_to_error",
             "Predicted seconds until the pg_wal volume reaches its error threshold",
@@ -391,9 +383,12 @@ fn gates_section(facts: &ReportFacts, policy: &ReportPolicy, now: DateTime<Utc>)
                 format!("{path} is unreadable: {error}"),
             )
         }
+        Some(StateInput::Invalid { path, problem }) => {
+            return Section::new("gates", Verdict::Degraded, format!("{path} {problem}"))
+        }
         Some(StateInput::Present { content, .. }) => String::from_utf8_lossy(content).to_string(),
     };
-    let since = now - policy.recent_window.to_delta();
+    let since = crate::num::minus(now, policy.recent_window);
     let mut counts: BTreeMap<(Operation, bool), usize> = BTreeMap::new();
     let mut last: BTreeMap<Operation, Decision> = BTreeMap::new();
     let mut corrupt = 0;
@@ -462,94 +457,79 @@ fn gates_section(facts: &ReportFacts, policy: &ReportPolicy, now: DateTime<Utc>)
         s.details
             .push(format!("{corrupt} line(s) of gate.log are not decisions"));
     }
+    if facts.gate_log_truncated {
+        s.details.push(format!(
+            "only the last {}MiB of gate.log were read: rotate it (logrotate copytruncate)",
+            state::GATE_LOG_TAIL >> 20
+        ));
+    }
     s
 }
 
 fn retention_section(facts: &ReportFacts, policy: &ReportPolicy, now: DateTime<Utc>) -> Section {
     let input = facts.file(state::RETENTION_STATUS);
-    let file = match load_required(&input) {
-        Ok(f) => Some(f),
-        Err(Untrusted::Missing(_)) => None,
+    let rec = match load_record(&input, RetentionStatusRecord::from_file) {
+        Ok(r) => r,
+        Err(Untrusted::Missing(_)) => RetentionStatusRecord::default(),
         Err(u) => return Section::new("retention", Verdict::Degraded, untrusted_verdict(&u)),
     };
     let mut s = Section::new("retention", Verdict::Ok, String::new());
     let mut notes = Vec::new();
     for p in &policy.retention_profiles {
-        let key = format!("{p}.applied_at");
-        let applied = file
-            .as_ref()
-            .and_then(|f| f.get(&key).map(|v| (f, state::parse_timestamp(v))));
-        match applied {
-            None => {
-                s.status = Verdict::Degraded;
-                notes.push(format!(
-                    "{p}: never applied (ssot retention apply --profile {p})"
-                ));
-            }
-            Some((_, Err(m))) => {
-                s.status = Verdict::Degraded;
-                notes.push(format!("{p}: retention.status key {key} is {m}"));
-            }
-            Some((f, Ok(at))) => {
-                let warnings: usize = f
-                    .parse_optional(&format!("{p}.warning_count"))
-                    .ok()
-                    .flatten()
-                    .unwrap_or(0);
-                let kept: f64 = f
-                    .parse_optional(&format!("{p}.kept"))
-                    .ok()
-                    .flatten()
-                    .unwrap_or(0.0);
-                let freed: f64 = f
-                    .parse_optional(&format!("{p}.freed_bytes"))
-                    .ok()
-                    .flatten()
-                    .unwrap_or(0.0);
-                s.metrics.push(
-                    Metric::new(
-                        "retention_last_apply_timestamp_seconds",
-                        "Time of the profile's last retention apply",
-                        at.timestamp() as f64,
-                    )
-                    .label("profile", p.as_str()),
-                );
-                s.metrics.push(
-                    Metric::new(
-                        "retention_kept_artifacts",
-                        "Artifacts kept by the last apply",
-                        kept,
-                    )
-                    .label("profile", p.as_str()),
-                );
-                s.metrics.push(
-                    Metric::new(
-                        "retention_freed_bytes",
-                        "Bytes freed by the last apply",
-                        freed,
-                    )
-                    .label("profile", p.as_str()),
-                );
-                let age = now - at;
-                if age > policy.retention_max_age.to_delta() {
-                    s.status = Verdict::Degraded;
-                    notes.push(format!(
-                        "{p}: last applied {} ago, more than {}",
-                        human_secs(age.num_seconds() as f64),
-                        policy.retention_max_age
-                    ));
-                } else if warnings > 0 {
-                    s.status = Verdict::Degraded;
-                    let w = f.get(&format!("{p}.warning.1")).unwrap_or("");
-                    notes.push(format!("{p}: {warnings} warning(s): {w}"));
-                } else {
-                    notes.push(format!(
-                        "{p}: applied {} ago, kept {kept}, freed {}",
-                        human_secs(age.num_seconds() as f64),
-                        human_bytes(freed as u64)
-                    ));
-                }
-            }
+        let Some((run, at)) = rec
+            .profiles
+            .get(p)
+            .and_then(|r| r.applied_at.map(|at| (r, at)))
+        else {
+            s.status = Verdict::Degraded;
+            notes.push(format!(
+                "{p}: never applied (ssot retention apply --profile {p})"
+            ));
+            continue;
+        };
+        let kept = run.kept.unwrap_or(0);
+        let freed = run.freed_bytes.unwrap_or(0);
+        s.metrics.push(
+            Metric::new(
+                "retention_last_apply_timestamp_seconds",
+                "Time of the profile's last retention apply",
+                at.timestamp() as f64,
+            )
+            .label("profile", p.as_str()),
+        );
+        s.metrics.push(
+            Metric::new(
+                "retention_kept_artifacts",
+                "Artifacts kept by the last apply",
+                kept as f64,
+            )
+            .label("profile", p.as_str()),
+        );
+        s.metrics.push(
+            Metric::new(
+                "retention_freed_bytes",
+                "Bytes freed by the last apply",
+                freed as f64,
+            )
+            .label("profile", p.as_str()),
+        );
+        let age = now - at;
+        if age > policy.retention_max_age.to_delta() {
+            s.status = Verdict::Degraded;
+            notes.push(format!(
+                "{p}: last applied {} ago, more than {}",
+                human_secs(age.num_seconds() as f64),
+                policy.retention_max_age
+            ));
+        } else if let Some(w) = run.warnings.first() {
+            s.status = Verdict::Degraded;
+            notes.push(format!("{p}: {} warning(s): {w}", run.warnings.len()));
+        } else {
+            notes.push(format!(
+                "{p}: applied {} ago, kept {kept}, freed {}",
+                human_secs(age.num_seconds() as f64),
+                human_bytes(freed)
+            ));
         }
     }
     s.summary = notes
@@ -561,9 +541,11 @@ fn retention_section(facts: &ReportFacts, policy: &ReportPolicy, now: DateTime<U
 }
 
 fn contract_record(facts: &ReportFacts) -> std::result::Result<ContractStatusRecord, String> {
-    let input = facts.file(state::CONTRACT_STATUS);
-    let f = load_required(&input).map_err(|u| untrusted_verdict(&u))?;
-    ContractStatusRecord::from_file(&f).map_err(|e| format!("{} is corrupt: {e}", input.path()))
+    load_record(
+        &facts.file(state::CONTRACT_STATUS),
+        ContractStatusRecord::from_file,
+    )
+    .map_err(|u| untrusted_verdict(&u))
 }
 
 fn contract_section(facts: &ReportFacts, policy: &ReportPolicy, now: DateTime<Utc>) -> Section {
@@ -578,14 +560,8 @@ fn contract_section(facts: &ReportFacts, policy: &ReportPolicy, now: DateTime<Ut
             )
         }
     };
-    let file = load_required(&input).ok();
-    let ids = |status: &str| {
-        rec.invariants
-            .iter()
-            .filter(|(_, v)| *v == status)
-            .map(|(k, _)| k.clone())
-            .collect::<Vec<_>>()
-    };
+    let failed = rec.ids(InvariantStatus::Fail);
+    let unknown = rec.ids(InvariantStatus::Unknown);
     let mut s = match rec.verdict {
         ContractVerdict::Pass => Section::new(
             "contract",
@@ -595,14 +571,14 @@ fn contract_section(facts: &ReportFacts, policy: &ReportPolicy, now: DateTime<Ut
         ContractVerdict::Fail => Section::new(
             "contract",
             Verdict::Degraded,
-            format!("FAIL: {}", ids("fail").join(", ")),
+            format!("FAIL: {}", failed.join(", ")),
         ),
         ContractVerdict::Unknown => Section::new(
             "contract",
             Verdict::Degraded,
             format!(
                 "UNKNOWN (startup is denied): not checked {}",
-                ids("unknown").join(", ")
+                unknown.join(", ")
             ),
         ),
     };
@@ -616,11 +592,8 @@ fn contract_section(facts: &ReportFacts, policy: &ReportPolicy, now: DateTime<Ut
         s.status = Verdict::Degraded;
         s.summary = format!("{u}; last result {}", s.summary);
     }
-    for id in ids("fail").iter().chain(ids("unknown").iter()) {
-        let msg = file
-            .as_ref()
-            .and_then(|f| f.get(&format!("message.{id}")).map(String::from))
-            .unwrap_or_default();
+    for id in failed.iter().chain(unknown.iter()) {
+        let msg = rec.messages.get(*id).cloned().unwrap_or_default();
         s.details.push(format!("{id}: {msg}"));
     }
     s.metrics.push(Metric::new(
@@ -651,19 +624,16 @@ fn limitations_section(facts: &ReportFacts) -> Section {
         Ok(r) => r,
         Err(e) => return Section::new("limitations", Verdict::Degraded, format!("unchecked: {e}")),
     };
-    let on: Vec<&String> = rec
-        .limitations
-        .iter()
-        .filter(|(_, v)| *v == "on")
-        .map(|(k, _)| k)
-        .collect();
-    let unverified: Vec<&String> = rec
-        .limitations
-        .iter()
-        .filter(|(_, v)| *v == "unverified")
-        .map(|(k, _)| k)
-        .collect();
-    let off = rec.limitations.len() - on.len() - unverified.len();
+    let with = |st: LimitationStatus| -> Vec<&str> {
+        rec.limitations
+            .iter()
+            .filter(|(_, v)| **v == st)
+            .map(|(k, _)| k.as_str())
+            .collect()
+    };
+    let on = with(LimitationStatus::On);
+    let unverified = with(LimitationStatus::Unverified);
+    let off = with(LimitationStatus::Off).len();
     let mut s = if on.is_empty() {
         Section::new(
             "limitations",
@@ -677,14 +647,11 @@ fn limitations_section(facts: &ReportFacts) -> Section {
         Section::new(
             "limitations",
             Verdict::Degraded,
-            format!(
-                "declared off but on: {}",
-                on.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")
-            ),
+            format!("declared off but on: {}", on.join(", ")),
         )
     };
     for (k, v) in &rec.limitations {
-        s.details.push(format!("{k}: {v}"));
+        s.details.push(format!("{k}: {}", v.as_str()));
         s.metrics.push(
             Metric::new(
                 "limitation",

@@ -25,6 +25,7 @@
 //! 4. **Blast radius.** A plan that deletes more than `max_delete` (a count or
 //!    a percentage of all artifacts) is refused as a whole, not truncated.
 
+pub mod guard;
 pub mod restic;
 pub mod source;
 
@@ -87,6 +88,11 @@ pub struct Artifact {
     /// Free-form kind (`dump`, `snapshot`, `layer`, ...).
     #[serde(default)]
     pub kind: Option<String>,
+    /// It depends on some artifact, but which one is not known (its `.parent`
+    /// marker is unreadable or ambiguous): it is kept, and so is every
+    /// artifact it might depend on.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub parent_unknown: bool,
 }
 
 impl Artifact {
@@ -103,6 +109,7 @@ impl Artifact {
             group: None,
             last_used_at: None,
             kind: None,
+            parent_unknown: false,
         }
     }
 
@@ -111,15 +118,46 @@ impl Artifact {
     }
 }
 
-/// Checks that an id can name a directory entry: not empty, no `/`, no NUL, not `.` or `..`.
+/// Checks that an id can name a directory entry and be recorded safely: not
+/// empty, no `/`, no `..`, no control character (a line break, NUL, ...).
 pub fn validate_id(id: &str) -> std::result::Result<(), String> {
     if id.is_empty() {
         return Err("an artifact id must not be empty".into());
     }
-    if id.contains('/') || id.contains('\0') || id == "." || id == ".." || id.contains("..") {
+    if id.contains('/') || id == "." || id == ".." || id.contains("..") {
         return Err(format!(
-            "artifact id \"{}\" contains a path separator, NUL or \"..\"",
+            "artifact id \"{}\" contains a path separator or \"..\"",
             id.escape_debug()
+        ));
+    }
+    if id.chars().any(char::is_control) {
+        return Err(format!(
+            "artifact id \"{}\" contains a control character",
+            id.escape_debug()
+        ));
+    }
+    Ok(())
+}
+
+/// The fewest hex digits of a plan hash `--plan-hash` accepts.
+pub const PLAN_HASH_MIN_PREFIX: usize = 12;
+
+/// Checks a reviewed plan hash as given: the full 64 hex digits of
+/// `plan_hash`, or a prefix of at least [`PLAN_HASH_MIN_PREFIX`].
+pub fn check_plan_hash_prefix(h: &str) -> std::result::Result<(), String> {
+    if !h.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(format!(
+            "\"{h}\" is not a plan hash: a plan hash is hex digits"
+        ));
+    }
+    if h.len() > 64 {
+        return Err(format!(
+            "\"{h}\" is longer than a plan hash (64 hex digits)"
+        ));
+    }
+    if h.len() < PLAN_HASH_MIN_PREFIX {
+        return Err(format!(
+            "the plan hash is incomplete: give at least {PLAN_HASH_MIN_PREFIX} of its 64 hex digits (the plan prints it as plan_hash)"
         ));
     }
     Ok(())
@@ -431,6 +469,18 @@ pub struct RetentionPlan {
 }
 
 impl RetentionPlan {
+    /// A plan that lists nothing and must not be applied, for `reason`.
+    pub fn refused(reason: String, now: DateTime<Utc>) -> Self {
+        RetentionPlan {
+            decisions: Vec::new(),
+            warnings: vec![reason.clone()],
+            summary: Summary::default(),
+            refused: Some(reason),
+            plan_hash: plan_hash(&[]),
+            now,
+        }
+    }
+
     /// Decisions with the given action.
     pub fn with_action(&self, action: Action) -> impl Iterator<Item = &ArtifactDecision> {
         self.decisions.iter().filter(move |d| d.action == action)
@@ -580,6 +630,7 @@ pub fn plan(
         rules_for_group(&mut slots, &members, policy, tz, now);
         floors_for_group(&mut slots, &members, policy, g, &mut warnings);
     }
+    keep_for_unknown_parents(&mut slots, &mut warnings);
     keep_parents(&mut slots, &index);
     let members_of = |slots: &[Slot], g: &str| -> Vec<usize> {
         (0..slots.len())
@@ -607,10 +658,10 @@ pub fn plan(
                     "group {g}: some artifacts have no known size; the {budget} budget counts them as 0"
                 ));
             }
-            if b.total > budget.bytes() {
+            if b.total > budget.bytes() as u128 {
                 warnings.push(format!(
                     "group {g}: {} kept is still over the {budget} budget; everything left is protected (pinned, min_keep, min_verified or a parent of a kept artifact)",
-                    human_bytes(b.total)
+                    human_bytes(u64::try_from(b.total).unwrap_or(u64::MAX))
                 ));
             }
         }
@@ -676,14 +727,16 @@ pub fn plan(
         match d.action {
             Action::Keep => {
                 summary.kept += 1;
-                summary.kept_bytes += d.size_bytes.unwrap_or(0);
+                summary.kept_bytes = summary.kept_bytes.saturating_add(d.size_bytes.unwrap_or(0));
                 if seen.get(d.id.as_str()).is_some_and(|a| is_verified_copy(a)) {
                     summary.verified_kept += 1;
                 }
             }
             Action::Delete => {
                 summary.deleted += 1;
-                summary.freed_bytes += d.size_bytes.unwrap_or(0);
+                summary.freed_bytes = summary
+                    .freed_bytes
+                    .saturating_add(d.size_bytes.unwrap_or(0));
             }
         }
     }
@@ -713,23 +766,58 @@ fn is_verified_copy(a: &Artifact) -> bool {
     a.verified && a.state == ArtifactState::Complete
 }
 
+/// Finds a parent cycle in linear time: each artifact is walked at most once
+/// (a walk stops at an artifact already known to end its chain).
 fn check_parent_cycles(artifacts: &[Artifact], by_id: &HashMap<&str, &Artifact>) -> Result<()> {
-    for a in artifacts {
-        let mut cur = a;
-        let mut steps = 0;
-        while let Some(p) = cur.parent.as_deref() {
-            let Some(next) = by_id.get(p) else { break };
-            steps += 1;
-            if steps > artifacts.len() {
-                return Err(Error::Input(format!(
-                    "artifact {} is part of a parent cycle: the dependency chain never ends",
-                    a.id
-                )));
-            }
-            cur = next;
-        }
+    let index: HashMap<&str, usize> = artifacts
+        .iter()
+        .enumerate()
+        .map(|(i, a)| (a.id.as_str(), i))
+        .collect();
+    let parent = |i: usize| -> Option<usize> {
+        artifacts[i]
+            .parent
+            .as_deref()
+            .filter(|p| by_id.contains_key(p))
+            .and_then(|p| index.get(p).copied())
+    };
+    if let Some(i) = first_cycle(artifacts.len(), parent) {
+        return Err(Error::Input(format!(
+            "artifact {} is part of a parent cycle: the dependency chain never ends",
+            artifacts[i].id
+        )));
     }
     Ok(())
+}
+
+/// A node on a cycle of the graph where each node has at most one parent,
+/// found with each node visited at most twice: once on a walk, once marked done.
+pub fn first_cycle(n: usize, mut parent: impl FnMut(usize) -> Option<usize>) -> Option<usize> {
+    // 0 = unvisited, w + 1 = on walk w (still open), usize::MAX = done.
+    let mut mark = vec![0usize; n];
+    let mut path = Vec::new();
+    for start in 0..n {
+        if mark[start] != 0 {
+            continue;
+        }
+        let walk = start + 1;
+        let mut cur = Some(start);
+        while let Some(i) = cur {
+            if mark[i] == walk {
+                return Some(i);
+            }
+            if mark[i] != 0 {
+                break;
+            }
+            mark[i] = walk;
+            path.push(i);
+            cur = parent(i);
+        }
+        for i in path.drain(..) {
+            mark[i] = usize::MAX;
+        }
+    }
+    None
 }
 
 fn rules_for_group(
@@ -777,7 +865,7 @@ fn rules_for_group(
         slots[i].keep.extend(restic[k].iter().cloned());
     }
     if let Some(age) = policy.max_age {
-        let cutoff = now - age.to_delta();
+        let cutoff = crate::num::minus(now, age);
         for &i in &complete {
             if slots[i].a.created_at >= cutoff {
                 slots[i].keep.push(format!("younger than max_age {age}"));
@@ -787,7 +875,7 @@ fn rules_for_group(
         }
     }
     if let Some(w) = policy.recovery_window {
-        let start = now - w.to_delta();
+        let start = crate::num::minus(now, w);
         let mut newest_before = None;
         for &i in &complete {
             if slots[i].a.created_at >= start {
@@ -858,6 +946,35 @@ fn floors_for_group(
     }
 }
 
+/// An artifact whose parent is unknown is kept, and so is every artifact it
+/// might depend on: any of them could be its parent. All are protected from
+/// the size budget.
+fn keep_for_unknown_parents(slots: &mut [Slot], warnings: &mut Vec<String>) {
+    let unknown: Vec<String> = slots
+        .iter()
+        .filter(|s| s.a.parent_unknown)
+        .map(|s| s.a.id.clone())
+        .collect();
+    let Some(first) = unknown.first() else {
+        return;
+    };
+    warnings.push(format!(
+        "the parent of {} is unknown: nothing is deleted while that is so",
+        unknown.join(", ")
+    ));
+    for s in slots.iter_mut() {
+        if s.a.parent_unknown {
+            s.keep
+                .push("its parent is unknown: kept with everything it might depend on".into());
+        } else {
+            s.keep.push(format!(
+                "{first} might depend on it (its parent is unknown)"
+            ));
+        }
+        s.floor = true;
+    }
+}
+
 /// Keeps every parent of a kept artifact, transitively.
 fn keep_parents(slots: &mut [Slot], index: &HashMap<&str, usize>) {
     let mut queue: Vec<usize> = (0..slots.len())
@@ -888,8 +1005,8 @@ fn keep_parents(slots: &mut [Slot], index: &HashMap<&str, usize>) {
 /// What one budget pass did to a group.
 struct BudgetPass {
     evicted: usize,
-    /// Bytes kept after the pass.
-    total: u64,
+    /// Bytes kept after the pass (exact: a sum of u64 sizes never wraps in u128).
+    total: u128,
     unknown_sizes: bool,
 }
 
@@ -900,9 +1017,9 @@ fn enforce_budget(
     index: &HashMap<&str, usize>,
     budget: ByteSize,
 ) -> BudgetPass {
-    let budget_bytes = budget.bytes();
+    let budget_bytes = budget.bytes() as u128;
     let in_group: BTreeSet<usize> = members.iter().copied().collect();
-    let size = |s: &Slot| s.a.size_bytes.unwrap_or(0);
+    let size = |s: &Slot| s.a.size_bytes.unwrap_or(0) as u128;
     let mut pass = BudgetPass {
         evicted: 0,
         total: members
@@ -965,7 +1082,7 @@ fn enforce_budget(
         let s = &mut slots[i];
         let mut reasons = vec![format!(
             "over size budget {budget}: group held {}, evicted {how}",
-            human_bytes(pass.total)
+            human_bytes(u64::try_from(pass.total).unwrap_or(u64::MAX))
         )];
         reasons.extend(
             std::mem::take(&mut s.keep)

@@ -56,28 +56,35 @@ impl ResticDuration {
     /// local time (Go's `AddDate`, with its normalisation of overflowing
     /// days), then whole hours subtracted as elapsed time.
     pub fn before(&self, t: DateTime<Utc>, tz: Tz) -> DateTime<Utc> {
+        // Checked all the way: a duration reaching before the representable
+        // range keeps everything, as an unlimited window would.
         let local = t.with_timezone(&tz).naive_local();
         let months = local.year() as i64 * 12 + local.month0() as i64
             - self.years as i64 * 12
             - self.months as i64;
         let (y, m) = (months.div_euclid(12), months.rem_euclid(12) as u32 + 1);
-        let first = NaiveDate::from_ymd_opt(y as i32, m, 1).unwrap_or(NaiveDate::MIN);
-        let date = first
-            .checked_add_signed(TimeDelta::days(local.day() as i64 - 1 - self.days as i64))
-            .unwrap_or(NaiveDate::MIN);
-        go_local_to_utc(date.and_time(local.time()), tz) - TimeDelta::hours(self.hours as i64)
+        i32::try_from(y)
+            .ok()
+            .and_then(|y| NaiveDate::from_ymd_opt(y, m, 1))
+            .and_then(|first| {
+                first.checked_add_signed(TimeDelta::days(local.day() as i64 - 1 - self.days as i64))
+            })
+            .and_then(|date| go_local_to_utc(date.and_time(local.time()), tz))
+            .and_then(|t| t.checked_sub_signed(TimeDelta::hours(self.hours as i64)))
+            .unwrap_or(DateTime::<Utc>::MIN_UTC)
     }
 }
 
 /// Resolves a local wall time to an instant the way Go's `time.Date` does:
-/// in an overlap the later instant, in a gap the time shifted forward by the gap.
-pub(crate) fn go_local_to_utc(naive: NaiveDateTime, tz: Tz) -> DateTime<Utc> {
+/// in an overlap the later instant, in a gap the time shifted forward by the
+/// gap. `None` only at the edges of the representable range.
+pub(crate) fn go_local_to_utc(naive: NaiveDateTime, tz: Tz) -> Option<DateTime<Utc>> {
     let off = |utc: NaiveDateTime| tz.offset_from_utc_datetime(&utc).fix().local_minus_utc() as i64;
     let first = off(naive);
-    let utc = naive - TimeDelta::seconds(first);
+    let utc = naive.checked_sub_signed(TimeDelta::seconds(first))?;
     let second = off(utc);
     let chosen = if second == first { first } else { second };
-    Utc.from_utc_datetime(&(naive - TimeDelta::seconds(chosen)))
+    Some(Utc.from_utc_datetime(&naive.checked_sub_signed(TimeDelta::seconds(chosen))?))
 }
 
 impl fmt::Display for ResticDuration {
@@ -368,7 +375,7 @@ mod tests {
             .unwrap();
         assert_eq!(
             go_local_to_utc(gap, berlin),
-            "2026-03-29T01:30:00Z".parse::<DateTime<Utc>>().unwrap()
+            Some("2026-03-29T01:30:00Z".parse::<DateTime<Utc>>().unwrap())
         );
         // Overlap: 2026-10-25 02:30 happens twice; Go takes the later (CET) one = 01:30Z.
         let overlap = NaiveDate::from_ymd_opt(2026, 10, 25)
@@ -377,7 +384,7 @@ mod tests {
             .unwrap();
         assert_eq!(
             go_local_to_utc(overlap, berlin),
-            "2026-10-25T01:30:00Z".parse::<DateTime<Utc>>().unwrap()
+            Some("2026-10-25T01:30:00Z".parse::<DateTime<Utc>>().unwrap())
         );
         let plain = NaiveDate::from_ymd_opt(2026, 7, 1)
             .unwrap()
@@ -385,7 +392,7 @@ mod tests {
             .unwrap();
         assert_eq!(
             go_local_to_utc(plain, berlin),
-            "2026-07-01T10:00:00Z".parse::<DateTime<Utc>>().unwrap()
+            Some("2026-07-01T10:00:00Z".parse::<DateTime<Utc>>().unwrap())
         );
     }
 }

@@ -21,10 +21,13 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use chrono::{DateTime, NaiveDate, NaiveDateTime, TimeZone, Utc};
+use chrono::format::{Item, StrftimeItems};
+use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 
+use super::guard::{self, FileId, Protected};
+use super::restic::go_local_to_utc;
 use super::{Artifact, ArtifactState};
 
 /// What an entry of an artifact root is (from `lstat`, never following links).
@@ -41,19 +44,51 @@ pub enum EntryKind {
     Other,
 }
 
+impl EntryKind {
+    fn describe(self) -> &'static str {
+        match self {
+            EntryKind::File => "a regular file",
+            EntryKind::Directory => "a directory",
+            EntryKind::Symlink => "a symbolic link",
+            EntryKind::Other => "a special file",
+        }
+    }
+}
+
+/// What was read from a `.parent` marker.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MarkerContent {
+    /// Its text.
+    Text(String),
+    /// Why it could not be read (too large, not UTF-8, an I/O error).
+    Unreadable(String),
+}
+
 /// One entry of an artifact root.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct RootEntry {
-    /// The entry's name.
+    /// The entry's name (lossily decoded when not UTF-8; see `name_is_utf8`).
     pub name: String,
+    /// False when the name is not valid UTF-8: such an entry is never touched.
+    #[serde(default = "yes")]
+    pub name_is_utf8: bool,
     /// Its kind.
     pub kind: EntryKind,
     /// Apparent size; for a directory, the sum over its files (links not followed).
     pub size_bytes: u64,
     /// Modification time.
     pub modified: DateTime<Utc>,
-    /// Content of a small `.parent` marker, if this is one.
-    pub content: Option<String>,
+    /// Content of a `.parent` marker, if this is one.
+    #[serde(default)]
+    pub content: Option<MarkerContent>,
+    /// Device and inode, to recognise protected directories.
+    #[serde(default)]
+    pub file_id: Option<FileId>,
+}
+
+fn yes() -> bool {
+    true
 }
 
 /// Sidecar marker suffixes.
@@ -70,14 +105,50 @@ pub struct Listing {
     pub warnings: Vec<String>,
 }
 
-fn marker_of(name: &str) -> Option<(&str, &str)> {
+fn marker_of(name: &str) -> Option<(&str, &'static str)> {
     MARKERS
         .iter()
         .find_map(|m| name.strip_suffix(m).map(|stem| (stem, *m)))
         .filter(|(stem, _)| !stem.is_empty())
 }
 
-/// Reads a creation time from `name` with a strftime `pattern` in `tz`.
+/// Why a name cannot be handled safely (deleted, journalled, recorded), if it cannot.
+pub fn unhandled_name(name: &str) -> Option<&'static str> {
+    if name.chars().any(char::is_control) {
+        Some("contains a control character (a line break, a tab, ...)")
+    } else {
+        None
+    }
+}
+
+/// Checks a strftime `pattern` for entry names: every specifier must be
+/// valid and the pattern must recover at least a date (a name written with
+/// it reads back to the same day).
+pub fn validate_pattern(pattern: &str) -> std::result::Result<(), String> {
+    if StrftimeItems::new(pattern).any(|i| matches!(i, Item::Error)) {
+        return Err(format!(
+            "invalid strftime pattern \"{pattern}\": it has an unknown or incomplete % specifier"
+        ));
+    }
+    let sample = NaiveDate::from_ymd_opt(2001, 2, 3)
+        .and_then(|d| d.and_hms_opt(4, 5, 6))
+        .ok_or("internal: sample date")?;
+    let name = sample.format(pattern).to_string();
+    let back = NaiveDateTime::parse_from_str(&name, pattern)
+        .map(|t| t.date())
+        .or_else(|_| NaiveDate::parse_from_str(&name, pattern));
+    match back {
+        Ok(d) if d == sample.date() => Ok(()),
+        _ => Err(format!(
+            "strftime pattern \"{pattern}\" cannot recover a date from a name: it needs at least a year, month and day (e.g. ssot_%Y%m%d_%H%M%S.sql.gz)"
+        )),
+    }
+}
+
+/// Reads a creation time from `name` with a strftime `pattern` in `tz`. A
+/// local time in a DST gap or overlap resolves the way `keep_within` does
+/// (Go's rules, as restic): in a gap it moves forward by the gap, in an
+/// overlap it takes the later instant.
 pub fn time_from_name(name: &str, pattern: &str, tz: Tz) -> Option<DateTime<Utc>> {
     let naive = NaiveDateTime::parse_from_str(name, pattern)
         .ok()
@@ -86,25 +157,107 @@ pub fn time_from_name(name: &str, pattern: &str, tz: Tz) -> Option<DateTime<Utc>
                 .ok()
                 .and_then(|d| d.and_hms_opt(0, 0, 0))
         })?;
-    tz.from_local_datetime(&naive)
-        .earliest()
-        .map(|t| t.with_timezone(&Utc))
+    go_local_to_utc(naive, tz)
 }
 
-/// Builds artifacts from a root's entries.
-pub fn artifacts_from_entries(entries: &[RootEntry], pattern: Option<&str>, tz: Tz) -> Listing {
-    let mut out = Listing::default();
-    let by_name: HashMap<&str, &RootEntry> = entries.iter().map(|e| (e.name.as_str(), e)).collect();
-    let is_artifact = |e: &RootEntry| {
-        !e.name.starts_with('.')
-            && matches!(e.kind, EntryKind::File | EntryKind::Directory)
-            && !marker_of(&e.name).is_some_and(|(stem, _)| by_name.contains_key(stem))
+/// The parent id a `.parent` marker names, or why it names none for sure.
+fn parent_from_marker(content: Option<&MarkerContent>) -> std::result::Result<String, String> {
+    let text = match content {
+        Some(MarkerContent::Text(t)) => t,
+        Some(MarkerContent::Unreadable(why)) => return Err(format!("is unreadable: {why}")),
+        None => return Err("was not read".into()),
     };
-    let mut sorted: Vec<&RootEntry> = entries.iter().collect();
-    sorted.sort_by(|a, b| a.name.cmp(&b.name));
-    for e in &sorted {
+    let lines: Vec<&str> = text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect();
+    match lines.as_slice() {
+        [] => Err("is empty".into()),
+        [one] => match super::validate_id(one) {
+            Ok(()) => Ok(one.to_string()),
+            Err(e) => Err(format!("does not name an artifact: {e}")),
+        },
+        more => Err(format!("is ambiguous: it names {} artifacts", more.len())),
+    }
+}
+
+/// Builds artifacts from a root's entries. Entries that are, or contain, a
+/// `protected` path are never listed; an entry that cannot be handled
+/// safely (a name that is not UTF-8 or holds a control character, a marker
+/// that is not a regular file) is skipped with a warning and never deleted.
+pub fn artifacts_from_entries(
+    entries: &[RootEntry],
+    pattern: Option<&str>,
+    tz: Tz,
+    protected: &[Protected],
+) -> Listing {
+    let mut out = Listing::default();
+    let mut usable: Vec<&RootEntry> = Vec::new();
+    for e in entries {
         if e.name.starts_with('.') {
             continue;
+        }
+        if !e.name_is_utf8 {
+            out.warnings.push(format!(
+                "{} has a name that is not valid UTF-8: skipped, never deleted (rename it to let retention handle it)",
+                e.name.escape_debug()
+            ));
+            continue;
+        }
+        if let Some(why) = unhandled_name(&e.name) {
+            out.warnings.push(format!(
+                "\"{}\" {why}: skipped, never deleted (rename it to let retention handle it)",
+                e.name.escape_debug()
+            ));
+            continue;
+        }
+        if let Some(p) = e.file_id.and_then(|id| guard::is_protected(id, protected)) {
+            out.warnings.push(format!(
+                "{} is or holds {}: never listed, never deleted",
+                e.name,
+                guard::describe(p)
+            ));
+            continue;
+        }
+        usable.push(e);
+    }
+    let by_name: HashMap<&str, &RootEntry> = usable.iter().map(|e| (e.name.as_str(), *e)).collect();
+    let is_artifact_entry =
+        |e: &RootEntry| matches!(e.kind, EntryKind::File | EntryKind::Directory);
+    // An entry is a marker when its stem names an artifact entry.
+    let marker_stem = |e: &RootEntry| -> Option<(String, &'static str)> {
+        let (stem, m) = marker_of(&e.name)?;
+        let target = by_name.get(stem)?;
+        is_artifact_entry(target).then(|| (stem.to_string(), m))
+    };
+    // Artifacts whose markers cannot be trusted: never deleted.
+    let mut unhandleable: BTreeMap<String, String> = BTreeMap::new();
+    let mut sorted = usable.clone();
+    sorted.sort_by(|a, b| a.name.cmp(&b.name));
+    for e in &sorted {
+        if let Some((stem, marker)) = marker_stem(e) {
+            if e.kind == EntryKind::File {
+                out.sidecars.entry(stem).or_default().push(e.name.clone());
+            } else {
+                unhandleable.entry(stem.clone()).or_insert_with(|| {
+                    format!(
+                        "its {marker} marker {} is {}, not a regular file",
+                        e.name,
+                        e.kind.describe()
+                    )
+                });
+            }
+            continue;
+        }
+        if let Some((stem, marker)) = marker_of(&e.name) {
+            if !by_name.contains_key(stem) {
+                out.warnings.push(format!(
+                    "{} is a {marker} marker, but there is no artifact {stem}: ignored",
+                    e.name
+                ));
+                continue;
+            }
         }
         match e.kind {
             EntryKind::Symlink => {
@@ -120,21 +273,6 @@ pub fn artifacts_from_entries(entries: &[RootEntry], pattern: Option<&str>, tz: 
                 continue;
             }
             _ => {}
-        }
-        if let Some((stem, marker)) = marker_of(&e.name) {
-            match by_name.get(stem) {
-                Some(a) if is_artifact(a) => {
-                    out.sidecars
-                        .entry(stem.to_string())
-                        .or_default()
-                        .push(e.name.clone());
-                }
-                _ => out.warnings.push(format!(
-                    "{} is a {marker} marker, but there is no artifact {stem}: ignored",
-                    e.name
-                )),
-            }
-            continue;
         }
         let (base, partial) = match e
             .name
@@ -171,23 +309,33 @@ pub fn artifacts_from_entries(entries: &[RootEntry], pattern: Option<&str>, tz: 
         }
         out.artifacts.push(a);
     }
+    for (id, why) in &unhandleable {
+        out.warnings.push(format!(
+            "{id}: {why}: skipped, never deleted, with its markers (fix the marker to let retention handle it)"
+        ));
+    }
+    out.artifacts.retain(|a| !unhandleable.contains_key(&a.id));
+    for id in unhandleable.keys() {
+        out.sidecars.remove(id);
+    }
     for a in &mut out.artifacts {
         for marker in out.sidecars.get(&a.id).into_iter().flatten() {
-            let m = &by_name[marker.as_str()];
+            let m = by_name[marker.as_str()];
             match marker_of(marker).map(|(_, m)| m) {
                 Some(".verified") => a.verified = true,
                 Some(".pinned") => a.pinned = true,
                 Some(".failed") => a.state = ArtifactState::Failed,
                 Some(".used") => a.last_used_at = Some(m.modified),
-                Some(".parent") => {
-                    let p = m.content.as_deref().unwrap_or("").trim().to_string();
-                    if p.is_empty() {
-                        out.warnings
-                            .push(format!("{marker} is empty: no parent recorded"));
-                    } else {
-                        a.parent = Some(p);
+                Some(".parent") => match parent_from_marker(m.content.as_ref()) {
+                    Ok(p) => a.parent = Some(p),
+                    Err(why) => {
+                        out.warnings.push(format!(
+                            "{marker} {why}: {} is kept, with every artifact it might depend on",
+                            a.id
+                        ));
+                        a.parent_unknown = true;
                     }
-                }
+                },
                 _ => {}
             }
         }
@@ -202,17 +350,19 @@ mod tests {
     fn entry(name: &str, kind: EntryKind) -> RootEntry {
         RootEntry {
             name: name.into(),
+            name_is_utf8: true,
             kind,
             size_bytes: 10,
             modified: "2026-02-01T00:00:00Z".parse().unwrap(),
             content: None,
+            file_id: None,
         }
     }
 
     #[test]
     fn conventions() {
         let mut parent = entry("layer2.parent", EntryKind::File);
-        parent.content = Some("layer1\n".into());
+        parent.content = Some(MarkerContent::Text("layer1\n".into()));
         let entries = vec![
             entry("ssot_20260204_030000.sql.gz", EntryKind::File),
             entry("ssot_20260204_030000.sql.gz.verified", EntryKind::File),
@@ -227,7 +377,7 @@ mod tests {
             entry(".ssot-retention.journal", EntryKind::File),
         ];
         let utc: Tz = "UTC".parse().unwrap();
-        let l = artifacts_from_entries(&entries, Some("ssot_%Y%m%d_%H%M%S.sql.gz"), utc);
+        let l = artifacts_from_entries(&entries, Some("ssot_%Y%m%d_%H%M%S.sql.gz"), utc, &[]);
         let ids: Vec<&str> = l.artifacts.iter().map(|a| a.id.as_str()).collect();
         assert_eq!(
             ids,

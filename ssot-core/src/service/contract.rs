@@ -11,6 +11,7 @@ use crate::contract::{self, ContractInputs, ContractReport};
 use crate::error::{Error, Result};
 use crate::evidence::{self, BackupEvidence, DrDrillEvidence, DrOutcome, RestoreDrillEvidence};
 use crate::gate::Operation;
+use crate::ports::PathKind;
 use crate::report::{self, Report, ReportFacts};
 use crate::stages::{self, Criterion, StageCheck, StageFacts};
 use crate::state::{self, StateInput};
@@ -65,21 +66,67 @@ pub fn contract_check(
     Ok(report)
 }
 
-/// Records a backup. When `pgdata` is given and the location is a local
-/// path, whether it lies on another filesystem than PGDATA is checked and recorded.
+/// Records a backup, after checking it is real.
+///
+/// For a local location (a path, not a `scheme://` URI) the location is
+/// resolved, and a backup recorded as complete must be there: a regular file
+/// or a directory named `artifact` in it; its size is measured (a given size
+/// must match) and whether it lies on another filesystem than `pgdata` is
+/// checked (unknown when PGDATA cannot be probed). A remote location is
+/// recorded as given, its filesystem unknown. Refusals are
+/// [`Error::EvidenceRefused`].
 pub fn record_backup(
     host: &Host,
     mut e: BackupEvidence,
     pgdata: Option<&Path>,
     now: DateTime<Utc>,
 ) -> Result<BackupEvidence> {
-    if e.separate_from_pgdata.is_none() && e.location.starts_with('/') {
-        if let Some(pg) = pgdata {
-            if let (Ok(a), Ok(b)) = (
-                host.volumes.device(Path::new(&e.location)),
-                host.volumes.device(pg),
-            ) {
-                e.separate_from_pgdata = Some(a != b);
+    evidence::validate_backup(&e)?;
+    crate::retention::validate_id(&e.artifact)
+        .map_err(|m| Error::EvidenceRefused(format!("the artifact: {m}")))?;
+    let complete = e.result == crate::evidence::BackupResult::Complete;
+    if !e.location.contains("://") {
+        let dir = match host.artifacts.resolve(Path::new(&e.location)) {
+            Ok(d) => d,
+            Err(err) if complete => {
+                return Err(Error::EvidenceRefused(format!(
+                    "the backup location {} cannot be used: {err}",
+                    e.location
+                )))
+            }
+            Err(_) => PathBuf::from(&e.location),
+        };
+        e.location = dir.display().to_string();
+        let path = dir.join(&e.artifact);
+        match host.fs.entry_size(&path)? {
+            None if complete => {
+                return Err(Error::EvidenceRefused(format!(
+                    "backup {} is not at its location {}: a complete backup must exist to be recorded",
+                    e.artifact, e.location
+                )))
+            }
+            None => {}
+            Some((PathKind::Other, _)) if complete => {
+                return Err(Error::EvidenceRefused(format!(
+                    "{} is not a regular file or a directory (a symbolic link or a special file): record the backup itself",
+                    path.display()
+                )))
+            }
+            Some((_, measured)) => {
+                if let Some(claimed) = e.size_bytes.filter(|c| *c != measured) {
+                    return Err(Error::EvidenceRefused(format!(
+                        "{} holds {measured} bytes, not the {claimed} given",
+                        path.display()
+                    )));
+                }
+                e.size_bytes = Some(measured);
+            }
+        }
+        if e.separate_from_pgdata.is_none() {
+            if let Some(pg) = pgdata {
+                if let (Ok(a), Ok(b)) = (host.volumes.device(&dir), host.volumes.device(pg)) {
+                    e.separate_from_pgdata = Some(a != b);
+                }
             }
         }
     }
@@ -146,7 +193,7 @@ fn files_exist(host: &Host, cfg: &Config) -> BTreeMap<String, bool> {
 /// Checks every stage claim against the state directory.
 pub fn stage_check(host: &Host, cfg: &Config, now: DateTime<Utc>) -> Vec<StageCheck> {
     let files = read_files(host);
-    let gate_log = host.state.read(state::GATE_LOG);
+    let (gate_log, _) = host.state.read_tail(state::GATE_LOG, state::GATE_LOG_TAIL);
     let exist = files_exist(host, cfg);
     let gate = cfg.gate_policy();
     let facts = StageFacts {
@@ -171,9 +218,12 @@ pub fn report(host: &Host, cfg: &Config, pgdata: Option<&Path>, now: DateTime<Ut
                 .map(|t| (op, disk_facts(host, &PathBuf::from(t), pgdata, None)))
         })
         .collect();
+    let (gate_log, gate_log_truncated) =
+        host.state.read_tail(state::GATE_LOG, state::GATE_LOG_TAIL);
     let facts = ReportFacts {
         files: read_files(host),
-        gate_log: Some(host.state.read(state::GATE_LOG)),
+        gate_log: Some(gate_log),
+        gate_log_truncated,
         disks,
         files_exist: files_exist(host, cfg),
     };

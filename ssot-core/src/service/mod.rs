@@ -31,7 +31,8 @@ pub use contract::{
     STATE_FILES,
 };
 pub use retention::{
-    retention_apply, retention_plan, ApplyMode, ApplyOutcome, PlannedRetention, RetentionSource,
+    retention_apply, retention_plan, ApplyMode, ApplyOutcome, PlannedRetention, ProtectedPaths,
+    RetentionSource,
 };
 
 /// The ports an operation uses.

@@ -8,9 +8,10 @@ use serde::{Deserialize, Serialize};
 
 use super::Host;
 use crate::error::{Error, Result};
+use crate::retention::guard::{self, Protected, ProtectedKind};
 use crate::retention::source::artifacts_from_entries;
 use crate::retention::{plan, Artifact, RetentionPlan, RetentionPolicy};
-use crate::state::{self, timestamp};
+use crate::state::{self, timestamp, RetentionRunWrite};
 use crate::statefile::StateFile;
 
 /// Where artifacts come from.
@@ -32,6 +33,18 @@ pub enum RetentionSource {
     },
 }
 
+/// The paths an artifact root must never hold, overlap or list
+/// (see [`crate::retention::guard`]). Each is optional.
+#[derive(Debug, Clone, Default)]
+pub struct ProtectedPaths {
+    /// ssot's state directory.
+    pub state_dir: Option<PathBuf>,
+    /// PGDATA (pg_wal is found from it, through its symlink).
+    pub pgdata: Option<PathBuf>,
+    /// ssot's configuration file, if one was read.
+    pub config_file: Option<PathBuf>,
+}
+
 /// A plan with what is needed to carry it out.
 #[derive(Debug, Clone)]
 pub struct PlannedRetention {
@@ -41,29 +54,112 @@ pub struct PlannedRetention {
     pub root: Option<PathBuf>,
     /// Sidecar markers per artifact id (directory sources).
     pub sidecars: BTreeMap<String, Vec<String>>,
+    /// True when the root itself was refused (see [`crate::retention::guard`]):
+    /// nothing was listed.
+    pub root_refused: bool,
 }
 
-/// Lists the source and plans. Reads only.
+/// The lineages of the protected paths. A path whose lineage cannot be read
+/// makes planning fail: ssot cannot then prove a root safe.
+fn protected(host: &Host, paths: &ProtectedPaths) -> Result<Vec<Protected>> {
+    let mut out = Vec::new();
+    let mut add = |kind: ProtectedKind, path: &Path| -> Result<()> {
+        out.push(Protected {
+            kind,
+            lineage: host.artifacts.lineage(path)?,
+        });
+        Ok(())
+    };
+    if let Some(p) = &paths.state_dir {
+        add(ProtectedKind::StateDir, p)?;
+    }
+    if let Some(p) = &paths.pgdata {
+        add(ProtectedKind::Pgdata, p)?;
+        match host.wal.resolve(p) {
+            Ok(wal) => add(ProtectedKind::PgWal, &wal)?,
+            Err(_) => add(ProtectedKind::PgWal, &p.join("pg_wal"))?,
+        }
+    }
+    if let Some(p) = &paths.config_file {
+        add(ProtectedKind::Config, p)?;
+    }
+    Ok(out)
+}
+
+/// Resolves `root` and checks it against the protected paths.
+fn checked_root(
+    host: &Host,
+    root: &Path,
+    protected: &[Protected],
+) -> Result<(PathBuf, Option<guard::RootRefusal>)> {
+    let resolved = host.artifacts.resolve(root)?;
+    let lineage = host.artifacts.lineage(&resolved)?;
+    Ok((resolved, guard::check_root(&lineage, protected).err()))
+}
+
+/// Lists the source and plans. Reads only. A root that holds, or lies in,
+/// a protected path is refused before it is listed.
 pub fn retention_plan(
     host: &Host,
     source: &RetentionSource,
     policy: &RetentionPolicy,
+    paths: &ProtectedPaths,
     now: DateTime<Utc>,
 ) -> Result<PlannedRetention> {
     let tz = policy.tz()?;
+    let protected = protected(host, paths)?;
+    let refused = |r: guard::RootRefusal, root: PathBuf| PlannedRetention {
+        plan: RetentionPlan::refused(r.to_string(), now),
+        root: Some(root),
+        sidecars: BTreeMap::new(),
+        root_refused: true,
+    };
     let (artifacts, sidecars, source_warnings, root) = match source {
         RetentionSource::Dir { root, pattern } => {
-            let root = host.artifacts.resolve(root)?;
+            let (root, refusal) = checked_root(host, root, &protected)?;
+            if let Some(r) = refusal {
+                return Ok(refused(r, root));
+            }
             let entries = host.artifacts.list(&root)?;
-            let l = artifacts_from_entries(&entries, pattern.as_deref(), tz);
+            let l = artifacts_from_entries(&entries, pattern.as_deref(), tz, &protected);
             (l.artifacts, l.sidecars, l.warnings, Some(root))
         }
         RetentionSource::Catalog { artifacts, root } => {
-            let root = root
-                .as_deref()
-                .map(|r| host.artifacts.resolve(r))
-                .transpose()?;
-            (artifacts.clone(), BTreeMap::new(), Vec::new(), root)
+            let mut warnings = Vec::new();
+            let mut artifacts = artifacts.clone();
+            let root = match root {
+                None => None,
+                Some(r) => {
+                    let (root, refusal) = checked_root(host, r, &protected)?;
+                    if let Some(r) = refusal {
+                        return Ok(refused(r, root));
+                    }
+                    let ids: BTreeMap<String, guard::FileId> = host
+                        .artifacts
+                        .list(&root)?
+                        .into_iter()
+                        .filter_map(|e| e.file_id.map(|id| (e.name, id)))
+                        .collect();
+                    artifacts.retain(|a| {
+                        match ids
+                            .get(&a.id)
+                            .and_then(|id| guard::is_protected(*id, &protected))
+                        {
+                            Some(p) => {
+                                warnings.push(format!(
+                                    "{} is or holds {}: never listed, never deleted",
+                                    a.id,
+                                    guard::describe(p)
+                                ));
+                                false
+                            }
+                            None => true,
+                        }
+                    });
+                    Some(root)
+                }
+            };
+            (artifacts, BTreeMap::new(), warnings, root)
         }
     };
     let mut plan = plan(&artifacts, policy, now)?;
@@ -74,6 +170,7 @@ pub fn retention_plan(
         plan,
         root,
         sidecars,
+        root_refused: false,
     })
 }
 
@@ -85,7 +182,8 @@ pub enum ApplyMode {
     /// Apply whatever the plan computed now says.
     Confirm,
     /// Apply only if the plan computed now has this hash (or is the rest of an
-    /// interrupted run of it).
+    /// interrupted run of it, or it was already applied). A unique prefix of
+    /// at least [`crate::retention::PLAN_HASH_MIN_PREFIX`] hex digits is enough.
     PlanHash(String),
 }
 
@@ -105,18 +203,21 @@ pub struct ApplyOutcome {
     pub deleted: Vec<String>,
     /// Leftovers of an interrupted earlier run that were cleaned up first.
     pub recovered: Vec<String>,
-    /// Hash of the interrupted run this one completed, if any.
+    /// Hash of the reviewed plan this run continued or found already applied, if any.
     pub resumed: Option<String>,
 }
 
 /// Completed plan hashes kept when the journal is compacted.
-const JOURNAL_COMPLETIONS_KEPT: usize = 50;
+const JOURNAL_COMPLETIONS_KEPT: usize = 100;
 
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(tag = "event", rename_all = "lowercase")]
 enum JournalEvent {
     Plan {
         plan_hash: String,
+        /// The reviewed hash (`--plan-hash`) this run carries out, when given.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reviewed: Option<String>,
         delete: Vec<String>,
         at: String,
         profile: String,
@@ -124,23 +225,36 @@ enum JournalEvent {
     Deleting {
         id: String,
         sidecars: Vec<String>,
+        /// The trash name, recorded before it is used (absent in old journals).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        trash: Option<String>,
     },
     Deleted {
         id: String,
     },
     Complete {
         plan_hash: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reviewed: Option<String>,
         at: String,
     },
 }
 
+/// A run that started and did not complete.
+#[derive(Debug)]
+struct OpenRun {
+    hashes: Vec<String>,
+    /// Planned deletions not yet done.
+    ids: BTreeSet<String>,
+}
+
 #[derive(Debug, Default)]
 struct JournalState {
-    /// Plans started since the last completion: (hash, planned deletions not yet done).
-    open_runs: Vec<(String, BTreeSet<String>)>,
-    /// Deletions started but not recorded as finished, with their sidecars.
-    unfinished: BTreeMap<String, Vec<String>>,
-    /// Hashes of runs that completed (since the journal was last reset).
+    /// Plans started since the last completion.
+    open_runs: Vec<OpenRun>,
+    /// Deletions started but not recorded as finished: sidecars and trash name.
+    unfinished: BTreeMap<String, (Vec<String>, String)>,
+    /// Hashes (computed and reviewed) of runs that completed.
     completed: Vec<String>,
 }
 
@@ -153,21 +267,38 @@ fn read_journal(text: &str) -> JournalState {
         };
         match ev {
             JournalEvent::Plan {
-                plan_hash, delete, ..
-            } => st.open_runs.push((plan_hash, delete.into_iter().collect())),
-            JournalEvent::Deleting { id, sidecars } => {
-                st.unfinished.insert(id, sidecars);
+                plan_hash,
+                reviewed,
+                delete,
+                ..
+            } => st.open_runs.push(OpenRun {
+                hashes: std::iter::once(plan_hash).chain(reviewed).collect(),
+                ids: delete.into_iter().collect(),
+            }),
+            JournalEvent::Deleting {
+                id,
+                sidecars,
+                trash,
+            } => {
+                // Journals before trash names were recorded used `.ssot-trash-<id>`.
+                let trash = trash.unwrap_or_else(|| format!("{}{id}", crate::host::TRASH_PREFIX));
+                st.unfinished.insert(id, (sidecars, trash));
             }
             JournalEvent::Deleted { id } => {
                 st.unfinished.remove(&id);
-                for (_, ids) in &mut st.open_runs {
-                    ids.remove(&id);
+                for run in &mut st.open_runs {
+                    run.ids.remove(&id);
                 }
             }
-            JournalEvent::Complete { plan_hash, .. } => {
+            JournalEvent::Complete {
+                plan_hash,
+                reviewed,
+                ..
+            } => {
                 st.open_runs.clear();
                 st.unfinished.clear();
                 st.completed.push(plan_hash);
+                st.completed.extend(reviewed);
             }
         }
     }
@@ -179,6 +310,36 @@ fn journal(host: &Host, root: &Path, ev: &JournalEvent) -> Result<()> {
     host.artifacts.append_journal(root, &line)
 }
 
+/// What a `--plan-hash` (possibly a prefix) names.
+enum Reviewed {
+    /// The full hash.
+    Hash(String),
+    /// Nothing known matches.
+    NoMatch,
+    /// More than one known hash matches.
+    Ambiguous(Vec<String>),
+}
+
+fn resolve_reviewed(given: &str, computed: &str, journal: &JournalState) -> Reviewed {
+    let given = given.to_ascii_lowercase();
+    if computed.starts_with(&given) {
+        return Reviewed::Hash(computed.to_string());
+    }
+    let known: BTreeSet<&str> = journal
+        .open_runs
+        .iter()
+        .flat_map(|r| r.hashes.iter())
+        .chain(journal.completed.iter())
+        .map(String::as_str)
+        .filter(|h| h.starts_with(&given))
+        .collect();
+    match known.len() {
+        0 => Reviewed::NoMatch,
+        1 => Reviewed::Hash(known.into_iter().next().unwrap_or_default().to_string()),
+        _ => Reviewed::Ambiguous(known.into_iter().map(String::from).collect()),
+    }
+}
+
 /// Plans and, when `mode` allows, deletes. Under the operation lock and the
 /// root's lock; deletions oldest first, each journalled before the next.
 /// Killed at any moment and run again, it ends where an uninterrupted run would.
@@ -186,33 +347,34 @@ pub fn retention_apply(
     host: &Host,
     source: &RetentionSource,
     policy: &RetentionPolicy,
+    paths: &ProtectedPaths,
     profile: &str,
     mode: &ApplyMode,
     now: DateTime<Utc>,
 ) -> Result<ApplyOutcome> {
-    let outcome = |plan: RetentionPlan, refused: Option<String>| ApplyOutcome {
-        plan,
-        applied: false,
-        dry_run: *mode == ApplyMode::DryRun,
-        refused,
-        deleted: Vec::new(),
-        recovered: Vec::new(),
-        resumed: None,
-    };
+    let outcome =
+        |plan: RetentionPlan, refused: Option<String>, recovered: Vec<String>| ApplyOutcome {
+            plan,
+            applied: false,
+            dry_run: *mode == ApplyMode::DryRun,
+            refused,
+            deleted: Vec::new(),
+            recovered,
+            resumed: None,
+        };
+    let first = retention_plan(host, source, policy, paths, now)?;
     if *mode == ApplyMode::DryRun {
-        let p = retention_plan(host, source, policy, now)?;
-        return Ok(outcome(p.plan, None));
+        return Ok(outcome(first.plan, None, Vec::new()));
     }
-    let root_given = match source {
-        RetentionSource::Dir { root, .. } => Some(root.clone()),
-        RetentionSource::Catalog { root, .. } => root.clone(),
-    };
-    let Some(root_given) = root_given else {
+    if first.root_refused {
+        let r = first.plan.refused.clone();
+        return Ok(outcome(first.plan, r, Vec::new()));
+    }
+    let Some(root) = first.root.clone() else {
         return Err(Error::Input(
             "apply needs the directory that holds the artifacts: give --dir, or --root with --catalog".into(),
         ));
     };
-    let root = host.artifacts.resolve(&root_given)?;
     let holder = format!(
         "retention apply ({profile}) on {} by pid {} since {}",
         root.display(),
@@ -222,42 +384,41 @@ pub fn retention_apply(
     let _op = match host.state.try_operation_lock(&holder) {
         Ok(h) => h,
         Err(Error::Locked { holder, path }) => {
-            let p = retention_plan(host, source, policy, now)?;
             let who = holder.unwrap_or_else(|| path.display().to_string());
             return Ok(outcome(
-                p.plan,
+                first.plan,
                 Some(format!("another operation holds the lock: {who}")),
+                Vec::new(),
             ));
         }
         Err(e) => return Err(e),
     };
     let _root_lock = host.artifacts.lock(&root)?;
 
-    // Recovery: finish what an interrupted run left half done.
+    // Recovery: finish what an interrupted run left half done. Only trash
+    // the journal names is removed; a user's own `.ssot-trash-*` is not ours.
     let journal_state = read_journal(&host.artifacts.read_journal(&root)?);
-    let mut recovered = host.artifacts.purge_trash(&root)?;
+    host.artifacts.cleanup(&root)?;
     let present: BTreeSet<String> = host
         .artifacts
         .list(&root)?
         .into_iter()
         .map(|e| e.name)
         .collect();
-    for (id, sidecars) in &journal_state.unfinished {
+    let mut recovered = Vec::new();
+    for (id, (sidecars, trash)) in &journal_state.unfinished {
         if !present.contains(id) {
-            host.artifacts.remove(&root, id, sidecars)?;
+            host.artifacts.remove(&root, id, sidecars, trash)?;
             journal(host, &root, &JournalEvent::Deleted { id: id.clone() })?;
-            if !recovered.contains(id) {
-                recovered.push(id.clone());
-            }
+            recovered.push(id.clone());
         }
     }
 
-    let planned = retention_plan(host, source, policy, now)?;
+    let planned = retention_plan(host, source, policy, paths, now)?;
     let plan = planned.plan;
     if let Some(r) = &plan.refused {
-        let mut o = outcome(plan.clone(), Some(r.clone()));
-        o.recovered = recovered;
-        return Ok(o);
+        let r = r.clone();
+        return Ok(outcome(plan, Some(r), recovered));
     }
     let deletions: Vec<String> = plan
         .deletions_oldest_first()
@@ -265,30 +426,43 @@ pub fn retention_apply(
         .map(|d| d.id.clone())
         .collect();
     let mut resumed = None;
-    if let ApplyMode::PlanHash(h) = mode {
-        if plan.plan_hash != *h {
+    let mut reviewed = None;
+    if let ApplyMode::PlanHash(given) = mode {
+        let h = match resolve_reviewed(given, &plan.plan_hash, &journal_state) {
+            Reviewed::Hash(h) => h,
+            Reviewed::NoMatch => {
+                let r = format!(
+                    "the plan changed since it was reviewed: it now hashes to {}, not {given}; review `ssot retention plan` again",
+                    plan.plan_hash
+                );
+                return Ok(outcome(plan, Some(r), recovered));
+            }
+            Reviewed::Ambiguous(all) => {
+                let r = format!(
+                    "the plan hash {given} is ambiguous: it is the start of {}; give more digits",
+                    all.join(" and ")
+                );
+                return Ok(outcome(plan, Some(r), recovered));
+            }
+        };
+        if h != plan.plan_hash {
             // The rest of an interrupted run of h, or h already fully applied.
             let wanted: BTreeSet<&String> = deletions.iter().collect();
             let open = journal_state
                 .open_runs
                 .iter()
-                .any(|(hash, ids)| hash == h && wanted.iter().all(|d| ids.contains(*d)));
-            let done = deletions.is_empty() && journal_state.completed.iter().any(|c| c == h);
-            match open || done {
-                true => resumed = Some(h.clone()),
-                false => {
-                    let mut o = outcome(
-                        plan.clone(),
-                        Some(format!(
-                            "the plan changed since it was reviewed: it now hashes to {}, not {h}; review `ssot retention plan` again",
-                            plan.plan_hash
-                        )),
-                    );
-                    o.recovered = recovered;
-                    return Ok(o);
-                }
+                .any(|run| run.hashes.contains(&h) && wanted.iter().all(|d| run.ids.contains(*d)));
+            let done = deletions.is_empty() && journal_state.completed.contains(&h);
+            if !(open || done) {
+                let r = format!(
+                    "the plan changed since it was reviewed: it now hashes to {}, not {h}; review `ssot retention plan` again",
+                    plan.plan_hash
+                );
+                return Ok(outcome(plan, Some(r), recovered));
             }
+            resumed = Some(h.clone());
         }
+        reviewed = Some(h);
     }
 
     if journal_state.open_runs.is_empty() && journal_state.unfinished.is_empty() {
@@ -302,6 +476,7 @@ pub fn retention_apply(
         for h in &journal_state.completed[keep_from..] {
             let ev = JournalEvent::Complete {
                 plan_hash: h.clone(),
+                reviewed: None,
                 at: String::new(),
             };
             text.push_str(&serde_json::to_string(&ev).map_err(|e| Error::Input(e.to_string()))?);
@@ -314,6 +489,7 @@ pub fn retention_apply(
         &root,
         &JournalEvent::Plan {
             plan_hash: plan.plan_hash.clone(),
+            reviewed: reviewed.clone(),
             delete: deletions.clone(),
             at: timestamp(now),
             profile: profile.to_string(),
@@ -322,15 +498,17 @@ pub fn retention_apply(
     let mut deleted = Vec::new();
     for id in &deletions {
         let sidecars = planned.sidecars.get(id).cloned().unwrap_or_default();
+        let trash = host.artifacts.trash_name(&root, id)?;
         journal(
             host,
             &root,
             &JournalEvent::Deleting {
                 id: id.clone(),
                 sidecars: sidecars.clone(),
+                trash: Some(trash.clone()),
             },
         )?;
-        host.artifacts.remove(&root, id, &sidecars)?;
+        host.artifacts.remove(&root, id, &sidecars, &trash)?;
         journal(host, &root, &JournalEvent::Deleted { id: id.clone() })?;
         deleted.push(id.clone());
     }
@@ -339,17 +517,26 @@ pub fn retention_apply(
         &root,
         &JournalEvent::Complete {
             plan_hash: plan.plan_hash.clone(),
+            reviewed: reviewed.clone(),
             at: timestamp(now),
         },
     )?;
-    write_status(host, profile, &root, &plan, &deleted, now)?;
+    write_status(
+        host,
+        profile,
+        &root,
+        &plan,
+        reviewed.as_deref(),
+        &deleted,
+        now,
+    )?;
     Ok(ApplyOutcome {
         plan,
         applied: true,
         dry_run: false,
         refused: None,
         deleted,
-        recovered: std::mem::take(&mut recovered),
+        recovered,
         resumed,
     })
 }
@@ -359,6 +546,7 @@ fn write_status(
     profile: &str,
     root: &Path,
     plan: &RetentionPlan,
+    reviewed: Option<&str>,
     deleted: &[String],
     now: DateTime<Utc>,
 ) -> Result<()> {
@@ -368,24 +556,20 @@ fn write_status(
         Ok(Some(f)) => f,
         _ => StateFile::new(input.path()),
     };
-    let k = |key: &str| format!("{profile}.{key}");
-    f.set(&k("applied_at"), timestamp(now))?;
-    f.set(&k("root"), root.display())?;
-    f.set(&k("plan_hash"), &plan.plan_hash)?;
-    f.set(&k("kept"), plan.summary.kept)?;
-    f.set(&k("deleted"), plan.summary.deleted)?;
-    f.set(&k("kept_bytes"), plan.summary.kept_bytes)?;
-    f.set(&k("freed_bytes"), plan.summary.freed_bytes)?;
-    f.set(&k("verified_kept"), plan.summary.verified_kept)?;
-    f.set(&k("deleted_ids"), deleted.join(","))?;
-    f.remove_prefix(&k("warning."));
-    f.set(&k("warning_count"), plan.warnings.len())?;
-    for (i, w) in plan.warnings.iter().enumerate() {
-        f.set(
-            &k(&format!("warning.{}", i + 1)),
-            w.replace(['\n', '\r'], " "),
-        )?;
-    }
+    let root = root.display().to_string();
+    state::write_retention_run(
+        &mut f,
+        &RetentionRunWrite {
+            profile,
+            root: &root,
+            plan_hash: reviewed.unwrap_or(&plan.plan_hash),
+            computed_plan_hash: &plan.plan_hash,
+            summary: &plan.summary,
+            deleted_ids: deleted,
+            warnings: &plan.warnings,
+        },
+        now,
+    )?;
     host.state
         .write_atomic(&lock, state::RETENTION_STATUS, f.render().as_bytes())
 }

@@ -1,0 +1,48 @@
+//! Exit codes: 0–2 are verdicts, 3 is "no verdict" (the monitoring-plugins
+//! UNKNOWN), and `gate ... -- COMMAND` reserves 124–127 for ssot's own
+//! outcomes, as `timeout(1)` and `env(1)` do, so they are not mistaken for
+//! the command's.
+
+/// OK, allowed, applied, recorded.
+pub const OK: u8 = 0;
+/// A usage error or an I/O failure that produced no verdict.
+pub const NO_VERDICT: u8 = 3;
+/// With a COMMAND: the gate denied; the command was not run.
+pub const GATE_DENIED: u8 = 124;
+/// With a COMMAND: the gate could not be evaluated (or ssot failed); the command was not run.
+pub const GATE_NO_VERDICT: u8 = 125;
+/// With a COMMAND: the gate allowed, but the command could not be executed.
+pub const CANNOT_EXECUTE: u8 = 126;
+/// With a COMMAND: the gate allowed, but the command was not found.
+pub const NOT_FOUND: u8 = 127;
+
+/// Shown after `ssot --help`.
+pub const TABLE: &str = "\
+Exit codes:
+  0    OK, allowed, applied, recorded
+  1    a warning: GROWING/NEAR_LIMIT, denied, DEGRADED, refused, inconsistent
+  2    ERROR, could not evaluate (a denial), DOWN, evidence refused
+  3    no verdict: a usage error or an I/O failure (as monitoring plugins' UNKNOWN)
+  With `gate OP -- COMMAND`: the command's own status, or 124 denied,
+  125 could not evaluate, 126 cannot execute, 127 not found (see `ssot gate --help`).";
+
+/// Shown after `ssot gate --help`.
+pub const GATE_TABLE: &str = "\
+Exit codes without a command: 0 allowed, 1 denied, 2 could not evaluate (also a denial),
+3 a usage error.
+
+With a command (`ssot gate backup -- pg_dump ...`), ssot becomes the command, so its exit
+status is the command's own, except for ssot's outcomes, which use reserved codes:
+  124  the gate denied: the command was not run
+  125  the gate could not be evaluated, or a usage error: the command was not run
+  126  the gate allowed, but the command could not be executed
+  127  the gate allowed, but the command was not found
+A command killed by signal N is reported by the shell as 128+N, as usual.
+
+Signals: once allowed, ssot replaces itself with the command (exec), keeping the
+operation lock's descriptor open in it. Every signal sent to the pid — SIGTERM, SIGINT,
+SIGHUP, SIGKILL — reaches the command directly, as if ssot were not there; there is no
+wrapper left to outlive or to forward. The lock is released exactly when the last
+process holding its descriptor exits: the command, or a child it started that kept the
+descriptor open. A daemon started by the command therefore keeps the lock; gate startup
+is meant to be used without a command (`ssot gate startup && exec postgres ...`).";

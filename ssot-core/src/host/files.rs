@@ -1,0 +1,79 @@
+//! Reading the configuration file and the input files a user names.
+
+use std::fs::{File, OpenOptions};
+use std::io::Read;
+use std::path::Path;
+
+use super::fsutil::{limit_text, open_regular, read_capped, OpenError};
+use crate::error::{Error, Result};
+
+/// The largest configuration file read.
+pub const CONFIG_MAX: u64 = 1 << 20;
+/// The largest input file read (a `kubectl get ... -o json`, a catalog).
+pub const INPUT_MAX: u64 = 1 << 30;
+
+/// Reads the configuration file: a regular file (through symlinks, as a
+/// ConfigMap mounts it), UTF-8, at most [`CONFIG_MAX`]. `Ok(None)` when it
+/// does not exist and `required` is false.
+pub fn read_config(path: &Path, required: bool) -> Result<Option<String>> {
+    let mut f = match open_regular(path, OpenOptions::new().read(true), true) {
+        Ok(f) => f,
+        Err(OpenError::NotFound) if !required => return Ok(None),
+        Err(OpenError::NotFound) => {
+            return Err(Error::io(
+                "read configuration",
+                path,
+                std::io::Error::from(std::io::ErrorKind::NotFound),
+            ))
+        }
+        Err(e) => return Err(e.into_error("read configuration", path)),
+    };
+    let bytes = read_capped(&mut f, CONFIG_MAX)
+        .map_err(|e| Error::io("read configuration", path, e))?
+        .ok_or_else(|| Error::UnsafeFile {
+            path: path.into(),
+            problem: format!(
+                "is larger than {}, too large for a configuration file",
+                limit_text(CONFIG_MAX)
+            ),
+        })?;
+    String::from_utf8(bytes)
+        .map(Some)
+        .map_err(|e| Error::UnsafeFile {
+            path: path.into(),
+            problem: format!(
+                "is not UTF-8 text (at byte {})",
+                e.utf8_error().valid_up_to()
+            ),
+        })
+}
+
+/// Reads an input file the user named (`-` is stdin): anything readable,
+/// including a pipe (`<(kubectl ...)`), at most `max` bytes of UTF-8, so
+/// `/dev/zero` cannot exhaust memory.
+pub fn read_input(path: &Path, max: u64) -> Result<String> {
+    let what = path.display().to_string();
+    let bytes = if path == Path::new("-") {
+        read_capped_from(std::io::stdin().lock(), max).map_err(|e| Error::io("read", "stdin", e))?
+    } else {
+        let f = File::open(path).map_err(|e| Error::io("read", path, e))?;
+        read_capped_from(f, max).map_err(|e| Error::io("read", path, e))?
+    };
+    let bytes = bytes.ok_or_else(|| Error::UnsafeFile {
+        path: what.clone().into(),
+        problem: format!("is larger than {}", limit_text(max)),
+    })?;
+    String::from_utf8(bytes).map_err(|e| Error::UnsafeFile {
+        path: what.into(),
+        problem: format!(
+            "is not UTF-8 text (at byte {})",
+            e.utf8_error().valid_up_to()
+        ),
+    })
+}
+
+fn read_capped_from(r: impl Read, max: u64) -> std::io::Result<Option<Vec<u8>>> {
+    let mut buf = Vec::new();
+    r.take(max.saturating_add(1)).read_to_end(&mut buf)?;
+    Ok((buf.len() as u64 <= max).then_some(buf))
+}

@@ -1,0 +1,187 @@
+//! `contract.status` and `wal.settings`.
+
+use std::collections::BTreeMap;
+use std::str::FromStr;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::timestamp;
+use crate::contract::{InvariantStatus, LimitationStatus};
+use crate::error::{Error, Result};
+use crate::statefile::StateFile;
+
+/// `contract.status`'s verdict.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum ContractVerdict {
+    /// Every invariant holds.
+    Pass,
+    /// Some invariant fails.
+    Fail,
+    /// No invariant fails, but some could not be checked.
+    Unknown,
+}
+
+impl ContractVerdict {
+    /// `PASS`, `FAIL`, `UNKNOWN`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ContractVerdict::Pass => "PASS",
+            ContractVerdict::Fail => "FAIL",
+            ContractVerdict::Unknown => "UNKNOWN",
+        }
+    }
+}
+
+impl FromStr for ContractVerdict {
+    type Err = String;
+    fn from_str(s: &str) -> std::result::Result<Self, String> {
+        match s {
+            "PASS" => Ok(ContractVerdict::Pass),
+            "FAIL" => Ok(ContractVerdict::Fail),
+            "UNKNOWN" => Ok(ContractVerdict::Unknown),
+            other => Err(format!("\"{other}\" is not PASS, FAIL or UNKNOWN")),
+        }
+    }
+}
+
+/// `contract.status`, every field typed and checked: the verdict, the time,
+/// each `invariant.<id>` (`pass`/`fail`/`unknown`) and `limitation.<name>`
+/// (`off`/`on`/`unverified`). When invariants are listed, the verdict must be
+/// the one they imply (FAIL if any fails, else UNKNOWN if any is unknown,
+/// else PASS): a hand-edited `contract_status=PASS` over a failing invariant
+/// is corrupt, not a pass.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ContractStatusRecord {
+    /// `contract_status`.
+    pub verdict: ContractVerdict,
+    /// `checked_at`.
+    pub checked_at: DateTime<Utc>,
+    /// `invariant.<id>`.
+    pub invariants: BTreeMap<String, InvariantStatus>,
+    /// `limitation.<name>`.
+    pub limitations: BTreeMap<String, LimitationStatus>,
+    /// `message.<id>`: why an invariant failed or is unknown.
+    pub messages: BTreeMap<String, String>,
+}
+
+/// The keys `<prefix><name>` of `f`, each value parsed with `FromStr`.
+fn typed_family<T>(f: &StateFile, prefix: &str) -> Result<BTreeMap<String, T>>
+where
+    T: FromStr<Err = String>,
+{
+    f.family(prefix)
+        .map(|(name, v)| {
+            let key = format!("{prefix}{name}");
+            let line = f.entry(&key).map_or(0, |(l, _)| l);
+            v.parse()
+                .map(|t| (name.to_string(), t))
+                .map_err(|m| f.invalid(&key, line, m))
+        })
+        .collect()
+}
+
+impl ContractStatusRecord {
+    /// Reads the record; every problem names file, line and key.
+    pub fn from_file(f: &StateFile) -> Result<Self> {
+        let (line, v) = f
+            .entry("contract_status")
+            .ok_or_else(|| Error::MissingKey {
+                path: f.path().into(),
+                key: "contract_status".into(),
+            })?;
+        let verdict = v
+            .parse()
+            .map_err(|m: String| f.invalid("contract_status", line, m))?;
+        let invariants: BTreeMap<String, InvariantStatus> = typed_family(f, "invariant.")?;
+        let limitations: BTreeMap<String, LimitationStatus> = typed_family(f, "limitation.")?;
+        if !invariants.is_empty() {
+            let implied = if invariants.values().any(|s| *s == InvariantStatus::Fail) {
+                ContractVerdict::Fail
+            } else if invariants.values().any(|s| *s == InvariantStatus::Unknown) {
+                ContractVerdict::Unknown
+            } else {
+                ContractVerdict::Pass
+            };
+            if implied != verdict {
+                return Err(f.invalid(
+                    "contract_status",
+                    line,
+                    format!(
+                        "says {}, but its invariants make it {}",
+                        verdict.as_str(),
+                        implied.as_str()
+                    ),
+                ));
+            }
+        }
+        let messages = f
+            .family("message.")
+            .map(|(id, m)| (id.to_string(), m.to_string()))
+            .collect();
+        Ok(ContractStatusRecord {
+            verdict,
+            checked_at: f.require_time("checked_at")?,
+            invariants,
+            limitations,
+            messages,
+        })
+    }
+
+    /// Ids of the invariants with status `s`.
+    pub fn ids(&self, s: InvariantStatus) -> Vec<&str> {
+        self.invariants
+            .iter()
+            .filter(|(_, v)| **v == s)
+            .map(|(k, _)| k.as_str())
+            .collect()
+    }
+}
+
+/// Writes a contract report into `contract.status`, replacing ssot's keys.
+pub fn write_contract_status(
+    file: &mut StateFile,
+    r: &crate::contract::ContractReport,
+) -> Result<()> {
+    use crate::contract::InvariantStatus;
+    file.set("contract_status", r.status.as_str())?;
+    file.set("checked_at", timestamp(r.checked_at))?;
+    file.set("invariant_count", r.invariants.len())?;
+    let ids = |s: InvariantStatus| {
+        r.with_status(s)
+            .map(|i| i.id.as_str())
+            .collect::<Vec<_>>()
+            .join(",")
+    };
+    file.set("failed", ids(InvariantStatus::Fail))?;
+    file.set("unknown", ids(InvariantStatus::Unknown))?;
+    for prefix in ["invariant.", "message.", "limitation."] {
+        file.remove_prefix(prefix);
+    }
+    for i in &r.invariants {
+        file.set(&format!("invariant.{}", i.id), i.status.as_str())?;
+        if i.status != InvariantStatus::Pass {
+            file.set(
+                &format!("message.{}", i.id),
+                i.message.replace(['\n', '\r'], " "),
+            )?;
+        }
+    }
+    for l in &r.limitations {
+        file.set(&format!("limitation.{}", l.name), l.status.as_str())?;
+    }
+    Ok(())
+}
+
+/// Writes the declared WAL settings (`wal.settings`): the keys given, plus `checked_at`.
+pub fn write_wal_settings(
+    file: &mut StateFile,
+    settings: &BTreeMap<String, String>,
+    at: DateTime<Utc>,
+) -> Result<()> {
+    for (k, v) in settings {
+        file.set(k, v)?;
+    }
+    file.set("checked_at", timestamp(at))
+}

@@ -1,0 +1,176 @@
+//! `backup.status`, `restore_drill.status` and `dr_drill.status` as typed,
+//! validated records (written by [`crate::evidence`]).
+
+use chrono::{DateTime, Utc};
+
+use crate::error::{Error, Result};
+use crate::evidence::BackupResult;
+use crate::statefile::StateFile;
+
+fn required<'a>(f: &'a StateFile, key: &str) -> Result<&'a str> {
+    f.get(key).ok_or_else(|| Error::MissingKey {
+        path: f.path().into(),
+        key: key.into(),
+    })
+}
+
+/// One backup as recorded under a prefix (`last`, `last_complete`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BackupAttempt {
+    /// `<p>_at`: when it finished.
+    pub at: DateTime<Utc>,
+    /// `<p>_artifact`.
+    pub artifact: String,
+    /// `<p>_location`.
+    pub location: String,
+    /// `<p>_kind`.
+    pub kind: String,
+    /// `<p>_separate_from_pgdata`: `yes`, `no` or `unknown` (`None`).
+    pub separate_from_pgdata: Option<bool>,
+    /// `<p>_size_bytes`.
+    pub size_bytes: Option<u64>,
+    /// `<p>_duration_seconds`.
+    pub duration_seconds: Option<u64>,
+}
+
+impl BackupAttempt {
+    fn read(f: &StateFile, p: &str) -> Result<Option<Self>> {
+        let Some(at) = f.parse_time(&format!("{p}_at"))? else {
+            return Ok(None);
+        };
+        let sep = f.parse_choice(
+            &format!("{p}_separate_from_pgdata"),
+            &["yes", "no", "unknown"],
+        )?;
+        Ok(Some(BackupAttempt {
+            at,
+            artifact: required(f, &format!("{p}_artifact"))?.to_string(),
+            location: required(f, &format!("{p}_location"))?.to_string(),
+            kind: f.get(&format!("{p}_kind")).unwrap_or("dump").to_string(),
+            separate_from_pgdata: match sep {
+                Some("yes") => Some(true),
+                Some("no") => Some(false),
+                _ => None,
+            },
+            size_bytes: f.parse_optional(&format!("{p}_size_bytes"))?,
+            duration_seconds: f.parse_optional(&format!("{p}_duration_seconds"))?,
+        }))
+    }
+}
+
+/// `backup.status`: the latest attempt and the newest complete backup.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BackupStatusRecord {
+    /// `last_*`: the latest attempt, whatever its result.
+    pub last: Option<BackupAttempt>,
+    /// `last_complete_*`: the newest complete backup.
+    pub last_complete: Option<BackupAttempt>,
+    /// `last_result`.
+    pub last_result: Option<BackupResult>,
+}
+
+impl BackupStatusRecord {
+    /// Reads the record; every problem names file, line and key.
+    pub fn from_file(f: &StateFile) -> Result<Self> {
+        let last_result = match f.parse_choice("last_result", &["complete", "partial", "failed"])? {
+            Some(r) => Some(r.parse::<BackupResult>()?),
+            None => None,
+        };
+        Ok(BackupStatusRecord {
+            last: BackupAttempt::read(f, "last")?,
+            last_complete: BackupAttempt::read(f, "last_complete")?,
+            last_result,
+        })
+    }
+}
+
+/// `restore_drill.status`: the latest drill and the last one that passed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RestoreDrillRecord {
+    /// `last_drill_at`.
+    pub last_drill_at: Option<DateTime<Utc>>,
+    /// `last_result`: `pass` (true) or `fail` (false).
+    pub last_passed: Option<bool>,
+    /// `last_artifact`.
+    pub last_artifact: Option<String>,
+    /// `last_pass_at` and `last_pass_artifact`.
+    pub last_pass: Option<(DateTime<Utc>, String)>,
+    /// `verified_artifacts`, newest first.
+    pub verified_artifacts: Vec<String>,
+}
+
+impl RestoreDrillRecord {
+    /// Reads the record; every problem names file, line and key.
+    pub fn from_file(f: &StateFile) -> Result<Self> {
+        let last_pass = match f.parse_time("last_pass_at")? {
+            Some(at) => Some((at, required(f, "last_pass_artifact")?.to_string())),
+            None => None,
+        };
+        Ok(RestoreDrillRecord {
+            last_drill_at: f.parse_time("last_drill_at")?,
+            last_passed: f
+                .parse_choice("last_result", &["pass", "fail"])?
+                .map(|r| r == "pass"),
+            last_artifact: f.get("last_artifact").map(String::from),
+            last_pass,
+            verified_artifacts: f
+                .get("verified_artifacts")
+                .map(|v| {
+                    v.split(',')
+                        .filter(|s| !s.is_empty())
+                        .map(String::from)
+                        .collect()
+                })
+                .unwrap_or_default(),
+        })
+    }
+}
+
+/// `dr_drill.status`: the latest DR drill with its measured RTO and RPO.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DrDrillRecord {
+    /// `last_drill_at`.
+    pub last_drill_at: DateTime<Utc>,
+    /// `scenario`.
+    pub scenario: String,
+    /// `rto_seconds`: `restored_at − t0`.
+    pub rto_seconds: Option<u64>,
+    /// `rpo_seconds`: `newest_data_before − newest_data_after`, at least 0.
+    pub rpo_seconds: Option<u64>,
+    /// `result`: `pass` (true) or `fail` (false).
+    pub passed: Option<bool>,
+}
+
+impl DrDrillRecord {
+    /// Reads the record; every problem names file, line and key. The
+    /// recorded RTO must equal `restored_at − t0` when both times are there.
+    pub fn from_file(f: &StateFile) -> Result<Self> {
+        let rto_seconds: Option<u64> = f.parse_optional("rto_seconds")?;
+        if let (Some(t0), Some(restored), Some(rto), Some((line, _))) = (
+            f.parse_time("t0")?,
+            f.parse_time("restored_at")?,
+            rto_seconds,
+            f.entry("rto_seconds"),
+        ) {
+            let measured = (restored - t0).num_seconds();
+            if measured != rto as i64 {
+                return Err(f.invalid(
+                    "rto_seconds",
+                    line,
+                    format!("says {rto}, but restored_at − t0 is {measured} seconds"),
+                ));
+            }
+        }
+        f.parse_time("newest_data_before")?;
+        f.parse_time("newest_data_after")?;
+        Ok(DrDrillRecord {
+            last_drill_at: f.require_time("last_drill_at")?,
+            scenario: f.get("scenario").unwrap_or("?").to_string(),
+            rto_seconds,
+            rpo_seconds: f.parse_optional("rpo_seconds")?,
+            passed: f
+                .parse_choice("result", &["pass", "fail"])?
+                .map(|r| r == "pass"),
+        })
+    }
+}

@@ -1,0 +1,339 @@
+//! `wal.status`, `wal.history` and `wal.settings`.
+
+use std::str::FromStr;
+
+use chrono::{DateTime, Utc};
+
+use super::{timestamp, StateInput};
+use crate::error::{Error, Result};
+use crate::statefile::StateFile;
+use crate::units::{ByteSize, Setting};
+use crate::wal::{rule_level, Level, PreviousStatus, WalReport, WalSample, WalSettings};
+
+/// `wal.status`, every field typed and checked.
+///
+/// Only `wal_status` and `checked_at` are required (the seed's shell scripts
+/// wrote little more); every other key ssot owns is validated when present:
+/// numbers must be numbers in their range (`wal_used_pct` in 0..=100, the
+/// available bytes no more than the total), `active_rules` must name known
+/// rules and agree with `wal_status` (the worst rule's level), and the
+/// `reason.N` lines are read by their numbers — a count in the file never
+/// drives a loop or an allocation.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WalStatusRecord {
+    /// `wal_status`.
+    pub status: Level,
+    /// `checked_at`.
+    pub checked_at: DateTime<Utc>,
+    /// `wal_size`: bytes in pg_wal; absent when the measurement failed.
+    pub wal_size: Option<u64>,
+    /// `wal_used_pct`: used % of the volume holding pg_wal (0..=100).
+    pub wal_used_pct: Option<f64>,
+    /// `threshold_pct`: the NEAR_LIMIT threshold (0..=100).
+    pub threshold_pct: Option<f64>,
+    /// `segment_count`.
+    pub segment_count: Option<u64>,
+    /// `ready_count`.
+    pub ready_count: Option<u64>,
+    /// `volume_total_bytes`.
+    pub volume_total_bytes: Option<u64>,
+    /// `volume_available_bytes` (never more than the total).
+    pub volume_available_bytes: Option<u64>,
+    /// `soft_limit_bytes`.
+    pub soft_limit_bytes: Option<u64>,
+    /// `wal_growth_bytes_per_second`.
+    pub wal_growth_bytes_per_second: Option<f64>,
+    /// `volume_growth_bytes_per_second`.
+    pub volume_growth_bytes_per_second: Option<f64>,
+    /// `seconds_to_error` (≥ 0).
+    pub seconds_to_error: Option<f64>,
+    /// `active_rules` (comma separated rule ids).
+    pub active_rules: Vec<String>,
+    /// `reason.N` lines, in the order of N.
+    pub reasons: Vec<String>,
+}
+
+impl WalStatusRecord {
+    /// Reads the record; every problem names file, line and key.
+    pub fn from_file(f: &StateFile) -> Result<Self> {
+        let (line, s) = f.entry("wal_status").ok_or_else(|| Error::MissingKey {
+            path: f.path().into(),
+            key: "wal_status".into(),
+        })?;
+        let status = Level::from_str(s).map_err(|_| {
+            f.invalid(
+                "wal_status",
+                line,
+                format!("unknown WAL status \"{s}\" (expected OK, GROWING, NEAR_LIMIT or ERROR)"),
+            )
+        })?;
+        let checked_at = f.require_time("checked_at")?;
+        let u = |k: &str| f.parse_optional::<u64>(k);
+        let rate = |k: &str| f.parse_f64_in(k, f64::MIN, f64::MAX);
+        let rec = WalStatusRecord {
+            status,
+            checked_at,
+            wal_size: u("wal_size")?,
+            wal_used_pct: f.parse_f64_in("wal_used_pct", 0.0, 100.0)?,
+            threshold_pct: f.parse_f64_in("threshold_pct", 0.0, 100.0)?,
+            segment_count: u("segment_count")?,
+            ready_count: u("ready_count")?,
+            volume_total_bytes: u("volume_total_bytes")?,
+            volume_available_bytes: u("volume_available_bytes")?,
+            soft_limit_bytes: u("soft_limit_bytes")?,
+            wal_growth_bytes_per_second: rate("wal_growth_bytes_per_second")?,
+            volume_growth_bytes_per_second: rate("volume_growth_bytes_per_second")?,
+            seconds_to_error: f.parse_f64_in("seconds_to_error", 0.0, f64::MAX)?,
+            active_rules: Vec::new(),
+            reasons: read_reasons(f)?,
+        };
+        if let (Some(total), Some((line, _))) =
+            (rec.volume_total_bytes, f.entry("volume_available_bytes"))
+        {
+            if rec.volume_available_bytes.is_some_and(|a| a > total) {
+                return Err(f.invalid(
+                    "volume_available_bytes",
+                    line,
+                    format!("more than volume_total_bytes {total}"),
+                ));
+            }
+        }
+        let Some((line, rules)) = f.entry("active_rules") else {
+            return Ok(rec);
+        };
+        let mut active_rules = Vec::new();
+        let mut worst = Level::Ok;
+        for r in rules.split(',').map(str::trim).filter(|r| !r.is_empty()) {
+            let level = rule_level(r).ok_or_else(|| {
+                f.invalid("active_rules", line, format!("unknown WAL rule \"{r}\""))
+            })?;
+            worst = worst.max(level);
+            active_rules.push(r.to_string());
+        }
+        if worst != rec.status {
+            return Err(f.invalid(
+                "active_rules",
+                line,
+                format!(
+                    "the active rules make the status {worst}, but wal_status says {}",
+                    rec.status
+                ),
+            ));
+        }
+        Ok(WalStatusRecord {
+            active_rules,
+            ..rec
+        })
+    }
+
+    /// The hysteresis input for the next evaluation.
+    pub fn previous(&self) -> PreviousStatus {
+        PreviousStatus {
+            status: self.status,
+            active_rules: self.active_rules.clone(),
+        }
+    }
+}
+
+/// The `reason.N` lines in the order of N; `reason_count`, when present,
+/// must equal how many there are and N must run from 1 without gaps.
+fn read_reasons(f: &StateFile) -> Result<Vec<String>> {
+    let mut numbered: Vec<(u64, &str)> = Vec::new();
+    for (rest, v) in f.family("reason.") {
+        let n = rest
+            .parse::<u64>()
+            .ok()
+            .filter(|n| *n >= 1)
+            .ok_or_else(|| {
+                let key = format!("reason.{rest}");
+                let line = f.entry(&key).map_or(0, |(l, _)| l);
+                f.invalid(
+                    &key,
+                    line,
+                    "a reason key is reason.N with N = 1, 2, ...".into(),
+                )
+            })?;
+        numbered.push((n, v));
+    }
+    numbered.sort_by_key(|(n, _)| *n);
+    if let Some(((n, _), i)) = numbered.iter().zip(1u64..).find(|((n, _), i)| n != i) {
+        let key = format!("reason.{n}");
+        let line = f.entry(&key).map_or(0, |(l, _)| l);
+        return Err(f.invalid(&key, line, format!("reason.{i} is missing before it")));
+    }
+    if let Some((line, v)) = f.entry("reason_count") {
+        let count: u64 = v
+            .parse()
+            .map_err(|_| f.invalid("reason_count", line, format!("\"{v}\" is not a count")))?;
+        if count != numbered.len() as u64 {
+            return Err(f.invalid(
+                "reason_count",
+                line,
+                format!(
+                    "says {count}, but the file holds {} reason line(s)",
+                    numbered.len()
+                ),
+            ));
+        }
+    }
+    Ok(numbered.into_iter().map(|(_, v)| v.to_string()).collect())
+}
+
+fn set_opt(f: &mut StateFile, key: &str, v: Option<String>) -> Result<()> {
+    match v {
+        Some(v) => f.set(key, v),
+        None => {
+            f.remove(key);
+            Ok(())
+        }
+    }
+}
+
+/// Writes `report` into `file` (the previous `wal.status`, or an empty one),
+/// replacing the keys ssot owns and keeping all others.
+pub fn write_wal_status(file: &mut StateFile, report: &WalReport) -> Result<()> {
+    let num = |v: f64| {
+        if v.fract() == 0.0 {
+            format!("{}", v as i64)
+        } else {
+            format!("{v:.2}")
+        }
+    };
+    file.set("wal_status", report.status)?;
+    set_opt(file, "wal_used_pct", report.wal_used_pct.map(num))?;
+    set_opt(file, "wal_size", report.wal_size.map(|v| v.to_string()))?;
+    file.set("threshold_pct", num(report.threshold_pct))?;
+    file.set("checked_at", timestamp(report.checked_at))?;
+    set_opt(
+        file,
+        "segment_count",
+        report.segment_count.map(|v| v.to_string()),
+    )?;
+    set_opt(
+        file,
+        "ready_count",
+        report.ready_count.map(|v| v.to_string()),
+    )?;
+    set_opt(
+        file,
+        "volume_total_bytes",
+        report.volume_total_bytes.map(|v| v.to_string()),
+    )?;
+    set_opt(
+        file,
+        "volume_available_bytes",
+        report.volume_available_bytes.map(|v| v.to_string()),
+    )?;
+    file.set("soft_limit_bytes", report.soft_limit_bytes)?;
+    set_opt(
+        file,
+        "wal_growth_bytes_per_second",
+        report.wal_growth_bytes_per_second.map(num),
+    )?;
+    set_opt(
+        file,
+        "volume_growth_bytes_per_second",
+        report.volume_growth_bytes_per_second.map(num),
+    )?;
+    set_opt(file, "seconds_to_error", report.seconds_to_error.map(num))?;
+    file.set("active_rules", report.active_rules().join(","))?;
+    file.remove_prefix("reason.");
+    file.set("reason_count", report.reasons.len())?;
+    for (i, r) in report.reasons.iter().enumerate() {
+        file.set(
+            &format!("reason.{}", i + 1),
+            format!("{} {}: {}", r.level, r.rule, r.message),
+        )?;
+    }
+    Ok(())
+}
+
+/// Parses `wal.history` (one JSON [`WalSample`] a line).
+pub fn parse_wal_history(input: &StateInput) -> Result<Vec<WalSample>> {
+    let file = match input {
+        StateInput::Missing { .. } => return Ok(Vec::new()),
+        StateInput::Unreadable { path, error } => {
+            return Err(Error::Input(format!("cannot read {path}: {error}")))
+        }
+        StateInput::Invalid { path, problem } => {
+            return Err(Error::UnsafeFile {
+                path: path.into(),
+                problem: problem.clone(),
+            })
+        }
+        StateInput::Present { path, content } => (path, content),
+    };
+    let text = std::str::from_utf8(file.1).map_err(|e| Error::Syntax {
+        path: file.0.clone(),
+        line: 1,
+        message: format!("invalid UTF-8: {e}"),
+    })?;
+    text.lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+        .map(|(i, l)| {
+            serde_json::from_str(l).map_err(|e| Error::Syntax {
+                path: file.0.clone(),
+                line: i + 1,
+                message: format!("not a WAL sample: {e}"),
+            })
+        })
+        .collect()
+}
+
+/// Renders `wal.history`.
+pub fn render_wal_history(samples: &[WalSample]) -> String {
+    samples
+        .iter()
+        .map(|s| serde_json::to_string(s).unwrap_or_default() + "\n")
+        .collect()
+}
+
+/// Reads `wal.settings` (keys `max_wal_size`, `min_wal_size`, `wal_keep_size`,
+/// `wal_segment_size`, `max_slot_wal_keep_size`, `archive_mode`), PostgreSQL
+/// units; absent keys keep the value from `defaults`.
+pub fn parse_wal_settings(f: &StateFile, defaults: &WalSettings) -> Result<WalSettings> {
+    let mut s = defaults.clone();
+    let size = |key: &str| -> Result<Option<ByteSize>> {
+        match f.entry(key) {
+            None => Ok(None),
+            Some((line, v)) => ByteSize::parse(v)
+                .map(Some)
+                .map_err(|e| f.invalid(key, line, e.to_string())),
+        }
+    };
+    if let Some(v) = size("max_wal_size")? {
+        s.max_wal_size = v;
+    }
+    if let Some(v) = size("min_wal_size")? {
+        s.min_wal_size = v;
+    }
+    if let Some(v) = size("wal_keep_size")? {
+        s.wal_keep_size = v;
+    }
+    if let Some(v) = size("wal_segment_size")? {
+        s.wal_segment_size = v;
+    }
+    if let Some((line, v)) = f.entry("max_slot_wal_keep_size") {
+        s.max_slot_wal_keep_size = match ByteSize::parse_setting(v, 1 << 20)
+            .map_err(|e| f.invalid("max_slot_wal_keep_size", line, e.to_string()))?
+        {
+            Setting::Unset => None,
+            Setting::Value(b) => Some(b),
+        };
+    }
+    if let Some((line, v)) = f.entry("archive_mode") {
+        s.archive_mode = match v {
+            "on" | "always" | "true" => true,
+            "off" | "false" | "" => false,
+            other => {
+                return Err(f.invalid(
+                    "archive_mode",
+                    line,
+                    format!("\"{other}\" is not on, off or always"),
+                ))
+            }
+        };
+    }
+    Ok(s)
+}

@@ -1,0 +1,376 @@
+//! The architecture contract fed hostile StatefulSets and GUC values
+//! (points 8, 13 and 14).
+
+use std::fs;
+
+use serde_json::{json as j, Value};
+
+use super::common::pg::Cluster;
+use super::*;
+
+fn sts() -> Value {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/contract/sts-clean.json"
+    );
+    serde_json::from_str(&fs::read_to_string(path).unwrap()).unwrap()
+}
+
+/// `contract check --statefulset` on `doc` (plus `extra` flags); the report.
+fn check(w: &World, doc: &Value, extra: &[&str]) -> (i32, Value) {
+    let f = w.path("sts.json");
+    fs::write(&f, doc.to_string()).unwrap();
+    let mut args = vec![
+        "contract",
+        "check",
+        "--statefulset",
+        s(&f),
+        "--format",
+        "json",
+    ];
+    args.extend(extra);
+    let o = w.ssot(&args);
+    assert_ne!(o.status.code(), Some(101), "panicked: {}", stderr(&o));
+    (
+        code(&o),
+        if o.stdout.is_empty() {
+            Value::Null
+        } else {
+            json(&o)
+        },
+    )
+}
+
+fn invariant<'a>(r: &'a Value, id: &str) -> &'a Value {
+    r["invariants"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["id"] == id)
+        .unwrap_or_else(|| panic!("no {id} in {r:#}"))
+}
+
+fn limitation<'a>(r: &'a Value, name: &str) -> &'a Value {
+    r["limitations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["name"] == name)
+        .unwrap()
+}
+
+/// Point 8: `spec.replicas = 18446744073709551615` with a volumeClaimTemplate
+/// panicked ("capacity overflow"); `1e8` exhausted memory. Never one allocation per replica.
+#[test]
+fn a_huge_replica_count_allocates_nothing_per_replica() {
+    let w = World::new();
+    for replicas in [j!(18446744073709551615u64), j!(100_000_000)] {
+        let mut doc = sts();
+        doc["spec"]["replicas"] = replicas.clone();
+        let (c, r) = check(&w, &doc, &[]);
+        assert_eq!(c, 1, "{replicas}");
+        assert_eq!(invariant(&r, "sts.single_instance")["status"], "fail");
+        let ev = invariant(&r, "pvc.pgdata_active");
+        assert_eq!(ev["status"], "unknown", "no active_pvc.list given");
+    }
+}
+
+/// Point 13: `spec.replicas` of `2.0`, `"3"` or `-1` used to pass
+/// `sts.single_instance`; only a JSON integer ≥ 0 is a count.
+#[test]
+fn replicas_that_are_not_a_whole_number_fail_single_instance() {
+    let w = World::new();
+    for bad in [j!(2.0), j!("3"), j!(-1), j!(true)] {
+        let mut doc = sts();
+        doc["spec"]["replicas"] = bad.clone();
+        let (c, r) = check(&w, &doc, &[]);
+        assert_eq!(c, 1, "{bad}");
+        let i = invariant(&r, "sts.single_instance");
+        assert_eq!(i["status"], "fail", "{bad}: {i:#}");
+        assert!(
+            i["message"]
+                .as_str()
+                .unwrap()
+                .contains("not a whole number"),
+            "{i:#}"
+        );
+    }
+    let mut doc = sts();
+    doc["spec"]["replicas"] = j!(1);
+    assert_eq!(
+        invariant(&check(&w, &doc, &[]).1, "sts.single_instance")["status"],
+        "pass"
+    );
+}
+
+/// Point 13: a container that starts PostgreSQL through `env`, a shell,
+/// `exec`, an absolute path or an entrypoint wrapper is read for archive
+/// settings — `/usr/bin/env bash -c "exec postgres -c archive_mode=on"` used
+/// to pass `sts.archive_disabled` and report the WAL archive confirmed off.
+#[test]
+fn the_postgres_invocation_is_found_through_wrappers() {
+    let w = World::new();
+    // (command, extra args before the fixture's `-c max_wal_size=4GB ...`, whether
+    // those args reach PostgreSQL: after `sh -c SCRIPT` they are the script's `$0 $1 ...`).
+    let wrapped: Vec<(Value, Value, bool)> = vec![
+        (j!(["/usr/bin/env", "bash", "-c", "exec postgres -c archive_mode=on"]), j!([]), false),
+        (j!(["sh", "-ec"]), j!(["chown -R postgres /d; exec /usr/lib/postgresql/15/bin/postgres -c 'archive_command=cp %p /a/%f'"]), false),
+        (j!(["docker-entrypoint.sh"]), j!(["postgres", "-c", "archive_mode=on"]), true),
+        (j!(["gosu", "postgres", "postgres", "-carchive_mode=on"]), j!([]), true),
+        (j!(["tini", "--", "/usr/local/bin/postgres", "--archive-timeout=60"]), j!([]), true),
+        (j!(["bash", "-c", "pg_ctl start -D /d -o \"-c archive_mode=always\" && sleep infinity"]), j!([]), false),
+        (j!([]), j!(["-c", "archive_mode=on"]), true),
+        (j!(["sh", "/docker-entrypoint.sh", "postgres", "-c", "archive_mode=on"]), j!([]), true),
+    ];
+    for (command, args, reach_postgres) in wrapped {
+        let mut doc = sts();
+        let c = &mut doc["spec"]["template"]["spec"]["containers"][0];
+        c["command"] = command.clone();
+        let mut all = args.as_array().unwrap().clone();
+        all.extend(c["args"].as_array().unwrap().iter().cloned());
+        c["args"] = Value::Array(all);
+        let (_, r) = check(&w, &doc, &[]);
+        let i = invariant(&r, "sts.archive_disabled");
+        assert_eq!(i["status"], "fail", "{command} {args}: {i:#}");
+        assert_eq!(limitation(&r, "wal_archive")["status"], "on", "{command}");
+        let want = if reach_postgres { "pass" } else { "fail" };
+        assert_eq!(
+            invariant(&r, "sts.max_wal_size")["status"],
+            want,
+            "{command} {args}: the WAL settings are read from PostgreSQL's own arguments only"
+        );
+    }
+}
+
+/// Point 14: values PostgreSQL rounds are compared the way PostgreSQL stores
+/// them — `1536kB` is 2 (MB), `29.5s` is 30 (s), `30.1GB` is 30822 (MB) —
+/// so a runtime that says so is no drift.
+#[test]
+fn rounded_values_are_not_drift() {
+    let w = World::new();
+    let cfg = w.path("ssot.toml");
+    fs::write(
+        &cfg,
+        "[contract]\nmax_wal_size = \"30.1GB\"\nmin_wal_size = \"1536kB\"\ncheckpoint_timeout = \"29.5s\"\n",
+    )
+    .unwrap();
+    let mut doc = sts();
+    doc["spec"]["template"]["spec"]["containers"][0]["args"] = j!([
+        "-c",
+        "max_wal_size=30.1GB",
+        "-c",
+        "min_wal_size=1536kB",
+        "-c",
+        "wal_keep_size=0",
+        "-c",
+        "checkpoint_timeout=29.5s"
+    ]);
+    let settings = w.path("settings.csv");
+    fs::write(
+        &settings,
+        "max_wal_size,30822,MB\nmin_wal_size,2,MB\nwal_keep_size,0,MB\ncheckpoint_timeout,30,s\narchive_mode,off,\n",
+    )
+    .unwrap();
+    let (_, r) = check(&w, &doc, &["--config", s(&cfg), "--settings", s(&settings)]);
+    for id in [
+        "sts.max_wal_size",
+        "sts.min_wal_size",
+        "sts.checkpoint_timeout",
+        "runtime.max_wal_size",
+        "runtime.min_wal_size",
+        "runtime.checkpoint_timeout",
+    ] {
+        assert_eq!(
+            invariant(&r, id)["status"],
+            "pass",
+            "{id}: {:#}",
+            invariant(&r, id)
+        );
+    }
+}
+
+/// Point 14: a value PostgreSQL refuses is invalid, naming the range — in
+/// the StatefulSet args and in the declared contract alike.
+#[test]
+fn values_postgresql_refuses_are_invalid() {
+    let w = World::new();
+    for (arg, needle) in [
+        ("max_wal_size=0", "0 MB is outside the valid range for parameter \"max_wal_size\" (2 .. 2147483647)"),
+        ("max_wal_size=2048TB", "Value exceeds integer range."),
+        ("max_wal_size=1gb", "Valid units for this parameter are"),
+        ("max_wal_size='4GB'", "invalid value for parameter \"max_wal_size\": \"'4GB'\""),
+        ("checkpoint_timeout=2d", "172800 s is outside the valid range for parameter \"checkpoint_timeout\" (30 .. 86400)"),
+        ("checkpoint_timeout=29s", "(30 .. 86400)"),
+        ("checkpoint_timeout=1.5", "2 s is outside the valid range"),
+        ("checkpoint_timeout=30sec", "invalid value for parameter \"checkpoint_timeout\": \"30sec\""),
+        ("checkpoint_timeout=1h30min", "invalid value"),
+    ] {
+        let mut doc = sts();
+        let name = arg.split('=').next().unwrap();
+        doc["spec"]["template"]["spec"]["containers"][0]["args"] = j!([
+            "-c", "max_wal_size=4GB", "-c", "min_wal_size=1GB", "-c", "wal_keep_size=0",
+            "-c", "checkpoint_timeout=5min", "-c", arg
+        ]);
+        let (_, r) = check(&w, &doc, &[]);
+        let i = invariant(&r, &format!("sts.{name}"));
+        assert_eq!(i["status"], "fail", "{arg}");
+        assert!(i["message"].as_str().unwrap().contains(needle), "{arg}: {i:#}");
+    }
+    let cfg = w.path("ssot.toml");
+    for (key, value, needle) in [
+        ("max_wal_size", "0", "(2 .. 2147483647)"),
+        ("max_wal_size", "2048TB", "Value exceeds integer range"),
+        ("checkpoint_timeout", "2d", "(30 .. 86400)"),
+        ("checkpoint_timeout", "29s", "(30 .. 86400)"),
+        (
+            "checkpoint_timeout",
+            "1.5",
+            "2 s is outside the valid range",
+        ),
+        ("checkpoint_timeout", "30sec", "unknown unit \"sec\""),
+        ("checkpoint_timeout", "1h30min", "unknown unit"),
+        ("max_wal_size", "1gb", "unknown unit \"gb\""),
+    ] {
+        fs::write(&cfg, format!("[contract]\n{key} = \"{value}\"\n")).unwrap();
+        let o = w.ssot(&["--config", s(&cfg), "config", "show"]);
+        assert_eq!(code(&o), 3, "{key} = {value}");
+        let e = stderr(&o);
+        assert!(
+            e.contains(key) && e.contains(needle),
+            "{key} = {value}: {e}"
+        );
+    }
+}
+
+/// Point 14: ssot's reading of GUC values equals PostgreSQL's own, checked
+/// against the server on this machine with `postgres -C`.
+#[test]
+fn guc_values_are_read_as_the_real_postgresql_reads_them() {
+    if std::env::var("SSOT_SKIP_PG").as_deref() == Ok("1") {
+        eprintln!("SKIPPED explicitly (SSOT_SKIP_PG=1)");
+        return;
+    }
+    let pg = Cluster::stopped();
+    let data = pg.data().display().to_string();
+    let cases: &[(&str, &[&str])] = &[
+        (
+            "max_wal_size",
+            &[
+                "4GB",
+                "1536kB",
+                "30.1GB",
+                "0",
+                "2048TB",
+                "1gb",
+                "010",
+                "0x10",
+                "08",
+                "1e3",
+                "'4GB'",
+                " 4 GB ",
+                "2",
+                "-1",
+                "2147483647",
+                "2147483648",
+                "1.5",
+                "1.5GB",
+                "4096",
+                "3MB",
+                "1TB",
+                "0.5MB",
+                "1e400",
+                "nan",
+                "inf",
+                "+8",
+                "1e-3GB",
+                "4 G B",
+                "4GBs",
+            ],
+        ),
+        (
+            "checkpoint_timeout",
+            &[
+                "5min",
+                "29.5s",
+                "2d",
+                "29s",
+                "1.5",
+                "30sec",
+                "1h30min",
+                "300",
+                "30",
+                "86400",
+                "1d",
+                "0.5min",
+                "30000ms",
+                "30.5",
+                "31.5",
+                "1h",
+                "45000000us",
+                "0x1E",
+                "5m",
+            ],
+        ),
+        ("wal_keep_size", &["0", "-1", "1GB", "512kB", "100"]),
+        ("max_slot_wal_keep_size", &["-1", "-2", "10GB", "0"]),
+        (
+            "archive_timeout",
+            &["0", "60", "1min", "1073741823", "1073741824"],
+        ),
+        (
+            "archive_mode",
+            &[
+                "on", "off", "always", "ON", "true", "yes", "1", "0", "tru", "maybe",
+            ],
+        ),
+        (
+            "fsync",
+            &["on", "of", "o", "t", "TRUE", "Yes", "n", "1", "2", "false"],
+        ),
+        (
+            "wal_level",
+            &[
+                "replica",
+                "minimal",
+                "logical",
+                "archive",
+                "hot_standby",
+                "HOT_STANDBY",
+                "full",
+            ],
+        ),
+    ];
+    let mut checked = 0;
+    for (name, values) in cases {
+        for v in *values {
+            let o = pg.try_tool(
+                "postgres",
+                &["-D", &data, "-C", name, "-c", &format!("{name}={v}")],
+            );
+            let pg_says: Option<String> = o
+                .status
+                .success()
+                .then(|| String::from_utf8_lossy(&o.stdout).trim().to_string());
+            let ours = ssot_core::contract::guc::parse_value(name, v);
+            match (&pg_says, &ours) {
+                (None, Err(_)) => {}
+                (Some(shown), Ok(val)) => {
+                    let ours_shown = match val {
+                        ssot_core::contract::guc::GucValue::Int { value, .. } => value.to_string(),
+                        other => other.to_string(),
+                    };
+                    assert_eq!(&ours_shown, shown, "{name}={v}: PostgreSQL stores {shown}");
+                }
+                (None, Ok(val)) => panic!(
+                    "{name}={v}: PostgreSQL refuses it ({}), ssot accepts {val:?}",
+                    String::from_utf8_lossy(&o.stderr).trim()
+                ),
+                (Some(shown), Err(e)) => {
+                    panic!("{name}={v}: PostgreSQL accepts it as {shown}, ssot refuses: {e}")
+                }
+            }
+            checked += 1;
+        }
+    }
+    assert!(checked > 80);
+}

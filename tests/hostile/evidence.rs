@@ -1,0 +1,164 @@
+//! Evidence that is not what it claims (point 16).
+
+use std::fs;
+
+use super::*;
+
+fn backup(w: &World, extra: &[&str]) -> Output {
+    let mut args = vec!["evidence", "backup"];
+    args.extend(extra);
+    w.ssot(&args)
+}
+
+fn section(w: &World, name: &str) -> serde_json::Value {
+    let o = w.ssot(&["report", "--format", "json"]);
+    json(&o)["sections"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["name"] == name)
+        .unwrap()
+        .clone()
+}
+
+/// Point 16: `evidence backup --artifact X` recorded a backup that did not
+/// exist as complete (exit 0), and the report then said the backup was fresh.
+#[test]
+fn a_backup_that_is_not_there_is_refused() {
+    let w = World::new();
+    let dumps = w.path("dumps");
+    fs::create_dir(&dumps).unwrap();
+    let o = backup(
+        &w,
+        &["--artifact", "nothere.sql.gz", "--location", s(&dumps)],
+    );
+    assert_eq!(code(&o), 2, "{}", stdout(&o));
+    assert!(
+        stderr(&o).contains("backup nothere.sql.gz is not at its location"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(!w.state.join("backup.status").exists());
+    assert_ne!(section(&w, "backup")["status"], "OK");
+    // A location that does not exist at all.
+    let o = backup(
+        &w,
+        &["--artifact", "x", "--location", s(&w.path("nowhere"))],
+    );
+    assert_eq!(code(&o), 2);
+    // A failed attempt needs no file.
+    let o = backup(
+        &w,
+        &[
+            "--artifact",
+            "nothere.sql.gz",
+            "--location",
+            s(&dumps),
+            "--result",
+            "failed",
+        ],
+    );
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+}
+
+/// Point 16: size and filesystem are measured and recorded; a size given
+/// that does not match the file is refused.
+#[test]
+fn size_and_filesystem_are_measured() {
+    let w = World::new();
+    let dumps = w.path("dumps");
+    fs::create_dir(&dumps).unwrap();
+    fs::write(dumps.join("d.sql.gz"), vec![b'x'; 12345]).unwrap();
+    let pgdata = w.path("pgdata");
+    fs::create_dir(&pgdata).unwrap();
+    let o = backup(
+        &w,
+        &[
+            "--artifact",
+            "d.sql.gz",
+            "--location",
+            s(&dumps),
+            "--pgdata",
+            s(&pgdata),
+        ],
+    );
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let status = fs::read_to_string(w.state.join("backup.status")).unwrap();
+    assert!(
+        status.contains("last_complete_size_bytes=12345\n"),
+        "{status}"
+    );
+    // Same temp filesystem as this PGDATA: measured, and said so.
+    assert!(
+        status.contains("last_complete_separate_from_pgdata=no\n"),
+        "{status}"
+    );
+    let o = backup(
+        &w,
+        &[
+            "--artifact",
+            "d.sql.gz",
+            "--location",
+            s(&dumps),
+            "--pgdata",
+            s(&pgdata),
+            "--size",
+            "1GB",
+        ],
+    );
+    assert_eq!(code(&o), 2);
+    assert!(
+        stderr(&o).contains("holds 12345 bytes, not the 1073741824 given"),
+        "{}",
+        stderr(&o)
+    );
+    // A directory-format dump (pg_dump -Fd) is sized as a whole.
+    let fd = dumps.join("d.dir");
+    fs::create_dir(&fd).unwrap();
+    fs::write(fd.join("toc.dat"), vec![0u8; 100]).unwrap();
+    fs::write(fd.join("3001.dat.gz"), vec![0u8; 900]).unwrap();
+    let o = backup(
+        &w,
+        &[
+            "--artifact",
+            "d.dir",
+            "--location",
+            s(&dumps),
+            "--pgdata",
+            s(&pgdata),
+        ],
+    );
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let status = fs::read_to_string(w.state.join("backup.status")).unwrap();
+    assert!(
+        status.contains("last_complete_size_bytes=1000\n"),
+        "{status}"
+    );
+}
+
+/// Point 16: a backup whose filesystem is unknown is not OK in the report.
+#[test]
+fn a_backup_on_an_unknown_filesystem_is_not_ok() {
+    let w = World::new();
+    let dumps = w.path("dumps");
+    fs::create_dir(&dumps).unwrap();
+    fs::write(dumps.join("d.sql.gz"), "x").unwrap();
+    let o = backup(
+        &w,
+        &[
+            "--artifact",
+            "d.sql.gz",
+            "--location",
+            s(&dumps),
+            "--pgdata",
+            s(&w.path("no-pgdata")),
+        ],
+    );
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let b = section(&w, "backup");
+    assert_eq!(b["status"], "DEGRADED", "{b:#}");
+    assert!(
+        b["details"].to_string().contains("filesystem is unknown"),
+        "{b:#}"
+    );
+}

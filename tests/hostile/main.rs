@@ -1,0 +1,145 @@
+//! The hostile-input suite: ssot attacked the way a careless operator, a
+//! hostile file or a crash would attack it, and tried as a new user would.
+//!
+//! Every test here is a regression test for an attack that once worked
+//! (issue "Hardening: make ssot safe at its edges"); the module names the
+//! attack family, each test names the numbered point it covers. A new attack
+//! family gets a new module here.
+//!
+//! The tests drive the `ssot` binary as a user does. Set `SSOT_TEST_BIN` to
+//! run them against another build (e.g. the code before a fix, to see them fail).
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+#[path = "../common/mod.rs"]
+mod common;
+use common::*;
+
+mod arithmetic;
+mod complexity;
+mod contract;
+mod evidence;
+mod exit_codes;
+mod gate_command;
+mod new_user;
+mod retention_apply;
+mod retention_names;
+mod retention_roots;
+mod state_files;
+mod wal_rates;
+
+/// The time every test evaluates at.
+pub const NOW: &str = "2026-02-05T12:00:00Z";
+
+/// A temp directory with a state directory in it.
+pub struct World {
+    pub _tmp: tempfile::TempDir,
+    pub root: PathBuf,
+    pub state: PathBuf,
+}
+
+impl Default for World {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl World {
+    pub fn new() -> Self {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = fs::canonicalize(tmp.path()).unwrap();
+        let state = root.join("state");
+        fs::create_dir_all(&state).unwrap();
+        World {
+            _tmp: tmp,
+            root,
+            state,
+        }
+    }
+
+    pub fn path(&self, rel: &str) -> PathBuf {
+        self.root.join(rel)
+    }
+
+    /// Writes a state file.
+    pub fn write_state(&self, name: &str, content: &str) {
+        fs::write(self.state.join(name), content).unwrap();
+    }
+
+    /// A fresh `wal.status` saying OK and a fresh passing `contract.status`:
+    /// `gate startup` is allowed in this world unless something else denies.
+    pub fn healthy(&self) {
+        self.write_state("wal.status", &format!("wal_status=OK\nchecked_at={NOW}\n"));
+        self.write_state(
+            "contract.status",
+            &format!("contract_status=PASS\nchecked_at={NOW}\n"),
+        );
+    }
+
+    /// `ssot --state <state> --now NOW <args>`, bounded.
+    pub fn ssot(&self, args: &[&str]) -> Output {
+        let mut all: Vec<&str> = vec!["--state", s(&self.state), "--now", NOW];
+        all.extend(args);
+        run_bounded(&all)
+    }
+
+    /// `ssot gate <op> --format json`; the decision.
+    pub fn gate_json(&self, op: &str) -> (i32, serde_json::Value) {
+        let o = self.ssot(&["gate", op, "--format", "json"]);
+        (code(&o), json(&o))
+    }
+}
+
+/// Runs `f` on a thread; fails the test if it has not returned within
+/// [`HANG`] (a hang detector for pure code, not a speed measurement).
+pub fn within_hang_limit<T: Send + 'static>(
+    what: &str,
+    f: impl FnOnce() -> T + Send + 'static,
+) -> T {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(f());
+    });
+    rx.recv_timeout(HANG)
+        .unwrap_or_else(|_| panic!("{what} hung: not done after {HANG:?}"))
+}
+
+/// The rules of a decision's failed checks.
+pub fn denied_rules(decision: &serde_json::Value) -> Vec<String> {
+    decision["reasons"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["passed"] == false)
+        .map(|c| c["rule"].as_str().unwrap().to_string())
+        .collect()
+}
+
+/// The message of the failed check with `rule`.
+pub fn denial(decision: &serde_json::Value, rule: &str) -> String {
+    decision["reasons"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["rule"] == rule && c["passed"] == false)
+        .map(|c| c["message"].as_str().unwrap().to_string())
+        .unwrap_or_else(|| panic!("no failed {rule} in {decision:#}"))
+}
+
+/// A file outside the state directory that an attack aims at.
+pub fn victim(dir: &Path) -> PathBuf {
+    let v = dir.join("victim");
+    fs::write(&v, "precious data\n").unwrap();
+    v
+}
+
+pub fn assert_victim_intact(v: &Path) {
+    assert_eq!(
+        fs::read_to_string(v).unwrap(),
+        "precious data\n",
+        "{} was written through a symlink",
+        v.display()
+    );
+}

@@ -1,0 +1,417 @@
+//! The state directory's files: symlinks, FIFOs, devices, huge files,
+//! hostile counts and corrupt typed fields (points 2, 5 and 12).
+
+use std::fs;
+use std::os::unix::fs::symlink;
+
+use super::*;
+
+fn mkfifo(path: &Path) {
+    nix::unistd::mkfifo(path, nix::sys::stat::Mode::from_bits_truncate(0o644)).unwrap();
+}
+
+// ---- point 2: symlinks in the state directory are never written through ----
+
+/// Point 2: `operation.lock -> victim` and `retention apply --confirm`: the
+/// victim used to be overwritten with the lock's holder text.
+#[test]
+fn a_symlinked_operation_lock_is_not_written_through() {
+    let w = World::new();
+    let v = victim(&w.root);
+    symlink(&v, w.state.join("operation.lock")).unwrap();
+    let dumps = w.path("dumps");
+    fs::create_dir(&dumps).unwrap();
+    fs::write(dumps.join("old"), "x").unwrap();
+    let o = w.ssot(&[
+        "retention",
+        "apply",
+        "--dir",
+        s(&dumps),
+        "--max-age",
+        "1d",
+        "--confirm",
+    ]);
+    assert_victim_intact(&v);
+    assert_eq!(code(&o), 3, "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("operation.lock: is a symbolic link"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(
+        dumps.join("old").exists(),
+        "nothing is deleted without the lock"
+    );
+}
+
+/// Point 2: a symlinked `gate.log` used to get the decision appended to its target.
+#[test]
+fn a_symlinked_gate_log_is_not_appended_to() {
+    let w = World::new();
+    w.healthy();
+    let v = victim(&w.root);
+    symlink(&v, w.state.join("gate.log")).unwrap();
+    let o = w.ssot(&["gate", "startup"]);
+    assert_victim_intact(&v);
+    assert_eq!(
+        code(&o),
+        2,
+        "the decision cannot be recorded: could not evaluate"
+    );
+    assert!(
+        stderr(&o).contains("gate.log: is a symbolic link"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+/// Point 2: the state lock is taken on the state directory's own file, never through a link.
+#[test]
+fn a_symlinked_state_lock_is_refused() {
+    let w = World::new();
+    let v = victim(&w.root);
+    symlink(&v, w.state.join(".ssot.lock")).unwrap();
+    let pgdata = w.path("pgdata");
+    fs::create_dir_all(pgdata.join("pg_wal")).unwrap();
+    let o = w.ssot(&["wal", "check", "--pgdata", s(&pgdata)]);
+    assert_victim_intact(&v);
+    assert_eq!(code(&o), 3, "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains(".ssot.lock: is a symbolic link"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+/// Point 2: a symlinked record is corrupt, so the gate denies — even when
+/// the link points at a perfectly good status.
+#[test]
+fn a_symlinked_record_is_corrupt_and_denies() {
+    let w = World::new();
+    w.healthy();
+    let elsewhere = w.path("good.status");
+    fs::rename(w.state.join("wal.status"), &elsewhere).unwrap();
+    symlink(&elsewhere, w.state.join("wal.status")).unwrap();
+    let (c, d) = w.gate_json("startup");
+    assert_eq!(c, 1);
+    assert_eq!(denied_rules(&d), ["wal_status_corrupt"]);
+    assert!(denial(&d, "wal_status_corrupt").contains("is a symbolic link"));
+}
+
+/// Point 2: `wal check` replaces a symlinked `wal.status` with its own file;
+/// the link's target is untouched.
+#[test]
+fn wal_check_replaces_a_symlinked_status_instead_of_writing_through() {
+    let w = World::new();
+    let v = victim(&w.root);
+    symlink(&v, w.state.join("wal.status")).unwrap();
+    let pgdata = w.path("pgdata");
+    fs::create_dir_all(pgdata.join("pg_wal")).unwrap();
+    w.ssot(&["wal", "check", "--pgdata", s(&pgdata)]);
+    assert_victim_intact(&v);
+    assert!(fs::symlink_metadata(w.state.join("wal.status"))
+        .unwrap()
+        .is_file());
+}
+
+/// Point 2: ssot's own files in an artifact root (its journal and lock) are
+/// never written through a symlink either.
+#[test]
+fn a_symlinked_retention_journal_or_lock_is_not_written_through() {
+    for name in [".ssot-retention.journal", ".ssot-retention.lock"] {
+        let w = World::new();
+        let v = victim(&w.root);
+        let dumps = w.path("dumps");
+        fs::create_dir(&dumps).unwrap();
+        fs::write(dumps.join("old"), "x").unwrap();
+        symlink(&v, dumps.join(name)).unwrap();
+        let o = w.ssot(&[
+            "retention",
+            "apply",
+            "--dir",
+            s(&dumps),
+            "--keep-last",
+            "0",
+            "--max-age",
+            "0",
+            "--confirm",
+        ]);
+        assert_victim_intact(&v);
+        assert_eq!(code(&o), 3, "{name}: {}", stderr(&o));
+        assert!(
+            stderr(&o).contains(&format!("{name}: is a symbolic link")),
+            "{}",
+            stderr(&o)
+        );
+        assert!(dumps.join("old").exists(), "{name}: nothing is deleted");
+    }
+}
+
+/// Point 19: a dangling symlink as the state directory says so (it used to say "File exists").
+#[test]
+fn a_dangling_state_directory_symlink_is_named() {
+    let w = World::new();
+    let link = w.path("state-link");
+    symlink(w.path("nowhere"), &link).unwrap();
+    let pgdata = w.path("pgdata");
+    fs::create_dir_all(pgdata.join("pg_wal")).unwrap();
+    let o = run_bounded(&[
+        "wal",
+        "check",
+        "--pgdata",
+        s(&pgdata),
+        "--state",
+        s(&link),
+        "--now",
+        NOW,
+    ]);
+    assert_eq!(code(&o), 3);
+    assert!(
+        stderr(&o).contains("is a symbolic link to")
+            && stderr(&o).contains("nowhere, which does not exist"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+// ---- point 5: no hang, no unbounded read ----
+
+/// Point 5: a FIFO as `wal.status` used to hang `gate`, `wal check`, `status` and `report`.
+#[test]
+fn a_fifo_wal_status_hangs_nothing() {
+    let w = World::new();
+    w.healthy();
+    fs::remove_file(w.state.join("wal.status")).unwrap();
+    mkfifo(&w.state.join("wal.status"));
+    let (c, d) = w.gate_json("startup");
+    assert_eq!(c, 1);
+    assert!(denial(&d, "wal_status_corrupt").contains("is a FIFO, not a regular file"));
+    let pgdata = w.path("pgdata");
+    fs::create_dir_all(pgdata.join("pg_wal")).unwrap();
+    let o = w.ssot(&["wal", "check", "--pgdata", s(&pgdata)]);
+    assert!(code(&o) <= 2, "{}", stderr(&o));
+    // wal check replaced the FIFO with its own record.
+    assert!(fs::symlink_metadata(w.state.join("wal.status"))
+        .unwrap()
+        .is_file());
+    fs::remove_file(w.state.join("wal.status")).unwrap();
+    mkfifo(&w.state.join("wal.status"));
+    let o = w.ssot(&["status"]);
+    assert_eq!(code(&o), 0);
+    assert!(
+        stdout(&o).contains("wal.status: REFUSED: is a FIFO"),
+        "{}",
+        stdout(&o)
+    );
+    let o = w.ssot(&["report"]);
+    assert_eq!(code(&o), 2, "WAL state unknown is DOWN");
+    assert!(stdout(&o).contains("is a FIFO"), "{}", stdout(&o));
+}
+
+/// Point 5: FIFOs as `contract.status`, `operation.lock` and `.ssot.lock`.
+#[test]
+fn fifo_contract_status_and_locks_hang_nothing() {
+    let w = World::new();
+    w.healthy();
+    fs::remove_file(w.state.join("contract.status")).unwrap();
+    mkfifo(&w.state.join("contract.status"));
+    let (c, d) = w.gate_json("startup");
+    assert_eq!(c, 1);
+    assert!(denial(&d, "contract_status_corrupt").contains("is a FIFO"));
+
+    let w = World::new();
+    w.healthy();
+    mkfifo(&w.state.join("operation.lock"));
+    let (c, d) = w.gate_json("startup");
+    assert_eq!(c, 1);
+    assert!(denial(&d, "operation_lock").contains("operation.lock: is a FIFO"));
+    let o = w.ssot(&["gate", "startup", "--", "true"]);
+    assert_eq!(code(&o), 124, "denied: {}", stderr(&o));
+
+    let w = World::new();
+    mkfifo(&w.state.join(".ssot.lock"));
+    let pgdata = w.path("pgdata");
+    fs::create_dir_all(pgdata.join("pg_wal")).unwrap();
+    let o = w.ssot(&["wal", "check", "--pgdata", s(&pgdata)]);
+    assert_eq!(code(&o), 3);
+    assert!(
+        stderr(&o).contains(".ssot.lock: is a FIFO"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+/// Point 5: `wal.status -> /dev/zero` used to be read until memory ran out.
+#[test]
+fn a_state_file_linked_to_dev_zero_is_refused_at_once() {
+    let w = World::new();
+    w.healthy();
+    fs::remove_file(w.state.join("wal.status")).unwrap();
+    symlink("/dev/zero", w.state.join("wal.status")).unwrap();
+    let (c, d) = w.gate_json("startup");
+    assert_eq!(c, 1);
+    assert!(denial(&d, "wal_status_corrupt").contains("symbolic link"));
+}
+
+/// Point 5: a regular file far larger than any record ssot writes is
+/// refused without being read: a clear "too large" denial.
+#[test]
+fn an_oversized_record_is_a_clear_too_large_denial() {
+    let w = World::new();
+    w.healthy();
+    let f = fs::OpenOptions::new()
+        .append(true)
+        .open(w.state.join("wal.status"))
+        .unwrap();
+    f.set_len(8 << 30).unwrap(); // sparse: 8 GiB of apparent size, no disk used
+    let (c, d) = w.gate_json("startup");
+    assert_eq!(c, 1);
+    let m = denial(&d, "wal_status_corrupt");
+    assert!(m.contains("is larger than 1MiB"), "{m}");
+}
+
+/// Point 5: `reason_count=18446744073709551615` used to hang the gate and
+/// `wal check` (the count drove a loop) while holding the state lock.
+#[test]
+fn a_hostile_reason_count_drives_no_loop() {
+    let w = World::new();
+    w.healthy();
+    w.write_state(
+        "wal.status",
+        &format!("wal_status=OK\nchecked_at={NOW}\nreason_count=18446744073709551615\n"),
+    );
+    let (c, d) = w.gate_json("startup");
+    assert_eq!(c, 1);
+    let m = denial(&d, "wal_status_corrupt");
+    assert!(
+        m.contains("reason_count") && m.contains("holds 0 reason line(s)"),
+        "{m}"
+    );
+    let pgdata = w.path("pgdata");
+    fs::create_dir_all(pgdata.join("pg_wal")).unwrap();
+    let o = w.ssot(&["wal", "check", "--pgdata", s(&pgdata)]);
+    assert!(code(&o) <= 2, "{}", stderr(&o));
+    assert!(
+        stdout(&o).contains("previous status not usable"),
+        "{}",
+        stdout(&o)
+    );
+}
+
+/// Point 5: the key=value codec parses in linear time (duplicate-key
+/// detection was quadratic: 123k keys took 35 s in a debug build). 400k
+/// keys, 4 MB, parse well within the hang limit only if parsing is linear.
+#[test]
+fn the_state_file_codec_is_linear_in_the_number_of_keys() {
+    let mut text = format!("wal_status=OK\nchecked_at={NOW}\n");
+    for i in 0..400_000u64 {
+        text.push_str(&format!("k{i}=v\n"));
+    }
+    let parsed = within_hang_limit("parsing 400k keys", move || {
+        ssot_core::statefile::StateFile::parse(text.as_bytes(), "wal.status")
+    });
+    let f = parsed.unwrap();
+    assert_eq!(f.get("k399999"), Some("v"));
+    assert_eq!(f.keys().count(), 400_002);
+}
+
+/// Point 5: through the CLI, a record of many keys (under the size limit)
+/// is answered at once.
+#[test]
+fn a_state_file_of_many_keys_is_answered() {
+    let w = World::new();
+    w.healthy();
+    let mut text = format!("wal_status=OK\nchecked_at={NOW}\n");
+    let mut i = 0u64;
+    while text.len() < 1_000_000 {
+        text.push_str(&format!("k{i}=\n"));
+        i += 1;
+    }
+    w.write_state("wal.status", &text);
+    let (c, d) = w.gate_json("startup");
+    assert_eq!(c, 0, "{d:#}");
+}
+
+// ---- point 12: every typed field is validated on read ----
+
+/// Point 12: `wal_size=banana wal_used_pct=-5` used to be ALLOWED, and the
+/// report said "volume -5% used".
+#[test]
+fn corrupt_typed_fields_in_wal_status_deny() {
+    let w = World::new();
+    w.healthy();
+    w.write_state(
+        "wal.status",
+        &format!("wal_status=OK\nchecked_at={NOW}\nwal_size=banana\nwal_used_pct=-5\n"),
+    );
+    let (c, d) = w.gate_json("startup");
+    assert_eq!(c, 1);
+    let m = denial(&d, "wal_status_corrupt");
+    assert!(
+        m.contains("key \"wal_size\": invalid value \"banana\""),
+        "{m}"
+    );
+    let o = w.ssot(&["report"]);
+    assert_eq!(code(&o), 2);
+    assert!(!stdout(&o).contains("-5%"), "{}", stdout(&o));
+    assert!(stdout(&o).contains("banana"), "{}", stdout(&o));
+    let o = w.ssot(&["status"]);
+    assert!(stdout(&o).contains("CORRUPT"), "{}", stdout(&o));
+
+    w.write_state(
+        "wal.status",
+        &format!("wal_status=OK\nchecked_at={NOW}\nwal_used_pct=-5\n"),
+    );
+    let (_, d) = w.gate_json("startup");
+    assert!(denial(&d, "wal_status_corrupt").contains("outside the range 0 to 100"));
+}
+
+/// Point 12: a status that contradicts its own rules is corrupt, not OK.
+#[test]
+fn a_status_that_contradicts_its_rules_denies() {
+    let w = World::new();
+    w.healthy();
+    w.write_state(
+        "wal.status",
+        &format!("wal_status=OK\nchecked_at={NOW}\nactive_rules=volume_used_error\n"),
+    );
+    let (_, d) = w.gate_json("startup");
+    assert!(denial(&d, "wal_status_corrupt")
+        .contains("the active rules make the status ERROR, but wal_status says OK"));
+    w.write_state(
+        "contract.status",
+        &format!("contract_status=PASS\nchecked_at={NOW}\ninvariant.sts.single_instance=fail\n"),
+    );
+    w.write_state("wal.status", &format!("wal_status=OK\nchecked_at={NOW}\n"));
+    let (_, d) = w.gate_json("startup");
+    assert!(denial(&d, "contract_status_corrupt")
+        .contains("says PASS, but its invariants make it FAIL"));
+}
+
+/// Point 12: the evidence records are validated too: a bad size is corrupt,
+/// not silently dropped.
+#[test]
+fn corrupt_evidence_fields_degrade_the_report() {
+    let w = World::new();
+    w.healthy();
+    w.write_state(
+        "backup.status",
+        "last_complete_at=2026-02-05T03:00:00Z\nlast_complete_artifact=d.sql.gz\nlast_complete_location=/b\nlast_complete_separate_from_pgdata=yes\nlast_complete_size_bytes=lots\n",
+    );
+    let o = w.ssot(&["report", "--format", "json"]);
+    let r = json(&o);
+    let backup = r["sections"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["name"] == "backup")
+        .unwrap();
+    assert_eq!(backup["status"], "DEGRADED");
+    assert!(
+        backup["summary"]
+            .as_str()
+            .unwrap()
+            .contains("key \"last_complete_size_bytes\": invalid value \"lots\""),
+        "{backup:#}"
+    );
+}
