@@ -130,6 +130,7 @@ fn a_completed_reviewed_plan_is_a_no_op_after_a_resumed_run() {
             .count();
         assert_eq!(left, 3, "trial {trial}: the plan's end state");
     }
+    eprintln!("{interrupted} of 12 reviewed applies were killed mid-run, resumed and re-applied");
     assert!(
         interrupted >= 3,
         "only {interrupted} trials were interrupted mid-run"
