@@ -6,20 +6,20 @@ use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
 use ssot_core::config::{Config, DEFAULT_CONFIG_FILE};
-use ssot_core::contract::inputs as cin;
+use ssot_core::contract::ContractVerdict;
 use ssot_core::contract::{ContractInputs, Sourced};
 use ssot_core::evidence::{BackupEvidence, DrDrillEvidence, RestoreDrillEvidence};
 use ssot_core::gate::Operation;
 use ssot_core::host::{
     self, DirStateStore, ExecFailure, FsArtifactRoot, FsWalScanner, StatvfsVolumes, StdFilesystem,
 };
+use ssot_core::inputs as cin;
 use ssot_core::ports::StateStore;
 use ssot_core::report::render as report_render;
 use ssot_core::retention::{Artifact, RetentionPolicy};
 use ssot_core::service::{self, GateRequest, Host, ProtectedPaths, WalCheckInput};
 use ssot_core::service::{ApplyMode, RetentionSource};
-use ssot_core::state::ContractVerdict;
-use ssot_core::wal::{Level, ReplicationSlot};
+use ssot_core::wal::Level;
 
 use crate::cli::*;
 use crate::{demo, exit, render};
@@ -141,8 +141,8 @@ fn wal_check(ctx: &Ctx, args: WalCheckArgs) -> Result<u8, String> {
     let mut input = WalCheckInput::default();
     if let Some(p) = &args.slots {
         let text = read_input(p)?;
-        input.slots = ReplicationSlot::parse_list(&text, &p.display().to_string())
-            .map_err(|e| e.to_string())?;
+        input.slots =
+            cin::parse_slots(&text, &p.display().to_string()).map_err(|e| e.to_string())?;
     }
     let check = service::check_wal(&ctx.host, ctx.cfg, &pgdata, &input, ctx.now)
         .map_err(|e| e.to_string())?;
@@ -574,19 +574,12 @@ fn contract_inputs(
     }
     if let Some((t, o)) = read(&a.slots)? {
         i.slots = Some(Sourced::new(
-            ReplicationSlot::parse_list(&t, &o).map_err(|e| e.to_string())?,
+            cin::parse_slots(&t, &o).map_err(|e| e.to_string())?,
             o,
         ));
     }
     if let Some((t, o)) = read(&a.mounts)? {
-        let mounts = t
-            .lines()
-            .filter_map(|l| {
-                let f: Vec<&str> = l.split_whitespace().collect();
-                (f.len() >= 4).then(|| (f[1].to_string(), f[3].to_string()))
-            })
-            .collect();
-        i.mounts = Some(Sourced::new(mounts, o));
+        i.mounts = Some(Sourced::new(cin::parse_mounts(&t), o));
     }
     if let ssot_core::state::StateInput::Present { path, content } =
         store.read(ssot_core::state::BACKUP_STATUS)

@@ -11,7 +11,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::gate::Check;
+use crate::check::Check;
 use crate::num::{human_bytes, pct, pct_floor_2};
 use crate::units::ByteSize;
 use crate::wal::VolumeStats;

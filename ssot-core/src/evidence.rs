@@ -10,13 +10,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
-use crate::num::{human_bytes, human_secs};
-use crate::report::{Metric, Section, Verdict};
-use crate::state::{
-    load_record, timestamp, BackupStatusRecord, DrDrillRecord, RestoreDrillRecord, StateInput,
-    Untrusted,
-};
-use crate::statefile::StateFile;
+use crate::time::timestamp;
 use crate::units::Span;
 
 /// Limits and targets for evidence.
@@ -107,7 +101,7 @@ pub struct BackupEvidence {
     pub separate_from_pgdata: Option<bool>,
 }
 
-fn no_breaks(field: &str, v: &str) -> Result<()> {
+pub(crate) fn no_breaks(field: &str, v: &str) -> Result<()> {
     if v.contains(['\n', '\r', '\0']) {
         return Err(Error::EvidenceRefused(format!(
             "{field} must not contain a line break"
@@ -116,7 +110,7 @@ fn no_breaks(field: &str, v: &str) -> Result<()> {
     Ok(())
 }
 
-fn duration_of(start: Option<DateTime<Utc>>, end: DateTime<Utc>) -> Result<Option<i64>> {
+pub(crate) fn duration_of(start: Option<DateTime<Utc>>, end: DateTime<Utc>) -> Result<Option<i64>> {
     match start {
         None => Ok(None),
         Some(s) if s > end => Err(Error::EvidenceRefused(format!(
@@ -147,40 +141,6 @@ pub fn validate_backup(e: &BackupEvidence) -> Result<()> {
     duration_of(e.started_at, e.finished_at).map(drop)
 }
 
-/// Records a backup into `backup.status` (`last_*` for the latest attempt,
-/// `last_complete_*` for the newest complete one), after [`validate_backup`].
-pub fn record_backup(file: &mut StateFile, e: &BackupEvidence, now: DateTime<Utc>) -> Result<()> {
-    validate_backup(e)?;
-    let secs = duration_of(e.started_at, e.finished_at)?;
-    let sep = e
-        .separate_from_pgdata
-        .map(|b| if b { "yes" } else { "no" })
-        .unwrap_or("unknown");
-    let prefixes: &[&str] = if e.result == BackupResult::Complete {
-        &["last", "last_complete"]
-    } else {
-        &["last"]
-    };
-    for p in prefixes {
-        file.set(&format!("{p}_at"), timestamp(e.finished_at))?;
-        file.set(&format!("{p}_artifact"), &e.artifact)?;
-        file.set(&format!("{p}_location"), &e.location)?;
-        file.set(&format!("{p}_kind"), &e.kind)?;
-        file.set(&format!("{p}_separate_from_pgdata"), sep)?;
-        match e.size_bytes {
-            Some(b) => file.set(&format!("{p}_size_bytes"), b)?,
-            None => file.remove(&format!("{p}_size_bytes")),
-        }
-        match secs {
-            Some(s) => file.set(&format!("{p}_duration_seconds"), s)?,
-            None => file.remove(&format!("{p}_duration_seconds")),
-        }
-    }
-    file.set("last_result", e.result.as_str())?;
-    file.set("last_recorded_by", &e.recorded_by)?;
-    file.set("checked_at", timestamp(now))
-}
-
 /// A restore drill that ran.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RestoreDrillEvidence {
@@ -196,56 +156,6 @@ pub struct RestoreDrillEvidence {
     pub recorded_by: String,
     /// Free text.
     pub notes: String,
-}
-
-/// How many verified artifacts `restore_drill.status` remembers.
-pub const VERIFIED_KEPT: usize = 20;
-
-/// Records a restore drill into `restore_drill.status`.
-pub fn record_restore_drill(
-    file: &mut StateFile,
-    e: &RestoreDrillEvidence,
-    now: DateTime<Utc>,
-) -> Result<()> {
-    for (f, v) in [
-        ("artifact", &e.artifact),
-        ("recorded_by", &e.recorded_by),
-        ("notes", &e.notes),
-    ] {
-        no_breaks(f, v)?;
-    }
-    if e.artifact.contains(',') {
-        return Err(Error::EvidenceRefused(
-            "the artifact name must not contain a comma".into(),
-        ));
-    }
-    let secs = duration_of(e.started_at, e.finished_at)?;
-    file.set("last_drill_at", timestamp(e.finished_at))?;
-    file.set("last_result", if e.passed { "pass" } else { "fail" })?;
-    file.set("last_artifact", &e.artifact)?;
-    file.set("last_recorded_by", &e.recorded_by)?;
-    file.set("last_notes", &e.notes)?;
-    match secs {
-        Some(s) => file.set("last_duration_seconds", s)?,
-        None => file.remove("last_duration_seconds"),
-    }
-    if e.passed {
-        file.set("last_pass_at", timestamp(e.finished_at))?;
-        file.set("last_pass_artifact", &e.artifact)?;
-        let mut verified: Vec<String> = file
-            .get("verified_artifacts")
-            .map(|v| {
-                v.split(',')
-                    .filter(|s| !s.is_empty() && *s != e.artifact)
-                    .map(String::from)
-                    .collect()
-            })
-            .unwrap_or_default();
-        verified.insert(0, e.artifact.clone());
-        verified.truncate(VERIFIED_KEPT);
-        file.set("verified_artifacts", verified.join(","))?;
-    }
-    file.set("checked_at", timestamp(now))
 }
 
 /// A DR drill: an incident simulated at `t0` and recovered from.
@@ -304,289 +214,4 @@ pub fn dr_outcome(e: &DrDrillEvidence, policy: &EvidencePolicy) -> Result<DrOutc
         rpo_target_seconds: rpo_t,
         passed: rto <= rto_t && rpo <= rpo_t,
     })
-}
-
-/// Records a DR drill into `dr_drill.status`.
-pub fn record_dr_drill(
-    file: &mut StateFile,
-    e: &DrDrillEvidence,
-    o: &DrOutcome,
-    now: DateTime<Utc>,
-) -> Result<()> {
-    no_breaks("scenario", &e.scenario)?;
-    no_breaks("recorded_by", &e.recorded_by)?;
-    file.set("last_drill_at", timestamp(e.restored_at))?;
-    file.set("scenario", &e.scenario)?;
-    file.set("t0", timestamp(e.t0))?;
-    file.set("restored_at", timestamp(e.restored_at))?;
-    file.set("newest_data_before", timestamp(e.newest_data_before))?;
-    file.set("newest_data_after", timestamp(e.newest_data_after))?;
-    file.set("rto_seconds", o.rto_seconds)?;
-    file.set("rpo_seconds", o.rpo_seconds)?;
-    file.set("rto_target_seconds", o.rto_target_seconds)?;
-    file.set("rpo_target_seconds", o.rpo_target_seconds)?;
-    file.set("result", if o.passed { "pass" } else { "fail" })?;
-    file.set("recorded_by", &e.recorded_by)?;
-    file.set("checked_at", timestamp(now))
-}
-
-/// Loads a typed evidence record for a report section: `Ok(None)` when the
-/// file is absent, a DEGRADED section when it cannot be trusted.
-fn load<R>(
-    input: &StateInput,
-    name: &str,
-    parse: impl FnOnce(&StateFile) -> Result<R>,
-) -> std::result::Result<Option<R>, Section> {
-    match load_record(input, parse) {
-        Ok(r) => Ok(Some(r)),
-        Err(Untrusted::Missing(_)) => Ok(None),
-        Err(Untrusted::Corrupt(e)) => Err(Section::new(
-            name,
-            Verdict::Degraded,
-            format!("corrupt: {e}"),
-        )),
-        Err(u) => Err(Section::new(name, Verdict::Degraded, u.to_string())),
-    }
-}
-
-/// The backup section: the newest complete backup's age against
-/// `backup_max_age`, on a filesystem known to be separate from PGDATA.
-pub fn backup_section(input: &StateInput, policy: &EvidencePolicy, now: DateTime<Utc>) -> Section {
-    let rec = match load(input, "backup", BackupStatusRecord::from_file) {
-        Ok(Some(r)) => r,
-        Ok(None) => return Section::new("backup", Verdict::Degraded, "no backup recorded (ssot evidence backup ...): data loss on a PVC failure would be total"),
-        Err(s) => return s,
-    };
-    let Some(b) = rec.last_complete else {
-        let last = rec.last_result.map(BackupResult::as_str).unwrap_or("?");
-        return Section::new(
-            "backup",
-            Verdict::Degraded,
-            format!("no complete backup recorded (last attempt: {last})"),
-        );
-    };
-    let age = (now - b.at).num_seconds();
-    let artifact = &b.artifact;
-    let mut s = if age < 0 {
-        Section::new(
-            "backup",
-            Verdict::Degraded,
-            format!(
-                "newest complete backup {artifact} is dated in the future ({})",
-                timestamp(b.at)
-            ),
-        )
-    } else if age > policy.backup_max_age.as_secs() as i64 {
-        Section::new(
-            "backup",
-            Verdict::Degraded,
-            format!(
-                "newest complete backup {artifact} is {} old, more than the backup RPO {}",
-                human_secs(age as f64),
-                policy.backup_max_age
-            ),
-        )
-    } else {
-        Section::new(
-            "backup",
-            Verdict::Ok,
-            format!(
-                "newest complete backup {artifact} is {} old (backup RPO {})",
-                human_secs(age as f64),
-                policy.backup_max_age
-            ),
-        )
-    };
-    if let (Some(r), Some(last)) = (rec.last_result, &rec.last) {
-        if r != BackupResult::Complete {
-            s.details.push(format!(
-                "the latest attempt ended {} at {}",
-                r.as_str(),
-                timestamp(last.at)
-            ));
-            if s.status == Verdict::Ok {
-                s.status = Verdict::Degraded;
-                s.summary = format!("{}; but the latest attempt failed", s.summary);
-            }
-        }
-    }
-    match b.separate_from_pgdata {
-        Some(true) => {}
-        Some(false) => {
-            s.status = Verdict::Degraded;
-            s.details
-                .push("the newest complete backup is on the same filesystem as PGDATA".into());
-        }
-        None => {
-            s.status = Verdict::Degraded;
-            s.details.push(
-                "the newest complete backup's filesystem is unknown: it is not proven to be off the SSOT volume".into(),
-            );
-        }
-    }
-    s.details.push(format!("location {}", b.location));
-    if let Some(bytes) = b.size_bytes {
-        s.details.push(format!("size {}", human_bytes(bytes)));
-        s.metrics.push(Metric::new(
-            "backup_last_complete_size_bytes",
-            "Size of the newest complete backup",
-            bytes as f64,
-        ));
-    }
-    s.metrics.push(Metric::new(
-        "backup_last_complete_timestamp_seconds",
-        "Time of the newest complete backup",
-        b.at.timestamp() as f64,
-    ));
-    s.metrics.push(Metric::new(
-        "backup_age_seconds",
-        "Age of the newest complete backup",
-        age.max(0) as f64,
-    ));
-    s
-}
-
-/// The restore-drill section: the last passed drill's age and the newest verified backup.
-pub fn restore_drill_section(
-    input: &StateInput,
-    policy: &EvidencePolicy,
-    now: DateTime<Utc>,
-) -> Section {
-    let rec = match load(input, "restore_drill", RestoreDrillRecord::from_file) {
-        Ok(Some(r)) => r,
-        Ok(None) => {
-            return Section::new(
-                "restore_drill",
-                Verdict::Degraded,
-                "no restore drill recorded: recoverability is not proven",
-            )
-        }
-        Err(s) => return s,
-    };
-    let mut s = match &rec.last_pass {
-        None => Section::new(
-            "restore_drill",
-            Verdict::Degraded,
-            "no restore drill has passed",
-        ),
-        Some((at, artifact)) => {
-            let age = (now - *at).num_seconds();
-            let mut s = if age > policy.restore_drill_max_age.as_secs() as i64 {
-                Section::new(
-                    "restore_drill",
-                    Verdict::Degraded,
-                    format!(
-                        "last passed drill ({artifact}) is {} old, more than {}",
-                        human_secs(age as f64),
-                        policy.restore_drill_max_age
-                    ),
-                )
-            } else {
-                Section::new("restore_drill", Verdict::Ok, format!("last passed drill restored {artifact} {} ago; newest verified backup {artifact}", human_secs(age.max(0) as f64)))
-            };
-            s.metrics.push(Metric::new(
-                "restore_drill_last_pass_timestamp_seconds",
-                "Time of the last passed restore drill",
-                at.timestamp() as f64,
-            ));
-            s
-        }
-    };
-    if rec.last_passed == Some(false) {
-        s.status = Verdict::Degraded;
-        s.details.insert(
-            0,
-            format!(
-                "the latest drill FAILED at {} ({})",
-                rec.last_drill_at
-                    .map(timestamp)
-                    .unwrap_or_else(|| "?".into()),
-                rec.last_artifact.as_deref().unwrap_or("?")
-            ),
-        );
-    }
-    if !rec.verified_artifacts.is_empty() {
-        s.details.push(format!(
-            "verified artifacts, newest first: {}",
-            rec.verified_artifacts.join(",")
-        ));
-    }
-    s
-}
-
-/// The DR-drill section: measured RTO/RPO against the targets. Without any
-/// drill it is informational: the architecture declares no SLA/RPO/RTO.
-pub fn dr_drill_section(
-    input: &StateInput,
-    policy: &EvidencePolicy,
-    now: DateTime<Utc>,
-) -> Section {
-    let rec = match load(input, "dr_drill", DrDrillRecord::from_file) {
-        Ok(Some(r)) => r,
-        Ok(None) => {
-            return Section::new(
-                "dr_drill",
-                Verdict::Ok,
-                format!("no DR drill recorded: RTO/RPO unmeasured (targets RTO {}, RPO {}; no SLA is declared)", policy.rto_target, policy.rpo_target),
-            )
-        }
-        Err(s) => return s,
-    };
-    let (rto, rpo) = (rec.rto_seconds, rec.rpo_seconds);
-    let figures = format!(
-        "RTO {} (target {}), RPO {} (target {})",
-        rto.map(|v| human_secs(v as f64))
-            .unwrap_or_else(|| "?".into()),
-        policy.rto_target,
-        rpo.map(|v| human_secs(v as f64))
-            .unwrap_or_else(|| "?".into()),
-        policy.rpo_target
-    );
-    let met = rto.is_some_and(|v| v <= policy.rto_target.as_secs())
-        && rpo.is_some_and(|v| v <= policy.rpo_target.as_secs());
-    let age = (now - rec.last_drill_at).num_seconds();
-    let scenario = &rec.scenario;
-    let mut s = if !met {
-        Section::new(
-            "dr_drill",
-            Verdict::Degraded,
-            format!("DR drill \"{scenario}\" missed its targets: {figures}"),
-        )
-    } else if age > policy.dr_drill_max_age.as_secs() as i64 {
-        Section::new(
-            "dr_drill",
-            Verdict::Degraded,
-            format!(
-                "last DR drill is {} old, more than {}; it met {figures}",
-                human_secs(age as f64),
-                policy.dr_drill_max_age
-            ),
-        )
-    } else {
-        Section::new(
-            "dr_drill",
-            Verdict::Ok,
-            format!("DR drill \"{scenario}\" met its targets: {figures}"),
-        )
-    };
-    if let Some(v) = rto {
-        s.metrics.push(Metric::new(
-            "dr_drill_rto_seconds",
-            "Measured RTO of the last DR drill",
-            v as f64,
-        ));
-    }
-    if let Some(v) = rpo {
-        s.metrics.push(Metric::new(
-            "dr_drill_rpo_seconds",
-            "Measured RPO of the last DR drill",
-            v as f64,
-        ));
-    }
-    s.metrics.push(Metric::new(
-        "dr_drill_last_timestamp_seconds",
-        "Time of the last DR drill",
-        rec.last_drill_at.timestamp() as f64,
-    ));
-    s
 }

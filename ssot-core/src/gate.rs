@@ -21,11 +21,13 @@ use std::str::FromStr;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+pub use crate::check::Check;
+use crate::contract::ContractVerdict;
 use crate::disk::{self, DiskFacts, DiskPolicy};
 use crate::error::Error;
 use crate::state::{
-    check_fresh, load_required, timestamp, ContractStatusRecord, ContractVerdict, StateInput,
-    Untrusted, WalStatusRecord,
+    check_fresh, load_required, timestamp, ContractStatusRecord, StateInput, Untrusted,
+    WalStatusRecord,
 };
 use crate::units::Span;
 use crate::wal::Level;
@@ -91,38 +93,6 @@ impl FromStr for Operation {
                     "unknown operation \"{s}\" (expected snapshot, backup, restore or startup)"
                 ))
             })
-    }
-}
-
-/// One condition a gate checked.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub struct Check {
-    /// Stable id of the condition.
-    pub rule: String,
-    /// Whether it holds.
-    pub passed: bool,
-    /// What was found, naming files, values and thresholds.
-    pub message: String,
-}
-
-impl Check {
-    /// A check with an explicit outcome.
-    pub fn new(rule: &str, passed: bool, message: String) -> Self {
-        Check {
-            rule: rule.into(),
-            passed,
-            message,
-        }
-    }
-
-    /// A passed check.
-    pub fn pass(rule: &str, message: String) -> Self {
-        Check::new(rule, true, message)
-    }
-
-    /// A failed check.
-    pub fn fail(rule: &str, message: String) -> Self {
-        Check::new(rule, false, message)
     }
 }
 

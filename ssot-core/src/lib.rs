@@ -72,6 +72,7 @@
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
+pub mod check;
 pub mod config;
 pub mod contract;
 pub mod disk;
@@ -79,6 +80,7 @@ mod error;
 pub mod evidence;
 pub mod gate;
 pub mod host;
+pub mod inputs;
 pub mod num;
 pub mod ports;
 pub mod report;
@@ -87,6 +89,7 @@ pub mod service;
 pub mod stages;
 pub mod state;
 pub mod statefile;
+pub mod time;
 pub mod units;
 pub mod wal;
 

@@ -33,14 +33,15 @@ use std::str::FromStr;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::contract::ContractVerdict;
 use crate::contract::{InvariantStatus, LimitationStatus};
 use crate::error::{Error, Result};
 use crate::evidence::EvidencePolicy;
 use crate::gate::{Decision, GatePolicy, Operation};
 use crate::state::{
     self, check_fresh, load_record, load_required, BackupStatusRecord, ContractStatusRecord,
-    ContractVerdict, DrDrillRecord, RestoreDrillRecord, RetentionStatusRecord, StateInput,
-    Untrusted, WalStatusRecord,
+    DrDrillRecord, RestoreDrillRecord, RetentionStatusRecord, StateInput, Untrusted,
+    WalStatusRecord,
 };
 use crate::units::Span;
 

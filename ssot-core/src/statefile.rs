@@ -184,7 +184,7 @@ impl StateFile {
     pub fn parse_time(&self, key: &str) -> Result<Option<chrono::DateTime<chrono::Utc>>> {
         match self.entry(key) {
             None => Ok(None),
-            Some((line, v)) => crate::state::parse_timestamp(v)
+            Some((line, v)) => crate::time::parse_timestamp(v)
                 .map(Some)
                 .map_err(|m| self.invalid(key, line, format!("\"{v}\" is {m}"))),
         }

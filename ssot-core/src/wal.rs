@@ -212,68 +212,6 @@ pub struct ReplicationSlot {
     pub retained_bytes: Option<u64>,
 }
 
-impl ReplicationSlot {
-    /// Parses a slot list: a JSON array of slot objects, or the output of
-    /// `psql -AtF, -c "SELECT slot_name, active, wal_status,
-    /// pg_current_wal_lsn() - restart_lsn FROM pg_replication_slots"`
-    /// (`active` as `t`/`f`; empty `wal_status` or byte count for NULL).
-    /// `origin` names the input in errors.
-    pub fn parse_list(text: &str, origin: &str) -> Result<Vec<ReplicationSlot>> {
-        if text.trim_start().starts_with('[') {
-            return serde_json::from_str(text)
-                .map_err(|e| Error::Input(format!("{origin}: not a JSON slot list: {e}")));
-        }
-        let mut out = Vec::new();
-        for (i, line) in text.lines().enumerate() {
-            if line.trim().is_empty() {
-                continue;
-            }
-            let err = |m: String| Error::Syntax {
-                path: origin.into(),
-                line: i + 1,
-                message: m,
-            };
-            let cols: Vec<&str> = line.split(',').map(str::trim).collect();
-            if cols.len() != 4 {
-                return Err(err(format!(
-                    "expected 4 columns (slot_name,active,wal_status,retained_bytes), found {}",
-                    cols.len()
-                )));
-            }
-            let active = match cols[1] {
-                "t" | "true" => true,
-                "f" | "false" => false,
-                other => return Err(err(format!("active must be t or f, found \"{other}\""))),
-            };
-            let wal_status = match cols[2] {
-                "" => None,
-                "reserved" => Some(SlotWalStatus::Reserved),
-                "extended" => Some(SlotWalStatus::Extended),
-                "unreserved" => Some(SlotWalStatus::Unreserved),
-                "lost" => Some(SlotWalStatus::Lost),
-                other => return Err(err(format!("unknown wal_status \"{other}\""))),
-            };
-            let retained_bytes = match cols[3] {
-                "" => None,
-                n => Some(
-                    n.parse::<f64>()
-                        .ok()
-                        .filter(|v| v.is_finite() && *v >= 0.0)
-                        .map(|v| v as u64)
-                        .ok_or_else(|| err(format!("retained bytes \"{n}\" is not a number")))?,
-                ),
-            };
-            out.push(ReplicationSlot {
-                name: cols[0].to_string(),
-                active,
-                wal_status,
-                retained_bytes,
-            });
-        }
-        Ok(out)
-    }
-}
-
 /// An earlier measurement, for the growth rate.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

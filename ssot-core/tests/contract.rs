@@ -6,14 +6,14 @@ use std::path::PathBuf;
 
 use chrono::{DateTime, Utc};
 use ssot_core::config::ContractConfig;
-use ssot_core::contract::inputs::{
-    parse_active_pvcs, parse_auto_conf, parse_pg_settings, parse_processes, parse_pvcs,
-    parse_statefulset,
-};
+use ssot_core::contract::ContractVerdict;
 use ssot_core::contract::{
     evaluate, ContractInputs, ContractReport, Invariant, InvariantStatus, LimitationStatus, Sourced,
 };
-use ssot_core::state::ContractVerdict;
+use ssot_core::inputs::{
+    parse_active_pvcs, parse_auto_conf, parse_pg_settings, parse_processes, parse_pvcs,
+    parse_statefulset,
+};
 
 fn fixture(name: &str) -> (String, String) {
     let p: PathBuf = [

@@ -5,14 +5,17 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, TimeDelta, Utc};
 use ssot_core::config::Config;
 use ssot_core::evidence::{
-    backup_section, dr_outcome, record_backup, record_dr_drill, record_restore_drill,
-    restore_drill_section, BackupEvidence, BackupResult, DrDrillEvidence, EvidencePolicy,
-    RestoreDrillEvidence, VERIFIED_KEPT,
+    dr_outcome, BackupEvidence, BackupResult, DrDrillEvidence, EvidencePolicy, RestoreDrillEvidence,
 };
 use ssot_core::gate::GatePolicy;
+use ssot_core::report::evidence::{backup_section, restore_drill_section};
 use ssot_core::report::Verdict;
 use ssot_core::stages::{check, Claim, StageDef, StageFacts};
 use ssot_core::state::StateInput;
+use ssot_core::state::{
+    write_backup as record_backup, write_dr_drill as record_dr_drill,
+    write_restore_drill as record_restore_drill, VERIFIED_KEPT,
+};
 use ssot_core::statefile::StateFile;
 
 fn now() -> DateTime<Utc> {

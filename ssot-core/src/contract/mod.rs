@@ -14,19 +14,21 @@
 //! `off` when the facts confirm it, `on` when they contradict the
 //! declaration, `unverified` when nothing given can tell.
 
+mod config;
 pub mod guc;
-pub mod inputs;
+
+pub use config::{ContractConfig, ContractVerdict};
 
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::config::ContractConfig;
-use crate::state::ContractVerdict;
+use crate::inputs::{
+    self, ConfLine, Mount, Process, Pvc, Replicas, RuntimeSetting, StatefulSetFacts,
+};
 use crate::wal::ReplicationSlot;
 use guc::GucValue;
-use inputs::{ConfLine, Process, Pvc, Replicas, RuntimeSetting, StatefulSetFacts};
 
 /// An input with where it came from.
 #[derive(Debug, Clone, PartialEq)]
@@ -64,8 +66,8 @@ pub struct ContractInputs {
     pub auto_conf: Option<Sourced<BTreeMap<String, ConfLine>>>,
     /// `pg_replication_slots`.
     pub slots: Option<Sourced<Vec<ReplicationSlot>>>,
-    /// `/proc/mounts` lines: (mount point, options).
-    pub mounts: Option<Sourced<Vec<(String, String)>>>,
+    /// `/proc/mounts`.
+    pub mounts: Option<Sourced<Vec<Mount>>>,
     /// Where the newest recorded backup went (`backup.status`), for the offsite limitation.
     pub backup_location: Option<Sourced<String>>,
     /// The backup target directory, for the filesystem-quota limitation.
@@ -1033,14 +1035,14 @@ fn limitations(inputs: &ContractInputs, contract: &ContractConfig) -> Vec<Limita
             let mp = m
                 .value
                 .iter()
-                .filter(|(point, _)| {
-                    target == point
-                        || target.starts_with(&format!("{}/", point.trim_end_matches('/')))
-                        || point == "/"
+                .filter(|m| {
+                    *target == m.point
+                        || target.starts_with(&format!("{}/", m.point.trim_end_matches('/')))
+                        || m.point == "/"
                 })
-                .max_by_key(|(p, _)| p.len());
-            if let Some((point, opts)) = mp {
-                let q: Vec<&str> = opts
+                .max_by_key(|m| m.point.len());
+            if let Some(Mount { point, options }) = mp {
+                let q: Vec<&str> = options
                     .split(',')
                     .filter(|o| o.contains("quota") || o.starts_with("prjquota"))
                     .collect();

@@ -9,6 +9,7 @@
 //! counted as backups anywhere in it: the backup section reads only
 //! `backup.status`, which refuses snapshot records.
 
+pub mod evidence;
 pub mod render;
 
 use std::collections::BTreeMap;
@@ -17,16 +18,17 @@ use std::fmt;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::contract::ContractVerdict;
 use crate::contract::{InvariantStatus, LimitationStatus};
 use crate::disk::{self, DiskFacts};
-use crate::evidence::{self, EvidencePolicy};
+use crate::evidence::EvidencePolicy;
 use crate::gate::{Decision, GatePolicy, Operation};
 use crate::num::pct;
 use crate::num::{human_bytes, human_secs};
 use crate::stages::{self, StageDef, StageFacts};
 use crate::state::{
-    self, check_fresh, load_record, load_required, ContractStatusRecord, ContractVerdict,
-    RetentionStatusRecord, StateInput, Untrusted, WalStatusRecord,
+    self, check_fresh, load_record, load_required, ContractStatusRecord, RetentionStatusRecord,
+    StateInput, Untrusted, WalStatusRecord,
 };
 use crate::statefile::StateFile;
 use crate::units::Span;

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write;
 
 use super::{Metric, Report, Verdict};
-use crate::state::timestamp;
+use crate::time::timestamp;
 
 /// A compact table, worst first: what a person reads in five seconds.
 pub fn text(r: &Report) -> String {

@@ -512,7 +512,7 @@ impl Serialize for RetentionPlan {
                 .map(|d| Entry {
                     id: &d.id,
                     group: &d.group,
-                    created_at: crate::state::timestamp(d.created_at),
+                    created_at: crate::time::timestamp(d.created_at),
                     size_bytes: d.size_bytes,
                     state: d.state,
                     reasons: &d.reasons,
@@ -526,7 +526,7 @@ impl Serialize for RetentionPlan {
         st.serialize_field("summary", &self.summary)?;
         st.serialize_field("refused", &self.refused)?;
         st.serialize_field("plan_hash", &self.plan_hash)?;
-        st.serialize_field("now", &crate::state::timestamp(self.now))?;
+        st.serialize_field("now", &crate::time::timestamp(self.now))?;
         st.end()
     }
 }

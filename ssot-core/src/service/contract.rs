@@ -132,7 +132,7 @@ pub fn record_backup(
     }
     let lock = host.state.lock()?;
     let mut f = for_update(host, state::BACKUP_STATUS)?;
-    evidence::record_backup(&mut f, &e, now)?;
+    state::write_backup(&mut f, &e, now)?;
     host.state
         .write_atomic(&lock, state::BACKUP_STATUS, f.render().as_bytes())?;
     Ok(e)
@@ -146,7 +146,7 @@ pub fn record_restore_drill(
 ) -> Result<()> {
     let lock = host.state.lock()?;
     let mut f = for_update(host, state::RESTORE_DRILL_STATUS)?;
-    evidence::record_restore_drill(&mut f, e, now)?;
+    state::write_restore_drill(&mut f, e, now)?;
     host.state
         .write_atomic(&lock, state::RESTORE_DRILL_STATUS, f.render().as_bytes())
 }
@@ -161,7 +161,7 @@ pub fn record_dr_drill(
     let o = evidence::dr_outcome(e, &cfg.evidence)?;
     let lock = host.state.lock()?;
     let mut f = for_update(host, state::DR_DRILL_STATUS)?;
-    evidence::record_dr_drill(&mut f, e, &o, now)?;
+    state::write_dr_drill(&mut f, e, &o, now)?;
     host.state
         .write_atomic(&lock, state::DR_DRILL_STATUS, f.render().as_bytes())?;
     Ok(o)

@@ -4,47 +4,11 @@ use std::collections::BTreeMap;
 use std::str::FromStr;
 
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
 
 use super::timestamp;
-use crate::contract::{InvariantStatus, LimitationStatus};
+use crate::contract::{ContractVerdict, InvariantStatus, LimitationStatus};
 use crate::error::{Error, Result};
 use crate::statefile::StateFile;
-
-/// `contract.status`'s verdict.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "UPPERCASE")]
-pub enum ContractVerdict {
-    /// Every invariant holds.
-    Pass,
-    /// Some invariant fails.
-    Fail,
-    /// No invariant fails, but some could not be checked.
-    Unknown,
-}
-
-impl ContractVerdict {
-    /// `PASS`, `FAIL`, `UNKNOWN`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ContractVerdict::Pass => "PASS",
-            ContractVerdict::Fail => "FAIL",
-            ContractVerdict::Unknown => "UNKNOWN",
-        }
-    }
-}
-
-impl FromStr for ContractVerdict {
-    type Err = String;
-    fn from_str(s: &str) -> std::result::Result<Self, String> {
-        match s {
-            "PASS" => Ok(ContractVerdict::Pass),
-            "FAIL" => Ok(ContractVerdict::Fail),
-            "UNKNOWN" => Ok(ContractVerdict::Unknown),
-            other => Err(format!("\"{other}\" is not PASS, FAIL or UNKNOWN")),
-        }
-    }
-}
 
 /// `contract.status`, every field typed and checked: the verdict, the time,
 /// each `invariant.<id>` (`pass`/`fail`/`unknown`) and `limitation.<name>`

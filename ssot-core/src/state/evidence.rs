@@ -4,8 +4,12 @@
 use chrono::{DateTime, Utc};
 
 use crate::error::{Error, Result};
-use crate::evidence::BackupResult;
+use crate::evidence::{
+    duration_of, no_breaks, validate_backup, BackupEvidence, BackupResult, DrDrillEvidence,
+    DrOutcome, RestoreDrillEvidence,
+};
 use crate::statefile::StateFile;
+use crate::time::timestamp;
 
 fn required<'a>(f: &'a StateFile, key: &str) -> Result<&'a str> {
     f.get(key).ok_or_else(|| Error::MissingKey {
@@ -173,4 +177,112 @@ impl DrDrillRecord {
                 .map(|r| r == "pass"),
         })
     }
+}
+
+/// Records a backup into `backup.status` (`last_*` for the latest attempt,
+/// `last_complete_*` for the newest complete one), after [`validate_backup`].
+pub fn write_backup(file: &mut StateFile, e: &BackupEvidence, now: DateTime<Utc>) -> Result<()> {
+    validate_backup(e)?;
+    let secs = duration_of(e.started_at, e.finished_at)?;
+    let sep = e
+        .separate_from_pgdata
+        .map(|b| if b { "yes" } else { "no" })
+        .unwrap_or("unknown");
+    let prefixes: &[&str] = if e.result == BackupResult::Complete {
+        &["last", "last_complete"]
+    } else {
+        &["last"]
+    };
+    for p in prefixes {
+        file.set(&format!("{p}_at"), timestamp(e.finished_at))?;
+        file.set(&format!("{p}_artifact"), &e.artifact)?;
+        file.set(&format!("{p}_location"), &e.location)?;
+        file.set(&format!("{p}_kind"), &e.kind)?;
+        file.set(&format!("{p}_separate_from_pgdata"), sep)?;
+        match e.size_bytes {
+            Some(b) => file.set(&format!("{p}_size_bytes"), b)?,
+            None => file.remove(&format!("{p}_size_bytes")),
+        }
+        match secs {
+            Some(s) => file.set(&format!("{p}_duration_seconds"), s)?,
+            None => file.remove(&format!("{p}_duration_seconds")),
+        }
+    }
+    file.set("last_result", e.result.as_str())?;
+    file.set("last_recorded_by", &e.recorded_by)?;
+    file.set("checked_at", timestamp(now))
+}
+
+/// How many verified artifacts `restore_drill.status` remembers.
+pub const VERIFIED_KEPT: usize = 20;
+
+/// Records a restore drill into `restore_drill.status`.
+pub fn write_restore_drill(
+    file: &mut StateFile,
+    e: &RestoreDrillEvidence,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    for (f, v) in [
+        ("artifact", &e.artifact),
+        ("recorded_by", &e.recorded_by),
+        ("notes", &e.notes),
+    ] {
+        no_breaks(f, v)?;
+    }
+    if e.artifact.contains(',') {
+        return Err(Error::EvidenceRefused(
+            "the artifact name must not contain a comma".into(),
+        ));
+    }
+    let secs = duration_of(e.started_at, e.finished_at)?;
+    file.set("last_drill_at", timestamp(e.finished_at))?;
+    file.set("last_result", if e.passed { "pass" } else { "fail" })?;
+    file.set("last_artifact", &e.artifact)?;
+    file.set("last_recorded_by", &e.recorded_by)?;
+    file.set("last_notes", &e.notes)?;
+    match secs {
+        Some(s) => file.set("last_duration_seconds", s)?,
+        None => file.remove("last_duration_seconds"),
+    }
+    if e.passed {
+        file.set("last_pass_at", timestamp(e.finished_at))?;
+        file.set("last_pass_artifact", &e.artifact)?;
+        let mut verified: Vec<String> = file
+            .get("verified_artifacts")
+            .map(|v| {
+                v.split(',')
+                    .filter(|s| !s.is_empty() && *s != e.artifact)
+                    .map(String::from)
+                    .collect()
+            })
+            .unwrap_or_default();
+        verified.insert(0, e.artifact.clone());
+        verified.truncate(VERIFIED_KEPT);
+        file.set("verified_artifacts", verified.join(","))?;
+    }
+    file.set("checked_at", timestamp(now))
+}
+
+/// Records a DR drill into `dr_drill.status`.
+pub fn write_dr_drill(
+    file: &mut StateFile,
+    e: &DrDrillEvidence,
+    o: &DrOutcome,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    no_breaks("scenario", &e.scenario)?;
+    no_breaks("recorded_by", &e.recorded_by)?;
+    file.set("last_drill_at", timestamp(e.restored_at))?;
+    file.set("scenario", &e.scenario)?;
+    file.set("t0", timestamp(e.t0))?;
+    file.set("restored_at", timestamp(e.restored_at))?;
+    file.set("newest_data_before", timestamp(e.newest_data_before))?;
+    file.set("newest_data_after", timestamp(e.newest_data_after))?;
+    file.set("rto_seconds", o.rto_seconds)?;
+    file.set("rpo_seconds", o.rpo_seconds)?;
+    file.set("rto_target_seconds", o.rto_target_seconds)?;
+    file.set("rpo_target_seconds", o.rpo_target_seconds)?;
+    file.set("result", if o.passed { "pass" } else { "fail" })?;
+    file.set("recorded_by", &e.recorded_by)?;
+    file.set("checked_at", timestamp(now))
 }

@@ -7,7 +7,7 @@
 
 use std::fmt;
 
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::error::{Error, Result};
@@ -19,10 +19,11 @@ mod evidence;
 mod retention;
 mod wal;
 
-pub use contract::{
-    write_contract_status, write_wal_settings, ContractStatusRecord, ContractVerdict,
+pub use contract::{write_contract_status, write_wal_settings, ContractStatusRecord};
+pub use evidence::{
+    write_backup, write_dr_drill, write_restore_drill, BackupAttempt, BackupStatusRecord,
+    DrDrillRecord, RestoreDrillRecord, VERIFIED_KEPT,
 };
-pub use evidence::{BackupAttempt, BackupStatusRecord, DrDrillRecord, RestoreDrillRecord};
 pub use retention::{write_retention_run, RetentionRun, RetentionRunWrite, RetentionStatusRecord};
 pub use wal::{
     parse_wal_history, parse_wal_settings, render_wal_history, write_wal_status, WalStatusRecord,
@@ -65,20 +66,7 @@ pub fn size_limit(name: &str) -> u64 {
 /// How much of the end of `gate.log` the report and the stage check read.
 pub const GATE_LOG_TAIL: u64 = 16 << 20;
 
-/// Formats a timestamp the way every state file does: RFC 3339, UTC, seconds.
-pub fn timestamp(t: DateTime<Utc>) -> String {
-    t.to_rfc3339_opts(SecondsFormat::Secs, true)
-}
-
-/// Parses an RFC 3339 timestamp (any offset) into UTC.
-pub fn parse_timestamp(s: &str) -> std::result::Result<DateTime<Utc>, String> {
-    DateTime::parse_from_rfc3339(s.trim())
-        .map(|t| t.with_timezone(&Utc))
-        .map_err(|_| {
-            "not an RFC 3339 timestamp (expected e.g. 2026-02-05T12:00:00Z or 2026-02-05T13:00:00+01:00)"
-                .to_string()
-        })
-}
+pub use crate::time::{parse_timestamp, timestamp};
 
 /// The contents of one state file as the host found it.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]

@@ -1,0 +1,21 @@
+//! Parsers for the output of the tools an operator already runs, in their
+//! exact formats: `kubectl` JSON, `psql -AtF,` rows, `ps`, `postgresql.auto.conf`,
+//! `/proc/mounts`, and PostgreSQL's arguments inside a container command line.
+//! Every error names the input and where in it. Pure: the text comes in, facts go out.
+
+mod argv;
+mod conf;
+mod kubectl;
+mod mounts;
+mod ps;
+mod psql;
+
+pub use argv::{postgres_invocations, settings_from_argv, ArgSetting};
+pub use conf::{parse_auto_conf, ConfLine};
+pub use kubectl::{
+    listed, parse_active_pvcs, parse_pvcs, parse_statefulset, Pvc, Replicas, StatefulSetFacts,
+    PVC_NAMES_LISTED,
+};
+pub use mounts::{parse_mounts, Mount};
+pub use ps::{parse_processes, Process};
+pub use psql::{parse_pg_settings, parse_slots, RuntimeSetting};

@@ -1,0 +1,274 @@
+//! The report's evidence sections: backups, restore drills, DR drills.
+
+use chrono::{DateTime, Utc};
+
+use super::{Metric, Section, Verdict};
+use crate::error::Result;
+use crate::evidence::{BackupResult, EvidencePolicy};
+use crate::num::{human_bytes, human_secs};
+use crate::state::{
+    load_record, timestamp, BackupStatusRecord, DrDrillRecord, RestoreDrillRecord, StateInput,
+    Untrusted,
+};
+use crate::statefile::StateFile;
+
+/// Loads a typed evidence record for a report section: `Ok(None)` when the
+/// file is absent, a DEGRADED section when it cannot be trusted.
+fn load<R>(
+    input: &StateInput,
+    name: &str,
+    parse: impl FnOnce(&StateFile) -> Result<R>,
+) -> std::result::Result<Option<R>, Section> {
+    match load_record(input, parse) {
+        Ok(r) => Ok(Some(r)),
+        Err(Untrusted::Missing(_)) => Ok(None),
+        Err(Untrusted::Corrupt(e)) => Err(Section::new(
+            name,
+            Verdict::Degraded,
+            format!("corrupt: {e}"),
+        )),
+        Err(u) => Err(Section::new(name, Verdict::Degraded, u.to_string())),
+    }
+}
+
+/// The backup section: the newest complete backup's age against
+/// `backup_max_age`, on a filesystem known to be separate from PGDATA.
+pub fn backup_section(input: &StateInput, policy: &EvidencePolicy, now: DateTime<Utc>) -> Section {
+    let rec = match load(input, "backup", BackupStatusRecord::from_file) {
+        Ok(Some(r)) => r,
+        Ok(None) => return Section::new("backup", Verdict::Degraded, "no backup recorded (ssot evidence backup ...): data loss on a PVC failure would be total"),
+        Err(s) => return s,
+    };
+    let Some(b) = rec.last_complete else {
+        let last = rec.last_result.map(BackupResult::as_str).unwrap_or("?");
+        return Section::new(
+            "backup",
+            Verdict::Degraded,
+            format!("no complete backup recorded (last attempt: {last})"),
+        );
+    };
+    let age = (now - b.at).num_seconds();
+    let artifact = &b.artifact;
+    let mut s = if age < 0 {
+        Section::new(
+            "backup",
+            Verdict::Degraded,
+            format!(
+                "newest complete backup {artifact} is dated in the future ({})",
+                timestamp(b.at)
+            ),
+        )
+    } else if age > policy.backup_max_age.as_secs() as i64 {
+        Section::new(
+            "backup",
+            Verdict::Degraded,
+            format!(
+                "newest complete backup {artifact} is {} old, more than the backup RPO {}",
+                human_secs(age as f64),
+                policy.backup_max_age
+            ),
+        )
+    } else {
+        Section::new(
+            "backup",
+            Verdict::Ok,
+            format!(
+                "newest complete backup {artifact} is {} old (backup RPO {})",
+                human_secs(age as f64),
+                policy.backup_max_age
+            ),
+        )
+    };
+    if let (Some(r), Some(last)) = (rec.last_result, &rec.last) {
+        if r != BackupResult::Complete {
+            s.details.push(format!(
+                "the latest attempt ended {} at {}",
+                r.as_str(),
+                timestamp(last.at)
+            ));
+            if s.status == Verdict::Ok {
+                s.status = Verdict::Degraded;
+                s.summary = format!("{}; but the latest attempt failed", s.summary);
+            }
+        }
+    }
+    match b.separate_from_pgdata {
+        Some(true) => {}
+        Some(false) => {
+            s.status = Verdict::Degraded;
+            s.details
+                .push("the newest complete backup is on the same filesystem as PGDATA".into());
+        }
+        None => {
+            s.status = Verdict::Degraded;
+            s.details.push(
+                "the newest complete backup's filesystem is unknown: it is not proven to be off the SSOT volume".into(),
+            );
+        }
+    }
+    s.details.push(format!("location {}", b.location));
+    if let Some(bytes) = b.size_bytes {
+        s.details.push(format!("size {}", human_bytes(bytes)));
+        s.metrics.push(Metric::new(
+            "backup_last_complete_size_bytes",
+            "Size of the newest complete backup",
+            bytes as f64,
+        ));
+    }
+    s.metrics.push(Metric::new(
+        "backup_last_complete_timestamp_seconds",
+        "Time of the newest complete backup",
+        b.at.timestamp() as f64,
+    ));
+    s.metrics.push(Metric::new(
+        "backup_age_seconds",
+        "Age of the newest complete backup",
+        age.max(0) as f64,
+    ));
+    s
+}
+
+/// The restore-drill section: the last passed drill's age and the newest verified backup.
+pub fn restore_drill_section(
+    input: &StateInput,
+    policy: &EvidencePolicy,
+    now: DateTime<Utc>,
+) -> Section {
+    let rec = match load(input, "restore_drill", RestoreDrillRecord::from_file) {
+        Ok(Some(r)) => r,
+        Ok(None) => {
+            return Section::new(
+                "restore_drill",
+                Verdict::Degraded,
+                "no restore drill recorded: recoverability is not proven",
+            )
+        }
+        Err(s) => return s,
+    };
+    let mut s = match &rec.last_pass {
+        None => Section::new(
+            "restore_drill",
+            Verdict::Degraded,
+            "no restore drill has passed",
+        ),
+        Some((at, artifact)) => {
+            let age = (now - *at).num_seconds();
+            let mut s = if age > policy.restore_drill_max_age.as_secs() as i64 {
+                Section::new(
+                    "restore_drill",
+                    Verdict::Degraded,
+                    format!(
+                        "last passed drill ({artifact}) is {} old, more than {}",
+                        human_secs(age as f64),
+                        policy.restore_drill_max_age
+                    ),
+                )
+            } else {
+                Section::new("restore_drill", Verdict::Ok, format!("last passed drill restored {artifact} {} ago; newest verified backup {artifact}", human_secs(age.max(0) as f64)))
+            };
+            s.metrics.push(Metric::new(
+                "restore_drill_last_pass_timestamp_seconds",
+                "Time of the last passed restore drill",
+                at.timestamp() as f64,
+            ));
+            s
+        }
+    };
+    if rec.last_passed == Some(false) {
+        s.status = Verdict::Degraded;
+        s.details.insert(
+            0,
+            format!(
+                "the latest drill FAILED at {} ({})",
+                rec.last_drill_at
+                    .map(timestamp)
+                    .unwrap_or_else(|| "?".into()),
+                rec.last_artifact.as_deref().unwrap_or("?")
+            ),
+        );
+    }
+    if !rec.verified_artifacts.is_empty() {
+        s.details.push(format!(
+            "verified artifacts, newest first: {}",
+            rec.verified_artifacts.join(",")
+        ));
+    }
+    s
+}
+
+/// The DR-drill section: measured RTO/RPO against the targets. Without any
+/// drill it is informational: the architecture declares no SLA/RPO/RTO.
+pub fn dr_drill_section(
+    input: &StateInput,
+    policy: &EvidencePolicy,
+    now: DateTime<Utc>,
+) -> Section {
+    let rec = match load(input, "dr_drill", DrDrillRecord::from_file) {
+        Ok(Some(r)) => r,
+        Ok(None) => {
+            return Section::new(
+                "dr_drill",
+                Verdict::Ok,
+                format!("no DR drill recorded: RTO/RPO unmeasured (targets RTO {}, RPO {}; no SLA is declared)", policy.rto_target, policy.rpo_target),
+            )
+        }
+        Err(s) => return s,
+    };
+    let (rto, rpo) = (rec.rto_seconds, rec.rpo_seconds);
+    let figures = format!(
+        "RTO {} (target {}), RPO {} (target {})",
+        rto.map(|v| human_secs(v as f64))
+            .unwrap_or_else(|| "?".into()),
+        policy.rto_target,
+        rpo.map(|v| human_secs(v as f64))
+            .unwrap_or_else(|| "?".into()),
+        policy.rpo_target
+    );
+    let met = rto.is_some_and(|v| v <= policy.rto_target.as_secs())
+        && rpo.is_some_and(|v| v <= policy.rpo_target.as_secs());
+    let age = (now - rec.last_drill_at).num_seconds();
+    let scenario = &rec.scenario;
+    let mut s = if !met {
+        Section::new(
+            "dr_drill",
+            Verdict::Degraded,
+            format!("DR drill \"{scenario}\" missed its targets: {figures}"),
+        )
+    } else if age > policy.dr_drill_max_age.as_secs() as i64 {
+        Section::new(
+            "dr_drill",
+            Verdict::Degraded,
+            format!(
+                "last DR drill is {} old, more than {}; it met {figures}",
+                human_secs(age as f64),
+                policy.dr_drill_max_age
+            ),
+        )
+    } else {
+        Section::new(
+            "dr_drill",
+            Verdict::Ok,
+            format!("DR drill \"{scenario}\" met its targets: {figures}"),
+        )
+    };
+    if let Some(v) = rto {
+        s.metrics.push(Metric::new(
+            "dr_drill_rto_seconds",
+            "Measured RTO of the last DR drill",
+            v as f64,
+        ));
+    }
+    if let Some(v) = rpo {
+        s.metrics.push(Metric::new(
+            "dr_drill_rpo_seconds",
+            "Measured RPO of the last DR drill",
+            v as f64,
+        ));
+    }
+    s.metrics.push(Metric::new(
+        "dr_drill_last_timestamp_seconds",
+        "Time of the last DR drill",
+        rec.last_drill_at.timestamp() as f64,
+    ));
+    s
+}
