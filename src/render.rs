@@ -242,7 +242,11 @@ fn plan_body(p: &RetentionPlan) -> String {
             timestamp(d.created_at),
             d.size_bytes.map(human_bytes).unwrap_or_else(|| "?".into()),
             d.id,
-            d.reasons.join("; ")
+            d.reasons
+                .iter()
+                .map(|r| r.to_string())
+                .collect::<Vec<_>>()
+                .join("; ")
         );
     }
     let m = &p.summary;

@@ -39,8 +39,15 @@ fn deleted(p: &RetentionPlan) -> Vec<&str> {
     v
 }
 
-fn reasons<'a>(p: &'a RetentionPlan, id: &str) -> &'a [String] {
-    &p.decisions.iter().find(|d| d.id == id).unwrap().reasons
+fn reasons(p: &RetentionPlan, id: &str) -> Vec<String> {
+    p.decisions
+        .iter()
+        .find(|d| d.id == id)
+        .unwrap()
+        .reasons
+        .iter()
+        .map(|r| r.to_string())
+        .collect()
 }
 
 #[test]

@@ -25,8 +25,7 @@ use crate::retention::validate_id;
 /// Hidden name of the retention journal inside a root.
 pub const JOURNAL: &str = ".ssot-retention.journal";
 const LOCK: &str = ".ssot-retention.lock";
-/// Prefix of the hidden names entries are renamed to before they are removed.
-pub const TRASH_PREFIX: &str = ".ssot-trash-";
+pub use crate::retention::journal::TRASH_PREFIX;
 /// The largest `.parent` marker read; a larger one is unreadable (the
 /// artifact is then kept with everything it might depend on).
 const MARKER_MAX: u64 = 64 << 10;

@@ -30,6 +30,7 @@ use chrono::{
 use chrono_tz::Tz;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
+use super::RetentionReason;
 use crate::error::Error;
 
 /// restic's duration: `1y5m7d2h` (years, months, days, hours). A repeated unit
@@ -163,13 +164,19 @@ impl<'de> Deserialize<'de> for ResticDuration {
 }
 
 /// A restic bucket kind.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Bucket {
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Bucket {
+    /// `keep_last`: every artifact is its own bucket.
     Last,
+    /// Local hour.
     Hourly,
+    /// Local day.
     Daily,
+    /// ISO week.
     Weekly,
+    /// Month.
     Monthly,
+    /// Year.
     Yearly,
 }
 
@@ -182,7 +189,8 @@ impl Bucket {
         Bucket::Yearly,
     ];
 
-    pub(crate) fn name(self) -> &'static str {
+    /// `last`, `hourly`, `daily`, `weekly`, `monthly`, `yearly`.
+    pub fn name(self) -> &'static str {
         match self {
             Bucket::Last => "last",
             Bucket::Hourly => "hourly",
@@ -248,7 +256,7 @@ pub(crate) fn apply(
     within: WithinRules,
     tz: Tz,
     now: DateTime<Utc>,
-) -> Vec<Vec<String>> {
+) -> Vec<Vec<RetentionReason>> {
     let mut reasons = vec![Vec::new(); times.len()];
     let latest = times.iter().copied().filter(|t| *t < now).max();
     // A cutoff of None means every artifact is within (no artifact before now, as restic's zero time).
@@ -288,7 +296,7 @@ pub(crate) fn apply(
         let r = &mut reasons[nr];
         if let Some((d, c)) = within_cutoff {
             if c.is_none_or(|c| *t > c) {
-                r.push(format!("within {d}"));
+                r.push(RetentionReason::Within(d));
             }
         }
         for (i, kind) in kinds.iter().enumerate() {
@@ -300,8 +308,14 @@ pub(crate) fn apply(
                 last[i] = Some(key);
                 left[i] -= 1;
                 r.push(match kind {
-                    Bucket::Last => format!("last {}/{}", total[i] - left[i], total[i]),
-                    _ => format!("{} {label}", kind.name()),
+                    Bucket::Last => RetentionReason::Last {
+                        nth: total[i] - left[i],
+                        of: total[i],
+                    },
+                    _ => RetentionReason::Bucket {
+                        bucket: *kind,
+                        label,
+                    },
                 });
             }
         }
@@ -313,7 +327,11 @@ pub(crate) fn apply(
             let (key, label) = kind.key(local, nr);
             if within_last[*i] != Some(key) {
                 within_last[*i] = Some(key);
-                r.push(format!("{} within {d} {label}", kind.name()));
+                r.push(RetentionReason::BucketWithin {
+                    bucket: kind,
+                    within: *d,
+                    label,
+                });
             }
         }
     }

@@ -4,11 +4,12 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use super::Host;
 use crate::error::{Error, Result};
 use crate::retention::guard::{self, Protected, ProtectedKind};
+use crate::retention::journal::{self, JournalEvent};
 use crate::retention::source::artifacts_from_entries;
 use crate::retention::{plan, Artifact, RetentionPlan, RetentionPolicy};
 use crate::state::{self, timestamp, RetentionRunWrite};
@@ -207,137 +208,9 @@ pub struct ApplyOutcome {
     pub resumed: Option<String>,
 }
 
-/// Completed plan hashes kept when the journal is compacted.
-const JOURNAL_COMPLETIONS_KEPT: usize = 100;
-
-#[derive(Debug, Serialize, Deserialize)]
-#[serde(tag = "event", rename_all = "lowercase")]
-enum JournalEvent {
-    Plan {
-        plan_hash: String,
-        /// The reviewed hash (`--plan-hash`) this run carries out, when given.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        reviewed: Option<String>,
-        delete: Vec<String>,
-        at: String,
-        profile: String,
-    },
-    Deleting {
-        id: String,
-        sidecars: Vec<String>,
-        /// The trash name, recorded before it is used (absent in old journals).
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        trash: Option<String>,
-    },
-    Deleted {
-        id: String,
-    },
-    Complete {
-        plan_hash: String,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        reviewed: Option<String>,
-        at: String,
-    },
-}
-
-/// A run that started and did not complete.
-#[derive(Debug)]
-struct OpenRun {
-    hashes: Vec<String>,
-    /// Planned deletions not yet done.
-    ids: BTreeSet<String>,
-}
-
-#[derive(Debug, Default)]
-struct JournalState {
-    /// Plans started since the last completion.
-    open_runs: Vec<OpenRun>,
-    /// Deletions started but not recorded as finished: sidecars and trash name.
-    unfinished: BTreeMap<String, (Vec<String>, String)>,
-    /// Hashes (computed and reviewed) of runs that completed.
-    completed: Vec<String>,
-}
-
-fn read_journal(text: &str) -> JournalState {
-    let mut st = JournalState::default();
-    for line in text.lines().filter(|l| !l.trim().is_empty()) {
-        // A torn last line (crash mid-append) is ignored: it recorded nothing done.
-        let Ok(ev) = serde_json::from_str::<JournalEvent>(line) else {
-            continue;
-        };
-        match ev {
-            JournalEvent::Plan {
-                plan_hash,
-                reviewed,
-                delete,
-                ..
-            } => st.open_runs.push(OpenRun {
-                hashes: std::iter::once(plan_hash).chain(reviewed).collect(),
-                ids: delete.into_iter().collect(),
-            }),
-            JournalEvent::Deleting {
-                id,
-                sidecars,
-                trash,
-            } => {
-                // Journals before trash names were recorded used `.ssot-trash-<id>`.
-                let trash = trash.unwrap_or_else(|| format!("{}{id}", crate::host::TRASH_PREFIX));
-                st.unfinished.insert(id, (sidecars, trash));
-            }
-            JournalEvent::Deleted { id } => {
-                st.unfinished.remove(&id);
-                for run in &mut st.open_runs {
-                    run.ids.remove(&id);
-                }
-            }
-            JournalEvent::Complete {
-                plan_hash,
-                reviewed,
-                ..
-            } => {
-                st.open_runs.clear();
-                st.unfinished.clear();
-                st.completed.push(plan_hash);
-                st.completed.extend(reviewed);
-            }
-        }
-    }
-    st
-}
-
+/// Appends one event to the root's journal (fsynced).
 fn journal(host: &Host, root: &Path, ev: &JournalEvent) -> Result<()> {
-    let line = serde_json::to_string(ev).map_err(|e| Error::Input(e.to_string()))?;
-    host.artifacts.append_journal(root, &line)
-}
-
-/// What a `--plan-hash` (possibly a prefix) names.
-enum Reviewed {
-    /// The full hash.
-    Hash(String),
-    /// Nothing known matches.
-    NoMatch,
-    /// More than one known hash matches.
-    Ambiguous(Vec<String>),
-}
-
-fn resolve_reviewed(given: &str, computed: &str, journal: &JournalState) -> Reviewed {
-    let given = given.to_ascii_lowercase();
-    if computed.starts_with(&given) {
-        return Reviewed::Hash(computed.to_string());
-    }
-    let known: BTreeSet<&str> = journal
-        .open_runs
-        .iter()
-        .flat_map(|r| r.hashes.iter())
-        .chain(journal.completed.iter())
-        .map(String::as_str)
-        .filter(|h| h.starts_with(&given))
-        .collect();
-    match known.len() {
-        0 => Reviewed::NoMatch,
-        1 => Reviewed::Hash(known.into_iter().next().unwrap_or_default().to_string()),
-        _ => Reviewed::Ambiguous(known.into_iter().map(String::from).collect()),
-    }
+    host.artifacts.append_journal(root, &ev.to_line())
 }
 
 /// Plans and, when `mode` allows, deletes. Under the operation lock and the
@@ -397,7 +270,7 @@ pub fn retention_apply(
 
     // Recovery: finish what an interrupted run left half done. Only trash
     // the journal names is removed; a user's own `.ssot-trash-*` is not ours.
-    let journal_state = read_journal(&host.artifacts.read_journal(&root)?);
+    let journal_state = journal::replay(&host.artifacts.read_journal(&root)?);
     host.artifacts.cleanup(&root)?;
     let present: BTreeSet<String> = host
         .artifacts
@@ -425,63 +298,22 @@ pub fn retention_apply(
         .iter()
         .map(|d| d.id.clone())
         .collect();
-    let mut resumed = None;
-    let mut reviewed = None;
-    if let ApplyMode::PlanHash(given) = mode {
-        let h = match resolve_reviewed(given, &plan.plan_hash, &journal_state) {
-            Reviewed::Hash(h) => h,
-            Reviewed::NoMatch => {
-                let r = format!(
-                    "the plan changed since it was reviewed: it now hashes to {}, not {given}; review `ssot retention plan` again",
-                    plan.plan_hash
-                );
-                return Ok(outcome(plan, Some(r), recovered));
+    let (reviewed, resumed) = match mode {
+        ApplyMode::PlanHash(given) => {
+            match journal::reviewed_run(given, &plan.plan_hash, &deletions, &journal_state) {
+                Ok(r) => {
+                    let resumed = r.resumed.then(|| r.hash.clone());
+                    (Some(r.hash), resumed)
+                }
+                Err(refusal) => return Ok(outcome(plan, Some(refusal), recovered)),
             }
-            Reviewed::Ambiguous(all) => {
-                let r = format!(
-                    "the plan hash {given} is ambiguous: it is the start of {}; give more digits",
-                    all.join(" and ")
-                );
-                return Ok(outcome(plan, Some(r), recovered));
-            }
-        };
-        if h != plan.plan_hash {
-            // The rest of an interrupted run of h, or h already fully applied.
-            let wanted: BTreeSet<&String> = deletions.iter().collect();
-            let open = journal_state
-                .open_runs
-                .iter()
-                .any(|run| run.hashes.contains(&h) && wanted.iter().all(|d| run.ids.contains(*d)));
-            let done = deletions.is_empty() && journal_state.completed.contains(&h);
-            if !(open || done) {
-                let r = format!(
-                    "the plan changed since it was reviewed: it now hashes to {}, not {h}; review `ssot retention plan` again",
-                    plan.plan_hash
-                );
-                return Ok(outcome(plan, Some(r), recovered));
-            }
-            resumed = Some(h.clone());
         }
-        reviewed = Some(h);
-    }
-
+        _ => (None, None),
+    };
     if journal_state.open_runs.is_empty() && journal_state.unfinished.is_empty() {
         // Compact: keep only the recent completions (re-applying a completed
         // plan hash stays a no-op instead of a refusal).
-        let keep_from = journal_state
-            .completed
-            .len()
-            .saturating_sub(JOURNAL_COMPLETIONS_KEPT);
-        let mut text = String::new();
-        for h in &journal_state.completed[keep_from..] {
-            let ev = JournalEvent::Complete {
-                plan_hash: h.clone(),
-                reviewed: None,
-                at: String::new(),
-            };
-            text.push_str(&serde_json::to_string(&ev).map_err(|e| Error::Input(e.to_string()))?);
-            text.push('\n');
-        }
+        let text = journal::compacted(&journal_state)?;
         host.artifacts.rewrite_journal(&root, &text)?;
     }
     journal(

@@ -1,0 +1,253 @@
+//! Retention policies: the rules, the floors, the budget.
+
+use std::fmt;
+use std::str::FromStr;
+
+use chrono_tz::Tz;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+use super::restic;
+pub use super::restic::ResticDuration;
+use crate::error::{Error, Result};
+use crate::num::pct;
+use crate::units::{ByteSize, Span};
+
+/// `max_delete`: a count, or a percentage of all artifacts in the plan.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum MaxDelete {
+    /// At most N deletions.
+    Count(u64),
+    /// At most this % of the artifacts.
+    Percent(f64),
+}
+
+impl MaxDelete {
+    /// The most deletions allowed among `total` artifacts.
+    pub fn limit(self, total: usize) -> u64 {
+        match self {
+            MaxDelete::Count(n) => n,
+            MaxDelete::Percent(p) => ((total as f64) * p / 100.0).floor() as u64,
+        }
+    }
+}
+
+impl fmt::Display for MaxDelete {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            MaxDelete::Count(n) => write!(f, "{n}"),
+            MaxDelete::Percent(p) => write!(f, "{}", pct(*p)),
+        }
+    }
+}
+
+impl FromStr for MaxDelete {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        let err = |m: &str| Error::Unit {
+            what: "max_delete",
+            input: s.to_string(),
+            message: m.to_string(),
+        };
+        let t = s.trim();
+        if let Some(p) = t.strip_suffix('%') {
+            let v: f64 = p.trim().parse().map_err(|_| err("expected N or N%"))?;
+            if !(0.0..=100.0).contains(&v) {
+                return Err(err("a percentage must be between 0 and 100"));
+            }
+            Ok(MaxDelete::Percent(v))
+        } else {
+            t.parse()
+                .map(MaxDelete::Count)
+                .map_err(|_| err("expected N or N%"))
+        }
+    }
+}
+
+impl Serialize for MaxDelete {
+    fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        match self {
+            MaxDelete::Count(n) => s.serialize_u64(*n),
+            MaxDelete::Percent(_) => s.serialize_str(&self.to_string()),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for MaxDelete {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Raw {
+            N(u64),
+            S(String),
+        }
+        match Raw::deserialize(d)? {
+            Raw::N(n) => Ok(MaxDelete::Count(n)),
+            Raw::S(s) => s.parse().map_err(serde::de::Error::custom),
+        }
+    }
+}
+
+/// A retention policy. Every rule is optional and they combine: a rule keeps,
+/// floors override deletes. Field names match the CLI flags (`keep_daily` ↔
+/// `--keep-daily`) and restic's options.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RetentionPolicy {
+    /// Keep the newest N.
+    pub keep_last: u32,
+    /// Keep the newest artifact of each of the last N hours that have one.
+    pub keep_hourly: u32,
+    /// ... days.
+    pub keep_daily: u32,
+    /// ... ISO weeks.
+    pub keep_weekly: u32,
+    /// ... months.
+    pub keep_monthly: u32,
+    /// ... years.
+    pub keep_yearly: u32,
+    /// Keep everything created within this of the newest artifact.
+    pub keep_within: Option<ResticDuration>,
+    /// Keep the newest of each hour within this of the newest artifact.
+    pub keep_within_hourly: Option<ResticDuration>,
+    /// ... of each day.
+    pub keep_within_daily: Option<ResticDuration>,
+    /// ... of each week.
+    pub keep_within_weekly: Option<ResticDuration>,
+    /// ... of each month.
+    pub keep_within_monthly: Option<ResticDuration>,
+    /// ... of each year.
+    pub keep_within_yearly: Option<ResticDuration>,
+    /// Keep what is younger than this (relative to `now`); older complete artifacts are deleted.
+    pub max_age: Option<Span>,
+    /// Barman: keep everything inside `now − window`, plus the newest artifact older than that.
+    pub recovery_window: Option<Span>,
+    /// Never fewer than this many complete artifacts per group (the newest are kept).
+    pub min_keep: u32,
+    /// The newest N verified artifacts are never deleted.
+    pub min_verified: u32,
+    /// Per-group size budget.
+    pub max_total_size: Option<ByteSize>,
+    /// How long partial/failed artifacts are kept before deletion.
+    pub partial_grace: Span,
+    /// IANA time zone for bucket boundaries.
+    pub timezone: String,
+    /// Refuse a plan that deletes more than this.
+    pub max_delete: Option<MaxDelete>,
+}
+
+impl Default for RetentionPolicy {
+    fn default() -> Self {
+        RetentionPolicy {
+            keep_last: 0,
+            keep_hourly: 0,
+            keep_daily: 0,
+            keep_weekly: 0,
+            keep_monthly: 0,
+            keep_yearly: 0,
+            keep_within: None,
+            keep_within_hourly: None,
+            keep_within_daily: None,
+            keep_within_weekly: None,
+            keep_within_monthly: None,
+            keep_within_yearly: None,
+            max_age: None,
+            recovery_window: None,
+            min_keep: 0,
+            min_verified: 0,
+            max_total_size: None,
+            partial_grace: Span::days(1),
+            timezone: "UTC".into(),
+            max_delete: None,
+        }
+    }
+}
+
+impl RetentionPolicy {
+    /// The time zone, or an error naming the bad value.
+    pub fn tz(&self) -> Result<Tz> {
+        self.timezone.parse().map_err(|_| {
+            Error::Input(format!(
+                "unknown time zone \"{}\" (expected an IANA name such as UTC or Europe/Berlin)",
+                self.timezone
+            ))
+        })
+    }
+
+    pub(super) fn within_rules(&self) -> restic::WithinRules {
+        restic::WithinRules {
+            within: self.keep_within,
+            buckets: [
+                self.keep_within_hourly,
+                self.keep_within_daily,
+                self.keep_within_weekly,
+                self.keep_within_monthly,
+                self.keep_within_yearly,
+            ],
+        }
+    }
+
+    pub(super) fn counts(&self) -> restic::BucketCounts {
+        restic::BucketCounts {
+            last: self.keep_last,
+            hourly: self.keep_hourly,
+            daily: self.keep_daily,
+            weekly: self.keep_weekly,
+            monthly: self.keep_monthly,
+            yearly: self.keep_yearly,
+        }
+    }
+
+    /// True when no rule selects artifacts to keep (then everything is kept, as in restic).
+    pub fn has_no_rule(&self) -> bool {
+        let c = self.counts();
+        let w = self.within_rules();
+        [c.last, c.hourly, c.daily, c.weekly, c.monthly, c.yearly]
+            .iter()
+            .all(|n| *n == 0)
+            && w.within.is_none_or(|d| d.is_zero())
+            && w.buckets.iter().all(|d| d.is_none_or(|d| d.is_zero()))
+            && self.max_age.is_none()
+            && self.recovery_window.is_none()
+    }
+
+    /// One line naming the rules in force, for messages.
+    pub fn describe(&self) -> String {
+        let mut parts = Vec::new();
+        let c = self.counts();
+        for (n, name) in [
+            (c.last, "keep_last"),
+            (c.hourly, "keep_hourly"),
+            (c.daily, "keep_daily"),
+            (c.weekly, "keep_weekly"),
+            (c.monthly, "keep_monthly"),
+            (c.yearly, "keep_yearly"),
+        ] {
+            if n > 0 {
+                parts.push(format!("{name} {n}"));
+            }
+        }
+        for (d, name) in [
+            (self.keep_within, "keep_within"),
+            (self.keep_within_hourly, "keep_within_hourly"),
+            (self.keep_within_daily, "keep_within_daily"),
+            (self.keep_within_weekly, "keep_within_weekly"),
+            (self.keep_within_monthly, "keep_within_monthly"),
+            (self.keep_within_yearly, "keep_within_yearly"),
+        ] {
+            if let Some(d) = d.filter(|d| !d.is_zero()) {
+                parts.push(format!("{name} {d}"));
+            }
+        }
+        if let Some(a) = self.max_age {
+            parts.push(format!("max_age {a}"));
+        }
+        if let Some(w) = self.recovery_window {
+            parts.push(format!("recovery_window {w}"));
+        }
+        if parts.is_empty() {
+            "no rule".into()
+        } else {
+            parts.join(", ")
+        }
+    }
+}
