@@ -157,9 +157,3 @@ impl Serialize for RetentionReason {
         s.collect_str(self)
     }
 }
-
-impl PartialEq<&str> for RetentionReason {
-    fn eq(&self, other: &&str) -> bool {
-        self.to_string() == *other
-    }
-}

@@ -1,0 +1,125 @@
+//! WAL archiving: off in the StatefulSet's args and no archiver process
+//! (seed STAGE 5), or on and configured when the contract declares it.
+
+use super::guc;
+use super::{process_lines, ContractConfig, ContractInputs, Inv, InvariantStatus};
+use crate::inputs::{self, StatefulSetFacts};
+
+pub(super) const ARCHIVE_ARGS: [&str; 3] = ["archive_mode", "archive_command", "archive_timeout"];
+
+/// `sts.archive_disabled` (or `sts.archive_enabled`): what the args pass.
+pub(super) fn args(
+    inv: &mut Inv,
+    sts: Option<&super::Sourced<StatefulSetFacts>>,
+    contract: &ContractConfig,
+) {
+    match sts {
+        None => inv.unknown("sts.archive_disabled", "--statefulset"),
+        Some(s) => {
+            let present: Vec<&inputs::ArgSetting> = ARCHIVE_ARGS
+                .iter()
+                .filter_map(|a| s.value.settings.get(*a))
+                .collect();
+            let evidence: Vec<String> = present
+                .iter()
+                .map(|a| format!("{} ({})", a.arg, s.origin))
+                .collect();
+            if contract.archive_mode {
+                let on = s
+                    .value
+                    .settings
+                    .get("archive_mode")
+                    .and_then(|a| guc::parse_value("archive_mode", &a.value).ok());
+                let ok = on.is_some_and(|v| v.is_word("on") || v.is_word("always"))
+                    && s.value
+                        .settings
+                        .get("archive_command")
+                        .is_some_and(|a| !a.value.is_empty());
+                inv.push(
+                    "sts.archive_enabled",
+                    if ok { InvariantStatus::Pass } else { InvariantStatus::Fail },
+                    evidence,
+                    if ok { "archiving is declared on and configured".into() } else { "archiving is declared on but archive_mode=on and an archive_command are not both in the args".into() },
+                );
+            } else if present.is_empty() {
+                inv.push(
+                    "sts.archive_disabled",
+                    InvariantStatus::Pass,
+                    vec![format!(
+                        "no archive_mode, archive_command or archive_timeout in {}",
+                        s.origin
+                    )],
+                    "WAL archiving is not passed to PostgreSQL, as declared".into(),
+                );
+            } else {
+                inv.push(
+                    "sts.archive_disabled",
+                    InvariantStatus::Fail,
+                    evidence,
+                    format!(
+                        "WAL archiving is declared disabled, but the StatefulSet passes {}",
+                        present
+                            .iter()
+                            .map(|a| a.arg.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                );
+            }
+        }
+    }
+}
+
+/// `processes.no_archiver` (or `processes.archiver_running`).
+pub(super) fn processes(inv: &mut Inv, inputs: &ContractInputs, contract: &ContractConfig) {
+    // No archiver process (seed: ps aux | grep '[p]ostgres: archiver').
+    match &inputs.processes {
+        None => inv.unknown("processes.no_archiver", "--processes"),
+        Some(p) => {
+            let pg = p
+                .value
+                .iter()
+                .filter(|x| x.command.starts_with("postgres"))
+                .count();
+            let archivers: Vec<String> = process_lines(p, |x| x.is_pg("archiver"));
+            if pg == 0 {
+                inv.push("processes.no_archiver", InvariantStatus::Unknown, vec![], format!("{} lists no PostgreSQL process: was ps run inside the PostgreSQL container?", p.origin));
+            } else if contract.archive_mode {
+                inv.push(
+                    "processes.archiver_running",
+                    if archivers.is_empty() {
+                        InvariantStatus::Fail
+                    } else {
+                        InvariantStatus::Pass
+                    },
+                    archivers.clone(),
+                    if archivers.is_empty() {
+                        "archiving is declared on but no postgres: archiver process runs".into()
+                    } else {
+                        "the archiver runs".into()
+                    },
+                );
+            } else if archivers.is_empty() {
+                inv.push(
+                    "processes.no_archiver",
+                    InvariantStatus::Pass,
+                    vec![format!(
+                        "{}: {} PostgreSQL processes, none is the archiver",
+                        p.origin, pg
+                    )],
+                    "no postgres: archiver process".into(),
+                );
+            } else {
+                inv.push(
+                    "processes.no_archiver",
+                    InvariantStatus::Fail,
+                    archivers.clone(),
+                    format!(
+                        "WAL archiving is declared disabled, but {} runs",
+                        archivers[0]
+                    ),
+                );
+            }
+        }
+    }
+}

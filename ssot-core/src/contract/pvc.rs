@@ -1,0 +1,185 @@
+//! Instances and claims: one PostgreSQL instance (STAGE 9 frozen), PGDATA on
+//! a PVC listed in `active_pvc.list`, no orphan PVCs (STAGE 3.4).
+
+use super::{ContractInputs, Inv, InvariantStatus};
+use crate::inputs::{self, Replicas, StatefulSetFacts};
+
+/// `sts.single_instance`: `spec.replicas` is a whole number ≤ 1.
+pub(super) fn single_instance(inv: &mut Inv, sts: Option<&super::Sourced<StatefulSetFacts>>) {
+    match sts {
+        None => inv.unknown("sts.single_instance", "--statefulset"),
+        Some(s) => {
+            let evidence = vec![format!(
+                "spec.replicas = {} ({})",
+                s.value.replicas, s.origin
+            )];
+            let (status, message) = match &s.value.replicas {
+                Replicas::Count(n) if *n <= 1 => {
+                    (InvariantStatus::Pass, "a single PostgreSQL instance".to_string())
+                }
+                Replicas::Count(n) => (
+                    InvariantStatus::Fail,
+                    format!("{n} replicas: more than one instance contradicts the single-instance architecture (STAGE 9 frozen)"),
+                ),
+                Replicas::Invalid(v) => (
+                    InvariantStatus::Fail,
+                    format!("spec.replicas is {v}, not a whole number ≥ 0: the instance count cannot be trusted"),
+                ),
+            };
+            inv.push("sts.single_instance", status, evidence, message);
+        }
+    }
+}
+
+/// `pvc.pgdata_on_pvc`, `pvc.pgdata_active`, `pvc.no_orphans`, `pvc.active_list_current`.
+pub(super) fn claims(inv: &mut Inv, inputs: &ContractInputs) {
+    let sts = inputs.statefulset.as_ref();
+    // PVCs (seed: PGDATA only on PVCs in active_pvc.list; STAGE 3.4 orphan PVCs).
+    match sts {
+        None => inv.unknown("pvc.pgdata_on_pvc", "--statefulset"),
+        Some(s) => inv.push(
+            "pvc.pgdata_on_pvc",
+            if s.value.pgdata_pvcs.is_empty() {
+                InvariantStatus::Fail
+            } else {
+                InvariantStatus::Pass
+            },
+            vec![format!(
+                "PGDATA {}: {} ({})",
+                s.value.pgdata, s.value.pgdata_volume, s.origin
+            )],
+            if s.value.pgdata_pvcs.is_empty() {
+                format!(
+                    "PGDATA {} is not on a PersistentVolumeClaim",
+                    s.value.pgdata
+                )
+            } else {
+                format!("PGDATA is on {}", s.value.pgdata_pvcs.join(", "))
+            },
+        ),
+    }
+    match (sts, &inputs.active_pvcs) {
+        (Some(s), Some(active)) => {
+            let missing: Vec<&String> = s
+                .value
+                .pgdata_pvcs
+                .iter()
+                .filter(|p| !inputs::listed(&active.value, p, &s.value.namespace))
+                .collect();
+            inv.push(
+                "pvc.pgdata_active",
+                if missing.is_empty() && !s.value.pgdata_pvcs.is_empty() {
+                    InvariantStatus::Pass
+                } else {
+                    InvariantStatus::Fail
+                },
+                vec![
+                    format!("{} lists {}", active.origin, active.value.join(", ")),
+                    format!(
+                        "PGDATA PVCs {}{}",
+                        s.value.pgdata_pvcs.join(", "),
+                        match s.value.pgdata_pvcs_not_listed {
+                            0 => String::new(),
+                            n => format!(" and {n} more (one per replica)"),
+                        }
+                    ),
+                ],
+                if missing.is_empty() {
+                    "PGDATA's PVC is in active_pvc.list".into()
+                } else {
+                    format!(
+                        "PGDATA's PVC {} is not in {}",
+                        missing
+                            .iter()
+                            .map(|m| m.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", "),
+                        active.origin
+                    )
+                },
+            );
+        }
+        (None, _) => inv.unknown("pvc.pgdata_active", "--statefulset"),
+        (_, None) => inv.unknown("pvc.pgdata_active", "--active-pvcs (active_pvc.list)"),
+    }
+    match (&inputs.pvcs, &inputs.active_pvcs) {
+        (Some(pvcs), Some(active)) => {
+            let orphans: Vec<String> = pvcs
+                .value
+                .iter()
+                .filter(|p| !inputs::listed(&active.value, &p.name, &p.namespace))
+                .map(|p| format!("{}/{} ({})", p.namespace, p.name, p.phase))
+                .collect();
+            inv.push(
+                "pvc.no_orphans",
+                if orphans.is_empty() {
+                    InvariantStatus::Pass
+                } else {
+                    InvariantStatus::Fail
+                },
+                if orphans.is_empty() {
+                    vec![format!(
+                        "{}: {} PVCs, all in {}",
+                        pvcs.origin,
+                        pvcs.value.len(),
+                        active.origin
+                    )]
+                } else {
+                    orphans
+                        .iter()
+                        .map(|o| format!("{o} in {}", pvcs.origin))
+                        .collect()
+                },
+                if orphans.is_empty() {
+                    "no orphan PVCs".into()
+                } else {
+                    format!(
+                        "orphan PVCs not in {}: {}",
+                        active.origin,
+                        orphans.join(", ")
+                    )
+                },
+            );
+            let stale: Vec<&String> = active
+                .value
+                .iter()
+                .filter(|e| {
+                    !pvcs
+                        .value
+                        .iter()
+                        .any(|p| inputs::listed(&[(*e).clone()], &p.name, &p.namespace))
+                })
+                .collect();
+            inv.push(
+                "pvc.active_list_current",
+                if stale.is_empty() {
+                    InvariantStatus::Pass
+                } else {
+                    InvariantStatus::Fail
+                },
+                vec![format!("{} vs {}", active.origin, pvcs.origin)],
+                if stale.is_empty() {
+                    "every listed PVC exists".into()
+                } else {
+                    format!(
+                        "{} lists PVCs that do not exist: {}",
+                        active.origin,
+                        stale
+                            .iter()
+                            .map(|s| s.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    )
+                },
+            );
+        }
+        (None, _) => {
+            inv.unknown("pvc.no_orphans", "--pvcs");
+            inv.unknown("pvc.active_list_current", "--pvcs");
+        }
+        (_, None) => {
+            inv.unknown("pvc.no_orphans", "--active-pvcs (active_pvc.list)");
+            inv.unknown("pvc.active_list_current", "--active-pvcs (active_pvc.list)");
+        }
+    }
+}

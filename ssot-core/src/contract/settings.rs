@@ -1,0 +1,313 @@
+//! The WAL settings: declared by the contract, passed as StatefulSet
+//! arguments (the source of truth, seed STAGE 6), seen at runtime
+//! (`pg_settings`; a difference is drift), and overridden by `ALTER SYSTEM`.
+
+use std::collections::BTreeMap;
+
+use super::guc::{self, GucValue};
+use super::{ContractConfig, ContractInputs, Inv, InvariantStatus};
+use crate::inputs::StatefulSetFacts;
+
+/// What the StatefulSet's arguments declare, per setting: the value and the argument.
+pub(super) type Truth = BTreeMap<&'static str, (GucValue, String)>;
+
+/// The WAL settings the contract declares, as PostgreSQL reads them: (name,
+/// the value or why PostgreSQL would refuse it, whether it must appear in the
+/// StatefulSet args — seed STAGE 6 lists the first three).
+fn declared_values(
+    c: &ContractConfig,
+) -> Vec<(
+    &'static str,
+    std::result::Result<GucValue, guc::GucError>,
+    bool,
+)> {
+    vec![
+        (
+            "max_wal_size",
+            guc::parse_value("max_wal_size", &c.max_wal_size.to_string()),
+            true,
+        ),
+        (
+            "min_wal_size",
+            guc::parse_value("min_wal_size", &c.min_wal_size.to_string()),
+            true,
+        ),
+        (
+            "wal_keep_size",
+            guc::parse_value("wal_keep_size", &c.wal_keep_size.to_string()),
+            true,
+        ),
+        (
+            "checkpoint_timeout",
+            guc::parse_value("checkpoint_timeout", &c.checkpoint_timeout.to_string()),
+            false,
+        ),
+    ]
+}
+
+/// PostgreSQL's built-in defaults for the settings above.
+fn pg_default(name: &str) -> Option<GucValue> {
+    let int = |value, unit| Some(GucValue::Int { value, unit });
+    match name {
+        "max_wal_size" => int(1024, guc::GucUnit::Mb),
+        "min_wal_size" => int(80, guc::GucUnit::Mb),
+        "wal_keep_size" => int(0, guc::GucUnit::Mb),
+        "checkpoint_timeout" => int(300, guc::GucUnit::S),
+        "archive_mode" => Some(GucValue::Enum("off".into())),
+        _ => None,
+    }
+}
+
+/// `sts.<setting>`: each declared WAL setting is in the StatefulSet's args,
+/// with the declared value; returns what the args say (the truth).
+pub(super) fn args(
+    inv: &mut Inv,
+    sts: Option<&super::Sourced<StatefulSetFacts>>,
+    contract: &ContractConfig,
+) -> Truth {
+    let mut truth: BTreeMap<&str, (GucValue, String)> = BTreeMap::new();
+    for (name, declared, required) in declared_values(contract) {
+        let id = format!("sts.{name}");
+        let declared = match declared {
+            Ok(d) => d,
+            Err(e) => {
+                inv.push(
+                    &id,
+                    InvariantStatus::Fail,
+                    vec![format!("contract.{name}")],
+                    format!("the contract declares a value PostgreSQL refuses: {e}"),
+                );
+                continue;
+            }
+        };
+        let Some(s) = sts else {
+            inv.unknown(&id, "--statefulset");
+            continue;
+        };
+        match s.value.settings.get(name) {
+            Some(arg) => {
+                match guc::parse_value(name, &arg.value) {
+                    Ok(v) if v == declared => {
+                        truth.insert(name, (v, arg.arg.clone()));
+                        inv.push(
+                            &id,
+                            InvariantStatus::Pass,
+                            vec![format!("{} ({})", arg.arg, s.origin)],
+                            format!("{name} = {declared} as declared"),
+                        );
+                    }
+                    Ok(v) => {
+                        truth.insert(name, (v.clone(), arg.arg.clone()));
+                        inv.push(
+                        &id,
+                        InvariantStatus::Fail,
+                        vec![format!("{} ({})", arg.arg, s.origin)],
+                        format!("the StatefulSet sets {name} = {v}, the contract declares {declared}"),
+                    );
+                    }
+                    Err(e) => inv.push(
+                        &id,
+                        InvariantStatus::Fail,
+                        vec![format!("{} ({})", arg.arg, s.origin)],
+                        format!("PostgreSQL refuses this argument and will not start: {e}"),
+                    ),
+                }
+            }
+            None if !required && pg_default(name).as_ref() == Some(&declared) => {
+                truth.insert(
+                    name,
+                    (
+                        declared.clone(),
+                        format!("PostgreSQL default {name} = {declared}"),
+                    ),
+                );
+                inv.push(
+                    &id,
+                    InvariantStatus::Pass,
+                    vec![format!("no {name} argument in {}", s.origin)],
+                    format!("not set; PostgreSQL's default {declared} equals the contract"),
+                );
+            }
+            None => {
+                if let Some(d) = pg_default(name) {
+                    truth.insert(name, (d, "PostgreSQL default (not in args)".to_string()));
+                }
+                inv.push(
+                    &id,
+                    InvariantStatus::Fail,
+                    vec![format!("no {name} argument in container {} of {}", s.value.container, s.origin)],
+                    format!("{name} is not set in the StatefulSet args; the contract declares {declared} and the args are its only source of truth"),
+                );
+            }
+        }
+    }
+
+    truth
+}
+
+/// `runtime.<setting>`: the runtime value equals the truth (drift fails).
+pub(super) fn runtime(
+    inv: &mut Inv,
+    inputs: &ContractInputs,
+    contract: &ContractConfig,
+    truth: &Truth,
+) {
+    let runtime = inputs.settings.as_ref();
+    // Drift: runtime values against the truth (or, without a StatefulSet, the declaration).
+    let mut names: Vec<(&str, GucValue, String)> = declared_values(contract)
+        .into_iter()
+        .filter_map(|(n, d, _)| match (truth.get(n), d) {
+            (Some((v, arg)), _) => Some((n, v.clone(), arg.clone())),
+            (None, Ok(d)) => Some((n, d.clone(), format!("the contract's {n} = {d}"))),
+            (None, Err(_)) => None, // reported by sts.<name>
+        })
+        .collect();
+    names.push((
+        "archive_mode",
+        GucValue::Enum(if contract.archive_mode { "on" } else { "off" }.into()),
+        "the contract's archive_mode".into(),
+    ));
+    for (name, want, source) in names {
+        let id = format!("runtime.{name}");
+        let Some(rt) = runtime else {
+            inv.unknown(&id, "--settings");
+            continue;
+        };
+        let Some(row) = rt.value.get(name) else {
+            inv.push(
+                &id,
+                InvariantStatus::Unknown,
+                vec![],
+                format!("{} has no {name} row", rt.origin),
+            );
+            continue;
+        };
+        let unit = row.unit.as_deref();
+        let row_ev = format!(
+            "pg_settings {name} = {}{} ({})",
+            row.setting,
+            unit.map(|u| format!(" {u}")).unwrap_or_default(),
+            row.at
+        );
+        let got = match guc::parse_setting_row(name, &row.setting, unit) {
+            Ok(v) => v,
+            Err(e) => {
+                inv.push(
+                    &id,
+                    InvariantStatus::Fail,
+                    vec![row_ev],
+                    format!("cannot parse: {e}"),
+                );
+                continue;
+            }
+        };
+        // archive_mode "always" still means archiving is on.
+        let same =
+            got == want || (name == "archive_mode" && want.is_word("on") && got.is_word("always"));
+        if same {
+            inv.push(
+                &id,
+                InvariantStatus::Pass,
+                vec![row_ev, source],
+                format!("runtime {name} = {got} matches"),
+            );
+        } else {
+            let mut evidence = vec![row_ev, source.clone()];
+            let mut hint = String::new();
+            if let Some(ac) = &inputs.auto_conf {
+                if let Some(l) = ac.value.get(name) {
+                    evidence.push(format!("{}:{} {name} = {}", ac.origin, l.line, l.value));
+                    hint = format!(
+                        "; postgresql.auto.conf sets it to {} (ALTER SYSTEM)",
+                        l.value
+                    );
+                }
+            }
+            inv.push(
+                &id,
+                InvariantStatus::Fail,
+                evidence,
+                format!("drift: runtime {name} = {got}, but {source} says {want}{hint}"),
+            );
+        }
+    }
+}
+
+/// `auto_conf.no_wal_override`: no `ALTER SYSTEM` override of a contract setting.
+pub(super) fn auto_conf(inv: &mut Inv, inputs: &ContractInputs) {
+    // ALTER SYSTEM overrides of contract settings.
+    match &inputs.auto_conf {
+        None => inv.unknown("auto_conf.no_wal_override", "--auto-conf"),
+        Some(ac) => {
+            let watched = [
+                "max_wal_size",
+                "min_wal_size",
+                "wal_keep_size",
+                "checkpoint_timeout",
+                "archive_mode",
+                "archive_command",
+                "archive_timeout",
+            ];
+            let hits: Vec<String> = watched
+                .iter()
+                .filter_map(|n| {
+                    ac.value
+                        .get(*n)
+                        .map(|l| format!("{}:{} {n} = {}", ac.origin, l.line, l.value))
+                })
+                .collect();
+            if hits.is_empty() {
+                inv.push(
+                    "auto_conf.no_wal_override",
+                    InvariantStatus::Pass,
+                    vec![format!("{}: no WAL or archive setting", ac.origin)],
+                    "no ALTER SYSTEM override of a contract setting".into(),
+                );
+            } else {
+                inv.push(
+                    "auto_conf.no_wal_override",
+                    InvariantStatus::Fail,
+                    hits.clone(),
+                    format!(
+                        "ALTER SYSTEM overrides what only the StatefulSet args may set: {}",
+                        hits.join("; ")
+                    ),
+                );
+            }
+        }
+    }
+}
+
+/// The WAL settings the StatefulSet declares, for `wal.settings`.
+pub(super) fn declared_wal(
+    sts: Option<&super::Sourced<StatefulSetFacts>>,
+) -> Option<BTreeMap<String, String>> {
+    sts.map(|s| {
+        let mut m = BTreeMap::new();
+        for name in [
+            "max_wal_size",
+            "min_wal_size",
+            "wal_keep_size",
+            "checkpoint_timeout",
+            "max_slot_wal_keep_size",
+        ] {
+            if let Some(a) = s.value.settings.get(name) {
+                if let Ok(v) = guc::parse_value(name, &a.value) {
+                    m.insert(name.to_string(), v.to_string());
+                }
+            }
+        }
+        let on = s
+            .value
+            .settings
+            .get("archive_mode")
+            .and_then(|a| guc::parse_value("archive_mode", &a.value).ok());
+        let archive = on.is_some_and(|v| v.is_word("on") || v.is_word("always"));
+        m.insert(
+            "archive_mode".into(),
+            if archive { "on" } else { "off" }.into(),
+        );
+        m.insert("source".into(), s.origin.clone());
+        m
+    })
+}
