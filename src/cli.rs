@@ -340,7 +340,9 @@ pub struct RetentionArgs {
 }
 
 fn parse_pattern(s: &str) -> Result<String, String> {
-    ssot_core::retention::source::validate_pattern(s).map(|()| s.to_string())
+    ssot_core::retention::source::validate_pattern(s)
+        .map(|()| s.to_string())
+        .map_err(|e| e.to_string())
 }
 
 /// Policy flags; each overrides the profile's key of the same name.
@@ -457,7 +459,9 @@ pub struct ApplyArgs {
 }
 
 fn parse_plan_hash(s: &str) -> Result<String, String> {
-    ssot_core::retention::check_plan_hash_prefix(s).map(|()| s.to_ascii_lowercase())
+    ssot_core::retention::check_plan_hash_prefix(s)
+        .map(|()| s.to_ascii_lowercase())
+        .map_err(|e| e.to_string())
 }
 
 fn parse_from_str<T: std::str::FromStr>(s: &str) -> Result<T, String>

@@ -370,7 +370,7 @@ fn evidence_restore_drill(ctx: &Ctx, a: &RestoreDrillArgs) -> Result<u8, String>
         return Ok(code);
     }
     if let (true, Some(dir)) = (e.passed, &a.mark_verified) {
-        ssot_core::retention::validate_id(&a.artifact)?;
+        ssot_core::retention::validate_id(&a.artifact).map_err(|e| e.to_string())?;
         let marker = dir.join(format!("{}.verified", a.artifact));
         ssot_core::host::write_file_atomic(
             &marker,

@@ -64,7 +64,7 @@ impl SandboxVolumes {
         self.mounts
             .iter()
             .find(|m| path.starts_with(&m.root))
-            .ok_or_else(|| Error::Input(format!("{} is outside the sandbox", path.display())))
+            .ok_or_else(|| Error::Request(format!("{} is outside the sandbox", path.display())))
     }
 }
 

@@ -256,49 +256,56 @@ impl Config {
     pub fn from_toml_str(text: &str, origin: &str) -> Result<Self> {
         let cfg: Config = toml::from_str(text).map_err(|e| Error::Config {
             origin: origin.into(),
+            key: None,
             // TOML's own message points at the line, the key and the column: keep its lines.
             message: e.to_string().trim_end().to_string(),
         })?;
-        cfg.validate().map_err(|message| Error::Config {
-            origin: origin.into(),
-            message,
+        cfg.validate().map_err(|e| match e {
+            Error::PolicyKey { key, message } => Error::Config {
+                origin: origin.into(),
+                key: Some(key),
+                message,
+            },
+            other => Error::Config {
+                origin: origin.into(),
+                key: None,
+                message: other.to_string(),
+            },
         })?;
         Ok(cfg)
     }
 
-    /// Checks cross-key constraints; the message names the key.
-    pub fn validate(&self) -> std::result::Result<(), String> {
+    /// Checks cross-key constraints; the error names the key.
+    pub fn validate(&self) -> Result<()> {
         if self.state_dir.is_empty() {
-            return Err(
-                "state_dir must not be empty (an empty path would silently mean the current directory)"
-                    .into(),
-            );
+            return Err(Error::key(
+                "state_dir",
+                "must not be empty (an empty path would silently mean the current directory)",
+            ));
         }
         if self.postgres.pgdata.is_empty() {
-            return Err("postgres.pgdata must not be empty".into());
+            return Err(Error::key("postgres.pgdata", "must not be empty"));
         }
         self.wal.validate()?;
         self.contract.validate()?;
         for (name, p) in &self.retention.0 {
             if let Some(pattern) = &p.pattern {
                 crate::retention::source::validate_pattern(pattern)
-                    .map_err(|e| format!("retention.{name}.pattern: {e}"))?;
+                    .map_err(|e| Error::key(format!("retention.{name}.pattern"), e.to_string()))?;
             }
         }
         self.disk.validate()?;
         for st in &self.stages {
-            st.parsed_criteria().map_err(|e| {
-                format!(
-                    "stages: {}",
-                    e.to_string().trim_start_matches("invalid input: ")
-                )
-            })?;
+            st.parsed_criteria()?;
         }
         for l in &self.contract.declared_limitations {
             if !crate::contract::LIMITATIONS.contains(&l.as_str()) {
-                return Err(format!(
-                    "contract.declared_limitations: unknown limitation \"{l}\" (known: {})",
-                    crate::contract::LIMITATIONS.join(", ")
+                return Err(Error::key(
+                    "contract.declared_limitations",
+                    format!(
+                        "has an unknown limitation \"{l}\" (known: {})",
+                        crate::contract::LIMITATIONS.join(", ")
+                    ),
                 ));
             }
         }

@@ -90,9 +90,12 @@ impl Default for DiskPolicy {
 
 impl DiskPolicy {
     /// Checks the policy; the message names the key.
-    pub fn validate(&self) -> Result<(), String> {
+    pub fn validate(&self) -> crate::Result<()> {
         if !(self.min_free_pct.is_finite() && (0.0..100.0).contains(&self.min_free_pct)) {
-            return Err("disk.min_free_pct must be in [0, 100)".into());
+            return Err(crate::Error::key(
+                "disk.min_free_pct",
+                "must be in [0, 100)",
+            ));
         }
         Ok(())
     }
@@ -147,7 +150,7 @@ pub fn guard(facts: &DiskFacts, policy: &DiskPolicy) -> Vec<Check> {
         checks.push(Check::fail(
             "separate_filesystem",
             format!(
-                "cannot prove target {} is off the SSOT volume: PGDATA is unknown (pass --pgdata or set postgres.pgdata)",
+                "cannot prove target {} is off the SSOT volume: PGDATA is unknown (give pgdata or set postgres.pgdata)",
                 t.path
             ),
         ));

@@ -71,9 +71,11 @@ impl std::str::FromStr for BackupResult {
             "complete" | "ok" | "pass" => Ok(BackupResult::Complete),
             "partial" => Ok(BackupResult::Partial),
             "failed" | "fail" => Ok(BackupResult::Failed),
-            other => Err(Error::Input(format!(
-                "backup result \"{other}\" is not complete, partial or failed"
-            ))),
+            other => Err(Error::InvalidName {
+                what: "backup result",
+                value: other.into(),
+                message: "expected complete, partial or failed".into(),
+            }),
         }
     }
 }

@@ -88,10 +88,10 @@ impl FromStr for Operation {
         Operation::ALL
             .into_iter()
             .find(|o| o.as_str() == s)
-            .ok_or_else(|| {
-                Error::Input(format!(
-                    "unknown operation \"{s}\" (expected snapshot, backup, restore or startup)"
-                ))
+            .ok_or_else(|| Error::InvalidName {
+                what: "operation",
+                value: s.into(),
+                message: "expected snapshot, backup, restore or startup".into(),
             })
     }
 }
@@ -313,7 +313,7 @@ pub fn evaluate(
             Some(d) => checks.extend(disk::guard(d, &policy.disk)),
             None => checks.push(Check::fail(
                 "target_configured",
-                format!("no target directory for {op}: pass --target or set gate.targets.{op}"),
+                format!("no target directory for {op}: give a target or set gate.targets.{op}"),
             )),
         }
     }

@@ -114,10 +114,10 @@ pub enum Criterion {
 impl FromStr for Criterion {
     type Err = Error;
     fn from_str(s: &str) -> Result<Self> {
-        let bad = || {
-            Error::Input(format!(
-                "unknown stage criterion \"{s}\" (see the README's criteria table)"
-            ))
+        let bad = || Error::InvalidName {
+            what: "stage criterion",
+            value: s.into(),
+            message: "see the criteria table in the README".into(),
         };
         let (k, v) = s
             .split_once(':')
@@ -177,7 +177,12 @@ impl StageDef {
             .iter()
             .map(|c| {
                 c.parse().map_err(|e: Error| match e {
-                    Error::Input(m) => Error::Input(format!("stage {}: {m}", self.id)),
+                    Error::InvalidName { value, .. } => Error::key(
+                        format!("stage {}", self.id),
+                        format!(
+                            "has an unknown criterion \"{value}\" (see the README's criteria table)"
+                        ),
+                    ),
                     other => other,
                 })
             })
@@ -556,7 +561,8 @@ impl StageFacts<'_> {
                     ),
                     None => (
                         false,
-                        "the backup's filesystem was not checked (record it with --pgdata)".into(),
+                        "the backup's filesystem was not checked (record it with PGDATA given)"
+                            .into(),
                     ),
                 }
             }

@@ -248,12 +248,14 @@ impl StateFile {
     pub fn set(&mut self, key: &str, value: impl fmt::Display) -> Result<()> {
         let value = value.to_string();
         if !valid_key(key) {
-            return Err(Error::Input(format!("invalid state key \"{key}\"")));
+            return Err(self.invalid(
+                key,
+                0,
+                "is not a valid key (letters, digits, '_', '.', '-')".into(),
+            ));
         }
         if value.contains(['\n', '\r', '\0']) {
-            return Err(Error::Input(format!(
-                "value of state key \"{key}\" contains a line break or NUL"
-            )));
+            return Err(self.invalid(key, 0, "the value contains a line break or NUL".into()));
         }
         let value = value.trim().to_string();
         if let Some(Line::Pair { value: v, .. }) = self

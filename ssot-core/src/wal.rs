@@ -95,9 +95,11 @@ impl FromStr for Level {
             "GROWING" => Ok(Level::Growing),
             "NEAR_LIMIT" => Ok(Level::NearLimit),
             "ERROR" => Ok(Level::Error),
-            other => Err(Error::Input(format!(
-                "unknown WAL status \"{other}\" (expected OK, GROWING, NEAR_LIMIT or ERROR)"
-            ))),
+            other => Err(Error::InvalidName {
+                what: "WAL status",
+                value: other.into(),
+                message: "expected OK, GROWING, NEAR_LIMIT or ERROR".into(),
+            }),
         }
     }
 }
@@ -339,39 +341,49 @@ impl Default for WalPolicy {
 
 impl WalPolicy {
     /// Checks that the thresholds make sense together; the message names the key.
-    pub fn validate(&self) -> std::result::Result<(), String> {
+    pub fn validate(&self) -> Result<()> {
         let pct_ok = |v: f64| v.is_finite() && v > 0.0 && v <= 100.0;
         if !pct_ok(self.volume_near_pct) {
-            return Err("wal.volume_near_pct must be in (0, 100]".into());
+            return Err(Error::key("wal.volume_near_pct", "must be in (0, 100]"));
         }
         if !pct_ok(self.volume_error_pct) {
-            return Err("wal.volume_error_pct must be in (0, 100]".into());
+            return Err(Error::key("wal.volume_error_pct", "must be in (0, 100]"));
         }
         if self.volume_near_pct > self.volume_error_pct {
-            return Err("wal.volume_near_pct must not exceed wal.volume_error_pct".into());
+            return Err(Error::key(
+                "wal.volume_near_pct",
+                "must not exceed wal.volume_error_pct",
+            ));
         }
         if !(self.hard_limit_factor.is_finite() && self.hard_limit_factor >= 1.0) {
-            return Err("wal.hard_limit_factor must be at least 1".into());
+            return Err(Error::key("wal.hard_limit_factor", "must be at least 1"));
         }
         if !(0.0..0.5).contains(&self.hysteresis_fraction) {
-            return Err("wal.hysteresis_fraction must be in [0, 0.5)".into());
+            return Err(Error::key("wal.hysteresis_fraction", "must be in [0, 0.5)"));
         }
         if self.growth_min_samples < 2 {
-            return Err("wal.growth_min_samples must be at least 2".into());
+            return Err(Error::key("wal.growth_min_samples", "must be at least 2"));
         }
         if self.near_horizon < self.error_horizon {
-            return Err("wal.near_horizon must not be shorter than wal.error_horizon".into());
+            return Err(Error::key(
+                "wal.near_horizon",
+                "must not be shorter than wal.error_horizon",
+            ));
         }
         if self.growth_window == Span::default() {
-            return Err("wal.growth_window must be positive".into());
+            return Err(Error::key("wal.growth_window", "must be positive"));
         }
         if self.rate_min_span == Span::default() || self.rate_min_span > self.growth_window {
-            return Err(
-                "wal.rate_min_span must be positive and no longer than wal.growth_window".into(),
-            );
+            return Err(Error::key(
+                "wal.rate_min_span",
+                "must be positive and no longer than wal.growth_window",
+            ));
         }
         if !(1..=10_000).contains(&self.history_max_samples) {
-            return Err("wal.history_max_samples must be in 1..=10000".into());
+            return Err(Error::key(
+                "wal.history_max_samples",
+                "must be in 1..=10000",
+            ));
         }
         Ok(())
     }

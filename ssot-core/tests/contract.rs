@@ -299,7 +299,7 @@ fn missing_inputs_are_unknown_not_pass() {
     assert!(r
         .invariants
         .iter()
-        .all(|i| i.message.starts_with("not checked: no --")));
+        .all(|i| i.message.starts_with("not checked: no ") && i.message.ends_with(" input given")));
     assert_eq!(r.status, ContractVerdict::Unknown);
     assert!(r
         .limitations
@@ -348,17 +348,33 @@ fn a_statefulset_without_the_wal_args_fails() {
 
 #[test]
 fn inputs_in_a_wrong_format_are_errors_that_name_the_file() {
-    let e = parse_statefulset("{\"kind\": \"Deployment\"}", "dep.json", "x")
-        .unwrap_err()
-        .to_string();
+    let e = parse_statefulset("{\"kind\": \"Deployment\"}", "dep.json", "x").unwrap_err();
     assert!(
-        e.starts_with("invalid input: dep.json: kind is \"Deployment\""),
+        matches!(&e, ssot_core::Error::InputFile { origin, .. } if origin == "dep.json"),
+        "{e:?}"
+    );
+    assert!(
+        e.to_string()
+            .starts_with("dep.json: kind is \"Deployment\""),
         "{e}"
     );
-    let e = parse_statefulset("{not json", "bad.json", "x")
-        .unwrap_err()
-        .to_string();
-    assert!(e.contains("bad.json: not JSON at line 1 column 2"), "{e}");
+    let e = parse_statefulset("{not json", "bad.json", "x").unwrap_err();
+    assert!(
+        matches!(
+            e,
+            ssot_core::Error::InputFile {
+                line: Some(1),
+                column: Some(2),
+                ..
+            }
+        ),
+        "{e:?}"
+    );
+    assert!(
+        e.to_string()
+            .contains("bad.json: not JSON at line 1 column 2"),
+        "{e}"
+    );
     let e = parse_pvcs("[]", "p.json").unwrap_err().to_string();
     assert!(e.contains("p.json"), "{e}");
     let e = parse_auto_conf("wal_keep_size\n", "a.conf")

@@ -261,7 +261,7 @@ fn the_default_registry_is_valid_and_typos_are_config_errors() {
         .unwrap_err()
         .to_string();
     assert!(
-        err.contains("stage 8: unknown stage criterion \"backups\""),
+        err.contains("stage 8 has an unknown criterion \"backups\""),
         "{err}"
     );
     let err = Config::from_toml_str(

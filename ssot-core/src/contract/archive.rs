@@ -14,7 +14,7 @@ pub(super) fn args(
     contract: &ContractConfig,
 ) {
     match sts {
-        None => inv.unknown("sts.archive_disabled", "--statefulset"),
+        None => inv.unknown("sts.archive_disabled", "statefulset"),
         Some(s) => {
             let present: Vec<&inputs::ArgSetting> = ARCHIVE_ARGS
                 .iter()
@@ -74,7 +74,7 @@ pub(super) fn args(
 pub(super) fn processes(inv: &mut Inv, inputs: &ContractInputs, contract: &ContractConfig) {
     // No archiver process (seed: ps aux | grep '[p]ostgres: archiver').
     match &inputs.processes {
-        None => inv.unknown("processes.no_archiver", "--processes"),
+        None => inv.unknown("processes.no_archiver", "processes"),
         Some(p) => {
             let pg = p
                 .value

@@ -55,7 +55,7 @@ impl Default for ContractConfig {
 impl ContractConfig {
     /// Checks that PostgreSQL would accept every declared setting (units,
     /// rounding and ranges as PostgreSQL applies them); the message names the key.
-    pub fn validate(&self) -> std::result::Result<(), String> {
+    pub fn validate(&self) -> crate::Result<()> {
         let declared = [
             ("max_wal_size", self.max_wal_size.to_string()),
             ("min_wal_size", self.min_wal_size.to_string()),
@@ -65,7 +65,10 @@ impl ContractConfig {
         ];
         for (name, value) in declared {
             crate::contract::guc::parse_value(name, &value).map_err(|e| {
-                format!("contract.{name} = \"{value}\": PostgreSQL refuses it: {e}")
+                crate::Error::key(
+                    format!("contract.{name}"),
+                    format!("= \"{value}\": PostgreSQL refuses it: {e}"),
+                )
             })?;
         }
         Ok(())

@@ -542,7 +542,7 @@ pub fn parse_value(name: &str, raw: &str) -> std::result::Result<GucValue, GucEr
 /// Reads a `pg_settings` row: `setting` in the row's `unit` column (`MB`,
 /// `8kB`, `s`, ...), as the server stored it.
 pub fn parse_setting_row(name: &str, setting: &str, unit_column: Option<&str>) -> Result<GucValue> {
-    let err = |m: String| Error::Input(format!("pg_settings {name} = \"{setting}\": {m}"));
+    let err = |m: String| Error::input("pg_settings", format!("{name} = \"{setting}\": {m}"));
     match (
         kind_of(name),
         unit_column.map(str::trim).filter(|u| !u.is_empty()),
@@ -579,11 +579,6 @@ pub fn parse_setting_row(name: &str, setting: &str, unit_column: Option<&str>) -
         }
         _ => parse_value(name, setting).map_err(|e| err(e.to_string())),
     }
-}
-
-/// [`parse_value`] with an [`Error`].
-pub fn parse(name: &str, raw: &str) -> Result<GucValue> {
-    parse_value(name, raw).map_err(|e| Error::Input(e.to_string()))
 }
 
 #[cfg(test)]

@@ -77,7 +77,7 @@ pub(super) fn limitations(inputs: &ContractInputs, contract: &ContractConfig) ->
             "wal_archive",
             on,
             off,
-            "not verified: give --statefulset, --processes or --settings",
+            "not verified: give the statefulset, processes or settings input",
         ));
     }
 
@@ -107,7 +107,7 @@ pub(super) fn limitations(inputs: &ContractInputs, contract: &ContractConfig) ->
             "pitr",
             on,
             off,
-            "not verified: give --settings and --statefulset or --processes",
+            "not verified: give the settings input and the statefulset or processes input",
         ));
     }
 
@@ -131,7 +131,7 @@ pub(super) fn limitations(inputs: &ContractInputs, contract: &ContractConfig) ->
             "pg_basebackup",
             on,
             off,
-            "not verified: give --processes",
+            "not verified: give the processes input",
         ));
     }
 
@@ -201,7 +201,7 @@ pub(super) fn limitations(inputs: &ContractInputs, contract: &ContractConfig) ->
             "ha_replication",
             on,
             off,
-            "not verified: give --statefulset, --processes, --slots or --settings",
+            "not verified: give the statefulset, processes, slots or settings input",
         ));
     }
 
@@ -251,7 +251,7 @@ pub(super) fn limitations(inputs: &ContractInputs, contract: &ContractConfig) ->
             "fs_quota",
             on,
             off,
-            "not verified: give --mounts (/proc/mounts)",
+            "not verified: give the mounts input (/proc/mounts)",
         ));
     }
     out

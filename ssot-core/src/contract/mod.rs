@@ -228,7 +228,7 @@ impl Inv<'_> {
             id,
             InvariantStatus::Unknown,
             vec![],
-            format!("not checked: no {missing} given"),
+            format!("not checked: no {missing} input given"),
         );
     }
 }

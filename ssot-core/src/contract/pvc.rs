@@ -7,7 +7,7 @@ use crate::inputs::{self, Replicas, StatefulSetFacts};
 /// `sts.single_instance`: `spec.replicas` is a whole number ≤ 1.
 pub(super) fn single_instance(inv: &mut Inv, sts: Option<&super::Sourced<StatefulSetFacts>>) {
     match sts {
-        None => inv.unknown("sts.single_instance", "--statefulset"),
+        None => inv.unknown("sts.single_instance", "statefulset"),
         Some(s) => {
             let evidence = vec![format!(
                 "spec.replicas = {} ({})",
@@ -36,7 +36,7 @@ pub(super) fn claims(inv: &mut Inv, inputs: &ContractInputs) {
     let sts = inputs.statefulset.as_ref();
     // PVCs (seed: PGDATA only on PVCs in active_pvc.list; STAGE 3.4 orphan PVCs).
     match sts {
-        None => inv.unknown("pvc.pgdata_on_pvc", "--statefulset"),
+        None => inv.unknown("pvc.pgdata_on_pvc", "statefulset"),
         Some(s) => inv.push(
             "pvc.pgdata_on_pvc",
             if s.value.pgdata_pvcs.is_empty() {
@@ -99,8 +99,8 @@ pub(super) fn claims(inv: &mut Inv, inputs: &ContractInputs) {
                 },
             );
         }
-        (None, _) => inv.unknown("pvc.pgdata_active", "--statefulset"),
-        (_, None) => inv.unknown("pvc.pgdata_active", "--active-pvcs (active_pvc.list)"),
+        (None, _) => inv.unknown("pvc.pgdata_active", "statefulset"),
+        (_, None) => inv.unknown("pvc.pgdata_active", "active_pvcs (active_pvc.list)"),
     }
     match (&inputs.pvcs, &inputs.active_pvcs) {
         (Some(pvcs), Some(active)) => {
@@ -174,12 +174,12 @@ pub(super) fn claims(inv: &mut Inv, inputs: &ContractInputs) {
             );
         }
         (None, _) => {
-            inv.unknown("pvc.no_orphans", "--pvcs");
-            inv.unknown("pvc.active_list_current", "--pvcs");
+            inv.unknown("pvc.no_orphans", "pvcs");
+            inv.unknown("pvc.active_list_current", "pvcs");
         }
         (_, None) => {
-            inv.unknown("pvc.no_orphans", "--active-pvcs (active_pvc.list)");
-            inv.unknown("pvc.active_list_current", "--active-pvcs (active_pvc.list)");
+            inv.unknown("pvc.no_orphans", "active_pvcs (active_pvc.list)");
+            inv.unknown("pvc.active_list_current", "active_pvcs (active_pvc.list)");
         }
     }
 }

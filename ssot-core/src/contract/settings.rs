@@ -81,7 +81,7 @@ pub(super) fn args(
             }
         };
         let Some(s) = sts else {
-            inv.unknown(&id, "--statefulset");
+            inv.unknown(&id, "statefulset");
             continue;
         };
         match s.value.settings.get(name) {
@@ -170,7 +170,7 @@ pub(super) fn runtime(
     for (name, want, source) in names {
         let id = format!("runtime.{name}");
         let Some(rt) = runtime else {
-            inv.unknown(&id, "--settings");
+            inv.unknown(&id, "settings");
             continue;
         };
         let Some(row) = rt.value.get(name) else {
@@ -237,7 +237,7 @@ pub(super) fn runtime(
 pub(super) fn auto_conf(inv: &mut Inv, inputs: &ContractInputs) {
     // ALTER SYSTEM overrides of contract settings.
     match &inputs.auto_conf {
-        None => inv.unknown("auto_conf.no_wal_override", "--auto-conf"),
+        None => inv.unknown("auto_conf.no_wal_override", "auto_conf"),
         Some(ac) => {
             let watched = [
                 "max_wal_size",

@@ -60,7 +60,13 @@ fn dir_size(path: &Path) -> Result<u64> {
             Err(e)
                 if e.io_error()
                     .is_some_and(|io| io.kind() == ErrorKind::NotFound) => {}
-            Err(e) => return Err(Error::Input(format!("cannot size {}: {e}", path.display()))),
+            Err(e) => {
+                let p = e.path().unwrap_or(path).to_path_buf();
+                let io = e
+                    .into_io_error()
+                    .unwrap_or_else(|| std::io::Error::other("a directory loop"));
+                return Err(Error::io("size", p, io));
+            }
         }
     }
     Ok(total)
@@ -117,10 +123,10 @@ impl ArtifactRoot for FsArtifactRoot {
     fn resolve(&self, root: &Path) -> Result<PathBuf> {
         let r = fs::canonicalize(root).map_err(|e| Error::io("resolve artifact root", root, e))?;
         if !r.is_dir() {
-            return Err(Error::Input(format!(
-                "artifact root {} is not a directory",
-                r.display()
-            )));
+            return Err(Error::UnsafeFile {
+                path: r,
+                problem: "is not a directory: an artifact root is one".into(),
+            });
         }
         Ok(r)
     }
@@ -212,21 +218,21 @@ impl ArtifactRoot for FsArtifactRoot {
                 Ok(_) => continue, // taken (by someone else's entry): never reused
             }
         }
-        Err(Error::Input(format!(
-            "{}: no free trash name for {id}",
-            root.display()
-        )))
+        Err(Error::UnsafeFile {
+            path: root.to_path_buf(),
+            problem: format!("has no free trash name for {id}: remove the .ssot-trash-* entries no journal names"),
+        })
     }
 
     fn remove(&self, root: &Path, name: &str, sidecars: &[String], trash: &str) -> Result<()> {
-        validate_id(name).map_err(Error::Input)?;
+        validate_id(name)?;
         if !trash.starts_with(TRASH_PREFIX) || trash.contains('/') {
-            return Err(Error::Input(format!("{trash} is not a trash name")));
+            return Err(Error::Request(format!("{trash} is not a trash name")));
         }
         // Every sidecar must be a regular file (or gone) before anything moves:
         // an entry is never half-handled.
         for s in sidecars {
-            validate_id(s).map_err(Error::Input)?;
+            validate_id(s)?;
             let p = root.join(s);
             match fs::symlink_metadata(&p) {
                 Ok(m) if m.is_file() => {}
@@ -248,10 +254,10 @@ impl ArtifactRoot for FsArtifactRoot {
             Err(e) if e.kind() == ErrorKind::NotFound => {}
             Err(e) => return Err(Error::io("stat", &path, e)),
             Ok(m) if m.file_type().is_symlink() => {
-                return Err(Error::Input(format!(
-                    "refusing to delete {}: it is a symlink",
-                    path.display()
-                )))
+                return Err(Error::UnsafeFile {
+                    path,
+                    problem: "is a symbolic link: retention never deletes through a link".into(),
+                })
             }
             Ok(_) => {
                 let dir = File::open(root).map_err(|e| Error::io("open", root, e))?;

@@ -57,6 +57,6 @@ pub fn write_file_atomic(path: &std::path::Path, contents: &[u8]) -> crate::Resu
     let name = path
         .file_name()
         .and_then(|n| n.to_str())
-        .ok_or_else(|| crate::Error::Input(format!("{} is not a file path", path.display())))?;
+        .ok_or_else(|| crate::Error::Request(format!("{} is not a file path", path.display())))?;
     fsutil::write_atomic(dir, name, contents, 0o644)
 }

@@ -6,10 +6,6 @@ use serde::Serialize;
 
 use crate::error::{Error, Result};
 
-fn input_err(origin: &str, m: impl Into<String>) -> Error {
-    Error::Input(format!("{origin}: {}", m.into()))
-}
-
 /// A line of `postgresql.auto.conf`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ConfLine {
@@ -29,7 +25,7 @@ pub fn parse_auto_conf(text: &str, origin: &str) -> Result<BTreeMap<String, Conf
         }
         let (name, value) = line
             .split_once('=')
-            .ok_or_else(|| input_err(origin, format!("line {}: expected name = value", i + 1)))?;
+            .ok_or_else(|| Error::input_at(origin, i + 1, "expected name = value"))?;
         // Strip a trailing comment outside quotes.
         let mut in_quote = false;
         let mut end = value.len();

@@ -8,10 +8,6 @@ use serde_json::Value;
 use super::argv::{postgres_invocations, settings_from_argv, ArgSetting};
 use crate::error::{Error, Result};
 
-fn input_err(origin: &str, m: impl Into<String>) -> Error {
-    Error::Input(format!("{origin}: {}", m.into()))
-}
-
 /// `spec.replicas` as found.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -72,12 +68,7 @@ fn strings(v: &Value) -> Vec<String> {
 /// Parses `kubectl get sts NAME -o json` (or a List holding StatefulSets; then
 /// `want_name` picks one).
 pub fn parse_statefulset(text: &str, origin: &str, want_name: &str) -> Result<StatefulSetFacts> {
-    let doc: Value = serde_json::from_str(text).map_err(|e| {
-        input_err(
-            origin,
-            format!("not JSON at line {} column {}: {e}", e.line(), e.column()),
-        )
-    })?;
+    let doc: Value = serde_json::from_str(text).map_err(|e| Error::json(origin, &e))?;
     let sts = match doc["kind"].as_str() {
         Some("StatefulSet") => &doc,
         Some("List") | Some("StatefulSetList") => {
@@ -87,20 +78,20 @@ pub fn parse_statefulset(text: &str, origin: &str, want_name: &str) -> Result<St
                 .find(|i| i["metadata"]["name"] == want_name)
                 .or_else(|| (items.len() == 1).then(|| &items[0]))
                 .ok_or_else(|| {
-                    input_err(
+                    Error::input(
                         origin,
                         format!("no StatefulSet named {want_name} in the list"),
                     )
                 })?
         }
         Some(other) => {
-            return Err(input_err(
+            return Err(Error::input(
                 origin,
                 format!("kind is \"{other}\", expected StatefulSet (kubectl get sts NAME -o json)"),
             ))
         }
         None => {
-            return Err(input_err(
+            return Err(Error::input(
                 origin,
                 "has no \"kind\": expected a StatefulSet (kubectl get sts NAME -o json)",
             ))
@@ -134,7 +125,7 @@ pub fn parse_statefulset(text: &str, origin: &str, want_name: &str) -> Result<St
             || !postgres_invocations(&argv).is_empty()
     };
     let c = containers.iter().find(is_pg).ok_or_else(|| {
-        input_err(
+        Error::input(
             origin,
             "spec.template.spec.containers has no PostgreSQL container",
         )
@@ -228,12 +219,7 @@ pub struct Pvc {
 
 /// Parses `kubectl get pvc -o json` (a list or a single claim).
 pub fn parse_pvcs(text: &str, origin: &str) -> Result<Vec<Pvc>> {
-    let doc: Value = serde_json::from_str(text).map_err(|e| {
-        input_err(
-            origin,
-            format!("not JSON at line {} column {}: {e}", e.line(), e.column()),
-        )
-    })?;
+    let doc: Value = serde_json::from_str(text).map_err(|e| Error::json(origin, &e))?;
     let items: Vec<&Value> =
         match doc["kind"].as_str() {
             Some("PersistentVolumeClaim") => vec![&doc],
@@ -242,14 +228,14 @@ pub fn parse_pvcs(text: &str, origin: &str) -> Result<Vec<Pvc>> {
                 .map(|a| a.iter().collect())
                 .unwrap_or_default(),
             Some(other) => {
-                return Err(input_err(
+                return Err(Error::input(
                     origin,
                     format!(
                 "kind is \"{other}\", expected PersistentVolumeClaimList (kubectl get pvc -o json)"
             ),
                 ))
             }
-            None => return Err(input_err(
+            None => return Err(Error::input(
                 origin,
                 "has no \"kind\": expected a PersistentVolumeClaimList (kubectl get pvc -o json)",
             )),

@@ -8,10 +8,6 @@ use serde_json::Value;
 use crate::error::{Error, Result};
 use crate::wal::{ReplicationSlot, SlotWalStatus};
 
-fn input_err(origin: &str, m: impl Into<String>) -> Error {
-    Error::Input(format!("{origin}: {}", m.into()))
-}
-
 /// One row of `pg_settings`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct RuntimeSetting {
@@ -31,16 +27,11 @@ pub struct RuntimeSetting {
 pub fn parse_pg_settings(text: &str, origin: &str) -> Result<BTreeMap<String, RuntimeSetting>> {
     let mut out = BTreeMap::new();
     if text.trim_start().starts_with('[') {
-        let rows: Vec<Value> = serde_json::from_str(text).map_err(|e| {
-            input_err(
-                origin,
-                format!("not JSON at line {} column {}: {e}", e.line(), e.column()),
-            )
-        })?;
+        let rows: Vec<Value> = serde_json::from_str(text).map_err(|e| Error::json(origin, &e))?;
         for (i, r) in rows.iter().enumerate() {
             let name = r["name"]
                 .as_str()
-                .ok_or_else(|| input_err(origin, format!("row {}: no \"name\"", i + 1)))?;
+                .ok_or_else(|| Error::input(origin, format!("row {}: no \"name\"", i + 1)))?;
             let setting = match &r["setting"] {
                 Value::String(s) => s.clone(),
                 Value::Null => String::new(),
@@ -66,12 +57,9 @@ pub fn parse_pg_settings(text: &str, origin: &str) -> Result<BTreeMap<String, Ru
             continue;
         }
         let sep = if line.contains(',') { ',' } else { '|' };
-        let (name, rest) = line.split_once(sep).ok_or_else(|| {
-            input_err(
-                origin,
-                format!("line {}: expected name,setting,unit", i + 1),
-            )
-        })?;
+        let (name, rest) = line
+            .split_once(sep)
+            .ok_or_else(|| Error::input_at(origin, i + 1, "expected name,setting,unit"))?;
         let (setting, unit) = rest.rsplit_once(sep).unwrap_or((rest, ""));
         if name.trim() == "name" && setting.trim() == "setting" {
             continue; // a header row
@@ -87,7 +75,7 @@ pub fn parse_pg_settings(text: &str, origin: &str) -> Result<BTreeMap<String, Ru
         );
     }
     if out.is_empty() {
-        return Err(input_err(origin, "no settings found"));
+        return Err(Error::input(origin, "no settings found"));
     }
     Ok(out)
 }
@@ -99,19 +87,14 @@ pub fn parse_pg_settings(text: &str, origin: &str) -> Result<BTreeMap<String, Ru
 /// `origin` names the input in errors.
 pub fn parse_slots(text: &str, origin: &str) -> Result<Vec<ReplicationSlot>> {
     if text.trim_start().starts_with('[') {
-        return serde_json::from_str(text)
-            .map_err(|e| Error::Input(format!("{origin}: not a JSON slot list: {e}")));
+        return serde_json::from_str(text).map_err(|e| Error::json(origin, &e));
     }
     let mut out = Vec::new();
     for (i, line) in text.lines().enumerate() {
         if line.trim().is_empty() {
             continue;
         }
-        let err = |m: String| Error::Syntax {
-            path: origin.into(),
-            line: i + 1,
-            message: m,
-        };
+        let err = |m: String| Error::input_at(origin, i + 1, m);
         let cols: Vec<&str> = line.split(',').map(str::trim).collect();
         if cols.len() != 4 {
             return Err(err(format!(

@@ -484,9 +484,7 @@ fn retention_section(facts: &ReportFacts, policy: &ReportPolicy, now: DateTime<U
             .and_then(|r| r.applied_at.map(|at| (r, at)))
         else {
             s.status = Verdict::Degraded;
-            notes.push(format!(
-                "{p}: never applied (ssot retention apply --profile {p})"
-            ));
+            notes.push(format!("{p}: never applied"));
             continue;
         };
         let kept = run.kept.unwrap_or(0);

@@ -32,7 +32,7 @@ pub fn text(r: &Report) -> String {
             if sec.details.len() > 4 {
                 let _ = writeln!(
                     s,
-                    "  {:<8}  {:<13}    - ... {} more (--format json)",
+                    "  {:<8}  {:<13}    - ... {} more (in the JSON rendering)",
                     "",
                     "",
                     sec.details.len() - 4

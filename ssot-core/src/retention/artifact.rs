@@ -3,6 +3,8 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::error::{Error, Result};
+
 /// Whether an artifact is whole.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -81,21 +83,18 @@ impl Artifact {
 
 /// Checks that an id can name a directory entry and be recorded safely: not
 /// empty, no `/`, no `..`, no control character (a line break, NUL, ...).
-pub fn validate_id(id: &str) -> std::result::Result<(), String> {
-    if id.is_empty() {
-        return Err("an artifact id must not be empty".into());
-    }
-    if id.contains('/') || id == "." || id == ".." || id.contains("..") {
-        return Err(format!(
-            "artifact id \"{}\" contains a path separator or \"..\"",
-            id.escape_debug()
-        ));
-    }
-    if id.chars().any(char::is_control) {
-        return Err(format!(
-            "artifact id \"{}\" contains a control character",
-            id.escape_debug()
-        ));
-    }
-    Ok(())
+pub fn validate_id(id: &str) -> Result<()> {
+    let problem = if id.is_empty() {
+        "an artifact id must not be empty"
+    } else if id.contains('/') || id == "." || id == ".." || id.contains("..") {
+        "the id contains a path separator or \"..\""
+    } else if id.chars().any(char::is_control) {
+        "the id contains a control character"
+    } else {
+        return Ok(());
+    };
+    Err(Error::Artifact {
+        id: id.into(),
+        message: problem.into(),
+    })
 }

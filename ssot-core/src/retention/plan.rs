@@ -13,28 +13,28 @@ use super::{validate_id, Artifact, ArtifactState, RetentionPolicy, RetentionReas
 use crate::error::{Error, Result};
 use crate::num::human_bytes;
 
-/// The fewest hex digits of a plan hash `--plan-hash` accepts.
+/// The fewest hex digits of a reviewed plan hash that are accepted.
 pub const PLAN_HASH_MIN_PREFIX: usize = 12;
 
 /// Checks a reviewed plan hash as given: the full 64 hex digits of
 /// `plan_hash`, or a prefix of at least [`PLAN_HASH_MIN_PREFIX`].
-pub fn check_plan_hash_prefix(h: &str) -> std::result::Result<(), String> {
-    if !h.bytes().all(|b| b.is_ascii_hexdigit()) {
-        return Err(format!(
-            "\"{h}\" is not a plan hash: a plan hash is hex digits"
-        ));
-    }
-    if h.len() > 64 {
-        return Err(format!(
-            "\"{h}\" is longer than a plan hash (64 hex digits)"
-        ));
-    }
-    if h.len() < PLAN_HASH_MIN_PREFIX {
-        return Err(format!(
+pub fn check_plan_hash_prefix(h: &str) -> Result<()> {
+    let message = if !h.bytes().all(|b| b.is_ascii_hexdigit()) {
+        "a plan hash is hex digits".to_string()
+    } else if h.len() > 64 {
+        "longer than a plan hash (64 hex digits)".to_string()
+    } else if h.len() < PLAN_HASH_MIN_PREFIX {
+        format!(
             "the plan hash is incomplete: give at least {PLAN_HASH_MIN_PREFIX} of its 64 hex digits (the plan prints it as plan_hash)"
-        ));
-    }
-    Ok(())
+        )
+    } else {
+        return Ok(());
+    };
+    Err(Error::InvalidName {
+        what: "plan hash",
+        value: h.into(),
+        message,
+    })
 }
 
 /// Keep or delete.
@@ -205,12 +205,12 @@ pub fn plan(
     let tz = policy.tz()?;
     let mut seen = HashMap::new();
     for a in artifacts {
-        validate_id(&a.id).map_err(Error::Input)?;
+        validate_id(&a.id)?;
         if seen.insert(a.id.as_str(), a).is_some() {
-            return Err(Error::Input(format!(
-                "artifact id \"{}\" appears twice",
-                a.id
-            )));
+            return Err(Error::Artifact {
+                id: a.id.clone(),
+                message: "the id appears twice".into(),
+            });
         }
     }
     check_parent_cycles(artifacts, &seen)?;
@@ -417,10 +417,9 @@ fn check_parent_cycles(artifacts: &[Artifact], by_id: &HashMap<&str, &Artifact>)
             .and_then(|p| index.get(p).copied())
     };
     if let Some(i) = first_cycle(artifacts.len(), parent) {
-        return Err(Error::Input(format!(
-            "artifact {} is part of a parent cycle: the dependency chain never ends",
-            artifacts[i].id
-        )));
+        return Err(Error::ParentCycle {
+            id: artifacts[i].id.clone(),
+        });
     }
     Ok(())
 }

@@ -165,11 +165,10 @@ impl Default for RetentionPolicy {
 impl RetentionPolicy {
     /// The time zone, or an error naming the bad value.
     pub fn tz(&self) -> Result<Tz> {
-        self.timezone.parse().map_err(|_| {
-            Error::Input(format!(
-                "unknown time zone \"{}\" (expected an IANA name such as UTC or Europe/Berlin)",
-                self.timezone
-            ))
+        self.timezone.parse().map_err(|_| Error::InvalidName {
+            what: "time zone",
+            value: self.timezone.clone(),
+            message: "expected an IANA name such as UTC or Europe/Berlin".into(),
         })
     }
 

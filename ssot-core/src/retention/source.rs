@@ -124,23 +124,26 @@ pub fn unhandled_name(name: &str) -> Option<&'static str> {
 /// Checks a strftime `pattern` for entry names: every specifier must be
 /// valid and the pattern must recover at least a date (a name written with
 /// it reads back to the same day).
-pub fn validate_pattern(pattern: &str) -> std::result::Result<(), String> {
+pub fn validate_pattern(pattern: &str) -> crate::Result<()> {
+    let invalid = |message: &str| crate::Error::InvalidName {
+        what: "strftime pattern",
+        value: pattern.into(),
+        message: message.into(),
+    };
     if StrftimeItems::new(pattern).any(|i| matches!(i, Item::Error)) {
-        return Err(format!(
-            "invalid strftime pattern \"{pattern}\": it has an unknown or incomplete % specifier"
-        ));
+        return Err(invalid("it has an unknown or incomplete % specifier"));
     }
     let sample = NaiveDate::from_ymd_opt(2001, 2, 3)
         .and_then(|d| d.and_hms_opt(4, 5, 6))
-        .ok_or("internal: sample date")?;
+        .unwrap_or_default();
     let name = sample.format(pattern).to_string();
     let back = NaiveDateTime::parse_from_str(&name, pattern)
         .map(|t| t.date())
         .or_else(|_| NaiveDate::parse_from_str(&name, pattern));
     match back {
         Ok(d) if d == sample.date() => Ok(()),
-        _ => Err(format!(
-            "strftime pattern \"{pattern}\" cannot recover a date from a name: it needs at least a year, month and day (e.g. ssot_%Y%m%d_%H%M%S.sql.gz)"
+        _ => Err(invalid(
+            "it cannot recover a date from a name: it needs at least a year, month and day (e.g. ssot_%Y%m%d_%H%M%S.sql.gz)",
         )),
     }
 }

@@ -37,9 +37,10 @@ fn for_update(host: &Host, name: &str) -> Result<StateFile> {
     match input.parse() {
         Ok(Some(f)) => Ok(f),
         Ok(None) => Ok(StateFile::new(input.path())),
-        Err(e) => Err(Error::Input(format!(
-            "{e}; fix or move the file away before recording into it (ssot never overwrites a file it cannot read)"
-        ))),
+        Err(e) => Err(Error::NotOverwritten {
+            path: input.path().into(),
+            source: Box::new(e),
+        }),
     }
 }
 

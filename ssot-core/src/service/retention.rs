@@ -244,8 +244,9 @@ pub fn retention_apply(
         return Ok(outcome(first.plan, r, Vec::new()));
     }
     let Some(root) = first.root.clone() else {
-        return Err(Error::Input(
-            "apply needs the directory that holds the artifacts: give --dir, or --root with --catalog".into(),
+        return Err(Error::Request(
+            "apply needs the directory that holds the artifacts: a dir, or a root for the catalog"
+                .into(),
         ));
     };
     let holder = format!(

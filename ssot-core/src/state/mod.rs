@@ -126,9 +126,10 @@ impl StateInput {
     pub fn parse(&self) -> Result<Option<StateFile>> {
         match self {
             StateInput::Missing { .. } => Ok(None),
-            StateInput::Unreadable { path, error } => {
-                Err(Error::Input(format!("cannot read {path}: {error}")))
-            }
+            StateInput::Unreadable { path, error } => Err(Error::Unreadable {
+                path: path.clone(),
+                error: error.clone(),
+            }),
             StateInput::Invalid { path, problem } => Err(Error::UnsafeFile {
                 path: path.into(),
                 problem: problem.clone(),

@@ -253,7 +253,10 @@ pub fn parse_wal_history(input: &StateInput) -> Result<Vec<WalSample>> {
     let file = match input {
         StateInput::Missing { .. } => return Ok(Vec::new()),
         StateInput::Unreadable { path, error } => {
-            return Err(Error::Input(format!("cannot read {path}: {error}")))
+            return Err(Error::Unreadable {
+                path: path.clone(),
+                error: error.clone(),
+            })
         }
         StateInput::Invalid { path, problem } => {
             return Err(Error::UnsafeFile {
