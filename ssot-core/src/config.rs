@@ -320,12 +320,25 @@ impl Config {
     /// The policy the report applies.
     pub fn report_policy(&self) -> ReportPolicy {
         ReportPolicy {
-            gate: self.gate_policy(),
+            freshness: self.freshness(),
+            disk: self.disk.clone(),
             evidence: self.evidence.clone(),
-            retention_max_age: self.report.retention_max_age,
             retention_profiles: self.retention.0.keys().cloned().collect(),
             stages: self.stages.clone(),
             recent_window: self.report.recent_window,
+        }
+    }
+
+    /// How old each state file may be: the one table every reader uses.
+    pub fn freshness(&self) -> crate::state::Freshness {
+        crate::state::Freshness {
+            wal_status: self.gate.wal_max_age,
+            contract_status: self.gate.contract_max_age,
+            backup: self.evidence.backup_max_age,
+            restore_drill: self.evidence.restore_drill_max_age,
+            dr_drill: self.evidence.dr_drill_max_age,
+            retention: self.report.retention_max_age,
+            max_clock_skew: self.gate.max_clock_skew,
         }
     }
 

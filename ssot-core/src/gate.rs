@@ -26,7 +26,7 @@ use crate::contract::ContractVerdict;
 use crate::disk::{self, DiskFacts, DiskPolicy};
 use crate::error::Error;
 use crate::state::{
-    check_fresh, load_required, timestamp, ContractStatusRecord, StateInput, Untrusted,
+    load_trusted, timestamp, ContractStatusRecord, Record, StateInput, Trust, Untrusted,
     WalStatusRecord,
 };
 use crate::units::Span;
@@ -137,6 +137,18 @@ pub struct GatePolicy {
     pub disk: DiskPolicy,
 }
 
+impl GatePolicy {
+    /// The max ages the gate judges by (the others at their defaults).
+    pub fn freshness(&self) -> crate::state::Freshness {
+        crate::state::Freshness {
+            wal_status: self.wal_max_age,
+            contract_status: self.contract_max_age,
+            max_clock_skew: self.max_clock_skew,
+            ..crate::state::Freshness::default()
+        }
+    }
+}
+
 impl Default for GatePolicy {
     fn default() -> Self {
         GatePolicy {
@@ -180,64 +192,54 @@ fn untrusted_rule(u: &Untrusted, base: &str) -> String {
     format!("{base}_{kind}")
 }
 
-/// Where a timestamped state record comes from and how old it may be.
-struct Source<'a> {
-    input: &'a StateInput,
-    /// Rule-id prefix: `wal_status`, `contract_status`.
-    base: &'static str,
-    max_age: Span,
-    /// The command that writes the file, named when it is missing.
-    producer: &'static str,
-}
-
-/// Loads a timestamped record and checks its freshness: the record if it
-/// could be read, and the check made (a failure names why it is untrusted).
-fn load_fresh<R>(
-    src: Source,
+/// The freshness check of a timestamped record, and the record if it could be
+/// read (a stale or future-dated one is still read: its status is shown).
+fn trusted_check<R: Record>(
+    input: &StateInput,
+    base: &str,
+    producer: &str,
     policy: &GatePolicy,
     now: DateTime<Utc>,
-    parse: impl FnOnce(&crate::statefile::StateFile) -> crate::Result<R>,
-    checked_at: impl Fn(&R) -> DateTime<Utc>,
 ) -> (Option<R>, Check) {
-    let path = src.input.path();
-    let record = load_required(src.input)
-        .and_then(|f| parse(&f).map_err(|e| Untrusted::Corrupt(e.to_string())));
-    let record = match record {
-        Ok(r) => r,
-        Err(u) => {
-            let msg = match &u {
-                Untrusted::Corrupt(e) => format!("{path} is corrupt: {e}"),
-                Untrusted::Missing(_) => format!("{u}: run `{}` first", src.producer),
-                other => other.to_string(),
-            };
-            return (None, Check::fail(&untrusted_rule(&u, src.base), msg));
-        }
-    };
-    let at = checked_at(&record);
-    let check = match check_fresh(path, at, now, src.max_age, policy.max_clock_skew) {
-        Ok(()) => Check::pass(
-            &format!("{}_fresh", src.base),
-            format!(
-                "{path} checked_at {} is within {}",
-                timestamp(at),
-                src.max_age
+    let path = input.path();
+    match load_trusted::<R>(input, &policy.freshness(), now) {
+        Trust::Fresh { record, at } => (
+            Some(record),
+            Check::pass(
+                &format!("{base}_fresh"),
+                format!(
+                    "{path} {} {} is within {}",
+                    R::TIME_KEY,
+                    timestamp(at),
+                    R::max_age(&policy.freshness())
+                ),
             ),
         ),
-        Err(u) => Check::fail(&untrusted_rule(&u, src.base), u.to_string()),
-    };
-    (Some(record), check)
+        Trust::Dated { record, why } => (
+            Some(record),
+            Check::fail(&untrusted_rule(&why, base), why.to_string()),
+        ),
+        Trust::Undated(record) => (
+            Some(record),
+            Check::fail(
+                &format!("{base}_corrupt"),
+                format!("{path} has no {}", R::TIME_KEY),
+            ),
+        ),
+        Trust::Absent(u) => {
+            let msg = match &u {
+                Untrusted::Corrupt(e) => format!("{path} is corrupt: {e}"),
+                Untrusted::Missing(_) => format!("{u}: run `{producer}` first"),
+                other => other.to_string(),
+            };
+            (None, Check::fail(&untrusted_rule(&u, base), msg))
+        }
+    }
 }
 
 fn wal_checks(input: &StateInput, policy: &GatePolicy, now: DateTime<Utc>) -> Vec<Check> {
-    let src = Source {
-        input,
-        base: "wal_status",
-        max_age: policy.wal_max_age,
-        producer: "ssot wal check",
-    };
-    let (record, fresh) = load_fresh(src, policy, now, WalStatusRecord::from_file, |r| {
-        r.checked_at
-    });
+    let (record, fresh) =
+        trusted_check::<WalStatusRecord>(input, "wal_status", "ssot wal check", policy, now);
     let mut checks = vec![fresh];
     let Some(record) = record else {
         return checks;
@@ -270,15 +272,13 @@ fn contract_checks(
             "contract.status was not read: run `ssot contract check` first".into(),
         )];
     };
-    let src = Source {
+    let (record, fresh) = trusted_check::<ContractStatusRecord>(
         input,
-        base: "contract_status",
-        max_age: policy.contract_max_age,
-        producer: "ssot contract check",
-    };
-    let (record, fresh) = load_fresh(src, policy, now, ContractStatusRecord::from_file, |r| {
-        r.checked_at
-    });
+        "contract_status",
+        "ssot contract check",
+        policy,
+        now,
+    );
     let mut checks = vec![fresh];
     let Some(record) = record else {
         return checks;
@@ -288,7 +288,7 @@ fn contract_checks(
         ContractVerdict::Pass => Check::pass("contract_pass", "architecture contract holds".into()),
         ContractVerdict::Fail => Check::fail(
             "contract_pass",
-            format!("architecture contract fails ({path}): see `ssot contract check`"),
+            format!("architecture contract fails ({path}): see the contract check"),
         ),
         ContractVerdict::Unknown => Check::fail(
             "contract_pass",

@@ -36,14 +36,11 @@ use serde::{Deserialize, Serialize};
 use crate::contract::ContractVerdict;
 use crate::contract::{InvariantStatus, LimitationStatus};
 use crate::error::{Error, Result};
-use crate::evidence::EvidencePolicy;
-use crate::gate::{Decision, GatePolicy, Operation};
+use crate::gate::{Decision, Operation};
 use crate::state::{
-    self, check_fresh, load_record, load_required, BackupStatusRecord, ContractStatusRecord,
-    DrDrillRecord, RestoreDrillRecord, RetentionStatusRecord, StateInput, Untrusted,
-    WalStatusRecord,
+    self, load_record, BackupStatusRecord, ContractStatusRecord, Freshness, RestoreDrillRecord,
+    RetentionStatusRecord, StateInput,
 };
-use crate::units::Span;
 
 /// A claimed stage status.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -125,7 +122,7 @@ impl FromStr for Criterion {
             .unwrap_or((s, None));
         Ok(match (k, v) {
             ("state", Some(f)) => Criterion::State(f.into()),
-            ("fresh", Some(f)) => Criterion::Fresh(f.into()),
+            ("fresh", Some(f)) if state::TIMESTAMPED.contains(&f) => Criterion::Fresh(f.into()),
             ("contract", Some("pass")) => Criterion::ContractPass,
             ("invariant", Some(id)) => Criterion::Invariant(id.into()),
             ("limitation_off", Some(n)) => Criterion::LimitationOff(n.into()),
@@ -359,10 +356,8 @@ pub struct StageFacts<'a> {
     pub gate_log: Option<&'a StateInput>,
     /// Existence of `file:` criteria paths.
     pub files_exist: &'a BTreeMap<String, bool>,
-    /// Freshness limits for wal.status and contract.status.
-    pub gate: &'a GatePolicy,
-    /// Freshness limits for evidence files.
-    pub evidence: &'a EvidencePolicy,
+    /// How old each timestamped state file may be.
+    pub freshness: &'a Freshness,
 }
 
 impl StageFacts<'_> {
@@ -399,66 +394,6 @@ impl StageFacts<'_> {
         .map_err(|u| u.to_string())
     }
 
-    /// Which timestamp a file is judged by, and how old it may be: the
-    /// typed record's own time, so a corrupt field fails the criterion.
-    fn fresh_time(
-        &self,
-        name: &str,
-    ) -> std::result::Result<(Option<DateTime<Utc>>, &'static str, Span), String> {
-        let input = self.file(name);
-        let err = |u: Untrusted| u.to_string();
-        Ok(match name {
-            state::WAL_STATUS => (
-                Some(
-                    load_record(&input, WalStatusRecord::from_file)
-                        .map_err(err)?
-                        .checked_at,
-                ),
-                "checked_at",
-                self.gate.wal_max_age,
-            ),
-            state::CONTRACT_STATUS => (
-                Some(self.contract()?.checked_at),
-                "checked_at",
-                self.gate.contract_max_age,
-            ),
-            state::BACKUP_STATUS => (
-                load_record(&input, BackupStatusRecord::from_file)
-                    .map_err(err)?
-                    .last_complete
-                    .map(|b| b.at),
-                "last_complete_at",
-                self.evidence.backup_max_age,
-            ),
-            state::RESTORE_DRILL_STATUS => (
-                load_record(&input, RestoreDrillRecord::from_file)
-                    .map_err(err)?
-                    .last_pass
-                    .map(|(at, _)| at),
-                "last_pass_at",
-                self.evidence.restore_drill_max_age,
-            ),
-            state::DR_DRILL_STATUS => (
-                Some(
-                    load_record(&input, DrDrillRecord::from_file)
-                        .map_err(err)?
-                        .last_drill_at,
-                ),
-                "last_drill_at",
-                self.evidence.dr_drill_max_age,
-            ),
-            _ => {
-                let f = load_required(&input).map_err(err)?;
-                state::validate(name, &f).map_err(|e| e.to_string())?;
-                (
-                    f.parse_time("checked_at").map_err(|e| e.to_string())?,
-                    "checked_at",
-                    self.gate.contract_max_age,
-                )
-            }
-        })
-    }
-
     /// Whether `c` is met, and the fact that decides it.
     fn judge(&self, c: &Criterion, now: DateTime<Utc>) -> (bool, String) {
         match c {
@@ -484,20 +419,12 @@ impl StageFacts<'_> {
                 }
             }
             Criterion::Fresh(name) => {
-                let (at, key, max) = match self.fresh_time(name) {
-                    Ok(x) => x,
-                    Err(e) => return (false, e),
-                };
-                let Some(at) = at else {
-                    return (false, format!("{name} has no {key}"));
-                };
-                let input = self.file(name);
-                match check_fresh(input.path(), at, now, max, self.gate.max_clock_skew) {
-                    Ok(()) => (
+                match state::freshness_of(name, &self.file(name), self.freshness, now) {
+                    Ok((at, key, max)) => (
                         true,
                         format!("{name} {key} {} is within {max}", state::timestamp(at)),
                     ),
-                    Err(u) => (false, u.to_string()),
+                    Err(e) => (false, e),
                 }
             }
             Criterion::ContractPass => match self.contract() {

@@ -7,15 +7,14 @@ use ssot_core::config::Config;
 use ssot_core::evidence::{
     dr_outcome, BackupEvidence, BackupResult, DrDrillEvidence, EvidencePolicy, RestoreDrillEvidence,
 };
-use ssot_core::gate::GatePolicy;
 use ssot_core::report::evidence::{backup_section, restore_drill_section};
 use ssot_core::report::Verdict;
 use ssot_core::stages::{check, Claim, StageDef, StageFacts};
-use ssot_core::state::StateInput;
 use ssot_core::state::{
     write_backup as record_backup, write_dr_drill as record_dr_drill,
     write_restore_drill as record_restore_drill, VERIFIED_KEPT,
 };
+use ssot_core::state::{Freshness, StateInput};
 use ssot_core::statefile::StateFile;
 
 fn now() -> DateTime<Utc> {
@@ -95,7 +94,7 @@ fn backups_keep_the_newest_complete_apart_from_the_latest_attempt() {
     assert_eq!(f.get("last_result"), Some("failed"));
     assert_eq!(f.get("last_complete_artifact"), Some("ssot_20.sql.gz"));
     assert_eq!(f.get("last_complete_duration_seconds"), Some("300"));
-    let s = backup_section(&present(&f), &EvidencePolicy::default(), now());
+    let s = backup_section(&present(&f), &Freshness::default(), now());
     assert_eq!(
         s.status,
         Verdict::Degraded,
@@ -112,14 +111,14 @@ fn backups_keep_the_newest_complete_apart_from_the_latest_attempt() {
     let mut fresh = StateFile::new("backup.status");
     record_backup(&mut fresh, &backup(25, BackupResult::Complete), now()).unwrap();
     assert_eq!(
-        backup_section(&present(&fresh), &EvidencePolicy::default(), now()).status,
+        backup_section(&present(&fresh), &Freshness::default(), now()).status,
         Verdict::Ok,
         "exactly 25h is within 25h"
     );
     let mut stale = StateFile::new("backup.status");
     record_backup(&mut stale, &backup(26, BackupResult::Complete), now()).unwrap();
     assert_eq!(
-        backup_section(&present(&stale), &EvidencePolicy::default(), now()).status,
+        backup_section(&present(&stale), &Freshness::default(), now()).status,
         Verdict::Degraded
     );
 
@@ -171,7 +170,7 @@ fn restore_drills_remember_a_bounded_list_of_verified_artifacts() {
         f.get("last_pass_artifact"),
         Some(format!("dump{}", VERIFIED_KEPT + 4).as_str())
     );
-    let s = restore_drill_section(&present(&f), &EvidencePolicy::default(), now());
+    let s = restore_drill_section(&present(&f), &Freshness::default(), now());
     assert_eq!(s.status, Verdict::Degraded);
     assert!(
         s.details[0].starts_with("the latest drill FAILED"),
@@ -212,14 +211,12 @@ fn stage_claims_need_their_evidence() {
         )
         .into_bytes(),
     };
-    let gate = GatePolicy::default();
-    let ev = EvidencePolicy::default();
+    let freshness = Freshness::default();
     let facts = StageFacts {
         files: &files,
         gate_log: Some(&gate_log),
         files_exist: &exist,
-        gate: &gate,
-        evidence: &ev,
+        freshness: &freshness,
     };
     let registry = vec![
         stage(

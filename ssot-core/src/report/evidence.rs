@@ -3,41 +3,48 @@
 use chrono::{DateTime, Utc};
 
 use super::{Metric, Section, Verdict};
-use crate::error::Result;
 use crate::evidence::{BackupResult, EvidencePolicy};
 use crate::num::{human_bytes, human_secs};
 use crate::state::{
-    load_record, timestamp, BackupStatusRecord, DrDrillRecord, RestoreDrillRecord, StateInput,
-    Untrusted,
+    load_trusted, timestamp, BackupStatusRecord, DrDrillRecord, Freshness, Record,
+    RestoreDrillRecord, StateInput, Trust, Untrusted,
 };
-use crate::statefile::StateFile;
 
-/// Loads a typed evidence record for a report section: `Ok(None)` when the
-/// file is absent, a DEGRADED section when it cannot be trusted.
-fn load<R>(
+/// What a report section can show of an evidence record: the record (fresh
+/// or not) and why it is not fresh; a DEGRADED section when the file is
+/// unreadable, refused or corrupt; `None` when it is absent.
+enum Loaded<R> {
+    Record(R, Option<Untrusted>),
+    Absent,
+    Broken(Section),
+}
+
+fn load<R: Record>(
     input: &StateInput,
     name: &str,
-    parse: impl FnOnce(&StateFile) -> Result<R>,
-) -> std::result::Result<Option<R>, Section> {
-    match load_record(input, parse) {
-        Ok(r) => Ok(Some(r)),
-        Err(Untrusted::Missing(_)) => Ok(None),
-        Err(Untrusted::Corrupt(e)) => Err(Section::new(
+    freshness: &Freshness,
+    now: DateTime<Utc>,
+) -> Loaded<R> {
+    match load_trusted::<R>(input, freshness, now) {
+        Trust::Fresh { record, .. } | Trust::Undated(record) => Loaded::Record(record, None),
+        Trust::Dated { record, why } => Loaded::Record(record, Some(why)),
+        Trust::Absent(Untrusted::Missing(_)) => Loaded::Absent,
+        Trust::Absent(Untrusted::Corrupt(e)) => Loaded::Broken(Section::new(
             name,
             Verdict::Degraded,
             format!("corrupt: {e}"),
         )),
-        Err(u) => Err(Section::new(name, Verdict::Degraded, u.to_string())),
+        Trust::Absent(u) => Loaded::Broken(Section::new(name, Verdict::Degraded, u.to_string())),
     }
 }
 
-/// The backup section: the newest complete backup's age against
-/// `backup_max_age`, on a filesystem known to be separate from PGDATA.
-pub fn backup_section(input: &StateInput, policy: &EvidencePolicy, now: DateTime<Utc>) -> Section {
-    let rec = match load(input, "backup", BackupStatusRecord::from_file) {
-        Ok(Some(r)) => r,
-        Ok(None) => return Section::new("backup", Verdict::Degraded, "no backup recorded (ssot evidence backup ...): data loss on a PVC failure would be total"),
-        Err(s) => return s,
+/// The backup section: the newest complete backup's age against the backup
+/// RPO (`freshness.backup`), on a filesystem known to be separate from PGDATA.
+pub fn backup_section(input: &StateInput, freshness: &Freshness, now: DateTime<Utc>) -> Section {
+    let (rec, dated) = match load::<BackupStatusRecord>(input, "backup", freshness, now) {
+        Loaded::Record(r, d) => (r, d),
+        Loaded::Absent => return Section::new("backup", Verdict::Degraded, "no backup recorded (ssot evidence backup ...): data loss on a PVC failure would be total"),
+        Loaded::Broken(s) => return s,
     };
     let Some(b) = rec.last_complete else {
         let last = rec.last_result.map(BackupResult::as_str).unwrap_or("?");
@@ -49,35 +56,33 @@ pub fn backup_section(input: &StateInput, policy: &EvidencePolicy, now: DateTime
     };
     let age = (now - b.at).num_seconds();
     let artifact = &b.artifact;
-    let mut s = if age < 0 {
-        Section::new(
+    let mut s = match dated {
+        Some(Untrusted::FutureDated { .. }) => Section::new(
             "backup",
             Verdict::Degraded,
             format!(
                 "newest complete backup {artifact} is dated in the future ({})",
                 timestamp(b.at)
             ),
-        )
-    } else if age > policy.backup_max_age.as_secs() as i64 {
-        Section::new(
+        ),
+        Some(_) => Section::new(
             "backup",
             Verdict::Degraded,
             format!(
                 "newest complete backup {artifact} is {} old, more than the backup RPO {}",
                 human_secs(age as f64),
-                policy.backup_max_age
+                freshness.backup
             ),
-        )
-    } else {
-        Section::new(
+        ),
+        None => Section::new(
             "backup",
             Verdict::Ok,
             format!(
                 "newest complete backup {artifact} is {} old (backup RPO {})",
-                human_secs(age as f64),
-                policy.backup_max_age
+                human_secs(age.max(0) as f64),
+                freshness.backup
             ),
-        )
+        ),
     };
     if let (Some(r), Some(last)) = (rec.last_result, &rec.last) {
         if r != BackupResult::Complete {
@@ -131,19 +136,19 @@ pub fn backup_section(input: &StateInput, policy: &EvidencePolicy, now: DateTime
 /// The restore-drill section: the last passed drill's age and the newest verified backup.
 pub fn restore_drill_section(
     input: &StateInput,
-    policy: &EvidencePolicy,
+    freshness: &Freshness,
     now: DateTime<Utc>,
 ) -> Section {
-    let rec = match load(input, "restore_drill", RestoreDrillRecord::from_file) {
-        Ok(Some(r)) => r,
-        Ok(None) => {
+    let (rec, dated) = match load::<RestoreDrillRecord>(input, "restore_drill", freshness, now) {
+        Loaded::Record(r, d) => (r, d),
+        Loaded::Absent => {
             return Section::new(
                 "restore_drill",
                 Verdict::Degraded,
                 "no restore drill recorded: recoverability is not proven",
             )
         }
-        Err(s) => return s,
+        Loaded::Broken(s) => return s,
     };
     let mut s = match &rec.last_pass {
         None => Section::new(
@@ -153,18 +158,25 @@ pub fn restore_drill_section(
         ),
         Some((at, artifact)) => {
             let age = (now - *at).num_seconds();
-            let mut s = if age > policy.restore_drill_max_age.as_secs() as i64 {
-                Section::new(
+            let mut s = match dated {
+                Some(Untrusted::FutureDated { .. }) => Section::new(
+                    "restore_drill",
+                    Verdict::Degraded,
+                    format!(
+                        "last passed drill ({artifact}) is dated in the future ({})",
+                        timestamp(*at)
+                    ),
+                ),
+                Some(_) => Section::new(
                     "restore_drill",
                     Verdict::Degraded,
                     format!(
                         "last passed drill ({artifact}) is {} old, more than {}",
                         human_secs(age as f64),
-                        policy.restore_drill_max_age
+                        freshness.restore_drill
                     ),
-                )
-            } else {
-                Section::new("restore_drill", Verdict::Ok, format!("last passed drill restored {artifact} {} ago; newest verified backup {artifact}", human_secs(age.max(0) as f64)))
+                ),
+                None => Section::new("restore_drill", Verdict::Ok, format!("last passed drill restored {artifact} {} ago; newest verified backup {artifact}", human_secs(age.max(0) as f64))),
             };
             s.metrics.push(Metric::new(
                 "restore_drill_last_pass_timestamp_seconds",
@@ -200,19 +212,20 @@ pub fn restore_drill_section(
 /// drill it is informational: the architecture declares no SLA/RPO/RTO.
 pub fn dr_drill_section(
     input: &StateInput,
+    freshness: &Freshness,
     policy: &EvidencePolicy,
     now: DateTime<Utc>,
 ) -> Section {
-    let rec = match load(input, "dr_drill", DrDrillRecord::from_file) {
-        Ok(Some(r)) => r,
-        Ok(None) => {
+    let (rec, dated) = match load::<DrDrillRecord>(input, "dr_drill", freshness, now) {
+        Loaded::Record(r, d) => (r, d),
+        Loaded::Absent => {
             return Section::new(
                 "dr_drill",
                 Verdict::Ok,
                 format!("no DR drill recorded: RTO/RPO unmeasured (targets RTO {}, RPO {}; no SLA is declared)", policy.rto_target, policy.rpo_target),
             )
         }
-        Err(s) => return s,
+        Loaded::Broken(s) => return s,
     };
     let (rto, rpo) = (rec.rto_seconds, rec.rpo_seconds);
     let figures = format!(
@@ -234,14 +247,23 @@ pub fn dr_drill_section(
             Verdict::Degraded,
             format!("DR drill \"{scenario}\" missed its targets: {figures}"),
         )
-    } else if age > policy.dr_drill_max_age.as_secs() as i64 {
+    } else if let Some(Untrusted::FutureDated { .. }) = dated {
+        Section::new(
+            "dr_drill",
+            Verdict::Degraded,
+            format!(
+                "last DR drill is dated in the future ({}); it met {figures}",
+                timestamp(rec.last_drill_at)
+            ),
+        )
+    } else if dated.is_some() {
         Section::new(
             "dr_drill",
             Verdict::Degraded,
             format!(
                 "last DR drill is {} old, more than {}; it met {figures}",
                 human_secs(age as f64),
-                policy.dr_drill_max_age
+                freshness.dr_drill
             ),
         )
     } else {

@@ -20,15 +20,16 @@ use serde::{Deserialize, Serialize};
 
 use crate::contract::ContractVerdict;
 use crate::contract::{InvariantStatus, LimitationStatus};
+use crate::disk::DiskPolicy;
 use crate::disk::{self, DiskFacts};
 use crate::evidence::EvidencePolicy;
-use crate::gate::{Decision, GatePolicy, Operation};
+use crate::gate::{Decision, Operation};
 use crate::num::pct;
 use crate::num::{human_bytes, human_secs};
 use crate::stages::{self, StageDef, StageFacts};
 use crate::state::{
-    self, check_fresh, load_record, load_required, ContractStatusRecord, RetentionStatusRecord,
-    StateInput, Untrusted, WalStatusRecord,
+    self, load_record, load_required, load_trusted, ContractStatusRecord, Freshness,
+    RetentionStatusRecord, StateInput, Trust, Untrusted, WalStatusRecord,
 };
 use crate::statefile::StateFile;
 use crate::units::Span;
@@ -190,12 +191,12 @@ impl ReportFacts {
 /// What the report compares facts with.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ReportPolicy {
-    /// Freshness limits and disk floors.
-    pub gate: GatePolicy,
-    /// Backup and drill limits and targets.
+    /// How old each state file may be.
+    pub freshness: Freshness,
+    /// Free-space floors on the targets.
+    pub disk: DiskPolicy,
+    /// DR targets.
     pub evidence: EvidencePolicy,
-    /// How old a profile's last retention run may be.
-    pub retention_max_age: Span,
     /// Retention profiles expected to run.
     pub retention_profiles: Vec<String>,
     /// The stage registry.
@@ -213,9 +214,10 @@ fn untrusted_verdict(u: &Untrusted) -> String {
 
 fn wal_section(facts: &ReportFacts, policy: &ReportPolicy, now: DateTime<Utc>) -> Section {
     let input = facts.file(state::WAL_STATUS);
-    let rec = match load_record(&input, WalStatusRecord::from_file) {
-        Ok(r) => r,
-        Err(u) => {
+    let (rec, dated) = match load_trusted::<WalStatusRecord>(&input, &policy.freshness, now) {
+        Trust::Fresh { record, .. } | Trust::Undated(record) => (record, None),
+        Trust::Dated { record, why } => (record, Some(why)),
+        Trust::Absent(u) => {
             let mut s = Section::new(
                 "wal",
                 Verdict::Down,
@@ -229,15 +231,9 @@ fn wal_section(facts: &ReportFacts, policy: &ReportPolicy, now: DateTime<Utc>) -
             return s;
         }
     };
-    let mut s = match check_fresh(
-        input.path(),
-        rec.checked_at,
-        now,
-        policy.gate.wal_max_age,
-        policy.gate.max_clock_skew,
-    ) {
-        Err(u) => Section::new("wal", Verdict::Down, format!("WAL state untrusted: {u}")),
-        Ok(()) => {
+    let mut s = match dated {
+        Some(u) => Section::new("wal", Verdict::Down, format!("WAL state untrusted: {u}")),
+        None => {
             let status = match rec.status {
                 Level::Ok => Verdict::Ok,
                 Level::Growing | Level::NearLimit => Verdict::Degraded,
@@ -322,7 +318,7 @@ fn disk_section(facts: &ReportFacts, policy: &ReportPolicy) -> Section {
     let mut good = Vec::new();
     let mut metrics = Vec::new();
     for (op, d) in &facts.disks {
-        let checks = disk::guard(d, &policy.gate.disk);
+        let checks = disk::guard(d, &policy.disk);
         let failed: Vec<String> = checks
             .iter()
             .filter(|c| !c.passed)
@@ -514,12 +510,12 @@ fn retention_section(facts: &ReportFacts, policy: &ReportPolicy, now: DateTime<U
             .label("profile", p.as_str()),
         );
         let age = now - at;
-        if age > policy.retention_max_age.to_delta() {
+        if age > policy.freshness.retention.to_delta() {
             s.status = Verdict::Degraded;
             notes.push(format!(
                 "{p}: last applied {} ago, more than {}",
                 human_secs(age.num_seconds() as f64),
-                policy.retention_max_age
+                policy.freshness.retention
             ));
         } else if let Some(w) = run.warnings.first() {
             s.status = Verdict::Degraded;
@@ -550,13 +546,17 @@ fn contract_record(facts: &ReportFacts) -> std::result::Result<ContractStatusRec
 
 fn contract_section(facts: &ReportFacts, policy: &ReportPolicy, now: DateTime<Utc>) -> Section {
     let input = facts.file(state::CONTRACT_STATUS);
-    let rec = match contract_record(facts) {
-        Ok(r) => r,
-        Err(e) => {
+    let (rec, dated) = match load_trusted::<ContractStatusRecord>(&input, &policy.freshness, now) {
+        Trust::Fresh { record, .. } | Trust::Undated(record) => (record, None),
+        Trust::Dated { record, why } => (record, Some(why)),
+        Trust::Absent(u) => {
             return Section::new(
                 "contract",
                 Verdict::Degraded,
-                format!("contract unchecked: {e}; run `ssot contract check`"),
+                format!(
+                    "contract unchecked: {}; run `ssot contract check`",
+                    untrusted_verdict(&u)
+                ),
             )
         }
     };
@@ -582,13 +582,7 @@ fn contract_section(facts: &ReportFacts, policy: &ReportPolicy, now: DateTime<Ut
             ),
         ),
     };
-    if let Err(u) = check_fresh(
-        input.path(),
-        rec.checked_at,
-        now,
-        policy.gate.contract_max_age,
-        policy.gate.max_clock_skew,
-    ) {
+    if let Some(u) = dated {
         s.status = Verdict::Degraded;
         s.summary = format!("{u}; last result {}", s.summary);
     }
@@ -717,8 +711,7 @@ pub fn build(facts: &ReportFacts, policy: &ReportPolicy, now: DateTime<Utc>) -> 
         files: &facts.files,
         gate_log: facts.gate_log.as_ref(),
         files_exist: &facts.files_exist,
-        gate: &policy.gate,
-        evidence: &policy.evidence,
+        freshness: &policy.freshness,
     };
     let stage_checks = stages::check(&policy.stages, &stage_facts, now);
     let backup = facts.file(state::BACKUP_STATUS);
@@ -729,9 +722,9 @@ pub fn build(facts: &ReportFacts, policy: &ReportPolicy, now: DateTime<Utc>) -> 
         disk_section(facts, policy),
         gates_section(facts, policy, now),
         retention_section(facts, policy, now),
-        evidence::backup_section(&backup, &policy.evidence, now),
-        evidence::restore_drill_section(&restore, &policy.evidence, now),
-        evidence::dr_drill_section(&dr, &policy.evidence, now),
+        evidence::backup_section(&backup, &policy.freshness, now),
+        evidence::restore_drill_section(&restore, &policy.freshness, now),
+        evidence::dr_drill_section(&dr, &policy.freshness, &policy.evidence, now),
         contract_section(facts, policy, now),
         stages_section(&stage_checks),
         limitations_section(facts),

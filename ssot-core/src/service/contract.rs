@@ -196,13 +196,12 @@ pub fn stage_check(host: &Host, cfg: &Config, now: DateTime<Utc>) -> Vec<StageCh
     let files = read_files(host);
     let (gate_log, _) = host.state.read_tail(state::GATE_LOG, state::GATE_LOG_TAIL);
     let exist = files_exist(host, cfg);
-    let gate = cfg.gate_policy();
+    let freshness = cfg.freshness();
     let facts = StageFacts {
         files: &files,
         gate_log: Some(&gate_log),
         files_exist: &exist,
-        gate: &gate,
-        evidence: &cfg.evidence,
+        freshness: &freshness,
     };
     stages::check(&cfg.stages, &facts, now)
 }

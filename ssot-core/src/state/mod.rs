@@ -17,6 +17,7 @@ use crate::units::Span;
 mod contract;
 mod evidence;
 mod retention;
+mod trust;
 mod wal;
 
 pub use contract::{write_contract_status, write_wal_settings, ContractStatusRecord};
@@ -67,6 +68,9 @@ pub fn size_limit(name: &str) -> u64 {
 pub const GATE_LOG_TAIL: u64 = 16 << 20;
 
 pub use crate::time::{parse_timestamp, timestamp};
+pub use trust::{
+    freshness_of, load_trusted, Freshness, Record, Trust, WalSettingsRecord, TIMESTAMPED,
+};
 
 /// The contents of one state file as the host found it.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
