@@ -56,6 +56,7 @@
 //! |---|---|
 //! | [`wal`] | WAL facts, policy, the 4-level status with hysteresis |
 //! | [`disk`] | the disk guard |
+//! | [`decision`] | gated operations and decisions with reasons |
 //! | [`gate`] | snapshot/backup/restore/startup decisions |
 //! | [`statefile`] | the `key=value` codec |
 //! | [`state`] | the state directory's files as typed records |
@@ -75,6 +76,7 @@
 pub mod check;
 pub mod config;
 pub mod contract;
+pub mod decision;
 pub mod disk;
 mod error;
 pub mod evidence;

@@ -35,11 +35,11 @@ use serde::{Deserialize, Serialize};
 
 use crate::contract::ContractVerdict;
 use crate::contract::{InvariantStatus, LimitationStatus};
+use crate::decision::Operation;
 use crate::error::{Error, Result};
-use crate::gate::{Decision, Operation};
 use crate::state::{
-    self, load_record, BackupStatusRecord, ContractStatusRecord, Freshness, RestoreDrillRecord,
-    RetentionStatusRecord, StateInput,
+    self, load_record, BackupStatusRecord, ContractStatusRecord, Freshness, GateLog,
+    RestoreDrillRecord, RetentionStatusRecord, StateInput,
 };
 
 /// A claimed stage status.
@@ -376,14 +376,10 @@ impl StageFacts<'_> {
         .map_err(|u| u.to_string())
     }
 
-    fn decisions(&self) -> Vec<Decision> {
-        match self.gate_log {
-            Some(StateInput::Present { content, .. }) => String::from_utf8_lossy(content)
-                .lines()
-                .filter_map(|l| serde_json::from_str(l).ok())
-                .collect(),
-            _ => Vec::new(),
-        }
+    fn gate_log(&self) -> std::result::Result<GateLog, String> {
+        self.gate_log
+            .map_or(Ok(GateLog::default()), GateLog::load)
+            .map_err(|u| u.to_string())
     }
 
     fn contract(&self) -> std::result::Result<ContractStatusRecord, String> {
@@ -534,9 +530,12 @@ impl StageFacts<'_> {
             },
             Criterion::GateUsed(op) | Criterion::GateDenied(op) => {
                 let want_denied = matches!(c, Criterion::GateDenied(_));
-                let hit = self
-                    .decisions()
-                    .into_iter()
+                let log = match self.gate_log() {
+                    Ok(log) => log,
+                    Err(e) => return (false, e),
+                };
+                let hit = log
+                    .until(now)
                     .filter(|d| d.operation == *op && (!want_denied || !d.allowed))
                     .max_by_key(|d| d.decided_at);
                 match hit {

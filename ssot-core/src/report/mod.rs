@@ -28,7 +28,7 @@ use crate::num::pct;
 use crate::num::{human_bytes, human_secs};
 use crate::stages::{self, StageDef, StageFacts};
 use crate::state::{
-    self, load_record, load_required, load_trusted, ContractStatusRecord, Freshness,
+    self, load_record, load_required, load_trusted, ContractStatusRecord, Freshness, GateLog,
     RetentionStatusRecord, StateInput, Trust, Untrusted, WalStatusRecord,
 };
 use crate::statefile::StateFile;
@@ -370,45 +370,33 @@ fn disk_section(facts: &ReportFacts, policy: &ReportPolicy) -> Section {
 }
 
 fn gates_section(facts: &ReportFacts, policy: &ReportPolicy, now: DateTime<Utc>) -> Section {
-    let text = match &facts.gate_log {
-        None | Some(StateInput::Missing { .. }) => {
+    let log = match facts
+        .gate_log
+        .as_ref()
+        .map_or(Ok(GateLog::default()), GateLog::load)
+    {
+        Ok(log) if log.decisions.is_empty() && log.corrupt == 0 => {
             return Section::new("gates", Verdict::Ok, "no gate decision recorded yet")
         }
-        Some(StateInput::Unreadable { path, error }) => {
-            return Section::new(
-                "gates",
-                Verdict::Degraded,
-                format!("{path} is unreadable: {error}"),
-            )
-        }
-        Some(StateInput::Invalid { path, problem }) => {
-            return Section::new("gates", Verdict::Degraded, format!("{path} {problem}"))
-        }
-        Some(StateInput::Present { content, .. }) => String::from_utf8_lossy(content).to_string(),
+        Ok(log) => log,
+        Err(u) => return Section::new("gates", Verdict::Degraded, u.to_string()),
     };
     let since = crate::num::minus(now, policy.recent_window);
     let mut counts: BTreeMap<(Operation, bool), usize> = BTreeMap::new();
-    let mut last: BTreeMap<Operation, Decision> = BTreeMap::new();
-    let mut corrupt = 0;
-    for line in text.lines().filter(|l| !l.trim().is_empty()) {
-        match serde_json::from_str::<Decision>(line) {
-            Ok(d) => {
-                if d.decided_at >= since && d.decided_at <= now {
-                    *counts.entry((d.operation, d.allowed)).or_default() += 1;
-                }
-                if d.decided_at <= now
-                    && last
-                        .get(&d.operation)
-                        .is_none_or(|p| p.decided_at <= d.decided_at)
-                {
-                    last.insert(d.operation, d);
-                }
-            }
-            Err(_) => corrupt += 1,
+    let mut last: BTreeMap<Operation, &Decision> = BTreeMap::new();
+    for d in log.until(now) {
+        if d.decided_at >= since {
+            *counts.entry((d.operation, d.allowed)).or_default() += 1;
+        }
+        if last
+            .get(&d.operation)
+            .is_none_or(|p| p.decided_at <= d.decided_at)
+        {
+            last.insert(d.operation, d);
         }
     }
     let mut s = Section::new("gates", Verdict::Ok, String::new());
-    let blocked: Vec<&Decision> = last.values().filter(|d| !d.allowed).collect();
+    let blocked: Vec<&Decision> = last.values().copied().filter(|d| !d.allowed).collect();
     for d in &blocked {
         let why: Vec<&str> = d.denials().map(|c| c.message.as_str()).collect();
         s.details.push(format!(
@@ -450,10 +438,19 @@ fn gates_section(facts: &ReportFacts, policy: &ReportPolicy, now: DateTime<Utc>)
             s.summary
         );
     }
-    if corrupt > 0 {
+    if log.corrupt > 0 {
         s.status = Verdict::Degraded;
-        s.details
-            .push(format!("{corrupt} line(s) of gate.log are not decisions"));
+        s.details.push(format!(
+            "{} line(s) of gate.log are not decisions",
+            log.corrupt
+        ));
+    }
+    let ahead = log.future_dated(now);
+    if ahead > 0 {
+        s.status = Verdict::Degraded;
+        s.details.push(format!(
+            "{ahead} decision(s) in gate.log are dated after now (clock skew?): not counted"
+        ));
     }
     if facts.gate_log_truncated {
         s.details.push(format!(

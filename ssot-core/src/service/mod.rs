@@ -339,9 +339,8 @@ fn gate_facts(
 
 fn record(host: &Host, decision: &Decision) -> Result<()> {
     let lock = host.state.lock()?;
-    // A decision is plain data: it always serializes.
-    let line = serde_json::to_string(decision).unwrap_or_default();
-    host.state.append_line(&lock, state::GATE_LOG, &line)
+    host.state
+        .append_line(&lock, state::GATE_LOG, &state::GateLog::line(decision))
 }
 
 /// Decides whether `req.operation` may proceed now and appends the decision

@@ -16,6 +16,7 @@ use crate::units::Span;
 
 mod contract;
 mod evidence;
+mod gatelog;
 mod retention;
 mod trust;
 mod wal;
@@ -68,6 +69,7 @@ pub fn size_limit(name: &str) -> u64 {
 pub const GATE_LOG_TAIL: u64 = 16 << 20;
 
 pub use crate::time::{parse_timestamp, timestamp};
+pub use gatelog::GateLog;
 pub use trust::{
     freshness_of, load_trusted, Freshness, Record, Trust, WalSettingsRecord, TIMESTAMPED,
 };
@@ -156,6 +158,8 @@ pub enum Untrusted {
     Stale {
         /// The file.
         path: String,
+        /// The key holding the time (`checked_at`, `last_complete_at`, ...).
+        key: &'static str,
         /// Its timestamp.
         at: DateTime<Utc>,
         /// Its age in seconds.
@@ -167,6 +171,8 @@ pub enum Untrusted {
     FutureDated {
         /// The file.
         path: String,
+        /// The key holding the time.
+        key: &'static str,
         /// Its timestamp.
         at: DateTime<Utc>,
         /// How far ahead of `now`, in seconds.
@@ -182,22 +188,24 @@ impl fmt::Display for Untrusted {
             Untrusted::Corrupt(e) => write!(f, "corrupt: {e}"),
             Untrusted::Stale {
                 path,
+                key,
                 at,
                 age_secs,
                 max,
             } => write!(
                 f,
-                "{path} is stale: checked_at {} is {} old, more than the allowed {max}",
+                "{path} is stale: {key} {} is {} old, more than the allowed {max}",
                 timestamp(*at),
                 crate::num::human_secs(*age_secs as f64)
             ),
             Untrusted::FutureDated {
                 path,
+                key,
                 at,
                 ahead_secs,
             } => write!(
                 f,
-                "{path} is future-dated: checked_at {} is {} ahead of now",
+                "{path} is future-dated: {key} {} is {} ahead of now",
                 timestamp(*at),
                 crate::num::human_secs(*ahead_secs as f64)
             ),
@@ -209,6 +217,7 @@ impl fmt::Display for Untrusted {
 /// `now + max_skew`.
 pub fn check_fresh(
     path: &str,
+    key: &'static str,
     at: DateTime<Utc>,
     now: DateTime<Utc>,
     max_age: Span,
@@ -218,6 +227,7 @@ pub fn check_fresh(
     if age < -max_skew.to_delta() {
         return Err(Untrusted::FutureDated {
             path: path.into(),
+            key,
             at,
             ahead_secs: -age.num_seconds(),
         });
@@ -225,6 +235,7 @@ pub fn check_fresh(
     if age > max_age.to_delta() {
         return Err(Untrusted::Stale {
             path: path.into(),
+            key,
             at,
             age_secs: age.num_seconds(),
             max: max_age,

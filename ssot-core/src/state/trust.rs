@@ -227,6 +227,7 @@ pub fn load_trusted<R: Record>(
     };
     match check_fresh(
         input.path(),
+        R::TIME_KEY,
         at,
         now,
         R::max_age(freshness),
