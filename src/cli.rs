@@ -4,11 +4,13 @@ use std::ffi::OsString;
 use std::path::PathBuf;
 
 use chrono::{DateTime, Utc};
+use clap::builder::{PossibleValuesParser, TypedValueParser};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use ssot_core::evidence::BackupResult;
 use ssot_core::gate::Operation;
-use ssot_core::retention::{MaxDelete, ResticDuration, RetentionPolicy};
+use ssot_core::retention::{MaxDelete, ResticDuration, RetentionPolicyPatch};
 use ssot_core::units::{ByteSize, Span};
+use ssot_core::DrillResult;
 
 use crate::exit;
 
@@ -56,7 +58,7 @@ pub enum Format {
 
 /// `--format` of `report`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum ReportFormat {
+pub enum ReportFormatArg {
     Text,
     Json,
     /// Prometheus text exposition format (node_exporter's textfile collector).
@@ -247,8 +249,8 @@ pub struct RestoreDrillArgs {
     #[arg(long)]
     pub artifact: String,
     /// pass or fail.
-    #[arg(long, value_parser = ["pass", "fail"])]
-    pub result: String,
+    #[arg(long, value_parser = PossibleValuesParser::new(["pass", "fail"]).try_map(|s| s.parse::<DrillResult>()))]
+    pub result: DrillResult,
     /// When the drill started.
     #[arg(long, value_parser = parse_time)]
     pub started: Option<DateTime<Utc>>,
@@ -293,8 +295,8 @@ pub struct DrDrillArgs {
 #[derive(Debug, Args)]
 pub struct ReportArgs {
     /// Output format.
-    #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
-    pub format: ReportFormat,
+    #[arg(long, value_enum, default_value_t = ReportFormatArg::Text)]
+    pub format: ReportFormatArg,
     /// Write the output here atomically instead of stdout (e.g. the textfile collector's ssot.prom).
     #[arg(long, value_name = "FILE")]
     pub output: Option<PathBuf>,
@@ -411,37 +413,29 @@ pub struct PolicyFlags {
 }
 
 impl PolicyFlags {
-    pub fn apply_to(&self, p: &mut RetentionPolicy) {
-        macro_rules! set {
-            ($($f:ident),*) => { $( if let Some(v) = self.$f.clone() { p.$f = v; } )* };
+    pub fn patch(&self) -> RetentionPolicyPatch {
+        RetentionPolicyPatch {
+            keep_last: self.keep_last,
+            keep_hourly: self.keep_hourly,
+            keep_daily: self.keep_daily,
+            keep_weekly: self.keep_weekly,
+            keep_monthly: self.keep_monthly,
+            keep_yearly: self.keep_yearly,
+            keep_within: self.keep_within,
+            keep_within_hourly: self.keep_within_hourly,
+            keep_within_daily: self.keep_within_daily,
+            keep_within_weekly: self.keep_within_weekly,
+            keep_within_monthly: self.keep_within_monthly,
+            keep_within_yearly: self.keep_within_yearly,
+            max_age: self.max_age,
+            recovery_window: self.recovery_window,
+            min_keep: self.min_keep,
+            min_verified: self.min_verified,
+            max_total_size: self.max_total_size,
+            partial_grace: self.partial_grace,
+            timezone: self.timezone.clone(),
+            max_delete: self.max_delete,
         }
-        macro_rules! set_opt {
-            ($($f:ident),*) => { $( if let Some(v) = self.$f.clone() { p.$f = Some(v); } )* };
-        }
-        set!(
-            keep_last,
-            keep_hourly,
-            keep_daily,
-            keep_weekly,
-            keep_monthly,
-            keep_yearly,
-            min_keep,
-            min_verified,
-            partial_grace,
-            timezone
-        );
-        set_opt!(
-            keep_within,
-            keep_within_hourly,
-            keep_within_daily,
-            keep_within_weekly,
-            keep_within_monthly,
-            keep_within_yearly,
-            max_age,
-            recovery_window,
-            max_total_size,
-            max_delete
-        );
     }
 }
 

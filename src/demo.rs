@@ -15,16 +15,15 @@ use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, TimeDelta, Utc};
 use serde_json::json;
-use ssot_core::config::Config;
+use ssot_core::config::{Config, ConfigSource};
 use ssot_core::gate::{Decision, Operation};
-use ssot_core::host::{DirStateStore, FsArtifactRoot, FsWalScanner, StdFilesystem};
-use ssot_core::ports::VolumeProbe;
-use ssot_core::service::{self, GateRequest, Host, WalCheck, WalCheckInput};
+use ssot_core::host::{DirStateStore, FsArtifactRoot, FsWalScanner, StdFilesystem, SystemClock};
+use ssot_core::ports::{Clock, VolumeProbe};
 use ssot_core::wal::{Level, VolumeStats};
-use ssot_core::{Error, Result};
+use ssot_core::{json as render_json, Brief, Error, GateRequest, Ports, Result, Ssot};
+use ssot_core::{WalCheck, WalCheckRequest};
 
 use crate::cli::Format;
-use crate::render;
 
 const SEGMENT: u64 = 16 << 20;
 
@@ -138,9 +137,10 @@ const STEPS: [Step; 4] = [
 
 pub fn run(
     dir: Option<PathBuf>,
-    now: DateTime<Utc>,
+    now: Option<DateTime<Utc>>,
     format: Format,
 ) -> std::result::Result<u8, String> {
+    let now = now.unwrap_or_else(|| SystemClock.now());
     let root = match dir {
         Some(d) => {
             fs::create_dir_all(&d).map_err(|e| format!("cannot create {}: {e}", d.display()))?;
@@ -188,14 +188,6 @@ pub fn run(
             },
         ],
     };
-    let store = DirStateStore::new(&state_dir);
-    let host = Host {
-        wal: &FsWalScanner,
-        volumes: &volumes,
-        fs: &StdFilesystem,
-        state: &store,
-        artifacts: &FsArtifactRoot,
-    };
     // TOML strings, quoted and escaped by the toml crate.
     let q = |p: &Path| toml::Value::String(p.display().to_string()).to_string();
     let toml = format!(
@@ -213,6 +205,15 @@ pub fn run(
         .map_err(|e| format!("the demo's own configuration is invalid (a bug): {e}"))?;
     fs::write(&config_file, &toml)
         .map_err(|e| format!("cannot write {}: {e}", config_file.display()))?;
+    let ports = Ports {
+        wal: Box::new(FsWalScanner),
+        volumes: Box::new(volumes),
+        fs: Box::new(StdFilesystem),
+        state: Box::new(DirStateStore::new(&state_dir)),
+        artifacts: Box::new(FsArtifactRoot),
+        clock: Box::new(SystemClock),
+    };
+    let ssot = Ssot::with_host(cfg, ports).with_source(ConfigSource::file(&config_file));
 
     let mut out: Vec<(DateTime<Utc>, &Step, WalCheck, Decision)> = Vec::new();
     let mut as_expected = true;
@@ -221,15 +222,12 @@ pub fn run(
         // the 15-minute growth window, and the state is fresh when the demo ends.
         let at = now - TimeDelta::minutes(20 * (STEPS.len() - 1 - i) as i64);
         set_segments(&pg_wal, step.segments).map_err(|e| format!("cannot write pg_wal: {e}"))?;
-        let check = service::check_wal(&host, &cfg, &pgdata, &WalCheckInput::default(), at)
+        let check = ssot
+            .check_wal(&WalCheckRequest::default(), at)
             .map_err(|e| e.to_string())?;
-        let req = GateRequest {
-            operation: Operation::Backup,
-            target: None,
-            pgdata: Some(pgdata.clone()),
-            estimate: None,
-        };
-        let decision = service::gate(&host, &cfg, &req, at).map_err(|e| e.to_string())?;
+        let decision = ssot
+            .gate(&GateRequest::new(Operation::Backup), at)
+            .map_err(|e| e.to_string())?;
         as_expected &=
             check.report.status == step.expect_status && decision.allowed == step.expect_allowed;
         out.push((at, step, check, decision));
@@ -256,7 +254,7 @@ pub fn run(
                 .collect();
             println!(
                 "{}",
-                render::json(&json!({
+                render_json(&json!({
                     "sandbox": root.display().to_string(),
                     "config": config_file.display().to_string(),
                     "simulated": SIMULATED,
@@ -292,9 +290,14 @@ pub fn run(
                 );
                 println!("{}", step.story);
                 println!("$ ssot wal check");
-                print!("{}", indent(&render::wal_check(check)));
+                print!("{}", indent(&check.to_string()));
                 println!("$ ssot gate backup");
-                print!("{}", indent(&render::decision_with(decision, i == 0)));
+                let decision = if i == 0 {
+                    decision.to_string()
+                } else {
+                    Brief(decision).to_string()
+                };
+                print!("{}", indent(&decision));
             }
             println!();
             println!(

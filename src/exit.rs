@@ -1,20 +1,7 @@
-//! Exit codes: 0–2 are verdicts, 3 is "no verdict" (the monitoring-plugins
-//! UNKNOWN), and `gate ... -- COMMAND` reserves 124–127 for ssot's own
-//! outcomes, as `timeout(1)` and `env(1)` do, so they are not mistaken for
-//! the command's.
+//! The exit-code tables shown in `--help`. The codes themselves, and which
+//! result gives which, are `ssot_core::exit` and `ssot_core::Outcome`.
 
-/// OK, allowed, applied, recorded.
-pub const OK: u8 = 0;
-/// A usage error or an I/O failure that produced no verdict.
-pub const NO_VERDICT: u8 = 3;
-/// With a COMMAND: the gate denied; the command was not run.
-pub const GATE_DENIED: u8 = 124;
-/// With a COMMAND: the gate could not be evaluated (or ssot failed); the command was not run.
-pub const GATE_NO_VERDICT: u8 = 125;
-/// With a COMMAND: the gate allowed, but the command could not be executed.
-pub const CANNOT_EXECUTE: u8 = 126;
-/// With a COMMAND: the gate allowed, but the command was not found.
-pub const NOT_FOUND: u8 = 127;
+pub use ssot_core::exit::{GATE_NO_VERDICT, NO_VERDICT, OK};
 
 /// Shown after `ssot --help`.
 pub const TABLE: &str = "\

@@ -1,11 +1,10 @@
-//! `ssot`: the command line of ssot. Parses arguments, calls
-//! `ssot_core::service`, renders the result. No policy lives here.
+//! `ssot`: the command line of ssot. Parses arguments into requests, calls
+//! `ssot_core::Ssot`, prints the result. No policy lives here.
 
 mod cli;
 mod commands;
 mod demo;
 mod exit;
-mod render;
 
 use std::process::ExitCode;
 

@@ -14,6 +14,7 @@
 //! ```
 
 use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
@@ -32,6 +33,33 @@ use crate::wal::WalPolicy;
 pub const DEFAULT_STATE_DIR: &str = "/opt/ssot/state";
 /// Default configuration file.
 pub const DEFAULT_CONFIG_FILE: &str = "/opt/ssot/ssot.toml";
+
+/// Where the effective configuration came from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ConfigSource {
+    /// The file read, if any.
+    pub file: Option<PathBuf>,
+    /// For people: `built-in defaults + /opt/ssot/ssot.toml`.
+    pub origin: String,
+}
+
+impl ConfigSource {
+    /// No file: the seed defaults.
+    pub fn defaults() -> ConfigSource {
+        ConfigSource {
+            file: None,
+            origin: "built-in defaults (no configuration file)".into(),
+        }
+    }
+
+    /// The defaults overridden by `file`.
+    pub fn file(file: &Path) -> ConfigSource {
+        ConfigSource {
+            file: Some(file.to_path_buf()),
+            origin: format!("built-in defaults + {}", file.display()),
+        }
+    }
+}
 
 /// The whole configuration.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -339,6 +367,26 @@ impl Config {
             dr_drill: self.evidence.dr_drill_max_age,
             retention: self.report.retention_max_age,
             max_clock_skew: self.gate.max_clock_skew,
+        }
+    }
+
+    /// Loads the effective configuration: the seed defaults overridden by
+    /// `file`, or, when none is given, by [`DEFAULT_CONFIG_FILE`] if it
+    /// exists. A given file must exist; a file is read only if it is a
+    /// regular file (through symlinks, as a ConfigMap mounts it) of at most
+    /// [`crate::host::CONFIG_MAX`] bytes of UTF-8.
+    #[cfg(feature = "host")]
+    pub fn load(file: Option<&Path>) -> Result<(Config, ConfigSource)> {
+        let (path, required) = match file {
+            Some(p) => (p.to_path_buf(), true),
+            None => (PathBuf::from(DEFAULT_CONFIG_FILE), false),
+        };
+        match crate::host::read_config(&path, required)? {
+            Some(text) => {
+                let config = Config::from_toml_str(&text, &path.display().to_string())?;
+                Ok((config, ConfigSource::file(&path)))
+            }
+            None => Ok((Config::default(), ConfigSource::defaults())),
         }
     }
 

@@ -125,6 +125,15 @@ pub enum Error {
     /// A request is incomplete or contradictory (apply without a directory, ...).
     #[error("{0}")]
     Request(String),
+    /// A request lacks an input that has no default here (a backup location
+    /// when no `gate.targets.backup` is configured, ...).
+    #[error("{message}")]
+    NotGiven {
+        /// The request field that would have supplied it (`location`, `dir`).
+        field: &'static str,
+        /// What is missing, and what else could have supplied it.
+        message: String,
+    },
     /// An artifact cannot be planned or deleted safely (an id with a path
     /// separator or a control character, an id that appears twice).
     #[error("artifact \"{id}\": {message}", id = id.escape_debug())]
@@ -225,6 +234,17 @@ impl Error {
         Error::PolicyKey {
             key: key.into(),
             message: message.into(),
+        }
+    }
+}
+
+impl Error {
+    /// The exit code of a failure: `2` for refused evidence (a verdict on
+    /// what was offered), `3` for everything else (no verdict was reached).
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            Error::EvidenceRefused(_) => crate::exit::CRITICAL,
+            _ => crate::exit::NO_VERDICT,
         }
     }
 }

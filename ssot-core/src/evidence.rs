@@ -81,7 +81,7 @@ impl std::str::FromStr for BackupResult {
 }
 
 /// A backup that ran.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct BackupEvidence {
     /// When it finished.
     pub finished_at: DateTime<Utc>,
@@ -144,7 +144,7 @@ pub fn validate_backup(e: &BackupEvidence) -> Result<()> {
 }
 
 /// A restore drill that ran.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct RestoreDrillEvidence {
     /// When it finished.
     pub finished_at: DateTime<Utc>,
@@ -161,7 +161,7 @@ pub struct RestoreDrillEvidence {
 }
 
 /// A DR drill: an incident simulated at `t0` and recovered from.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct DrDrillEvidence {
     /// What was simulated ("loss of the primary DB instance").
     pub scenario: String,

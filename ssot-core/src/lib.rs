@@ -3,27 +3,73 @@
 //! The policy core of **ssot**, which keeps a single-instance PostgreSQL
 //! operationally safe and honest about itself: a deterministic WAL status,
 //! gates that stop snapshot/backup/restore when WAL or disk is unsafe, and
-//! the `key=value` state files that record both.
+//! the `key=value` state files that record both; retention that never loses
+//! the last good backup; the architecture contract; one report.
 //!
-//! ## Overview
+//! ## Start here: [`Ssot`]
 //!
-//! Three ideas run through the crate:
+//! [`Ssot`] holds the effective configuration and the ports facts come in
+//! through, and has one method per operation of the `ssot` CLI. Each takes a
+//! request (a struct that also deserializes from the CLI's field names) and
+//! `now`, and returns a result that serializes to the CLI's JSON, prints as
+//! its text and knows its exit code ([`Outcome`]). An embedder's day — gate
+//! a backup over a state directory, plan retention over a catalog, print the
+//! single view of truth:
 //!
-//! 1. **Pure policy.** [`wal::evaluate`] and [`gate::evaluate`] are functions
-//!    of (facts, policy, `now`). They never read the clock, the filesystem or
-//!    the environment, so the same inputs always give the same answer and
-//!    tests drive them with literal facts.
+//! ```
+//! use ssot_core::config::Config;
+//! use ssot_core::gate::Operation;
+//! use ssot_core::retention::{Artifact, RetentionPolicyPatch};
+//! use ssot_core::{Catalog, GateRequest, Outcome, ReportRequest, RetentionRequest, Ssot};
+//!
+//! let dir = tempfile::tempdir()?;
+//! let ssot = Ssot::with_state_dir(Config::default(), dir.path().join("state"));
+//! let now = "2026-02-05T12:00:00Z".parse()?;
+//!
+//! // No `wal check` has recorded wal.status yet: the gate fails closed, and says why.
+//! let decision = ssot.gate(&GateRequest::new(Operation::Backup), now)?;
+//! assert!(!decision.allowed);
+//! assert_eq!(decision.exit_code(), 1);
+//! assert!(decision.to_string().contains("DENY wal_status_missing"));
+//!
+//! // Retention over a catalog: keep 2 daily of 4 nightly dumps.
+//! let night = |d| Artifact::new(format!("dump_{d}.sql.gz"), now - chrono::TimeDelta::days(d));
+//! let request = RetentionRequest {
+//!     catalog: Some(Catalog::Artifacts((0..4).map(night).collect())),
+//!     policy: RetentionPolicyPatch { keep_daily: Some(2), ..Default::default() },
+//!     ..Default::default()
+//! };
+//! let planned = ssot.plan_retention(&request, now)?;
+//! assert_eq!(planned.plan.summary.deleted, 2);
+//!
+//! // The single view of truth: DOWN, since nothing has measured WAL.
+//! let report = ssot.report(&ReportRequest::default(), now);
+//! assert_eq!(report.exit_code(), 2);
+//! print!("{report}");
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! `cargo run --example embed` runs a longer version against a real pg_wal.
+//!
+//! ## How it is built
+//!
+//! 1. **Pure policy.** [`wal::evaluate`], [`gate::evaluate`],
+//!    [`retention::plan`], [`contract::evaluate`] and [`report::build`] are
+//!    functions of (facts, policy, `now`). They never read the clock, the
+//!    filesystem or the environment, so the same inputs always give the same
+//!    answer and tests drive them with literal facts. Without the default
+//!    `host` feature only they and [`Ssot::with_host`] are compiled (no nix,
+//!    fs2, walkdir).
 //! 2. **Facts through ports.** The traits in [`ports`] bring facts in;
 //!    [`host`] implements them with std, nix and fs2 and is the only module
-//!    that does I/O. [`service`] strings ports and policy together into whole
-//!    operations (`check_wal`, `gate`) for the CLI and the bindings.
+//!    that does I/O. [`Ssot`] strings ports and policy together into whole
+//!    operations; [`Ssot::with_host`] takes fakes.
 //! 3. **Fail closed, with reasons.** Every decision is a serializable value
 //!    that carries its reasons. A missing, stale, corrupt, unreadable or
-//!    future-dated state file denies, each with its own message.
+//!    future-dated state file denies, each with its own message; every
+//!    failure is an [`Error`] variant of its own kind.
 //!
-//! ## Examples
-//!
-//! Evaluate a WAL sample and a backup gate from literal facts:
+//! The pure evaluators can be called directly, with no I/O at all:
 //!
 //! ```
 //! use ssot_core::gate::{self, GateFacts, GatePolicy, LockFacts, Operation};
@@ -67,12 +113,14 @@
 //! | [`stages`] | the stage registry and its evidence criteria |
 //! | [`report`] | the single view of truth and its renderings |
 //! | [`retention`] | retention plans: restic buckets, floors, budget |
+//! | [`Ssot`], [`request`] | the entry point, its requests and results |
+//! | [`inputs`] | parsers of tool output: psql, ps, kubectl, /proc/mounts |
 //! | [`ports`], [`host`] | fact-gathering traits and their std implementations |
-//! | [`service`] | whole operations for the CLI and bindings |
 
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
+mod api;
 pub mod check;
 pub mod config;
 pub mod contract;
@@ -81,13 +129,14 @@ pub mod disk;
 mod error;
 pub mod evidence;
 pub mod gate;
+#[cfg(feature = "host")]
 pub mod host;
 pub mod inputs;
 pub mod num;
 pub mod ports;
 pub mod report;
 pub mod retention;
-pub mod service;
+mod service;
 pub mod stages;
 pub mod state;
 pub mod statefile;
@@ -95,6 +144,13 @@ pub mod time;
 pub mod units;
 pub mod wal;
 
+pub use api::request;
+pub use api::{
+    exit, json, ApplyMode, ApplyOutcome, BackupRecorded, BackupRequest, Brief, Catalog, ConfigView,
+    ContractRequest, DrDrillRecorded, DrDrillRequest, DrillResult, GateRequest, InlineText, Input,
+    Outcome, Ports, ReportFormat, ReportRequest, RestoreDrillRecorded, RestoreDrillRequest,
+    RetentionPlanned, RetentionRequest, Ssot, StageChecks, StatusView, WalCheck, WalCheckRequest,
+};
 pub use error::{Error, Result};
 
 /// The README's Rust examples, compiled and run as doctests.

@@ -1,7 +1,7 @@
 //! The traits through which facts enter the core.
 //!
 //! Policy code never touches the clock, the filesystem or the environment;
-//! [`crate::service`] gathers facts through these traits and hands them to
+//! [`crate::Ssot`] gathers facts through these traits and hands them to
 //! the pure evaluators. [`crate::host`] implements them with std, nix and
 //! fs2; tests and the demo implement them with fakes.
 
@@ -77,6 +77,12 @@ pub trait Filesystem {
     /// What `path` itself is (a symlink is not followed) and its apparent
     /// size: a file's length, a directory's files summed. `Ok(None)` when absent.
     fn entry_size(&self, path: &Path) -> Result<Option<(PathKind, u64)>>;
+    /// Reads an input file a user named (`-` is standard input): anything
+    /// readable, including a pipe, bounded in size, UTF-8.
+    fn read_input(&self, path: &Path) -> Result<String>;
+    /// Replaces `path` atomically (temp file, fsync, rename, fsync of the
+    /// directory); a symlink at `path` is replaced, never written through.
+    fn write_file(&self, path: &Path, contents: &[u8]) -> Result<()>;
 }
 
 /// Proof that a lock is held; dropping it releases the lock.

@@ -239,7 +239,7 @@ pub struct PreviousStatus {
 
 /// Everything measured about WAL at one moment.
 ///
-/// Built by [`crate::service::check_wal`] from the host ports, or by hand in
+/// Built by [`crate::Ssot::check_wal`] from the host ports, or by hand in
 /// tests and embedding programs ([`WalFacts::new`] fills the optional parts).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -118,4 +118,12 @@ impl Filesystem for StdFilesystem {
         }
         Ok(Some((PathKind::Directory, total)))
     }
+
+    fn read_input(&self, path: &Path) -> Result<String> {
+        super::read_input(path, super::INPUT_MAX)
+    }
+
+    fn write_file(&self, path: &Path, contents: &[u8]) -> Result<()> {
+        super::write_file_atomic(path, contents)
+    }
 }

@@ -4,7 +4,7 @@
 //! without blocking ([`DirStateStore`], [`FsArtifactRoot`]), and reads every
 //! file with a size limit.
 //!
-//! Policy modules never import this module; [`crate::service`] receives
+//! Policy modules never import this module; the internal service layer receives
 //! these adapters as trait objects, so tests can swap any of them for a fake.
 
 mod artifacts;

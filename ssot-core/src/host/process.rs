@@ -19,6 +19,17 @@ pub enum ExecFailure {
     Lock(Error),
 }
 
+impl ExecFailure {
+    /// `127` not found, `126` cannot execute, `125` the lock could not be handed over.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            ExecFailure::NotFound(_) => crate::exit::NOT_FOUND,
+            ExecFailure::CannotExecute(_) => crate::exit::CANNOT_EXECUTE,
+            ExecFailure::Lock(_) => crate::exit::GATE_NO_VERDICT,
+        }
+    }
+}
+
 /// Replaces this process with `argv` (exec), keeping the operation lock's
 /// descriptor open in it. The command then runs with this process's pid and
 /// holds the lock for exactly as long as it (or a child it hands the

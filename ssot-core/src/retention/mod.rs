@@ -4,7 +4,7 @@
 //! [`plan`] takes [`Artifact`]s, a [`RetentionPolicy`] and `now`, and returns a
 //! [`RetentionPlan`]: every artifact with keep/delete and all of its reasons,
 //! warnings, totals and a `plan_hash` that lets a reviewed plan be applied
-//! exactly. It is pure; deleting is [`crate::service::retention_apply`]'s job.
+//! exactly. It is pure; deleting is [`crate::Ssot::apply_retention`]'s job.
 //!
 //! How a decision is made, per group (policies apply to each group alone):
 //!
@@ -41,6 +41,6 @@ pub use plan::{
     check_plan_hash_prefix, first_cycle, plan, plan_hash, Action, ArtifactDecision, RetentionPlan,
     Summary, PLAN_HASH_MIN_PREFIX,
 };
-pub use policy::{MaxDelete, RetentionPolicy};
+pub use policy::{MaxDelete, RetentionPolicy, RetentionPolicyPatch};
 pub use reason::RetentionReason;
 pub use restic::ResticDuration;

@@ -250,3 +250,90 @@ impl RetentionPolicy {
         }
     }
 }
+
+/// Declares [`RetentionPolicyPatch`] from one list of (key, type, how it is
+/// set), so the overlay cannot forget a key.
+macro_rules! policy_patch {
+    ($( $field:ident : $ty:ty => $set:ident ),* $(,)?) => {
+        /// Overrides of a [`RetentionPolicy`]'s keys: what a command line, a
+        /// Python call or a runbook gives on top of a profile. A key left
+        /// `None` keeps the profile's value. Unknown keys are refused, so a
+        /// typo never silently keeps a default.
+        #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+        #[serde(default, deny_unknown_fields)]
+        pub struct RetentionPolicyPatch {
+            $(
+                #[doc = concat!("Overrides `", stringify!($field), "`.")]
+                #[serde(skip_serializing_if = "Option::is_none")]
+                pub $field: Option<$ty>,
+            )*
+        }
+
+        impl RetentionPolicyPatch {
+            /// `base` with every given key replaced.
+            pub fn apply_to(&self, base: &RetentionPolicy) -> RetentionPolicy {
+                let mut p = base.clone();
+                $( policy_patch!(@set p, self.$field, $field, $set); )*
+                p
+            }
+        }
+    };
+    (@set $p:ident, $v:expr, $field:ident, value) => {
+        if let Some(v) = &$v { $p.$field = v.clone(); }
+    };
+    (@set $p:ident, $v:expr, $field:ident, some) => {
+        if let Some(v) = &$v { $p.$field = Some(v.clone()); }
+    };
+}
+
+policy_patch! {
+    keep_last: u32 => value,
+    keep_hourly: u32 => value,
+    keep_daily: u32 => value,
+    keep_weekly: u32 => value,
+    keep_monthly: u32 => value,
+    keep_yearly: u32 => value,
+    keep_within: ResticDuration => some,
+    keep_within_hourly: ResticDuration => some,
+    keep_within_daily: ResticDuration => some,
+    keep_within_weekly: ResticDuration => some,
+    keep_within_monthly: ResticDuration => some,
+    keep_within_yearly: ResticDuration => some,
+    max_age: Span => some,
+    recovery_window: Span => some,
+    min_keep: u32 => value,
+    min_verified: u32 => value,
+    max_total_size: ByteSize => some,
+    partial_grace: Span => value,
+    timezone: String => value,
+    max_delete: MaxDelete => some,
+}
+
+#[cfg(test)]
+mod patch_tests {
+    use super::*;
+
+    #[test]
+    fn a_patch_overrides_only_the_keys_it_gives() {
+        let base = RetentionPolicy {
+            keep_daily: 7,
+            keep_weekly: 4,
+            ..RetentionPolicy::default()
+        };
+        let patch: RetentionPolicyPatch =
+            serde_json::from_str(r#"{"keep_daily": 3, "max_delete": "50%", "keep_within": "2d"}"#)
+                .unwrap();
+        let p = patch.apply_to(&base);
+        assert_eq!(p.keep_daily, 3);
+        assert_eq!(p.keep_weekly, 4);
+        assert_eq!(p.max_delete, Some(MaxDelete::Percent(50.0)));
+        assert_eq!(p.keep_within.map(|d| d.to_string()), Some("2d".into()));
+        assert_eq!(RetentionPolicyPatch::default().apply_to(&base), base);
+    }
+
+    #[test]
+    fn a_misspelt_key_is_refused() {
+        let e = serde_json::from_str::<RetentionPolicyPatch>(r#"{"keep_dayly": 3}"#).unwrap_err();
+        assert!(e.to_string().contains("keep_dayly"), "{e}");
+    }
+}

@@ -94,6 +94,30 @@ fn yes() -> bool {
 /// Sidecar marker suffixes.
 pub const MARKERS: [&str; 5] = [".verified", ".pinned", ".failed", ".parent", ".used"];
 
+/// A sidecar marker ssot writes itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Marker {
+    /// `N.verified`: a restore drill of `N` passed.
+    Verified,
+}
+
+impl Marker {
+    /// The suffix, one of [`MARKERS`].
+    pub const fn suffix(self) -> &'static str {
+        match self {
+            Marker::Verified => ".verified",
+        }
+    }
+}
+
+/// The name of `marker` for the artifact `id`, which must be a valid id
+/// (see [`crate::retention::validate_id`]): the name the listing reads back
+/// as that artifact's marker.
+pub fn marker_name(id: &str, marker: Marker) -> crate::Result<String> {
+    super::validate_id(id)?;
+    Ok(format!("{id}{}", marker.suffix()))
+}
+
 /// Artifacts found in a root, with their sidecars and what was skipped.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Listing {

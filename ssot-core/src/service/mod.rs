@@ -14,10 +14,11 @@ use std::path::{Path, PathBuf};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
+use crate::api::GateRequest;
 use crate::config::Config;
 use crate::disk::{DiskFacts, ProtectedVolume, TargetFacts};
 use crate::error::{Error, Result};
-use crate::gate::{self, Decision, Operation};
+use crate::gate::{self, Decision};
 use crate::ports::{ArtifactRoot, Filesystem, Held, PathKind, StateStore, VolumeProbe, WalScanner};
 use crate::state::{self, StateInput, WalStatusRecord};
 use crate::statefile::StateFile;
@@ -31,8 +32,7 @@ pub use contract::{
     STATE_FILES,
 };
 pub use retention::{
-    retention_apply, retention_plan, ApplyMode, ApplyOutcome, PlannedRetention, ProtectedPaths,
-    RetentionSource,
+    retention_apply, retention_plan, ApplyOutcome, ProtectedPaths, RetentionSource,
 };
 
 /// The ports an operation uses.
@@ -50,7 +50,7 @@ pub struct Host<'a> {
     pub artifacts: &'a dyn ArtifactRoot,
 }
 
-/// The outcome of [`check_wal`].
+/// The outcome of [`crate::Ssot::check_wal`].
 #[derive(Debug, Clone, Serialize)]
 #[must_use]
 pub struct WalCheck {
@@ -198,19 +198,6 @@ pub fn check_wal(
         settings_source,
         notes,
     })
-}
-
-/// What to gate.
-#[derive(Debug, Clone)]
-pub struct GateRequest {
-    /// The operation.
-    pub operation: Operation,
-    /// Where it writes; defaults to `gate.targets.<operation>` in the configuration.
-    pub target: Option<PathBuf>,
-    /// PGDATA, whose volume (and pg_wal's) the target must differ from.
-    pub pgdata: Option<PathBuf>,
-    /// Expected bytes written; defaults to the size of the newest file in the target.
-    pub estimate: Option<ByteSize>,
 }
 
 fn target_facts(host: &Host, path: &Path) -> TargetFacts {

@@ -7,6 +7,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use super::Host;
+use crate::api::ApplyMode;
 use crate::error::{Error, Result};
 use crate::retention::guard::{self, Protected, ProtectedKind};
 use crate::retention::journal::{self, JournalEvent};
@@ -175,20 +176,7 @@ pub fn retention_plan(
     })
 }
 
-/// How far `retention apply` may go.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ApplyMode {
-    /// Plan only (the default).
-    DryRun,
-    /// Apply whatever the plan computed now says.
-    Confirm,
-    /// Apply only if the plan computed now has this hash (or is the rest of an
-    /// interrupted run of it, or it was already applied). A unique prefix of
-    /// at least [`crate::retention::PLAN_HASH_MIN_PREFIX`] hex digits is enough.
-    PlanHash(String),
-}
-
-/// The outcome of [`retention_apply`].
+/// The outcome of [`crate::Ssot::apply_retention`].
 #[derive(Debug, Clone, Serialize)]
 #[must_use]
 pub struct ApplyOutcome {
@@ -206,6 +194,9 @@ pub struct ApplyOutcome {
     pub recovered: Vec<String>,
     /// Hash of the reviewed plan this run continued or found already applied, if any.
     pub resumed: Option<String>,
+    /// The profile applied (`default` without one); not part of the JSON.
+    #[serde(skip)]
+    pub profile: String,
 }
 
 /// Appends one event to the root's journal (fsynced).
@@ -234,6 +225,7 @@ pub fn retention_apply(
             deleted: Vec::new(),
             recovered,
             resumed: None,
+            profile: profile.to_string(),
         };
     let first = retention_plan(host, source, policy, paths, now)?;
     if *mode == ApplyMode::DryRun {
@@ -371,6 +363,7 @@ pub fn retention_apply(
         deleted,
         recovered,
         resumed,
+        profile: profile.to_string(),
     })
 }
 

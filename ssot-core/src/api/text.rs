@@ -1,27 +1,22 @@
-//! Text and JSON renderings of core results. No decisions are made here.
+//! The text every surface prints: `Display` for each result. Moved here
+//! from the CLI so that the CLI, Python and Rhai print the same words.
 
-use std::collections::BTreeMap;
-use std::fmt::Write;
+use std::fmt::{self, Write};
 
-use chrono::{DateTime, Utc};
-use serde::Serialize;
-use serde_json::{json, Value};
-use ssot_core::contract::{ContractReport, InvariantStatus, LimitationStatus};
-use ssot_core::gate::Decision;
-use ssot_core::host::DirStateStore;
-use ssot_core::num::{human_bytes, human_secs, pct};
-use ssot_core::retention::{Action, RetentionPlan};
-use ssot_core::service::{ApplyOutcome, WalCheck};
-use ssot_core::stages::StageCheck;
+use super::results::{
+    is_line_file, parsed, BackupRecorded, ConfigView, DrDrillRecorded, RestoreDrillRecorded,
+    RetentionPlanned, StageChecks, StatusView,
+};
+use crate::contract::{ContractReport, InvariantStatus, LimitationStatus};
+use crate::decision::Decision;
+use crate::num::{human_bytes, human_secs, pct};
+use crate::report::Report;
+use crate::retention::{Action, RetentionPlan};
+use crate::service::{ApplyOutcome, WalCheck};
+use crate::stages::StageCheck;
+use crate::state::{parse_timestamp, timestamp, StateInput};
 
-use ssot_core::state::{timestamp, StateInput};
-use ssot_core::statefile::StateFile;
-
-pub fn json<T: Serialize>(v: &T) -> String {
-    serde_json::to_string_pretty(v).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
-}
-
-pub fn wal_check(c: &WalCheck) -> String {
+fn wal_check(c: &WalCheck) -> String {
     let r = &c.report;
     let mut s = String::new();
     let _ = writeln!(s, "WAL status: {}", r.status);
@@ -98,12 +93,8 @@ pub fn wal_check(c: &WalCheck) -> String {
     s
 }
 
-pub fn decision(d: &Decision) -> String {
-    decision_with(d, true)
-}
-
 /// `verbose = false` lists only failed checks and counts the passed ones.
-pub fn decision_with(d: &Decision, verbose: bool) -> String {
+fn decision_with(d: &Decision, verbose: bool) -> String {
     let mut s = String::new();
     let _ = writeln!(
         s,
@@ -127,59 +118,16 @@ pub fn decision_with(d: &Decision, verbose: bool) -> String {
     s
 }
 
-/// `wal.last_check` and `active_pvc.list` hold plain lines; the rest are `key=value`.
-fn is_line_file(name: &str) -> bool {
-    matches!(name, "wal.last_check" | "active_pvc.list")
-}
-
-fn file_value(name: &str, input: &StateInput) -> Value {
-    match input {
-        StateInput::Missing { path } => json!({"state": "missing", "path": path}),
-        StateInput::Unreadable { path, error } => {
-            json!({"state": "unreadable", "path": path, "error": error})
-        }
-        StateInput::Invalid { path, problem } => {
-            json!({"state": "invalid", "path": path, "error": problem})
-        }
-        StateInput::Present { path, content } if is_line_file(name) => {
-            let text = String::from_utf8_lossy(content);
-            let lines: Vec<&str> = text
-                .lines()
-                .map(str::trim)
-                .filter(|l| !l.is_empty())
-                .collect();
-            json!({"state": "present", "path": path, "lines": lines})
-        }
-        StateInput::Present { path, content } => match StateFile::parse(content, path)
-            .and_then(|f| ssot_core::state::validate(name, &f).map(|()| f))
-        {
-            Ok(f) => {
-                let map: BTreeMap<&str, &str> = f.pairs().collect();
-                json!({"state": "present", "path": path, "values": map})
-            }
-            Err(e) => json!({"state": "corrupt", "path": path, "error": e.to_string()}),
-        },
-    }
-}
-
-pub fn status_json(files: &[(&str, StateInput)], now: DateTime<Utc>) -> Value {
-    let map: BTreeMap<&str, Value> = files.iter().map(|(n, i)| (*n, file_value(n, i))).collect();
-    json!({"now": timestamp(now), "files": map})
-}
-
-pub fn status_text(
-    store: &DirStateStore,
-    files: &[(&str, StateInput)],
-    now: DateTime<Utc>,
-) -> String {
+fn status_text(v: &StatusView) -> String {
     let mut s = String::new();
     let _ = writeln!(
         s,
         "state directory {} (now {})",
-        store.dir().display(),
-        timestamp(now)
+        v.state_dir,
+        timestamp(v.now)
     );
-    for (name, input) in files {
+    let now = v.now;
+    for (name, input) in &v.files {
         match input {
             StateInput::Missing { .. } => {
                 let _ = writeln!(s, "{name}: missing");
@@ -193,8 +141,7 @@ pub fn status_text(
             StateInput::Present { path, content } => {
                 let _ = writeln!(s, "{name}:");
                 let text = String::from_utf8_lossy(content);
-                let parsed = StateFile::parse(content, path)
-                    .and_then(|f| ssot_core::state::validate(name, &f).map(|()| f));
+                let parsed = parsed(name, path, content);
                 if let (false, Err(e)) = (is_line_file(name), &parsed) {
                     let _ = writeln!(s, "  CORRUPT: {e}");
                 }
@@ -205,10 +152,7 @@ pub fn status_text(
                     let _ = writeln!(s, "  {line}");
                 }
                 if let Ok(f) = parsed {
-                    if let Some(at) = f
-                        .get("checked_at")
-                        .and_then(|v| ssot_core::state::parse_timestamp(v).ok())
-                    {
+                    if let Some(at) = f.get("checked_at").and_then(|v| parse_timestamp(v).ok()) {
                         let age = (now - at).num_seconds();
                         let _ = writeln!(
                             s,
@@ -266,22 +210,16 @@ fn plan_body(p: &RetentionPlan) -> String {
     s
 }
 
-pub fn retention_plan(p: &RetentionPlan, profile: &str) -> String {
+fn retention_plan(p: &RetentionPlan, profile: &str) -> String {
     let mut s = format!("retention plan ({profile}), as of {}\n", timestamp(p.now));
     s.push_str(&plan_body(p));
     if let Some(r) = &p.refused {
         let _ = writeln!(s, "REFUSED: {r}");
-    } else if p.summary.deleted > 0 {
-        let _ = writeln!(
-            s,
-            "to apply exactly this plan: `ssot retention apply` with the same arguments and --plan-hash {}",
-            p.plan_hash
-        );
     }
     s
 }
 
-pub fn retention_apply(o: &ApplyOutcome, profile: &str) -> String {
+fn retention_apply(o: &ApplyOutcome, profile: &str) -> String {
     let mut s = format!(
         "retention apply ({profile}), as of {}\n",
         timestamp(o.plan.now)
@@ -300,11 +238,7 @@ pub fn retention_apply(o: &ApplyOutcome, profile: &str) -> String {
     }
     s.push_str(&plan_body(&o.plan));
     if o.dry_run {
-        let _ = writeln!(
-            s,
-            "DRY RUN: nothing deleted. To apply, re-run with the same arguments and --plan-hash {} (or --confirm)",
-            o.plan.plan_hash
-        );
+        let _ = writeln!(s, "DRY RUN: nothing deleted.");
     } else if let Some(r) = &o.refused {
         let _ = writeln!(s, "REFUSED, nothing deleted: {r}");
     } else {
@@ -313,7 +247,7 @@ pub fn retention_apply(o: &ApplyOutcome, profile: &str) -> String {
     s
 }
 
-pub fn contract(r: &ContractReport) -> String {
+fn contract(r: &ContractReport) -> String {
     let mut s = format!(
         "contract {} at {}\n",
         r.status.as_str(),
@@ -357,7 +291,7 @@ pub fn contract(r: &ContractReport) -> String {
     s
 }
 
-pub fn stages(checks: &[StageCheck]) -> String {
+fn stages(checks: &[StageCheck]) -> String {
     let mut s = String::new();
     let bad = checks.iter().filter(|c| !c.consistent).count();
     let _ = writeln!(
@@ -385,4 +319,121 @@ pub fn stages(checks: &[StageCheck]) -> String {
         }
     }
     s
+}
+
+impl fmt::Display for WalCheck {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&wal_check(self))
+    }
+}
+
+/// Every check of a decision, passed ones included.
+impl fmt::Display for Decision {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&decision_with(self, true))
+    }
+}
+
+/// A decision in brief: the failed checks, and how many others passed.
+#[derive(Debug, Clone, Copy)]
+pub struct Brief<'a>(pub &'a Decision);
+
+impl fmt::Display for Brief<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&decision_with(self.0, false))
+    }
+}
+
+impl fmt::Display for RetentionPlanned {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&retention_plan(&self.plan, &self.profile))
+    }
+}
+
+impl fmt::Display for ApplyOutcome {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&retention_apply(self, &self.profile))
+    }
+}
+
+impl fmt::Display for ContractReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&contract(self))
+    }
+}
+
+impl fmt::Display for StageChecks {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&stages(&self.0))
+    }
+}
+
+impl fmt::Display for BackupRecorded {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let e = &self.evidence;
+        writeln!(
+            f,
+            "recorded backup {} ({}, {}) at {} in {}; location {}; on another filesystem than PGDATA: {}",
+            e.artifact,
+            e.result.as_str(),
+            e.size_bytes
+                .map(human_bytes)
+                .unwrap_or_else(|| "size unknown".into()),
+            timestamp(e.finished_at),
+            self.state_file,
+            e.location,
+            e.separate_from_pgdata
+                .map(|b| if b { "yes" } else { "NO" })
+                .unwrap_or("unknown")
+        )
+    }
+}
+
+impl fmt::Display for RestoreDrillRecorded {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some(m) = &self.marked_verified {
+            writeln!(f, "marked {} verified for retention", m.display())?;
+        }
+        writeln!(
+            f,
+            "recorded restore drill of {}: {}",
+            self.evidence.artifact,
+            self.result.as_str()
+        )
+    }
+}
+
+impl fmt::Display for DrDrillRecorded {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let o = &self.outcome;
+        writeln!(
+            f,
+            "DR drill \"{}\": RTO {} (target {}), RPO {} (target {}): {}",
+            self.scenario,
+            human_secs(o.rto_seconds as f64),
+            self.rto_target,
+            human_secs(o.rpo_seconds as f64),
+            self.rpo_target,
+            if o.passed { "PASS" } else { "FAIL" }
+        )
+    }
+}
+
+impl fmt::Display for Report {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&crate::report::render::text(self))
+    }
+}
+
+impl fmt::Display for StatusView {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&status_text(self))
+    }
+}
+
+impl fmt::Display for ConfigView {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "# effective configuration: {}", self.origin)?;
+        f.write_str(&self.config.to_toml())
+    }
 }

@@ -1,0 +1,598 @@
+//! [`Ssot`]: the one entry point every surface calls.
+//!
+//! An `Ssot` owns the effective [`Config`] and the [`Ports`] through which
+//! facts come in. It has one method per operation the CLI offers; each takes
+//! a request (see [`request`]) and `now`, and returns a result that
+//! serializes to the JSON the CLI prints, renders itself as the CLI's text
+//! (`Display`) and knows its exit code ([`Outcome`]). The CLI, the Python
+//! module and the Rhai engine only convert their inputs into requests and
+//! print what comes back.
+
+mod outcome;
+pub mod request;
+mod results;
+mod text;
+
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, Utc};
+
+pub use outcome::{exit, json, Outcome};
+pub use request::{
+    ApplyMode, BackupRequest, Catalog, ContractRequest, DrDrillRequest, DrillResult, GateRequest,
+    InlineText, Input, ReportFormat, ReportRequest, RestoreDrillRequest, RetentionRequest,
+    WalCheckRequest,
+};
+pub use results::{
+    BackupRecorded, ConfigView, DrDrillRecorded, RestoreDrillRecorded, RetentionPlanned,
+    StageChecks, StatusView,
+};
+pub use text::Brief;
+
+use crate::config::{Config, ConfigSource};
+use crate::contract::{ContractInputs, ContractReport, Sourced};
+use crate::decision::{Decision, Operation};
+use crate::error::{Error, Result};
+use crate::evidence::{BackupEvidence, DrDrillEvidence, RestoreDrillEvidence};
+use crate::inputs;
+use crate::ports::{ArtifactRoot, Clock, Filesystem, Held, StateStore, VolumeProbe, WalScanner};
+use crate::report::{self, Report};
+use crate::retention::{self, Artifact, RetentionPolicy};
+use crate::service::{self, Host, ProtectedPaths, RetentionSource, WalCheckInput};
+pub use crate::service::{ApplyOutcome, WalCheck};
+use crate::state::{self, load_record, BackupStatusRecord, StateInput};
+
+/// The ports an [`Ssot`] gathers facts through, owned. [`Ports::standard`]
+/// is the real host; tests and the demo put fakes in any slot.
+pub struct Ports {
+    /// Measures pg_wal.
+    pub wal: Box<dyn WalScanner + Send + Sync>,
+    /// Reads volume sizes and device ids.
+    pub volumes: Box<dyn VolumeProbe + Send + Sync>,
+    /// Probes targets, reads inputs, writes outputs.
+    pub fs: Box<dyn Filesystem + Send + Sync>,
+    /// The state directory.
+    pub state: Box<dyn StateStore + Send + Sync>,
+    /// Artifact roots (retention).
+    pub artifacts: Box<dyn ArtifactRoot + Send + Sync>,
+    /// The wall clock, for callers that do not give `now` ([`Ssot::now`]).
+    pub clock: Box<dyn Clock + Send + Sync>,
+}
+
+impl Ports {
+    /// The real host: std, nix and fs2 over the state directory `state_dir`.
+    #[cfg(feature = "host")]
+    pub fn standard(state_dir: &Path) -> Ports {
+        use crate::host;
+        Ports {
+            wal: Box::new(host::FsWalScanner),
+            volumes: Box::new(host::StatvfsVolumes),
+            fs: Box::new(host::StdFilesystem),
+            state: Box::new(host::DirStateStore::new(state_dir)),
+            artifacts: Box::new(host::FsArtifactRoot),
+            clock: Box::new(host::SystemClock),
+        }
+    }
+
+    fn host(&self) -> Host<'_> {
+        Host {
+            wal: &*self.wal,
+            volumes: &*self.volumes,
+            fs: &*self.fs,
+            state: &*self.state,
+            artifacts: &*self.artifacts,
+        }
+    }
+}
+
+impl std::fmt::Debug for Ports {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Ports")
+    }
+}
+
+/// ssot: the effective configuration and the ports, with one method per operation.
+///
+/// ```no_run
+/// use ssot_core::{GateRequest, Outcome, Ssot};
+/// use ssot_core::gate::Operation;
+///
+/// let ssot = Ssot::open(None, None)?; // /opt/ssot/ssot.toml if present, else the seed defaults
+/// let decision = ssot.gate(&GateRequest::new(Operation::Backup), ssot.now())?;
+/// print!("{decision}");
+/// std::process::exit(decision.exit_code().into());
+/// # Ok::<(), ssot_core::Error>(())
+/// ```
+#[derive(Debug)]
+pub struct Ssot {
+    config: Config,
+    source: ConfigSource,
+    state_dir: PathBuf,
+    ports: Ports,
+}
+
+impl Ssot {
+    /// The real host over the configuration's state directory.
+    #[cfg(feature = "host")]
+    pub fn new(config: Config) -> Ssot {
+        let dir = PathBuf::from(&config.state_dir);
+        Ssot::with_state_dir(config, dir)
+    }
+
+    /// The real host over `state_dir` instead of the configuration's.
+    #[cfg(feature = "host")]
+    pub fn with_state_dir(config: Config, state_dir: impl Into<PathBuf>) -> Ssot {
+        let state_dir = state_dir.into();
+        Ssot {
+            ports: Ports::standard(&state_dir),
+            config,
+            source: ConfigSource::defaults(),
+            state_dir,
+        }
+    }
+
+    /// Loads the configuration ([`Config::load`]: `config_file`, else
+    /// `/opt/ssot/ssot.toml` if present, else the seed defaults) and opens
+    /// the real host over `state_dir` (else the configuration's).
+    #[cfg(feature = "host")]
+    pub fn open(config_file: Option<&Path>, state_dir: Option<&Path>) -> Result<Ssot> {
+        let (config, source) = Config::load(config_file)?;
+        let dir = state_dir
+            .map(Path::to_path_buf)
+            .unwrap_or_else(|| PathBuf::from(&config.state_dir));
+        Ok(Ssot::with_state_dir(config, dir).with_source(source))
+    }
+
+    /// Any ports (fakes, a sandbox); the state directory is the configuration's.
+    pub fn with_host(config: Config, ports: Ports) -> Ssot {
+        Ssot {
+            state_dir: PathBuf::from(&config.state_dir),
+            config,
+            source: ConfigSource::defaults(),
+            ports,
+        }
+    }
+
+    /// Records where the configuration came from (shown by `config show`;
+    /// a configuration file is protected from retention).
+    pub fn with_source(mut self, source: ConfigSource) -> Ssot {
+        self.source = source;
+        self
+    }
+
+    /// The effective configuration.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// The state directory.
+    pub fn state_dir(&self) -> &Path {
+        &self.state_dir
+    }
+
+    /// The time by the ports' clock.
+    pub fn now(&self) -> DateTime<Utc> {
+        self.ports.clock.now()
+    }
+
+    fn host(&self) -> Host<'_> {
+        self.ports.host()
+    }
+
+    fn pgdata(&self, given: Option<&Path>) -> PathBuf {
+        given
+            .map(Path::to_path_buf)
+            .unwrap_or_else(|| PathBuf::from(&self.config.postgres.pgdata))
+    }
+
+    /// Reads an input: a file through the ports, or inline text. Returns the
+    /// text and its origin for messages.
+    fn read(&self, input: &Input) -> Result<(String, String)> {
+        match input {
+            Input::Path(p) => Ok((self.ports.fs.read_input(p)?, p.display().to_string())),
+            Input::Text(t) => Ok((t.text.clone(), t.origin.clone())),
+        }
+    }
+
+    /// Measures pg_wal, evaluates the WAL status and records it (`wal.status`,
+    /// `wal.history`, `wal.last_check`). A failed measurement is an `ERROR`
+    /// result, not an `Err`; `Err` means the state directory could not be
+    /// locked or written, or the slots input could not be read.
+    pub fn check_wal(&self, req: &WalCheckRequest, now: DateTime<Utc>) -> Result<WalCheck> {
+        let mut input = WalCheckInput::default();
+        if let Some(i) = &req.slots {
+            let (text, origin) = self.read(i)?;
+            input.slots = inputs::parse_slots(&text, &origin)?;
+        }
+        let pgdata = self.pgdata(req.pgdata.as_deref());
+        service::check_wal(&self.host(), &self.config, &pgdata, &input, now)
+    }
+
+    fn gate_request(&self, req: &GateRequest) -> GateRequest {
+        GateRequest {
+            pgdata: Some(self.pgdata(req.pgdata.as_deref())),
+            ..req.clone()
+        }
+    }
+
+    /// Decides whether `req.operation` may proceed now and appends the
+    /// decision to `gate.log`. `Err` means no decision could be recorded:
+    /// treat it as a denial ([`exit::gate_failed`]).
+    pub fn gate(&self, req: &GateRequest, now: DateTime<Utc>) -> Result<Decision> {
+        service::gate(&self.host(), &self.config, &self.gate_request(req), now)
+    }
+
+    /// Like [`Ssot::gate`], but first takes the operation lock (naming
+    /// `command` as its holder) and, when allowed, returns it: run the
+    /// operation while holding it (the CLI execs the command with it, see
+    /// [`crate::host::exec_holding`]). A busy lock is a denial, not an error.
+    pub fn gate_and_hold(
+        &self,
+        req: &GateRequest,
+        command: &[String],
+        now: DateTime<Utc>,
+    ) -> Result<(Decision, Option<Held>)> {
+        let holder = format!(
+            "{} by pid {} since {}: {}",
+            req.operation,
+            std::process::id(),
+            state::timestamp(now),
+            command.join(" ")
+        );
+        service::gate_and_hold(
+            &self.host(),
+            &self.config,
+            &self.gate_request(req),
+            &holder,
+            now,
+        )
+    }
+
+    /// The paths an artifact root must never hold.
+    fn protected(&self, pgdata: Option<&Path>) -> ProtectedPaths {
+        ProtectedPaths {
+            state_dir: Some(self.state_dir.clone()),
+            pgdata: Some(self.pgdata(pgdata)),
+            config_file: self.source.file.clone(),
+        }
+    }
+
+    /// Resolves source, policy and profile name: the profile's root, pattern
+    /// and policy, with the request's keys on top.
+    fn retention_inputs(
+        &self,
+        req: &RetentionRequest,
+    ) -> Result<(RetentionSource, RetentionPolicy, String)> {
+        let profile =
+            match &req.profile {
+                Some(name) => Some(self.config.retention.0.get(name).ok_or_else(|| {
+                    Error::UnknownProfile {
+                        name: name.clone(),
+                        known: self.config.retention.0.keys().cloned().collect(),
+                    }
+                })?),
+                None => None,
+            };
+        let base = profile.map(|p| p.policy.clone()).unwrap_or_default();
+        let policy = req.policy.apply_to(&base);
+        policy.tz()?;
+        if let Some(p) = &req.pattern {
+            retention::source::validate_pattern(p)?;
+        }
+        let source = match (&req.catalog, &req.dir) {
+            (Some(_), Some(_)) => {
+                return Err(Error::Request("give a dir or a catalog, not both".into()))
+            }
+            (Some(catalog), None) => {
+                let artifacts = match catalog {
+                    Catalog::Artifacts(a) => a.clone(),
+                    Catalog::Input(i) => {
+                        let (text, origin) = self.read(i)?;
+                        serde_json::from_str::<Vec<Artifact>>(&text).map_err(|e| {
+                            Error::InputFile {
+                                origin,
+                                line: Some(e.line()),
+                                column: Some(e.column()),
+                                message: format!("not a JSON array of artifacts: {e}"),
+                            }
+                        })?
+                    }
+                };
+                RetentionSource::Catalog {
+                    artifacts,
+                    root: req.root.clone(),
+                }
+            }
+            (None, dir) => {
+                if req.root.is_some() {
+                    return Err(Error::Request(
+                        "a root goes with a catalog (a dir is its own root)".into(),
+                    ));
+                }
+                let root = dir
+                    .clone()
+                    .or_else(|| profile.and_then(|p| p.root.clone()).map(PathBuf::from))
+                    .ok_or(Error::NotGiven {
+                        field: "dir",
+                        message: "no artifacts to plan over: give a dir, a catalog, or a profile with a root".into(),
+                    })?;
+                let pattern = req
+                    .pattern
+                    .clone()
+                    .or_else(|| profile.and_then(|p| p.pattern.clone()));
+                RetentionSource::Dir { root, pattern }
+            }
+        };
+        let name = req.profile.clone().unwrap_or_else(|| "default".into());
+        Ok((source, policy, name))
+    }
+
+    /// Lists the artifacts and plans. Reads only. A root that holds, or lies
+    /// in, the state directory, PGDATA, pg_wal or the configuration file is
+    /// refused before it is listed.
+    pub fn plan_retention(
+        &self,
+        req: &RetentionRequest,
+        now: DateTime<Utc>,
+    ) -> Result<RetentionPlanned> {
+        let (source, policy, profile) = self.retention_inputs(req)?;
+        let paths = self.protected(req.pgdata.as_deref());
+        let planned = service::retention_plan(&self.host(), &source, &policy, &paths, now)?;
+        Ok(RetentionPlanned {
+            profile,
+            plan: planned.plan,
+        })
+    }
+
+    /// Plans and, when `mode` allows, deletes (see [`ApplyMode`]). Under the
+    /// operation lock and the root's lock, each deletion journalled first:
+    /// killed at any moment and run again, it ends where an uninterrupted
+    /// run would.
+    pub fn apply_retention(
+        &self,
+        req: &RetentionRequest,
+        mode: &ApplyMode,
+        now: DateTime<Utc>,
+    ) -> Result<ApplyOutcome> {
+        let mode = match mode {
+            ApplyMode::PlanHash(h) => {
+                retention::check_plan_hash_prefix(h)?;
+                ApplyMode::PlanHash(h.to_ascii_lowercase())
+            }
+            m => m.clone(),
+        };
+        let (source, policy, profile) = self.retention_inputs(req)?;
+        let paths = self.protected(req.pgdata.as_deref());
+        service::retention_apply(&self.host(), &source, &policy, &paths, &profile, &mode, now)
+    }
+
+    /// Reads and parses the contract inputs; `active_pvc.list` defaults to
+    /// the state directory's, the backup location to `backup.status`'s.
+    fn contract_inputs(&self, req: &ContractRequest) -> Result<ContractInputs> {
+        let stdin: Vec<&str> = req
+            .inputs()
+            .into_iter()
+            .filter(|(_, i)| i.is_some_and(Input::is_stdin))
+            .map(|(name, _)| name)
+            .collect();
+        if stdin.len() > 1 {
+            return Err(Error::Request(format!(
+                "only one input can be read from standard input (-), not {}",
+                stdin.join(" and ")
+            )));
+        }
+        let read = |i: &Option<Input>| i.as_ref().map(|i| self.read(i)).transpose();
+        let cfg = &self.config;
+        let mut c = ContractInputs::default();
+        if let Some((t, o)) = read(&req.statefulset)? {
+            let v = inputs::parse_statefulset(&t, &o, &cfg.contract.statefulset)?;
+            c.statefulset = Some(Sourced::new(v, o));
+        }
+        if let Some((t, o)) = read(&req.settings)? {
+            c.settings = Some(Sourced::new(inputs::parse_pg_settings(&t, &o)?, o));
+        }
+        if let Some((t, o)) = read(&req.processes)? {
+            c.processes = Some(Sourced::new(inputs::parse_processes(&t), o));
+        }
+        if let Some((t, o)) = read(&req.pvcs)? {
+            c.pvcs = Some(Sourced::new(inputs::parse_pvcs(&t, &o)?, o));
+        }
+        let active = match &req.active_pvcs {
+            Some(i) => Some(self.read(i)?),
+            None => match self.ports.state.read(state::ACTIVE_PVC_LIST) {
+                StateInput::Present { path, content } => {
+                    Some((String::from_utf8_lossy(&content).to_string(), path))
+                }
+                StateInput::Unreadable { path, error } => {
+                    return Err(Error::Unreadable { path, error })
+                }
+                StateInput::Invalid { path, problem } => {
+                    return Err(Error::UnsafeFile {
+                        path: path.into(),
+                        problem,
+                    })
+                }
+                StateInput::Missing { .. } => None,
+            },
+        };
+        if let Some((t, o)) = active {
+            c.active_pvcs = Some(Sourced::new(inputs::parse_active_pvcs(&t), o));
+        }
+        if let Some((t, o)) = read(&req.auto_conf)? {
+            c.auto_conf = Some(Sourced::new(inputs::parse_auto_conf(&t, &o)?, o));
+        }
+        if let Some((t, o)) = read(&req.slots)? {
+            c.slots = Some(Sourced::new(inputs::parse_slots(&t, &o)?, o));
+        }
+        if let Some((t, o)) = read(&req.mounts)? {
+            c.mounts = Some(Sourced::new(inputs::parse_mounts(&t), o));
+        }
+        let backups = self.ports.state.read(state::BACKUP_STATUS);
+        if let Ok(rec) = load_record(&backups, BackupStatusRecord::from_file) {
+            if let Some(b) = rec.last_complete.or(rec.last) {
+                c.backup_location = Some(Sourced::new(b.location, backups.path()));
+            }
+        }
+        c.backup_target = cfg.gate.targets.get(&Operation::Backup).cloned();
+        Ok(c)
+    }
+
+    /// Checks the architecture contract against the inputs given and records
+    /// `contract.status` (and `wal.settings` when the StatefulSet was given).
+    pub fn check_contract(
+        &self,
+        req: &ContractRequest,
+        now: DateTime<Utc>,
+    ) -> Result<ContractReport> {
+        let inputs = self.contract_inputs(req)?;
+        service::contract_check(&self.host(), &self.config, &inputs, now)
+    }
+
+    /// Checks every stage claim against the state directory.
+    pub fn check_stages(&self, now: DateTime<Utc>) -> StageChecks {
+        StageChecks(service::stage_check(&self.host(), &self.config, now))
+    }
+
+    /// Records a backup in `backup.status`, after checking it is real (see
+    /// [`BackupRecorded`]). A refusal is [`Error::EvidenceRefused`].
+    pub fn record_backup(&self, req: &BackupRequest, now: DateTime<Utc>) -> Result<BackupRecorded> {
+        let location = req
+            .location
+            .clone()
+            .or_else(|| self.config.gate.targets.get(&Operation::Backup).cloned())
+            .ok_or(Error::NotGiven {
+                field: "location",
+                message: "no backup location: none given and no gate.targets.backup configured"
+                    .into(),
+            })?;
+        let e = BackupEvidence {
+            finished_at: req.finished.unwrap_or(now),
+            started_at: req.started,
+            artifact: req.artifact.clone(),
+            location,
+            result: req.result,
+            size_bytes: req.size.map(|b| b.bytes()),
+            kind: req.kind.clone(),
+            recorded_by: recorded_by(&req.by),
+            separate_from_pgdata: None,
+        };
+        let pgdata = self.pgdata(req.pgdata.as_deref());
+        let evidence = service::record_backup(&self.host(), e, Some(&pgdata), now)?;
+        Ok(BackupRecorded {
+            evidence,
+            state_file: self.ports.state.location(state::BACKUP_STATUS),
+        })
+    }
+
+    /// Records a restore drill in `restore_drill.status`; on a pass with
+    /// `mark_verified`, writes the artifact's `.verified` sidecar there.
+    pub fn record_restore_drill(
+        &self,
+        req: &RestoreDrillRequest,
+        now: DateTime<Utc>,
+    ) -> Result<RestoreDrillRecorded> {
+        let e = RestoreDrillEvidence {
+            finished_at: req.finished.unwrap_or(now),
+            started_at: req.started,
+            artifact: req.artifact.clone(),
+            passed: req.result == DrillResult::Pass,
+            recorded_by: recorded_by(&req.by),
+            notes: req.notes.clone(),
+        };
+        let marker = match (&req.mark_verified, e.passed) {
+            (Some(dir), true) => Some(dir.join(retention::source::marker_name(
+                &req.artifact,
+                retention::source::Marker::Verified,
+            )?)),
+            _ => None,
+        };
+        service::record_restore_drill(&self.host(), &e, now)?;
+        if let Some(path) = &marker {
+            self.ports.fs.write_file(
+                path,
+                format!(
+                    "restore drill passed at {}\n",
+                    state::timestamp(e.finished_at)
+                )
+                .as_bytes(),
+            )?;
+        }
+        Ok(RestoreDrillRecorded {
+            evidence: e,
+            result: req.result,
+            marked_verified: marker,
+        })
+    }
+
+    /// Records a DR drill in `dr_drill.status` with its measured RTO and RPO.
+    pub fn record_dr_drill(
+        &self,
+        req: &DrDrillRequest,
+        now: DateTime<Utc>,
+    ) -> Result<DrDrillRecorded> {
+        let e = DrDrillEvidence {
+            scenario: req.scenario.clone(),
+            t0: req.t0,
+            restored_at: req.restored_at,
+            newest_data_before: req.newest_before,
+            newest_data_after: req.newest_after,
+            recorded_by: recorded_by(&req.by),
+        };
+        let outcome = service::record_dr_drill(&self.host(), &self.config, &e, now)?;
+        Ok(DrDrillRecorded {
+            scenario: e.scenario,
+            outcome,
+            rto_target: self.config.evidence.rto_target,
+            rpo_target: self.config.evidence.rpo_target,
+        })
+    }
+
+    /// The single view of truth over the state directory, with the disk
+    /// guard on the configured backup and snapshot targets.
+    pub fn report(&self, req: &ReportRequest, now: DateTime<Utc>) -> Report {
+        let pgdata = self.pgdata(req.pgdata.as_deref());
+        service::report(&self.host(), &self.config, Some(&pgdata), now)
+    }
+
+    /// `report` in `format` (the ConfigMap named by the configuration).
+    pub fn render_report(&self, r: &Report, format: ReportFormat) -> String {
+        match format {
+            ReportFormat::Text => report::render::text(r),
+            ReportFormat::Json => format!("{}\n", outcome::json(r)),
+            ReportFormat::Prometheus => report::render::prometheus(r),
+            ReportFormat::Configmap => report::render::configmap(
+                r,
+                &self.config.report.configmap_name,
+                &self.config.report.configmap_namespace,
+            ),
+        }
+    }
+
+    /// Writes `contents` to `path` atomically (e.g. the textfile collector's `ssot.prom`).
+    pub fn write_output(&self, path: &Path, contents: &str) -> Result<()> {
+        self.ports.fs.write_file(path, contents.as_bytes())
+    }
+
+    /// The state files as they are (corrupt ones flagged).
+    pub fn status(&self, now: DateTime<Utc>) -> StatusView {
+        StatusView {
+            state_dir: self.state_dir.display().to_string(),
+            now,
+            files: service::read_state(&self.host()),
+        }
+    }
+
+    /// The effective configuration and where it came from.
+    pub fn effective_config(&self) -> ConfigView {
+        ConfigView {
+            origin: self.source.origin.clone(),
+            config: self.config.clone(),
+        }
+    }
+}
+
+fn recorded_by(by: &Option<String>) -> String {
+    by.clone()
+        .filter(|b| !b.is_empty())
+        .unwrap_or_else(|| "unknown".into())
+}

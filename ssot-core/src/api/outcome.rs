@@ -1,0 +1,144 @@
+//! Outcomes: every result knows its exit code, so the verdict → code
+//! mapping is written once, here, for every surface.
+
+use serde::Serialize;
+
+use super::results::{
+    BackupRecorded, ConfigView, DrDrillRecorded, RestoreDrillRecorded, RetentionPlanned,
+    StageChecks, StatusView,
+};
+use crate::contract::{ContractReport, ContractVerdict};
+use crate::decision::Decision;
+use crate::report::Report;
+use crate::service::{ApplyOutcome, WalCheck};
+use crate::wal::Level;
+
+/// Exit codes: 0–2 are verdicts, 3 is "no verdict" (the monitoring-plugins
+/// UNKNOWN), and `gate OP -- COMMAND` reserves 124–127 for ssot's own
+/// outcomes, as `timeout(1)` and `env(1)` do, so they are not mistaken for
+/// the command's.
+pub mod exit {
+    /// OK, allowed, applied, recorded.
+    pub const OK: u8 = 0;
+    /// A warning: GROWING/NEAR_LIMIT, denied, DEGRADED, refused, inconsistent.
+    pub const WARNING: u8 = 1;
+    /// ERROR, could not evaluate (a denial), DOWN, evidence refused.
+    pub const CRITICAL: u8 = 2;
+    /// A usage error or an I/O failure that produced no verdict.
+    pub const NO_VERDICT: u8 = 3;
+    /// With a COMMAND: the gate denied; the command was not run.
+    pub const GATE_DENIED: u8 = 124;
+    /// With a COMMAND: the gate could not be evaluated (or ssot failed); the command was not run.
+    pub const GATE_NO_VERDICT: u8 = 125;
+    /// With a COMMAND: the gate allowed, but the command could not be executed.
+    pub const CANNOT_EXECUTE: u8 = 126;
+    /// With a COMMAND: the gate allowed, but the command was not found.
+    pub const NOT_FOUND: u8 = 127;
+
+    /// A gate that could not be evaluated denies: `2`, or with a command `125`.
+    pub const fn gate_failed(with_command: bool) -> u8 {
+        if with_command {
+            GATE_NO_VERDICT
+        } else {
+            CRITICAL
+        }
+    }
+}
+
+/// A result that is a verdict: its exit code.
+pub trait Outcome {
+    /// 0 OK / allowed, 1 a warning / denied / DEGRADED, 2 ERROR / DOWN.
+    fn exit_code(&self) -> u8;
+}
+
+fn warn_if(b: bool) -> u8 {
+    if b {
+        exit::WARNING
+    } else {
+        exit::OK
+    }
+}
+
+impl Outcome for WalCheck {
+    fn exit_code(&self) -> u8 {
+        if self.measurement_failed() {
+            return exit::CRITICAL;
+        }
+        match self.report.status {
+            Level::Ok => exit::OK,
+            Level::Growing | Level::NearLimit => exit::WARNING,
+            Level::Error => exit::CRITICAL,
+        }
+    }
+}
+
+impl Outcome for Decision {
+    fn exit_code(&self) -> u8 {
+        warn_if(!self.allowed)
+    }
+}
+
+impl Outcome for RetentionPlanned {
+    fn exit_code(&self) -> u8 {
+        warn_if(self.plan.refused.is_some() || !self.plan.warnings.is_empty())
+    }
+}
+
+impl Outcome for ApplyOutcome {
+    fn exit_code(&self) -> u8 {
+        warn_if(self.refused.is_some())
+    }
+}
+
+impl Outcome for ContractReport {
+    fn exit_code(&self) -> u8 {
+        warn_if(self.status == ContractVerdict::Fail)
+    }
+}
+
+impl Outcome for StageChecks {
+    fn exit_code(&self) -> u8 {
+        warn_if(self.0.iter().any(|c| !c.consistent))
+    }
+}
+
+impl Outcome for BackupRecorded {
+    fn exit_code(&self) -> u8 {
+        exit::OK
+    }
+}
+
+impl Outcome for RestoreDrillRecorded {
+    fn exit_code(&self) -> u8 {
+        exit::OK
+    }
+}
+
+impl Outcome for DrDrillRecorded {
+    fn exit_code(&self) -> u8 {
+        warn_if(!self.outcome.passed)
+    }
+}
+
+impl Outcome for Report {
+    fn exit_code(&self) -> u8 {
+        self.verdict.exit_code()
+    }
+}
+
+impl Outcome for StatusView {
+    fn exit_code(&self) -> u8 {
+        exit::OK
+    }
+}
+
+impl Outcome for ConfigView {
+    fn exit_code(&self) -> u8 {
+        exit::OK
+    }
+}
+
+/// Pretty JSON, as every surface prints it.
+pub fn json<T: Serialize + ?Sized>(v: &T) -> String {
+    serde_json::to_string_pretty(v).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
+}
