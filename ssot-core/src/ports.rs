@@ -39,6 +39,19 @@ pub struct WalScan {
     pub vanished: u64,
 }
 
+impl WalScan {
+    /// An empty scan of `dir`, to add entries to.
+    pub fn new(dir: PathBuf) -> Self {
+        WalScan {
+            dir,
+            wal_bytes: 0,
+            segment_count: 0,
+            ready_count: 0,
+            vanished: 0,
+        }
+    }
+}
+
 /// Measures pg_wal.
 pub trait WalScanner {
     /// Where `<pgdata>/pg_wal` really is (through a symlink, if any), without scanning it.

@@ -74,7 +74,8 @@ fn policy() -> impl Strategy<Value = RetentionPolicy> {
         proptest::option::of(1u64..20_000),
         proptest::option::of(prop_oneof![
             (0u64..20).prop_map(MaxDelete::Count),
-            (0.0f64..100.0).prop_map(MaxDelete::Percent)
+            // Whole percents: the oracle below compares exactly.
+            (0u32..=100).prop_map(|p| MaxDelete::Percent(p.into()))
         ]),
         prop_oneof![Just("UTC"), Just("Europe/Berlin"), Just("America/New_York")],
     )
@@ -174,10 +175,20 @@ proptest! {
             prop_assert!(more.is_empty(), "second plan deletes {:?}", more);
         }
 
-        // max_delete: a plan over the limit is refused, one under it is not.
+        // max_delete, as the README states it: a plan that deletes more than
+        // N, or more than P% of all the artifacts, is refused; and refused as
+        // a whole, not truncated: its decisions are exactly those of the same
+        // policy without the limit.
         if let Some(m) = policy.max_delete {
-            let limit = match m { MaxDelete::Count(n) => n, MaxDelete::Percent(pc) => ((arts.len() as f64) * pc / 100.0).floor() as u64 };
-            prop_assert_eq!(p.refused.is_some(), p.summary.deleted as u64 > limit);
+            let deleted = p.decisions.iter().filter(|d| d.action == Action::Delete).count() as u64;
+            let over = match m {
+                MaxDelete::Count(n) => deleted > n,
+                MaxDelete::Percent(pc) => deleted * 100 > (pc as u64) * arts.len() as u64,
+            };
+            prop_assert_eq!(p.refused.is_some(), over, "{} deleted of {}, max_delete {}", deleted, arts.len(), m);
+            let unlimited = plan(&arts, &RetentionPolicy { max_delete: None, ..policy.clone() }, now()).unwrap();
+            prop_assert_eq!(&unlimited.decisions, &p.decisions, "refused as a whole, never truncated");
+            prop_assert!(unlimited.refused.is_none());
         }
     }
 }

@@ -162,3 +162,51 @@ fn a_backup_on_an_unknown_filesystem_is_not_ok() {
         "{b:#}"
     );
 }
+
+/// Issue 8 (one loader for trusted state): the report trusted a restore
+/// drill dated in the future — a skewed clock's record counted as recent
+/// proof of recoverability (the backup section checked the date, the
+/// restore-drill section did not).
+#[test]
+fn a_future_dated_restore_drill_is_not_evidence() {
+    let w = World::new();
+    w.write_state(
+        "restore_drill.status",
+        "last_drill_at=2026-02-05T14:00:00Z\nlast_result=pass\nlast_artifact=d.sql.gz\n\
+         last_pass_at=2026-02-05T14:00:00Z\nlast_pass_artifact=d.sql.gz\n\
+         verified_artifacts=d.sql.gz\nchecked_at=2026-02-05T14:00:00Z\n",
+    );
+    let s = section(&w, "restore_drill");
+    assert_eq!(s["status"], "DEGRADED", "{s:#}");
+    assert!(
+        s["summary"]
+            .as_str()
+            .unwrap()
+            .contains("dated in the future"),
+        "{s:#}"
+    );
+}
+
+/// Issue 8 (the `.verified` marker rule lives in core): a drill of an
+/// artifact whose name cannot be a marker (`../x`) was recorded first and
+/// only then refused at the marker (exit 3 after writing state).
+#[test]
+fn an_unmarkable_artifact_is_refused_before_the_drill_is_recorded() {
+    let w = World::new();
+    let dumps = w.path("dumps");
+    fs::create_dir(&dumps).unwrap();
+    let o = w.ssot(&[
+        "evidence",
+        "restore-drill",
+        "--artifact",
+        "../x",
+        "--result",
+        "pass",
+        "--mark-verified",
+        s(&dumps),
+    ]);
+    assert_eq!(code(&o), 3, "{}", stdout(&o));
+    assert!(stderr(&o).contains("path separator"), "{}", stderr(&o));
+    assert!(!w.state.join("restore_drill.status").exists());
+    assert!(!w.path("x.verified").exists());
+}

@@ -27,6 +27,7 @@ mod new_user;
 mod retention_apply;
 mod retention_names;
 mod retention_roots;
+mod stage_claims;
 mod state_files;
 mod wal_rates;
 

@@ -9,6 +9,7 @@
 //! print what comes back.
 
 mod outcome;
+mod pure;
 pub mod request;
 mod results;
 mod text;
@@ -18,6 +19,7 @@ use std::path::{Path, PathBuf};
 use chrono::{DateTime, Utc};
 
 pub use outcome::{exit, json, Outcome};
+pub use pure::{parse_contract_inputs, report_from_files};
 pub use request::{
     ApplyMode, BackupRequest, Catalog, ContractRequest, DrDrillRequest, DrillResult, GateRequest,
     InlineText, Input, ReportFormat, ReportRequest, RestoreDrillRequest, RetentionRequest,
@@ -366,8 +368,10 @@ impl Ssot {
         service::retention_apply(&self.host(), &source, &policy, &paths, &profile, &mode, now)
     }
 
-    /// Reads and parses the contract inputs; `active_pvc.list` defaults to
-    /// the state directory's, the backup location to `backup.status`'s.
+    /// Reads the contract inputs (`active_pvc.list` defaults to the state
+    /// directory's) and parses them ([`parse_contract_inputs`]); the backup
+    /// location comes from `backup.status`, the backup target from the
+    /// configuration.
     fn contract_inputs(&self, req: &ContractRequest) -> Result<ContractInputs> {
         let stdin: Vec<&str> = req
             .inputs()
@@ -381,27 +385,25 @@ impl Ssot {
                 stdin.join(" and ")
             )));
         }
-        let read = |i: &Option<Input>| i.as_ref().map(|i| self.read(i)).transpose();
-        let cfg = &self.config;
-        let mut c = ContractInputs::default();
-        if let Some((t, o)) = read(&req.statefulset)? {
-            let v = inputs::parse_statefulset(&t, &o, &cfg.contract.statefulset)?;
-            c.statefulset = Some(Sourced::new(v, o));
-        }
-        if let Some((t, o)) = read(&req.settings)? {
-            c.settings = Some(Sourced::new(inputs::parse_pg_settings(&t, &o)?, o));
-        }
-        if let Some((t, o)) = read(&req.processes)? {
-            c.processes = Some(Sourced::new(inputs::parse_processes(&t), o));
-        }
-        if let Some((t, o)) = read(&req.pvcs)? {
-            c.pvcs = Some(Sourced::new(inputs::parse_pvcs(&t, &o)?, o));
-        }
-        let active = match &req.active_pvcs {
-            Some(i) => Some(self.read(i)?),
-            None => match self.ports.state.read(state::ACTIVE_PVC_LIST) {
+        let read = |i: &Option<Input>| -> Result<Option<Input>> {
+            i.as_ref()
+                .map(|i| self.read(i).map(|(text, origin)| Input::text(text, origin)))
+                .transpose()
+        };
+        let mut texts = ContractRequest {
+            statefulset: read(&req.statefulset)?,
+            settings: read(&req.settings)?,
+            processes: read(&req.processes)?,
+            pvcs: read(&req.pvcs)?,
+            active_pvcs: read(&req.active_pvcs)?,
+            auto_conf: read(&req.auto_conf)?,
+            slots: read(&req.slots)?,
+            mounts: read(&req.mounts)?,
+        };
+        if texts.active_pvcs.is_none() {
+            texts.active_pvcs = match self.ports.state.read(state::ACTIVE_PVC_LIST) {
                 StateInput::Present { path, content } => {
-                    Some((String::from_utf8_lossy(&content).to_string(), path))
+                    Some(Input::text(String::from_utf8_lossy(&content), path))
                 }
                 StateInput::Unreadable { path, error } => {
                     return Err(Error::Unreadable { path, error })
@@ -413,27 +415,16 @@ impl Ssot {
                     })
                 }
                 StateInput::Missing { .. } => None,
-            },
-        };
-        if let Some((t, o)) = active {
-            c.active_pvcs = Some(Sourced::new(inputs::parse_active_pvcs(&t), o));
+            };
         }
-        if let Some((t, o)) = read(&req.auto_conf)? {
-            c.auto_conf = Some(Sourced::new(inputs::parse_auto_conf(&t, &o)?, o));
-        }
-        if let Some((t, o)) = read(&req.slots)? {
-            c.slots = Some(Sourced::new(inputs::parse_slots(&t, &o)?, o));
-        }
-        if let Some((t, o)) = read(&req.mounts)? {
-            c.mounts = Some(Sourced::new(inputs::parse_mounts(&t), o));
-        }
+        let mut c = parse_contract_inputs(&texts, &self.config.contract)?;
         let backups = self.ports.state.read(state::BACKUP_STATUS);
         if let Ok(rec) = load_record(&backups, BackupStatusRecord::from_file) {
             if let Some(b) = rec.last_complete.or(rec.last) {
                 c.backup_location = Some(Sourced::new(b.location, backups.path()));
             }
         }
-        c.backup_target = cfg.gate.targets.get(&Operation::Backup).cloned();
+        c.backup_target = self.config.gate.targets.get(&Operation::Backup).cloned();
         Ok(c)
     }
 

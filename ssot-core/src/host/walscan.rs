@@ -33,13 +33,7 @@ impl WalScanner for FsWalScanner {
 
     fn scan(&self, pgdata: &Path) -> Result<WalScan> {
         let dir = self.resolve(pgdata)?;
-        let mut scan = WalScan {
-            dir: dir.clone(),
-            wal_bytes: 0,
-            segment_count: 0,
-            ready_count: 0,
-            vanished: 0,
-        };
+        let mut scan = WalScan::new(dir.clone());
         let entries = fs::read_dir(&dir).map_err(|e| Error::io("list", &dir, e))?;
         for entry in entries {
             let entry = entry.map_err(|e| Error::io("list", &dir, e))?;

@@ -1,0 +1,340 @@
+//! Whole operations through `Ssot` on the in-memory host (`mem/`): no disk,
+//! no clock, every fact under the test's control — a WAL status changing with
+//! pg_wal, gates denying for each reason, an interrupted retention apply
+//! resumed, evidence recorded and read back by retention.
+
+mod mem;
+
+use chrono::{DateTime, TimeDelta, Utc};
+use mem::World;
+use ssot_core::config::Config;
+use ssot_core::gate::Operation;
+use ssot_core::retention::{Action, RetentionPolicyPatch};
+use ssot_core::wal::Level;
+use ssot_core::{
+    ApplyMode, BackupRequest, DrillResult, Error, GateRequest, Outcome, RestoreDrillRequest,
+    RetentionRequest, Ssot, WalCheckRequest,
+};
+
+const GIB: u64 = 1 << 30;
+
+fn t0() -> DateTime<Utc> {
+    "2026-02-05T12:00:00Z".parse().unwrap()
+}
+
+fn mins(m: i64) -> DateTime<Utc> {
+    t0() + TimeDelta::minutes(m)
+}
+
+/// PGDATA on a 20GB volume (device 10) holding 6GB of tables, backups on a
+/// separate 50GB volume (device 20).
+fn world() -> (World, Config) {
+    let w = World::new();
+    w.mount("/pgdata", 10, 20 * GIB);
+    w.file_sized("/pgdata/base/tables", b"", 6 * GIB, t0());
+    w.mount("/backup", 20, 50 * GIB);
+    w.mkdir("/backup/dumps");
+    w.mkdir("/opt/ssot/state");
+    let cfg = Config::from_toml_str(
+        "state_dir = \"/opt/ssot/state\"\n[postgres]\npgdata = \"/pgdata\"\n\
+         [gate.targets]\nbackup = \"/backup/dumps\"\n",
+        "test",
+    )
+    .unwrap();
+    (w, cfg)
+}
+
+fn gate(ssot: &Ssot, at: DateTime<Utc>) -> ssot_core::gate::Decision {
+    ssot.gate(&GateRequest::new(Operation::Backup), at).unwrap()
+}
+
+fn failed(d: &ssot_core::gate::Decision) -> Vec<&str> {
+    d.denials().map(|c| c.rule.as_str()).collect()
+}
+
+#[test]
+fn ssot_can_be_shared_across_threads() {
+    fn send_sync<T: Send + Sync>() {}
+    send_sync::<Ssot>();
+}
+
+#[test]
+fn wal_status_follows_pg_wal_with_hysteresis_and_gates_follow_it() {
+    let (w, cfg) = world();
+    let ssot = w.ssot(cfg, t0());
+    let req = WalCheckRequest::default();
+    // (minutes, segments, status, exit code, backup allowed)
+    let story = [
+        (0, 6, Level::Ok, 0, true),
+        (20, 330, Level::NearLimit, 1, false), // 5.2GB > 4GB soft limit
+        (40, 245, Level::NearLimit, 1, false), // 3.8GB: under, but not 5% clear: held
+        (60, 64, Level::Ok, 0, true),          // 1GB
+    ];
+    for (m, segments, status, code, allowed) in story {
+        w.set_segments("/pgdata", segments);
+        let check = ssot.check_wal(&req, mins(m)).unwrap();
+        assert_eq!(check.report.status, status, "at +{m}min");
+        assert_eq!(check.exit_code(), code, "at +{m}min");
+        assert_eq!(check.report.segment_count, Some(segments));
+        let held = check.report.reasons.iter().any(|r| r.held);
+        assert_eq!(held, m == 40, "only the 3.8GB sample is held by hysteresis");
+        let file = w.read("/opt/ssot/state/wal.status").unwrap();
+        assert!(
+            file.contains(&format!("wal_status={}", status.as_str())),
+            "{file}"
+        );
+        let d = gate(&ssot, mins(m));
+        assert_eq!(d.allowed, allowed, "at +{m}min: {d}");
+        if !allowed {
+            assert_eq!(failed(&d), ["wal_status_ok"], "{d}");
+        }
+    }
+    // Every decision went to gate.log.
+    assert_eq!(
+        w.read("/opt/ssot/state/gate.log").unwrap().lines().count(),
+        4
+    );
+}
+
+#[test]
+fn a_failed_measurement_is_recorded_as_error_and_denies() {
+    let (w, cfg) = world();
+    let ssot = w.ssot(cfg, t0());
+    // No pg_wal at all.
+    let check = ssot.check_wal(&WalCheckRequest::default(), t0()).unwrap();
+    assert!(check.measurement_failed());
+    assert_eq!(check.report.status, Level::Error);
+    assert_eq!(check.exit_code(), 2);
+    assert!(w
+        .read("/opt/ssot/state/wal.status")
+        .unwrap()
+        .contains("wal_status=ERROR"));
+    assert!(
+        !w.exists("/opt/ssot/state/wal.last_check"),
+        "no successful measurement"
+    );
+    assert!(failed(&gate(&ssot, t0())).contains(&"wal_status_ok"));
+}
+
+#[test]
+fn gates_deny_for_each_reason_and_name_it() {
+    let (w, cfg) = world();
+    let ssot = w.ssot(cfg.clone(), t0());
+    assert_eq!(failed(&gate(&ssot, t0())), ["wal_status_missing"]);
+
+    w.set_segments("/pgdata", 6);
+    let _ = ssot.check_wal(&WalCheckRequest::default(), t0()).unwrap();
+    assert!(gate(&ssot, t0()).allowed);
+    assert_eq!(failed(&gate(&ssot, mins(11))), ["wal_status_stale"]);
+    assert_eq!(failed(&gate(&ssot, mins(-2))), ["wal_status_future_dated"]);
+
+    // A target on PGDATA's volume.
+    w.mkdir("/pgdata/dumps");
+    let d = ssot
+        .gate(
+            &GateRequest {
+                target: Some("/pgdata/dumps".into()),
+                ..GateRequest::new(Operation::Backup)
+            },
+            t0(),
+        )
+        .unwrap();
+    assert_eq!(failed(&d), ["separate_filesystem"], "{d}");
+
+    // Not enough room for the estimate on the 50GB backup disk: 40GB
+    // leaves 20% (over the 10% floor), 49.5GB leaves 512MB (under both floors).
+    let estimate = |mib| {
+        let req = GateRequest {
+            estimate: Some(ssot_core::units::ByteSize::mib(mib)),
+            ..GateRequest::new(Operation::Backup)
+        };
+        failed(&ssot.gate(&req, t0()).unwrap()).join(",")
+    };
+    assert_eq!(estimate(40 * 1024), "");
+    assert_eq!(estimate(49 * 1024 + 512), "free_space_pct,free_space_bytes");
+
+    // Restore needs the contract, which was never checked.
+    let d = ssot
+        .gate(&GateRequest::new(Operation::Restore), t0())
+        .unwrap();
+    assert!(failed(&d).contains(&"contract_status_missing"), "{d}");
+}
+
+#[test]
+fn a_held_operation_lock_denies_the_next_gate_until_it_is_released() {
+    let (w, cfg) = world();
+    let ssot = w.ssot(cfg, t0());
+    w.set_segments("/pgdata", 6);
+    let _ = ssot.check_wal(&WalCheckRequest::default(), t0()).unwrap();
+    let cmd = ["pg_dump".to_string(), "app".to_string()];
+    let (d, held) = ssot
+        .gate_and_hold(&GateRequest::new(Operation::Backup), &cmd, t0())
+        .unwrap();
+    assert!(d.allowed && held.is_some());
+    let second = gate(&ssot, t0());
+    assert_eq!(failed(&second), ["operation_lock"]);
+    let why = &second.denials().next().unwrap().message;
+    assert!(
+        why.contains("backup by pid") && why.contains("pg_dump app"),
+        "{why}"
+    );
+    drop(held);
+    assert!(gate(&ssot, t0()).allowed);
+}
+
+/// Ten nightly dumps at 03:00 in `/backup/dumps`, newest last night.
+fn nightly_dumps(w: &World) {
+    for d in 0..10 {
+        let at = t0() - TimeDelta::days(d) - TimeDelta::hours(9);
+        w.file_sized(
+            &format!("/backup/dumps/dump_{}.sql.gz", 10 - d),
+            b"",
+            300 << 20,
+            at,
+        );
+    }
+}
+
+fn keep_daily(n: u32) -> RetentionRequest {
+    RetentionRequest {
+        dir: Some("/backup/dumps".into()),
+        policy: RetentionPolicyPatch {
+            keep_daily: Some(n),
+            ..RetentionPolicyPatch::default()
+        },
+        ..RetentionRequest::default()
+    }
+}
+
+#[test]
+fn an_interrupted_apply_resumes_to_where_an_uninterrupted_one_ends() {
+    // The reference: an uninterrupted run.
+    let (clean, cfg) = world();
+    nightly_dumps(&clean);
+    let ssot = clean.ssot(cfg.clone(), t0());
+    let plan = ssot.plan_retention(&keep_daily(3), t0()).unwrap();
+    let hash = plan.plan.plan_hash.clone();
+    let expected_deleted: Vec<String> = plan
+        .plan
+        .deletions_oldest_first()
+        .iter()
+        .map(|d| d.id.clone())
+        .collect();
+    assert_eq!(expected_deleted.len(), 7);
+    let done = ssot
+        .apply_retention(&keep_daily(3), &ApplyMode::PlanHash(hash.clone()), t0())
+        .unwrap();
+    assert_eq!(done.deleted, expected_deleted);
+
+    // The same on a world that crashes after the third move to the trash.
+    let (w, cfg) = world();
+    nightly_dumps(&w);
+    let ssot = w.ssot(cfg, t0());
+    let dry = ssot
+        .apply_retention(&keep_daily(3), &ApplyMode::DryRun, t0())
+        .unwrap();
+    assert!(dry.dry_run && dry.deleted.is_empty());
+    assert_eq!(dry.plan.plan_hash, hash, "same facts, same plan");
+    w.crash_after_trash(Some(3));
+    let err = ssot
+        .apply_retention(
+            &keep_daily(3),
+            &ApplyMode::PlanHash(hash[..12].into()),
+            t0(),
+        )
+        .unwrap_err();
+    assert!(matches!(err, Error::Io { .. }), "{err}");
+    assert_eq!(err.exit_code(), 3);
+    let trash: Vec<String> = w
+        .names("/backup/dumps")
+        .into_iter()
+        .filter(|n| n.starts_with(".ssot-trash"))
+        .collect();
+    assert_eq!(trash.len(), 1, "the third dump is left in the trash");
+
+    // Run again with the reviewed hash: the plan computed now differs (two
+    // dumps are gone), but it is the rest of the reviewed one.
+    w.crash_after_trash(None);
+    let resumed = ssot
+        .apply_retention(&keep_daily(3), &ApplyMode::PlanHash(hash.clone()), t0())
+        .unwrap();
+    assert_eq!(resumed.exit_code(), 0, "{resumed}");
+    assert_eq!(resumed.recovered, [expected_deleted[2].clone()]);
+    assert_eq!(resumed.resumed.as_deref(), Some(hash.as_str()));
+    assert_eq!(resumed.deleted, expected_deleted[3..]);
+    assert_eq!(w.names("/backup/dumps"), clean.names("/backup/dumps"));
+    let status = w.read("/opt/ssot/state/retention.status").unwrap();
+    assert!(status.contains(&hash), "{status}");
+
+    // And once more: already applied, nothing to do.
+    let again = ssot
+        .apply_retention(&keep_daily(3), &ApplyMode::PlanHash(hash.clone()), t0())
+        .unwrap();
+    assert!(
+        again.deleted.is_empty() && again.refused.is_none(),
+        "{again}"
+    );
+}
+
+#[test]
+fn a_recorded_drill_marks_the_artifact_verified_and_retention_keeps_it() {
+    let (w, cfg) = world();
+    nightly_dumps(&w);
+    let ssot = w.ssot(cfg, t0());
+    let rec = ssot
+        .record_backup(&BackupRequest::new("dump_10.sql.gz"), t0())
+        .unwrap();
+    assert_eq!(rec.evidence.size_bytes, Some(300 << 20), "measured");
+    assert_eq!(rec.evidence.separate_from_pgdata, Some(true));
+    assert!(rec
+        .to_string()
+        .starts_with("recorded backup dump_10.sql.gz (complete, 300MB)"));
+
+    // The oldest dump passed a restore drill.
+    let drill = RestoreDrillRequest {
+        artifact: "dump_1.sql.gz".into(),
+        result: DrillResult::Pass,
+        started: None,
+        finished: None,
+        by: Some("ops".into()),
+        notes: String::new(),
+        mark_verified: Some("/backup/dumps".into()),
+    };
+    let rec = ssot.record_restore_drill(&drill, t0()).unwrap();
+    assert_eq!(
+        rec.marked_verified.as_deref(),
+        Some(std::path::Path::new("/backup/dumps/dump_1.sql.gz.verified"))
+    );
+    let mut req = keep_daily(3);
+    req.policy.min_verified = Some(1);
+    let plan = ssot.plan_retention(&req, t0()).unwrap().plan;
+    let oldest = plan
+        .decisions
+        .iter()
+        .find(|d| d.id == "dump_1.sql.gz")
+        .unwrap();
+    assert_eq!(oldest.action, Action::Keep, "{:?}", oldest.reasons);
+    assert_eq!(oldest.reasons[0].to_string(), "min_verified 1");
+
+    // A backup that is not there is refused: exit 2, a verdict.
+    let err = ssot
+        .record_backup(&BackupRequest::new("dump_99.sql.gz"), t0())
+        .unwrap_err();
+    assert!(matches!(err, Error::EvidenceRefused(_)), "{err}");
+    assert_eq!(err.exit_code(), 2);
+}
+
+#[test]
+fn a_retention_root_holding_the_state_directory_is_refused_before_listing() {
+    let (w, cfg) = world();
+    let ssot = w.ssot(cfg, t0());
+    let req = RetentionRequest {
+        dir: Some("/opt".into()),
+        ..keep_daily(1)
+    };
+    let planned = ssot.plan_retention(&req, t0()).unwrap();
+    let refused = planned.plan.refused.as_deref().unwrap_or_default();
+    assert!(refused.contains("state directory"), "{refused}");
+    assert!(planned.plan.decisions.is_empty());
+    assert_eq!(planned.exit_code(), 1);
+}
