@@ -80,10 +80,16 @@ pub fn run(cli: Cli, flags: GivenFlags) -> Result<u8, String> {
         Cmd::Gate(a) => gate(&ssot, a, now),
         Cmd::Retention(RetentionCmd::Plan(a)) => {
             let req = retention_request(&a);
-            Ok(show(
-                &ssot.plan_retention(&req, now).map_err(e)?,
-                a.out.format,
-            ))
+            let planned = ssot.plan_retention(&req, now).map_err(e)?;
+            let code = show(&planned, a.out.format);
+            let p = &planned.plan;
+            if a.out.format == Format::Text && p.refused.is_none() && p.summary.deleted > 0 {
+                println!(
+                    "to apply exactly this plan: `ssot retention apply` with the same arguments and --plan-hash {}",
+                    p.plan_hash
+                );
+            }
+            Ok(code)
         }
         Cmd::Retention(RetentionCmd::Apply(a)) => {
             let mode = match (a.confirm, a.plan_hash.clone()) {

@@ -588,3 +588,54 @@ fn apply_converges_after_kill_9() {
         "the test must really interrupt deletions ({mid_run_kills} mid-run kills)"
     );
 }
+
+/// The text of a plan and of a dry run ends with how to apply it, in the
+/// CLI's own flags (the core's text names no flag; the CLI adds the hint).
+#[test]
+fn plan_and_dry_run_text_say_how_to_apply() {
+    let tmp = tempfile::tempdir().unwrap();
+    let catalog = tmp.path().join("catalog.json");
+    let arts: Vec<String> = (1..=5)
+        .map(|d| format!(r#"{{"id": "d{d}", "created_at": "2026-02-0{d}T03:00:00Z"}}"#))
+        .collect();
+    fs::write(&catalog, format!("[{}]", arts.join(","))).unwrap();
+    let state = tmp.path().join("state");
+    let args = |cmd: &str| -> Vec<String> {
+        [
+            "--state",
+            state.to_str().unwrap(),
+            "--now",
+            NOW,
+            "retention",
+            cmd,
+            "--catalog",
+            catalog.to_str().unwrap(),
+            "--keep-last",
+            "2",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect()
+    };
+    let plan = run(&args("plan").iter().map(String::as_str).collect::<Vec<_>>());
+    let text = String::from_utf8_lossy(&plan.stdout);
+    let hash = text
+        .lines()
+        .find_map(|l| l.strip_prefix("plan_hash "))
+        .unwrap()
+        .to_string();
+    assert!(
+        text.ends_with(&format!(
+            "to apply exactly this plan: `ssot retention apply` with the same arguments and --plan-hash {hash}\n"
+        )),
+        "{text}"
+    );
+    let dry = run(&args("apply").iter().map(String::as_str).collect::<Vec<_>>());
+    let text = String::from_utf8_lossy(&dry.stdout);
+    assert!(
+        text.ends_with(&format!(
+            "DRY RUN: nothing deleted.\nTo apply, re-run with the same arguments and --plan-hash {hash} (or --confirm)\n"
+        )),
+        "{text}"
+    );
+}

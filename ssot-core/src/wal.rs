@@ -461,6 +461,14 @@ impl WalReport {
         self.reasons.iter().map(|r| r.rule.clone()).collect()
     }
 
+    /// This report as the previous status of the next evaluation (hysteresis).
+    pub fn as_previous(&self) -> PreviousStatus {
+        PreviousStatus {
+            status: self.status,
+            active_rules: self.active_rules(),
+        }
+    }
+
     /// The sample this report adds to the history, if the measurement succeeded.
     pub fn sample(&self) -> Option<WalSample> {
         Some(WalSample {

@@ -11,7 +11,7 @@ use crate::contract::{ContractReport, ContractVerdict};
 use crate::decision::Decision;
 use crate::report::Report;
 use crate::service::{ApplyOutcome, WalCheck};
-use crate::wal::Level;
+use crate::wal::{Level, WalReport};
 
 /// Exit codes: 0–2 are verdicts, 3 is "no verdict" (the monitoring-plugins
 /// UNKNOWN), and `gate OP -- COMMAND` reserves 124–127 for ssot's own
@@ -34,6 +34,22 @@ pub mod exit {
     pub const CANNOT_EXECUTE: u8 = 126;
     /// With a COMMAND: the gate allowed, but the command was not found.
     pub const NOT_FOUND: u8 = 127;
+
+    /// The name of an exit code, for surfaces that show outcomes as words:
+    /// `ok`, `warning`, `critical`, `no_verdict`, or `gate_denied`,
+    /// `gate_no_verdict`, `cannot_execute`, `not_found`.
+    pub const fn name(code: u8) -> &'static str {
+        match code {
+            OK => "ok",
+            WARNING => "warning",
+            CRITICAL => "critical",
+            GATE_DENIED => "gate_denied",
+            GATE_NO_VERDICT => "gate_no_verdict",
+            CANNOT_EXECUTE => "cannot_execute",
+            NOT_FOUND => "not_found",
+            _ => "no_verdict",
+        }
+    }
 
     /// A gate that could not be evaluated denies: `2`, or with a command `125`.
     pub const fn gate_failed(with_command: bool) -> u8 {
@@ -59,16 +75,23 @@ fn warn_if(b: bool) -> u8 {
     }
 }
 
-impl Outcome for WalCheck {
+/// A failed measurement (no `wal_size`) is critical whatever the status says.
+impl Outcome for WalReport {
     fn exit_code(&self) -> u8 {
-        if self.measurement_failed() {
+        if self.wal_size.is_none() {
             return exit::CRITICAL;
         }
-        match self.report.status {
+        match self.status {
             Level::Ok => exit::OK,
             Level::Growing | Level::NearLimit => exit::WARNING,
             Level::Error => exit::CRITICAL,
         }
+    }
+}
+
+impl Outcome for WalCheck {
+    fn exit_code(&self) -> u8 {
+        self.report.exit_code()
     }
 }
 

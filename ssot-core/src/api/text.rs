@@ -2,6 +2,7 @@
 //! from the CLI so that the CLI, Python and Rhai print the same words.
 
 use std::fmt::{self, Write};
+use std::path::Path;
 
 use super::results::{
     is_line_file, parsed, BackupRecorded, ConfigView, DrDrillRecorded, RestoreDrillRecorded,
@@ -15,20 +16,35 @@ use crate::retention::{Action, RetentionPlan};
 use crate::service::{ApplyOutcome, WalCheck};
 use crate::stages::StageCheck;
 use crate::state::{parse_timestamp, timestamp, StateInput};
+use crate::wal::WalReport;
 
 fn wal_check(c: &WalCheck) -> String {
-    let r = &c.report;
+    wal_text(
+        &c.report,
+        c.pg_wal.as_deref(),
+        Some(&c.settings_source),
+        &c.notes,
+    )
+}
+
+/// A WAL report; `pg_wal` and `source` (of the declared settings) when known.
+fn wal_text(
+    r: &WalReport,
+    pg_wal: Option<&Path>,
+    source: Option<&str>,
+    notes: &[String],
+) -> String {
+    let failed = r.wal_size.is_none();
     let mut s = String::new();
     let _ = writeln!(s, "WAL status: {}", r.status);
     if let (Some(size), Some(segs)) = (r.wal_size, r.segment_count) {
         let _ = writeln!(
             s,
-            "  pg_wal      {} in {segs} segment(s), {} .ready  ({})",
+            "  pg_wal      {} in {segs} segment(s), {} .ready{}",
             human_bytes(size),
             r.ready_count.unwrap_or(0),
-            c.pg_wal
-                .as_ref()
-                .map(|p| p.display().to_string())
+            pg_wal
+                .map(|p| format!("  ({})", p.display()))
                 .unwrap_or_default()
         );
     }
@@ -46,16 +62,16 @@ fn wal_check(c: &WalCheck) -> String {
             human_bytes(total)
         );
     }
-    if !c.measurement_failed() {
+    if !failed {
         let _ = writeln!(
             s,
-            "  soft limit  {} (max_wal_size + wal_keep_size, from {})",
+            "  soft limit  {} (max_wal_size + wal_keep_size{})",
             human_bytes(r.soft_limit_bytes),
-            c.settings_source
+            source.map(|x| format!(", from {x}")).unwrap_or_default()
         );
     }
     match (r.wal_growth_bytes_per_second, r.seconds_to_error) {
-        _ if c.measurement_failed() => {}
+        _ if failed => {}
         (Some(rate), ttf) => {
             let _ = writeln!(
                 s,
@@ -87,7 +103,7 @@ fn wal_check(c: &WalCheck) -> String {
             );
         }
     }
-    for n in &c.notes {
+    for n in notes {
         let _ = writeln!(s, "note: {n}");
     }
     s
@@ -319,6 +335,14 @@ fn stages(checks: &[StageCheck]) -> String {
         }
     }
     s
+}
+
+/// A WAL report on its own (from the pure evaluator): where pg_wal is and
+/// where the settings came from are not part of it.
+impl fmt::Display for WalReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&wal_text(self, None, None, &[]))
+    }
 }
 
 impl fmt::Display for WalCheck {

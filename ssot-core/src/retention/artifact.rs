@@ -18,6 +18,17 @@ pub enum ArtifactState {
     Failed,
 }
 
+impl ArtifactState {
+    /// `complete`, `partial` or `failed`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            ArtifactState::Complete => "complete",
+            ArtifactState::Partial => "partial",
+            ArtifactState::Failed => "failed",
+        }
+    }
+}
+
 /// A backup, snapshot or cache layer.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -47,6 +47,16 @@ pub enum Action {
     Delete,
 }
 
+impl Action {
+    /// `keep` or `delete`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Action::Keep => "keep",
+            Action::Delete => "delete",
+        }
+    }
+}
+
 /// One artifact's fate.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
 pub struct ArtifactDecision {

@@ -1,0 +1,54 @@
+#!/usr/bin/env python3
+"""Before the nightly dump: gate the backup, dump only if allowed, record the evidence.
+
+    pre_backup.py [--config ssot.toml] [--target DIR] [--dump-command "pg_dump -Fc trading"]
+
+The gate takes the operation lock and this script holds it while the dump
+runs, so no snapshot, restore or second backup starts meanwhile. The exit
+code is the gate's when it denies (1, or 2 when it could not decide), 2 when
+the dump failed, 0 when the dump was recorded.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+import subprocess
+import sys
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import List, Literal, Optional
+
+import ssot
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--config", help="ssot.toml [default: /opt/ssot/ssot.toml if present]")
+    p.add_argument("--state-dir", help="state directory [default: the configuration's]")
+    p.add_argument("--target", help="backup directory [default: gate.targets.backup]")
+    p.add_argument("--dump-command", default="pg_dump -Fc trading", help="writes the dump to stdout")
+    args = p.parse_args(argv)
+
+    s = ssot.Ssot(args.config, state_dir=args.state_dir)
+    target = Path(args.target or s.config().to_dict()["gate"]["targets"]["backup"])
+    started = datetime.now(timezone.utc)
+    with s.hold("backup", holder=f"pre_backup.py: {args.dump_command}", target=target) as hold:
+        print(hold.decision, end="")
+        if not hold.decision.allowed:
+            return hold.decision.exit_code
+        name = f"ssot_{started:%Y%m%d_%H%M%S}.dump"
+        with open(target / name, "wb") as out:
+            dump = subprocess.run(shlex.split(args.dump_command), stdout=out)
+    result: Literal["complete", "failed"] = "complete" if dump.returncode == 0 else "failed"
+    try:
+        recorded = s.record_backup(name, location=str(target), result=result, started=started)
+    except ssot.EvidenceRefused as e:
+        print(f"pre_backup.py: {e}", file=sys.stderr)
+        return e.exit_code
+    print(recorded, end="")
+    return 0 if dump.returncode == 0 else 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

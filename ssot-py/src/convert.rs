@@ -1,0 +1,153 @@
+//! Python values → the core's serde types, and back. Nothing here decides
+//! anything: Python values are first made plain (the JSON the CLI reads:
+//! times as RFC 3339, durations as `"7d"`, paths as strings), then
+//! deserialized by serde (pythonize), so a dict loaded from a JSON file and
+//! the same values typed in Python mean the same.
+
+use chrono::{DateTime, Utc};
+use pyo3::exceptions::{PyTypeError, PyValueError};
+use pyo3::prelude::*;
+use pyo3::types::{PyDict, PyList, PyString, PyTuple};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+use crate::errors;
+
+/// `v` with every datetime, timedelta, path and ssot result made plain.
+pub fn plain<'py>(v: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
+    let py = v.py();
+    if v.is_none() || v.is_instance_of::<PyString>() {
+        return Ok(v.clone());
+    }
+    // bool, int, float: unchanged (bool before int: it is one).
+    if v.is_instance_of::<pyo3::types::PyBool>()
+        || v.is_instance_of::<pyo3::types::PyInt>()
+        || v.is_instance_of::<pyo3::types::PyFloat>()
+    {
+        return Ok(v.clone());
+    }
+    let datetime = py.import("datetime")?;
+    if v.is_instance(&datetime.getattr("datetime")?)? {
+        return Ok(PyString::new(py, &rfc3339(v)?).into_any());
+    }
+    if v.is_instance(&datetime.getattr("timedelta")?)? {
+        return Ok(PyString::new(py, &duration(v)?).into_any());
+    }
+    if let Ok(d) = v.cast::<PyDict>() {
+        let out = PyDict::new(py);
+        for (k, x) in d.iter() {
+            if !k.is_instance_of::<PyString>() {
+                return Err(PyTypeError::new_err(format!(
+                    "dict keys must be strings, not {}",
+                    k.get_type().name()?
+                )));
+            }
+            out.set_item(k, plain(&x)?)?;
+        }
+        return Ok(out.into_any());
+    }
+    if v.is_instance_of::<PyList>() || v.is_instance_of::<PyTuple>() {
+        let items: PyResult<Vec<Bound<'py, PyAny>>> = v.try_iter()?.map(|x| plain(&x?)).collect();
+        return Ok(PyList::new(py, items?)?.into_any());
+    }
+    if v.is_instance(&py.import("os")?.getattr("PathLike")?)? {
+        return py.import("os")?.call_method1("fspath", (v,));
+    }
+    if v.hasattr("to_dict")? {
+        return plain(&v.call_method0("to_dict")?);
+    }
+    Err(PyTypeError::new_err(format!(
+        "cannot pass a {} to ssot: give str, int, float, bool, None, datetime, timedelta, a path, a list or a dict",
+        v.get_type().name()?
+    )))
+}
+
+/// An aware datetime as RFC 3339; a naive one is refused.
+fn rfc3339(v: &Bound<'_, PyAny>) -> PyResult<String> {
+    if v.getattr("tzinfo")?.is_none() || v.call_method0("utcoffset")?.is_none() {
+        return Err(PyValueError::new_err(format!(
+            "naive datetime {}: ssot needs an aware one (e.g. datetime.now(timezone.utc)) or an RFC 3339 string",
+            v.str()?
+        )));
+    }
+    v.call_method1("isoformat", ("T",))?.extract()
+}
+
+/// A timedelta as the largest unit that divides it: `7d`, `36h`, `90min`, `45s`.
+fn duration(v: &Bound<'_, PyAny>) -> PyResult<String> {
+    let days: i64 = v.getattr("days")?.extract()?;
+    let secs: i64 = v.getattr("seconds")?.extract()?;
+    let micros: i64 = v.getattr("microseconds")?.extract()?;
+    if days < 0 {
+        return Err(PyValueError::new_err(format!(
+            "negative duration {}: ssot durations are not negative",
+            v.str()?
+        )));
+    }
+    if micros != 0 {
+        return Err(PyValueError::new_err(format!(
+            "duration {} has a fraction of a second: give whole seconds",
+            v.str()?
+        )));
+    }
+    let total = days * 86_400 + secs;
+    Ok(match total {
+        t if t % 86_400 == 0 => format!("{}d", t / 86_400),
+        t if t % 3_600 == 0 => format!("{}h", t / 3_600),
+        t if t % 60 == 0 => format!("{}min", t / 60),
+        t => format!("{t}s"),
+    })
+}
+
+/// A time argument: an aware datetime or an RFC 3339 string.
+pub fn time(v: &Bound<'_, PyAny>) -> PyResult<DateTime<Utc>> {
+    let text: String = if v.is_instance_of::<PyString>() {
+        v.extract()?
+    } else {
+        plain(v)?.extract().map_err(|_| {
+            PyTypeError::new_err("a time is an aware datetime or an RFC 3339 string")
+        })?
+    };
+    ssot_core::state::parse_timestamp(&text).map_err(PyValueError::new_err)
+}
+
+/// `now` if given, else the clock.
+pub fn now_or(
+    v: Option<&Bound<'_, PyAny>>,
+    clock: impl FnOnce() -> DateTime<Utc>,
+) -> PyResult<DateTime<Utc>> {
+    match v {
+        Some(v) if !v.is_none() => time(v),
+        _ => Ok(clock()),
+    }
+}
+
+/// Deserializes a core type from a Python value. Plain data (what
+/// `json.load` gives) is read as it is; anything else (a datetime, a
+/// timedelta, a path, a result) is made plain first.
+pub fn from_py<T: DeserializeOwned>(v: &Bound<'_, PyAny>, what: &str) -> PyResult<T> {
+    if let Ok(x) = pythonize::depythonize::<T>(v) {
+        return Ok(x);
+    }
+    let p = plain(v)?;
+    pythonize::depythonize::<T>(&p).map_err(|e| errors::bad_request(what, &e.to_string()))
+}
+
+/// A core value as plain Python (dicts, lists, str, int, float): the CLI's JSON.
+pub fn to_py<'py, T: Serialize>(py: Python<'py>, v: &T) -> PyResult<Bound<'py, PyAny>> {
+    pythonize::pythonize(py, v).map_err(|e| PyValueError::new_err(e.to_string()))
+}
+
+/// A path argument (`str` or `os.PathLike`) as a string.
+pub fn path(v: &Bound<'_, PyAny>) -> PyResult<std::path::PathBuf> {
+    let s: String = plain(v)?.extract().map_err(|_| {
+        PyTypeError::new_err(format!(
+            "a path is a str or an os.PathLike, not {}",
+            v.get_type()
+                .name()
+                .map(|n| n.to_string())
+                .unwrap_or_default()
+        ))
+    })?;
+    Ok(s.into())
+}

@@ -1,0 +1,232 @@
+//! The one mapping of the core's errors to Python exceptions. The classes
+//! live in `ssot/errors.py` (so they can subclass both `SsotError` and
+//! `ValueError`/`OSError`); each gets the variant's details as attributes.
+
+use pyo3::exceptions::PyRuntimeError;
+use pyo3::prelude::*;
+use pyo3::types::PyDict;
+use ssot_core::Error;
+
+/// An attribute of an exception.
+enum A {
+    S(Option<String>),
+    N(Option<usize>),
+    L(Vec<String>),
+}
+
+fn s(v: impl ToString) -> A {
+    A::S(Some(v.to_string()))
+}
+
+/// An instance of `ssot.errors.<class>` with `message` and `attrs` as keyword arguments.
+fn raise(class: &str, message: String, attrs: &[(&str, A)]) -> PyErr {
+    Python::attach(|py| {
+        let build = || -> PyResult<PyErr> {
+            let cls = py.import("ssot.errors")?.getattr(class)?;
+            let kwargs = PyDict::new(py);
+            for (k, v) in attrs {
+                match v {
+                    A::S(x) => kwargs.set_item(*k, x.clone())?,
+                    A::N(x) => kwargs.set_item(*k, *x)?,
+                    A::L(x) => kwargs.set_item(*k, x.clone())?,
+                }
+            }
+            let exc = cls.call((message.clone(),), Some(&kwargs))?;
+            Ok(PyErr::from_value(exc))
+        };
+        build().unwrap_or_else(|e| {
+            PyRuntimeError::new_err(format!("{message} (and ssot.errors.{class} failed: {e})"))
+        })
+    })
+}
+
+/// The Python exception for a core error.
+pub fn to_py(e: Error) -> PyErr {
+    let m = e.to_string();
+    match e {
+        Error::Syntax { path, line, .. } => raise(
+            "StateFileSyntaxError",
+            m,
+            &[("path", s(path)), ("line", A::N(Some(line)))],
+        ),
+        Error::MissingKey { path, key } => {
+            raise("MissingKeyError", m, &[("path", s(path)), ("key", s(key))])
+        }
+        Error::InvalidValue {
+            path, line, key, ..
+        } => raise(
+            "InvalidValueError",
+            m,
+            &[
+                ("path", s(path)),
+                ("key", s(key)),
+                ("line", A::N(Some(line))),
+            ],
+        ),
+        Error::Unreadable { path, .. } => raise("UnreadableError", m, &[("path", s(path))]),
+        Error::NotOverwritten { path, .. } => raise("NotOverwrittenError", m, &[("path", s(path))]),
+        Error::UnsafeFile { path, problem } => raise(
+            "UnsafeFileError",
+            m,
+            &[("path", s(path.display())), ("problem", s(problem))],
+        ),
+        Error::Unit { what, input, .. } => {
+            raise("UnitError", m, &[("what", s(what)), ("value", s(input))])
+        }
+        Error::InvalidName { what, value, .. } => raise(
+            "InvalidNameError",
+            m,
+            &[("what", s(what)), ("value", s(value))],
+        ),
+        Error::Config { origin, key, .. } => raise(
+            "ConfigError",
+            m,
+            &[("origin", s(origin)), ("key", A::S(key))],
+        ),
+        Error::PolicyKey { key, .. } => raise("PolicyKeyError", m, &[("key", s(key))]),
+        Error::InputFile {
+            origin,
+            line,
+            column,
+            ..
+        } => raise(
+            "InputFileError",
+            m,
+            &[
+                ("origin", s(origin)),
+                ("line", A::N(line)),
+                ("column", A::N(column)),
+            ],
+        ),
+        Error::Request(_) => raise("RequestError", m, &[]),
+        Error::NotGiven { field, .. } => raise("NotGivenError", m, &[("field", s(field))]),
+        Error::Artifact { id, .. } => raise("ArtifactError", m, &[("id", s(id))]),
+        Error::ParentCycle { id } => raise("ParentCycleError", m, &[("id", s(id))]),
+        Error::UnknownProfile { name, known } => raise(
+            "UnknownProfileError",
+            m,
+            &[("name", s(name)), ("known", A::L(known))],
+        ),
+        Error::EvidenceRefused(_) => raise("EvidenceRefused", m, &[]),
+        Error::Io { op, path, .. } => raise(
+            "SsotIOError",
+            m,
+            &[("op", s(op)), ("path", s(path.display()))],
+        ),
+        Error::Locked { path, holder } => raise(
+            "LockedError",
+            m,
+            &[("path", s(path.display())), ("holder", A::S(holder))],
+        ),
+        other => raise("SsotError", other.to_string(), &[]),
+    }
+}
+
+/// A request that could not be read from the Python values given.
+pub fn bad_request(what: &str, message: &str) -> PyErr {
+    raise("RequestError", format!("{what}: {message}"), &[])
+}
+
+/// Maps a core `Result`.
+pub trait OrPy<T> {
+    /// The value, or the Python exception for the error.
+    fn or_py(self) -> PyResult<T>;
+}
+
+impl<T> OrPy<T> for ssot_core::Result<T> {
+    fn or_py(self) -> PyResult<T> {
+        self.map_err(to_py)
+    }
+}
+
+/// A sample of each core error kind, by the name of its exception class:
+/// lets the test suite check the mapping above for every kind, including
+/// those only a broken state directory produces.
+#[pyfunction]
+pub fn _raise_core_error(kind: &str) -> PyResult<()> {
+    use std::path::PathBuf;
+    let e = match kind {
+        "StateFileSyntaxError" => Error::Syntax {
+            path: "wal.status".into(),
+            line: 3,
+            message: "expected key=value".into(),
+        },
+        "MissingKeyError" => Error::MissingKey {
+            path: "wal.status".into(),
+            key: "checked_at".into(),
+        },
+        "InvalidValueError" => Error::InvalidValue {
+            path: "wal.status".into(),
+            line: 2,
+            key: "wal_status".into(),
+            message: "unknown status".into(),
+        },
+        "UnreadableError" => Error::Unreadable {
+            path: "wal.status".into(),
+            error: "permission denied".into(),
+        },
+        "NotOverwrittenError" => Error::NotOverwritten {
+            path: "backup.status".into(),
+            source: Box::new(Error::MissingKey {
+                path: "backup.status".into(),
+                key: "last_at".into(),
+            }),
+        },
+        "UnsafeFileError" => Error::UnsafeFile {
+            path: PathBuf::from("wal.status"),
+            problem: "is a symbolic link".into(),
+        },
+        "UnitError" => Error::Unit {
+            what: "size",
+            input: "4gb".into(),
+            message: "valid units are B, kB, MB, GB, TB".into(),
+        },
+        "InvalidNameError" => Error::InvalidName {
+            what: "operation",
+            value: "bakup".into(),
+            message: "expected snapshot, backup, restore or startup".into(),
+        },
+        "ConfigError" => Error::Config {
+            origin: "ssot.toml".into(),
+            key: Some("wal.volume_near_pct".into()),
+            message: "must not exceed wal.volume_error_pct".into(),
+        },
+        "PolicyKeyError" => Error::key("retention.backups.pattern", "is not a date pattern"),
+        "InputFileError" => Error::InputFile {
+            origin: "catalog.json".into(),
+            line: Some(4),
+            column: Some(7),
+            message: "not JSON".into(),
+        },
+        "RequestError" => Error::Request("apply needs a directory".into()),
+        "NotGivenError" => Error::NotGiven {
+            field: "location",
+            message: "no backup location".into(),
+        },
+        "ArtifactError" => Error::Artifact {
+            id: "../x".into(),
+            message: "the id contains a path separator".into(),
+        },
+        "ParentCycleError" => Error::ParentCycle { id: "a".into() },
+        "UnknownProfileError" => Error::UnknownProfile {
+            name: "nightly".into(),
+            known: vec!["backups".into(), "snapshots".into()],
+        },
+        "EvidenceRefused" => Error::EvidenceRefused("a snapshot is not a backup".into()),
+        "SsotIOError" => Error::io(
+            "read",
+            "/etc/ssot.toml",
+            std::io::Error::from(std::io::ErrorKind::NotFound),
+        ),
+        "LockedError" => Error::Locked {
+            path: PathBuf::from("/opt/ssot/state/operation.lock"),
+            holder: Some("backup by pid 42".into()),
+        },
+        other => {
+            return Err(pyo3::exceptions::PyValueError::new_err(format!(
+                "no sample of {other}"
+            )))
+        }
+    };
+    Err(to_py(e))
+}
