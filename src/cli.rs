@@ -113,6 +113,10 @@ pub enum Cmd {
     Config(ConfigCmd),
     /// Run the built-in sandbox: no PostgreSQL and no configuration needed.
     Demo(DemoArgs),
+    /// Run a Rhai runbook (exit: the runbook's `exit(n)`, 0 at its end; 124 an uncaught
+    /// gate denial stopped it; 125 a script error, a limit or the timeout).
+    #[command(after_help = exit::RUN_TABLE)]
+    Run(RunArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -481,6 +485,35 @@ impl From<OpArg> for Operation {
             OpArg::Restore => Operation::Restore,
             OpArg::Startup => Operation::Startup,
         }
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// The runbook (a .rhai file).
+    #[arg(value_name = "RUNBOOK")]
+    pub runbook: PathBuf,
+    /// A value for the runbook, in its `args` map (repeatable).
+    #[arg(long = "arg", value_name = "KEY=VALUE", value_parser = parse_key_value)]
+    pub args: Vec<(String, String)>,
+    /// Compile the runbook without running it (exit 0, or 125 with the error's line and column).
+    #[arg(long)]
+    pub check: bool,
+    /// Stop the runbook after this long (checked between its operations).
+    #[arg(long, value_name = "DURATION", default_value = "6h", value_parser = parse_from_str::<Span>)]
+    pub timeout: Span,
+    /// Stop any one command it runs after this long.
+    #[arg(long, value_name = "DURATION", default_value = "6h", value_parser = parse_from_str::<Span>)]
+    pub command_timeout: Span,
+    /// Let the runbook `import` modules from its own directory.
+    #[arg(long)]
+    pub allow_imports: bool,
+}
+
+fn parse_key_value(s: &str) -> Result<(String, String), String> {
+    match s.split_once('=') {
+        Some((k, v)) if !k.is_empty() => Ok((k.to_string(), v.to_string())),
+        _ => Err("expected KEY=VALUE".into()),
     }
 }
 

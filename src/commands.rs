@@ -66,7 +66,21 @@ pub fn run(cli: Cli, flags: GivenFlags) -> Result<u8, String> {
         }
         return demo::run(args.dir, now, args.out.format);
     }
+    if let Cmd::Run(a) = &cli.command {
+        if a.check {
+            return Ok(match ssot_rhai::check_file(&a.runbook) {
+                Ok(()) => exit::OK,
+                Err(e) => {
+                    eprintln!("ssot: error: {e}");
+                    ssot_rhai::exit::SCRIPT_ERROR
+                }
+            });
+        }
+    }
     let ssot = Ssot::open(config.as_deref(), state.as_deref()).map_err(|e| hint(&e))?;
+    if let Cmd::Run(a) = cli.command {
+        return Ok(run_runbook(ssot, now, a));
+    }
     let now = now.unwrap_or_else(|| ssot.now());
     let e = |e: Error| hint(&e);
     match cli.command {
@@ -179,7 +193,7 @@ pub fn run(cli: Cli, flags: GivenFlags) -> Result<u8, String> {
         }
         Cmd::Status(out) => Ok(show(&ssot.status(now), out.format)),
         Cmd::Config(ConfigCmd::Show(out)) => Ok(show(&ssot.effective_config(), out.format)),
-        Cmd::Demo(_) => unreachable!("handled above"),
+        Cmd::Demo(_) | Cmd::Run(_) => unreachable!("handled above"),
     }
 }
 
@@ -256,4 +270,34 @@ fn gate(ssot: &Ssot, a: GateArgs, now: chrono::DateTime<chrono::Utc>) -> Result<
         ExecFailure::Lock(e) => eprintln!("ssot: the command was not run: {e}"),
     }
     Ok(failure.exit_code())
+}
+
+/// `ssot run`: the runbook over `ssot`, logging to stderr.
+fn run_runbook(ssot: Ssot, now: Option<chrono::DateTime<chrono::Utc>>, a: RunArgs) -> u8 {
+    let mut host = ssot_rhai::Host::new(
+        ssot,
+        now,
+        Box::new(|level, msg| match level {
+            ssot_rhai::Level::Output => println!("{msg}"),
+            other => eprintln!("ssot run: {}: {msg}", other.as_str()),
+        }),
+    );
+    host.command_timeout = std::time::Duration::from_secs(a.command_timeout.as_secs());
+    let limits = ssot_rhai::Limits {
+        timeout: std::time::Duration::from_secs(a.timeout.as_secs()),
+        allow_imports: a.allow_imports,
+        ..ssot_rhai::Limits::default()
+    };
+    let args: rhai::Map = a
+        .args
+        .into_iter()
+        .map(|(k, v)| (k.into(), v.into()))
+        .collect();
+    let ending = ssot_rhai::run_file(&a.runbook, std::rc::Rc::new(host), &limits, args);
+    match &ending {
+        ssot_rhai::Ending::Exit(_) => {}
+        ssot_rhai::Ending::Denied(text) => eprint!("{text}"),
+        ssot_rhai::Ending::Error(e) => eprintln!("ssot: error: {e}"),
+    }
+    ending.exit_code()
 }

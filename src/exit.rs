@@ -33,3 +33,10 @@ wrapper left to outlive or to forward. The lock is released exactly when the las
 process holding its descriptor exits: the command, or a child it started that kept the
 descriptor open. A daemon started by the command therefore keeps the lock; gate startup
 is meant to be used without a command (`ssot gate startup && exec postgres ...`).";
+
+/// Shown after `ssot run --help`.
+pub const RUN_TABLE: &str = "\
+Exit codes: the runbook's own `exit(n)` (0–123), 0 when it runs to its end; ssot's own:
+  124  a gate denied and the runbook did not catch the denial: it stopped there
+  125  a script error (syntax, runtime, a limit, the timeout), with its file, line and column
+`ssot run --check` exits 0 when the runbook compiles, 125 when it does not.";

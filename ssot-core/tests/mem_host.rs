@@ -16,8 +16,6 @@ use ssot_core::{
     RetentionRequest, Ssot, WalCheckRequest,
 };
 
-const GIB: u64 = 1 << 30;
-
 fn t0() -> DateTime<Utc> {
     "2026-02-05T12:00:00Z".parse().unwrap()
 }
@@ -26,22 +24,8 @@ fn mins(m: i64) -> DateTime<Utc> {
     t0() + TimeDelta::minutes(m)
 }
 
-/// PGDATA on a 20GB volume (device 10) holding 6GB of tables, backups on a
-/// separate 50GB volume (device 20).
 fn world() -> (World, Config) {
-    let w = World::new();
-    w.mount("/pgdata", 10, 20 * GIB);
-    w.file_sized("/pgdata/base/tables", b"", 6 * GIB, t0());
-    w.mount("/backup", 20, 50 * GIB);
-    w.mkdir("/backup/dumps");
-    w.mkdir("/opt/ssot/state");
-    let cfg = Config::from_toml_str(
-        "state_dir = \"/opt/ssot/state\"\n[postgres]\npgdata = \"/pgdata\"\n\
-         [gate.targets]\nbackup = \"/backup/dumps\"\n",
-        "test",
-    )
-    .unwrap();
-    (w, cfg)
+    mem::standard_world(t0())
 }
 
 fn gate(ssot: &Ssot, at: DateTime<Utc>) -> ssot_core::gate::Decision {

@@ -167,6 +167,11 @@ impl Ssot {
         &self.config
     }
 
+    /// Where the configuration came from.
+    pub fn source(&self) -> &ConfigSource {
+        &self.source
+    }
+
     /// The state directory.
     pub fn state_dir(&self) -> &Path {
         &self.state_dir

@@ -205,6 +205,26 @@ impl World {
     }
 }
 
+/// The usual world of the tests: PGDATA on a 20GB volume (device 10) with
+/// 6GB of tables, backups on a separate 50GB volume (device 20) with an empty
+/// `/backup/dumps`, the state directory `/opt/ssot/state`; and the
+/// configuration naming them.
+pub fn standard_world(t0: DateTime<Utc>) -> (World, Config) {
+    let w = World::new();
+    w.mount("/pgdata", 10, 20 << 30);
+    w.file_sized("/pgdata/base/tables", b"", 6 << 30, t0);
+    w.mount("/backup", 20, 50 << 30);
+    w.mkdir("/backup/dumps");
+    w.mkdir("/opt/ssot/state");
+    let cfg = Config::from_toml_str(
+        "state_dir = \"/opt/ssot/state\"\n[postgres]\npgdata = \"/pgdata\"\n\
+         [gate.targets]\nbackup = \"/backup/dumps\"\n",
+        "test",
+    )
+    .expect("the test configuration is valid");
+    (w, cfg)
+}
+
 fn children<'a>(i: &'a Inner, dir: &'a Path) -> impl Iterator<Item = (&'a PathBuf, &'a Node)> {
     i.nodes
         .range(dir.to_path_buf()..)

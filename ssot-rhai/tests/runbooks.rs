@@ -1,0 +1,365 @@
+//! Runbooks as `ssot run` runs them: limits, error positions, exit codes,
+//! and the rule that a gate cannot be skipped. Whole operations run on the
+//! core's in-memory host (no disk, a fixed clock), commands are real.
+
+#[path = "../../ssot-core/tests/mem/mod.rs"]
+#[allow(dead_code)]
+mod mem;
+
+use std::rc::Rc;
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, Utc};
+use mem::World;
+use ssot_core::config::Config;
+use ssot_rhai::{Ending, Host, Level, Limits};
+
+fn t0() -> DateTime<Utc> {
+    "2026-02-05T12:00:00Z".parse().unwrap()
+}
+
+/// The core tests' standard world, with 6 WAL segments in pg_wal.
+fn world() -> (World, Config) {
+    let (w, cfg) = mem::standard_world(t0());
+    w.set_segments("/pgdata", 6);
+    (w, cfg)
+}
+
+struct Run {
+    ending: Ending,
+    lines: Vec<(Level, String)>,
+}
+
+impl Run {
+    fn output(&self) -> Vec<&str> {
+        self.lines
+            .iter()
+            .filter(|(l, _)| *l == Level::Output)
+            .map(|(_, m)| m.as_str())
+            .collect()
+    }
+    fn error(&self) -> &ssot_rhai::ScriptError {
+        match &self.ending {
+            Ending::Error(e) => e,
+            other => panic!(
+                "expected a script error, got {other:?}; log {:?}",
+                self.lines
+            ),
+        }
+    }
+}
+
+fn run_with(script: &str, limits: Limits) -> Run {
+    let (w, cfg) = world();
+    run_in(&w, cfg, script, limits)
+}
+
+fn run_in(w: &World, cfg: Config, script: &str, limits: Limits) -> Run {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("runbook.rhai");
+    std::fs::write(&path, script).unwrap();
+    let host = Rc::new(Host::new(
+        w.ssot(cfg, t0()),
+        Some(t0()),
+        Box::new(|_, _| {}),
+    ));
+    let ending = ssot_rhai::run_file(&path, host.clone(), &limits, rhai::Map::new());
+    let lines = host.lines();
+    Run { ending, lines }
+}
+
+fn run(script: &str) -> Run {
+    run_with(script, Limits::default())
+}
+
+// --- exit codes --------------------------------------------------------------
+
+#[test]
+fn the_exit_code_is_the_runbooks() {
+    assert_eq!(run("let x = 1;").ending.exit_code(), 0);
+    assert_eq!(run("exit(3);").ending.exit_code(), 3);
+    assert_eq!(
+        run("fn f() { exit(7); } f(); exit(0);").ending.exit_code(),
+        7
+    );
+    // exit is not an error a script can catch.
+    assert_eq!(
+        run("try { exit(5); } catch { exit(9); }")
+            .ending
+            .exit_code(),
+        5
+    );
+    let reserved = run("exit(124);");
+    assert_eq!(reserved.ending.exit_code(), 125);
+    assert!(
+        reserved.error().message.contains("reserved"),
+        "{:?}",
+        reserved.error()
+    );
+}
+
+// --- error positions ---------------------------------------------------------
+
+#[test]
+fn a_syntax_error_names_line_and_column() {
+    let r = run("let a = 1;\nlet b = (2 +;\n");
+    let e = r.error();
+    assert_eq!((e.line, e.column), (Some(2), Some(13)), "{e}");
+    assert!(
+        e.to_string().contains("runbook.rhai:2:13: syntax error"),
+        "{e}"
+    );
+    assert_eq!(r.ending.exit_code(), 125);
+    // The same from `ssot run --check`.
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("bad.rhai");
+    std::fs::write(&p, "let a = 1;\nlet b = (2 +;\n").unwrap();
+    let e = ssot_rhai::check_file(&p).unwrap_err();
+    assert_eq!((e.line, e.column), (Some(2), Some(13)));
+}
+
+#[test]
+fn a_runtime_error_names_where_the_runbook_called() {
+    let r = run("let x = 1;\n\nlet p = plan_retention(#{ profile: \"nightly\" });\n");
+    let e = r.error();
+    assert_eq!(e.line, Some(3), "{e}");
+    assert!(
+        e.message.contains("no retention profile \"nightly\""),
+        "{e}"
+    );
+    let r = run("fn inner() {\n  gate(\"bakup\")\n}\ninner();\n");
+    let e = r.error();
+    assert!(e.message.contains("invalid operation \"bakup\""), "{e}");
+    assert!(e.line.is_some(), "{e}");
+}
+
+// --- limits ------------------------------------------------------------------
+
+#[test]
+fn an_infinite_loop_stops_at_the_timeout() {
+    let limits = Limits {
+        timeout: Duration::from_millis(300),
+        max_operations: u64::MAX,
+        ..Limits::default()
+    };
+    let started = Instant::now();
+    let r = run_with("let i = 0; loop { i += 1; }", limits);
+    // A hang detector, not a speed claim: stopped at all, and by the timeout.
+    assert!(started.elapsed() < Duration::from_secs(60));
+    assert!(
+        r.error().message.contains("longer than its timeout"),
+        "{}",
+        r.error()
+    );
+}
+
+#[test]
+fn operations_are_limited() {
+    let limits = Limits {
+        max_operations: 10_000,
+        ..Limits::default()
+    };
+    let r = run_with("let i = 0; while true { i += 1; }", limits);
+    assert!(
+        r.error().message.contains("Too many operations"),
+        "{}",
+        r.error()
+    );
+}
+
+#[test]
+fn deep_recursion_is_limited() {
+    let r = run("fn f(n) { f(n + 1) } f(0);");
+    let m = &r.error().message;
+    assert!(m.contains("Stack overflow") || m.contains("call"), "{m}");
+}
+
+#[test]
+fn a_huge_string_is_limited() {
+    let limits = Limits {
+        max_string_size: 1 << 20,
+        ..Limits::default()
+    };
+    let r = run_with("let s = \"x\"; while true { s += s; }", limits);
+    assert!(r.error().message.contains("too large"), "{}", r.error());
+}
+
+#[test]
+fn huge_arrays_and_maps_are_limited() {
+    let limits = Limits {
+        max_array_size: 1000,
+        max_map_size: 1000,
+        ..Limits::default()
+    };
+    let r = run_with(
+        "let a = []; for i in 0..100000 { a.push(i); } print(a.len());",
+        limits.clone(),
+    );
+    assert!(r.error().message.contains("too large"), "{}", r.error());
+    let r = run_with(
+        "let m = #{}; for i in 0..100000 { m[`k${i}`] = i; } print(m.len());",
+        limits,
+    );
+    assert!(r.error().message.contains("too large"), "{}", r.error());
+}
+
+#[test]
+fn no_imports_and_no_eval() {
+    let r = run("import \"other\" as o;");
+    assert!(
+        r.error().message.to_lowercase().contains("module"),
+        "{}",
+        r.error()
+    );
+    let r = run("eval(\"exit(9)\");");
+    assert_ne!(r.ending.exit_code(), 9);
+    assert_eq!(r.ending.exit_code(), 125, "{:?}", r.error());
+}
+
+// --- gates cannot be skipped -------------------------------------------------
+
+/// wal.status fresh and OK, so the backup gate allows on the separate backup volume.
+fn healthy() -> (World, Config) {
+    let (w, cfg) = world();
+    let ssot = w.ssot(cfg.clone(), t0());
+    let _ = ssot
+        .check_wal(&ssot_core::WalCheckRequest::default(), t0())
+        .unwrap();
+    (w, cfg)
+}
+
+#[test]
+fn an_uncaught_denial_stops_the_runbook_with_124() {
+    // No wal.status: the gate denies; nothing after it runs.
+    let r = run("print(\"before\");\nlet d = gate(\"backup\");\nprint(\"after\");\n");
+    assert!(matches!(r.ending, Ending::Denied(ref t) if t.contains("DENY wal_status_missing")));
+    assert_eq!(r.ending.exit_code(), 124);
+    assert_eq!(r.output(), ["before"]);
+}
+
+#[test]
+fn a_caught_denial_cannot_run_the_gated_command() {
+    let r = run(
+        "try { gate(\"backup\"); } catch (d) {\n  print(`denied: ${d.reasons[0].rule}`);\n  d.run(\"true\", []);\n}\n",
+    );
+    assert_eq!(r.output(), ["denied: wal_status_missing"]);
+    let e = r.error();
+    assert!(
+        e.message
+            .contains("gate backup was DENIED: true is not run"),
+        "{e}"
+    );
+    assert_eq!(e.line, Some(3), "{e}");
+}
+
+#[test]
+fn a_gated_program_is_refused_outside_a_decision() {
+    let (w, cfg) = healthy();
+    let r = run_in(
+        &w,
+        cfg,
+        "run(\"/usr/bin/pg_dump\", [\"trading\"]);",
+        Limits::default(),
+    );
+    assert!(
+        r.error().message.contains("performs a gated operation"),
+        "{}",
+        r.error()
+    );
+}
+
+#[test]
+fn an_allowed_decision_runs_under_the_lock_until_released() {
+    let (w, cfg) = healthy();
+    let r = run_in(
+        &w,
+        cfg,
+        r#"
+        let d = gate("backup");
+        print(`allowed ${d.allowed}, held ${d.held}`);
+        let out = d.run("sh", ["-c", "echo dumped; exit 3"]);
+        print(`code ${out.code}: ${out.stdout}`);
+        try { gate("backup"); } catch (other) { print(`second: ${other.reasons[0].rule}`); }
+        d.release();
+        try { d.run("true", []); } catch (e) { print(`after release: ${e}`); }
+        print(`again: ${gate("backup").allowed}`);
+        "#,
+        Limits::default(),
+    );
+    assert_eq!(r.ending.exit_code(), 0, "{:?}", r.lines);
+    let out = r.output();
+    assert_eq!(out[0], "allowed true, held true");
+    assert_eq!(out[1], "code 3: dumped\n");
+    assert_eq!(out[2], "second: operation_lock");
+    assert!(out[3].starts_with("after release: gate backup's operation lock was released"));
+    assert_eq!(out[4], "again: true");
+    // Each command is logged with the gate it ran under.
+    assert!(r.lines.iter().any(
+        |(l, m)| *l == Level::Info && m == "run sh -c echo dumped; exit 3 (under gate backup)"
+    ));
+}
+
+#[test]
+fn a_command_that_outlives_its_timeout_is_killed() {
+    let (w, cfg) = world();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("rb.rhai");
+    std::fs::write(&path, "run(\"sleep\", [\"30\"]);").unwrap();
+    let mut host = Host::new(w.ssot(cfg, t0()), Some(t0()), Box::new(|_, _| {}));
+    host.command_timeout = Duration::from_millis(200);
+    let started = Instant::now();
+    let ending = ssot_rhai::run_file(&path, Rc::new(host), &Limits::default(), rhai::Map::new());
+    assert!(started.elapsed() < Duration::from_secs(20));
+    match ending {
+        Ending::Error(e) => assert!(e.message.contains("was killed"), "{e}"),
+        other => panic!("{other:?}"),
+    }
+}
+
+// --- the API, as a runbook uses it ------------------------------------------------
+
+#[test]
+fn a_day_in_a_runbook() {
+    let (w, cfg) = world();
+    let r = run_in(
+        &w,
+        cfg,
+        r#"
+        let wal = check_wal();
+        print(`${wal.status} ${wal.exit_code}`);
+        let t = parse_time("2026-02-05T11:00:00Z");
+        print(`${t + duration("1h") == now()} ${(now() - t).seconds}`);
+        print(now().format("%Y%m%d_%H%M%S"));
+        let r = report();
+        print(r.verdict);
+        print(`${status().files["wal.status"].state}`);
+        print(config().gate.targets.backup);
+        let plan = plan_retention(#{ dir: "/backup/dumps", policy: #{ keep_last: 1 } });
+        print(`${plan.summary.total} ${plan.exit_code}`);
+        let c = check_contract(#{});
+        print(c.status);
+        "#,
+        Limits::default(),
+    );
+    assert_eq!(r.ending.exit_code(), 0, "{:?}", r.lines);
+    assert_eq!(
+        r.output(),
+        [
+            "OK 0",
+            "true 3600",
+            "20260205_120000",
+            "DEGRADED",
+            "present",
+            "/backup/dumps",
+            "0 0",
+            "UNKNOWN"
+        ]
+    );
+}
+
+#[test]
+fn results_are_read_only() {
+    let r = run("let p = plan_retention([], #{}, now());\np.plan_hash = \"x\";\n");
+    assert_eq!(r.ending.exit_code(), 125);
+    assert_eq!(r.error().line, Some(2), "{}", r.error());
+}
