@@ -132,9 +132,18 @@ pub struct WalCheckArgs {
     #[arg(long, value_name = "DIR", env = "PGDATA")]
     pub pgdata: Option<PathBuf>,
     /// Replication slots: a JSON array, or `psql -AtF,` output of
-    /// slot_name,active,wal_status,retained_bytes (`-` for stdin).
+    /// slot_name,active,wal_status,retained_bytes (`-` for stdin) [default: from --dsn].
     #[arg(long, value_name = "FILE")]
     pub slots: Option<PathBuf>,
+    /// PostgreSQL to probe live (libpq keyword/value string or URI, e.g.
+    /// "host=/var/run/postgresql user=postgres dbname=postgres") [default: config postgres.dsn; none: no probe].
+    #[arg(
+        long,
+        value_name = "CONNINFO",
+        env = "SSOT_DSN",
+        hide_env_values = true
+    )]
+    pub dsn: Option<String>,
     #[command(flatten)]
     pub out: Output,
 }
@@ -194,6 +203,15 @@ pub struct ContractArgs {
     /// /proc/mounts (for the filesystem-quota limitation).
     #[arg(long, value_name = "FILE")]
     pub mounts: Option<PathBuf>,
+    /// PostgreSQL to probe live (libpq keyword/value string or URI, e.g.
+    /// "host=/var/run/postgresql user=postgres dbname=postgres") pg_settings, slots and backends stand in for --settings, --slots, --processes [default: config postgres.dsn].
+    #[arg(
+        long,
+        value_name = "CONNINFO",
+        env = "SSOT_DSN",
+        hide_env_values = true
+    )]
+    pub dsn: Option<String>,
     #[command(flatten)]
     pub out: Output,
 }
@@ -307,6 +325,15 @@ pub struct ReportArgs {
     /// PGDATA, for the disk guard on the backup and snapshot targets [default: $PGDATA, else config].
     #[arg(long, value_name = "DIR", env = "PGDATA")]
     pub pgdata: Option<PathBuf>,
+    /// PostgreSQL to probe live (libpq keyword/value string or URI, e.g.
+    /// "host=/var/run/postgresql user=postgres dbname=postgres") for the postgres section [default: config postgres.dsn; none: no section].
+    #[arg(
+        long,
+        value_name = "CONNINFO",
+        env = "SSOT_DSN",
+        hide_env_values = true
+    )]
+    pub dsn: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]

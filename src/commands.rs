@@ -88,6 +88,7 @@ pub fn run(cli: Cli, flags: GivenFlags) -> Result<u8, String> {
             let req = WalCheckRequest {
                 pgdata: a.pgdata,
                 slots: a.slots.map(Input::Path),
+                dsn: a.dsn,
             };
             Ok(show(&ssot.check_wal(&req, now).map_err(e)?, a.out.format))
         }
@@ -132,6 +133,7 @@ pub fn run(cli: Cli, flags: GivenFlags) -> Result<u8, String> {
                 auto_conf: a.auto_conf.map(Input::Path),
                 slots: a.slots.map(Input::Path),
                 mounts: a.mounts.map(Input::Path),
+                dsn: a.dsn,
             };
             Ok(show(
                 &ssot.check_contract(&req, now).map_err(e)?,
@@ -177,7 +179,11 @@ pub fn run(cli: Cli, flags: GivenFlags) -> Result<u8, String> {
             recorded(ssot.record_dr_drill(&req, now), a.out.format)
         }
         Cmd::Report(a) => {
-            let r = ssot.report(&ReportRequest { pgdata: a.pgdata }, now);
+            let req = ReportRequest {
+                pgdata: a.pgdata,
+                dsn: a.dsn,
+            };
+            let r = ssot.report(&req, now);
             let format = match a.format {
                 ReportFormatArg::Text => ReportFormat::Text,
                 ReportFormatArg::Json => ReportFormat::Json,

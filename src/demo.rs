@@ -17,7 +17,9 @@ use chrono::{DateTime, TimeDelta, Utc};
 use serde_json::json;
 use ssot_core::config::{Config, ConfigSource};
 use ssot_core::gate::{Decision, Operation};
-use ssot_core::host::{DirStateStore, FsArtifactRoot, FsWalScanner, StdFilesystem, SystemClock};
+use ssot_core::host::{
+    DirStateStore, FsArtifactRoot, FsWalScanner, PsqlClient, StdFilesystem, SystemClock,
+};
 use ssot_core::ports::{Clock, VolumeProbe};
 use ssot_core::wal::{Level, VolumeStats};
 use ssot_core::{json as render_json, Brief, Error, GateRequest, Ports, Result, Ssot};
@@ -212,6 +214,7 @@ pub fn run(
         state: Box::new(DirStateStore::new(&state_dir)),
         artifacts: Box::new(FsArtifactRoot),
         clock: Box::new(SystemClock),
+        db: Box::new(PsqlClient::default()),
     };
     let ssot = Ssot::with_host(cfg, ports).with_source(ConfigSource::file(&config_file));
 

@@ -237,12 +237,18 @@ impl<'de> Deserialize<'de> for RetentionProfiles {
 pub struct PostgresConfig {
     /// PGDATA (overridden by `--pgdata` or the `PGDATA` environment variable).
     pub pgdata: String,
+    /// The server to probe live (a libpq connection string or URI); none by
+    /// default (overridden by `--dsn` or `SSOT_DSN`). Keep passwords in
+    /// `.pgpass` or `PGPASSWORD`, not here.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dsn: Option<String>,
 }
 
 impl Default for PostgresConfig {
     fn default() -> Self {
         PostgresConfig {
             pgdata: "/var/lib/postgresql/data".into(),
+            dsn: None,
         }
     }
 }

@@ -198,3 +198,11 @@ pub trait ArtifactRoot {
     /// Replaces the journal's content atomically (used to compact it).
     fn rewrite_journal(&self, root: &Path, content: &str) -> Result<()>;
 }
+
+/// A PostgreSQL server to ask. Connecting and querying are bounded in time:
+/// a server that is down or refuses is an `Err` naming why within seconds.
+pub trait Database {
+    /// Runs `sql`, which returns one row of one column, on the server `dsn`
+    /// (a libpq connection string or URI) and returns that value as text.
+    fn query_value(&self, dsn: &str, sql: &str) -> Result<String>;
+}

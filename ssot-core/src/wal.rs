@@ -22,6 +22,8 @@
 //! | `wal_growing` | GROWING | pg_wal grew monotonically by ≥ `growth_min_bytes` over `growth_window` |
 //! | `ready_backlog` | GROWING | `.ready` files waiting while archiving is declared off (or more than `archive_ready_max` when on) |
 //! | `slot_inactive` | GROWING | an inactive slot holds WAL back |
+//! | `postgres_unreachable` | ERROR | a live probe was asked for and the server did not answer |
+//! | `archiver_failing` | GROWING | the live probe's `pg_stat_archiver` shows the last attempt failed |
 //!
 //! `wal_growing` and the `time_to_*` rules judge a rate only over a span of
 //! at least `rate_min_span` (from the oldest sample in the window to now):
@@ -105,8 +107,9 @@ impl FromStr for Level {
 }
 
 /// Every WAL rule id with the level it asserts (the table in the module docs).
-pub const RULES: [(&str, Level); 13] = [
+pub const RULES: [(&str, Level); 15] = [
     ("measurement_failed", Level::Error),
+    ("postgres_unreachable", Level::Error),
     ("volume_used_error", Level::Error),
     ("volume_free_floor", Level::Error),
     ("wal_far_beyond_soft_limit", Level::Error),
@@ -119,6 +122,7 @@ pub const RULES: [(&str, Level); 13] = [
     ("wal_growing", Level::Growing),
     ("ready_backlog", Level::Growing),
     ("slot_inactive", Level::Growing),
+    ("archiver_failing", Level::Growing),
 ];
 
 /// The level a rule asserts; `None` for an unknown rule id.
@@ -198,6 +202,18 @@ pub enum SlotWalStatus {
     Lost,
 }
 
+impl SlotWalStatus {
+    /// PostgreSQL's spelling.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            SlotWalStatus::Reserved => "reserved",
+            SlotWalStatus::Extended => "extended",
+            SlotWalStatus::Unreserved => "unreserved",
+            SlotWalStatus::Lost => "lost",
+        }
+    }
+}
+
 /// One row of `pg_replication_slots`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -212,6 +228,50 @@ pub struct ReplicationSlot {
     /// Bytes of WAL the slot holds back (`pg_current_wal_lsn() - restart_lsn`), when known.
     #[serde(default)]
     pub retained_bytes: Option<u64>,
+}
+
+/// `pg_stat_archiver`, as a live probe reads it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ArchiverStats {
+    /// WAL files archived.
+    pub archived_count: u64,
+    /// The last one archived.
+    pub last_archived_wal: Option<String>,
+    /// When.
+    pub last_archived_time: Option<DateTime<Utc>>,
+    /// Failed attempts.
+    pub failed_count: u64,
+    /// The last one that failed.
+    pub last_failed_wal: Option<String>,
+    /// When.
+    pub last_failed_time: Option<DateTime<Utc>>,
+}
+
+impl ArchiverStats {
+    /// True when the last attempt failed: a failure after the last success
+    /// (or failures and no success at all).
+    pub fn failing(&self) -> bool {
+        match (self.last_failed_time, self.last_archived_time) {
+            (Some(f), Some(a)) => f > a,
+            (Some(_), None) => true,
+            _ => false,
+        }
+    }
+}
+
+/// What a live probe of the server adds to a WAL check.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LiveWalFacts {
+    /// The server, as named (any password masked).
+    pub server: String,
+    /// Why it could not be probed, if it could not.
+    #[serde(default)]
+    pub unreachable: Option<String>,
+    /// `pg_stat_archiver`, when probed.
+    #[serde(default)]
+    pub archiver: Option<ArchiverStats>,
 }
 
 /// An earlier measurement, for the growth rate.
@@ -266,6 +326,9 @@ pub struct WalFacts {
     /// The previous report's verdict, for hysteresis.
     #[serde(default)]
     pub previous: Option<PreviousStatus>,
+    /// A live probe of the server, when one was asked for.
+    #[serde(default)]
+    pub live: Option<LiveWalFacts>,
 }
 
 impl WalFacts {
@@ -280,6 +343,7 @@ impl WalFacts {
             slots: Vec::new(),
             history: Vec::new(),
             previous: None,
+            live: None,
         }
     }
 }
@@ -751,6 +815,35 @@ pub fn evaluate(facts: &WalFacts, policy: &WalPolicy, now: DateTime<Utc>) -> Wal
                 ),
             ),
             _ => {}
+        }
+    }
+
+    if let Some(live) = &facts.live {
+        if let Some(why) = &live.unreachable {
+            rules.fire(
+                "postgres_unreachable",
+                Level::Error,
+                format!(
+                    "PostgreSQL at {} did not answer the live probe: {why}",
+                    live.server
+                ),
+            );
+        }
+        if let Some(a) = live.archiver.as_ref().filter(|a| a.failing()) {
+            rules.fire(
+                "archiver_failing",
+                Level::Growing,
+                format!(
+                    "the archiver is failing: {} failed attempt(s), the last for {} at {}; {}: WAL waits for archive_command and is retained",
+                    a.failed_count,
+                    a.last_failed_wal.as_deref().unwrap_or("?"),
+                    a.last_failed_time.map(crate::time::timestamp).unwrap_or_else(|| "?".into()),
+                    match (&a.last_archived_wal, a.last_archived_time) {
+                        (Some(w), Some(t)) => format!("the last success was {w} at {}", crate::time::timestamp(t)),
+                        _ => "nothing was ever archived".into(),
+                    }
+                ),
+            );
         }
     }
 

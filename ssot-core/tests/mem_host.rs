@@ -322,3 +322,147 @@ fn a_retention_root_holding_the_state_directory_is_refused_before_listing() {
     assert!(planned.plan.decisions.is_empty());
     assert_eq!(planned.exit_code(), 1);
 }
+
+/// What a server with a failing archive_command and a forgotten slot answers to the live probe.
+const FAILING_ARCHIVER: &str = r#"{"version": 150010, "in_recovery": false,
+  "settings": [{"name": "archive_mode", "setting": "on", "unit": null},
+               {"name": "archive_command", "setting": "/bin/false", "unit": null}],
+  "slots": [{"name": "forgotten", "active": false, "wal_status": "extended", "retained_bytes": 201326592}],
+  "slot_safe_wal_size": {"forgotten": null},
+  "archiver": {"archived_count": 0, "last_archived_wal": null, "last_archived_time": null,
+               "failed_count": 7, "last_failed_wal": "000000010000000000000003",
+               "last_failed_time": "2026-02-05T11:59:00+00:00"},
+  "backends": ["archiver", "checkpointer", "client backend"],
+  "waldir": {"bytes": 100663296, "segments": 6}}"#;
+
+#[test]
+fn a_server_that_does_not_answer_is_an_error_with_its_reason() {
+    let (w, cfg) = world();
+    w.set_segments("/pgdata", 6);
+    let ssot = w.ssot(cfg, t0());
+    let req = WalCheckRequest {
+        dsn: Some("host=/run/pg user=ssot password=hunter2".into()),
+        ..WalCheckRequest::default()
+    };
+    let check = ssot.check_wal(&req, t0()).unwrap();
+    assert_eq!(check.report.status, Level::Error);
+    let r = &check.report.reasons[0];
+    assert_eq!(r.rule, "postgres_unreachable");
+    assert!(r.message.contains("connection refused"), "{}", r.message);
+    assert!(
+        !r.message.contains("hunter2"),
+        "the password never shows: {}",
+        r.message
+    );
+    assert!(r.message.contains("password=***"), "{}", r.message);
+    // The gate follows: no backup while the server is unknown.
+    assert_eq!(failed(&gate(&ssot, t0())), ["wal_status_ok"]);
+    let c = ssot
+        .check_contract(
+            &ssot_core::ContractRequest {
+                dsn: req.dsn.clone(),
+                ..Default::default()
+            },
+            t0(),
+        )
+        .unwrap();
+    let reach = c
+        .invariants
+        .iter()
+        .find(|i| i.id == "runtime.reachable")
+        .unwrap();
+    assert_eq!(reach.status, ssot_core::contract::InvariantStatus::Unknown);
+    let report = ssot.report(
+        &ssot_core::ReportRequest {
+            dsn: req.dsn.clone(),
+            ..Default::default()
+        },
+        t0(),
+    );
+    let pg = report
+        .sections
+        .iter()
+        .find(|s| s.name == "postgres")
+        .unwrap();
+    assert_eq!(pg.status, ssot_core::report::Verdict::Down);
+    assert!(!ssot_core::report::render::prometheus(&report).contains("hunter2"));
+}
+
+#[test]
+fn a_live_probe_names_the_failing_archiver_and_the_forgotten_slot() {
+    let (w, cfg) = world();
+    w.set_segments("/pgdata", 6);
+    w.set_server(Some(Ok(FAILING_ARCHIVER.into())));
+    let ssot = w.ssot(cfg, t0());
+    let dsn = Some("host=/run/pg user=postgres".to_string());
+    let check = ssot
+        .check_wal(
+            &WalCheckRequest {
+                dsn: dsn.clone(),
+                ..Default::default()
+            },
+            t0(),
+        )
+        .unwrap();
+    let rules: Vec<&str> = check
+        .report
+        .reasons
+        .iter()
+        .map(|r| r.rule.as_str())
+        .collect();
+    assert_eq!(rules, ["slot_inactive", "archiver_failing"], "{check}");
+    assert!(check.report.reasons[0].message.contains("\"forgotten\""));
+    assert!(check.report.reasons[1]
+        .message
+        .contains("000000010000000000000003"));
+    assert_eq!(check.pg_ls_waldir.map(|d| d.segments), Some(6));
+    // The contract reads pg_settings and the backends from the same probe:
+    // archiving is on at runtime and an archiver runs, though declared off.
+    let c = ssot
+        .check_contract(
+            &ssot_core::ContractRequest {
+                dsn: dsn.clone(),
+                ..Default::default()
+            },
+            t0(),
+        )
+        .unwrap();
+    let failed: Vec<&str> = c
+        .with_status(ssot_core::contract::InvariantStatus::Fail)
+        .map(|i| i.id.as_str())
+        .collect();
+    assert_eq!(
+        failed,
+        ["runtime.archive_mode", "processes.no_archiver"],
+        "{c}"
+    );
+    let on: Vec<&str> = c
+        .limitations
+        .iter()
+        .filter(|l| l.status == ssot_core::contract::LimitationStatus::On)
+        .map(|l| l.name.as_str())
+        .collect();
+    assert!(
+        on.contains(&"wal_archive") && on.contains(&"ha_replication"),
+        "{c}"
+    );
+    let report = ssot.report(
+        &ssot_core::ReportRequest {
+            dsn,
+            ..Default::default()
+        },
+        t0(),
+    );
+    let pg = report
+        .sections
+        .iter()
+        .find(|s| s.name == "postgres")
+        .unwrap();
+    assert_eq!(pg.status, ssot_core::report::Verdict::Degraded, "{pg:?}");
+    assert!(pg.summary.contains("archiver is failing"), "{}", pg.summary);
+    let prom = ssot_core::report::render::prometheus(&report);
+    assert!(
+        prom.contains("ssot_postgres_slot_retained_bytes{slot=\"forgotten\"} 201326592"),
+        "{prom}"
+    );
+}

@@ -202,12 +202,13 @@ impl Ssot {
         self.0.now()
     }
 
-    #[pyo3(signature = (pgdata=None, *, slots=None, now=None))]
+    #[pyo3(signature = (pgdata=None, *, slots=None, dsn=None, now=None))]
     fn check_wal(
         &self,
         py: Python<'_>,
         pgdata: Option<&Bound<'_, PyAny>>,
         slots: Option<&Bound<'_, PyAny>>,
+        dsn: Option<String>,
         now: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<WalCheck> {
         let slots = match slots {
@@ -217,6 +218,7 @@ impl Ssot {
         let req = WalCheckRequest {
             pgdata: pgdata.filter(|p| !p.is_none()).map(path).transpose()?,
             slots,
+            dsn,
         };
         let now = now_or(now, || self.0.now())?;
         py.detach(|| self.0.check_wal(&req, now))
@@ -323,7 +325,7 @@ impl Ssot {
             .map(ApplyOutcome)
     }
 
-    #[pyo3(signature = (*, statefulset=None, settings=None, processes=None, pvcs=None, active_pvcs=None, auto_conf=None, slots=None, mounts=None, now=None))]
+    #[pyo3(signature = (*, statefulset=None, settings=None, processes=None, pvcs=None, active_pvcs=None, auto_conf=None, slots=None, mounts=None, dsn=None, now=None))]
     #[allow(clippy::too_many_arguments)]
     fn check_contract(
         &self,
@@ -336,6 +338,7 @@ impl Ssot {
         auto_conf: Option<&Bound<'_, PyAny>>,
         slots: Option<&Bound<'_, PyAny>>,
         mounts: Option<&Bound<'_, PyAny>>,
+        dsn: Option<String>,
         now: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<ContractReport> {
         let req = ContractRequest {
@@ -347,6 +350,7 @@ impl Ssot {
             auto_conf: opt_input("auto_conf", auto_conf)?,
             slots: opt_input("slots", slots)?,
             mounts: opt_input("mounts", mounts)?,
+            dsn,
         };
         let now = now_or(now, || self.0.now())?;
         py.detach(|| self.0.check_contract(&req, now))
@@ -467,15 +471,17 @@ impl Ssot {
             .map(DrDrillRecorded)
     }
 
-    #[pyo3(signature = (now=None, *, pgdata=None))]
+    #[pyo3(signature = (now=None, *, pgdata=None, dsn=None))]
     fn report(
         &self,
         py: Python<'_>,
         now: Option<&Bound<'_, PyAny>>,
         pgdata: Option<&Bound<'_, PyAny>>,
+        dsn: Option<String>,
     ) -> PyResult<Report> {
         let req = ReportRequest {
             pgdata: pgdata.filter(|p| !p.is_none()).map(path).transpose()?,
+            dsn,
         };
         let now = now_or(now, || self.0.now())?;
         Ok(Report(py.detach(|| self.0.report(&req, now))))

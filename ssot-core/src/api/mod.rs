@@ -36,8 +36,10 @@ use crate::contract::{ContractInputs, ContractReport, Sourced};
 use crate::decision::{Decision, Operation};
 use crate::error::{Error, Result};
 use crate::evidence::{BackupEvidence, DrDrillEvidence, RestoreDrillEvidence};
-use crate::inputs;
-use crate::ports::{ArtifactRoot, Clock, Filesystem, Held, StateStore, VolumeProbe, WalScanner};
+use crate::inputs::{self, LiveFacts};
+use crate::ports::{
+    ArtifactRoot, Clock, Database, Filesystem, Held, StateStore, VolumeProbe, WalScanner,
+};
 use crate::report::{self, Report};
 use crate::retention::{self, Artifact, RetentionPolicy};
 use crate::service::{self, Host, ProtectedPaths, RetentionSource, WalCheckInput};
@@ -59,6 +61,8 @@ pub struct Ports {
     pub artifacts: Box<dyn ArtifactRoot + Send + Sync>,
     /// The wall clock, for callers that do not give `now` ([`Ssot::now`]).
     pub clock: Box<dyn Clock + Send + Sync>,
+    /// The live PostgreSQL server, when a probe is asked for.
+    pub db: Box<dyn Database + Send + Sync>,
 }
 
 impl Ports {
@@ -73,6 +77,7 @@ impl Ports {
             state: Box::new(host::DirStateStore::new(state_dir)),
             artifacts: Box::new(host::FsArtifactRoot),
             clock: Box::new(host::SystemClock),
+            db: Box::new(host::PsqlClient::default()),
         }
     }
 
@@ -201,6 +206,26 @@ impl Ssot {
         }
     }
 
+    /// The server to probe: the request's, else the configuration's.
+    fn dsn<'a>(&'a self, given: Option<&'a str>) -> Option<&'a str> {
+        given
+            .or(self.config.postgres.dsn.as_deref())
+            .filter(|d| !d.trim().is_empty())
+    }
+
+    /// Probes the server `dsn` (see [`crate::inputs::LIVE_QUERY`]): what it
+    /// saw, or why it could not, with the server's name (password masked).
+    pub fn probe(&self, dsn: &str) -> (String, std::result::Result<LiveFacts, String>) {
+        let server = inputs::mask_dsn(dsn);
+        let facts = self
+            .ports
+            .db
+            .query_value(dsn, inputs::LIVE_QUERY)
+            .and_then(|text| inputs::parse_live(&text, &server))
+            .map_err(|e| inputs::redact(&e.to_string(), dsn));
+        (server, facts)
+    }
+
     /// Measures pg_wal, evaluates the WAL status and records it (`wal.status`,
     /// `wal.history`, `wal.last_check`). A failed measurement is an `ERROR`
     /// result, not an `Err`; `Err` means the state directory could not be
@@ -210,6 +235,27 @@ impl Ssot {
         if let Some(i) = &req.slots {
             let (text, origin) = self.read(i)?;
             input.slots = inputs::parse_slots(&text, &origin)?;
+        }
+        if let Some(dsn) = self.dsn(req.dsn.as_deref()) {
+            let (server, probed) = self.probe(dsn);
+            input.live = Some(match probed {
+                Ok(l) => {
+                    if req.slots.is_none() {
+                        input.slots = l.slots.clone();
+                    }
+                    input.waldir = Some(l.waldir);
+                    crate::wal::LiveWalFacts {
+                        server,
+                        unreachable: None,
+                        archiver: Some(l.archiver),
+                    }
+                }
+                Err(why) => crate::wal::LiveWalFacts {
+                    server,
+                    unreachable: Some(why),
+                    archiver: None,
+                },
+            });
         }
         let pgdata = self.pgdata(req.pgdata.as_deref());
         service::check_wal(&self.host(), &self.config, &pgdata, &input, now)
@@ -396,6 +442,7 @@ impl Ssot {
                 .transpose()
         };
         let mut texts = ContractRequest {
+            dsn: None,
             statefulset: read(&req.statefulset)?,
             settings: read(&req.settings)?,
             processes: read(&req.processes)?,
@@ -423,6 +470,30 @@ impl Ssot {
             };
         }
         let mut c = parse_contract_inputs(&texts, &self.config.contract)?;
+        if let Some(dsn) = self.dsn(req.dsn.as_deref()) {
+            let (server, probed) = self.probe(dsn);
+            if let Ok(l) = &probed {
+                if c.settings.is_none() {
+                    c.settings = Some(Sourced::new(
+                        l.settings.clone(),
+                        format!("pg_settings ({server})"),
+                    ));
+                }
+                if c.slots.is_none() {
+                    c.slots = Some(Sourced::new(
+                        l.slots.clone(),
+                        format!("pg_replication_slots ({server})"),
+                    ));
+                }
+                if c.processes.is_none() {
+                    c.processes = Some(Sourced::new(
+                        l.processes(),
+                        format!("pg_stat_activity ({server})"),
+                    ));
+                }
+            }
+            c.live = Some(Sourced::new(probed, server));
+        }
         let backups = self.ports.state.read(state::BACKUP_STATUS);
         if let Ok(rec) = load_record(&backups, BackupStatusRecord::from_file) {
             if let Some(b) = rec.last_complete.or(rec.last) {
@@ -547,7 +618,8 @@ impl Ssot {
     /// guard on the configured backup and snapshot targets.
     pub fn report(&self, req: &ReportRequest, now: DateTime<Utc>) -> Report {
         let pgdata = self.pgdata(req.pgdata.as_deref());
-        service::report(&self.host(), &self.config, Some(&pgdata), now)
+        let live = self.dsn(req.dsn.as_deref()).map(|dsn| self.probe(dsn));
+        service::report(&self.host(), &self.config, Some(&pgdata), live, now)
     }
 
     /// `report` in `format` (the ConfigMap named by the configuration).

@@ -81,6 +81,7 @@ pub fn report_from_files(
         gate_log_truncated: false,
         disks: Vec::new(),
         files_exist: BTreeMap::new(),
+        live: None,
     };
     report::build(&facts, &config.report_policy(), now)
 }

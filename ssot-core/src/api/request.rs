@@ -71,8 +71,12 @@ pub struct WalCheckRequest {
     /// PostgreSQL data directory [default: the configuration's `postgres.pgdata`].
     pub pgdata: Option<PathBuf>,
     /// Replication slots: a JSON array, or `psql -AtF,` output of
-    /// `slot_name,active,wal_status,retained_bytes`.
+    /// `slot_name,active,wal_status,retained_bytes` [default: from the live
+    /// probe, when there is one].
     pub slots: Option<Input>,
+    /// The server to probe live (libpq connection string or URI) [default:
+    /// the configuration's `postgres.dsn`; none: no probe].
+    pub dsn: Option<String>,
 }
 
 /// `gate OP`.
@@ -157,6 +161,9 @@ pub struct ContractRequest {
     pub slots: Option<Input>,
     /// `/proc/mounts` (for the filesystem-quota limitation).
     pub mounts: Option<Input>,
+    /// The server to probe live [default: `postgres.dsn`]: `pg_settings`,
+    /// slots and backends stand in for the inputs not given.
+    pub dsn: Option<String>,
 }
 
 impl ContractRequest {
@@ -318,6 +325,8 @@ pub struct DrDrillRequest {
 pub struct ReportRequest {
     /// PGDATA, for the disk guard on the backup and snapshot targets [default: the configuration's].
     pub pgdata: Option<PathBuf>,
+    /// The server to probe live for the `postgres` section [default: `postgres.dsn`].
+    pub dsn: Option<String>,
 }
 
 /// How far `retention apply` may go.

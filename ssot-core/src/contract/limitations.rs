@@ -190,6 +190,19 @@ pub(super) fn limitations(inputs: &ContractInputs, contract: &ContractConfig) ->
                 ))
             }
         }
+        if let Some(Ok(l)) = inputs.live.as_ref().map(|l| &l.value) {
+            if l.in_recovery {
+                on.push(format!(
+                    "pg_is_in_recovery() is true ({}): this server is a standby",
+                    l.server
+                ))
+            } else {
+                off.push(format!(
+                    "pg_is_in_recovery() is false ({}): a primary",
+                    l.server
+                ))
+            }
+        }
         if let Some((v, at)) = rt_word("primary_conninfo") {
             if v.is_empty() {
                 off.push(format!("primary_conninfo is empty ({at}): not a standby"))

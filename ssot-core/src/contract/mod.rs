@@ -73,6 +73,10 @@ pub struct ContractInputs {
     pub backup_location: Option<Sourced<String>>,
     /// The backup target directory, for the filesystem-quota limitation.
     pub backup_target: Option<String>,
+    /// A live probe of the server, when one was asked for: what it saw, or
+    /// why it could not (its settings, slots and backends are also in the
+    /// inputs above when those were not given).
+    pub live: Option<Sourced<std::result::Result<crate::inputs::LiveFacts, String>>>,
 }
 
 /// An invariant's outcome.
@@ -260,6 +264,28 @@ pub fn evaluate(
     settings::auto_conf(&mut inv, inputs);
     archive::processes(&mut inv, inputs, contract);
     pvc::claims(&mut inv, inputs);
+    if let Some(live) = &inputs.live {
+        match &live.value {
+            Ok(l) => inv.push(
+                "runtime.reachable",
+                InvariantStatus::Pass,
+                vec![format!(
+                    "PostgreSQL {} answered ({})",
+                    l.version, live.origin
+                )],
+                format!("the live probe of {} answered", live.origin),
+            ),
+            Err(why) => inv.push(
+                "runtime.reachable",
+                InvariantStatus::Unknown,
+                vec![],
+                format!(
+                    "the live probe of {} failed: {why}; runtime invariants are not checked",
+                    live.origin
+                ),
+            ),
+        }
+    }
 
     let limitations = limitations::limitations(inputs, contract);
     let status = if list.iter().any(|i| i.status == InvariantStatus::Fail) {

@@ -12,6 +12,7 @@ mod files;
 mod fs;
 mod fsutil;
 mod process;
+mod psql;
 mod store;
 mod walscan;
 
@@ -19,6 +20,7 @@ pub use artifacts::{FsArtifactRoot, JOURNAL, TRASH_PREFIX};
 pub use files::{read_config, read_input, CONFIG_MAX, INPUT_MAX};
 pub use fs::{StatvfsVolumes, StdFilesystem};
 pub use process::{exec_holding, ExecFailure};
+pub use psql::PsqlClient;
 pub use store::DirStateStore;
 pub use walscan::{is_segment_name, FsWalScanner};
 

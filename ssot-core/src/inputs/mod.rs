@@ -1,11 +1,13 @@
 //! Parsers for the output of the tools an operator already runs, in their
 //! exact formats: `kubectl` JSON, `psql -AtF,` rows, `ps`, `postgresql.auto.conf`,
-//! `/proc/mounts`, and PostgreSQL's arguments inside a container command line.
+//! `/proc/mounts`, PostgreSQL's arguments inside a container command line, and
+//! the answer of a live probe of the server.
 //! Every error names the input and where in it. Pure: the text comes in, facts go out.
 
 mod argv;
 mod conf;
 mod kubectl;
+mod live;
 mod mounts;
 mod ps;
 mod psql;
@@ -16,6 +18,7 @@ pub use kubectl::{
     listed, parse_active_pvcs, parse_pvcs, parse_statefulset, Pvc, Replicas, StatefulSetFacts,
     PVC_NAMES_LISTED,
 };
+pub use live::{mask_dsn, parse_live, redact, ArchiverStats, LiveFacts, WalDir, LIVE_QUERY};
 pub use mounts::{parse_mounts, Mount};
 pub use ps::{parse_processes, Process};
 pub use psql::{parse_pg_settings, parse_slots, RuntimeSetting};

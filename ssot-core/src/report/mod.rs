@@ -24,6 +24,7 @@ use crate::disk::DiskPolicy;
 use crate::disk::{self, DiskFacts};
 use crate::evidence::EvidencePolicy;
 use crate::gate::{Decision, Operation};
+use crate::inputs::LiveFacts;
 use crate::num::pct;
 use crate::num::{human_bytes, human_secs};
 use crate::stages::{self, StageDef, StageFacts};
@@ -174,6 +175,9 @@ pub struct ReportFacts {
     pub disks: Vec<(Operation, DiskFacts)>,
     /// Whether paths named by `file:` stage criteria exist.
     pub files_exist: BTreeMap<String, bool>,
+    /// A live probe of the server (its name, and what it saw or why it
+    /// could not), when one was asked for: the `postgres` section.
+    pub live: Option<(String, std::result::Result<LiveFacts, String>)>,
 }
 
 impl ReportFacts {
@@ -610,6 +614,146 @@ fn contract_section(facts: &ReportFacts, policy: &ReportPolicy, now: DateTime<Ut
     s
 }
 
+/// The `postgres` section, from a live probe: reachable, primary, slots,
+/// the archiver, what `pg_ls_waldir()` counts.
+fn postgres_section(server: &str, probed: &std::result::Result<LiveFacts, String>) -> Section {
+    let l = match probed {
+        Ok(l) => l,
+        Err(why) => {
+            let mut s = Section::new(
+                "postgres",
+                Verdict::Down,
+                format!("PostgreSQL at {server} did not answer the live probe: {why}"),
+            );
+            s.metrics.push(Metric::new(
+                "postgres_up",
+                "1 when the live probe of PostgreSQL answered",
+                0.0,
+            ));
+            return s;
+        }
+    };
+    let mut s =
+        Section::new(
+            "postgres",
+            Verdict::Ok,
+            format!(
+            "PostgreSQL {}.{} at {server}: {}, pg_wal {} in {} segment(s), {} slot(s), archiver {}",
+            l.version / 10000,
+            l.version % 10000,
+            if l.in_recovery { "a standby (in recovery)" } else { "primary" },
+            human_bytes(l.waldir.bytes),
+            l.waldir.segments,
+            l.slots.len(),
+            if l.archiver.failing() {
+                "FAILING"
+            } else if l.runs("archiver") {
+                "running"
+            } else {
+                "not running"
+            }
+        ),
+        );
+    let mut problems = Vec::new();
+    if l.in_recovery {
+        problems.push((
+            Verdict::Degraded,
+            format!(
+                "{server} is in recovery: a standby, not the single instance the contract declares"
+            ),
+        ));
+    }
+    if l.archiver.failing() {
+        problems.push((
+            Verdict::Degraded,
+            format!(
+                "the archiver is failing: {} failed attempt(s), the last for {}",
+                l.archiver.failed_count,
+                l.archiver.last_failed_wal.as_deref().unwrap_or("?")
+            ),
+        ));
+    }
+    for slot in &l.slots {
+        let safe = l
+            .slot_safe_wal_size
+            .get(&slot.name)
+            .copied()
+            .flatten()
+            .map(|b| format!(", safe_wal_size {}", human_bytes(b.max(0) as u64)))
+            .unwrap_or_default();
+        let line = format!(
+            "slot {}: {}, wal_status {}, holds {}{safe}",
+            slot.name,
+            if slot.active { "active" } else { "INACTIVE" },
+            slot.wal_status.map(|w| w.as_str()).unwrap_or("?"),
+            slot.retained_bytes
+                .map(human_bytes)
+                .unwrap_or_else(|| "?".into()),
+        );
+        match slot.wal_status {
+            Some(crate::wal::SlotWalStatus::Lost) => problems.push((Verdict::Down, line)),
+            Some(crate::wal::SlotWalStatus::Unreserved) => problems.push((Verdict::Degraded, line)),
+            _ if !slot.active => problems.push((Verdict::Degraded, line)),
+            _ => s.details.push(line),
+        }
+        let label = |m: Metric| m.label("slot", slot.name.as_str());
+        s.metrics.push(label(Metric::new(
+            "postgres_slot_active",
+            "1 when the replication slot is active",
+            if slot.active { 1.0 } else { 0.0 },
+        )));
+        if let Some(b) = slot.retained_bytes {
+            s.metrics.push(label(Metric::new(
+                "postgres_slot_retained_bytes",
+                "WAL bytes the replication slot holds back",
+                b as f64,
+            )));
+        }
+    }
+    if let Some(worst) = problems.iter().map(|(v, _)| *v).max() {
+        let first = problems
+            .iter()
+            .find(|(v, _)| *v == worst)
+            .map(|(_, m)| m.clone())
+            .unwrap_or_default();
+        s.status = worst;
+        s.summary = format!("{first}; {}", s.summary);
+    }
+    let mut details: Vec<String> = problems.into_iter().map(|(_, m)| m).collect();
+    details.append(&mut s.details);
+    s.details = details;
+    for (name, help, v) in [
+        (
+            "postgres_up",
+            "1 when the live probe of PostgreSQL answered",
+            1.0,
+        ),
+        (
+            "postgres_in_recovery",
+            "1 when PostgreSQL is a standby (pg_is_in_recovery())",
+            if l.in_recovery { 1.0 } else { 0.0 },
+        ),
+        (
+            "postgres_wal_bytes",
+            "Bytes in pg_wal as pg_ls_waldir() counts them",
+            l.waldir.bytes as f64,
+        ),
+        (
+            "postgres_archiver_archived",
+            "WAL files archived (pg_stat_archiver.archived_count)",
+            l.archiver.archived_count as f64,
+        ),
+        (
+            "postgres_archiver_failed",
+            "Failed archive attempts (pg_stat_archiver.failed_count)",
+            l.archiver.failed_count as f64,
+        ),
+    ] {
+        s.metrics.push(Metric::new(name, help, v));
+    }
+    s
+}
+
 fn limitations_section(facts: &ReportFacts) -> Section {
     let rec = match contract_record(facts) {
         Ok(r) => r,
@@ -714,7 +858,7 @@ pub fn build(facts: &ReportFacts, policy: &ReportPolicy, now: DateTime<Utc>) -> 
     let backup = facts.file(state::BACKUP_STATUS);
     let restore = facts.file(state::RESTORE_DRILL_STATUS);
     let dr = facts.file(state::DR_DRILL_STATUS);
-    let sections = vec![
+    let mut sections = vec![
         wal_section(facts, policy, now),
         disk_section(facts, policy),
         gates_section(facts, policy, now),
@@ -726,6 +870,9 @@ pub fn build(facts: &ReportFacts, policy: &ReportPolicy, now: DateTime<Utc>) -> 
         stages_section(&stage_checks),
         limitations_section(facts),
     ];
+    if let Some((server, probed)) = &facts.live {
+        sections.push(postgres_section(server, probed));
+    }
     let verdict = sections
         .iter()
         .map(|s| s.status)

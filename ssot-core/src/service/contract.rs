@@ -208,7 +208,16 @@ pub fn stage_check(host: &Host, cfg: &Config, now: DateTime<Utc>) -> Vec<StageCh
 
 /// Builds the single view of truth over the state directory (and the disk
 /// guard on the configured backup and snapshot targets).
-pub fn report(host: &Host, cfg: &Config, pgdata: Option<&Path>, now: DateTime<Utc>) -> Report {
+pub fn report(
+    host: &Host,
+    cfg: &Config,
+    pgdata: Option<&Path>,
+    live: Option<(
+        String,
+        std::result::Result<crate::inputs::LiveFacts, String>,
+    )>,
+    now: DateTime<Utc>,
+) -> Report {
     let disks = [Operation::Backup, Operation::Snapshot]
         .into_iter()
         .filter_map(|op| {
@@ -226,6 +235,7 @@ pub fn report(host: &Host, cfg: &Config, pgdata: Option<&Path>, now: DateTime<Ut
         gate_log_truncated,
         disks,
         files_exist: files_exist(host, cfg),
+        live,
     };
     report::build(&facts, &cfg.report_policy(), now)
 }

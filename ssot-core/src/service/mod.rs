@@ -63,6 +63,9 @@ pub struct WalCheck {
     pub settings_source: String,
     /// Things an operator should know that did not change the status.
     pub notes: Vec<String>,
+    /// What `pg_ls_waldir()` counted, when the server was probed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pg_ls_waldir: Option<crate::inputs::WalDir>,
 }
 
 impl WalCheck {
@@ -77,6 +80,10 @@ impl WalCheck {
 pub struct WalCheckInput {
     /// Replication slots (from `pg_replication_slots`), if read.
     pub slots: Vec<ReplicationSlot>,
+    /// A live probe of the server, if one was asked for.
+    pub live: Option<crate::wal::LiveWalFacts>,
+    /// `pg_ls_waldir()` from that probe.
+    pub waldir: Option<crate::inputs::WalDir>,
 }
 
 /// Resolves the declared WAL settings: `wal.settings` if present (written by
@@ -161,6 +168,7 @@ pub fn check_wal(
                 slots: input.slots.clone(),
                 history: history.clone(),
                 previous,
+                live: input.live.clone(),
             };
             (wal::evaluate(&facts, &cfg.wal, now), Some(scan.dir), source)
         }
@@ -192,11 +200,20 @@ pub fn check_wal(
             format!("{}\n", state::timestamp(now)).as_bytes(),
         )?;
     }
+    if let (Some(d), Some(scanned)) = (input.waldir, report.wal_size) {
+        notes.push(format!(
+            "pg_ls_waldir() counts {} in {} segment(s); the scan {}",
+            crate::num::human_bytes(d.bytes),
+            d.segments,
+            crate::num::human_bytes(scanned)
+        ));
+    }
     Ok(WalCheck {
         report,
         pg_wal,
         settings_source,
         notes,
+        pg_ls_waldir: input.waldir,
     })
 }
 

@@ -17,7 +17,8 @@ use ssot_core::config::Config;
 use ssot_core::gate::LockFacts;
 use ssot_core::host::FixedClock;
 use ssot_core::ports::{
-    ArtifactRoot, Filesystem, Held, PathKind, StateStore, VolumeProbe, WalScan, WalScanner,
+    ArtifactRoot, Database, Filesystem, Held, PathKind, StateStore, VolumeProbe, WalScan,
+    WalScanner,
 };
 use ssot_core::retention::guard::{FileId, Lineage};
 use ssot_core::retention::journal::TRASH_PREFIX;
@@ -65,6 +66,7 @@ struct Inner {
     op_lock: Option<String>,
     crash_after_trash: Option<usize>,
     trash_moves: usize,
+    server: Option<std::result::Result<String, String>>,
 }
 
 /// The shared in-memory filesystem; every port is a handle on it.
@@ -180,6 +182,12 @@ impl World {
         }
     }
 
+    /// What the live server answers to a probe: its JSON, or why it fails
+    /// (`None`: there is no server at all).
+    pub fn set_server(&self, answer: Option<std::result::Result<String, String>>) {
+        self.inner().server = answer;
+    }
+
     /// The artifact root fails right after its `n`th move to the trash.
     pub fn crash_after_trash(&self, n: Option<usize>) {
         let mut i = self.inner();
@@ -200,6 +208,7 @@ impl World {
             }),
             artifacts: Box::new(self.clone()),
             clock: Box::new(FixedClock(now)),
+            db: Box::new(self.clone()),
         };
         Ssot::with_host(config, ports)
     }
@@ -456,6 +465,18 @@ impl StateStore for MemState {
     fn update_operation_lock(&self, _lock: &Held, holder: &str) -> Result<()> {
         self.world.inner().op_lock = Some(holder.into());
         Ok(())
+    }
+}
+
+impl Database for World {
+    fn query_value(&self, dsn: &str, _sql: &str) -> Result<String> {
+        match self.inner().server.clone() {
+            Some(Ok(answer)) => Ok(answer),
+            Some(Err(why)) => Err(Error::Request(format!("PostgreSQL at {dsn}: {why}"))),
+            None => Err(Error::Request(format!(
+                "PostgreSQL at {dsn}: connection refused (no server in this world)"
+            ))),
+        }
     }
 }
 
