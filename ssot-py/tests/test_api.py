@@ -387,3 +387,18 @@ def test_write_output_is_atomic_and_complete(tmp_path: Path) -> None:
     s.write_output(out, text)
     assert out.read_text() == text
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+
+
+def test_a_live_probe_of_a_dead_server_is_an_error_with_its_reason(tmp_path: Path) -> None:
+    pgdata = sandbox(tmp_path, 3)
+    s = ssot.Ssot({"state_dir": str(tmp_path / "state"), "postgres": {"pgdata": str(pgdata)}})
+    dsn = f"host={tmp_path}/no-server user=postgres password=s3cret dbname=postgres"
+    w = s.check_wal(dsn=dsn, now=NOW)
+    assert w.status == "ERROR" and w.exit_code == 2
+    assert [r.rule for r in w.reasons] == ["postgres_unreachable"]
+    assert "password=***" in w.reasons[0].message and "s3cret" not in w.to_json()
+    c = s.check_contract(dsn=dsn, now=NOW)
+    assert any(i.id == "runtime.reachable" and i.status == "unknown" for i in c.invariants)
+    r = s.report(dsn=dsn, now=NOW)
+    pg = [x for x in r.sections if x.name == "postgres"][0]
+    assert pg.status == "DOWN" and "s3cret" not in r.to_prometheus()

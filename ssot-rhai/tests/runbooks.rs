@@ -363,3 +363,23 @@ fn results_are_read_only() {
     assert_eq!(r.ending.exit_code(), 125);
     assert_eq!(r.error().line, Some(2), "{}", r.error());
 }
+
+#[test]
+fn a_runbook_probes_the_live_server_with_the_same_calls() {
+    let (w, cfg) = world();
+    w.set_server(Some(
+        Err("FATAL: the database system is starting up".into()),
+    ));
+    let r = run_in(
+        &w,
+        cfg,
+        r#"
+        let c = check_wal(#{ dsn: "host=/run/pg user=postgres" });
+        print(`${c.status} ${c.reasons[0].rule}`);
+        print(report(#{ dsn: "host=/run/pg user=postgres" }).to_map().sections.filter(|s| s.name == "postgres")[0].status);
+        "#,
+        Limits::default(),
+    );
+    assert_eq!(r.ending.exit_code(), 0, "{:?}", r.lines);
+    assert_eq!(r.output(), ["ERROR postgres_unreachable", "DOWN"]);
+}

@@ -107,18 +107,81 @@ impl Cluster {
 
     /// Starts an initialised cluster on its socket (no TCP).
     pub fn start() -> Cluster {
+        Cluster::start_with("")
+    }
+
+    /// Starts an initialised cluster on its socket (no TCP) with extra
+    /// server options (`-c name=value ...`).
+    pub fn start_with(extra: &str) -> Cluster {
         let c = Cluster::init();
-        let data = c.data().display().to_string();
+        c.start_again(extra);
+        c
+    }
+
+    /// (Re)starts the cluster's server with `extra` options.
+    pub fn start_again(&self, extra: &str) {
+        let data = self.data().display().to_string();
         let opts = format!(
-            "-k {} -c listen_addresses='' -c max_wal_size=96MB -c min_wal_size=32MB -c fsync=off",
-            c.socket()
+            "-k {} -c listen_addresses='' -c max_wal_size=96MB -c min_wal_size=32MB -c fsync=off {extra}",
+            self.socket()
         );
-        let log = c.dir.path().join("server.log").display().to_string();
-        c.tool(
+        let log = self.dir.path().join("server.log").display().to_string();
+        self.tool(
             "pg_ctl",
             &["-D", &data, "-o", &opts, "-l", &log, "-w", "start"],
         );
-        c
+    }
+
+    /// Stops the server now (`-m immediate`), keeping its files.
+    pub fn stop(&self) {
+        let data = self.data().display().to_string();
+        self.tool("pg_ctl", &["-D", &data, "-m", "immediate", "-w", "stop"]);
+    }
+
+    /// The libpq connection string of the server's socket.
+    pub fn dsn(&self) -> String {
+        format!("host={} user=postgres dbname=postgres", self.socket())
+    }
+
+    /// A PostgreSQL tool as the cluster's owner, started in the background.
+    pub fn spawn_tool(&self, name: &str, args: &[&str]) -> std::process::Child {
+        let exe = self.bin.join(name);
+        let mut cmd = if is_root() {
+            let mut c = Command::new("runuser");
+            c.args(["-u", "postgres", "--"]).arg(&exe);
+            c
+        } else {
+            Command::new(&exe)
+        };
+        cmd.args(args)
+            .env("PGHOST", self.socket())
+            .env("PGUSER", "postgres")
+            .env("PGDATABASE", "postgres")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {name}: {e}"))
+    }
+
+    /// Makes `path` (a directory) belong to the cluster's owner, so tools run
+    /// as that user can write there.
+    pub fn give(&self, path: &std::path::Path) {
+        if is_root() {
+            let pg = nix::unistd::User::from_name("postgres").unwrap().unwrap();
+            nix::unistd::chown(path, Some(pg.uid), Some(pg.gid)).unwrap();
+        }
+    }
+}
+
+/// Kills a background process when dropped (a test that fails mid-way
+/// leaves no pgbench behind).
+pub struct Background(pub std::process::Child);
+
+impl Drop for Background {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
     }
 }
 

@@ -18,20 +18,25 @@ use crate::wal::ReplicationSlot;
 
 /// The query of a live probe: one row, one JSON column. Needs a superuser or
 /// a member of `pg_monitor` (for `pg_ls_waldir()`).
-pub const LIVE_QUERY: &str = "SELECT json_build_object(\
- 'version', current_setting('server_version_num')::int,\
- 'in_recovery', pg_is_in_recovery(),\
- 'settings', (SELECT coalesce(json_agg(json_build_object('name', name, 'setting', setting, 'unit', unit) ORDER BY name), '[]'::json) FROM pg_settings),\
- 'slots', (SELECT coalesce(json_agg(json_build_object('name', slot_name, 'active', active, 'wal_status', wal_status,\
-   'retained_bytes', CASE WHEN pg_is_in_recovery() OR restart_lsn IS NULL THEN NULL\
-     ELSE (pg_current_wal_lsn() - restart_lsn)::bigint END) ORDER BY slot_name), '[]'::json) FROM pg_replication_slots),\
- 'slot_safe_wal_size', (SELECT coalesce(json_object_agg(slot_name, safe_wal_size), '{}'::json) FROM pg_replication_slots),\
- 'archiver', (SELECT json_build_object('archived_count', archived_count, 'last_archived_wal', last_archived_wal,\
-   'last_archived_time', last_archived_time, 'failed_count', failed_count, 'last_failed_wal', last_failed_wal,\
-   'last_failed_time', last_failed_time) FROM pg_stat_archiver),\
- 'backends', (SELECT coalesce(json_agg(backend_type ORDER BY backend_type), '[]'::json) FROM pg_stat_activity),\
- 'waldir', (SELECT json_build_object('bytes', coalesce(sum(size), 0)::bigint,\
-   'segments', count(*) FILTER (WHERE name ~ '^[0-9A-F]{24}$')) FROM pg_ls_waldir()))";
+pub const LIVE_QUERY: &str = r"SELECT json_build_object(
+  'version', current_setting('server_version_num')::int,
+  'in_recovery', pg_is_in_recovery(),
+  'settings', (SELECT coalesce(json_agg(json_build_object('name', name, 'setting', setting, 'unit', unit) ORDER BY name), '[]'::json)
+               FROM pg_settings),
+  'slots', (SELECT coalesce(json_agg(json_build_object('name', slot_name, 'active', active, 'wal_status', wal_status,
+                      'retained_bytes', CASE WHEN pg_is_in_recovery() OR restart_lsn IS NULL THEN NULL
+                                             ELSE (pg_current_wal_lsn() - restart_lsn)::bigint END)
+                    ORDER BY slot_name), '[]'::json)
+            FROM pg_replication_slots),
+  'slot_safe_wal_size', (SELECT coalesce(json_object_agg(slot_name, safe_wal_size), '{}'::json) FROM pg_replication_slots),
+  'archiver', (SELECT json_build_object('archived_count', archived_count, 'last_archived_wal', last_archived_wal,
+                      'last_archived_time', last_archived_time, 'failed_count', failed_count,
+                      'last_failed_wal', last_failed_wal, 'last_failed_time', last_failed_time)
+               FROM pg_stat_archiver),
+  'backends', (SELECT coalesce(json_agg(backend_type ORDER BY backend_type), '[]'::json) FROM pg_stat_activity),
+  'waldir', (SELECT json_build_object('bytes', coalesce(sum(size), 0)::bigint,
+                    'segments', count(*) FILTER (WHERE name ~ '^[0-9A-F]{24}$'))
+             FROM pg_ls_waldir()))";
 
 /// `pg_ls_waldir()`: what PostgreSQL itself counts in pg_wal.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]

@@ -1,0 +1,190 @@
+//! `--dsn`: the live probe against a real server, a dead one and a mute one.
+
+use std::os::unix::net::UnixListener;
+use std::time::Instant;
+
+use super::*;
+
+/// The contract the test clusters run with (their `-c` options).
+pub const CLUSTER_CONTRACT: &str = "[contract]\nmax_wal_size = \"96MB\"\nmin_wal_size = \"32MB\"\nwal_keep_size = \"0\"\ncheckpoint_timeout = \"5min\"\n";
+
+#[test]
+fn wal_check_matches_pg_ls_waldir_on_disk_and_through_the_probe() {
+    if skipped() {
+        return;
+    }
+    let c = Cluster::start();
+    c.tool("pgbench", &["-i", "-s", "4", "-q"]);
+    c.tool("pgbench", &["-T", "4", "-c", "2", "-n"]);
+    let ops = Ops::new(&c, NO_VOLUME_RULES);
+
+    // pg_ls_waldir() and the scan must agree on the same, settled directory:
+    // query, scan, query again, and accept only when both queries agree.
+    let mut matched = None;
+    for _ in 0..10 {
+        let before = waldir(&c);
+        let (code, report) = ops.json(&["wal", "check"]);
+        let after = waldir(&c);
+        if before == after {
+            matched = Some((before, code, report));
+            break;
+        }
+    }
+    let ((sum, count), code, report) = matched.expect("pg_wal never settled across 10 tries");
+    eprintln!(
+        "pg_ls_waldir(): sum(size)={sum} segments={count}; ssot wal check: wal_size={} segment_count={}",
+        report["wal_size"], report["segment_count"]
+    );
+    assert_eq!(report["wal_size"].as_u64(), Some(sum), "{report}");
+    assert_eq!(report["segment_count"].as_u64(), Some(count), "{report}");
+    // The probe's own count of the same directory, in the same report.
+    assert_eq!(
+        report["pg_ls_waldir"]["bytes"].as_u64(),
+        Some(sum),
+        "{report}"
+    );
+    assert!(sum >= 3 * SEGMENT, "pgbench produced WAL: {report}");
+    assert_eq!(report["status"], "OK", "{report}");
+    assert_eq!(code, 0);
+
+    // An inactive physical slot that reserves WAL: read by the probe itself.
+    c.sql("SELECT pg_create_physical_replication_slot('forgotten_standby', true)");
+    let (code, report) = ops.json(&["wal", "check"]);
+    assert_eq!(code, 1, "{report}");
+    assert_eq!(report["status"], "GROWING");
+    assert_eq!(rules(&report), ["slot_inactive"]);
+    assert!(reason(&report, "slot_inactive").contains("forgotten_standby"));
+
+    // The same slot as psql prints it, given by hand (the file input).
+    let slots = c.sql(
+        "SELECT slot_name, active, wal_status, pg_current_wal_lsn() - restart_lsn FROM pg_replication_slots",
+    );
+    let slots_file = ops.path("slots.csv");
+    fs::write(&slots_file, &slots).unwrap();
+    let (_, by_file) = ops.json(&["wal", "check", "--slots", s(&slots_file)]);
+    assert_eq!(rules(&by_file), ["slot_inactive"]);
+}
+
+#[test]
+fn a_dead_server_is_an_error_with_its_reason() {
+    if skipped() {
+        return;
+    }
+    let c = Cluster::start();
+    let ops = Ops::new(&c, NO_VOLUME_RULES);
+    c.stop();
+    let started = Instant::now();
+    let (code, report) = ops.json(&["wal", "check"]);
+    let took = started.elapsed();
+    eprintln!("a stopped server: wal check answered in {took:?}");
+    assert_eq!(code, 2, "{report}");
+    assert_eq!(report["status"], "ERROR");
+    let why = reason(&report, "postgres_unreachable");
+    assert!(
+        why.contains(&c.socket()) && why.contains("No such file or directory"),
+        "{why}"
+    );
+    // pg_wal itself was still measured from the files.
+    assert!(report["wal_size"].as_u64().unwrap() > 0, "{report}");
+    // The report says the same in its postgres section.
+    let o = ops.run(&["report", "--format", "json"]);
+    let sections = json(&o)["sections"].clone();
+    let pg = sections
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["name"] == "postgres")
+        .unwrap()
+        .clone();
+    assert_eq!(pg["status"], "DOWN", "{pg}");
+}
+
+#[test]
+fn a_server_that_never_answers_times_out() {
+    if skipped() {
+        return;
+    }
+    // Something listens on the socket, accepts, and says nothing.
+    let dir = tempfile::tempdir().unwrap();
+    let listener = UnixListener::bind(dir.path().join(".s.PGSQL.5432")).unwrap();
+    let accepting = std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for conn in listener.incoming().take(4) {
+            held.push(conn);
+        }
+        std::thread::sleep(std::time::Duration::from_secs(30));
+    });
+    let c = Cluster::stopped();
+    let ops = Ops::new(&c, NO_VOLUME_RULES);
+    let started = Instant::now();
+    let o = ops.run(&[
+        "wal",
+        "check",
+        "--format",
+        "json",
+        "--dsn",
+        &format!(
+            "host={} user=postgres dbname=postgres",
+            dir.path().display()
+        ),
+    ]);
+    let took = started.elapsed();
+    eprintln!("a mute server: wal check answered in {took:?}");
+    let report = json(&o);
+    assert_eq!(report["status"], "ERROR", "{report}");
+    let why = reason(&report, "postgres_unreachable");
+    assert!(why.contains("timeout"), "{why}");
+    drop(accepting);
+}
+
+#[test]
+fn the_contract_reads_the_running_server() {
+    if skipped() {
+        return;
+    }
+    let c = Cluster::start();
+    let ops = Ops::new(&c, CLUSTER_CONTRACT);
+    let (code, report) = ops.json(&["contract", "check"]);
+    let status = |id: &str| {
+        report["invariants"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["id"] == id)
+            .unwrap_or_else(|| panic!("no {id} in {report:#}"))["status"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    for id in [
+        "runtime.reachable",
+        "runtime.max_wal_size",
+        "runtime.min_wal_size",
+        "runtime.wal_keep_size",
+        "runtime.archive_mode",
+        "processes.no_archiver",
+    ] {
+        assert_eq!(status(id), "pass", "{id}: {report:#}");
+    }
+    // Without a StatefulSet the declared side of the args is unknown, nothing fails.
+    assert_eq!(code, 0, "{report:#}");
+    let limitations: Vec<(String, String)> = report["limitations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| {
+            (
+                l["name"].as_str().unwrap().into(),
+                l["status"].as_str().unwrap().into(),
+            )
+        })
+        .collect();
+    assert!(
+        limitations.contains(&("wal_archive".into(), "off".into())),
+        "{limitations:?}"
+    );
+    assert!(
+        limitations.contains(&("ha_replication".into(), "off".into())),
+        "{limitations:?}"
+    );
+}
