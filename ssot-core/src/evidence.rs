@@ -120,7 +120,9 @@ pub(crate) fn duration_of(start: Option<DateTime<Utc>>, end: DateTime<Utc>) -> R
             timestamp(s),
             timestamp(end)
         ))),
-        Some(s) => Ok(Some((end - s).num_seconds())),
+        Some(s) => Ok(Some(
+            (crate::time::whole_seconds(end) - crate::time::whole_seconds(s)).num_seconds(),
+        )),
     }
 }
 
@@ -201,8 +203,11 @@ pub fn dr_outcome(e: &DrDrillEvidence, policy: &EvidencePolicy) -> Result<DrOutc
             timestamp(e.t0)
         )));
     }
-    let rto = (e.restored_at - e.t0).num_seconds();
-    let rpo = (e.newest_data_before - e.newest_data_after)
+    // From the times as `dr_drill.status` keeps them (whole seconds), so the
+    // record's RTO and RPO agree with its own times when read back.
+    let s = crate::time::whole_seconds;
+    let rto = (s(e.restored_at) - s(e.t0)).num_seconds();
+    let rpo = (s(e.newest_data_before) - s(e.newest_data_after))
         .num_seconds()
         .max(0);
     let (rto_t, rpo_t) = (

@@ -210,3 +210,30 @@ fn an_unmarkable_artifact_is_refused_before_the_drill_is_recorded() {
     assert!(!w.state.join("restore_drill.status").exists());
     assert!(!w.path("x.verified").exists());
 }
+
+/// Issue 11 (found by the DR drill against a real cluster): RTO was computed
+/// from times with fractions of a second, but `dr_drill.status` keeps whole
+/// seconds, so the recorded drill read back as corrupt ("rto_seconds says 2,
+/// but restored_at − t0 is 3 seconds") and the report degraded.
+#[test]
+fn a_dr_drill_with_fractional_times_reads_back_as_recorded() {
+    let w = World::new();
+    let o = w.ssot(&[
+        "evidence",
+        "dr-drill",
+        "--scenario",
+        "loss of the primary",
+        "--t0",
+        "2026-02-05T11:00:00.900Z",
+        "--restored-at",
+        "2026-02-05T11:00:03.100Z",
+        "--newest-before",
+        "2026-02-05T11:00:00.800Z",
+        "--newest-after",
+        "2026-02-05T10:59:58.950Z",
+    ]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let s = section(&w, "dr_drill");
+    assert_eq!(s["status"], "OK", "{s:#}");
+    assert!(s["summary"].as_str().unwrap().contains("RTO 3s"), "{s:#}");
+}
