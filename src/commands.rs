@@ -6,21 +6,30 @@
 use serde::Serialize;
 use ssot_core::host::{self, ExecFailure};
 use ssot_core::{
-    exit, json, ApplyMode, BackupRequest, Catalog, ContractRequest, DrDrillRequest, Error,
-    GateRequest, Input, Outcome, ReportFormat, ReportRequest, RestoreDrillRequest,
+    exit, json, write_json, ApplyMode, BackupRequest, Catalog, ContractRequest, DrDrillRequest,
+    Error, GateRequest, Input, Outcome, ReportFormat, ReportRequest, RestoreDrillRequest,
     RetentionRequest, Ssot, WalCheckRequest,
 };
 
 use crate::cli::*;
 use crate::demo;
 
-/// Prints `result` as text or JSON and returns its exit code.
+/// Prints `result` as text or JSON, streamed through one buffer, and returns
+/// its exit code; a result that could not be written is no verdict.
 fn show<T: Serialize + std::fmt::Display + Outcome>(result: &T, format: Format) -> u8 {
-    match format {
-        Format::Json => println!("{}", json(result)),
-        Format::Text => print!("{result}"),
+    use std::io::Write;
+    let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
+    let written = match format {
+        Format::Json => write_json(&mut out, result),
+        Format::Text => write!(out, "{result}").and_then(|()| out.flush()),
+    };
+    match written {
+        Ok(()) => result.exit_code(),
+        Err(e) => {
+            eprintln!("ssot: error: the result could not be written to stdout: {e}");
+            exit::NO_VERDICT
+        }
     }
-    result.exit_code()
 }
 
 /// A core error with the CLI's flag hints. Core messages name request
@@ -104,6 +113,9 @@ pub fn run(cli: Cli, flags: GivenFlags) -> Result<u8, String> {
                     p.plan_hash
                 );
             }
+            // The process ends next: a plan of a million artifacts is not
+            // worth freeing piece by piece (the kernel takes it back whole).
+            std::mem::forget(planned);
             Ok(code)
         }
         Cmd::Retention(RetentionCmd::Apply(a)) => {

@@ -146,11 +146,11 @@ pub mod wal;
 
 pub use api::request;
 pub use api::{
-    exit, json, parse_contract_inputs, report_from_files, ApplyMode, ApplyOutcome, BackupRecorded,
-    BackupRequest, Brief, Catalog, ConfigView, ContractRequest, DrDrillRecorded, DrDrillRequest,
-    DrillResult, GateRequest, InlineText, Input, Outcome, Ports, ReportFormat, ReportRequest,
-    RestoreDrillRecorded, RestoreDrillRequest, RetentionPlanned, RetentionRequest, Ssot,
-    StageChecks, StatusView, WalCheck, WalCheckRequest,
+    exit, json, parse_contract_inputs, report_from_files, write_json, ApplyMode, ApplyOutcome,
+    BackupRecorded, BackupRequest, Brief, Catalog, ConfigView, ContractRequest, DrDrillRecorded,
+    DrDrillRequest, DrillResult, GateRequest, InlineText, Input, Outcome, Ports, ReportFormat,
+    ReportRequest, RestoreDrillRecorded, RestoreDrillRequest, RetentionPlanned, RetentionRequest,
+    Ssot, StageChecks, StatusView, WalCheck, WalCheckRequest,
 };
 pub use error::{Error, Result};
 

@@ -153,6 +153,14 @@ pub trait StateStore {
     /// Replaces `name` atomically: temp file, fsync, rename, fsync of the directory.
     /// The caller proves it holds the lock by passing the guard.
     fn write_atomic(&self, lock: &Held, name: &str, contents: &[u8]) -> Result<()>;
+    /// Replaces several files, each atomically (a reader sees each file old
+    /// or new, never torn); durable together on return. A store may batch the
+    /// directory fsync; by default the files are written one by one.
+    fn write_atomic_all(&self, lock: &Held, files: &[(&str, &[u8])]) -> Result<()> {
+        files
+            .iter()
+            .try_for_each(|(name, contents)| self.write_atomic(lock, name, contents))
+    }
     /// Appends one line to `name` and fsyncs it.
     fn append_line(&self, lock: &Held, name: &str, line: &str) -> Result<()>;
     /// Who holds the operation lock now, without taking it.

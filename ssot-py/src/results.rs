@@ -521,7 +521,7 @@ impl RetentionPlan {
             .filter(|d| action.is_none_or(|a| d.action == a))
             .map(|d| ArtifactDecision {
                 id: d.id.clone(),
-                group: d.group.clone(),
+                group: d.group.to_string(),
                 action: d.action.as_str().into(),
                 reasons: d.reasons.iter().map(|r| r.to_string()).collect(),
                 created_at: d.created_at,

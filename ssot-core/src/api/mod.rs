@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
 
-pub use outcome::{exit, json, Outcome};
+pub use outcome::{exit, json, write_json, Outcome};
 pub use pure::{parse_contract_inputs, report_from_files};
 pub use request::{
     ApplyMode, BackupRequest, Catalog, ContractRequest, DrDrillRequest, DrillResult, GateRequest,

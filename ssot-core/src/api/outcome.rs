@@ -165,3 +165,14 @@ impl Outcome for ConfigView {
 pub fn json<T: Serialize + ?Sized>(v: &T) -> String {
     serde_json::to_string_pretty(v).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
 }
+
+/// The same pretty JSON as [`json`] and a newline, written to `w` as it is
+/// produced: a plan of a million artifacts is never held as one string.
+pub fn write_json<T: Serialize + ?Sized, W: std::io::Write>(
+    mut w: W,
+    v: &T,
+) -> std::io::Result<()> {
+    serde_json::to_writer_pretty(&mut w, v)?;
+    w.write_all(b"\n")?;
+    w.flush()
+}

@@ -164,27 +164,45 @@ pub(crate) fn write_atomic(
     contents: &[u8],
     default_mode: u32,
 ) -> Result<()> {
-    let target = dir.join(name);
-    let mode = fs::symlink_metadata(&target)
-        .ok()
-        .filter(|m| m.file_type().is_file())
-        .map(|m| m.permissions().mode() & 0o7777)
-        .unwrap_or(default_mode);
-    // tempfile creates with O_CREAT|O_EXCL: it never opens an existing path.
-    let mut tmp = tempfile::Builder::new()
-        .prefix(&format!(".{name}."))
-        .suffix(".tmp")
-        .tempfile_in(dir)
-        .map_err(|e| Error::io("create temp file in", dir, e))?;
-    tmp.write_all(contents)
-        .and_then(|_| {
-            tmp.as_file()
-                .set_permissions(fs::Permissions::from_mode(mode))
-        })
-        .and_then(|_| tmp.as_file().sync_all())
-        .map_err(|e| Error::io("write", tmp.path().to_path_buf(), e))?;
-    tmp.persist(&target)
-        .map_err(|e| Error::io("rename into", &target, e.error))?;
+    write_atomic_all(dir, &[(name, contents)], default_mode)
+}
+
+/// [`write_atomic`] for several files of `dir` with one directory fsync:
+/// each temp file is written and fsynced, then each is renamed over its
+/// target in order, then `dir` is fsynced once. A crash leaves every file
+/// old or new (whole); on return all are durable.
+pub(crate) fn write_atomic_all(
+    dir: &Path,
+    files: &[(&str, &[u8])],
+    default_mode: u32,
+) -> Result<()> {
+    let mut ready = Vec::with_capacity(files.len());
+    for (name, contents) in files {
+        let target = dir.join(name);
+        let mode = fs::symlink_metadata(&target)
+            .ok()
+            .filter(|m| m.file_type().is_file())
+            .map(|m| m.permissions().mode() & 0o7777)
+            .unwrap_or(default_mode);
+        // tempfile creates with O_CREAT|O_EXCL: it never opens an existing path.
+        let mut tmp = tempfile::Builder::new()
+            .prefix(&format!(".{name}."))
+            .suffix(".tmp")
+            .tempfile_in(dir)
+            .map_err(|e| Error::io("create temp file in", dir, e))?;
+        tmp.write_all(contents)
+            .and_then(|_| {
+                tmp.as_file()
+                    .set_permissions(fs::Permissions::from_mode(mode))
+            })
+            .and_then(|_| tmp.as_file().sync_all())
+            .map_err(|e| Error::io("write", tmp.path().to_path_buf(), e))?;
+        ready.push((tmp, target));
+    }
+    for (tmp, target) in ready {
+        tmp.persist(&target)
+            .map_err(|e| Error::io("rename into", &target, e.error))?;
+    }
     sync_dir(dir)
 }
 

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use super::fsutil::{
     self, limit_text, open_owned, read_capped, remove_stale_temps, try_lock_file, write_atomic,
-    OpenError,
+    write_atomic_all, OpenError,
 };
 use crate::error::{Error, Result};
 use crate::gate::LockFacts;
@@ -202,6 +202,11 @@ impl StateStore for DirStateStore {
     fn write_atomic(&self, _lock: &Held, name: &str, contents: &[u8]) -> Result<()> {
         self.ensure_dir()?;
         write_atomic(&self.dir, name, contents, 0o644)
+    }
+
+    fn write_atomic_all(&self, _lock: &Held, files: &[(&str, &[u8])]) -> Result<()> {
+        self.ensure_dir()?;
+        write_atomic_all(&self.dir, files, 0o644)
     }
 
     fn append_line(&self, _lock: &Held, name: &str, line: &str) -> Result<()> {

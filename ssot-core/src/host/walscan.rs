@@ -1,8 +1,14 @@
 //! Scans pg_wal the way `pg_ls_waldir()` does.
 
+use std::ffi::{CString, OsStr};
 use std::fs;
-use std::io::ErrorKind;
+use std::os::fd::{AsFd, BorrowedFd};
+use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
+
+use nix::dir::Dir;
+use nix::fcntl::{AtFlags, OFlag};
+use nix::sys::stat::{fstatat, Mode, SFlag};
 
 use crate::error::{Error, Result};
 use crate::ports::{WalScan, WalScanner};
@@ -34,46 +40,120 @@ impl WalScanner for FsWalScanner {
     fn scan(&self, pgdata: &Path) -> Result<WalScan> {
         let dir = self.resolve(pgdata)?;
         let mut scan = WalScan::new(dir.clone());
-        let entries = fs::read_dir(&dir).map_err(|e| Error::io("list", &dir, e))?;
-        for entry in entries {
-            let entry = entry.map_err(|e| Error::io("list", &dir, e))?;
+        // List once, then stat each name relative to the open directory
+        // (fstatat, as du does: no path resolution per segment), split over
+        // threads when there are enough entries for it to pay.
+        let mut listing = Dir::open(
+            &dir,
+            OFlag::O_RDONLY | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC,
+            Mode::empty(),
+        )
+        .map_err(|e| Error::io("list", &dir, e.into()))?;
+        let mut names: Vec<CString> = Vec::new();
+        for entry in listing.iter() {
+            let entry = entry.map_err(|e| Error::io("list", &dir, e.into()))?;
             let name = entry.file_name();
-            let name = name.to_string_lossy();
-            if name.starts_with('.') {
-                continue;
-            }
-            let path = entry.path();
-            match fs::metadata(&path) {
-                Ok(m) if m.is_file() => {
-                    scan.wal_bytes += m.len();
-                    if is_segment_name(&name) {
-                        scan.segment_count += 1;
-                    }
-                }
-                Ok(_) => {}
-                Err(e) if e.kind() == ErrorKind::NotFound => scan.vanished += 1,
-                Err(e) => return Err(Error::io("stat", &path, e)),
+            if !name.to_bytes().starts_with(b".") {
+                names.push(name.to_owned());
             }
         }
+        let fd = listing.as_fd();
+        let threads = if names.len() >= PARALLEL_FROM {
+            std::thread::available_parallelism().map_or(1, |n| n.get().min(4))
+        } else {
+            1
+        };
+        let chunk = names.len().div_ceil(threads).max(1);
+        let parts: Vec<std::result::Result<Tally, (CString, nix::Error)>> = if threads == 1 {
+            vec![tally(fd, &names)]
+        } else {
+            std::thread::scope(|s| {
+                let handles: Vec<_> = names
+                    .chunks(chunk)
+                    .map(|part| s.spawn(move || tally(fd, part)))
+                    .collect();
+                handles
+                    .into_iter()
+                    .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+                    .collect()
+            })
+        };
+        for part in parts {
+            let t = part.map_err(|(name, e)| {
+                Error::io(
+                    "stat",
+                    dir.join(OsStr::from_bytes(name.to_bytes())),
+                    e.into(),
+                )
+            })?;
+            scan.wal_bytes += t.bytes;
+            scan.segment_count += t.segments;
+            scan.vanished += t.vanished;
+        }
         let status = dir.join("archive_status");
-        match fs::read_dir(&status) {
-            Ok(entries) => {
-                for entry in entries {
-                    let entry = entry.map_err(|e| Error::io("list", &status, e))?;
-                    if !entry.file_name().to_string_lossy().ends_with(".ready") {
-                        continue;
-                    }
-                    match fs::metadata(entry.path()) {
-                        Ok(m) if m.is_file() => scan.ready_count += 1,
-                        Ok(_) => {}
-                        Err(e) if e.kind() == ErrorKind::NotFound => scan.vanished += 1,
-                        Err(e) => return Err(Error::io("stat", entry.path(), e)),
+        match Dir::openat(
+            fd,
+            "archive_status",
+            OFlag::O_RDONLY | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC,
+            Mode::empty(),
+        ) {
+            Ok(mut ready) => {
+                let mut names = Vec::new();
+                for entry in ready.iter() {
+                    let entry = entry.map_err(|e| Error::io("list", &status, e.into()))?;
+                    if entry.file_name().to_bytes().ends_with(b".ready") {
+                        names.push(entry.file_name().to_owned());
                     }
                 }
+                let t = tally(ready.as_fd(), &names).map_err(|(name, e)| {
+                    Error::io(
+                        "stat",
+                        status.join(OsStr::from_bytes(name.to_bytes())),
+                        e.into(),
+                    )
+                })?;
+                scan.ready_count += t.regular;
+                scan.vanished += t.vanished;
             }
-            Err(e) if e.kind() == ErrorKind::NotFound => {}
-            Err(e) => return Err(Error::io("list", &status, e)),
+            Err(nix::Error::ENOENT) => {}
+            Err(e) => return Err(Error::io("list", &status, e.into())),
         }
         Ok(scan)
     }
+}
+
+/// From this many entries on, pg_wal is stat'ed by several threads.
+const PARALLEL_FROM: usize = 4096;
+
+/// What the stat of part of pg_wal found.
+#[derive(Default)]
+struct Tally {
+    regular: u64,
+    bytes: u64,
+    segments: u64,
+    vanished: u64,
+}
+
+/// Stats `names` relative to the directory `dir` (following symlinks, as
+/// `pg_ls_waldir()` does); a name that vanished was recycled, not an error.
+fn tally(
+    dir: BorrowedFd<'_>,
+    names: &[CString],
+) -> std::result::Result<Tally, (CString, nix::Error)> {
+    let mut t = Tally::default();
+    for name in names {
+        match fstatat(dir, name.as_c_str(), AtFlags::empty()) {
+            Ok(st) if SFlag::from_bits_truncate(st.st_mode) & SFlag::S_IFMT == SFlag::S_IFREG => {
+                t.regular += 1;
+                t.bytes += st.st_size as u64;
+                if std::str::from_utf8(name.to_bytes()).is_ok_and(is_segment_name) {
+                    t.segments += 1;
+                }
+            }
+            Ok(_) => {}
+            Err(nix::Error::ENOENT) => t.vanished += 1,
+            Err(e) => return Err((name.clone(), e)),
+        }
+    }
+    Ok(t)
 }

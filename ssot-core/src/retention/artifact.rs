@@ -36,6 +36,7 @@ pub struct Artifact {
     /// Unique id; for directory sources, the entry name.
     pub id: String,
     /// Creation time.
+    #[serde(deserialize_with = "crate::time::deserialize_utc")]
     pub created_at: DateTime<Utc>,
     /// Size, when known.
     #[serde(default)]
@@ -56,7 +57,7 @@ pub struct Artifact {
     #[serde(default)]
     pub group: Option<String>,
     /// Last use, for least-recently-used eviction under a size budget.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::time::deserialize_utc_option")]
     pub last_used_at: Option<DateTime<Utc>>,
     /// Free-form kind (`dump`, `snapshot`, `layer`, ...).
     #[serde(default)]
@@ -95,11 +96,12 @@ impl Artifact {
 /// Checks that an id can name a directory entry and be recorded safely: not
 /// empty, no `/`, no `..`, no control character (a line break, NUL, ...).
 pub fn validate_id(id: &str) -> Result<()> {
+    let b = id.as_bytes();
     let problem = if id.is_empty() {
         "an artifact id must not be empty"
-    } else if id.contains('/') || id == "." || id == ".." || id.contains("..") {
+    } else if b.contains(&b'/') || id == "." || b.windows(2).any(|w| w == b"..") {
         "the id contains a path separator or \"..\""
-    } else if id.chars().any(char::is_control) {
+    } else if !b.iter().all(|c| (0x20..0x7f).contains(c)) && id.chars().any(char::is_control) {
         "the id contains a control character"
     } else {
         return Ok(());

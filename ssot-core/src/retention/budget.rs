@@ -1,6 +1,7 @@
 //! The size budget: evict unprotected artifacts until a group fits.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
+use std::ops::Range;
 
 use chrono::{DateTime, Utc};
 
@@ -16,65 +17,43 @@ pub(super) struct BudgetPass {
     pub(super) unknown_sizes: bool,
 }
 
-/// Evicts from one group until it fits or nothing more may go.
+/// Evicts from one group (the slots of `members`) until it fits or nothing
+/// more may go. `children` counts the kept artifacts that depend on each slot,
+/// across all groups; it is kept up to date as artifacts are evicted.
 pub(super) fn enforce_budget(
     slots: &mut [Slot],
-    members: &[usize],
-    index: &HashMap<&str, usize>,
+    members: Range<usize>,
+    children: &mut [u32],
     budget: ByteSize,
 ) -> BudgetPass {
     let budget_bytes = budget.bytes() as u128;
-    let in_group: BTreeSet<usize> = members.iter().copied().collect();
     let size = |s: &Slot| s.a.size_bytes.unwrap_or(0) as u128;
+    let group = &slots[members.clone()];
     let mut pass = BudgetPass {
         evicted: 0,
-        total: members
+        total: group.iter().filter(|s| !s.keep.is_empty()).map(size).sum(),
+        unknown_sizes: group
             .iter()
-            .filter(|i| !slots[**i].keep.is_empty())
-            .map(|i| size(&slots[*i]))
-            .sum(),
-        unknown_sizes: members
-            .iter()
-            .any(|i| !slots[*i].keep.is_empty() && slots[*i].a.size_bytes.is_none()),
+            .any(|s| !s.keep.is_empty() && s.a.size_bytes.is_none()),
     };
     if pass.total <= budget_bytes {
         return pass;
     }
-    let parent_of = |slots: &[Slot], i: usize| {
-        slots[i]
-            .a
-            .parent
-            .as_deref()
-            .and_then(|p| index.get(p))
-            .copied()
-    };
-    // Kept children per artifact, across all groups: only artifacts nothing kept depends on may go.
-    let mut children: HashMap<usize, usize> = HashMap::new();
-    for i in 0..slots.len() {
-        if !slots[i].keep.is_empty() {
-            if let Some(p) = parent_of(slots, i) {
-                *children.entry(p).or_default() += 1;
-            }
-        }
-    }
-    let lru = members.iter().any(|i| slots[*i].a.last_used_at.is_some());
-    let order_key = |s: &Slot| {
+    // Only artifacts nothing kept depends on may go.
+    let lru = group.iter().any(|s| s.a.last_used_at.is_some());
+    fn order_key<'a>(s: &Slot<'a>, lru: bool) -> (DateTime<Utc>, &'a str) {
+        let a: &'a super::Artifact = s.a;
         let t = if lru {
-            s.a.last_used_at.unwrap_or(s.a.created_at)
+            a.last_used_at.unwrap_or(a.created_at)
         } else {
-            s.a.created_at
+            a.created_at
         };
-        (t, s.a.id.clone())
-    };
-    let mut candidates: BTreeSet<((DateTime<Utc>, String), usize)> = members
-        .iter()
-        .copied()
-        .filter(|i| {
-            !slots[*i].keep.is_empty()
-                && !slots[*i].floor
-                && children.get(i).copied().unwrap_or(0) == 0
-        })
-        .map(|i| (order_key(&slots[i]), i))
+        (t, a.id.as_str())
+    }
+    let mut candidates: BTreeSet<((DateTime<Utc>, &str), usize)> = members
+        .clone()
+        .filter(|i| !slots[*i].keep.is_empty() && !slots[*i].floor && children[*i] == 0)
+        .map(|i| (order_key(&slots[i], lru), i))
         .collect();
     while pass.total > budget_bytes {
         let Some((_, i)) = candidates.pop_first() else {
@@ -97,20 +76,19 @@ pub(super) fn enforce_budget(
         // Walk up: a parent kept only for this child goes too; one that is now
         // childless but kept for its own sake becomes a candidate.
         let mut child = i;
-        while let Some(p) = parent_of(slots, child) {
-            let n = children.entry(p).or_default();
-            *n = n.saturating_sub(1);
+        while let Some(p) = slots[child].parent {
+            children[p] = children[p].saturating_sub(1);
             let reason = RetentionReason::ParentOf(slots[child].a.id.clone());
             slots[p].keep.retain(|r| *r != reason);
             if !slots[p].keep.is_empty() {
-                if *n == 0 && !slots[p].floor && in_group.contains(&p) {
-                    candidates.insert((order_key(&slots[p]), p));
+                if children[p] == 0 && !slots[p].floor && members.contains(&p) {
+                    candidates.insert((order_key(&slots[p], lru), p));
                 }
                 break;
             }
             let why = RetentionReason::OnlyParentOfEvicted(slots[child].a.id.clone());
             slots[p].delete.push(why);
-            if in_group.contains(&p) {
+            if members.contains(&p) {
                 pass.total -= size(&slots[p]);
             }
             child = p;

@@ -1,9 +1,10 @@
 //! Planning: every artifact's fate with its reasons.
 
-use std::collections::{BTreeSet, HashMap};
+use std::ops::Range;
 
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
+use foldhash::HashMap;
 use serde::{Deserialize, Serialize, Serializer};
 use sha2::{Digest, Sha256};
 
@@ -62,8 +63,8 @@ impl Action {
 pub struct ArtifactDecision {
     /// The artifact id.
     pub id: String,
-    /// Its group.
-    pub group: String,
+    /// Its group (one shared text per group of a plan).
+    pub group: std::sync::Arc<str>,
     /// Keep or delete.
     pub action: Action,
     /// Every reason, in the order they were found.
@@ -143,30 +144,67 @@ impl RetentionPlan {
 struct Entry<'a> {
     id: &'a str,
     group: &'a str,
-    created_at: String,
+    created_at: Timestamp,
     size_bytes: Option<u64>,
     state: ArtifactState,
     reasons: &'a [RetentionReason],
 }
 
+/// A time serialized as state files write it ([`crate::time::timestamp`]),
+/// without building a string for it first.
+struct Timestamp(DateTime<Utc>);
+
+impl Serialize for Timestamp {
+    fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        use chrono::{Datelike, Timelike};
+        let t = self.0;
+        if !(0..=9999).contains(&t.year()) {
+            return s.serialize_str(&crate::time::timestamp(t));
+        }
+        let mut b = *b"0000-00-00T00:00:00Z";
+        let mut put = |at: usize, width: usize, mut v: u32| {
+            for i in (at..at + width).rev() {
+                b[i] = b'0' + (v % 10) as u8;
+                v /= 10;
+            }
+        };
+        put(0, 4, t.year() as u32);
+        put(5, 2, t.month());
+        put(8, 2, t.day());
+        put(11, 2, t.hour());
+        put(14, 2, t.minute());
+        // A leap second (chrono keeps it in the nanoseconds) shows as :60.
+        put(
+            17,
+            2,
+            t.second() + u32::from(t.nanosecond() >= 1_000_000_000),
+        );
+        s.serialize_str(std::str::from_utf8(&b).unwrap_or_default())
+    }
+}
+
+/// The entries of one action, serialized as a list one at a time.
+struct Entries<'a>(&'a RetentionPlan, Action);
+
+impl Serialize for Entries<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        s.collect_seq(self.0.with_action(self.1).map(|d| Entry {
+            id: &d.id,
+            group: &d.group,
+            created_at: Timestamp(d.created_at),
+            size_bytes: d.size_bytes,
+            state: d.state,
+            reasons: &d.reasons,
+        }))
+    }
+}
+
 impl Serialize for RetentionPlan {
     fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct;
-        let list = |a: Action| -> Vec<Entry> {
-            self.with_action(a)
-                .map(|d| Entry {
-                    id: &d.id,
-                    group: &d.group,
-                    created_at: crate::time::timestamp(d.created_at),
-                    size_bytes: d.size_bytes,
-                    state: d.state,
-                    reasons: &d.reasons,
-                })
-                .collect()
-        };
         let mut st = s.serialize_struct("RetentionPlan", 7)?;
-        st.serialize_field("keep", &list(Action::Keep))?;
-        st.serialize_field("delete", &list(Action::Delete))?;
+        st.serialize_field("keep", &Entries(self, Action::Keep))?;
+        st.serialize_field("delete", &Entries(self, Action::Delete))?;
         st.serialize_field("warnings", &self.warnings)?;
         st.serialize_field("summary", &self.summary)?;
         st.serialize_field("refused", &self.refused)?;
@@ -176,29 +214,94 @@ impl Serialize for RetentionPlan {
     }
 }
 
-/// The plan hash: sha256 over `group \t id \t action \n` lines, sorted.
+/// The plan hash: sha256 over `group \t id \t action \n` lines, sorted
+/// bytewise. Linear in practice: the lines are not built, and when no group
+/// holds a tab and no id a byte at or below it, sorting reduces to ordering
+/// the groups and, inside each, the ids (which a plan lists newest first, so
+/// usually already in reverse order).
 pub fn plan_hash(decisions: &[ArtifactDecision]) -> String {
-    let mut lines: Vec<String> = decisions
+    fn parts(d: &ArtifactDecision) -> [&[u8]; 6] {
+        [
+            d.group.as_bytes(),
+            b"\t",
+            d.id.as_bytes(),
+            b"\t",
+            d.action.as_str().as_bytes(),
+            b"\n",
+        ]
+    }
+    // Start from each run of one group reversed: a plan's order (groups
+    // ascending, newest first) then usually becomes one ascending run.
+    let mut order: Vec<usize> = Vec::with_capacity(decisions.len());
+    let mut start = 0;
+    for i in 1..=decisions.len() {
+        if i == decisions.len() || decisions[i].group != decisions[start].group {
+            order.extend((start..i).rev());
+            start = i;
+        }
+    }
+    let simple = decisions
         .iter()
-        .map(|d| {
-            let a = match d.action {
-                Action::Keep => "keep",
-                Action::Delete => "delete",
+        .all(|d| !d.group.contains('\t') && d.id.bytes().all(|b| b > b'\t'));
+    if simple {
+        // A group's lines are contiguous and ordered as `group \t` is; inside
+        // a group the lines are ordered as (id, action).
+        order.sort_by(|&x, &y| {
+            let (a, b) = (&decisions[x], &decisions[y]);
+            let groups = if a.group == b.group {
+                std::cmp::Ordering::Equal
+            } else {
+                cmp_parts(&[a.group.as_bytes(), b"\t"], &[b.group.as_bytes(), b"\t"])
             };
-            format!("{}\t{}\t{a}\n", d.group, d.id)
-        })
-        .collect();
-    lines.sort();
+            groups.then_with(|| (&a.id, a.action.as_str()).cmp(&(&b.id, b.action.as_str())))
+        });
+    } else {
+        order.sort_by(|&x, &y| cmp_parts(&parts(&decisions[x]), &parts(&decisions[y])));
+    }
     let mut h = Sha256::new();
-    for l in &lines {
-        h.update(l.as_bytes());
+    let mut line = Vec::new();
+    for i in order {
+        line.clear();
+        for p in parts(&decisions[i]) {
+            line.extend_from_slice(p);
+        }
+        h.update(&line);
     }
     h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Compares the concatenations of two lists of byte strings without building them.
+fn cmp_parts(mut a: &[&[u8]], mut b: &[&[u8]]) -> std::cmp::Ordering {
+    let (mut x, mut y): (&[u8], &[u8]) = (&[], &[]);
+    loop {
+        while x.is_empty() {
+            let Some((head, tail)) = a.split_first() else {
+                break;
+            };
+            (x, a) = (head, tail);
+        }
+        while y.is_empty() {
+            let Some((head, tail)) = b.split_first() else {
+                break;
+            };
+            (y, b) = (head, tail);
+        }
+        if x.is_empty() || y.is_empty() {
+            return y.is_empty().cmp(&x.is_empty());
+        }
+        let n = x.len().min(y.len());
+        match x[..n].cmp(&y[..n]) {
+            std::cmp::Ordering::Equal => (x, y) = (&x[n..], &y[n..]),
+            other => return other,
+        }
+    }
 }
 
 /// Working state for one artifact.
 pub(super) struct Slot<'a> {
     pub(super) a: &'a Artifact,
+    /// The slot of its parent, when the parent is among the artifacts.
+    pub(super) parent: Option<usize>,
     pub(super) keep: Vec<RetentionReason>,
     pub(super) delete: Vec<RetentionReason>,
     /// Protected by a floor (pinned, min_keep, min_verified): the budget may not take it.
@@ -207,49 +310,42 @@ pub(super) struct Slot<'a> {
 
 /// Plans retention. Pure. `Err` for input that cannot be planned safely:
 /// duplicate or unsafe ids, a parent cycle, an unknown time zone.
+///
+/// Linear in the number of artifacts apart from one sort, whatever the
+/// number of groups: artifacts are sorted once by (group, newest first, id)
+/// and each group is then a contiguous range.
 pub fn plan(
     artifacts: &[Artifact],
     policy: &RetentionPolicy,
     now: DateTime<Utc>,
 ) -> Result<RetentionPlan> {
     let tz = policy.tz()?;
-    let mut seen = HashMap::new();
-    for a in artifacts {
-        validate_id(&a.id)?;
-        if seen.insert(a.id.as_str(), a).is_some() {
-            return Err(Error::Artifact {
-                id: a.id.clone(),
-                message: "the id appears twice".into(),
-            });
-        }
-    }
-    check_parent_cycles(artifacts, &seen)?;
-
-    let mut warnings = Vec::new();
-    let mut slots: Vec<Slot> = artifacts
-        .iter()
-        .map(|a| Slot {
-            a,
-            keep: Vec::new(),
-            delete: Vec::new(),
-            floor: false,
+    // Two independent passes, side by side on a large catalog: ids checked
+    // and parents resolved; the artifacts put in order.
+    let (ids, order) = if artifacts.len() >= PARALLEL_FROM {
+        std::thread::scope(|s| {
+            let ids = s.spawn(|| index_ids(artifacts));
+            let order = newest_first(artifacts);
+            (
+                ids.join().unwrap_or_else(|p| std::panic::resume_unwind(p)),
+                order,
+            )
         })
-        .collect();
-    // Newest first within each group; ties by id, for determinism.
-    slots.sort_by(|x, y| {
-        (x.a.group_name(), std::cmp::Reverse(x.a.created_at), &x.a.id).cmp(&(
-            y.a.group_name(),
-            std::cmp::Reverse(y.a.created_at),
-            &y.a.id,
-        ))
-    });
-    let index: HashMap<&str, usize> = slots
-        .iter()
-        .enumerate()
-        .map(|(i, s)| (s.a.id.as_str(), i))
-        .collect();
-
-    for a in artifacts {
+    } else {
+        (index_ids(artifacts), newest_first(artifacts))
+    };
+    let parent_of = ids?;
+    let has_parents = !parent_of.is_empty();
+    if let Some(k) = has_parents
+        .then(|| first_cycle(artifacts.len(), |k| parent_of[k]))
+        .flatten()
+    {
+        return Err(Error::ParentCycle {
+            id: artifacts[k].id.clone(),
+        });
+    }
+    let mut warnings = Vec::new();
+    for (k, a) in artifacts.iter().enumerate() {
         if a.created_at > now {
             warnings.push(format!(
                 "{} is dated {} in the future (clock skew?); restic-style rules still count it",
@@ -257,47 +353,61 @@ pub fn plan(
                 crate::num::human_secs((a.created_at - now).num_seconds() as f64)
             ));
         }
-        if let Some(p) = &a.parent {
-            if !seen.contains_key(p.as_str()) {
-                warnings.push(format!(
-                    "{}'s parent {p} is not among the artifacts: {} cannot be restored",
-                    a.id, a.id
-                ));
-            }
+        if let (Some(p), true) = (&a.parent, has_parents && parent_of[k].is_none()) {
+            warnings.push(format!(
+                "{}'s parent {p} is not among the artifacts: {} cannot be restored",
+                a.id, a.id
+            ));
         }
     }
+    let mut slot_of = vec![0usize; if has_parents { artifacts.len() } else { 0 }];
+    if has_parents {
+        for (pos, &k) in order.iter().enumerate() {
+            slot_of[k] = pos;
+        }
+    }
+    let mut slots: Vec<Slot> = order
+        .iter()
+        .map(|&k| {
+            let a = &artifacts[k];
+            Slot {
+                a,
+                parent: if has_parents {
+                    parent_of[k].map(|p| slot_of[p])
+                } else {
+                    None
+                },
+                keep: Vec::new(),
+                delete: Vec::new(),
+                floor: false,
+            }
+        })
+        .collect();
+    drop((order, slot_of, parent_of));
 
-    let groups: BTreeSet<String> = slots.iter().map(|s| s.a.group_name().to_string()).collect();
-    for g in &groups {
-        let members: Vec<usize> = (0..slots.len())
-            .filter(|i| slots[*i].a.group_name() == g)
-            .collect();
-        rules_for_group(&mut slots, &members, policy, tz, now);
-        floors_for_group(&mut slots, &members, policy, g, &mut warnings);
+    let groups = group_ranges(&slots);
+    let rules: std::sync::Arc<str> = policy.describe().into();
+    for (g, range) in &groups {
+        rules_for_group(&mut slots, range.clone(), policy, &rules, tz, now);
+        floors_for_group(&mut slots, range.clone(), policy, g, &mut warnings);
     }
     keep_for_unknown_parents(&mut slots, &mut warnings);
-    keep_parents(&mut slots, &index);
-    let members_of = |slots: &[Slot], g: &str| -> Vec<usize> {
-        (0..slots.len())
-            .filter(|i| slots[*i].a.group_name() == g)
-            .collect()
-    };
+    keep_parents(&mut slots);
     if let Some(budget) = policy.max_total_size {
+        let mut children = kept_children(&slots);
         // Evicting in one group can free a parent in another (cross-group
         // parents), so repeat until a whole pass evicts nothing.
         loop {
             let mut evicted = 0;
-            for g in &groups {
-                let members = members_of(&slots, g);
-                evicted += enforce_budget(&mut slots, &members, &index, budget).evicted;
+            for (_, range) in &groups {
+                evicted += enforce_budget(&mut slots, range.clone(), &mut children, budget).evicted;
             }
             if evicted == 0 {
                 break;
             }
         }
-        for g in &groups {
-            let members = members_of(&slots, g);
-            let b = enforce_budget(&mut slots, &members, &index, budget);
+        for (g, range) in &groups {
+            let b = enforce_budget(&mut slots, range.clone(), &mut children, budget);
             if b.unknown_sizes {
                 warnings.push(format!(
                     "group {g}: some artifacts have no known size; the {budget} budget counts them as 0"
@@ -311,12 +421,12 @@ pub fn plan(
             }
         }
     }
-    for g in &groups {
-        let members = members_of(&slots, g);
+    for (g, range) in &groups {
+        let members = &slots[range.clone()];
         if policy.min_verified > 0 {
             let kept_verified = members
                 .iter()
-                .filter(|i| is_verified_copy(slots[**i].a) && !slots[**i].keep.is_empty())
+                .filter(|s| is_verified_copy(s.a) && !s.keep.is_empty())
                 .count();
             if kept_verified < policy.min_verified as usize {
                 warnings.push(format!(
@@ -327,62 +437,43 @@ pub fn plan(
         }
         let kept_complete = members
             .iter()
-            .filter(|i| {
-                slots[**i].a.state == ArtifactState::Complete && !slots[**i].keep.is_empty()
-            })
+            .filter(|s| s.a.state == ArtifactState::Complete && !s.keep.is_empty())
             .count();
-        if kept_complete == 0
-            && members
-                .iter()
-                .any(|i| slots[*i].a.state == ArtifactState::Complete)
-        {
+        if kept_complete == 0 && members.iter().any(|s| s.a.state == ArtifactState::Complete) {
             warnings.push(format!("group {g}: no complete artifact would remain"));
         }
     }
 
-    let decisions: Vec<ArtifactDecision> = slots
-        .iter()
-        .map(|s| {
-            let action = if s.keep.is_empty() {
-                Action::Delete
-            } else {
-                Action::Keep
-            };
-            ArtifactDecision {
-                id: s.a.id.clone(),
-                group: s.a.group_name().to_string(),
-                action,
-                reasons: if action == Action::Keep {
-                    s.keep.clone()
-                } else {
-                    s.delete.clone()
-                },
-                created_at: s.a.created_at,
-                size_bytes: s.a.size_bytes,
-                state: s.a.state,
-            }
-        })
-        .collect();
     let mut summary = Summary {
-        total: decisions.len(),
+        total: slots.len(),
         groups: groups.len(),
         ..Summary::default()
     };
-    for d in &decisions {
-        match d.action {
-            Action::Keep => {
-                summary.kept += 1;
-                summary.kept_bytes = summary.kept_bytes.saturating_add(d.size_bytes.unwrap_or(0));
-                if seen.get(d.id.as_str()).is_some_and(|a| is_verified_copy(a)) {
-                    summary.verified_kept += 1;
-                }
-            }
-            Action::Delete => {
+    let mut decisions: Vec<ArtifactDecision> = Vec::with_capacity(slots.len());
+    let mut slots = slots.into_iter();
+    for (g, range) in &groups {
+        let group: std::sync::Arc<str> = (*g).into();
+        for s in slots.by_ref().take(range.len()) {
+            let size = s.a.size_bytes.unwrap_or(0);
+            let (action, reasons) = if s.keep.is_empty() {
                 summary.deleted += 1;
-                summary.freed_bytes = summary
-                    .freed_bytes
-                    .saturating_add(d.size_bytes.unwrap_or(0));
-            }
+                summary.freed_bytes = summary.freed_bytes.saturating_add(size);
+                (Action::Delete, s.delete)
+            } else {
+                summary.kept += 1;
+                summary.kept_bytes = summary.kept_bytes.saturating_add(size);
+                summary.verified_kept += usize::from(is_verified_copy(s.a));
+                (Action::Keep, s.keep)
+            };
+            decisions.push(ArtifactDecision {
+                id: s.a.id.clone(),
+                group: group.clone(),
+                action,
+                reasons,
+                created_at: s.a.created_at,
+                size_bytes: s.a.size_bytes,
+                state: s.a.state,
+            });
         }
     }
     let refused = policy.max_delete.and_then(|m| {
@@ -407,31 +498,103 @@ pub fn plan(
     })
 }
 
-fn is_verified_copy(a: &Artifact) -> bool {
-    a.verified && a.state == ArtifactState::Complete
+/// From this many artifacts on, [`plan`] indexes and sorts them on two threads.
+const PARALLEL_FROM: usize = 50_000;
+
+/// Checks every id (safe, unique) and resolves each artifact's parent to
+/// its index; empty when no artifact names a parent.
+fn index_ids(artifacts: &[Artifact]) -> Result<Vec<Option<usize>>> {
+    let mut by_id: HashMap<&str, usize> = HashMap::default();
+    by_id.reserve(artifacts.len());
+    let mut has_parents = false;
+    for (k, a) in artifacts.iter().enumerate() {
+        validate_id(&a.id)?;
+        if by_id.insert(a.id.as_str(), k).is_some() {
+            return Err(Error::Artifact {
+                id: a.id.clone(),
+                message: "the id appears twice".into(),
+            });
+        }
+        has_parents |= a.parent.is_some();
+    }
+    Ok(if has_parents {
+        artifacts
+            .iter()
+            .map(|a| a.parent.as_deref().and_then(|p| by_id.get(p)).copied())
+            .collect()
+    } else {
+        Vec::new()
+    })
 }
 
-/// Finds a parent cycle in linear time: each artifact is walked at most once
-/// (a walk stops at an artifact already known to end its chain).
-fn check_parent_cycles(artifacts: &[Artifact], by_id: &HashMap<&str, &Artifact>) -> Result<()> {
-    let index: HashMap<&str, usize> = artifacts
+/// The artifacts' indexes by group, newest first, ties by id (ids are
+/// unique, so the order is total). Groups are compared by their rank among
+/// the sorted group names, not name by name.
+fn newest_first(artifacts: &[Artifact]) -> Vec<usize> {
+    let mut rank_of: HashMap<&str, u32> = HashMap::default();
+    let group_of: Vec<u32> = artifacts
         .iter()
         .enumerate()
-        .map(|(i, a)| (a.id.as_str(), i))
+        .map(|(k, a)| match k.checked_sub(1) {
+            Some(prev) if artifacts[prev].group_name() == a.group_name() => u32::MAX,
+            _ => {
+                let next = rank_of.len() as u32;
+                *rank_of.entry(a.group_name()).or_insert(next)
+            }
+        })
+        .scan(0, |last, g| {
+            if g != u32::MAX {
+                *last = g;
+            }
+            Some(*last)
+        })
         .collect();
-    let parent = |i: usize| -> Option<usize> {
-        artifacts[i]
-            .parent
-            .as_deref()
-            .filter(|p| by_id.contains_key(p))
-            .and_then(|p| index.get(p).copied())
-    };
-    if let Some(i) = first_cycle(artifacts.len(), parent) {
-        return Err(Error::ParentCycle {
-            id: artifacts[i].id.clone(),
-        });
+    let mut names: Vec<(&str, u32)> = rank_of.into_iter().collect();
+    names.sort_unstable();
+    let mut rank = vec![0u32; names.len()];
+    for (r, (_, g)) in names.iter().enumerate() {
+        rank[*g as usize] = r as u32;
     }
-    Ok(())
+    let mut keys: Vec<(u32, std::cmp::Reverse<DateTime<Utc>>, usize)> = artifacts
+        .iter()
+        .zip(group_of)
+        .enumerate()
+        .map(|(k, (a, g))| (rank[g as usize], std::cmp::Reverse(a.created_at), k))
+        .collect();
+    keys.sort_unstable_by(|x, y| {
+        (x.0, x.1)
+            .cmp(&(y.0, y.1))
+            .then_with(|| artifacts[x.2].id.cmp(&artifacts[y.2].id))
+    });
+    keys.into_iter().map(|(_, _, k)| k).collect()
+}
+
+/// The groups of slots sorted by group: each name with its contiguous range.
+fn group_ranges<'a>(slots: &[Slot<'a>]) -> Vec<(&'a str, Range<usize>)> {
+    let mut groups = Vec::new();
+    let mut start = 0;
+    for i in 1..=slots.len() {
+        if i == slots.len() || slots[i].a.group_name() != slots[start].a.group_name() {
+            groups.push((slots[start].a.group_name(), start..i));
+            start = i;
+        }
+    }
+    groups
+}
+
+/// How many kept artifacts depend on each slot.
+fn kept_children(slots: &[Slot]) -> Vec<u32> {
+    let mut children = vec![0u32; slots.len()];
+    for s in slots {
+        if let (false, Some(p)) = (s.keep.is_empty(), s.parent) {
+            children[p] += 1;
+        }
+    }
+    children
+}
+
+fn is_verified_copy(a: &Artifact) -> bool {
+    a.verified && a.state == ArtifactState::Complete
 }
 
 /// A node on a cycle of the graph where each node has at most one parent,
@@ -466,18 +629,18 @@ pub fn first_cycle(n: usize, mut parent: impl FnMut(usize) -> Option<usize>) -> 
 
 fn rules_for_group(
     slots: &mut [Slot],
-    members: &[usize],
+    members: Range<usize>,
     policy: &RetentionPolicy,
+    rules: &std::sync::Arc<str>,
     tz: Tz,
     now: DateTime<Utc>,
 ) {
     let complete: Vec<usize> = members
-        .iter()
-        .copied()
+        .clone()
         .filter(|i| slots[*i].a.state == ArtifactState::Complete)
         .collect();
     let grace = policy.partial_grace;
-    for &i in members {
+    for i in members.clone() {
         let s = &mut slots[i];
         if s.a.state == ArtifactState::Complete {
             continue;
@@ -502,8 +665,8 @@ fn rules_for_group(
     }
     let times: Vec<DateTime<Utc>> = complete.iter().map(|i| slots[*i].a.created_at).collect();
     let restic = restic::apply(&times, policy.counts(), policy.within_rules(), tz, now);
-    for (k, &i) in complete.iter().enumerate() {
-        slots[i].keep.extend(restic[k].iter().cloned());
+    for (k, reasons) in restic {
+        slots[complete[k]].keep = reasons; // complete artifacts have no other reason yet
     }
     if let Some(age) = policy.max_age {
         let cutoff = crate::num::minus(now, age);
@@ -533,21 +696,19 @@ fn rules_for_group(
     }
     for &i in &complete {
         if slots[i].keep.is_empty() && slots[i].delete.is_empty() {
-            slots[i]
-                .delete
-                .push(RetentionReason::NotKeptByAnyRule(policy.describe()));
+            slots[i].delete = vec![RetentionReason::NotKeptByAnyRule(rules.clone())];
         }
     }
 }
 
 fn floors_for_group(
     slots: &mut [Slot],
-    members: &[usize],
+    members: Range<usize>,
     policy: &RetentionPolicy,
     group: &str,
     warnings: &mut Vec<String>,
 ) {
-    for &i in members {
+    for i in members.clone() {
         if slots[i].a.pinned {
             slots[i].keep.push(RetentionReason::Pinned);
             slots[i].floor = true;
@@ -555,8 +716,7 @@ fn floors_for_group(
     }
     // members are newest first.
     let complete: Vec<usize> = members
-        .iter()
-        .copied()
+        .clone()
         .filter(|i| slots[*i].a.state == ArtifactState::Complete)
         .collect();
     if policy.min_keep > 0 {
@@ -616,28 +776,94 @@ fn keep_for_unknown_parents(slots: &mut [Slot], warnings: &mut Vec<String>) {
 }
 
 /// Keeps every parent of a kept artifact, transitively.
-fn keep_parents(slots: &mut [Slot], index: &HashMap<&str, usize>) {
+fn keep_parents(slots: &mut [Slot]) {
     let mut queue: Vec<usize> = (0..slots.len())
-        .filter(|i| !slots[*i].keep.is_empty())
+        .filter(|i| slots[*i].parent.is_some() && !slots[*i].keep.is_empty())
         .collect();
     while let Some(i) = queue.pop() {
-        let child = slots[i].a.id.clone();
-        let Some(p) = slots[i]
-            .a
-            .parent
-            .as_deref()
-            .and_then(|p| index.get(p))
-            .copied()
-        else {
+        let Some(p) = slots[i].parent else {
             continue;
         };
-        let reason = RetentionReason::ParentOf(child);
+        let reason = RetentionReason::ParentOf(slots[i].a.id.clone());
         let was_kept = !slots[p].keep.is_empty();
         if !slots[p].keep.contains(&reason) {
             slots[p].keep.push(reason);
         }
         if !was_kept {
             queue.push(p);
+        }
+    }
+}
+
+#[cfg(test)]
+mod hash_tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// A plan writes times exactly as every state file does.
+        #[test]
+        fn plan_times_serialize_as_timestamps(secs in -70_000_000_000i64..300_000_000_000, leap in any::<bool>()) {
+            let t = DateTime::from_timestamp(secs, if leap && secs % 60 == 59 { 1_500_000_000 } else { 7 }).unwrap();
+            let json = serde_json::to_string(&Timestamp(t)).unwrap();
+            prop_assert_eq!(json, format!("\"{}\"", crate::time::timestamp(t)));
+        }
+    }
+
+    /// The definition: sha256 over the built lines, sorted bytewise.
+    fn reference(decisions: &[ArtifactDecision]) -> String {
+        let mut lines: Vec<String> = decisions
+            .iter()
+            .map(|d| format!("{}\t{}\t{}\n", d.group, d.id, d.action.as_str()))
+            .collect();
+        lines.sort();
+        let mut h = Sha256::new();
+        for l in &lines {
+            h.update(l.as_bytes());
+        }
+        h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+    }
+
+    fn decision(group: &str, id: &str, keep: bool) -> ArtifactDecision {
+        ArtifactDecision {
+            id: id.into(),
+            group: group.into(),
+            action: if keep { Action::Keep } else { Action::Delete },
+            reasons: Vec::new(),
+            created_at: DateTime::<Utc>::UNIX_EPOCH,
+            size_bytes: None,
+            state: ArtifactState::Complete,
+        }
+    }
+
+    #[test]
+    fn groups_that_prefix_each_other_or_hold_tabs_hash_as_defined() {
+        let d = [
+            decision("g", "b", true),
+            decision("g\u{1}", "a", false),
+            decision("g\tx", "a", true),
+            decision("g", "a", false),
+            decision("db0", "x", true),
+            decision("db00", "x", false),
+            decision("db", "x\u{1}", true),
+        ];
+        assert_eq!(plan_hash(&d), reference(&d));
+    }
+
+    proptest! {
+        /// The fast path (groups then ids) and the general path agree with
+        /// the definition, whatever the names and the order given.
+        #[test]
+        fn plan_hash_is_the_sorted_lines(
+            rows in proptest::collection::vec(
+                ("[gd\t\u{1}0]{0,3}", "[ab.\t\u{1}z]{1,3}", any::<bool>()), 0..40)
+        ) {
+            let d: Vec<ArtifactDecision> =
+                rows.iter().map(|(g, i, k)| decision(g, i, *k)).collect();
+            prop_assert_eq!(plan_hash(&d), reference(&d));
+            let mut sorted = d.clone();
+            sorted.sort_by(|a, b| (&a.group, &a.id).cmp(&(&b.group, &b.id)));
+            prop_assert_eq!(plan_hash(&sorted), reference(&d));
         }
     }
 }

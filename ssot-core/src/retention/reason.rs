@@ -50,8 +50,9 @@ pub enum RetentionReason {
     InsideRecoveryWindow(Span),
     /// `recovery_window`: the newest artifact before its start.
     NewestBeforeRecoveryWindow(Span),
-    /// No rule kept it; the rules in force, described.
-    NotKeptByAnyRule(String),
+    /// No rule kept it; the rules in force, described (one text shared by
+    /// every artifact of a plan).
+    NotKeptByAnyRule(std::sync::Arc<str>),
     /// A partial or failed artifact, inside or past `partial_grace`.
     Grace {
         /// Partial or failed.

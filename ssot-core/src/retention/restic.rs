@@ -202,7 +202,7 @@ impl Bucket {
     }
 
     /// The bucket of a local time, as a comparable key and a label.
-    fn key(self, local: NaiveDateTime, nr: usize) -> (i64, String) {
+    fn key(self, local: NaiveDateTime, nr: usize) -> i64 {
         let (y, m, d, h) = (
             local.year() as i64,
             local.month() as i64,
@@ -210,26 +210,36 @@ impl Bucket {
             local.hour() as i64,
         );
         match self {
-            Bucket::Last => (nr as i64, String::new()),
-            Bucket::Hourly => (
-                ((y * 100 + m) * 100 + d) * 100 + h,
-                format!("{y:04}-{m:02}-{d:02}T{h:02}"),
-            ),
-            Bucket::Daily => ((y * 100 + m) * 100 + d, format!("{y:04}-{m:02}-{d:02}")),
+            Bucket::Last => nr as i64,
+            Bucket::Hourly => ((y * 100 + m) * 100 + d) * 100 + h,
+            Bucket::Daily => (y * 100 + m) * 100 + d,
             Bucket::Weekly => {
                 let w = local.date().iso_week();
-                (
-                    w.year() as i64 * 100 + w.week() as i64,
-                    format!("{:04}-W{:02}", w.year(), w.week()),
-                )
+                w.year() as i64 * 100 + w.week() as i64
             }
-            Bucket::Monthly => (y * 100 + m, format!("{y:04}-{m:02}")),
-            Bucket::Yearly => (y, format!("{y:04}")),
+            Bucket::Monthly => y * 100 + m,
+            Bucket::Yearly => y,
+        }
+    }
+
+    /// The bucket's name as a reason shows it (`2026-11-20T14`, `2026-11-20`,
+    /// `2026-W47`, `2026-11`, `2026`); built only for kept artifacts.
+    fn label(self, local: NaiveDateTime) -> String {
+        let (y, m, d, h) = (local.year(), local.month(), local.day(), local.hour());
+        match self {
+            Bucket::Last => String::new(),
+            Bucket::Hourly => format!("{y:04}-{m:02}-{d:02}T{h:02}"),
+            Bucket::Daily => format!("{y:04}-{m:02}-{d:02}"),
+            Bucket::Weekly => {
+                let w = local.date().iso_week();
+                format!("{:04}-W{:02}", w.year(), w.week())
+            }
+            Bucket::Monthly => format!("{y:04}-{m:02}"),
+            Bucket::Yearly => format!("{y:04}"),
         }
     }
 }
 
-/// Counts for the bucket rules (0 = off).
 #[derive(Debug, Clone, Copy, Default)]
 pub(crate) struct BucketCounts {
     pub last: u32,
@@ -249,15 +259,15 @@ pub(crate) struct WithinRules {
 }
 
 /// Applies the restic rules to `times` (newest first, already sorted) and
-/// returns, per position, the reasons it is kept (empty = not kept).
+/// returns the positions that are kept, in order, each with its reasons.
 pub(crate) fn apply(
     times: &[DateTime<Utc>],
     counts: BucketCounts,
     within: WithinRules,
     tz: Tz,
     now: DateTime<Utc>,
-) -> Vec<Vec<RetentionReason>> {
-    let mut reasons = vec![Vec::new(); times.len()];
+) -> Vec<(usize, Vec<RetentionReason>)> {
+    let mut kept = Vec::new();
     let latest = times.iter().copied().filter(|t| *t < now).max();
     // A cutoff of None means every artifact is within (no artifact before now, as restic's zero time).
     let cutoff = |d: ResticDuration| latest.map(|l| d.before(l, tz));
@@ -292,8 +302,11 @@ pub(crate) fn apply(
     let mut within_last: [Option<i64>; 5] = [None; 5];
 
     for (nr, t) in times.iter().enumerate() {
+        if within_cutoff.is_none() && within_buckets.is_empty() && left.iter().all(|l| *l == 0) {
+            break; // every count is used up and no within rule: nothing more is kept
+        }
         let local = t.with_timezone(&tz).naive_local();
-        let r = &mut reasons[nr];
+        let mut r = Vec::new();
         if let Some((d, c)) = within_cutoff {
             if c.is_none_or(|c| *t > c) {
                 r.push(RetentionReason::Within(d));
@@ -303,7 +316,7 @@ pub(crate) fn apply(
             if left[i] == 0 {
                 continue;
             }
-            let (key, label) = kind.key(local, nr);
+            let key = kind.key(local, nr);
             if last[i] != Some(key) {
                 last[i] = Some(key);
                 left[i] -= 1;
@@ -314,7 +327,7 @@ pub(crate) fn apply(
                     },
                     _ => RetentionReason::Bucket {
                         bucket: *kind,
-                        label,
+                        label: kind.label(local),
                     },
                 });
             }
@@ -324,18 +337,21 @@ pub(crate) fn apply(
                 continue;
             }
             let kind = Bucket::TIMED[*i];
-            let (key, label) = kind.key(local, nr);
+            let key = kind.key(local, nr);
             if within_last[*i] != Some(key) {
                 within_last[*i] = Some(key);
                 r.push(RetentionReason::BucketWithin {
                     bucket: kind,
                     within: *d,
-                    label,
+                    label: kind.label(local),
                 });
             }
         }
+        if !r.is_empty() {
+            kept.push((nr, r));
+        }
     }
-    reasons
+    kept
 }
 
 #[cfg(test)]

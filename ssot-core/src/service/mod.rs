@@ -185,21 +185,17 @@ pub fn check_wal(
     };
 
     state::write_wal_status(&mut status_file, &report)?;
-    host.state
-        .write_atomic(&lock, state::WAL_STATUS, status_file.render().as_bytes())?;
-    let next = wal::next_history(&history, &report, &cfg.wal);
-    host.state.write_atomic(
-        &lock,
-        state::WAL_HISTORY,
-        state::render_wal_history(&next).as_bytes(),
-    )?;
+    let status = status_file.render();
+    let history = state::render_wal_history(&wal::next_history(&history, &report, &cfg.wal));
+    let checked = format!("{}\n", state::timestamp(now));
+    let mut files = vec![
+        (state::WAL_STATUS, status.as_bytes()),
+        (state::WAL_HISTORY, history.as_bytes()),
+    ];
     if report.wal_size.is_some() {
-        host.state.write_atomic(
-            &lock,
-            state::WAL_LAST_CHECK,
-            format!("{}\n", state::timestamp(now)).as_bytes(),
-        )?;
+        files.push((state::WAL_LAST_CHECK, checked.as_bytes()));
     }
+    host.state.write_atomic_all(&lock, &files)?;
     if let (Some(d), Some(scanned)) = (input.waldir, report.wal_size) {
         notes.push(format!(
             "pg_ls_waldir() counts {} in {} segment(s); the scan {}",

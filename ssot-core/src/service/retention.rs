@@ -1,5 +1,6 @@
 //! Retention as a whole operation: list, plan, and (only when asked) apply.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
@@ -124,11 +125,11 @@ pub fn retention_plan(
             }
             let entries = host.artifacts.list(&root)?;
             let l = artifacts_from_entries(&entries, pattern.as_deref(), tz, &protected);
-            (l.artifacts, l.sidecars, l.warnings, Some(root))
+            (Cow::Owned(l.artifacts), l.sidecars, l.warnings, Some(root))
         }
         RetentionSource::Catalog { artifacts, root } => {
             let mut warnings = Vec::new();
-            let mut artifacts = artifacts.clone();
+            let mut artifacts = Cow::Borrowed(artifacts.as_slice());
             let root = match root {
                 None => None,
                 Some(r) => {
@@ -142,22 +143,32 @@ pub fn retention_plan(
                         .into_iter()
                         .filter_map(|e| e.file_id.map(|id| (e.name, id)))
                         .collect();
-                    artifacts.retain(|a| {
-                        match ids
-                            .get(&a.id)
-                            .and_then(|id| guard::is_protected(*id, &protected))
-                        {
-                            Some(p) => {
-                                warnings.push(format!(
-                                    "{} is or holds {}: never listed, never deleted",
-                                    a.id,
-                                    guard::describe(p)
-                                ));
-                                false
-                            }
-                            None => true,
-                        }
-                    });
+                    // Entries that are or hold a protected path are never
+                    // listed (the catalog is copied only when there are some).
+                    let hidden: Vec<(&str, &Protected)> = artifacts
+                        .iter()
+                        .filter_map(|a| {
+                            ids.get(&a.id)
+                                .and_then(|id| guard::is_protected(*id, &protected))
+                                .map(|p| (a.id.as_str(), p))
+                        })
+                        .collect();
+                    for (id, p) in &hidden {
+                        warnings.push(format!(
+                            "{id} is or holds {}: never listed, never deleted",
+                            guard::describe(p)
+                        ));
+                    }
+                    if !hidden.is_empty() {
+                        let gone: BTreeSet<&str> = hidden.iter().map(|(id, _)| *id).collect();
+                        artifacts = Cow::Owned(
+                            artifacts
+                                .iter()
+                                .filter(|a| !gone.contains(a.id.as_str()))
+                                .cloned()
+                                .collect(),
+                        );
+                    }
                     Some(root)
                 }
             };
