@@ -8,7 +8,7 @@ use clap::builder::{PossibleValuesParser, TypedValueParser};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use ssot_core::evidence::BackupResult;
 use ssot_core::gate::Operation;
-use ssot_core::retention::{MaxDelete, ResticDuration, RetentionPolicyPatch};
+use ssot_core::retention::{MaxDelete, ResticCompat, ResticDuration, RetentionPolicyPatch};
 use ssot_core::units::{ByteSize, Span};
 use ssot_core::DrillResult;
 
@@ -381,24 +381,24 @@ fn parse_pattern(s: &str) -> Result<String, String> {
 /// Policy flags; each overrides the profile's key of the same name.
 #[derive(Debug, Args, Default)]
 pub struct PolicyFlags {
-    /// Keep the newest N artifacts (restic --keep-last).
-    #[arg(long, value_name = "N")]
-    pub keep_last: Option<u32>,
-    /// Keep the newest artifact of each of the last N hours that have one.
-    #[arg(long, value_name = "N")]
-    pub keep_hourly: Option<u32>,
-    /// Keep the newest artifact of each of the last N days that have one.
-    #[arg(long, value_name = "N")]
-    pub keep_daily: Option<u32>,
-    /// Keep the newest artifact of each of the last N ISO weeks that have one.
-    #[arg(long, value_name = "N")]
-    pub keep_weekly: Option<u32>,
-    /// Keep the newest artifact of each of the last N months that have one.
-    #[arg(long, value_name = "N")]
-    pub keep_monthly: Option<u32>,
-    /// Keep the newest artifact of each of the last N years that have one.
-    #[arg(long, value_name = "N")]
-    pub keep_yearly: Option<u32>,
+    /// Keep the newest N artifacts (restic --keep-last; -1: all).
+    #[arg(long, value_name = "N", allow_negative_numbers = true, value_parser = parse_count)]
+    pub keep_last: Option<i64>,
+    /// Keep the newest artifact of each of the last N hours that have one (-1: every hour).
+    #[arg(long, value_name = "N", allow_negative_numbers = true, value_parser = parse_count)]
+    pub keep_hourly: Option<i64>,
+    /// Keep the newest artifact of each of the last N days that have one (-1: every day).
+    #[arg(long, value_name = "N", allow_negative_numbers = true, value_parser = parse_count)]
+    pub keep_daily: Option<i64>,
+    /// Keep the newest artifact of each of the last N ISO weeks that have one (-1: every week).
+    #[arg(long, value_name = "N", allow_negative_numbers = true, value_parser = parse_count)]
+    pub keep_weekly: Option<i64>,
+    /// Keep the newest artifact of each of the last N months that have one (-1: every month).
+    #[arg(long, value_name = "N", allow_negative_numbers = true, value_parser = parse_count)]
+    pub keep_monthly: Option<i64>,
+    /// Keep the newest artifact of each of the last N years that have one (-1: every year).
+    #[arg(long, value_name = "N", allow_negative_numbers = true, value_parser = parse_count)]
+    pub keep_yearly: Option<i64>,
     /// Keep everything created within DURATION of the newest artifact (restic duration, e.g. 2d12h or 1y5m7d2h).
     #[arg(long, value_name = "DURATION", value_parser = parse_from_str::<ResticDuration>)]
     pub keep_within: Option<ResticDuration>,
@@ -441,6 +441,32 @@ pub struct PolicyFlags {
     /// Refuse a plan that deletes more than N or N% of the artifacts.
     #[arg(long, value_name = "N|N%", value_parser = parse_from_str::<MaxDelete>)]
     pub max_delete: Option<MaxDelete>,
+    /// Keep every artifact that has all of these tags (restic --keep-tag; repeat for alternatives).
+    #[arg(long = "keep-tag", value_name = "TAG[,TAG...]", value_parser = parse_tags)]
+    pub keep_tag: Vec<Vec<String>>,
+    /// Bucket semantics: current (today's restic, the default) or 0.14 (Debian 12's restic).
+    #[arg(long, value_name = "current|0.14", value_parser = parse_from_str::<ResticCompat>)]
+    pub restic_compat: Option<ResticCompat>,
+}
+
+/// A `keep_*` count: an integer in -1..=4294967295.
+fn parse_count(s: &str) -> Result<i64, String> {
+    let n: i64 = s
+        .trim()
+        .parse()
+        .map_err(|_| format!("{s:?} is not a whole number (-1 keeps every bucket)"))?;
+    ssot_core::retention::check_count(n).map(|()| n)
+}
+
+/// `a,b` → the tags a and b (empty pieces are refused).
+fn parse_tags(s: &str) -> Result<Vec<String>, String> {
+    let tags: Vec<String> = s.split(',').map(|t| t.trim().to_string()).collect();
+    if tags.iter().any(String::is_empty) {
+        return Err(format!(
+            "{s:?}: a tag list is TAG[,TAG...] with no empty tag"
+        ));
+    }
+    Ok(tags)
 }
 
 impl PolicyFlags {
@@ -466,6 +492,8 @@ impl PolicyFlags {
             partial_grace: self.partial_grace,
             timezone: self.timezone.clone(),
             max_delete: self.max_delete,
+            keep_tags: (!self.keep_tag.is_empty()).then(|| self.keep_tag.clone()),
+            restic_compat: self.restic_compat,
         }
     }
 }

@@ -32,6 +32,20 @@ fn show<T: Serialize + std::fmt::Display + Outcome>(result: &T, format: Format) 
     }
 }
 
+/// Writes `text` to stdout. A stdout that is closed or failing (a reader
+/// that went away: EPIPE) is said once on stderr and is no verdict — never
+/// a panic, as `print!` would.
+fn emit(text: &str) -> Result<(), u8> {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    out.write_all(text.as_bytes())
+        .and_then(|()| out.flush())
+        .map_err(|e| {
+            eprintln!("ssot: error: the result could not be written to stdout: {e}");
+            exit::NO_VERDICT
+        })
+}
+
 /// A core error with the CLI's flag hints. Core messages name request
 /// fields; only here are they spelt as flags.
 pub fn hint(e: &Error) -> String {
@@ -107,11 +121,17 @@ pub fn run(cli: Cli, flags: GivenFlags) -> Result<u8, String> {
             let planned = ssot.plan_retention(&req, now).map_err(e)?;
             let code = show(&planned, a.out.format);
             let p = &planned.plan;
-            if a.out.format == Format::Text && p.refused.is_none() && p.summary.deleted > 0 {
-                println!(
-                    "to apply exactly this plan: `ssot retention apply` with the same arguments and --plan-hash {}",
+            let mut code = code;
+            if code != exit::NO_VERDICT
+                && a.out.format == Format::Text
+                && p.refused.is_none()
+                && p.summary.deleted > 0
+            {
+                let hint = format!(
+                    "to apply exactly this plan: `ssot retention apply` with the same arguments and --plan-hash {}\n",
                     p.plan_hash
                 );
+                code = emit(&hint).map_or_else(|c| c, |()| code);
             }
             // The process ends next: a plan of a million artifacts is not
             // worth freeing piece by piece (the kernel takes it back whole).
@@ -127,11 +147,12 @@ pub fn run(cli: Cli, flags: GivenFlags) -> Result<u8, String> {
             let req = retention_request(&a.source);
             let outcome = ssot.apply_retention(&req, &mode, now).map_err(e)?;
             let code = show(&outcome, a.source.out.format);
-            if a.source.out.format == Format::Text && outcome.dry_run {
-                println!(
-                    "To apply, re-run with the same arguments and --plan-hash {} (or --confirm)",
+            if code != exit::NO_VERDICT && a.source.out.format == Format::Text && outcome.dry_run {
+                let hint = format!(
+                    "To apply, re-run with the same arguments and --plan-hash {} (or --confirm)\n",
                     outcome.plan.plan_hash
                 );
+                return Ok(emit(&hint).map_or_else(|c| c, |()| code));
             }
             Ok(code)
         }
@@ -205,7 +226,11 @@ pub fn run(cli: Cli, flags: GivenFlags) -> Result<u8, String> {
             let out = ssot.render_report(&r, format);
             match &a.output {
                 Some(path) => ssot.write_output(path, &out).map_err(e)?,
-                None => print!("{out}"),
+                None => {
+                    if let Err(c) = emit(&out) {
+                        return Ok(c);
+                    }
+                }
             }
             Ok(r.exit_code())
         }
@@ -268,8 +293,10 @@ fn gate(ssot: &Ssot, a: GateArgs, now: chrono::DateTime<chrono::Utc>) -> Result<
         Format::Text => decision.to_string(),
     };
     if !with_command {
-        print!("{rendered}");
-        return Ok(decision.exit_code());
+        // A decision that could not be shown is no verdict: it does not allow.
+        return Ok(
+            emit(&rendered).map_or_else(|_| exit::gate_failed(false), |()| decision.exit_code())
+        );
     }
     // stdout belongs to the command (e.g. pg_dump > file).
     eprint!("{rendered}");
@@ -296,7 +323,9 @@ fn run_runbook(ssot: Ssot, now: Option<chrono::DateTime<chrono::Utc>>, a: RunArg
         ssot,
         now,
         Box::new(|level, msg| match level {
-            ssot_rhai::Level::Output => println!("{msg}"),
+            ssot_rhai::Level::Output => {
+                let _ = emit(&format!("{msg}\n")); // said on stderr if it fails
+            }
             other => eprintln!("ssot run: {}: {msg}", other.as_str()),
         }),
     );

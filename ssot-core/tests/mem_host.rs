@@ -179,7 +179,7 @@ fn nightly_dumps(w: &World) {
     }
 }
 
-fn keep_daily(n: u32) -> RetentionRequest {
+fn keep_daily(n: i64) -> RetentionRequest {
     RetentionRequest {
         dir: Some("/backup/dumps".into()),
         policy: RetentionPolicyPatch {
@@ -464,5 +464,46 @@ fn a_live_probe_names_the_failing_archiver_and_the_forgotten_slot() {
     assert!(
         prom.contains("ssot_postgres_slot_retained_bytes{slot=\"forgotten\"} 201326592"),
         "{prom}"
+    );
+}
+
+/// A full state filesystem (ENOSPC injected through the port): the failed
+/// write leaves the old `wal.status` whole, the check fails naming the file
+/// and the cause, and a gate that cannot record its decision does not allow.
+/// (`tests/robustness/full_disk.rs` does the same on a real full tmpfs.)
+#[test]
+fn a_full_state_filesystem_keeps_the_old_status_and_the_gate_does_not_allow() {
+    let (w, cfg) = world();
+    let ssot = w.ssot(cfg, t0());
+    w.set_segments("/pgdata", 6);
+    let first = ssot.check_wal(&WalCheckRequest::default(), t0()).unwrap();
+    assert_eq!(first.report.status, Level::Ok);
+    let before = w.read("/opt/ssot/state/wal.status").unwrap();
+    assert!(gate(&ssot, mins(1)).allowed);
+
+    w.set_disk_full(true);
+    w.set_segments("/pgdata", 330);
+    let e = ssot
+        .check_wal(&WalCheckRequest::default(), mins(2))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("wal.status") && e.contains("No space left"),
+        "{e}"
+    );
+    assert_eq!(w.read("/opt/ssot/state/wal.status").unwrap(), before);
+    match ssot.gate(&GateRequest::new(Operation::Backup), mins(3)) {
+        Ok(d) => panic!("a gate that could not log its decision answered: {d}"),
+        Err(e) => assert!(e.to_string().contains("gate.log"), "{e}"),
+    }
+
+    w.set_disk_full(false);
+    let check = ssot
+        .check_wal(&WalCheckRequest::default(), mins(4))
+        .unwrap();
+    assert_eq!(
+        check.report.status,
+        Level::NearLimit,
+        "recovers once there is room"
     );
 }

@@ -569,8 +569,22 @@ fn time_zone_shifts_day_buckets() {
         now(),
     )
     .unwrap();
-    assert_eq!(kept(&tokyo), ["early"]);
     assert_eq!(reasons(&tokyo, "early"), ["daily 2026-11-21"]);
+    // One Tokyo day: today's restic keeps the oldest too, its bucket already
+    // kept but counts left; 0.14 keeps the newest only.
+    assert_eq!(reasons(&tokyo, "late"), ["oldest daily 2026-11-21"]);
+    let tokyo_014 = plan(
+        &arts,
+        &RetentionPolicy {
+            keep_daily: 5,
+            timezone: "Asia/Tokyo".into(),
+            restic_compat: ssot_core::retention::ResticCompat::V0_14,
+            ..Default::default()
+        },
+        now(),
+    )
+    .unwrap();
+    assert_eq!(kept(&tokyo_014), ["early"]);
 }
 
 #[test]

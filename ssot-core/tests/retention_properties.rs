@@ -64,7 +64,8 @@ fn policy() -> impl Strategy<Value = RetentionPolicy> {
         )
     };
     (
-        (0u32..4, 0u32..6, 0u32..8, 0u32..5, 0u32..4, 0u32..3),
+        // Counts from -1 (every bucket) up.
+        (-1i64..4, -1i64..6, -1i64..8, -1i64..5, -1i64..4, -1i64..3),
         (dur(), dur(), dur()),
         (
             proptest::option::of(1u64..30),

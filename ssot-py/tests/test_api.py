@@ -260,6 +260,12 @@ def test_a_gate_from_python_is_the_clis_text_and_code(tmp_path: Path) -> None:
 # --- a day on a real state directory --------------------------------------------------
 
 
+# The sandbox's pg_wal lives on the machine's real temp volume, whose fill
+# level is the machine's: volume rules must not decide these tests (the WAL
+# rules are tested through the vectors).
+ANY_VOLUME = {"volume_near_pct": 100, "volume_error_pct": 100, "min_free_bytes": 0}
+
+
 def sandbox(tmp_path: Path, segments: int) -> Path:
     pg_wal = tmp_path / "pgdata" / "pg_wal"
     (pg_wal / "archive_status").mkdir(parents=True, exist_ok=True)
@@ -276,7 +282,7 @@ def test_a_day_through_ssot(tmp_path: Path) -> None:
     dumps = tmp_path / "dumps"
     dumps.mkdir()
     cfg = {"state_dir": str(tmp_path / "state"), "postgres": {"pgdata": str(pgdata)},
-           "gate": {"targets": {"backup": str(dumps)}}}
+           "gate": {"targets": {"backup": str(dumps)}}, "wal": ANY_VOLUME}
     s = ssot.Ssot(cfg)
     w = s.check_wal(now=NOW)
     assert w.status == "OK" and w.exit_code == 0 and not w.measurement_failed
@@ -365,7 +371,7 @@ def test_the_gil_is_released_while_planning() -> None:
 
 def test_hold_keeps_the_operation_lock_until_released(tmp_path: Path) -> None:
     pgdata = sandbox(tmp_path, 6)
-    s = ssot.Ssot({"state_dir": str(tmp_path / "state"), "postgres": {"pgdata": str(pgdata)}})
+    s = ssot.Ssot({"state_dir": str(tmp_path / "state"), "postgres": {"pgdata": str(pgdata)}, "wal": ANY_VOLUME})
     s.check_wal(now=NOW)
     with s.hold("startup", holder="pytest: pg_ctl start", now=NOW) as h:
         assert h.decision.allowed is False  # no contract.status: startup needs the contract
@@ -391,7 +397,7 @@ def test_write_output_is_atomic_and_complete(tmp_path: Path) -> None:
 
 def test_a_live_probe_of_a_dead_server_is_an_error_with_its_reason(tmp_path: Path) -> None:
     pgdata = sandbox(tmp_path, 3)
-    s = ssot.Ssot({"state_dir": str(tmp_path / "state"), "postgres": {"pgdata": str(pgdata)}})
+    s = ssot.Ssot({"state_dir": str(tmp_path / "state"), "postgres": {"pgdata": str(pgdata)}, "wal": ANY_VOLUME})
     dsn = f"host={tmp_path}/no-server user=postgres password=s3cret dbname=postgres"
     w = s.check_wal(dsn=dsn, now=NOW)
     assert w.status == "ERROR" and w.exit_code == 2

@@ -95,3 +95,58 @@ fn a_gated_commands_status_is_its_own() {
     let o = run_bounded(&["gate", "teleport", "--", "true"]);
     assert_eq!(code(&o), 125, "{}", stderr(&o));
 }
+
+/// A reader that went away (`ssot … | head -1`): what could not be shown is
+/// no verdict (3; a gate's decision: 2, it does not allow) said on stderr —
+/// never a panic (`print!` panicked on EPIPE, exit 101).
+#[test]
+fn a_closed_stdout_is_no_verdict_never_a_panic() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("d");
+    fs::create_dir(&dir).unwrap();
+    for d in 1..=20 {
+        fs::write(dir.join(format!("ssot_202601{d:02}_030000.sql.gz")), b"x").unwrap();
+    }
+    let state = tmp.path().join("state");
+    let closed = || {
+        let (reader, writer) = std::io::pipe().unwrap();
+        drop(reader); // every write to stdout fails with EPIPE
+        std::process::Stdio::from(writer)
+    };
+    let plan = [
+        "retention",
+        "plan",
+        "--dir",
+        s(&dir),
+        "--pattern",
+        "ssot_%Y%m%d_%H%M%S.sql.gz",
+        "--keep-last",
+        "3",
+    ];
+    let apply: Vec<&str> = ["retention", "apply"]
+        .into_iter()
+        .chain(plan[2..].iter().copied())
+        .collect();
+    let cases: [(&[&str], i32); 5] = [
+        (&plan, 3),
+        (&apply, 3),
+        (&["status"], 3),
+        (&["report"], 3),
+        (&["gate", "backup"], 2),
+    ];
+    for (args, want) in cases {
+        let o = ssot()
+            .args(["--state", s(&state), "--now", "2026-01-21T00:00:00Z"])
+            .args(args)
+            .stdout(closed())
+            .output()
+            .unwrap();
+        let err = stderr(&o);
+        assert_eq!(o.status.code(), Some(want), "{args:?}: {err}");
+        assert!(!err.contains("panicked"), "{args:?}: {err}");
+        assert!(
+            err.contains("could not be written to stdout"),
+            "{args:?}: {err}"
+        );
+    }
+}

@@ -83,7 +83,7 @@ fn remove_entry(path: &Path) -> Result<()> {
     }
 }
 
-/// Reads a `.parent` marker: bounded, never through a link, never blocking.
+/// Reads a `.parent` or `.tags` marker: bounded, never through a link, never blocking.
 fn read_marker(path: &Path) -> MarkerContent {
     let mut f = match open_owned(path, OpenOptions::new().read(true)) {
         Ok(f) => f,
@@ -194,8 +194,10 @@ impl ArtifactRoot for FsArtifactRoot {
                 .modified()
                 .map_err(|e| Error::io("stat", &path, e))?
                 .into();
-            let content = (kind == EntryKind::File && name_is_utf8 && name.ends_with(".parent"))
-                .then(|| read_marker(&path));
+            let content = (kind == EntryKind::File
+                && name_is_utf8
+                && (name.ends_with(".parent") || name.ends_with(".tags")))
+            .then(|| read_marker(&path));
             out.push(RootEntry {
                 name,
                 name_is_utf8,

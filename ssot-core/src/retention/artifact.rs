@@ -67,6 +67,10 @@ pub struct Artifact {
     /// artifact it might depend on.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub parent_unknown: bool,
+    /// Tags, for `keep_tags` (restic `--keep-tag`); in a directory, one a
+    /// line in the sidecar `NAME.tags`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<String>,
 }
 
 impl Artifact {
@@ -84,6 +88,7 @@ impl Artifact {
             last_used_at: None,
             kind: None,
             parent_unknown: false,
+            tags: Vec::new(),
         }
     }
 

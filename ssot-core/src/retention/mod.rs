@@ -41,6 +41,8 @@ pub use plan::{
     check_plan_hash_prefix, first_cycle, plan, plan_hash, Action, ArtifactDecision, RetentionPlan,
     Summary, PLAN_HASH_MIN_PREFIX,
 };
-pub use policy::{MaxDelete, RetentionPolicy, RetentionPolicyPatch};
+pub use policy::{
+    check_count, MaxDelete, ResticCompat, RetentionPolicy, RetentionPolicyPatch, MAX_COUNT,
+};
 pub use reason::RetentionReason;
 pub use restic::ResticDuration;

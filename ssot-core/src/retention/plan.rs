@@ -10,7 +10,7 @@ use sha2::{Digest, Sha256};
 
 use super::budget::enforce_budget;
 use super::restic;
-use super::{validate_id, Artifact, ArtifactState, RetentionPolicy, RetentionReason};
+use super::{validate_id, Artifact, ArtifactState, ResticCompat, RetentionPolicy, RetentionReason};
 use crate::error::{Error, Result};
 use crate::num::human_bytes;
 
@@ -320,6 +320,7 @@ pub fn plan(
     now: DateTime<Utc>,
 ) -> Result<RetentionPlan> {
     let tz = policy.tz()?;
+    policy.validate()?;
     // Two independent passes, side by side on a large catalog: ids checked
     // and parents resolved; the artifacts put in order.
     let (ids, order) = if artifacts.len() >= PARALLEL_FROM {
@@ -664,7 +665,24 @@ fn rules_for_group(
         return;
     }
     let times: Vec<DateTime<Utc>> = complete.iter().map(|i| slots[*i].a.created_at).collect();
-    let restic = restic::apply(&times, policy.counts(), policy.within_rules(), tz, now);
+    let tags: Vec<&[String]> = if policy.keep_tags.is_empty() {
+        Vec::new()
+    } else {
+        complete
+            .iter()
+            .map(|i| slots[*i].a.tags.as_slice())
+            .collect()
+    };
+    let restic = restic::apply(
+        &times,
+        &tags,
+        &policy.keep_tags,
+        policy.counts(),
+        policy.within_rules(),
+        policy.restic_compat == ResticCompat::Current,
+        tz,
+        now,
+    );
     for (k, reasons) in restic {
         slots[complete[k]].keep = reasons; // complete artifacts have no other reason yet
     }

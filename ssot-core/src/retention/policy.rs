@@ -93,18 +93,24 @@ impl<'de> Deserialize<'de> for MaxDelete {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct RetentionPolicy {
-    /// Keep the newest N.
-    pub keep_last: u32,
+    /// Keep the newest N (`-1`: all, like every count).
+    #[serde(deserialize_with = "count")]
+    pub keep_last: i64,
     /// Keep the newest artifact of each of the last N hours that have one.
-    pub keep_hourly: u32,
+    #[serde(deserialize_with = "count")]
+    pub keep_hourly: i64,
     /// ... days.
-    pub keep_daily: u32,
+    #[serde(deserialize_with = "count")]
+    pub keep_daily: i64,
     /// ... ISO weeks.
-    pub keep_weekly: u32,
+    #[serde(deserialize_with = "count")]
+    pub keep_weekly: i64,
     /// ... months.
-    pub keep_monthly: u32,
+    #[serde(deserialize_with = "count")]
+    pub keep_monthly: i64,
     /// ... years.
-    pub keep_yearly: u32,
+    #[serde(deserialize_with = "count")]
+    pub keep_yearly: i64,
     /// Keep everything created within this of the newest artifact.
     pub keep_within: Option<ResticDuration>,
     /// Keep the newest of each hour within this of the newest artifact.
@@ -133,6 +139,74 @@ pub struct RetentionPolicy {
     pub timezone: String,
     /// Refuse a plan that deletes more than this.
     pub max_delete: Option<MaxDelete>,
+    /// Keep every artifact that has all the tags of any of these lists
+    /// (restic `--keep-tag a,b`, repeatable); such keeps use up no count.
+    pub keep_tags: Vec<Vec<String>>,
+    /// Whose bucket semantics: today's restic (default), or `0.14`'s.
+    pub restic_compat: ResticCompat,
+}
+
+/// Which restic's bucket semantics a policy follows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub enum ResticCompat {
+    /// restic 0.16 and later (current 0.19): when a bucket rule still has
+    /// counts left at the oldest artifact, that artifact is kept too
+    /// ("oldest"); counts may be `-1` (all).
+    #[default]
+    #[serde(rename = "current")]
+    Current,
+    /// restic 0.14 (Debian 12): no keep-the-oldest rule, and no `-1`.
+    #[serde(rename = "0.14")]
+    V0_14,
+}
+
+impl fmt::Display for ResticCompat {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            ResticCompat::Current => "current",
+            ResticCompat::V0_14 => "0.14",
+        })
+    }
+}
+
+impl FromStr for ResticCompat {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        match s.trim() {
+            "current" | "" => Ok(ResticCompat::Current),
+            "0.14" => Ok(ResticCompat::V0_14),
+            other => Err(Error::InvalidName {
+                what: "restic_compat",
+                value: other.into(),
+                message: "expected \"current\" (today's restic) or \"0.14\"".into(),
+            }),
+        }
+    }
+}
+
+/// The largest count; `-1` means every bucket.
+pub const MAX_COUNT: i64 = u32::MAX as i64;
+
+/// Reads a `keep_*` count: an integer in `-1..=4294967295` (`-1`: all).
+fn count<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<i64, D::Error> {
+    let n = i64::deserialize(d)?;
+    check_count(n).map_err(serde::de::Error::custom)?;
+    Ok(n)
+}
+
+fn count_patch<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<Option<i64>, D::Error> {
+    count(d).map(Some)
+}
+
+/// `Err` with the reason when `n` is not a count (`-1..=4294967295`).
+pub fn check_count(n: i64) -> std::result::Result<(), String> {
+    if (-1..=MAX_COUNT).contains(&n) {
+        Ok(())
+    } else {
+        Err(format!(
+            "{n} is not in -1..={MAX_COUNT} (-1 keeps every bucket)"
+        ))
+    }
 }
 
 impl Default for RetentionPolicy {
@@ -158,6 +232,8 @@ impl Default for RetentionPolicy {
             partial_grace: Span::days(1),
             timezone: "UTC".into(),
             max_delete: None,
+            keep_tags: Vec::new(),
+            restic_compat: ResticCompat::Current,
         }
     }
 }
@@ -185,6 +261,37 @@ impl RetentionPolicy {
         }
     }
 
+    /// Checks what the types cannot: counts in `-1..=4294967295` (a policy
+    /// built in code, not read), `-1` not under `restic_compat = "0.14"`.
+    pub fn validate(&self) -> Result<()> {
+        for (n, name) in self.count_names() {
+            let bad = |message: String| Error::Unit {
+                what: name,
+                input: n.to_string(),
+                message,
+            };
+            check_count(n).map_err(bad)?;
+            if n == -1 && self.restic_compat == ResticCompat::V0_14 {
+                return Err(bad(
+                    "restic 0.14 has no unlimited counts (-1): use restic_compat \"current\""
+                        .into(),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    fn count_names(&self) -> [(i64, &'static str); 6] {
+        [
+            (self.keep_last, "keep_last"),
+            (self.keep_hourly, "keep_hourly"),
+            (self.keep_daily, "keep_daily"),
+            (self.keep_weekly, "keep_weekly"),
+            (self.keep_monthly, "keep_monthly"),
+            (self.keep_yearly, "keep_yearly"),
+        ]
+    }
+
     pub(super) fn counts(&self) -> restic::BucketCounts {
         restic::BucketCounts {
             last: self.keep_last,
@@ -207,23 +314,21 @@ impl RetentionPolicy {
             && w.buckets.iter().all(|d| d.is_none_or(|d| d.is_zero()))
             && self.max_age.is_none()
             && self.recovery_window.is_none()
+            && self.keep_tags.is_empty()
     }
 
     /// One line naming the rules in force, for messages.
     pub fn describe(&self) -> String {
         let mut parts = Vec::new();
-        let c = self.counts();
-        for (n, name) in [
-            (c.last, "keep_last"),
-            (c.hourly, "keep_hourly"),
-            (c.daily, "keep_daily"),
-            (c.weekly, "keep_weekly"),
-            (c.monthly, "keep_monthly"),
-            (c.yearly, "keep_yearly"),
-        ] {
-            if n > 0 {
-                parts.push(format!("{name} {n}"));
+        for (n, name) in self.count_names() {
+            match n {
+                -1 => parts.push(format!("{name} all")),
+                n if n > 0 => parts.push(format!("{name} {n}")),
+                _ => {}
             }
+        }
+        for tags in &self.keep_tags {
+            parts.push(format!("keep_tag {}", tags.join(",")));
         }
         for (d, name) in [
             (self.keep_within, "keep_within"),
@@ -254,7 +359,7 @@ impl RetentionPolicy {
 /// Declares [`RetentionPolicyPatch`] from one list of (key, type, how it is
 /// set), so the overlay cannot forget a key.
 macro_rules! policy_patch {
-    ($( $field:ident : $ty:ty => $set:ident ),* $(,)?) => {
+    ($( $(#[$attr:meta])* $field:ident : $ty:ty => $set:ident ),* $(,)?) => {
         /// Overrides of a [`RetentionPolicy`]'s keys: what a command line, a
         /// Python call or a runbook gives on top of a profile. A key left
         /// `None` keeps the profile's value. Unknown keys are refused, so a
@@ -265,6 +370,7 @@ macro_rules! policy_patch {
             $(
                 #[doc = concat!("Overrides `", stringify!($field), "`.")]
                 #[serde(skip_serializing_if = "Option::is_none")]
+                $(#[$attr])*
                 pub $field: Option<$ty>,
             )*
         }
@@ -287,12 +393,12 @@ macro_rules! policy_patch {
 }
 
 policy_patch! {
-    keep_last: u32 => value,
-    keep_hourly: u32 => value,
-    keep_daily: u32 => value,
-    keep_weekly: u32 => value,
-    keep_monthly: u32 => value,
-    keep_yearly: u32 => value,
+    #[serde(deserialize_with = "count_patch")] keep_last: i64 => value,
+    #[serde(deserialize_with = "count_patch")] keep_hourly: i64 => value,
+    #[serde(deserialize_with = "count_patch")] keep_daily: i64 => value,
+    #[serde(deserialize_with = "count_patch")] keep_weekly: i64 => value,
+    #[serde(deserialize_with = "count_patch")] keep_monthly: i64 => value,
+    #[serde(deserialize_with = "count_patch")] keep_yearly: i64 => value,
     keep_within: ResticDuration => some,
     keep_within_hourly: ResticDuration => some,
     keep_within_daily: ResticDuration => some,
@@ -307,6 +413,8 @@ policy_patch! {
     partial_grace: Span => value,
     timezone: String => value,
     max_delete: MaxDelete => some,
+    keep_tags: Vec<Vec<String>> => value,
+    restic_compat: ResticCompat => value,
 }
 
 #[cfg(test)]

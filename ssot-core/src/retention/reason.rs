@@ -15,12 +15,12 @@ use crate::units::{ByteSize, Span};
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum RetentionReason {
-    /// `keep_last N`: the `nth` of `of` (`last 1/3`).
+    /// `keep_last N`: the `nth` of `of` (`last 1/3`; `of` is `None` for `-1`: `last 1/all`).
     Last {
         /// Which one.
         nth: u32,
-        /// Of how many.
-        of: u32,
+        /// Of how many (`None`: all).
+        of: Option<u32>,
     },
     /// A bucket rule kept the newest of its bucket (`daily 2026-11-20`).
     Bucket {
@@ -40,6 +40,11 @@ pub enum RetentionReason {
         /// The bucket.
         label: String,
     },
+    /// `keep_tags`: it has every tag of this list (`has tags a,b`).
+    HasTags(Vec<String>),
+    /// A bucket rule with counts left kept the oldest artifact although its
+    /// bucket was already kept (today's restic; `oldest monthly 2026-01`).
+    Oldest(Box<RetentionReason>),
     /// No rule is configured: everything is kept, as in restic.
     NoRule,
     /// `max_age`: young enough.
@@ -93,7 +98,10 @@ impl fmt::Display for RetentionReason {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         use RetentionReason as R;
         match self {
-            R::Last { nth, of } => write!(f, "last {nth}/{of}"),
+            R::Last { nth, of: Some(of) } => write!(f, "last {nth}/{of}"),
+            R::Last { nth, of: None } => write!(f, "last {nth}/all"),
+            R::HasTags(tags) => write!(f, "has tags {}", tags.join(",")),
+            R::Oldest(r) => write!(f, "oldest {r}"),
             R::Bucket { bucket, label } => write!(f, "{} {label}", bucket.name()),
             R::Within(d) => write!(f, "within {d}"),
             R::BucketWithin {

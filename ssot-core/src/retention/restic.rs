@@ -240,14 +240,15 @@ impl Bucket {
     }
 }
 
+/// The bucket rules' counts; `-1` keeps every bucket.
 #[derive(Debug, Clone, Copy, Default)]
 pub(crate) struct BucketCounts {
-    pub last: u32,
-    pub hourly: u32,
-    pub daily: u32,
-    pub weekly: u32,
-    pub monthly: u32,
-    pub yearly: u32,
+    pub last: i64,
+    pub hourly: i64,
+    pub daily: i64,
+    pub weekly: i64,
+    pub monthly: i64,
+    pub yearly: i64,
 }
 
 /// Durations for `keep_within` and the `keep_within_<bucket>` rules.
@@ -258,12 +259,23 @@ pub(crate) struct WithinRules {
     pub buckets: [Option<ResticDuration>; 5],
 }
 
-/// Applies the restic rules to `times` (newest first, already sorted) and
-/// returns the positions that are kept, in order, each with its reasons.
+/// Applies the restic rules to the complete artifacts of one group, given
+/// newest first by their times and tags, and returns the positions that are
+/// kept, in order, each with its reasons — in restic's order of checks:
+/// tags (which use up no count), `keep_within`, the bucket rules, the
+/// `keep_within_<bucket>` rules.
+///
+/// With `oldest` (today's restic, since 0.16): a bucket rule that still has
+/// counts left when the walk reaches the oldest artifact keeps it even when
+/// its bucket was already kept, with the reason "oldest …".
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn apply(
     times: &[DateTime<Utc>],
+    tags: &[&[String]],
+    keep_tags: &[Vec<String>],
     counts: BucketCounts,
     within: WithinRules,
+    oldest: bool,
     tz: Tz,
     now: DateTime<Utc>,
 ) -> Vec<(usize, Vec<RetentionReason>)> {
@@ -300,13 +312,25 @@ pub(crate) fn apply(
         .filter_map(|(i, d)| d.filter(|d| !d.is_zero()).map(|d| (i, d, cutoff(d))))
         .collect();
     let mut within_last: [Option<i64>; 5] = [None; 5];
+    let oldest_nr = times.len().checked_sub(1);
 
     for (nr, t) in times.iter().enumerate() {
-        if within_cutoff.is_none() && within_buckets.is_empty() && left.iter().all(|l| *l == 0) {
-            break; // every count is used up and no within rule: nothing more is kept
+        if keep_tags.is_empty()
+            && within_cutoff.is_none()
+            && within_buckets.is_empty()
+            && left.iter().all(|l| *l == 0)
+        {
+            break; // every count is used up and no other rule: nothing more is kept
         }
+        let is_oldest = oldest && Some(nr) == oldest_nr;
         let local = t.with_timezone(&tz).naive_local();
         let mut r = Vec::new();
+        let artifact_tags = tags.get(nr).copied().unwrap_or_default();
+        for list in keep_tags {
+            if list.iter().all(|tag| artifact_tags.contains(tag)) {
+                r.push(RetentionReason::HasTags(list.clone()));
+            }
+        }
         if let Some((d, c)) = within_cutoff {
             if c.is_none_or(|c| *t > c) {
                 r.push(RetentionReason::Within(d));
@@ -317,18 +341,26 @@ pub(crate) fn apply(
                 continue;
             }
             let key = kind.key(local, nr);
-            if last[i] != Some(key) {
+            let new_bucket = last[i] != Some(key);
+            if new_bucket || is_oldest {
                 last[i] = Some(key);
-                left[i] -= 1;
-                r.push(match kind {
+                if left[i] > 0 {
+                    left[i] -= 1;
+                }
+                let reason = match kind {
                     Bucket::Last => RetentionReason::Last {
-                        nth: total[i] - left[i],
-                        of: total[i],
+                        nth: u32::try_from(nr + 1).unwrap_or(u32::MAX),
+                        of: u32::try_from(total[i]).ok(),
                     },
                     _ => RetentionReason::Bucket {
                         bucket: *kind,
                         label: kind.label(local),
                     },
+                };
+                r.push(if new_bucket {
+                    reason
+                } else {
+                    RetentionReason::Oldest(Box::new(reason))
                 });
             }
         }
@@ -338,12 +370,18 @@ pub(crate) fn apply(
             }
             let kind = Bucket::TIMED[*i];
             let key = kind.key(local, nr);
-            if within_last[*i] != Some(key) {
+            let new_bucket = within_last[*i] != Some(key);
+            if new_bucket || is_oldest {
                 within_last[*i] = Some(key);
-                r.push(RetentionReason::BucketWithin {
+                let reason = RetentionReason::BucketWithin {
                     bucket: kind,
                     within: *d,
                     label: kind.label(local),
+                };
+                r.push(if new_bucket {
+                    reason
+                } else {
+                    RetentionReason::Oldest(Box::new(reason))
                 });
             }
         }

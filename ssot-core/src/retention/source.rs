@@ -16,8 +16,8 @@
 //!   `N.verified` (a restore drill passed), `N.pinned` (never delete),
 //!   `N.failed` (known broken), `N.parent` (its content is the id of the
 //!   artifact `N` depends on), `N.used` (its modification time is `N`'s last use,
-//!   for least-recently-used eviction). A marker whose artifact is absent is
-//!   reported and ignored.
+//!   for least-recently-used eviction), `N.tags` (`N`'s tags, one a line, for
+//!   `keep_tags`). A marker whose artifact is absent is reported and ignored.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -92,7 +92,14 @@ fn yes() -> bool {
 }
 
 /// Sidecar marker suffixes.
-pub const MARKERS: [&str; 5] = [".verified", ".pinned", ".failed", ".parent", ".used"];
+pub const MARKERS: [&str; 6] = [
+    ".verified",
+    ".pinned",
+    ".failed",
+    ".parent",
+    ".used",
+    ".tags",
+];
 
 /// A sidecar marker ssot writes itself.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -353,6 +360,27 @@ pub fn artifacts_from_entries(
                 Some(".pinned") => a.pinned = true,
                 Some(".failed") => a.state = ArtifactState::Failed,
                 Some(".used") => a.last_used_at = Some(m.modified),
+                Some(".tags") => match m.content.as_ref() {
+                    Some(MarkerContent::Text(t)) => {
+                        a.tags = t
+                            .lines()
+                            .map(str::trim)
+                            .filter(|l| !l.is_empty())
+                            .map(String::from)
+                            .collect();
+                    }
+                    other => {
+                        let why = match other {
+                            Some(MarkerContent::Unreadable(why)) => why.as_str(),
+                            _ => "was not read",
+                        };
+                        out.warnings.push(format!(
+                            "{marker} {why}: {} is kept as if pinned (a keep_tags rule might want it)",
+                            a.id
+                        ));
+                        a.pinned = true;
+                    }
+                },
                 Some(".parent") => match parent_from_marker(m.content.as_ref()) {
                     Ok(p) => a.parent = Some(p),
                     Err(why) => {

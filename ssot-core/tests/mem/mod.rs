@@ -67,6 +67,7 @@ struct Inner {
     crash_after_trash: Option<usize>,
     trash_moves: usize,
     server: Option<std::result::Result<String, String>>,
+    disk_full: bool,
 }
 
 /// The shared in-memory filesystem; every port is a handle on it.
@@ -186,6 +187,12 @@ impl World {
     /// (`None`: there is no server at all).
     pub fn set_server(&self, answer: Option<std::result::Result<String, String>>) {
         self.inner().server = answer;
+    }
+
+    /// Every write fails with ENOSPC while `full` (the state directory's
+    /// filesystem is full); reads go on.
+    pub fn set_disk_full(&self, full: bool) {
+        self.inner().disk_full = full;
     }
 
     /// The artifact root fails right after its `n`th move to the trash.
@@ -378,6 +385,13 @@ impl Filesystem for World {
         if !parent_is_dir {
             return Err(not_found("write", path));
         }
+        if self.inner().disk_full {
+            return Err(Error::io(
+                "write",
+                path,
+                std::io::Error::from_raw_os_error(28), // ENOSPC
+            ));
+        }
         self.file_sized(
             &path.display().to_string(),
             contents,
@@ -530,7 +544,7 @@ impl ArtifactRoot for World {
                         EntryKind::File,
                         *size,
                         *mtime,
-                        name.ends_with(".parent").then(|| {
+                        (name.ends_with(".parent") || name.ends_with(".tags")).then(|| {
                             MarkerContent::Text(String::from_utf8_lossy(data).into_owned())
                         }),
                     ),
