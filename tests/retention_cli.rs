@@ -639,3 +639,190 @@ fn plan_and_dry_run_text_say_how_to_apply() {
         "{text}"
     );
 }
+
+/// Today's restic from the command line and the configuration: `-1` in both
+/// flag spellings, `--keep-tag` (repeatable) with `NAME.tags` sidecars, the
+/// keep-the-oldest rule and its reason, and `--restic-compat 0.14`.
+#[test]
+fn todays_restic_unlimited_counts_tags_oldest_and_the_0_14_mode() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("dumps");
+    fs::create_dir(&dir).unwrap();
+    for d in 1..=6 {
+        fs::write(dir.join(format!("ssot_202602{d:02}_030000.sql.gz")), b"x").unwrap();
+    }
+    fs::write(
+        dir.join("ssot_20260202_030000.sql.gz.tags"),
+        "monthly\nprod\n",
+    )
+    .unwrap();
+    fs::write(dir.join("ssot_20260203_030000.sql.gz.tags"), "monthly\n").unwrap();
+    let state = tmp.path().join("state");
+    let plan = |extra: &[&str]| {
+        let mut args = vec![
+            "--state",
+            state.to_str().unwrap(),
+            "--now",
+            NOW,
+            "retention",
+            "plan",
+            "--dir",
+            dir.to_str().unwrap(),
+            "--pattern",
+            "ssot_%Y%m%d_%H%M%S.sql.gz",
+            "--format",
+            "json",
+        ];
+        args.extend(extra);
+        let o = run(&args);
+        assert!(
+            code(&o) <= 1,
+            "{extra:?}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        json(&o)
+    };
+    let reasons = |v: &serde_json::Value, id: &str| -> Vec<String> {
+        v["keep"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .chain(v["delete"].as_array().unwrap())
+            .find(|e| e["id"] == id)
+            .unwrap()["reasons"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r.as_str().unwrap().to_string())
+            .collect()
+    };
+    let kept = |v: &serde_json::Value| v["keep"].as_array().unwrap().len();
+    // -1: every day, in both spellings.
+    for flags in [&["--keep-daily", "-1"][..], &["--keep-daily=-1"][..]] {
+        let v = plan(flags);
+        assert_eq!(kept(&v), 6, "{flags:?}");
+        assert_eq!(
+            reasons(&v, "ssot_20260201_030000.sql.gz"),
+            ["daily 2026-02-01"]
+        );
+    }
+    // Tags: all of one list; a kept-by-tag dump uses up no count.
+    let v = plan(&[
+        "--keep-last",
+        "1",
+        "--keep-tag",
+        "monthly,prod",
+        "--keep-tag",
+        "legal",
+    ]);
+    assert_eq!(
+        reasons(&v, "ssot_20260202_030000.sql.gz"),
+        ["has tags monthly,prod"]
+    );
+    assert_eq!(reasons(&v, "ssot_20260206_030000.sql.gz"), ["last 1/1"]);
+    assert_eq!(
+        reasons(&v, "ssot_20260203_030000.sql.gz"),
+        ["not kept by any rule (keep_last 1, keep_tag monthly,prod, keep_tag legal)"]
+    );
+    // The oldest: counts left when the walk ends.
+    let v = plan(&["--keep-monthly", "3"]);
+    assert_eq!(
+        reasons(&v, "ssot_20260201_030000.sql.gz"),
+        ["oldest monthly 2026-02"]
+    );
+    assert_eq!(kept(&v), 2);
+    let v = plan(&["--keep-monthly", "3", "--restic-compat", "0.14"]);
+    assert_eq!(kept(&v), 1);
+    // Refusals name the flag or the key.
+    let o = run(&[
+        "--state",
+        state.to_str().unwrap(),
+        "retention",
+        "plan",
+        "--dir",
+        dir.to_str().unwrap(),
+        "--keep-daily",
+        "-2",
+    ]);
+    assert_eq!(code(&o), 3);
+    assert!(String::from_utf8_lossy(&o.stderr).contains("-2 is not in -1..=4294967295"));
+    let o = run(&[
+        "--state",
+        state.to_str().unwrap(),
+        "retention",
+        "plan",
+        "--dir",
+        dir.to_str().unwrap(),
+        "--keep-daily",
+        "-1",
+        "--restic-compat",
+        "0.14",
+    ]);
+    assert_eq!(code(&o), 3);
+    assert!(String::from_utf8_lossy(&o.stderr).contains("restic 0.14 has no unlimited counts"));
+    // The same from a profile in the configuration.
+    let cfg = tmp.path().join("ssot.toml");
+    fs::write(
+        &cfg,
+        format!(
+            "[retention.dumps]\nroot = \"{}\"\npattern = \"ssot_%Y%m%d_%H%M%S.sql.gz\"\nkeep_monthly = -1\nkeep_tags = [[\"monthly\"]]\nrestic_compat = \"0.14\"\n",
+            dir.display()
+        ),
+    )
+    .unwrap();
+    let o = run(&[
+        "--config",
+        cfg.to_str().unwrap(),
+        "--state",
+        state.to_str().unwrap(),
+        "--now",
+        NOW,
+        "retention",
+        "plan",
+        "--profile",
+        "dumps",
+    ]);
+    assert_eq!(code(&o), 3, "0.14 refuses -1 from the configuration too");
+    fs::write(
+        &cfg,
+        format!(
+            "[retention.dumps]\nroot = \"{}\"\npattern = \"ssot_%Y%m%d_%H%M%S.sql.gz\"\nkeep_monthly = -1\nkeep_tags = [[\"monthly\"]]\n",
+            dir.display()
+        ),
+    )
+    .unwrap();
+    let o = run(&[
+        "--config",
+        cfg.to_str().unwrap(),
+        "--state",
+        state.to_str().unwrap(),
+        "--now",
+        NOW,
+        "retention",
+        "plan",
+        "--profile",
+        "dumps",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(code(&o), 0, "{}", String::from_utf8_lossy(&o.stderr));
+    let v = json(&o);
+    assert_eq!(
+        reasons(&v, "ssot_20260203_030000.sql.gz"),
+        ["has tags monthly"]
+    );
+    assert_eq!(
+        reasons(&v, "ssot_20260206_030000.sql.gz"),
+        ["monthly 2026-02"]
+    );
+    assert_eq!(
+        reasons(&v, "ssot_20260201_030000.sql.gz"),
+        ["oldest monthly 2026-02"]
+    );
+    let shown = run(&["--config", cfg.to_str().unwrap(), "config", "show"]);
+    let text = String::from_utf8_lossy(&shown.stdout);
+    assert!(
+        text.contains("keep_monthly = -1") && text.contains("keep_tags = [[\"monthly\"]]"),
+        "{text}"
+    );
+}

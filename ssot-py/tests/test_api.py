@@ -408,3 +408,26 @@ def test_a_live_probe_of_a_dead_server_is_an_error_with_its_reason(tmp_path: Pat
     r = s.report(dsn=dsn, now=NOW)
     pg = [x for x in r.sections if x.name == "postgres"][0]
     assert pg.status == "DOWN" and "s3cret" not in r.to_prometheus()
+
+
+def test_todays_restic_rules_through_ssot(tmp_path: Path) -> None:
+    """-1 counts, keep_tags with NAME.tags sidecars, the oldest rule and the 0.14 mode."""
+    d = tmp_path / "dumps"
+    d.mkdir()
+    for day in range(1, 5):
+        (d / f"ssot_202602{day:02}_030000.sql.gz").write_bytes(b"x")
+    (d / "ssot_20260202_030000.sql.gz.tags").write_text("legal\nprod\n")
+    s = ssot.Ssot(state_dir=tmp_path / "state")
+    source = {"dir": str(d), "pattern": "ssot_%Y%m%d_%H%M%S.sql.gz"}
+    p = s.plan_retention(source, {"keep_monthly": -1, "keep_tags": [["legal", "prod"]]}, now=NOW)
+    reasons = {e.id: e.reasons for e in p.decisions}
+    assert reasons["ssot_20260204_030000.sql.gz"] == ["monthly 2026-02"]
+    assert reasons["ssot_20260202_030000.sql.gz"] == ["has tags legal,prod"]
+    assert reasons["ssot_20260201_030000.sql.gz"] == ["oldest monthly 2026-02"]
+    assert [e.id for e in p.delete] == ["ssot_20260203_030000.sql.gz"]
+    old = s.plan_retention(source, {"keep_monthly": 3, "restic_compat": "0.14"}, now=NOW)
+    assert [e.id for e in old.keep] == ["ssot_20260204_030000.sql.gz"]
+    with pytest.raises(ssot.errors.UnitError, match="restic 0.14 has no unlimited counts"):
+        s.plan_retention(source, {"keep_daily": -1, "restic_compat": "0.14"}, now=NOW)
+    with pytest.raises(ssot.errors.SsotError, match="-2 is not in -1..=4294967295"):
+        s.plan_retention(source, {"keep_daily": -2}, now=NOW)

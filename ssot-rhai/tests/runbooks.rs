@@ -383,3 +383,47 @@ fn a_runbook_probes_the_live_server_with_the_same_calls() {
     assert_eq!(r.ending.exit_code(), 0, "{:?}", r.lines);
     assert_eq!(r.output(), ["ERROR postgres_unreachable", "DOWN"]);
 }
+
+#[test]
+fn a_runbook_plans_with_todays_restic_rules() {
+    let (w, cfg) = world();
+    let t0: chrono::DateTime<chrono::Utc> = "2026-02-05T12:00:00Z".parse().unwrap();
+    for day in 1..=4 {
+        w.file_sized(
+            &format!("/backup/dumps/ssot_202602{day:02}_030000.sql.gz"),
+            b"x",
+            1,
+            t0,
+        );
+    }
+    w.file_sized(
+        "/backup/dumps/ssot_20260202_030000.sql.gz.tags",
+        b"legal\n",
+        6,
+        t0,
+    );
+    let r = run_in(
+        &w,
+        cfg,
+        r#"
+        let p = plan_retention(#{ dir: "/backup/dumps", pattern: "ssot_%Y%m%d_%H%M%S.sql.gz",
+                                  policy: #{ keep_monthly: -1, keep_tags: [["legal"]] } });
+        for d in p.keep + p.delete { print(`${d.id} ${d.reasons}`); }
+        let old = plan_retention(#{ dir: "/backup/dumps", pattern: "ssot_%Y%m%d_%H%M%S.sql.gz",
+                                    policy: #{ keep_monthly: 3, restic_compat: "0.14" } });
+        print(old.summary.kept);
+        "#,
+        Limits::default(),
+    );
+    assert_eq!(r.ending.exit_code(), 0, "{:?} {:?}", r.lines, r.ending);
+    assert_eq!(
+        r.output(),
+        [
+            "ssot_20260204_030000.sql.gz [\"monthly 2026-02\"]",
+            "ssot_20260202_030000.sql.gz [\"has tags legal\"]",
+            "ssot_20260201_030000.sql.gz [\"oldest monthly 2026-02\"]",
+            "ssot_20260203_030000.sql.gz [\"not kept by any rule (keep_monthly all, keep_tag legal)\"]",
+            "1"
+        ]
+    );
+}
