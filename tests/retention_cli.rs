@@ -762,49 +762,31 @@ fn todays_restic_unlimited_counts_tags_oldest_and_the_0_14_mode() {
     assert!(String::from_utf8_lossy(&o.stderr).contains("restic 0.14 has no unlimited counts"));
     // The same from a profile in the configuration.
     let cfg = tmp.path().join("ssot.toml");
-    fs::write(
-        &cfg,
-        format!(
-            "[retention.dumps]\nroot = \"{}\"\npattern = \"ssot_%Y%m%d_%H%M%S.sql.gz\"\nkeep_monthly = -1\nkeep_tags = [[\"monthly\"]]\nrestic_compat = \"0.14\"\n",
+    let profile = |extra: &str| {
+        let toml = format!(
+            "[retention.dumps]\nroot = \"{}\"\npattern = \"ssot_%Y%m%d_%H%M%S.sql.gz\"\nkeep_monthly = -1\nkeep_tags = [[\"monthly\"]]\n{extra}",
             dir.display()
-        ),
-    )
-    .unwrap();
-    let o = run(&[
-        "--config",
-        cfg.to_str().unwrap(),
-        "--state",
-        state.to_str().unwrap(),
-        "--now",
-        NOW,
-        "retention",
-        "plan",
-        "--profile",
-        "dumps",
-    ]);
+        );
+        fs::write(&cfg, toml).unwrap();
+        let (c, st) = (cfg.to_str().unwrap(), state.to_str().unwrap());
+        run(&[
+            "--config",
+            c,
+            "--state",
+            st,
+            "--now",
+            NOW,
+            "retention",
+            "plan",
+            "--profile",
+            "dumps",
+            "--format",
+            "json",
+        ])
+    };
+    let o = profile("restic_compat = \"0.14\"\n");
     assert_eq!(code(&o), 3, "0.14 refuses -1 from the configuration too");
-    fs::write(
-        &cfg,
-        format!(
-            "[retention.dumps]\nroot = \"{}\"\npattern = \"ssot_%Y%m%d_%H%M%S.sql.gz\"\nkeep_monthly = -1\nkeep_tags = [[\"monthly\"]]\n",
-            dir.display()
-        ),
-    )
-    .unwrap();
-    let o = run(&[
-        "--config",
-        cfg.to_str().unwrap(),
-        "--state",
-        state.to_str().unwrap(),
-        "--now",
-        NOW,
-        "retention",
-        "plan",
-        "--profile",
-        "dumps",
-        "--format",
-        "json",
-    ]);
+    let o = profile("");
     assert_eq!(code(&o), 0, "{}", String::from_utf8_lossy(&o.stderr));
     let v = json(&o);
     assert_eq!(
