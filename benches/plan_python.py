@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """A plain, unoptimised Python implementation of the retention rules the
-comparison uses (restic's keep_last/hourly/daily/weekly/monthly/yearly over
-complete artifacts, newest first, per group; partial/failed artifacts kept
-within a grace period; min_verified), to compare `ssot retention plan` with.
+comparison uses (today's restic keep_last/hourly/daily/weekly/monthly/yearly
+over complete artifacts, newest first, per group, including keeping the oldest
+while a rule has counts left; partial/failed artifacts kept within a grace
+period; min_verified), to compare `ssot retention plan` with.
 
     benches/plan_python.py CATALOG.json NOW LAST HOURLY DAILY WEEKLY MONTHLY YEARLY MIN_VERIFIED
 
@@ -41,6 +42,8 @@ for name in sorted(groups):
     previous = {}
     verified_left = min_verified
     nr = 0
+    complete = [a for a in members if a.get("state", "complete") == "complete"]
+    oldest = complete[-1]["id"] if complete else None
     for a in members:
         reasons = []
         if a.get("state", "complete") != "complete":
@@ -52,10 +55,10 @@ for name in sorted(groups):
         for rule, count, bucket in rules:
             if left[rule] > 0:
                 b = bucket(a["_t"], nr)
-                if previous.get(rule) != b:
+                if previous.get(rule) != b or a["id"] == oldest:
+                    reasons.append(f"{rule} {b}" if previous.get(rule) != b else f"oldest {rule} {b}")
                     previous[rule] = b
                     left[rule] -= 1
-                    reasons.append(f"{rule} {b}")
         nr += 1
         if a.get("verified") and verified_left > 0:
             verified_left -= 1

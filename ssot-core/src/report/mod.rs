@@ -295,6 +295,20 @@ fn wal_section(facts: &ReportFacts, policy: &ReportPolicy, now: DateTime<Utc>) -
             v as f64,
         ));
     }
+    if let Some(v) = rec.threshold_pct {
+        s.metrics.push(Metric::new(
+            "wal_volume_near_ratio",
+            "The volume share at which WAL is NEAR_LIMIT (volume_near_pct)",
+            v / 100.0,
+        ));
+    }
+    if let Some(v) = rec.soft_limit_bytes {
+        s.metrics.push(Metric::new(
+            "wal_soft_limit_bytes",
+            "pg_wal's soft limit: max_wal_size + wal_keep_size",
+            v as f64,
+        ));
+    }
     if let Some(v) = rec.seconds_to_error {
         s.metrics.push(Metric::new(
             "wal_seconds_to_error",
