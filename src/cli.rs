@@ -117,6 +117,29 @@ pub enum Cmd {
     /// gate denial stopped it; 125 a script error, a limit or the timeout).
     #[command(after_help = exit::RUN_TABLE)]
     Run(RunArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    ///
+    /// bash: `ssot completions bash > /etc/bash_completion.d/ssot`;
+    /// zsh: `ssot completions zsh > "${fpath[1]}/_ssot"`.
+    Completions(CompletionsArgs),
+    /// Write the man pages (ssot.1 and one per subcommand, e.g. ssot-retention-plan.1).
+    Man(ManArgs),
+}
+
+/// `ssot completions SHELL`.
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+/// `ssot man [--dir DIR]`.
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// Write every page into DIR (e.g. /usr/local/share/man/man1); without it, ssot.1 goes to stdout.
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<std::path::PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]

@@ -234,6 +234,32 @@ pub fn run(cli: Cli, flags: GivenFlags) -> Result<u8, String> {
             }
             Ok(r.exit_code())
         }
+        Cmd::Completions(a) => {
+            let mut cmd = <Cli as clap::CommandFactory>::command();
+            let mut out = Vec::new();
+            clap_complete::generate(a.shell, &mut cmd, "ssot", &mut out);
+            Ok(emit(&String::from_utf8_lossy(&out)).map_or_else(|c| c, |()| exit::OK))
+        }
+        Cmd::Man(a) => {
+            let cmd = <Cli as clap::CommandFactory>::command();
+            match &a.dir {
+                Some(dir) => {
+                    std::fs::create_dir_all(dir)
+                        .and_then(|()| clap_mangen::generate_to(cmd, dir))
+                        .map_err(|err| {
+                            format!("write the man pages into {}: {err}", dir.display())
+                        })?;
+                    Ok(exit::OK)
+                }
+                None => {
+                    let mut out = Vec::new();
+                    clap_mangen::Man::new(cmd)
+                        .render(&mut out)
+                        .map_err(|err| format!("render the man page: {err}"))?;
+                    Ok(emit(&String::from_utf8_lossy(&out)).map_or_else(|c| c, |()| exit::OK))
+                }
+            }
+        }
         Cmd::Status(out) => Ok(show(&ssot.status(now), out.format)),
         Cmd::Config(ConfigCmd::Show(out)) => Ok(show(&ssot.effective_config(), out.format)),
         Cmd::Demo(_) | Cmd::Run(_) => unreachable!("handled above"),
