@@ -80,6 +80,9 @@ fn recorded<T: Serialize + std::fmt::Display + Outcome>(
 
 /// Runs the parsed command; returns the exit code.
 pub fn run(cli: Cli, flags: GivenFlags) -> Result<u8, String> {
+    if let Some(done) = generated(&cli.command) {
+        return done;
+    }
     let Common { now, state, config } = cli.common;
     if let Cmd::Demo(args) = cli.command {
         if flags.state || flags.config {
@@ -234,32 +237,8 @@ pub fn run(cli: Cli, flags: GivenFlags) -> Result<u8, String> {
             }
             Ok(r.exit_code())
         }
-        Cmd::Completions(a) => {
-            let mut cmd = <Cli as clap::CommandFactory>::command();
-            let mut out = Vec::new();
-            clap_complete::generate(a.shell, &mut cmd, "ssot", &mut out);
-            Ok(emit(&String::from_utf8_lossy(&out)).map_or_else(|c| c, |()| exit::OK))
-        }
-        Cmd::Man(a) => {
-            let cmd = <Cli as clap::CommandFactory>::command();
-            match &a.dir {
-                Some(dir) => {
-                    std::fs::create_dir_all(dir)
-                        .and_then(|()| clap_mangen::generate_to(cmd, dir))
-                        .map_err(|err| {
-                            format!("write the man pages into {}: {err}", dir.display())
-                        })?;
-                    Ok(exit::OK)
-                }
-                None => {
-                    let mut out = Vec::new();
-                    clap_mangen::Man::new(cmd)
-                        .render(&mut out)
-                        .map_err(|err| format!("render the man page: {err}"))?;
-                    Ok(emit(&String::from_utf8_lossy(&out)).map_or_else(|c| c, |()| exit::OK))
-                }
-            }
-        }
+        // Answered before the configuration is read; here only for completeness.
+        c @ (Cmd::Completions(_) | Cmd::Man(_)) => generated(&c).unwrap_or(Ok(exit::NO_VERDICT)),
         Cmd::Status(out) => Ok(show(&ssot.status(now), out.format)),
         Cmd::Config(ConfigCmd::Show(out)) => Ok(show(&ssot.effective_config(), out.format)),
         Cmd::Demo(_) | Cmd::Run(_) => unreachable!("handled above"),
@@ -373,4 +352,41 @@ fn run_runbook(ssot: Ssot, now: Option<chrono::DateTime<chrono::Utc>>, a: RunArg
         ssot_rhai::Ending::Error(e) => eprintln!("ssot: error: {e}"),
     }
     ending.exit_code()
+}
+
+/// `ssot completions` and `ssot man`: from the flag definitions alone, no
+/// configuration or state read. `None` for every other command.
+fn generated(command: &Cmd) -> Option<Result<u8, String>> {
+    let cmd = <Cli as clap::CommandFactory>::command();
+    let text = match command {
+        Cmd::Completions(a) => {
+            let mut out = Vec::new();
+            let mut cmd = cmd;
+            clap_complete::generate(a.shell, &mut cmd, "ssot", &mut out);
+            out
+        }
+        Cmd::Man(a) => match &a.dir {
+            Some(dir) => {
+                return Some(
+                    std::fs::create_dir_all(dir)
+                        .and_then(|()| clap_mangen::generate_to(cmd, dir))
+                        .map(|()| exit::OK)
+                        .map_err(|err| {
+                            format!("write the man pages into {}: {err}", dir.display())
+                        }),
+                )
+            }
+            None => {
+                let mut out = Vec::new();
+                if let Err(err) = clap_mangen::Man::new(cmd).render(&mut out) {
+                    return Some(Err(format!("render the man page: {err}")));
+                }
+                out
+            }
+        },
+        _ => return None,
+    };
+    Some(Ok(
+        emit(&String::from_utf8_lossy(&text)).map_or_else(|c| c, |()| exit::OK)
+    ))
 }

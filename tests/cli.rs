@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 mod common;
-use common::{code, json, run, ssot};
+use common::{code, json, run, ssot, stderr, stdout};
 
 const SEG: u64 = 16 << 20;
 const NOW: &str = "2026-02-05T12:00:00Z";
@@ -559,4 +559,33 @@ fn state_dir_comes_from_the_environment() {
         .unwrap();
     assert_eq!(code(&o), 0, "{}", String::from_utf8_lossy(&o.stderr));
     assert!(s.root.join("envstate/wal.status").exists());
+}
+
+/// `ssot completions` and `ssot man` come from the flag definitions: they
+/// work on a machine whose configuration is broken or absent.
+#[test]
+fn completions_and_man_pages_need_no_configuration() {
+    let tmp = tempfile::tempdir().unwrap();
+    let bad = tmp.path().join("ssot.toml");
+    fs::write(&bad, "[wal\n").unwrap();
+    for shell in ["bash", "zsh", "fish", "elvish", "powershell"] {
+        let o = ssot()
+            .env("SSOT_CONFIG", &bad)
+            .args(["completions", shell])
+            .output()
+            .unwrap();
+        assert_eq!(code(&o), 0, "{shell}: {}", stderr(&o));
+        assert!(stdout(&o).contains("retention"), "{shell}");
+    }
+    let o = ssot().env("SSOT_CONFIG", &bad).arg("man").output().unwrap();
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert!(stdout(&o).starts_with(".ie") && stdout(&o).contains(".TH ssot 1"));
+    let dir = tmp.path().join("man1");
+    let o = ssot()
+        .args(["man", "--dir", dir.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let page = fs::read_to_string(dir.join("ssot-retention-plan.1")).unwrap();
+    assert!(page.contains("keep\\-tag"), "the page documents the flags");
 }
