@@ -3,6 +3,8 @@
 //! code. Nothing is decided here. An `Err` is a failure that gave no verdict
 //! (exit 3, or 125 with a gated command), its message with the CLI's hints.
 
+use std::io::Write;
+
 use serde::Serialize;
 use ssot_core::host::{self, ExecFailure};
 use ssot_core::{
@@ -17,33 +19,29 @@ use crate::demo;
 /// Prints `result` as text or JSON, streamed through one buffer, and returns
 /// its exit code; a result that could not be written is no verdict.
 fn show<T: Serialize + std::fmt::Display + Outcome>(result: &T, format: Format) -> u8 {
-    use std::io::Write;
-    let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
-    let written = match format {
-        Format::Json => write_json(&mut out, result),
-        Format::Text => write!(out, "{result}").and_then(|()| out.flush()),
-    };
-    match written {
-        Ok(()) => result.exit_code(),
-        Err(e) => {
-            eprintln!("ssot: error: the result could not be written to stdout: {e}");
-            exit::NO_VERDICT
-        }
-    }
+    let written = write_stdout(|out| match format {
+        Format::Json => write_json(out, result),
+        Format::Text => write!(out, "{result}"),
+    });
+    written.map_or_else(|c| c, |()| result.exit_code())
 }
 
-/// Writes `text` to stdout. A stdout that is closed or failing (a reader
-/// that went away: EPIPE) is said once on stderr and is no verdict — never
-/// a panic, as `print!` would.
+/// Writes `text` to stdout (see [`write_stdout`]).
 fn emit(text: &str) -> Result<(), u8> {
-    use std::io::Write;
-    let mut out = std::io::stdout().lock();
-    out.write_all(text.as_bytes())
-        .and_then(|()| out.flush())
-        .map_err(|e| {
-            eprintln!("ssot: error: the result could not be written to stdout: {e}");
-            exit::NO_VERDICT
-        })
+    write_stdout(|out| out.write_all(text.as_bytes()))
+}
+
+/// Writes to stdout through one buffer. A stdout that is closed or failing
+/// (a reader that went away: EPIPE) is said once on stderr and is no verdict
+/// — never a panic, as `print!` would.
+fn write_stdout(
+    write: impl FnOnce(&mut dyn std::io::Write) -> std::io::Result<()>,
+) -> Result<(), u8> {
+    let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
+    write(&mut out).and_then(|()| out.flush()).map_err(|e| {
+        eprintln!("ssot: error: the result could not be written to stdout: {e}");
+        exit::NO_VERDICT
+    })
 }
 
 /// A core error with the CLI's flag hints. Core messages name request

@@ -112,3 +112,27 @@ pub fn run_bounded(args: &[&str]) -> Output {
 pub fn s(path: &Path) -> &str {
     path.to_str().unwrap()
 }
+
+/// Configuration that takes the volume rules out of a test: the sandboxes
+/// live on the machine's real temp volume, whose fill level is the machine's,
+/// not the test's (the WAL rules have their own vectors).
+pub const NO_VOLUME_RULES: &str =
+    "[wal]\nvolume_near_pct = 100\nvolume_error_pct = 100\nmin_free_bytes = 0\n";
+
+/// A fresh directory (mode 0755, removed on drop) on another filesystem than
+/// `than`: under tmpfs `/dev/shm`. `None` where there is no such filesystem —
+/// then a backup cannot be off PGDATA's filesystem and gates rightly deny.
+pub fn other_filesystem_dir(than: &Path) -> Option<tempfile::TempDir> {
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+    let shm = Path::new("/dev/shm");
+    let dev = |p: &Path| std::fs::metadata(p).map(|m| m.dev()).ok();
+    if !shm.is_dir() || dev(shm).is_none() || dev(shm) == dev(than) {
+        return None;
+    }
+    let dir = tempfile::Builder::new()
+        .prefix("ssot-test-")
+        .tempdir_in(shm)
+        .ok()?;
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).ok()?;
+    Some(dir)
+}

@@ -7,7 +7,6 @@
 //! cluster, RTO and RPO measured from real timestamps — and finally the
 //! report over the restored server, checked by promtool.
 
-use std::os::unix::fs::MetadataExt;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 use std::time::Duration;
@@ -19,31 +18,6 @@ use super::*;
 use common::pg::is_root;
 
 const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/contract");
-
-/// A directory on another filesystem than the clusters' temp dirs: tmpfs
-/// `/dev/shm`. Where there is none, the backup could not be off PGDATA's
-/// filesystem and the gate would (rightly) deny: this returns `None` and the
-/// test says so.
-struct OtherFs(PathBuf);
-
-impl OtherFs {
-    fn new(than: &Path) -> Option<OtherFs> {
-        let shm = Path::new("/dev/shm");
-        let dev = |p: &Path| fs::metadata(p).map(|m| m.dev()).ok();
-        if !shm.is_dir() || dev(shm).is_none() || dev(shm) == dev(than) {
-            return None;
-        }
-        let dir = shm.join(format!("ssot-e2e-{}", std::process::id()));
-        fs::create_dir_all(&dir).ok()?;
-        Some(OtherFs(dir))
-    }
-}
-
-impl Drop for OtherFs {
-    fn drop(&mut self) {
-        let _ = fs::remove_dir_all(&self.0);
-    }
-}
 
 fn psql(c: &Cluster, db: &str, q: &str) -> String {
     let out = c.tool("psql", &["-X", "-At", "-d", db, "-c", q]);
@@ -109,7 +83,7 @@ fn an_operators_day_against_a_live_cluster() {
         return;
     }
     let src = Cluster::start();
-    let Some(other) = OtherFs::new(src.dir.path()) else {
+    let Some(other) = common::other_filesystem_dir(src.dir.path()) else {
         eprintln!(
             "SKIPPED the gated backup: no second filesystem here (/dev/shm is missing or on the \
              clusters' filesystem), so a backup could not be off PGDATA's volume and the gate denies it"
@@ -123,9 +97,9 @@ fn an_operators_day_against_a_live_cluster() {
         "trading",
         "CREATE TABLE heartbeat (at timestamptz NOT NULL)",
     );
-    let dumps = other.0.join("dumps");
-    let scratch = other.0.join("scratch");
-    let snapshots = other.0.join("snapshots");
+    let dumps = other.path().join("dumps");
+    let scratch = other.path().join("scratch");
+    let snapshots = other.path().join("snapshots");
     for d in [&dumps, &scratch, &snapshots] {
         fs::create_dir_all(d).unwrap();
         src.give(d);

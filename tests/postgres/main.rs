@@ -47,10 +47,6 @@ struct Ops {
     config: PathBuf,
 }
 
-/// Judge pg_wal only: the host disk's fill level is not under test.
-const NO_VOLUME_RULES: &str =
-    "[wal]\nvolume_near_pct = 100\nvolume_error_pct = 100\nmin_free_bytes = 0\n";
-
 impl Ops {
     /// A state directory with `config` (TOML) for the cluster `c`.
     fn new(c: &Cluster, config: &str) -> Ops {

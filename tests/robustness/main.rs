@@ -47,15 +47,15 @@ impl Sandbox {
         let dir = tmp.path().join("demo");
         let o = run_bounded(&["demo", "--dir", s(&dir), "--now", NOW]);
         assert!(code(&o) <= 2, "demo: {}", stderr(&o));
-        // The follow-up commands measure the real volume under the temp dir:
-        // its fill level is the machine's, not the test's, so it must not
-        // decide a gate here (the WAL rules have their own suites).
+        // The follow-up commands measure the real volume under the temp dir.
         let mut toml = fs::read_to_string(dir.join("ssot.toml")).unwrap();
         assert!(
             !toml.contains("[wal]"),
             "the demo's ssot.toml has no [wal] table"
         );
-        toml.push_str("\n[wal]\nvolume_near_pct = 99.9\nvolume_error_pct = 99.95\n\n[disk]\nmin_free_pct = 0.05\nmin_free_bytes = \"1MB\"\n");
+        toml.push('\n');
+        toml.push_str(NO_VOLUME_RULES);
+        toml.push_str("[disk]\nmin_free_pct = 0.05\nmin_free_bytes = \"1MB\"\n");
         fs::write(dir.join("ssot.toml"), toml).unwrap();
         let many = dir.join("backup/many");
         fs::create_dir_all(&many).unwrap();
@@ -65,11 +65,7 @@ impl Sandbox {
             let name = t.format("ssot_%Y%m%d_%H%M%S.sql.gz").to_string();
             fs::write(many.join(name), vec![b'x'; 512]).unwrap();
         }
-        let dev = |p: &Path| std::os::unix::fs::MetadataExt::dev(&fs::metadata(p).unwrap());
-        let shm = Path::new("/dev/shm");
-        let target = (shm.is_dir() && dev(shm) != dev(&dir))
-            .then(|| tempfile::tempdir_in(shm).ok())
-            .flatten();
+        let target = other_filesystem_dir(&dir);
         Sandbox {
             _tmp: tmp,
             dir,

@@ -40,79 +40,18 @@ impl WalScanner for FsWalScanner {
     fn scan(&self, pgdata: &Path) -> Result<WalScan> {
         let dir = self.resolve(pgdata)?;
         let mut scan = WalScan::new(dir.clone());
-        // List once, then stat each name relative to the open directory
-        // (fstatat, as du does: no path resolution per segment), split over
-        // threads when there are enough entries for it to pay.
-        let mut listing = Dir::open(
-            &dir,
-            OFlag::O_RDONLY | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC,
-            Mode::empty(),
-        )
-        .map_err(|e| Error::io("list", &dir, e.into()))?;
-        let mut names: Vec<CString> = Vec::new();
-        for entry in listing.iter() {
-            let entry = entry.map_err(|e| Error::io("list", &dir, e.into()))?;
-            let name = entry.file_name();
-            if !name.to_bytes().starts_with(b".") {
-                names.push(name.to_owned());
-            }
-        }
-        let fd = listing.as_fd();
-        let threads = if names.len() >= PARALLEL_FROM {
-            std::thread::available_parallelism().map_or(1, |n| n.get().min(4))
-        } else {
-            1
-        };
-        let chunk = names.len().div_ceil(threads).max(1);
-        let parts: Vec<std::result::Result<Tally, (CString, nix::Error)>> = if threads == 1 {
-            vec![tally(fd, &names)]
-        } else {
-            std::thread::scope(|s| {
-                let handles: Vec<_> = names
-                    .chunks(chunk)
-                    .map(|part| s.spawn(move || tally(fd, part)))
-                    .collect();
-                handles
-                    .into_iter()
-                    .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
-                    .collect()
-            })
-        };
-        for part in parts {
-            let t = part.map_err(|(name, e)| {
-                Error::io(
-                    "stat",
-                    dir.join(OsStr::from_bytes(name.to_bytes())),
-                    e.into(),
-                )
-            })?;
-            scan.wal_bytes += t.bytes;
-            scan.segment_count += t.segments;
-            scan.vanished += t.vanished;
-        }
+        let flags = OFlag::O_RDONLY | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC;
+        let mut wal =
+            Dir::open(&dir, flags, Mode::empty()).map_err(|e| Error::io("list", &dir, e.into()))?;
+        let t = tally_dir(&mut wal, &dir, |name| !name.starts_with(b"."))?;
+        scan.wal_bytes = t.bytes;
+        scan.segment_count = t.segments;
+        scan.vanished = t.vanished;
         let status = dir.join("archive_status");
-        match Dir::openat(
-            fd,
-            "archive_status",
-            OFlag::O_RDONLY | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC,
-            Mode::empty(),
-        ) {
+        match Dir::openat(wal.as_fd(), "archive_status", flags, Mode::empty()) {
             Ok(mut ready) => {
-                let mut names = Vec::new();
-                for entry in ready.iter() {
-                    let entry = entry.map_err(|e| Error::io("list", &status, e.into()))?;
-                    if entry.file_name().to_bytes().ends_with(b".ready") {
-                        names.push(entry.file_name().to_owned());
-                    }
-                }
-                let t = tally(ready.as_fd(), &names).map_err(|(name, e)| {
-                    Error::io(
-                        "stat",
-                        status.join(OsStr::from_bytes(name.to_bytes())),
-                        e.into(),
-                    )
-                })?;
-                scan.ready_count += t.regular;
+                let t = tally_dir(&mut ready, &status, |name| name.ends_with(b".ready"))?;
+                scan.ready_count = t.regular;
                 scan.vanished += t.vanished;
             }
             Err(nix::Error::ENOENT) => {}
@@ -132,6 +71,55 @@ struct Tally {
     bytes: u64,
     segments: u64,
     vanished: u64,
+}
+
+/// Lists the entries of the open directory `dir` (shown as `path`) whose
+/// names `wanted` accepts, then stats each relative to it (fstatat, as du
+/// does: no path resolution per entry), split over threads when there are
+/// enough entries for it to pay.
+fn tally_dir(dir: &mut Dir, path: &Path, wanted: impl Fn(&[u8]) -> bool) -> Result<Tally> {
+    let mut names: Vec<CString> = Vec::new();
+    for entry in dir.iter() {
+        let entry = entry.map_err(|e| Error::io("list", path, e.into()))?;
+        if wanted(entry.file_name().to_bytes()) {
+            names.push(entry.file_name().to_owned());
+        }
+    }
+    let fd = dir.as_fd();
+    let threads = if names.len() >= PARALLEL_FROM {
+        std::thread::available_parallelism().map_or(1, |n| n.get().min(4))
+    } else {
+        1
+    };
+    let parts: Vec<std::result::Result<Tally, (CString, nix::Error)>> = if threads == 1 {
+        vec![tally(fd, &names)]
+    } else {
+        std::thread::scope(|s| {
+            let handles: Vec<_> = names
+                .chunks(names.len().div_ceil(threads))
+                .map(|part| s.spawn(move || tally(fd, part)))
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+                .collect()
+        })
+    };
+    let mut total = Tally::default();
+    for part in parts {
+        let t = part.map_err(|(name, e)| {
+            Error::io(
+                "stat",
+                path.join(OsStr::from_bytes(name.to_bytes())),
+                e.into(),
+            )
+        })?;
+        total.regular += t.regular;
+        total.bytes += t.bytes;
+        total.segments += t.segments;
+        total.vanished += t.vanished;
+    }
+    Ok(total)
 }
 
 /// Stats `names` relative to the directory `dir` (following symlinks, as

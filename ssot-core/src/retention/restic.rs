@@ -357,11 +357,7 @@ pub(crate) fn apply(
                         label: kind.label(local),
                     },
                 };
-                r.push(if new_bucket {
-                    reason
-                } else {
-                    RetentionReason::Oldest(Box::new(reason))
-                });
+                r.push(as_kept(reason, new_bucket));
             }
         }
         for (i, d, c) in &within_buckets {
@@ -378,11 +374,7 @@ pub(crate) fn apply(
                     within: *d,
                     label: kind.label(local),
                 };
-                r.push(if new_bucket {
-                    reason
-                } else {
-                    RetentionReason::Oldest(Box::new(reason))
-                });
+                r.push(as_kept(reason, new_bucket));
             }
         }
         if !r.is_empty() {
@@ -390,6 +382,16 @@ pub(crate) fn apply(
         }
     }
     kept
+}
+
+/// A bucket rule's reason as given: itself for a new bucket, else (the
+/// oldest artifact, its bucket already kept) "oldest …".
+fn as_kept(reason: RetentionReason, new_bucket: bool) -> RetentionReason {
+    if new_bucket {
+        reason
+    } else {
+        RetentionReason::Oldest(Box::new(reason))
+    }
 }
 
 #[cfg(test)]
