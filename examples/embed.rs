@@ -47,7 +47,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     // 2. Before the nightly dump: the backup gate. Here the backup directory
     //    shares PGDATA's filesystem, so the disk guard denies, and says why.
-    let decision = ssot.gate(&GateRequest::new(Operation::Backup), now)?;
+    //    A gate authorises work: it is decided at the real time (`None`; a
+    //    time given there is only checked against the clock).
+    let decision = ssot.gate(&GateRequest::new(Operation::Backup), None)?;
     print!(
         "$ ssot gate backup   (exit {})\n{decision}\n",
         decision.exit_code()

@@ -57,6 +57,8 @@ pub fn hint(e: &Error) -> String {
         Error::NotGiven { field, message } => {
             format!("{message} (--{})", field.replace('_', "-"))
         }
+        // The core names the request field `now`; the CLI's option is `--now`.
+        Error::ClockRefused { .. } => format!("--{e}"),
         other => other.to_string(),
     }
 }
@@ -101,10 +103,14 @@ pub fn run(cli: Cli, flags: GivenFlags) -> Result<u8, String> {
             });
         }
     }
-    let ssot = Ssot::open(config.as_deref(), state.as_deref()).map_err(|e| hint(&e))?;
+    let env = host::Environment::from_process();
+    let ssot = Ssot::open_in(&env, config.as_deref(), state.as_deref()).map_err(|e| hint(&e))?;
     if let Cmd::Run(a) = cli.command {
         return Ok(run_runbook(ssot, now, a));
     }
+    // Decisions that authorise work (gates, an apply that deletes) take the
+    // given time only to check it against the real clock: `given`.
+    let given = now;
     let now = now.unwrap_or_else(|| ssot.now());
     let e = |e: Error| hint(&e);
     match cli.command {
@@ -116,7 +122,7 @@ pub fn run(cli: Cli, flags: GivenFlags) -> Result<u8, String> {
             };
             Ok(show(&ssot.check_wal(&req, now).map_err(e)?, a.out.format))
         }
-        Cmd::Gate(a) => gate(&ssot, a, now),
+        Cmd::Gate(a) => gate(&ssot, a, given),
         Cmd::Retention(RetentionCmd::Plan(a)) => {
             let req = retention_request(&a);
             let planned = ssot.plan_retention(&req, now).map_err(e)?;
@@ -146,7 +152,7 @@ pub fn run(cli: Cli, flags: GivenFlags) -> Result<u8, String> {
                 (false, None) => ApplyMode::DryRun,
             };
             let req = retention_request(&a.source);
-            let outcome = ssot.apply_retention(&req, &mode, now).map_err(e)?;
+            let outcome = ssot.apply_retention(&req, &mode, given).map_err(e)?;
             let code = show(&outcome, a.source.out.format);
             if code != exit::NO_VERDICT && a.source.out.format == Format::Text && outcome.dry_run {
                 let hint = format!(
@@ -267,7 +273,11 @@ fn retention_request(a: &RetentionArgs) -> RetentionRequest {
     }
 }
 
-fn gate(ssot: &Ssot, a: GateArgs, now: chrono::DateTime<chrono::Utc>) -> Result<u8, String> {
+fn gate(
+    ssot: &Ssot,
+    a: GateArgs,
+    given: Option<chrono::DateTime<chrono::Utc>>,
+) -> Result<u8, String> {
     let req = GateRequest {
         operation: a.operation.into(),
         target: a.target,
@@ -276,12 +286,14 @@ fn gate(ssot: &Ssot, a: GateArgs, now: chrono::DateTime<chrono::Utc>) -> Result<
     };
     let with_command = !a.command.is_empty();
     let outcome = if with_command {
-        ssot.gate_and_hold(&req, &a.command, now)
+        ssot.gate_and_hold(&req, &a.command, given)
     } else {
-        ssot.gate(&req, now).map(|d| (d, None))
+        ssot.gate(&req, given).map(|d| (d, None))
     };
     let (decision, held) = match outcome {
         Ok(x) => x,
+        // A usage error, not a verdict: no decision was made or recorded.
+        Err(e @ Error::ClockRefused { .. }) => return Err(hint(&e)),
         Err(e) => {
             eprintln!(
                 "ssot: gate {} could not be evaluated, denying: {}",
@@ -320,7 +332,8 @@ fn gate(ssot: &Ssot, a: GateArgs, now: chrono::DateTime<chrono::Utc>) -> Result<
     Ok(failure.exit_code())
 }
 
-/// `ssot run`: the runbook over `ssot`, logging to stderr.
+/// `ssot run`: the runbook over `ssot`, logging to stderr (output lines to
+/// stdout), each line as it comes: nothing is kept.
 fn run_runbook(ssot: Ssot, now: Option<chrono::DateTime<chrono::Utc>>, a: RunArgs) -> u8 {
     let mut host = ssot_rhai::Host::new(
         ssot,
@@ -338,18 +351,18 @@ fn run_runbook(ssot: Ssot, now: Option<chrono::DateTime<chrono::Utc>>, a: RunArg
         allow_imports: a.allow_imports,
         ..ssot_rhai::Limits::default()
     };
-    let args: rhai::Map = a
-        .args
-        .into_iter()
-        .map(|(k, v)| (k.into(), v.into()))
-        .collect();
-    let ending = ssot_rhai::run_file(&a.runbook, std::rc::Rc::new(host), &limits, args);
-    match &ending {
+    let ran = ssot_rhai::run_file(&a.runbook, host, &limits, a.args.into_iter().collect());
+    // The runbook's locks end with it (they are in the host and the engine).
+    drop(ran.host);
+    match &ran.ending {
         ssot_rhai::Ending::Exit(_) => {}
         ssot_rhai::Ending::Denied(text) => eprint!("{text}"),
         ssot_rhai::Ending::Error(e) => eprintln!("ssot: error: {e}"),
+        // Asked to stop while a command ran: the command got the signal and
+        // ended; now ssot ends by it too, as if it had not been in between.
+        ssot_rhai::Ending::Signal(sig) => host::reraise(*sig),
     }
-    ending.exit_code()
+    ran.ending.exit_code()
 }
 
 /// `ssot completions` and `ssot man`: from the flag definitions alone, no

@@ -7,8 +7,10 @@
 //! is simulated: it presents PGDATA and the backup directory as two separate
 //! filesystems (a 20GB SSOT PVC with 6GB of table data, and a 50GB backup
 //! disk), counting the sandbox's files as their used space, because a sandbox
-//! cannot mount real volumes. The timeline ends at `now`, so the follow-up
-//! commands it prints find fresh state; they run with the real probes.
+//! cannot mount real volumes. Its clock steps through a timeline 20 minutes
+//! apart that ends at `now` (the sandbox's gates decide at those times), so
+//! the follow-up commands it prints find fresh state; they run with the real
+//! probes and the real clock.
 
 use std::fs::{self, File};
 use std::path::{Path, PathBuf};
@@ -30,7 +32,59 @@ use crate::cli::Format;
 const SEGMENT: u64 = 16 << 20;
 
 /// What the demo simulates, said plainly in its output.
-const SIMULATED: &str = "only the volumes: their sizes and device ids (a 20GB SSOT PVC, a separate 50GB backup disk), because a sandbox cannot mount filesystems; the pg_wal scan, the state files, the decisions and gate.log are real";
+const SIMULATED: &str = "only the volumes: their sizes and device ids (a 20GB SSOT PVC, a separate 50GB backup disk), because a sandbox cannot mount filesystems; and the clock, which steps through the timeline to now; the pg_wal scan, the state files, the decisions and gate.log are real";
+
+/// The file that marks a directory as a demo sandbox the demo built: it
+/// may build there again (and replace its `state/` and `ssot.toml`).
+const MARKER: &str = ".ssot-demo-sandbox";
+
+/// Checks that `dir` is somewhere the demo may build its sandbox: a new
+/// directory (created here), an empty one, or one it built before. Anything
+/// else is refused: the demo replaces `DIR/state` and `DIR/ssot.toml`, and
+/// must never do that to a real installation (`--dir /opt/ssot`).
+fn sandbox_dir(dir: &Path) -> std::result::Result<(), String> {
+    match fs::symlink_metadata(dir) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return fs::create_dir_all(dir)
+                .map_err(|e| format!("cannot create {}: {e}", dir.display()))
+        }
+        Err(e) => return Err(format!("{}: {e}", dir.display())),
+        Ok(m) if !m.is_dir() => {
+            return Err(format!(
+                "{} is not a directory: the demo builds its sandbox in a new or empty directory",
+                dir.display()
+            ))
+        }
+        Ok(_) => {}
+    }
+    if dir.join(MARKER).is_file() {
+        return Ok(());
+    }
+    let mut entries = fs::read_dir(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    if entries.next().is_some() {
+        return Err(format!(
+            "{} is not empty and is not a sandbox the demo built (no {MARKER}): the demo replaces DIR/state and DIR/ssot.toml, so it only builds in a new or empty directory; give another --dir, or none (a temporary one)",
+            dir.display()
+        ));
+    }
+    Ok(())
+}
+
+/// The sandbox's clock: each step of the timeline sets it.
+#[derive(Clone)]
+struct StepClock(std::sync::Arc<std::sync::Mutex<DateTime<Utc>>>);
+
+impl StepClock {
+    fn set(&self, t: DateTime<Utc>) {
+        *self.0.lock().unwrap_or_else(|p| p.into_inner()) = t;
+    }
+}
+
+impl Clock for StepClock {
+    fn now(&self) -> DateTime<Utc> {
+        *self.0.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
 
 struct Mount {
     root: PathBuf,
@@ -145,7 +199,7 @@ pub fn run(
     let now = now.unwrap_or_else(|| SystemClock.now());
     let root = match dir {
         Some(d) => {
-            fs::create_dir_all(&d).map_err(|e| format!("cannot create {}: {e}", d.display()))?;
+            sandbox_dir(&d)?;
             d
         }
         None => tempfile::Builder::new()
@@ -162,6 +216,7 @@ pub fn run(
     let state_dir = root.join("state");
     let config_file = root.join("ssot.toml");
     let setup = || -> std::io::Result<()> {
+        File::create(root.join(MARKER))?;
         fs::create_dir_all(pg_wal.join("archive_status"))?;
         fs::create_dir_all(&dumps)?;
         fs::create_dir_all(&snapshots)?;
@@ -207,13 +262,14 @@ pub fn run(
         .map_err(|e| format!("the demo's own configuration is invalid (a bug): {e}"))?;
     fs::write(&config_file, &toml)
         .map_err(|e| format!("cannot write {}: {e}", config_file.display()))?;
+    let clock = StepClock(std::sync::Arc::new(std::sync::Mutex::new(now)));
     let ports = Ports {
         wal: Box::new(FsWalScanner),
         volumes: Box::new(volumes),
         fs: Box::new(StdFilesystem),
         state: Box::new(DirStateStore::new(&state_dir)),
         artifacts: Box::new(FsArtifactRoot),
-        clock: Box::new(SystemClock),
+        clock: Box::new(clock.clone()),
         db: Box::new(PsqlClient::default()),
     };
     let ssot = Ssot::with_host(cfg, ports).with_source(ConfigSource::file(&config_file));
@@ -225,11 +281,12 @@ pub fn run(
         // the 15-minute growth window, and the state is fresh when the demo ends.
         let at = now - TimeDelta::minutes(20 * (STEPS.len() - 1 - i) as i64);
         set_segments(&pg_wal, step.segments).map_err(|e| format!("cannot write pg_wal: {e}"))?;
+        clock.set(at);
         let check = ssot
             .check_wal(&WalCheckRequest::default(), at)
             .map_err(|e| e.to_string())?;
         let decision = ssot
-            .gate(&GateRequest::new(Operation::Backup), at)
+            .gate(&GateRequest::new(Operation::Backup), None)
             .map_err(|e| e.to_string())?;
         as_expected &=
             check.report.status == step.expect_status && decision.allowed == step.expect_allowed;

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 mod common;
-use common::{code, json, run, ssot, stderr, stdout};
+use common::{code, json, real_ago, real_now, run, ssot, stderr, stdout};
 
 const SEG: u64 = 16 << 20;
 const NOW: &str = "2026-02-05T12:00:00Z";
@@ -261,11 +261,10 @@ fn gate_without_state_denies_and_logs() {
         &s.p("pgdata"),
         "--state",
         &s.p("state"),
-        "--now",
-        NOW,
         "--format",
         "json",
     ]);
+    let after = chrono::Utc::now();
     let v = json(&o);
     assert_eq!(code(&o), 1, "{v}");
     assert_eq!(v["allowed"], false);
@@ -274,14 +273,16 @@ fn gate_without_state_denies_and_logs() {
     let log = fs::read_to_string(s.root.join("state/gate.log")).unwrap();
     let line: Value = serde_json::from_str(log.lines().next().unwrap()).unwrap();
     assert_eq!(line["allowed"], false);
-    assert_eq!(line["decided_at"], NOW);
+    // gate.log records the real decision time.
+    let at: chrono::DateTime<chrono::Utc> = line["decided_at"].as_str().unwrap().parse().unwrap();
+    assert!(at <= after, "decided at {at}, before {after}");
 }
 
 #[test]
 fn gate_that_cannot_record_its_decision_exits_2() {
     let s = Sandbox::new(1);
     fs::write(s.p("state"), "not a directory").unwrap();
-    let o = run(&["gate", "backup", "--state", &s.p("state"), "--now", NOW]);
+    let o = run(&["gate", "backup", "--state", &s.p("state")]);
     assert_eq!(code(&o), 2);
     assert!(String::from_utf8_lossy(&o.stderr).contains("could not be evaluated, denying"));
 }
@@ -314,7 +315,7 @@ fn gate_allows_runs_the_command_under_the_lock_and_denies_a_second_operation() {
     fs::create_dir_all(pg.path().join("pg_wal")).unwrap();
     let s = Sandbox::new(0);
     fs::create_dir(s.root.join("target")).unwrap();
-    write_ok_status(&s.root.join("state"), NOW);
+    write_ok_status(&s.root.join("state"), &real_now());
     let pgdata = pg.path().to_str().unwrap();
     let base = [
         "--target",
@@ -325,8 +326,6 @@ fn gate_allows_runs_the_command_under_the_lock_and_denies_a_second_operation() {
         &s.p("state"),
         "--estimate",
         "1MB",
-        "--now",
-        NOW,
     ];
     let mut args = vec!["gate", "backup", "--format", "json"];
     args.extend(base);
@@ -400,7 +399,7 @@ fn gate_allows_runs_the_command_under_the_lock_and_denies_a_second_operation() {
     assert!(child.wait().unwrap().success());
 
     // Denied: the command does not run.
-    write_ok_status(&s.root.join("state"), "2026-02-05T11:00:00Z"); // stale
+    write_ok_status(&s.root.join("state"), &real_ago(3600)); // stale
     let marker2 = s.p("ran2");
     let mut args = vec!["gate", "backup"];
     args.extend(base);
@@ -418,7 +417,7 @@ fn gate_allows_runs_the_command_under_the_lock_and_denies_a_second_operation() {
 #[test]
 fn gate_restore_and_startup_need_the_contract() {
     let s = Sandbox::new(1);
-    write_ok_status(&s.root.join("state"), NOW);
+    write_ok_status(&s.root.join("state"), &real_now());
     let o = run(&[
         "gate",
         "startup",
@@ -426,8 +425,6 @@ fn gate_restore_and_startup_need_the_contract() {
         &s.p("state"),
         "--pgdata",
         &s.p("pgdata"),
-        "--now",
-        NOW,
         "--format",
         "json",
     ]);

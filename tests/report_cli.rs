@@ -2,6 +2,8 @@
 
 use std::fs::{self, File};
 use std::path::{Path, PathBuf};
+
+use chrono::Timelike;
 use std::process::Command;
 
 use serde_json::Value;
@@ -175,6 +177,13 @@ criteria = ["file:{r}/textfile/ssot.prom"]
         let o = self.ssot(&["report", "--format", "json", "--now", now]);
         (code(&o), json(&o))
     }
+
+    /// The report at the real time (it then sees the decisions the gates
+    /// made at the real time, a moment after the day's `now`).
+    fn report_now(&self) -> (i32, Value) {
+        let o = self.ssot(&["report", "--format", "json"]);
+        (code(&o), json(&o))
+    }
 }
 
 fn section<'a>(r: &'a Value, name: &str) -> &'a Value {
@@ -245,18 +254,32 @@ fn a_healthy_world_reports_ok_and_degrades_for_the_right_reasons() {
         return;
     };
     let f = fixture;
+    // The day runs at the real time: its gates decide by the real clock, so
+    // the state they judge is written now, and every time is relative to now.
+    let t = chrono::Utc::now().with_nanosecond(0).unwrap();
+    let at = |offset_min: i64| {
+        (t + chrono::TimeDelta::minutes(offset_min))
+            .format("%Y-%m-%dT%H:%M:%SZ")
+            .to_string()
+    };
+    let now = at(0);
+    let now = now.as_str();
+    let dump = (t - chrono::TimeDelta::hours(9))
+        .format("ssot_%Y%m%d_%H%M%S.sql.gz")
+        .to_string();
+    let dump = dump.as_str();
     // The stop-factor exercised: before any WAL check, a backup is denied.
-    let o = w.ssot(&["gate", "backup", "--now", NOW]);
+    let o = w.ssot(&["gate", "backup"]);
     assert_eq!(code(&o), 1);
     assert!(String::from_utf8_lossy(&o.stdout).contains("wal_status_missing"));
-    assert_eq!(code(&w.ssot(&["wal", "check", "--now", NOW])), 0);
+    assert_eq!(code(&w.ssot(&["wal", "check", "--now", now])), 0);
     let auto = w.p("auto.conf");
     fs::write(&auto, "# nothing set by ALTER SYSTEM\n").unwrap();
     let o = w.ssot(&[
         "contract",
         "check",
         "--now",
-        NOW,
+        now,
         "--statefulset",
         &f("sts-clean.json"),
         "--settings",
@@ -285,7 +308,7 @@ fn a_healthy_world_reports_ok_and_degrades_for_the_right_reasons() {
         "contract",
         "check",
         "--now",
-        NOW,
+        now,
         "--statefulset",
         &f("sts-clean.json"),
         "--settings",
@@ -306,24 +329,20 @@ fn a_healthy_world_reports_ok_and_degrades_for_the_right_reasons() {
     let settings = fs::read_to_string(w.root.join("state/wal.settings")).unwrap();
     assert!(settings.contains("max_wal_size=4GB\n"), "{settings}");
 
-    fs::write(
-        w.targets.join("backups/ssot_20260205_030000.sql.gz"),
-        vec![7u8; 4096],
-    )
-    .unwrap();
-    let o = w.ssot(&["gate", "backup", "--now", NOW]);
+    fs::write(w.targets.join("backups").join(dump), vec![7u8; 4096]).unwrap();
+    let o = w.ssot(&["gate", "backup"]);
     assert_eq!(code(&o), 0, "{}", String::from_utf8_lossy(&o.stdout));
     let o = w.ssot(&[
         "evidence",
         "backup",
         "--artifact",
-        "ssot_20260205_030000.sql.gz",
+        dump,
         "--finished",
-        "2026-02-05T03:10:00Z",
+        &at(-530),
         "--started",
-        "2026-02-05T03:00:00Z",
+        &at(-540),
         "--now",
-        NOW,
+        now,
     ]);
     assert_eq!(code(&o), 0, "{}", String::from_utf8_lossy(&o.stderr));
     let backup = fs::read_to_string(w.root.join("state/backup.status")).unwrap();
@@ -348,7 +367,7 @@ fn a_healthy_world_reports_ok_and_degrades_for_the_right_reasons() {
         "--kind",
         "snapshot",
         "--now",
-        NOW,
+        now,
     ]);
     assert_eq!(code(&o), 2);
     assert!(String::from_utf8_lossy(&o.stderr).contains("a snapshot is not a backup"));
@@ -357,32 +376,29 @@ fn a_healthy_world_reports_ok_and_degrades_for_the_right_reasons() {
         "evidence",
         "restore-drill",
         "--artifact",
-        "ssot_20260205_030000.sql.gz",
+        dump,
         "--result",
         "pass",
         "--mark-verified",
         &w.t("backups"),
         "--now",
-        NOW,
+        now,
     ]);
     assert_eq!(code(&o), 0, "{}", String::from_utf8_lossy(&o.stderr));
     assert!(
-        w.targets
-            .join("backups/ssot_20260205_030000.sql.gz.verified")
-            .exists(),
+        w.targets.join(format!("backups/{dump}.verified")).exists(),
         "the retention marker is written"
     );
-    fs::create_dir(w.targets.join("snapshots/snap_20260205_000000")).unwrap();
+    fs::create_dir(
+        w.targets.join("snapshots").join(
+            (t - chrono::TimeDelta::hours(12))
+                .format("snap_%Y%m%d_%H%M%S")
+                .to_string(),
+        ),
+    )
+    .unwrap();
     for profile in ["backups", "snapshots"] {
-        let o = w.ssot(&[
-            "retention",
-            "apply",
-            "--profile",
-            profile,
-            "--confirm",
-            "--now",
-            NOW,
-        ]);
+        let o = w.ssot(&["retention", "apply", "--profile", profile, "--confirm"]);
         assert_eq!(
             code(&o),
             0,
@@ -393,7 +409,7 @@ fn a_healthy_world_reports_ok_and_degrades_for_the_right_reasons() {
     let o = w.ssot(&[
         "report",
         "--now",
-        NOW,
+        now,
         "--format",
         "prometheus",
         "--output",
@@ -412,7 +428,7 @@ fn a_healthy_world_reports_ok_and_degrades_for_the_right_reasons() {
     );
     let _ = o;
 
-    let (c, r) = w.report(NOW);
+    let (c, r) = w.report_now();
     let not_ok: Vec<String> = r["sections"]
         .as_array()
         .unwrap()
@@ -427,7 +443,7 @@ fn a_healthy_world_reports_ok_and_degrades_for_the_right_reasons() {
         "all 4 stage claims are backed by evidence"
     );
 
-    let cm = w.ssot(&["report", "--now", NOW, "--format", "configmap"]);
+    let cm = w.ssot(&["report", "--now", now, "--format", "configmap"]);
     let cm = String::from_utf8_lossy(&cm.stdout).to_string();
     assert!(
         cm.contains("  name: \"ssot-restore-drill\"\n  namespace: \"trading\"\n"),
@@ -435,12 +451,12 @@ fn a_healthy_world_reports_ok_and_degrades_for_the_right_reasons() {
     );
     assert!(cm.contains("    ssot.io/restore-drill: passed\n"), "{cm}");
     assert!(
-        cm.contains("  restore_drill_artifact: \"ssot_20260205_030000.sql.gz\"\n"),
+        cm.contains(&format!("  restore_drill_artifact: \"{dump}\"\n")),
         "{cm}"
     );
 
     // A day and a half later the backup is stale and WAL was not re-checked: degraded and down.
-    let (c, r) = w.report("2026-02-06T23:00:00Z");
+    let (c, r) = w.report(&at(35 * 60));
     assert_eq!(c, 2);
     assert_eq!(section(&r, "wal")["status"], "DOWN");
     assert_eq!(section(&r, "backup")["status"], "DEGRADED");
@@ -456,19 +472,19 @@ fn a_healthy_world_reports_ok_and_degrades_for_the_right_reasons() {
         "--scenario",
         "loss of the primary DB instance",
         "--t0",
-        "2026-02-05T10:00:00Z",
+        &at(-120),
         "--restored-at",
-        "2026-02-05T10:20:00Z",
+        &at(-100),
         "--newest-before",
-        "2026-02-05T09:59:00Z",
+        &at(-121),
         "--newest-after",
-        "2026-02-05T09:57:00Z",
+        &at(-123),
         "--now",
-        NOW,
+        now,
     ]);
     assert_eq!(code(&o), 1);
     assert_eq!(String::from_utf8_lossy(&o.stdout), "DR drill \"loss of the primary DB instance\": RTO 20min (target 15min), RPO 2min (target 5min): FAIL\n");
-    let (c, r) = w.report(NOW);
+    let (c, r) = w.report_now();
     assert_eq!(c, 1);
     assert!(section(&r, "dr_drill")["summary"]
         .as_str()
@@ -509,12 +525,21 @@ fn contract_check_exit_codes_and_the_startup_gate() {
     assert_eq!(json(&o)["status"], "UNKNOWN");
     fs::write(
         tmp.path().join("state/wal.status"),
-        format!("wal_status=OK\nchecked_at={NOW}\n"),
+        format!("wal_status=OK\nchecked_at={}\n", common::real_now()),
     )
     .unwrap();
+    // The contract was checked at NOW, long ago: the gate (at the real time)
+    // finds it stale as well as UNKNOWN; record it again at the real time.
     let o = run(&[
-        "gate", "startup", "--state", &st, "--now", NOW, "--format", "json",
+        "contract",
+        "check",
+        "--state",
+        &st,
+        "--statefulset",
+        &fixture("sts-clean.json"),
     ]);
+    assert_eq!(code(&o), 0);
+    let o = run(&["gate", "startup", "--state", &st, "--format", "json"]);
     assert_eq!(code(&o), 1);
     let g = json(&o);
     assert_eq!(g["reasons"][0]["rule"], "contract_pass");

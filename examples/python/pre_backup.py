@@ -3,17 +3,19 @@
 
     pre_backup.py [--config ssot.toml] [--target DIR] [--dump-command "pg_dump -Fc trading"]
 
-The gate takes the operation lock and this script holds it while the dump
-runs, so no snapshot, restore or second backup starts meanwhile. The exit
-code is the gate's when it denies (1, or 2 when it could not decide), 2 when
-the dump failed, 0 when the dump was recorded.
+The gate takes the operation lock and the dump runs under it with
+``hold.run``: the dump inherits the lock, so no snapshot, restore or second
+backup starts while it (or anything it forks) runs, even if this script is
+killed; a SIGTERM or Ctrl-C to this script reaches the dump too. A denied
+gate raises ``ssot.GateDenied``: nothing meant to run under the lock runs.
+The exit code is the gate's when it denies (1, or 2 when it could not
+decide), 2 when the dump failed, 0 when the dump was recorded.
 """
 
 from __future__ import annotations
 
 import argparse
 import shlex
-import subprocess
 import sys
 from datetime import datetime, timezone
 from pathlib import Path
@@ -33,21 +35,23 @@ def main(argv: Optional[List[str]] = None) -> int:
     s = ssot.Ssot(args.config, state_dir=args.state_dir)
     target = Path(args.target or s.config().to_dict()["gate"]["targets"]["backup"])
     started = datetime.now(timezone.utc)
-    with s.hold("backup", holder=f"pre_backup.py: {args.dump_command}", target=target) as hold:
+    try:
+        hold = s.hold("backup", holder=f"pre_backup.py: {args.dump_command}", target=target)
+    except ssot.GateDenied as denied:
+        print(denied.decision, end="")
+        return denied.decision.exit_code
+    with hold:
         print(hold.decision, end="")
-        if not hold.decision.allowed:
-            return hold.decision.exit_code
         name = f"ssot_{started:%Y%m%d_%H%M%S}.dump"
-        with open(target / name, "wb") as out:
-            dump = subprocess.run(shlex.split(args.dump_command), stdout=out)
-    result: Literal["complete", "failed"] = "complete" if dump.returncode == 0 else "failed"
+        dump = hold.run(shlex.split(args.dump_command), stdout=target / name, capture=False)
+    result: Literal["complete", "failed"] = "complete" if dump.code == 0 else "failed"
     try:
         recorded = s.record_backup(name, location=str(target), result=result, started=started)
     except ssot.EvidenceRefused as e:
         print(f"pre_backup.py: {e}", file=sys.stderr)
         return e.exit_code
     print(recorded, end="")
-    return 0 if dump.returncode == 0 else 2
+    return 0 if dump.code == 0 else 2
 
 
 if __name__ == "__main__":

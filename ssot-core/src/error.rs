@@ -173,6 +173,24 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+    /// A caller gave a time (`now`) for a decision that authorises work (a
+    /// gate, a hold, an apply), and it is not the real time: such decisions
+    /// use the real clock, and a given time farther from it than
+    /// `gate.max_clock_skew` is refused rather than silently replaced.
+    #[error("now: {operation} authorises work and uses the real clock; the given time {given} is {off} {direction} the real clock ({real}), more than gate.max_clock_skew ({max_skew}): leave the time out (it is only for read-only evaluations)",
+        given = crate::time::timestamp(*given), real = crate::time::timestamp(*real),
+        off = crate::num::human_secs((*given - *real).num_seconds().unsigned_abs() as f64),
+        direction = if given > real { "ahead of" } else { "behind" })]
+    ClockRefused {
+        /// What was asked (`gate backup`, `retention apply`).
+        operation: String,
+        /// The time the caller gave.
+        given: chrono::DateTime<chrono::Utc>,
+        /// The real time.
+        real: chrono::DateTime<chrono::Utc>,
+        /// The tolerated difference.
+        max_skew: crate::units::Span,
+    },
     /// A lock is held by somebody else.
     #[error("{path} is locked by another process{holder}", path = path.display(), holder = holder.as_deref().map(|h| format!(" ({h})")).unwrap_or_default())]
     Locked {

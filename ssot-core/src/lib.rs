@@ -27,7 +27,8 @@
 //! let now = "2026-02-05T12:00:00Z".parse()?;
 //!
 //! // No `wal check` has recorded wal.status yet: the gate fails closed, and says why.
-//! let decision = ssot.gate(&GateRequest::new(Operation::Backup), now)?;
+//! // A gate authorises work, so it decides at the real time (`None`: no time given).
+//! let decision = ssot.gate(&GateRequest::new(Operation::Backup), None)?;
 //! assert!(!decision.allowed);
 //! assert_eq!(decision.exit_code(), 1);
 //! assert!(decision.to_string().contains("DENY wal_status_missing"));
@@ -118,7 +119,9 @@
 //! | [`ports`], [`host`] | fact-gathering traits and their std implementations |
 
 #![deny(missing_docs)]
-#![forbid(unsafe_code)]
+// The one exception is `host::process` (pre_exec and sigaction, which have
+// no safe std or nix API), allowed there alone with a SAFETY note per block.
+#![deny(unsafe_code)]
 
 mod api;
 pub mod check;
@@ -129,6 +132,7 @@ pub mod disk;
 mod error;
 pub mod evidence;
 pub mod gate;
+pub mod gated;
 #[cfg(feature = "host")]
 pub mod host;
 pub mod inputs;

@@ -94,7 +94,9 @@ pub trait Filesystem {
     /// readable, including a pipe, bounded in size, UTF-8.
     fn read_input(&self, path: &Path) -> Result<String>;
     /// Replaces `path` atomically (temp file, fsync, rename, fsync of the
-    /// directory); a symlink at `path` is replaced, never written through.
+    /// directory). Only a regular file or a new path: anything else at
+    /// `path` (a symlink, a FIFO, a device) is refused, never replaced or
+    /// written through.
     fn write_file(&self, path: &Path, contents: &[u8]) -> Result<()>;
 }
 

@@ -144,9 +144,18 @@ fn atomic_writes_keep_mode_and_leave_no_temp_files() {
         .write_atomic(&lock, "wal.status", b"wal_status=OK\n")
         .unwrap();
     let path = tmp.path().join("state/wal.status");
+    // New state files are 0640 (and the directory 0750), whatever the umask.
     assert_eq!(
         fs::metadata(&path).unwrap().permissions().mode() & 0o777,
-        0o644
+        0o640
+    );
+    assert_eq!(
+        fs::metadata(tmp.path().join("state"))
+            .unwrap()
+            .permissions()
+            .mode()
+            & 0o777,
+        0o750
     );
     fs::set_permissions(&path, fs::Permissions::from_mode(0o600)).unwrap();
     store

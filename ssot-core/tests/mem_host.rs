@@ -28,8 +28,12 @@ fn world() -> (World, Config) {
     mem::standard_world(t0())
 }
 
-fn gate(ssot: &Ssot, at: DateTime<Utc>) -> ssot_core::gate::Decision {
-    ssot.gate(&GateRequest::new(Operation::Backup), at).unwrap()
+/// The backup gate with the world's clock at `at` (a gate decides at the
+/// real time: the clock's, never a time the caller gives).
+fn gate(w: &World, ssot: &Ssot, at: DateTime<Utc>) -> ssot_core::gate::Decision {
+    w.set_now(at);
+    ssot.gate(&GateRequest::new(Operation::Backup), None)
+        .unwrap()
 }
 
 fn failed(d: &ssot_core::gate::Decision) -> Vec<&str> {
@@ -67,7 +71,7 @@ fn wal_status_follows_pg_wal_with_hysteresis_and_gates_follow_it() {
             file.contains(&format!("wal_status={}", status.as_str())),
             "{file}"
         );
-        let d = gate(&ssot, mins(m));
+        let d = gate(&w, &ssot, mins(m));
         assert_eq!(d.allowed, allowed, "at +{m}min: {d}");
         if !allowed {
             assert_eq!(failed(&d), ["wal_status_ok"], "{d}");
@@ -97,20 +101,24 @@ fn a_failed_measurement_is_recorded_as_error_and_denies() {
         !w.exists("/opt/ssot/state/wal.last_check"),
         "no successful measurement"
     );
-    assert!(failed(&gate(&ssot, t0())).contains(&"wal_status_ok"));
+    assert!(failed(&gate(&w, &ssot, t0())).contains(&"wal_status_ok"));
 }
 
 #[test]
 fn gates_deny_for_each_reason_and_name_it() {
     let (w, cfg) = world();
     let ssot = w.ssot(cfg.clone(), t0());
-    assert_eq!(failed(&gate(&ssot, t0())), ["wal_status_missing"]);
+    assert_eq!(failed(&gate(&w, &ssot, t0())), ["wal_status_missing"]);
 
     w.set_segments("/pgdata", 6);
     let _ = ssot.check_wal(&WalCheckRequest::default(), t0()).unwrap();
-    assert!(gate(&ssot, t0()).allowed);
-    assert_eq!(failed(&gate(&ssot, mins(11))), ["wal_status_stale"]);
-    assert_eq!(failed(&gate(&ssot, mins(-2))), ["wal_status_future_dated"]);
+    assert!(gate(&w, &ssot, t0()).allowed);
+    assert_eq!(failed(&gate(&w, &ssot, mins(11))), ["wal_status_stale"]);
+    assert_eq!(
+        failed(&gate(&w, &ssot, mins(-2))),
+        ["wal_status_future_dated"]
+    );
+    w.set_now(t0());
 
     // A target on PGDATA's volume.
     w.mkdir("/pgdata/dumps");
@@ -120,7 +128,7 @@ fn gates_deny_for_each_reason_and_name_it() {
                 target: Some("/pgdata/dumps".into()),
                 ..GateRequest::new(Operation::Backup)
             },
-            t0(),
+            None,
         )
         .unwrap();
     assert_eq!(failed(&d), ["separate_filesystem"], "{d}");
@@ -132,14 +140,14 @@ fn gates_deny_for_each_reason_and_name_it() {
             estimate: Some(ssot_core::units::ByteSize::mib(mib)),
             ..GateRequest::new(Operation::Backup)
         };
-        failed(&ssot.gate(&req, t0()).unwrap()).join(",")
+        failed(&ssot.gate(&req, None).unwrap()).join(",")
     };
     assert_eq!(estimate(40 * 1024), "");
     assert_eq!(estimate(49 * 1024 + 512), "free_space_pct,free_space_bytes");
 
     // Restore needs the contract, which was never checked.
     let d = ssot
-        .gate(&GateRequest::new(Operation::Restore), t0())
+        .gate(&GateRequest::new(Operation::Restore), None)
         .unwrap();
     assert!(failed(&d).contains(&"contract_status_missing"), "{d}");
 }
@@ -152,10 +160,10 @@ fn a_held_operation_lock_denies_the_next_gate_until_it_is_released() {
     let _ = ssot.check_wal(&WalCheckRequest::default(), t0()).unwrap();
     let cmd = ["pg_dump".to_string(), "app".to_string()];
     let (d, held) = ssot
-        .gate_and_hold(&GateRequest::new(Operation::Backup), &cmd, t0())
+        .gate_and_hold(&GateRequest::new(Operation::Backup), &cmd, None)
         .unwrap();
     assert!(d.allowed && held.is_some());
-    let second = gate(&ssot, t0());
+    let second = gate(&w, &ssot, t0());
     assert_eq!(failed(&second), ["operation_lock"]);
     let why = &second.denials().next().unwrap().message;
     assert!(
@@ -163,7 +171,7 @@ fn a_held_operation_lock_denies_the_next_gate_until_it_is_released() {
         "{why}"
     );
     drop(held);
-    assert!(gate(&ssot, t0()).allowed);
+    assert!(gate(&w, &ssot, t0()).allowed);
 }
 
 /// Ten nightly dumps at 03:00 in `/backup/dumps`, newest last night.
@@ -206,7 +214,11 @@ fn an_interrupted_apply_resumes_to_where_an_uninterrupted_one_ends() {
         .collect();
     assert_eq!(expected_deleted.len(), 7);
     let done = ssot
-        .apply_retention(&keep_daily(3), &ApplyMode::PlanHash(hash.clone()), t0())
+        .apply_retention(
+            &keep_daily(3),
+            &ApplyMode::PlanHash(hash.clone()),
+            Some(t0()),
+        )
         .unwrap();
     assert_eq!(done.deleted, expected_deleted);
 
@@ -215,7 +227,7 @@ fn an_interrupted_apply_resumes_to_where_an_uninterrupted_one_ends() {
     nightly_dumps(&w);
     let ssot = w.ssot(cfg, t0());
     let dry = ssot
-        .apply_retention(&keep_daily(3), &ApplyMode::DryRun, t0())
+        .apply_retention(&keep_daily(3), &ApplyMode::DryRun, Some(t0()))
         .unwrap();
     assert!(dry.dry_run && dry.deleted.is_empty());
     assert_eq!(dry.plan.plan_hash, hash, "same facts, same plan");
@@ -224,7 +236,7 @@ fn an_interrupted_apply_resumes_to_where_an_uninterrupted_one_ends() {
         .apply_retention(
             &keep_daily(3),
             &ApplyMode::PlanHash(hash[..12].into()),
-            t0(),
+            Some(t0()),
         )
         .unwrap_err();
     assert!(matches!(err, Error::Io { .. }), "{err}");
@@ -240,7 +252,11 @@ fn an_interrupted_apply_resumes_to_where_an_uninterrupted_one_ends() {
     // dumps are gone), but it is the rest of the reviewed one.
     w.crash_after_trash(None);
     let resumed = ssot
-        .apply_retention(&keep_daily(3), &ApplyMode::PlanHash(hash.clone()), t0())
+        .apply_retention(
+            &keep_daily(3),
+            &ApplyMode::PlanHash(hash.clone()),
+            Some(t0()),
+        )
         .unwrap();
     assert_eq!(resumed.exit_code(), 0, "{resumed}");
     assert_eq!(resumed.recovered, [expected_deleted[2].clone()]);
@@ -252,7 +268,11 @@ fn an_interrupted_apply_resumes_to_where_an_uninterrupted_one_ends() {
 
     // And once more: already applied, nothing to do.
     let again = ssot
-        .apply_retention(&keep_daily(3), &ApplyMode::PlanHash(hash.clone()), t0())
+        .apply_retention(
+            &keep_daily(3),
+            &ApplyMode::PlanHash(hash.clone()),
+            Some(t0()),
+        )
         .unwrap();
     assert!(
         again.deleted.is_empty() && again.refused.is_none(),
@@ -354,9 +374,15 @@ fn a_server_that_does_not_answer_is_an_error_with_its_reason() {
         "the password never shows: {}",
         r.message
     );
-    assert!(r.message.contains("password=***"), "{}", r.message);
+    // The server is named by host, port, dbname and user only.
+    assert!(
+        r.message.contains("host=/run/pg user=ssot"),
+        "{}",
+        r.message
+    );
+    assert!(!r.message.contains("password"), "{}", r.message);
     // The gate follows: no backup while the server is unknown.
-    assert_eq!(failed(&gate(&ssot, t0())), ["wal_status_ok"]);
+    assert_eq!(failed(&gate(&w, &ssot, t0())), ["wal_status_ok"]);
     let c = ssot
         .check_contract(
             &ssot_core::ContractRequest {
@@ -479,7 +505,7 @@ fn a_full_state_filesystem_keeps_the_old_status_and_the_gate_does_not_allow() {
     let first = ssot.check_wal(&WalCheckRequest::default(), t0()).unwrap();
     assert_eq!(first.report.status, Level::Ok);
     let before = w.read("/opt/ssot/state/wal.status").unwrap();
-    assert!(gate(&ssot, mins(1)).allowed);
+    assert!(gate(&w, &ssot, mins(1)).allowed);
 
     w.set_disk_full(true);
     w.set_segments("/pgdata", 330);
@@ -492,7 +518,8 @@ fn a_full_state_filesystem_keeps_the_old_status_and_the_gate_does_not_allow() {
         "{e}"
     );
     assert_eq!(w.read("/opt/ssot/state/wal.status").unwrap(), before);
-    match ssot.gate(&GateRequest::new(Operation::Backup), mins(3)) {
+    w.set_now(mins(3));
+    match ssot.gate(&GateRequest::new(Operation::Backup), None) {
         Ok(d) => panic!("a gate that could not log its decision answered: {d}"),
         Err(e) => assert!(e.to_string().contains("gate.log"), "{e}"),
     }

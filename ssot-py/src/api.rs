@@ -181,14 +181,19 @@ impl Ssot {
         config: Option<&Bound<'_, PyAny>>,
         state_dir: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Self> {
-        let (cfg, source) = load_config(config)?;
-        let dir = match state_dir.filter(|d| !d.is_none()) {
-            Some(d) => path(d)?,
-            None => PathBuf::from(&cfg.state_dir),
+        // The environment exactly as the CLI reads it: SSOT_CONFIG and
+        // SSOT_STATE_DIR when no config or state_dir is given, PGDATA and
+        // SSOT_DSN over the configuration's.
+        let env = ssot_core::host::Environment::from_process();
+        let dir = state_dir.filter(|d| !d.is_none()).map(path).transpose()?;
+        let ssot = match config.filter(|c| !c.is_none()) {
+            None => ssot_core::Ssot::open_in(&env, None, dir.as_deref()).or_py()?,
+            Some(c) => {
+                let (cfg, source) = load_config(Some(c))?;
+                ssot_core::Ssot::in_environment(cfg, source, &env, dir.as_deref())
+            }
         };
-        Ok(Ssot(
-            ssot_core::Ssot::with_state_dir(cfg, dir).with_source(source),
-        ))
+        Ok(Ssot(ssot))
     }
 
     /// The state directory.
@@ -237,14 +242,18 @@ impl Ssot {
         now: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Decision> {
         let req = gate_request(operation, target, pgdata, estimate)?;
-        let now = now_or(now, || self.0.now())?;
-        py.detach(|| self.0.gate(&req, now)).or_py().map(Decision)
+        // A decision that authorises work: the real clock, `now` only checked.
+        let given = now.filter(|n| !n.is_none()).map(time).transpose()?;
+        py.detach(|| self.0.gate(&req, given)).or_py().map(Decision)
     }
 
     /// Like `gate`, but first takes the operation lock (naming `holder`) and,
     /// when allowed, keeps it in the returned `Hold` until it is released
     /// (or the `with` block ends): no other gated operation runs meanwhile.
-    #[pyo3(signature = (operation, *, holder, target=None, pgdata=None, estimate=None, now=None))]
+    /// A denial raises `GateDenied` (with the decision), so no code meant to
+    /// run under the lock runs; `raise_on_deny=False` returns the denied
+    /// `Hold` instead (whose `with` block still raises).
+    #[pyo3(signature = (operation, *, holder, target=None, pgdata=None, estimate=None, now=None, raise_on_deny=true))]
     #[allow(clippy::too_many_arguments)]
     fn hold(
         &self,
@@ -255,15 +264,19 @@ impl Ssot {
         pgdata: Option<&Bound<'_, PyAny>>,
         estimate: Option<&Bound<'_, PyAny>>,
         now: Option<&Bound<'_, PyAny>>,
+        raise_on_deny: bool,
     ) -> PyResult<Hold> {
         let req = gate_request(operation, target, pgdata, estimate)?;
-        let now = now_or(now, || self.0.now())?;
+        let given = now.filter(|n| !n.is_none()).map(time).transpose()?;
         let command = vec![holder.to_string()];
         let (decision, held) = py
-            .detach(|| self.0.gate_and_hold(&req, &command, now))
+            .detach(|| self.0.gate_and_hold(&req, &command, given))
             .or_py()?;
+        if !decision.allowed && raise_on_deny {
+            return Err(gate_denied(py, decision)?);
+        }
         Ok(Hold {
-            decision: decision.clone(),
+            decision,
             held: std::sync::Mutex::new(held),
         })
     }
@@ -319,8 +332,9 @@ impl Ssot {
                 (None, false) => ApplyMode::DryRun,
             };
         let req = retention_request(source, policy, profile, root, pattern, pgdata)?;
-        let now = now_or(now, || self.0.now())?;
-        py.detach(|| self.0.apply_retention(&req, &mode, now))
+        // A dry run is evaluated at `now`; an apply that deletes uses the real clock.
+        let given = now.filter(|n| !n.is_none()).map(time).transpose()?;
+        py.detach(|| self.0.apply_retention(&req, &mode, given))
             .or_py()
             .map(ApplyOutcome)
     }
@@ -670,8 +684,18 @@ pub fn build_report(
     )))
 }
 
+/// `GateDenied` carrying `decision`.
+fn gate_denied(py: Python<'_>, decision: ssot_core::gate::Decision) -> PyResult<PyErr> {
+    let d = Bound::new(py, Decision(decision))?;
+    Ok(match Decision::raise_if_denied(&d) {
+        Err(e) => e,
+        Ok(()) => pyo3::exceptions::PyRuntimeError::new_err("an allowed decision is not a denial"),
+    })
+}
+
 /// A gate decision and, when it allowed, the operation lock, held until
-/// `release()` or the end of a `with` block.
+/// `release()` or the end of a `with` block. Entering a denied `Hold`
+/// raises `GateDenied`: the body never runs without the lock.
 #[pyclass(frozen, module = "ssot", name = "Hold")]
 pub struct Hold {
     decision: ssot_core::gate::Decision,
@@ -690,14 +714,84 @@ impl Hold {
     fn held(&self) -> bool {
         self.held.lock().map(|h| h.is_some()).unwrap_or(false)
     }
-    /// Releases the lock (idempotent).
+    /// Releases the lock (idempotent). A command started by `run` that is
+    /// still running (in the background) keeps it until it ends.
     fn release(&self) {
         if let Ok(mut h) = self.held.lock() {
             h.take();
         }
     }
-    fn __enter__(slf: Py<Self>) -> Py<Self> {
-        slf
+    /// Runs `argv` (no shell) under the lock: the command inherits the lock
+    /// (it holds it as long as it and anything it forks run, even if this
+    /// Python process dies), runs in its own process group, receives the
+    /// SIGTERM/SIGINT/SIGHUP this process receives meanwhile (which is then
+    /// raised here too, once the command has ended), and its whole group is
+    /// ended at `timeout` (seconds). Output is captured (at most `max_output`
+    /// bytes a stream) unless `capture=False`; `stdout=PATH` sends stdout to
+    /// that file instead (created 0600: `pg_dump > PATH` without a shell).
+    #[pyo3(signature = (argv, *, timeout=None, capture=true, stdout=None, max_output=16777216))]
+    fn run(
+        &self,
+        py: Python<'_>,
+        argv: Vec<String>,
+        timeout: Option<f64>,
+        capture: bool,
+        stdout: Option<&Bound<'_, PyAny>>,
+        max_output: usize,
+    ) -> PyResult<CommandResult> {
+        let op = self.decision.operation;
+        if !self.decision.allowed {
+            return Err(gate_denied(py, self.decision.clone())?);
+        }
+        let timeout = match timeout {
+            Some(t) if !(t.is_finite() && t > 0.0) => {
+                return Err(PyValueError::new_err(format!(
+                    "timeout must be a positive number of seconds, not {t}"
+                )))
+            }
+            t => t.map(std::time::Duration::from_secs_f64),
+        };
+        let opts = ssot_core::host::RunOptions {
+            timeout,
+            capture,
+            stdout_file: stdout.filter(|p| !p.is_none()).map(path).transpose()?,
+            max_output,
+            ..ssot_core::host::RunOptions::default()
+        };
+        let finished = py.detach(|| {
+            let held = self.held.lock().unwrap_or_else(|p| p.into_inner());
+            match held.as_ref() {
+                None => Ok(None),
+                Some(lock) => ssot_core::host::run_holding(Some(lock), &argv, &opts).map(Some),
+            }
+        });
+        let finished = match finished {
+            Ok(Some(f)) => f,
+            Ok(None) => {
+                return Err(errors::bad_request(
+                    "run",
+                    &format!(
+                    "gate {op}'s operation lock was released: hold again before running a command"
+                ),
+                ))
+            }
+            Err(e) => return Err(errors::bad_request("run", &format!("the command {e}"))),
+        };
+        if let Some(sig) = finished.forwarded {
+            // This process was asked to stop while the command ran: the
+            // command got the signal; now this process gets it, as it would
+            // have without ssot in between (KeyboardInterrupt for SIGINT).
+            ssot_core::host::reraise(sig);
+            py.check_signals()?;
+        }
+        Ok(CommandResult(finished))
+    }
+    fn __enter__(slf: Py<Self>, py: Python<'_>) -> PyResult<Py<Self>> {
+        let d = &slf.get().decision;
+        if !d.allowed {
+            return Err(gate_denied(py, d.clone())?);
+        }
+        Ok(slf)
     }
     #[pyo3(signature = (*_exc))]
     fn __exit__(&self, _exc: &Bound<'_, PyTuple>) -> bool {
@@ -715,5 +809,59 @@ impl Hold {
             },
             if self.held() { ", lock held" } else { "" }
         )
+    }
+}
+
+/// How a command run by `Hold.run` ended.
+#[pyclass(frozen, module = "ssot", name = "CommandResult")]
+pub struct CommandResult(ssot_core::host::Finished);
+
+#[pymethods]
+impl CommandResult {
+    /// Its exit code, or `None` when a signal ended it.
+    #[getter]
+    fn code(&self) -> Option<i32> {
+        self.0.code
+    }
+    /// The signal that ended it, if one did.
+    #[getter]
+    fn signal(&self) -> Option<i32> {
+        self.0.signal
+    }
+    /// Its standard output (empty unless captured).
+    #[getter]
+    fn stdout<'py>(&self, py: Python<'py>) -> Bound<'py, pyo3::types::PyBytes> {
+        pyo3::types::PyBytes::new(py, &self.0.stdout)
+    }
+    /// Its standard error (empty unless captured).
+    #[getter]
+    fn stderr<'py>(&self, py: Python<'py>) -> Bound<'py, pyo3::types::PyBytes> {
+        pyo3::types::PyBytes::new(py, &self.0.stderr)
+    }
+    /// True when stdout or stderr was cut at `max_output`.
+    #[getter]
+    fn truncated(&self) -> bool {
+        self.0.truncated()
+    }
+    /// True when the timeout ended it and its process group.
+    #[getter]
+    fn timed_out(&self) -> bool {
+        self.0.timed_out
+    }
+    /// Seconds it ran.
+    #[getter]
+    fn duration(&self) -> f64 {
+        self.0.duration.as_secs_f64()
+    }
+    /// True when it exited 0.
+    fn __bool__(&self) -> bool {
+        self.0.code == Some(0)
+    }
+    fn __repr__(&self) -> String {
+        match (self.0.code, self.0.signal) {
+            (Some(c), _) => format!("<CommandResult exited {c}>"),
+            (None, Some(s)) => format!("<CommandResult killed by signal {s}>"),
+            _ => "<CommandResult>".into(),
+        }
     }
 }

@@ -13,8 +13,55 @@ use serde::Serialize;
 
 use crate::errors;
 
+/// How deep lists, tuples and dicts may nest in a value passed to ssot:
+/// deeper is a `RequestError`, never a crash (a conversion recurses).
+pub const MAX_DEPTH: usize = 64;
+
+fn too_deep(what: &str) -> PyErr {
+    errors::bad_request(
+        what,
+        &format!("the value nests lists, tuples or dicts deeper than {MAX_DEPTH} levels"),
+    )
+}
+
+/// Fails when `v` nests deeper than [`MAX_DEPTH`]; walks at most that deep.
+pub fn check_depth(v: &Bound<'_, PyAny>, what: &str) -> PyResult<()> {
+    fn walk(v: &Bound<'_, PyAny>, left: usize) -> PyResult<bool> {
+        if let Ok(d) = v.cast::<PyDict>() {
+            if left == 0 {
+                return Ok(false);
+            }
+            for (_, x) in d.iter() {
+                if !walk(&x, left - 1)? {
+                    return Ok(false);
+                }
+            }
+        } else if v.is_instance_of::<PyList>() || v.is_instance_of::<PyTuple>() {
+            if left == 0 {
+                return Ok(false);
+            }
+            for x in v.try_iter()? {
+                if !walk(&x?, left - 1)? {
+                    return Ok(false);
+                }
+            }
+        }
+        Ok(true)
+    }
+    if walk(v, MAX_DEPTH)? {
+        Ok(())
+    } else {
+        Err(too_deep(what))
+    }
+}
+
 /// `v` with every datetime, timedelta, path and ssot result made plain.
+/// Values nested deeper than [`MAX_DEPTH`] are a `RequestError`.
 pub fn plain<'py>(v: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
+    plain_at(v, MAX_DEPTH)
+}
+
+fn plain_at<'py>(v: &Bound<'py, PyAny>, left: usize) -> PyResult<Bound<'py, PyAny>> {
     let py = v.py();
     if v.is_none() || v.is_instance_of::<PyString>() {
         return Ok(v.clone());
@@ -34,6 +81,7 @@ pub fn plain<'py>(v: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
         return Ok(PyString::new(py, &duration(v)?).into_any());
     }
     if let Ok(d) = v.cast::<PyDict>() {
+        let left = left.checked_sub(1).ok_or_else(|| too_deep("value"))?;
         let out = PyDict::new(py);
         for (k, x) in d.iter() {
             if !k.is_instance_of::<PyString>() {
@@ -42,19 +90,21 @@ pub fn plain<'py>(v: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
                     k.get_type().name()?
                 )));
             }
-            out.set_item(k, plain(&x)?)?;
+            out.set_item(k, plain_at(&x, left)?)?;
         }
         return Ok(out.into_any());
     }
     if v.is_instance_of::<PyList>() || v.is_instance_of::<PyTuple>() {
-        let items: PyResult<Vec<Bound<'py, PyAny>>> = v.try_iter()?.map(|x| plain(&x?)).collect();
+        let left = left.checked_sub(1).ok_or_else(|| too_deep("value"))?;
+        let items: PyResult<Vec<Bound<'py, PyAny>>> =
+            v.try_iter()?.map(|x| plain_at(&x?, left)).collect();
         return Ok(PyList::new(py, items?)?.into_any());
     }
     if v.is_instance(&py.import("os")?.getattr("PathLike")?)? {
         return py.import("os")?.call_method1("fspath", (v,));
     }
     if v.hasattr("to_dict")? {
-        return plain(&v.call_method0("to_dict")?);
+        return plain_at(&v.call_method0("to_dict")?, left);
     }
     Err(PyTypeError::new_err(format!(
         "cannot pass a {} to ssot: give str, int, float, bool, None, datetime, timedelta, a path, a list or a dict",
@@ -126,6 +176,7 @@ pub fn now_or(
 /// `json.load` gives) is read as it is; anything else (a datetime, a
 /// timedelta, a path, a result) is made plain first.
 pub fn from_py<T: DeserializeOwned>(v: &Bound<'_, PyAny>, what: &str) -> PyResult<T> {
+    check_depth(v, what)?;
     if let Ok(x) = pythonize::depythonize::<T>(v) {
         return Ok(x);
     }

@@ -99,6 +99,21 @@ pub fn to_py(e: Error) -> PyErr {
             ],
         ),
         Error::Request(_) => raise("RequestError", m, &[]),
+        Error::ClockRefused {
+            operation,
+            given,
+            real,
+            max_skew,
+        } => raise(
+            "ClockRefusedError",
+            m,
+            &[
+                ("operation", s(operation)),
+                ("given", s(ssot_core::state::timestamp(given))),
+                ("real", s(ssot_core::state::timestamp(real))),
+                ("max_skew", s(max_skew)),
+            ],
+        ),
         Error::NotGiven { field, .. } => raise("NotGivenError", m, &[("field", s(field))]),
         Error::Artifact { id, .. } => raise("ArtifactError", m, &[("id", s(id))]),
         Error::ParentCycle { id } => raise("ParentCycleError", m, &[("id", s(id))]),
@@ -199,6 +214,12 @@ pub fn _raise_core_error(kind: &str) -> PyResult<()> {
             message: "not JSON".into(),
         },
         "RequestError" => Error::Request("apply needs a directory".into()),
+        "ClockRefusedError" => Error::ClockRefused {
+            operation: "gate backup".into(),
+            given: "2026-02-05T12:00:00Z".parse().unwrap_or_default(),
+            real: "2026-02-05T17:00:00Z".parse().unwrap_or_default(),
+            max_skew: ssot_core::units::Span::mins(1),
+        },
         "NotGivenError" => Error::NotGiven {
             field: "location",
             message: "no backup location".into(),

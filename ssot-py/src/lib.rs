@@ -18,6 +18,7 @@ fn _ssot(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add_class::<api::Ssot>()?;
     m.add_class::<api::Hold>()?;
+    m.add_class::<api::CommandResult>()?;
     m.add_function(wrap_pyfunction!(api::evaluate_wal, m)?)?;
     m.add_function(wrap_pyfunction!(api::evaluate_gate, m)?)?;
     m.add_function(wrap_pyfunction!(api::plan_retention, m)?)?;

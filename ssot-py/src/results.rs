@@ -403,7 +403,7 @@ result_class! {
         self.0.denials().map(check).collect()
     }
     /// Raises `ssot.GateDenied` (with this decision) unless allowed.
-    fn raise_if_denied(slf: &Bound<'_, Self>) -> PyResult<()> {
+    pub(crate) fn raise_if_denied(slf: &Bound<'_, Self>) -> PyResult<()> {
         let d = &slf.get().0;
         if d.allowed {
             return Ok(());

@@ -146,6 +146,10 @@ KINDS = {
     "PolicyKeyError": ({"key": "retention.backups.pattern"}, True),
     "InputFileError": ({"origin": "catalog.json", "line": 4, "column": 7}, True),
     "RequestError": ({}, True),
+    "ClockRefusedError": (
+        {"operation": "gate backup", "given": "2026-02-05T12:00:00Z", "real": "2026-02-05T17:00:00Z", "max_skew": "1min"},
+        True,
+    ),
     "NotGivenError": ({"field": "location"}, True),
     "ArtifactError": ({"id": "../x"}, True),
     "ParentCycleError": ({"id": "a"}, True),
@@ -217,7 +221,7 @@ def test_errors_from_real_calls(tmp_path: Path) -> None:
 
 
 def test_raise_if_denied(tmp_path: Path) -> None:
-    d = ssot.gate("backup", state_dir=tmp_path, now=NOW)
+    d = ssot.gate("backup", state_dir=tmp_path)
     assert not d and d.exit_code == 1
     with pytest.raises(ssot.GateDenied) as e:
         d.raise_if_denied()
@@ -251,8 +255,8 @@ def test_a_plan_from_python_is_the_clis_json(tmp_path: Path) -> None:
 
 def test_a_gate_from_python_is_the_clis_text_and_code(tmp_path: Path) -> None:
     state = tmp_path / "state"
-    cli = run_cli("--state", str(state), "--now", NOW, "gate", "snapshot", "--target", str(tmp_path))
-    d = ssot.Ssot(state_dir=state).gate("snapshot", target=tmp_path, now=NOW)
+    cli = run_cli("--state", str(state), "gate", "snapshot", "--target", str(tmp_path))
+    d = ssot.Ssot(state_dir=state).gate("snapshot", target=tmp_path)
     assert str(d) == cli.stdout
     assert d.exit_code == cli.returncode == 1
 
@@ -284,11 +288,12 @@ def test_a_day_through_ssot(tmp_path: Path) -> None:
     cfg = {"state_dir": str(tmp_path / "state"), "postgres": {"pgdata": str(pgdata)},
            "gate": {"targets": {"backup": str(dumps)}}, "wal": ANY_VOLUME}
     s = ssot.Ssot(cfg)
-    w = s.check_wal(now=NOW)
+    # The gate decides at the real time, so WAL is measured at it too.
+    w = s.check_wal()
     assert w.status == "OK" and w.exit_code == 0 and not w.measurement_failed
     assert w.pg_wal == pgdata / "pg_wal"
     assert (tmp_path / "state" / "wal.status").read_text().startswith("wal_status=OK")
-    d = s.gate("backup", now=NOW)
+    d = s.gate("backup")
     # Same filesystem as PGDATA: denied, with the reason.
     assert [c.rule for c in d.denials] == ["separate_filesystem"]
     (dumps / "d.sql.gz").write_bytes(b"x" * 1234)
@@ -372,18 +377,22 @@ def test_the_gil_is_released_while_planning() -> None:
 def test_hold_keeps_the_operation_lock_until_released(tmp_path: Path) -> None:
     pgdata = sandbox(tmp_path, 6)
     s = ssot.Ssot({"state_dir": str(tmp_path / "state"), "postgres": {"pgdata": str(pgdata)}, "wal": ANY_VOLUME})
-    s.check_wal(now=NOW)
-    with s.hold("startup", holder="pytest: pg_ctl start", now=NOW) as h:
-        assert h.decision.allowed is False  # no contract.status: startup needs the contract
-        assert not h.held
-    (tmp_path / "state" / "contract.status").write_text(f"contract_status=PASS\nchecked_at={NOW}\n")
-    with s.hold("startup", holder="pytest: pg_ctl start", now=NOW) as h:
+    s.check_wal()
+    # No contract.status: startup needs the contract. A denied hold raises, so
+    # nothing meant to run under the lock runs.
+    with pytest.raises(ssot.GateDenied) as denied:
+        with s.hold("startup", holder="pytest: pg_ctl start"):
+            raise AssertionError("the body of a denied hold ran")
+    assert [c.rule for c in denied.value.decision.denials] == ["contract_status_missing"]
+    now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    (tmp_path / "state" / "contract.status").write_text(f"contract_status=PASS\nchecked_at={now}\n")
+    with s.hold("startup", holder="pytest: pg_ctl start") as h:
         assert h.decision.allowed and h.held
-        other = s.gate("startup", now=NOW)
+        other = s.gate("startup")
         assert [c.rule for c in other.denials] == ["operation_lock"]
         assert "pytest: pg_ctl start" in other.denials[0].message
     assert not h.held
-    assert s.gate("startup", now=NOW).allowed
+    assert s.gate("startup").allowed
 
 
 def test_write_output_is_atomic_and_complete(tmp_path: Path) -> None:
@@ -402,7 +411,9 @@ def test_a_live_probe_of_a_dead_server_is_an_error_with_its_reason(tmp_path: Pat
     w = s.check_wal(dsn=dsn, now=NOW)
     assert w.status == "ERROR" and w.exit_code == 2
     assert [r.rule for r in w.reasons] == ["postgres_unreachable"]
-    assert "password=***" in w.reasons[0].message and "s3cret" not in w.to_json()
+    # The server is named by host, port, dbname and user only: never a password.
+    assert "dbname=postgres user=postgres" in w.reasons[0].message
+    assert "password" not in w.reasons[0].message and "s3cret" not in w.to_json()
     c = s.check_contract(dsn=dsn, now=NOW)
     assert any(i.id == "runtime.reachable" and i.status == "unknown" for i in c.invariants)
     r = s.report(dsn=dsn, now=NOW)

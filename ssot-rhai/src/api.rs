@@ -12,17 +12,6 @@ use ssot_core::Ssot;
 use crate::host::{Host, HostRef, Level};
 use crate::types::*;
 
-/// Programs that perform a gated data operation: reachable only through an
-/// allowed decision (`decision.run(...)`), never through `run(...)`.
-pub const GATED_PROGRAMS: [&str; 6] = [
-    "pg_dump",
-    "pg_dumpall",
-    "pg_basebackup",
-    "pg_restore",
-    "pg_ctl",
-    "postgres",
-];
-
 type Res<T> = Result<T, Box<EvalAltResult>>;
 
 /// The runbook's host, from the engine's tag.
@@ -37,11 +26,12 @@ fn take(opts: &mut Map, key: &str) -> Option<Dynamic> {
     opts.remove(key).filter(|v| !v.is_unit())
 }
 
-/// `now` from the options, else the runbook's time.
-fn now_of(host: &Host, opts: &mut Map) -> Res<chrono::DateTime<chrono::Utc>> {
+/// The time a call was given: `now` from the options, else the runbook's
+/// `--now`; `None` when neither (the clock is read where it is needed).
+fn given_now(host: &Host, opts: &mut Map) -> Res<Option<chrono::DateTime<chrono::Utc>>> {
     match take(opts, "now") {
-        Some(v) => time_of(&v),
-        None => Ok(host.now()),
+        Some(v) => time_of(&v).map(Some),
+        None => Ok(host.now),
     }
 }
 
@@ -60,18 +50,33 @@ fn other_ssot(host: &Host, opts: &mut Map) -> Res<Option<Ssot>> {
     }
 }
 
+/// A call's request, with `now` and `state_dir` taken out of its options.
+struct Call<R> {
+    req: R,
+    /// The time given (`now`, else `--now`), if any.
+    given: Option<chrono::DateTime<chrono::Utc>>,
+    other: Option<Ssot>,
+}
+
+impl<R> Call<R> {
+    /// The `Ssot` the call acts on.
+    fn ssot<'a>(&'a self, host: &'a Host) -> &'a Ssot {
+        self.other.as_ref().unwrap_or(&host.ssot)
+    }
+    /// The time of a read-only evaluation: the given one, else the clock.
+    fn now(&self, host: &Host) -> chrono::DateTime<chrono::Utc> {
+        self.given.unwrap_or_else(|| self.ssot(host).now())
+    }
+}
+
 /// The request of a call: `now` and `state_dir` taken out of the options,
 /// the rest deserialized as `R`.
-fn call<R: serde::de::DeserializeOwned>(
-    host: &Host,
-    options: Map,
-    what: &str,
-) -> Res<(R, chrono::DateTime<chrono::Utc>, Option<Ssot>)> {
+fn call<R: serde::de::DeserializeOwned>(host: &Host, options: Map, what: &str) -> Res<Call<R>> {
     let mut opts = options;
-    let now = now_of(host, &mut opts)?;
+    let given = given_now(host, &mut opts)?;
     let other = other_ssot(host, &mut opts)?;
     let req: R = from_script(&opts.into(), what)?;
-    Ok((req, now, other))
+    Ok(Call { req, given, other })
 }
 
 /// Stops the runbook with `code` (not catchable).
@@ -207,9 +212,9 @@ pub mod wal_api {
     #[rhai_fn(name = "check_wal", return_raw)]
     pub fn check_wal_with(ctx: NativeCallContext, options: Map) -> Res<SsotResult> {
         let host = host(&ctx)?;
-        let (req, now, other) = call::<ssot_core::WalCheckRequest>(&host, options, "check_wal")?;
-        let s = other.as_ref().unwrap_or(&host.ssot);
-        SsotResult::new("WalCheck", &s.check_wal(&req, now).map_err(core_err)?)
+        let c = call::<ssot_core::WalCheckRequest>(&host, options, "check_wal")?;
+        let r = c.ssot(&host).check_wal(&c.req, c.now(&host));
+        SsotResult::new("WalCheck", &r.map_err(core_err)?)
     }
     #[rhai_fn(name = "check_wal", return_raw)]
     pub fn check_wal(ctx: NativeCallContext) -> Res<SsotResult> {
@@ -236,10 +241,13 @@ pub mod gate_api {
         let op: ssot_core::gate::Operation = operation.parse().map_err(core_err)?;
         let mut opts = options;
         opts.insert("operation".into(), op.as_str().into());
-        let (req, now, other) = call::<ssot_core::GateRequest>(&host, opts, "gate")?;
-        let s = other.as_ref().unwrap_or(&host.ssot);
+        let c = call::<ssot_core::GateRequest>(&host, opts, "gate")?;
         let holder = format!("runbook gate {operation}");
-        let (decision, held) = s.gate_and_hold(&req, &[holder], now).map_err(core_err)?;
+        // The decision authorises work: the real clock; a given time is only checked.
+        let (decision, held) = c
+            .ssot(&host)
+            .gate_and_hold(&c.req, &[holder], c.given)
+            .map_err(core_err)?;
         let d = Decision::new(decision, held)?;
         host.log(
             Level::Info,
@@ -296,7 +304,11 @@ pub mod gate_api {
         d.lock.borrow_mut().take();
     }
     /// Runs `program args...` under the operation lock: only from an allowed
-    /// decision that still holds it. Returns `#{code, stdout, stderr, duration}`.
+    /// decision that still holds it. The command inherits the lock (it holds
+    /// it as long as it and anything it forks run, even if `ssot run` dies),
+    /// runs in its own process group, gets the signals `ssot run` gets, and
+    /// its whole group ends at the command timeout. Returns `#{code, signal,
+    /// stdout, stderr, truncated, duration}`.
     #[rhai_fn(global, name = "run", return_raw)]
     pub fn run_gated(
         ctx: NativeCallContext,
@@ -309,12 +321,13 @@ pub mod gate_api {
         if !d.decision.allowed {
             return Err(err(format!("gate {op} was DENIED: {program} is not run")));
         }
-        if !d.holds_lock() {
+        let lock = d.lock.borrow();
+        let Some(held) = lock.as_ref() else {
             return Err(err(format!(
                 "gate {op}'s operation lock was released: decide again before running {program}"
             )));
-        }
-        crate::api::execute(&host, program, args, Some(&op.to_string()))
+        };
+        crate::api::execute(&host, &argv(program, &args)?, Some((op.as_str(), held)))
     }
     #[rhai_fn(global)]
     pub fn to_map(d: &mut Decision) -> Dynamic {
@@ -353,13 +366,9 @@ pub mod retention_api {
     #[rhai_fn(name = "plan_retention", return_raw)]
     pub fn plan(ctx: NativeCallContext, options: Map) -> Res<SsotResult> {
         let host = host(&ctx)?;
-        let (req, now, other) =
-            call::<ssot_core::RetentionRequest>(&host, options, "plan_retention")?;
-        let s = other.as_ref().unwrap_or(&host.ssot);
-        SsotResult::new(
-            "RetentionPlan",
-            &s.plan_retention(&req, now).map_err(core_err)?,
-        )
+        let c = call::<ssot_core::RetentionRequest>(&host, options, "plan_retention")?;
+        let r = c.ssot(&host).plan_retention(&c.req, c.now(&host));
+        SsotResult::new("RetentionPlan", &r.map_err(core_err)?)
     }
     /// Applies a plan (options as `plan_retention`, plus `plan_hash` — apply
     /// exactly the reviewed plan — or `confirm: true`; neither is a dry run).
@@ -381,10 +390,12 @@ pub mod retention_api {
             (None, true) => ssot_core::ApplyMode::Confirm,
             (None, false) => ssot_core::ApplyMode::DryRun,
         };
-        let (req, now, other) =
-            call::<ssot_core::RetentionRequest>(&host, opts, "apply_retention")?;
-        let s = other.as_ref().unwrap_or(&host.ssot);
-        let o = s.apply_retention(&req, &mode, now).map_err(core_err)?;
+        let c = call::<ssot_core::RetentionRequest>(&host, opts, "apply_retention")?;
+        // An apply that deletes uses the real clock; a given time is only checked.
+        let o = c
+            .ssot(&host)
+            .apply_retention(&c.req, &mode, c.given)
+            .map_err(core_err)?;
         host.log(
             Level::Info,
             &format!(
@@ -411,13 +422,9 @@ pub mod contract_api {
     #[rhai_fn(return_raw)]
     pub fn check_contract(ctx: NativeCallContext, options: Map) -> Res<SsotResult> {
         let host = host(&ctx)?;
-        let (req, now, other) =
-            call::<ssot_core::ContractRequest>(&host, options, "check_contract")?;
-        let s = other.as_ref().unwrap_or(&host.ssot);
-        SsotResult::new(
-            "ContractReport",
-            &s.check_contract(&req, now).map_err(core_err)?,
-        )
+        let c = call::<ssot_core::ContractRequest>(&host, options, "check_contract")?;
+        let r = c.ssot(&host).check_contract(&c.req, c.now(&host));
+        SsotResult::new("ContractReport", &r.map_err(core_err)?)
     }
     /// Every stage claim against the state directory.
     #[rhai_fn(return_raw)]
@@ -464,8 +471,8 @@ fn record<
     f: impl Fn(&Ssot, &R, chrono::DateTime<chrono::Utc>) -> ssot_core::Result<T>,
 ) -> Res<SsotResult> {
     let host = host(ctx)?;
-    let (req, now, other) = call::<R>(&host, options, what)?;
-    let r = f(other.as_ref().unwrap_or(&host.ssot), &req, now).map_err(core_err)?;
+    let c = call::<R>(&host, options, what)?;
+    let r = f(c.ssot(&host), &c.req, c.now(&host)).map_err(core_err)?;
     host.log(Level::Info, r.to_string().trim_end());
     SsotResult::new(kind, &r)
 }
@@ -516,9 +523,8 @@ pub mod report_api {
     #[rhai_fn(name = "report", return_raw)]
     pub fn report_with(ctx: NativeCallContext, options: Map) -> Res<SsotResult> {
         let host = host(&ctx)?;
-        let (req, now, other) = call::<ssot_core::ReportRequest>(&host, options, "report")?;
-        let s = other.as_ref().unwrap_or(&host.ssot);
-        SsotResult::new("Report", &s.report(&req, now))
+        let c = call::<ssot_core::ReportRequest>(&host, options, "report")?;
+        SsotResult::new("Report", &c.ssot(&host).report(&c.req, c.now(&host)))
     }
     #[rhai_fn(name = "report", return_raw)]
     pub fn report(ctx: NativeCallContext) -> Res<SsotResult> {
@@ -554,58 +560,110 @@ pub mod report_api {
     }
 }
 
-/// Runs `program`, logging it (and the gate it runs under).
-pub fn execute(host: &Host, program: &str, args: Array, gate: Option<&str>) -> Res<Map> {
-    let args: Vec<String> = args
-        .iter()
-        .map(|a| match a.read_lock::<rhai::ImmutableString>() {
+/// Stops the runbook because `ssot run` was asked to stop (a signal it
+/// forwarded to the running command); not catchable.
+#[derive(Clone)]
+pub struct Interrupted(pub i32);
+
+/// `program` and its arguments as strings.
+fn argv(program: &str, args: &Array) -> Res<Vec<String>> {
+    let mut argv = vec![program.to_string()];
+    for a in args {
+        argv.push(match a.read_lock::<rhai::ImmutableString>() {
             Some(s) => s.to_string(),
-            None => plain(a).to_string(),
-        })
-        .collect();
+            None => plain(a)?.to_string(),
+        });
+    }
+    Ok(argv)
+}
+
+/// Runs `argv`, logging it (and the gate it runs under, with its lock).
+pub fn execute(
+    host: &Host,
+    argv: &[String],
+    gate: Option<(&str, &ssot_core::ports::Held)>,
+) -> Res<Map> {
+    let program = argv.first().map(String::as_str).unwrap_or_default();
     let under = gate
-        .map(|g| format!(" (under gate {g})"))
+        .map(|(g, _)| format!(" (under gate {g})"))
         .unwrap_or_default();
+    host.log(Level::Info, &format!("run {}{under}", argv.join(" ")));
+    let out = host.run(gate.map(|(_, l)| l), argv).map_err(|e| {
+        let m = format!("cannot run {program}: {e}");
+        host.log(Level::Error, &m);
+        err(m)
+    })?;
+    if let Some(sig) = out.forwarded {
+        host.log(
+            Level::Error,
+            &format!("ssot run received signal {sig}, forwarded it to {program}, and stops"),
+        );
+        return Err(Box::new(EvalAltResult::ErrorTerminated(
+            Dynamic::from(Interrupted(sig)),
+            Position::NONE,
+        )));
+    }
+    if out.timed_out {
+        let m = format!(
+            "{program} did not finish within {}s and was killed, with its whole process group",
+            host.command_timeout.as_secs()
+        );
+        host.log(Level::Error, &m);
+        return Err(err(m));
+    }
     host.log(
         Level::Info,
-        &format!("run {program} {}{under}", args.join(" ")),
+        &format!(
+            "{program} {} after {:.1}s",
+            match (out.code, out.signal) {
+                (Some(c), _) => format!("exited {c}"),
+                (None, Some(s)) => format!("was killed by signal {s}"),
+                _ => "ended".into(),
+            },
+            out.duration.as_secs_f64()
+        ),
     );
-    let out = crate::host::run_command(program, &args, host.command_timeout, host.max_output)
-        .map_err(|e| {
-            host.log(Level::Error, &e);
-            err(e)
-        })?;
-    host.log(
-        Level::Info,
-        &format!("{program} exited {} after {:.1}s", out.code, out.duration),
-    );
+    if out.truncated() {
+        host.log(
+            Level::Warn,
+            &format!(
+                "the output of {program} was cut at {} bytes per stream (truncated: true)",
+                host.max_output
+            ),
+        );
+    }
+    let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
     let mut m = Map::new();
-    m.insert("code".into(), out.code.into());
-    m.insert("stdout".into(), out.stdout.into());
-    m.insert("stderr".into(), out.stderr.into());
-    m.insert("duration".into(), out.duration.into());
+    m.insert("code".into(), out.code.map_or(-1, i64::from).into());
+    m.insert(
+        "signal".into(),
+        out.signal.map_or(Dynamic::UNIT, |s| i64::from(s).into()),
+    );
+    m.insert("stdout".into(), text(&out.stdout).into());
+    m.insert("stderr".into(), text(&out.stderr).into());
+    m.insert("truncated".into(), out.truncated().into());
+    m.insert("duration".into(), out.duration.as_secs_f64().into());
     Ok(m)
 }
 
 #[export_module]
 pub mod host_api {
-    /// Runs a program (no shell) with a timeout: `#{code, stdout, stderr,
-    /// duration}`. Programs that perform a gated operation (`pg_dump`,
-    /// `pg_restore`, `pg_ctl`, ...) are refused here: run them with
-    /// `gate(...).run(...)`.
+    /// Runs a program (no shell) with a timeout: `#{code, signal, stdout,
+    /// stderr, truncated, duration}`. A command that names a gated program
+    /// in any word ([`ssot_core::gated`]: `pg_dump`, `pg_restore`, `pg_ctl`,
+    /// ..., also through `sh -c`, `env`, `runuser`, `su -c`) is refused here:
+    /// run it with `gate(OPERATION, options).run(...)`.
     #[rhai_fn(return_raw)]
     pub fn run(ctx: NativeCallContext, program: &str, args: Array) -> Res<Map> {
         let host = host(&ctx)?;
-        let base = std::path::Path::new(program)
-            .file_name()
-            .map(|b| b.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        if GATED_PROGRAMS.contains(&base.as_str()) {
+        let argv = crate::api::argv(program, &args)?;
+        if let Some(g) = ssot_core::gated::gated_program(&argv) {
             return Err(err(format!(
-                "{program} performs a gated operation: run it with gate(OPERATION, options).run(\"{program}\", args)"
+                "run({program}, ...) performs a gated operation: {g}; run it under a gate: \
+                 let d = gate(OPERATION, options); d.run(\"{program}\", args)"
             )));
         }
-        crate::api::execute(&host, program, args, None)
+        crate::api::execute(&host, &argv, None)
     }
 
     #[rhai_fn(return_raw)]
@@ -635,5 +693,189 @@ pub mod host_api {
             Dynamic::from(Exit(code)),
             Position::NONE,
         )))
+    }
+}
+
+/// Whether two values are equal, arrays and maps compared element by
+/// element with at most `left` more levels of nesting, anything else by the
+/// engine's own `==` (different types without one are not equal).
+fn values_equal(ctx: &NativeCallContext, x: &Dynamic, y: &Dynamic, left: usize) -> Res<bool> {
+    if let (Some(a), Some(b)) = (x.read_lock::<Array>(), y.read_lock::<Array>()) {
+        return arrays_equal(ctx, &a, &b, left);
+    }
+    if let (Some(a), Some(b)) = (x.read_lock::<Map>(), y.read_lock::<Map>()) {
+        return maps_equal(ctx, &a, &b, left);
+    }
+    let (mut x, mut y) = (x.clone(), y.clone());
+    let same_type = x.type_id() == y.type_id();
+    match ctx.call_native_fn_raw("==", true, &mut [&mut x, &mut y]) {
+        Ok(v) => Ok(v.as_bool().unwrap_or(false)),
+        Err(e) if matches!(*e, EvalAltResult::ErrorFunctionNotFound(ref f, ..) if f.starts_with("==")) => {
+            if same_type {
+                Err(e)
+            } else {
+                Ok(false)
+            }
+        }
+        Err(e) => Err(e),
+    }
+}
+
+fn arrays_equal(ctx: &NativeCallContext, a: &Array, b: &Array, left: usize) -> Res<bool> {
+    let left = left.checked_sub(1).ok_or_else(too_deep)?;
+    if a.len() != b.len() {
+        return Ok(false);
+    }
+    for (x, y) in a.iter().zip(b) {
+        if !values_equal(ctx, x, y, left)? {
+            return Ok(false);
+        }
+    }
+    Ok(true)
+}
+
+fn maps_equal(ctx: &NativeCallContext, a: &Map, b: &Map, left: usize) -> Res<bool> {
+    let left = left.checked_sub(1).ok_or_else(too_deep)?;
+    if a.len() != b.len() {
+        return Ok(false);
+    }
+    for (k, x) in a {
+        match b.get(k) {
+            Some(y) if values_equal(ctx, x, y, left)? => {}
+            _ => return Ok(false),
+        }
+    }
+    Ok(true)
+}
+
+/// `f` over the array `a` (moved into a `Dynamic` and back) once its depth is checked.
+fn array_checked<R>(a: &mut Array, f: impl FnOnce(&Dynamic) -> Res<R>) -> Res<R> {
+    let d = Dynamic::from_array(std::mem::take(a));
+    let r = check_depth(&d).and_then(|()| f(&d));
+    *a = d.into_array().unwrap_or_default();
+    r
+}
+
+/// `f` over the map `m`, likewise.
+fn map_checked<R>(m: &mut Map, f: impl FnOnce(&Dynamic) -> Res<R>) -> Res<R> {
+    let d = Dynamic::from_map(std::mem::take(m));
+    let r = check_depth(&d).and_then(|()| f(&d));
+    *m = d.try_cast::<Map>().unwrap_or_default();
+    r
+}
+
+/// Replacements of the standard functions that would otherwise lose an
+/// error or overflow the stack: callbacks that swallow their errors (`sort`
+/// and `dedup` comparers: a gate denial raised there ends the run as it
+/// would anywhere), and the recursive printing, comparing and JSON of
+/// arrays and maps (bounded by [`MAX_DEPTH`]: deeper is a script error).
+#[export_module]
+pub mod strict_api {
+    use std::cmp::Ordering;
+
+    use rhai::FnPtr;
+
+    /// Sorts with `comparer` (`|a, b| ...` returning an int or a bool); an
+    /// error in the comparer (a gate denial) is passed on, not swallowed.
+    #[rhai_fn(name = "sort", name = "sort_by", return_raw)]
+    pub fn sort_by(ctx: NativeCallContext, array: &mut Array, comparer: FnPtr) -> Res<()> {
+        if array.len() <= 1 {
+            return Ok(());
+        }
+        let mut failed: Option<Box<EvalAltResult>> = None;
+        let sorted = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            array.sort_by(|x, y| {
+                if failed.is_some() {
+                    return Ordering::Equal;
+                }
+                match comparer.call_raw(&ctx, None, [x.clone(), y.clone()]) {
+                    Ok(v) => match v
+                        .as_int()
+                        .or_else(|_| v.as_bool().map(|b| if b { -1 } else { 1 }))
+                    {
+                        Ok(n) => n.cmp(&0),
+                        Err(_) => x.type_id().cmp(&y.type_id()),
+                    },
+                    Err(e) => {
+                        failed = Some(e);
+                        Ordering::Equal
+                    }
+                }
+            });
+        }));
+        if let Some(e) = failed {
+            return Err(e);
+        }
+        sorted.map_err(|_| err("the sort comparer is not a total order"))
+    }
+
+    /// Removes consecutive elements `comparer` calls equal; an error in the
+    /// comparer is passed on, not swallowed.
+    #[rhai_fn(name = "dedup", return_raw)]
+    pub fn dedup_by(ctx: NativeCallContext, array: &mut Array, comparer: FnPtr) -> Res<()> {
+        let mut failed: Option<Box<EvalAltResult>> = None;
+        array.dedup_by(|x, y| {
+            if failed.is_some() {
+                return false;
+            }
+            match comparer.call_raw(&ctx, None, [y.clone(), x.clone()]) {
+                Ok(v) => v.as_bool().unwrap_or(false),
+                Err(e) => {
+                    failed = Some(e);
+                    false
+                }
+            }
+        });
+        failed.map_or(Ok(()), Err)
+    }
+
+    #[rhai_fn(global, name = "to_string", name = "print", return_raw, pure)]
+    pub fn array_text(ctx: NativeCallContext, a: &mut Array) -> Res<String> {
+        array_checked(a, |d| {
+            Ok(ctx.engine().map_type_name(&d.to_string()).to_string())
+        })
+    }
+    #[rhai_fn(global, name = "to_debug", name = "debug", return_raw, pure)]
+    pub fn array_debug(ctx: NativeCallContext, a: &mut Array) -> Res<String> {
+        array_checked(a, |d| {
+            Ok(ctx.engine().map_type_name(&format!("{d:?}")).to_string())
+        })
+    }
+    #[rhai_fn(global, name = "to_string", name = "print", return_raw, pure)]
+    pub fn map_text(ctx: NativeCallContext, m: &mut Map) -> Res<String> {
+        map_checked(m, |d| {
+            Ok(ctx.engine().map_type_name(&d.to_string()).to_string())
+        })
+    }
+    #[rhai_fn(global, name = "to_debug", name = "debug", return_raw, pure)]
+    pub fn map_debug(ctx: NativeCallContext, m: &mut Map) -> Res<String> {
+        map_checked(m, |d| {
+            Ok(ctx.engine().map_type_name(&format!("{d:?}")).to_string())
+        })
+    }
+    /// The map as JSON (times and durations as the CLI writes them).
+    #[rhai_fn(global, name = "to_json", return_raw, pure)]
+    pub fn map_json(m: &mut Map) -> Res<String> {
+        map_checked(m, |d| {
+            let v: serde_json::Value = from_script(d, "to_json")?;
+            Ok(v.to_string())
+        })
+    }
+
+    #[rhai_fn(global, name = "==", return_raw, pure)]
+    pub fn array_eq(ctx: NativeCallContext, a: &mut Array, b: Array) -> Res<bool> {
+        arrays_equal(&ctx, a, &b, MAX_DEPTH)
+    }
+    #[rhai_fn(global, name = "!=", return_raw, pure)]
+    pub fn array_ne(ctx: NativeCallContext, a: &mut Array, b: Array) -> Res<bool> {
+        arrays_equal(&ctx, a, &b, MAX_DEPTH).map(|e| !e)
+    }
+    #[rhai_fn(global, name = "==", return_raw, pure)]
+    pub fn map_eq(ctx: NativeCallContext, a: &mut Map, b: Map) -> Res<bool> {
+        maps_equal(&ctx, a, &b, MAX_DEPTH)
+    }
+    #[rhai_fn(global, name = "!=", return_raw, pure)]
+    pub fn map_ne(ctx: NativeCallContext, a: &mut Map, b: Map) -> Res<bool> {
+        maps_equal(&ctx, a, &b, MAX_DEPTH).map(|e| !e)
     }
 }

@@ -10,29 +10,48 @@
 //!
 //! **Gates cannot be skipped.** `gate(op, options)` takes the operation lock
 //! when it allows and returns a decision whose `run(program, args)` runs a
-//! command under that lock; when it denies, it throws the decision, which
-//! stops the runbook (exit 124) unless the script catches it. Programs that
-//! perform gated data operations (`pg_dump`, `pg_restore`, `pg_ctl`, ...)
-//! are refused by the plain `run(...)`.
+//! command under that lock ([`ssot_core::host::run_holding`]: the command
+//! inherits the lock, runs in its own process group, gets the signals
+//! `ssot run` gets, and its group ends at the timeout); when it denies, it
+//! throws the decision, which stops the runbook (exit 124) unless the script
+//! catches it with `try`/`catch` — a callback that would swallow it (`sort`,
+//! `dedup` comparers) passes it on. A decision authorises work, so it is made
+//! at the real time: a `now` option or `--now` is only checked against the
+//! clock ([`ssot_core::Ssot::authorizing_now`]). The plain `run(...)` refuses
+//! any command that names a gated program in any word
+//! ([`ssot_core::gated`]: `pg_dump`, `pg_restore`, `pg_ctl`, ..., also
+//! through `sh -c`, `env`, `runuser`, `su -c`).
 //!
 //! **Safety.** No module imports (unless enabled), no `eval`, limits on
-//! operations, call depth, expression depth, string/array/map sizes, and a
-//! wall-clock timeout checked between operations. Every script error names
-//! the file, line and column.
+//! operations, call depth, expression depth, string/array/map sizes, value
+//! nesting where ssot walks a value ([`MAX_DEPTH`]), the runbook's size
+//! ([`ssot_core::host::RUNBOOK_MAX`]), and a wall-clock timeout that counts
+//! compiling and is checked between operations. [`run_file`] runs the
+//! runbook on its own thread with a large stack, so a deeply nested value
+//! cannot overflow it. Every script error names the file, line and column.
 
 mod api;
 pub mod host;
 mod types;
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{mpsc, Arc};
 use std::time::{Duration, Instant};
 
 use rhai::{Dynamic, Engine, EvalAltResult, Module, ParseError, Position, Scope, AST};
 
-pub use api::GATED_PROGRAMS;
 pub use host::{Host, Level};
-pub use types::{Decision, SsotResult, Time};
+pub use ssot_core::gated::GATED_PROGRAMS;
+pub use types::{Decision, SsotResult, Time, MAX_DEPTH};
+
+/// The stack of the thread a runbook runs on: Rhai clones, drops and sizes
+/// nested values recursively, and a value may nest as deep as
+/// `Limits::max_array_size` allows. Reserved, not used: untouched pages
+/// cost nothing.
+pub const RUNBOOK_STACK: usize = 1 << 30;
 
 /// `ssot run`'s exit codes that are ssot's own, as for `gate -- COMMAND`.
 pub mod exit {
@@ -93,6 +112,7 @@ pub fn register(engine: &mut Engine) {
     rhai::combine_with_exported_module!(&mut m, "evidence", api::evidence_api);
     rhai::combine_with_exported_module!(&mut m, "report", api::report_api);
     rhai::combine_with_exported_module!(&mut m, "host", api::host_api);
+    rhai::combine_with_exported_module!(&mut m, "strict", api::strict_api);
     engine.register_global_module(m.into());
     engine.register_type_with_name::<SsotResult>("Result");
     engine.register_type_with_name::<Decision>("Decision");
@@ -100,8 +120,10 @@ pub fn register(engine: &mut Engine) {
     engine.register_type_with_name::<types::Duration>("Duration");
 }
 
-/// The restricted engine of a runbook over `host`.
-pub fn engine(host: Rc<Host>, limits: &Limits, dir: Option<&Path>) -> Engine {
+/// The restricted engine of a runbook over `host`; its timeout counts from
+/// `started`. Deeply nested values are cloned and dropped recursively by
+/// Rhai: run it on a thread with a large stack, as [`run_file`] does.
+pub fn engine(host: Rc<Host>, limits: &Limits, dir: Option<&Path>, started: Instant) -> Engine {
     let mut e = Engine::new();
     register(&mut e);
     e.set_max_operations(limits.max_operations)
@@ -123,7 +145,6 @@ pub fn engine(host: Rc<Host>, limits: &Limits, dir: Option<&Path>) -> Engine {
     } else {
         e.set_module_resolver(rhai::module_resolvers::DummyModuleResolver::new());
     }
-    let started = Instant::now();
     let timeout = limits.timeout;
     e.on_progress(move |_| (started.elapsed() > timeout).then(|| Dynamic::from(Timeout(timeout))));
     let (info, debug) = (host.clone(), host.clone());
@@ -185,6 +206,9 @@ pub enum Ending {
     Denied(String),
     /// A script error, or a limit, or the timeout.
     Error(ScriptError),
+    /// `ssot run` was sent this signal while a command ran: the signal was
+    /// forwarded to the command's process group, and the runbook stopped.
+    Signal(i32),
 }
 
 impl Ending {
@@ -194,6 +218,8 @@ impl Ending {
             Ending::Exit(c) => *c,
             Ending::Denied(_) => exit::GATE_DENIED,
             Ending::Error(_) => exit::SCRIPT_ERROR,
+            // As a shell reports a command killed by a signal.
+            Ending::Signal(sig) => u8::try_from(128 + sig).unwrap_or(exit::SCRIPT_ERROR),
         }
     }
 }
@@ -204,25 +230,24 @@ pub fn check_file(path: &Path) -> Result<(), ScriptError> {
     let text = read(path)?;
     let mut e = Engine::new();
     register(&mut e);
+    let limits = Limits::default();
+    e.set_max_expr_depths(limits.max_expr_depth.0, limits.max_expr_depth.1)
+        .disable_symbol("eval");
     e.set_module_resolver(rhai::module_resolvers::DummyModuleResolver::new());
     e.compile(&text)
         .map(|_| ())
         .map_err(|err| parse_error(&file, err))
 }
 
+/// Reads a runbook as ssot reads its own files: a regular file only (a FIFO
+/// is refused at once), bounded, UTF-8, owned by root or the running user
+/// and not writable by others ([`ssot_core::host::read_runbook`]).
 fn read(path: &Path) -> Result<String, ScriptError> {
-    let file = path.display().to_string();
-    let bytes = std::fs::read(path).map_err(|e| ScriptError {
-        file: file.clone(),
+    ssot_core::host::read_runbook(path).map_err(|e| ScriptError {
+        file: path.display().to_string(),
         line: None,
         column: None,
-        message: format!("cannot read the runbook: {e}"),
-    })?;
-    String::from_utf8(bytes).map_err(|e| ScriptError {
-        file,
-        line: None,
-        column: None,
-        message: format!("not UTF-8 (at byte {})", e.utf8_error().valid_up_to()),
+        message: format!("cannot run it: {e}"),
     })
 }
 
@@ -243,64 +268,176 @@ fn innermost(e: &EvalAltResult) -> (&EvalAltResult, Position) {
     (cur, pos)
 }
 
+/// A finished [`run_file`]: how the runbook ended, and its host back (none
+/// when the runbook's thread could not hand it back: a timeout while
+/// compiling, or a panic).
+pub struct Ran {
+    /// How it ended.
+    pub ending: Ending,
+    /// The host it ran over.
+    pub host: Option<Host>,
+}
+
+enum Progress {
+    Compiled,
+    Done(Ending, Option<Box<Host>>),
+}
+
 /// Runs the runbook `path` over `host`, with `args` in the scope as the
-/// constant map `args`.
-pub fn run_file(path: &Path, host: Rc<Host>, limits: &Limits, args: rhai::Map) -> Ending {
+/// constant map `args`, on its own thread ([`RUNBOOK_STACK`]). The timeout
+/// counts from now, compiling included: a runbook that compiles longer than
+/// its timeout is abandoned (its thread ends when the compiler returns).
+pub fn run_file(path: &Path, host: Host, limits: &Limits, args: BTreeMap<String, String>) -> Ran {
+    let started = Instant::now();
     let file = path.display().to_string();
-    let text = match read(path) {
-        Ok(t) => t,
-        Err(e) => return Ending::Error(e),
-    };
-    let engine = engine(host.clone(), limits, path.parent());
-    let ast: AST = match engine.compile(&text) {
-        Ok(a) => a,
-        Err(e) => return Ending::Error(parse_error(&file, e)),
-    };
-    let mut scope = Scope::new();
-    scope.push_constant("args", args);
-    let result = engine.run_ast_with_scope(&mut scope, &ast);
-    // The locks a runbook holds end with it.
-    drop(scope);
-    match result {
-        Ok(()) => Ending::Exit(0),
-        Err(e) => {
-            let (inner, pos) = innermost(&e);
-            match inner {
-                EvalAltResult::ErrorTerminated(v, _) => {
-                    if let Some(x) = v.read_lock::<api::Exit>() {
-                        return Ending::Exit(u8::try_from(x.0).unwrap_or(exit::SCRIPT_ERROR));
+    let (tx, rx) = mpsc::channel();
+    let cancelled = Arc::new(AtomicBool::new(false));
+    let worker = {
+        let (path, limits, cancelled) = (path.to_path_buf(), limits.clone(), cancelled.clone());
+        std::thread::Builder::new()
+            .name("runbook".into())
+            .stack_size(RUNBOOK_STACK)
+            .spawn(move || {
+                let host = Rc::new(host);
+                let text = match read(&path) {
+                    Ok(t) => t,
+                    Err(e) => {
+                        let _ = tx.send(Progress::Done(Ending::Error(e), None));
+                        return;
                     }
-                    if let Some(t) = v.read_lock::<Timeout>() {
-                        return Ending::Error(at(
-                            &file,
-                            pos,
-                            format!(
-                                "the runbook ran longer than its timeout ({}s) and was stopped",
-                                t.0.as_secs()
-                            ),
-                        ));
-                    }
-                    Ending::Error(at(&file, pos, "terminated".into()))
+                };
+                let engine = engine(host.clone(), &limits, path.parent(), started);
+                let file = path.display().to_string();
+                let ast = engine.compile(&text);
+                let _ = tx.send(Progress::Compiled);
+                if cancelled.load(Ordering::SeqCst) {
+                    return;
                 }
-                EvalAltResult::ErrorRuntime(v, _) if v.is::<Decision>() => {
-                    let text = v
-                        .read_lock::<Decision>()
-                        .map(|d| d.result.text())
-                        .unwrap_or_default();
-                    host.log(
-                        Level::Error,
-                        &format!(
-                            "{file}:{}: a gate denied and the runbook did not handle it; it stops",
-                            pos.line().unwrap_or(0)
-                        ),
-                    );
-                    Ending::Denied(text)
-                }
-                EvalAltResult::ErrorRuntime(v, _) => {
-                    Ending::Error(at(&file, pos, format!("runtime error: {v}")))
-                }
-                other => Ending::Error(at(&file, pos, other.to_string())),
+                let ending = match ast {
+                    Ok(ast) => run_ast(&engine, &ast, &host, &file, args),
+                    Err(e) => Ending::Error(parse_error(&file, e)),
+                };
+                drop(engine);
+                let host = Rc::try_unwrap(host).ok().map(Box::new);
+                let _ = tx.send(Progress::Done(ending, host));
+            })
+    };
+    if let Err(e) = worker {
+        return Ran {
+            ending: Ending::Error(at(
+                &file,
+                Position::NONE,
+                format!("cannot start the runbook's thread: {e}"),
+            )),
+            host: None,
+        };
+    }
+    let lost = || {
+        Ending::Error(at(
+            &file,
+            Position::NONE,
+            "the runbook's thread failed".into(),
+        ))
+    };
+    match rx.recv_timeout(limits.timeout.saturating_sub(started.elapsed())) {
+        Ok(Progress::Compiled) => {}
+        Ok(Progress::Done(ending, host)) => {
+            return Ran {
+                ending,
+                host: host.map(|h| *h),
             }
         }
+        Err(mpsc::RecvTimeoutError::Timeout) => {
+            cancelled.store(true, Ordering::SeqCst);
+            return Ran {
+                ending: Ending::Error(at(
+                    &file,
+                    Position::NONE,
+                    format!(
+                        "the runbook did not even compile within its timeout ({}s) and was abandoned",
+                        limits.timeout.as_secs()
+                    ),
+                )),
+                host: None,
+            };
+        }
+        Err(mpsc::RecvTimeoutError::Disconnected) => {
+            return Ran {
+                ending: lost(),
+                host: None,
+            }
+        }
+    }
+    match rx.recv() {
+        Ok(Progress::Done(ending, host)) => Ran {
+            ending,
+            host: host.map(|h| *h),
+        },
+        _ => Ran {
+            ending: lost(),
+            host: None,
+        },
+    }
+}
+
+/// Evaluates a compiled runbook.
+fn run_ast(
+    engine: &Engine,
+    ast: &AST,
+    host: &Rc<Host>,
+    file: &str,
+    args: BTreeMap<String, String>,
+) -> Ending {
+    let args: rhai::Map = args
+        .into_iter()
+        .map(|(k, v)| (k.into(), v.into()))
+        .collect();
+    let mut scope = Scope::new();
+    scope.push_constant("args", args);
+    let result = engine.run_ast_with_scope(&mut scope, ast);
+    // The locks a runbook holds end with it.
+    drop(scope);
+    let Err(e) = result else {
+        return Ending::Exit(0);
+    };
+    let (inner, pos) = innermost(&e);
+    match inner {
+        EvalAltResult::ErrorTerminated(v, _) => {
+            if let Some(x) = v.read_lock::<api::Exit>() {
+                return Ending::Exit(u8::try_from(x.0).unwrap_or(exit::SCRIPT_ERROR));
+            }
+            if let Some(sig) = v.read_lock::<api::Interrupted>() {
+                return Ending::Signal(sig.0);
+            }
+            if let Some(t) = v.read_lock::<Timeout>() {
+                return Ending::Error(at(
+                    file,
+                    pos,
+                    format!(
+                        "the runbook ran longer than its timeout ({}s) and was stopped",
+                        t.0.as_secs()
+                    ),
+                ));
+            }
+            Ending::Error(at(file, pos, "terminated".into()))
+        }
+        EvalAltResult::ErrorRuntime(v, _) if v.is::<Decision>() => {
+            let text = v
+                .read_lock::<Decision>()
+                .map(|d| d.result.text())
+                .unwrap_or_default();
+            host.log(
+                Level::Error,
+                &format!(
+                    "{file}:{}: a gate denied and the runbook did not handle it; it stops",
+                    pos.line().unwrap_or(0)
+                ),
+            );
+            Ending::Denied(text)
+        }
+        EvalAltResult::ErrorRuntime(v, _) => {
+            Ending::Error(at(file, pos, format!("runtime error: {v}")))
+        }
+        other => Ending::Error(at(file, pos, other.to_string())),
     }
 }

@@ -142,39 +142,79 @@ pub fn time_of(v: &Dynamic) -> Result<DateTime<Utc>, Box<EvalAltResult>> {
     )))
 }
 
+/// How deep a script value may nest (an array in an array ...) where ssot
+/// walks it: converting it into a request, printing it, comparing it. Deeper
+/// is a script error, never a stack overflow.
+pub const MAX_DEPTH: usize = 64;
+
+pub fn too_deep() -> Box<EvalAltResult> {
+    err(format!(
+        "a value nested deeper than {MAX_DEPTH} levels (arrays or maps inside each other) cannot be used here"
+    ))
+}
+
+/// Fails when `v` nests deeper than [`MAX_DEPTH`]. Walks at most that deep.
+pub fn check_depth(v: &Dynamic) -> Result<(), Box<EvalAltResult>> {
+    fn walk(v: &Dynamic, left: usize) -> bool {
+        if let Some(a) = v.read_lock::<Array>() {
+            return left > 0 && a.iter().all(|x| walk(x, left - 1));
+        }
+        if let Some(m) = v.read_lock::<Map>() {
+            return left > 0 && m.values().all(|x| walk(x, left - 1));
+        }
+        true
+    }
+    if walk(v, MAX_DEPTH) {
+        Ok(())
+    } else {
+        Err(too_deep())
+    }
+}
+
 /// `v` with every `Time`, `Duration` and result made plain (strings and
-/// maps), as the CLI's JSON would hold them.
-pub fn plain(v: &Dynamic) -> Dynamic {
+/// maps), as the CLI's JSON would hold them. Values nested deeper than
+/// [`MAX_DEPTH`] are an error.
+pub fn plain(v: &Dynamic) -> Result<Dynamic, Box<EvalAltResult>> {
+    plain_at(v, MAX_DEPTH)
+}
+
+fn plain_at(v: &Dynamic, left: usize) -> Result<Dynamic, Box<EvalAltResult>> {
     if let Some(t) = v.read_lock::<Time>() {
-        return ssot_core::state::timestamp(t.0).into();
+        return Ok(ssot_core::state::timestamp(t.0).into());
     }
     if let Some(d) = v.read_lock::<Duration>() {
-        return d.0.to_string().into();
+        return Ok(d.0.to_string().into());
     }
     if let Some(r) = v.read_lock::<SsotResult>() {
-        return r.to_map();
+        return Ok(r.to_map());
     }
     if let Some(d) = v.read_lock::<Decision>() {
-        return d.result.to_map();
+        return Ok(d.result.to_map());
     }
     if let Some(m) = v.read_lock::<Map>() {
-        return m
+        let left = left.checked_sub(1).ok_or_else(too_deep)?;
+        return Ok(m
             .iter()
-            .map(|(k, x)| (k.clone(), plain(x)))
-            .collect::<Map>()
-            .into();
+            .map(|(k, x)| Ok((k.clone(), plain_at(x, left)?)))
+            .collect::<Result<Map, Box<EvalAltResult>>>()?
+            .into());
     }
     if let Some(a) = v.read_lock::<Array>() {
-        return a.iter().map(plain).collect::<Array>().into();
+        let left = left.checked_sub(1).ok_or_else(too_deep)?;
+        return Ok(a
+            .iter()
+            .map(|x| plain_at(x, left))
+            .collect::<Result<Array, _>>()?
+            .into());
     }
-    v.clone()
+    Ok(v.clone())
 }
 
 /// A core request type from a script value, through serde: `rhai::serde`
 /// reads the script's value as JSON data, which then deserializes as `T`
 /// (so `80` fills a float field as the CLI's JSON would).
 pub fn from_script<T: DeserializeOwned>(v: &Dynamic, what: &str) -> Result<T, Box<EvalAltResult>> {
-    let p = plain(v);
+    let p = plain(v)?;
     let json: serde_json::Value =
         rhai::serde::from_dynamic(&p).map_err(|e| err(format!("{what}: {e}")))?;
     serde_json::from_value(json).map_err(|e| err(format!("{what}: {e}")))

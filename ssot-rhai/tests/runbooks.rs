@@ -6,7 +6,6 @@
 #[allow(dead_code)]
 mod mem;
 
-use std::rc::Rc;
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
@@ -58,14 +57,14 @@ fn run_in(w: &World, cfg: Config, script: &str, limits: Limits) -> Run {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("runbook.rhai");
     std::fs::write(&path, script).unwrap();
-    let host = Rc::new(Host::new(
-        w.ssot(cfg, t0()),
-        Some(t0()),
-        Box::new(|_, _| {}),
-    ));
-    let ending = ssot_rhai::run_file(&path, host.clone(), &limits, rhai::Map::new());
-    let lines = host.lines();
-    Run { ending, lines }
+    let mut host = Host::new(w.ssot(cfg, t0()), Some(t0()), Box::new(|_, _| {}));
+    host.keep_lines = true;
+    let ran = ssot_rhai::run_file(&path, host, &limits, Default::default());
+    let lines = ran.host.map(|h| h.lines()).unwrap_or_default();
+    Run {
+        ending: ran.ending,
+        lines,
+    }
 }
 
 fn run(script: &str) -> Run {
@@ -308,9 +307,9 @@ fn a_command_that_outlives_its_timeout_is_killed() {
     let mut host = Host::new(w.ssot(cfg, t0()), Some(t0()), Box::new(|_, _| {}));
     host.command_timeout = Duration::from_millis(200);
     let started = Instant::now();
-    let ending = ssot_rhai::run_file(&path, Rc::new(host), &Limits::default(), rhai::Map::new());
+    let ran = ssot_rhai::run_file(&path, host, &Limits::default(), Default::default());
     assert!(started.elapsed() < Duration::from_secs(20));
-    match ending {
+    match ran.ending {
         Ending::Error(e) => assert!(e.message.contains("was killed"), "{e}"),
         other => panic!("{other:?}"),
     }

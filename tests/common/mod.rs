@@ -136,3 +136,32 @@ pub fn other_filesystem_dir(than: &Path) -> Option<tempfile::TempDir> {
     std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).ok()?;
     Some(dir)
 }
+
+/// The real time now, as RFC 3339 (whole seconds): a decision that
+/// authorises work (a gate, an apply that deletes) is made at the real time,
+/// so the state it judges is written at it.
+pub fn real_now() -> String {
+    real_ago(0)
+}
+
+/// The real time `secs` seconds ago (negative: ahead), as RFC 3339.
+pub fn real_ago(secs: i64) -> String {
+    (chrono::Utc::now() - chrono::TimeDelta::seconds(secs))
+        .format("%Y-%m-%dT%H:%M:%SZ")
+        .to_string()
+}
+
+/// Whether `args` (an ssot command line) asks for a decision that
+/// authorises work: a gate, or a retention apply that deletes. Such a
+/// decision takes no `--now` other than the real time.
+pub fn authorises(args: &[&str]) -> bool {
+    let at = |w: &str| args.iter().position(|a| *a == w);
+    if args
+        .iter()
+        .take_while(|a| **a != "--")
+        .any(|a| *a == "gate")
+    {
+        return true;
+    }
+    at("apply").is_some() && (at("--confirm").is_some() || at("--plan-hash").is_some())
+}

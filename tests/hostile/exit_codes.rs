@@ -63,7 +63,7 @@ fn a_gated_commands_status_is_its_own() {
     // Denied: 124, and the command does not run.
     w.write_state(
         "wal.status",
-        &format!("wal_status=ERROR\nchecked_at={NOW}\n"),
+        &format!("wal_status=ERROR\nchecked_at={}\n", real_now()),
     );
     let ran = w.path("ran");
     let o = w.ssot(&["gate", "startup", "--", "touch", s(&ran)]);
@@ -80,8 +80,6 @@ fn a_gated_commands_status_is_its_own() {
     let o = run_bounded(&[
         "--state",
         s(&broken),
-        "--now",
-        NOW,
         "gate",
         "startup",
         "--",
@@ -135,8 +133,14 @@ fn a_closed_stdout_is_no_verdict_never_a_panic() {
         (&["gate", "backup"], 2),
     ];
     for (args, want) in cases {
+        let now: &[&str] = if authorises(args) {
+            &[]
+        } else {
+            &["--now", "2026-01-21T00:00:00Z"]
+        };
         let o = ssot()
-            .args(["--state", s(&state), "--now", "2026-01-21T00:00:00Z"])
+            .args(["--state", s(&state)])
+            .args(now)
             .args(args)
             .stdout(closed())
             .output()

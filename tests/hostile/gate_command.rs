@@ -45,8 +45,6 @@ fn start_gated(w: &World, script: &str) -> Child {
         .args([
             "--state",
             s(&w.state),
-            "--now",
-            NOW,
             "gate",
             "startup",
             "--",

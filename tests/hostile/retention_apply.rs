@@ -52,8 +52,6 @@ fn a_completed_reviewed_plan_is_a_no_op_after_a_resumed_run() {
         let mut args: Vec<String> = [
             "--state",
             s(&w.state),
-            "--now",
-            NOW,
             "retention",
             "apply",
             "--dir",

@@ -111,8 +111,6 @@ fn a_future_state_directory_is_protected_too() {
     let o = run_bounded(&[
         "--state",
         s(&future),
-        "--now",
-        NOW,
         "retention",
         "apply",
         "--dir",

@@ -278,7 +278,10 @@ fn a_hostile_reason_count_drives_no_loop() {
     w.healthy();
     w.write_state(
         "wal.status",
-        &format!("wal_status=OK\nchecked_at={NOW}\nreason_count=18446744073709551615\n"),
+        &format!(
+            "wal_status=OK\nchecked_at={now}\nreason_count=18446744073709551615\n",
+            now = real_now()
+        ),
     );
     let (c, d) = w.gate_json("startup");
     assert_eq!(c, 1);
@@ -321,7 +324,7 @@ fn the_state_file_codec_is_linear_in_the_number_of_keys() {
 fn a_state_file_of_many_keys_is_answered() {
     let w = World::new();
     w.healthy();
-    let mut text = format!("wal_status=OK\nchecked_at={NOW}\n");
+    let mut text = format!("wal_status=OK\nchecked_at={now}\n", now = real_now());
     let mut i = 0u64;
     while text.len() < 1_000_000 {
         text.push_str(&format!("k{i}=\n"));
@@ -342,7 +345,10 @@ fn corrupt_typed_fields_in_wal_status_deny() {
     w.healthy();
     w.write_state(
         "wal.status",
-        &format!("wal_status=OK\nchecked_at={NOW}\nwal_size=banana\nwal_used_pct=-5\n"),
+        &format!(
+            "wal_status=OK\nchecked_at={now}\nwal_size=banana\nwal_used_pct=-5\n",
+            now = real_now()
+        ),
     );
     let (c, d) = w.gate_json("startup");
     assert_eq!(c, 1);
@@ -360,7 +366,10 @@ fn corrupt_typed_fields_in_wal_status_deny() {
 
     w.write_state(
         "wal.status",
-        &format!("wal_status=OK\nchecked_at={NOW}\nwal_used_pct=-5\n"),
+        &format!(
+            "wal_status=OK\nchecked_at={now}\nwal_used_pct=-5\n",
+            now = real_now()
+        ),
     );
     let (_, d) = w.gate_json("startup");
     assert!(denial(&d, "wal_status_corrupt").contains("outside the range 0 to 100"));
@@ -373,19 +382,28 @@ fn a_status_that_contradicts_its_rules_denies() {
     w.healthy();
     w.write_state(
         "wal.status",
-        &format!("wal_status=OK\nchecked_at={NOW}\nactive_rules=volume_used_error\n"),
+        &format!(
+            "wal_status=OK\nchecked_at={now}\nactive_rules=volume_used_error\n",
+            now = real_now()
+        ),
     );
     let (_, d) = w.gate_json("startup");
     assert!(denial(&d, "wal_status_corrupt")
         .contains("the active rules make the status ERROR, but wal_status says OK"));
     w.write_state(
         "contract.status",
-        &format!("contract_status=PASS\nchecked_at={NOW}\ninvariant.sts.single_instance=fail\n"),
+        &format!(
+            "contract_status=PASS\nchecked_at={now}\ninvariant.sts.single_instance=fail\n",
+            now = real_now()
+        ),
     );
-    w.write_state("wal.status", &format!("wal_status=OK\nchecked_at={NOW}\n"));
+    w.write_state(
+        "wal.status",
+        &format!("wal_status=OK\nchecked_at={now}\n", now = real_now()),
+    );
     let (_, d) = w.gate_json("startup");
     assert!(denial(&d, "contract_status_corrupt")
-        .contains("says PASS, but its invariants make it FAIL"));
+        .contains("says PASS, but what it lists makes it FAIL"));
 }
 
 /// Point 12: the evidence records are validated too: a bad size is corrupt,

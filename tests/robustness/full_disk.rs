@@ -31,6 +31,9 @@ fn a_full_state_filesystem_keeps_the_old_status_and_the_gate_denies() {
         return;
     }
     let _mount = Mount(state.clone());
+    // A fresh tmpfs is 1777: ssot trusts no state directory others can write,
+    // so the operator gives it to ssot's user, 0750.
+    fs::set_permissions(&state, std::os::unix::fs::PermissionsExt::from_mode(0o750)).unwrap();
     let with_state = |args: &[&str]| {
         let mut a = sb.args(args);
         a.splice(0..0, ["--state".to_string(), s(&state).to_string()]);

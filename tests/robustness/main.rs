@@ -27,9 +27,6 @@ use common::*;
 use serde_json::Value;
 use ssot_core::statefile::StateFile;
 
-/// The evaluation time of every command (the demo's sandbox is built for it).
-pub const NOW: &str = "2026-02-05T12:00:00Z";
-
 /// A demo sandbox plus a retention root of 120 nightly dumps.
 pub struct Sandbox {
     pub _tmp: tempfile::TempDir,
@@ -45,7 +42,9 @@ impl Sandbox {
     pub fn build() -> Sandbox {
         let tmp = tempfile::tempdir().unwrap();
         let dir = tmp.path().join("demo");
-        let o = run_bounded(&["demo", "--dir", s(&dir), "--now", NOW]);
+        // Everything runs at the real time: the gates and applies under test
+        // decide by the real clock, so the sandbox's state is dated now.
+        let o = run_bounded(&["demo", "--dir", s(&dir)]);
         assert!(code(&o) <= 2, "demo: {}", stderr(&o));
         // The follow-up commands measure the real volume under the temp dir.
         let mut toml = fs::read_to_string(dir.join("ssot.toml")).unwrap();
@@ -59,7 +58,7 @@ impl Sandbox {
         fs::write(dir.join("ssot.toml"), toml).unwrap();
         let many = dir.join("backup/many");
         fs::create_dir_all(&many).unwrap();
-        let t0: chrono::DateTime<chrono::Utc> = NOW.parse().unwrap();
+        let t0 = chrono::Utc::now();
         for d in 0..120 {
             let t = t0 - chrono::TimeDelta::days(d) - chrono::TimeDelta::hours(9);
             let name = t.format("ssot_%Y%m%d_%H%M%S.sql.gz").to_string();
@@ -82,14 +81,9 @@ impl Sandbox {
         self.dir.join("state")
     }
 
-    /// `ssot --config <sandbox> --now NOW args…`, as argv.
+    /// `ssot --config <sandbox> args…` (at the real time), as argv.
     pub fn args<'a>(&'a self, args: &[&'a str]) -> Vec<String> {
-        let mut v: Vec<String> = vec![
-            "--config".into(),
-            s(&self.config()).into(),
-            "--now".into(),
-            NOW.into(),
-        ];
+        let mut v: Vec<String> = vec!["--config".into(), s(&self.config()).into()];
         v.extend(args.iter().map(|a| a.to_string()));
         v
     }

@@ -105,7 +105,7 @@ impl std::fmt::Debug for Ports {
 /// use ssot_core::gate::Operation;
 ///
 /// let ssot = Ssot::open(None, None)?; // /opt/ssot/ssot.toml if present, else the seed defaults
-/// let decision = ssot.gate(&GateRequest::new(Operation::Backup), ssot.now())?;
+/// let decision = ssot.gate(&GateRequest::new(Operation::Backup), None)?; // at the real time
 /// print!("{decision}");
 /// std::process::exit(decision.exit_code().into());
 /// # Ok::<(), ssot_core::Error>(())
@@ -148,6 +148,53 @@ impl Ssot {
             .map(Path::to_path_buf)
             .unwrap_or_else(|| PathBuf::from(&config.state_dir));
         Ok(Ssot::with_state_dir(config, dir).with_source(source))
+    }
+
+    /// [`Ssot::open`] as every surface opens it: the configuration file and
+    /// state directory given, else those of `env` (`SSOT_CONFIG`,
+    /// `SSOT_STATE_DIR`), else the defaults; then [`Ssot::in_environment`].
+    #[cfg(feature = "host")]
+    pub fn open_in(
+        env: &crate::host::Environment,
+        config_file: Option<&Path>,
+        state_dir: Option<&Path>,
+    ) -> Result<Ssot> {
+        let (config, source) = Config::load(config_file.or(env.config.as_deref()))?;
+        Ok(Ssot::in_environment(config, source, env, state_dir))
+    }
+
+    /// The real host over a configuration already loaded, in `env`: `PGDATA`
+    /// and `SSOT_DSN` replace the configuration's `postgres.pgdata` and
+    /// `postgres.dsn` (a request's own `pgdata`/`dsn` still wins); the state
+    /// directory is `state_dir`, else `SSOT_STATE_DIR`, else the configuration's.
+    #[cfg(feature = "host")]
+    pub fn in_environment(
+        mut config: Config,
+        mut source: ConfigSource,
+        env: &crate::host::Environment,
+        state_dir: Option<&Path>,
+    ) -> Ssot {
+        let mut from_env = Vec::new();
+        if let Some(p) = &env.pgdata {
+            config.postgres.pgdata = p.display().to_string();
+            from_env.push("PGDATA");
+        }
+        if let Some(d) = &env.dsn {
+            config.postgres.dsn = Some(d.clone());
+            from_env.push("SSOT_DSN");
+        }
+        if !from_env.is_empty() {
+            source.origin = format!(
+                "{} + {} from the environment",
+                source.origin,
+                from_env.join(", ")
+            );
+        }
+        let dir = state_dir
+            .or(env.state_dir.as_deref())
+            .map(Path::to_path_buf)
+            .unwrap_or_else(|| PathBuf::from(&config.state_dir));
+        Ssot::with_state_dir(config, dir).with_source(source)
     }
 
     /// Any ports (fakes, a sandbox); the state directory is the configuration's.
@@ -268,23 +315,53 @@ impl Ssot {
         }
     }
 
+    /// The time a decision that authorises work is made at: always the real
+    /// clock (the ports' [`Clock`]). A caller may say what time it believes
+    /// it is (`given`, the CLI's `--now`); a time farther from the real clock
+    /// than `gate.max_clock_skew` is refused ([`Error::ClockRefused`]), never
+    /// used: a chosen time must not make stale state fresh or future-dated
+    /// state current.
+    pub fn authorizing_now(
+        &self,
+        operation: &str,
+        given: Option<DateTime<Utc>>,
+    ) -> Result<DateTime<Utc>> {
+        let real = self.now();
+        match given {
+            Some(g) if (g - real).abs() > self.config.gate.max_clock_skew.to_delta() => {
+                Err(Error::ClockRefused {
+                    operation: operation.to_string(),
+                    given: g,
+                    real,
+                    max_skew: self.config.gate.max_clock_skew,
+                })
+            }
+            _ => Ok(real),
+        }
+    }
+
     /// Decides whether `req.operation` may proceed now and appends the
-    /// decision to `gate.log`. `Err` means no decision could be recorded:
-    /// treat it as a denial ([`exit::gate_failed`]).
-    pub fn gate(&self, req: &GateRequest, now: DateTime<Utc>) -> Result<Decision> {
+    /// decision to `gate.log`. The decision authorises work, so it is made at
+    /// the real time ([`Ssot::authorizing_now`]; `given` is only checked
+    /// against it). `Err` means no decision could be recorded: treat it as a
+    /// denial ([`exit::gate_failed`]).
+    pub fn gate(&self, req: &GateRequest, given: Option<DateTime<Utc>>) -> Result<Decision> {
+        let now = self.authorizing_now(&format!("gate {}", req.operation), given)?;
         service::gate(&self.host(), &self.config, &self.gate_request(req), now)
     }
 
     /// Like [`Ssot::gate`], but first takes the operation lock (naming
     /// `command` as its holder) and, when allowed, returns it: run the
     /// operation while holding it (the CLI execs the command with it, see
-    /// [`crate::host::exec_holding`]). A busy lock is a denial, not an error.
+    /// [`crate::host::exec_holding`]; other surfaces run it with
+    /// [`crate::host::run_holding`]). A busy lock is a denial, not an error.
     pub fn gate_and_hold(
         &self,
         req: &GateRequest,
         command: &[String],
-        now: DateTime<Utc>,
+        given: Option<DateTime<Utc>>,
     ) -> Result<(Decision, Option<Held>)> {
+        let now = self.authorizing_now(&format!("gate {}", req.operation), given)?;
         let holder = format!(
             "{} by pid {} since {}: {}",
             req.operation,
@@ -401,12 +478,20 @@ impl Ssot {
     /// operation lock and the root's lock, each deletion journalled first:
     /// killed at any moment and run again, it ends where an uninterrupted
     /// run would.
+    ///
+    /// A dry run reads only and is evaluated at `given` (else the clock);
+    /// an apply that deletes authorises work and runs at the real time
+    /// ([`Ssot::authorizing_now`]).
     pub fn apply_retention(
         &self,
         req: &RetentionRequest,
         mode: &ApplyMode,
-        now: DateTime<Utc>,
+        given: Option<DateTime<Utc>>,
     ) -> Result<ApplyOutcome> {
+        let now = match mode {
+            ApplyMode::DryRun => given.unwrap_or_else(|| self.now()),
+            _ => self.authorizing_now("retention apply", given)?,
+        };
         let mode = match mode {
             ApplyMode::PlanHash(h) => {
                 retention::check_plan_hash_prefix(h)?;
@@ -650,11 +735,15 @@ impl Ssot {
         }
     }
 
-    /// The effective configuration and where it came from.
+    /// The effective configuration and where it came from. A configured
+    /// `postgres.dsn` is shown as [`inputs::mask_dsn`] shows it: the server,
+    /// never a secret.
     pub fn effective_config(&self) -> ConfigView {
+        let mut config = self.config.clone();
+        config.postgres.dsn = config.postgres.dsn.as_deref().map(inputs::mask_dsn);
         ConfigView {
             origin: self.source.origin.clone(),
-            config: self.config.clone(),
+            config,
         }
     }
 }

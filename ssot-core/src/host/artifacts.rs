@@ -311,7 +311,8 @@ impl ArtifactRoot for FsArtifactRoot {
 
     fn read_journal(&self, root: &Path) -> Result<String> {
         let path = root.join(JOURNAL);
-        let mut f = match open_owned(&path, OpenOptions::new().read(true)) {
+        // The journal decides what a resumed apply removes: trusted like state.
+        let mut f = match fsutil::open_trusted(&path) {
             Ok(f) => f,
             Err(OpenError::NotFound) => return Ok(String::new()),
             Err(e) => return Err(e.into_error("read", &path)),
@@ -330,6 +331,6 @@ impl ArtifactRoot for FsArtifactRoot {
     }
 
     fn rewrite_journal(&self, root: &Path, content: &str) -> Result<()> {
-        write_atomic(root, JOURNAL, content.as_bytes(), 0o644)
+        write_atomic(root, JOURNAL, content.as_bytes(), fsutil::FILE_MODE)
     }
 }

@@ -11,31 +11,64 @@ use crate::error::{Error, Result};
 pub const CONFIG_MAX: u64 = 1 << 20;
 /// The largest input file read (a `kubectl get ... -o json`, a catalog).
 pub const INPUT_MAX: u64 = 1 << 30;
+/// The largest runbook read: far above any real runbook (the examples are a
+/// few KiB), and small enough that compiling the worst one is quick (Rhai's
+/// parser is superlinear in, e.g., the cases of one `switch`).
+pub const RUNBOOK_MAX: u64 = 256 << 10;
 
 /// Reads the configuration file: a regular file (through symlinks, as a
 /// ConfigMap mounts it), UTF-8, at most [`CONFIG_MAX`]. `Ok(None)` when it
 /// does not exist and `required` is false.
 pub fn read_config(path: &Path, required: bool) -> Result<Option<String>> {
+    read_text(path, "configuration file", CONFIG_MAX, required, false)
+}
+
+/// Reads a runbook, which is code ssot runs with the operation lock: a
+/// regular file (through symlinks; a FIFO or a device is refused without
+/// blocking), UTF-8, at most [`RUNBOOK_MAX`], owned by root or the running
+/// user and not writable by others (see [`super::fsutil::untrusted`]).
+pub fn read_runbook(path: &Path) -> Result<String> {
+    read_text(path, "runbook", RUNBOOK_MAX, true, true).map(Option::unwrap_or_default)
+}
+
+fn read_text(
+    path: &Path,
+    what: &str,
+    max: u64,
+    required: bool,
+    code: bool,
+) -> Result<Option<String>> {
+    let op = if code {
+        "read runbook"
+    } else {
+        "read configuration"
+    };
     let mut f = match open_regular(path, OpenOptions::new().read(true), true) {
         Ok(f) => f,
         Err(OpenError::NotFound) if !required => return Ok(None),
         Err(OpenError::NotFound) => {
             return Err(Error::io(
-                "read configuration",
+                op,
                 path,
                 std::io::Error::from(std::io::ErrorKind::NotFound),
             ))
         }
-        Err(e) => return Err(e.into_error("read configuration", path)),
+        Err(e) => return Err(e.into_error(op, path)),
     };
-    let bytes = read_capped(&mut f, CONFIG_MAX)
-        .map_err(|e| Error::io("read configuration", path, e))?
+    if code {
+        let meta = f.metadata().map_err(|e| Error::io(op, path, e))?;
+        if let Some(problem) = super::fsutil::untrusted_code(&meta) {
+            return Err(Error::UnsafeFile {
+                path: path.into(),
+                problem,
+            });
+        }
+    }
+    let bytes = read_capped(&mut f, max)
+        .map_err(|e| Error::io(op, path, e))?
         .ok_or_else(|| Error::UnsafeFile {
             path: path.into(),
-            problem: format!(
-                "is larger than {}, too large for a configuration file",
-                limit_text(CONFIG_MAX)
-            ),
+            problem: format!("is larger than {}, too large for a {what}", limit_text(max)),
         })?;
     String::from_utf8(bytes)
         .map(Some)

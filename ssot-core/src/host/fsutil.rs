@@ -9,7 +9,7 @@
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, ErrorKind, Read, Seek, SeekFrom, Write};
-use std::os::unix::fs::{FileTypeExt, OpenOptionsExt, PermissionsExt};
+use std::os::unix::fs::{DirBuilderExt, FileTypeExt, MetadataExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 use nix::libc;
@@ -113,6 +113,175 @@ pub(crate) fn open_regular(
     Ok(file)
 }
 
+/// The mode of the files ssot writes into its state directory (and the
+/// journals it keeps beside artifacts), whatever the umask.
+pub(crate) const FILE_MODE: u32 = 0o640;
+/// The mode of ssot's lock files: nobody else may even open them, since an
+/// `flock` needs only a read descriptor.
+pub(crate) const LOCK_MODE: u32 = 0o600;
+/// The mode of the directories ssot creates, whatever the umask.
+pub(crate) const DIR_MODE: u32 = 0o750;
+
+fn user_name(uid: u32) -> String {
+    nix::unistd::User::from_uid(nix::unistd::Uid::from_raw(uid))
+        .ok()
+        .flatten()
+        .map_or_else(
+            || format!("uid {uid}"),
+            |u| format!("{} (uid {uid})", u.name),
+        )
+}
+
+/// Why a file or directory is not ssot's own to trust: owned by neither
+/// root nor the user ssot runs as. Like sshd's StrictModes.
+fn foreign_owner(meta: &fs::Metadata) -> Option<String> {
+    let euid = nix::unistd::geteuid().as_raw();
+    let uid = meta.uid();
+    (uid != 0 && uid != euid).then(|| {
+        format!(
+            "is owned by {}, neither root nor the user ssot runs as ({}): ssot trusts only its own files",
+            user_name(uid),
+            user_name(euid)
+        )
+    })
+}
+
+/// Why a file is writable by someone it must not be: `mask` is the mode
+/// bits that must be clear (`0o022`: group and others).
+fn writable_by_others(meta: &fs::Metadata, mask: u32) -> Option<String> {
+    let mode = meta.mode() & 0o7777;
+    let who = match (mode & mask & 0o020 != 0, mode & mask & 0o002 != 0) {
+        (true, true) => "its group and others",
+        (true, false) => "its group",
+        (false, true) => "others",
+        (false, false) => return None,
+    };
+    Some(format!(
+        "is writable by {who} (mode {mode:04o}), so anyone there could have written it: ssot trusts only files nobody else can write (chmod go-w)"
+    ))
+}
+
+/// Why ssot must not trust a file of its state (or a directory holding it):
+/// owned by neither root nor the running user, or writable by group or
+/// others. `None`: it may be trusted.
+pub(crate) fn untrusted(meta: &fs::Metadata) -> Option<String> {
+    foreign_owner(meta).or_else(|| writable_by_others(meta, 0o022))
+}
+
+/// [`untrusted`] for code ssot runs (a runbook): owned by root or the
+/// running user and not writable by others. A group-writable checkout (umask
+/// 002, a user private group) is accepted: the group is the owner's own.
+pub(crate) fn untrusted_code(meta: &fs::Metadata) -> Option<String> {
+    foreign_owner(meta).or_else(|| writable_by_others(meta, 0o002))
+}
+
+/// Why the directory `dir`, or the path to it, cannot be trusted: `dir`
+/// itself as [`untrusted`], and every directory on the way to it (as given
+/// and as resolved through symlinks) owned by root or the running user and
+/// not writable by group or others unless sticky (`/tmp`): otherwise
+/// someone else could swap `dir` for a directory of theirs.
+pub(crate) fn untrusted_dir(dir: &Path) -> Option<String> {
+    let meta = match fs::metadata(dir) {
+        Ok(m) => m,
+        Err(e) => return Some(format!("cannot be checked: {e}")),
+    };
+    if let Some(p) = untrusted(&meta) {
+        return Some(format!("(the directory) {p}"));
+    }
+    let absolute = std::env::current_dir()
+        .map(|cwd| cwd.join(dir))
+        .unwrap_or_else(|_| dir.to_path_buf());
+    let resolved = fs::canonicalize(dir).unwrap_or_else(|_| absolute.clone());
+    for path in [&absolute, &resolved] {
+        for ancestor in path.ancestors().skip(1) {
+            let Ok(m) = fs::metadata(ancestor) else {
+                continue;
+            };
+            let sticky = m.mode() & 0o1000 != 0;
+            let problem = foreign_owner(&m).or_else(|| {
+                if sticky {
+                    None
+                } else {
+                    writable_by_others(&m, 0o022)
+                }
+            });
+            if let Some(p) = problem {
+                return Some(format!(
+                    "lies under {}, which {p}: whoever can write there could replace it",
+                    ancestor.display()
+                ));
+            }
+        }
+    }
+    None
+}
+
+/// Opens a file ssot keeps (a lock, a log), creating it with `mode` — exactly
+/// `mode`, whatever the umask — if it does not exist. An existing one must
+/// pass [`untrusted`]; a lock file of ours is tightened to [`LOCK_MODE`].
+pub(crate) fn open_kept(
+    path: &Path,
+    mode: u32,
+    configure: impl Fn(&mut OpenOptions) -> &mut OpenOptions,
+) -> std::result::Result<File, OpenError> {
+    let mut create = OpenOptions::new();
+    configure(&mut create).create_new(true).mode(mode);
+    match open_owned(path, &mut create) {
+        Ok(f) => {
+            f.set_permissions(fs::Permissions::from_mode(mode))
+                .map_err(OpenError::Io)?;
+            return Ok(f);
+        }
+        Err(OpenError::Io(e)) if e.kind() == ErrorKind::AlreadyExists => {}
+        Err(e) => return Err(e),
+    }
+    let mut existing = OpenOptions::new();
+    let f = open_owned(path, configure(&mut existing))?;
+    let meta = f.metadata().map_err(OpenError::Io)?;
+    if let Some(problem) = untrusted(&meta) {
+        return Err(OpenError::Refused(problem));
+    }
+    if mode == LOCK_MODE
+        && meta.uid() == nix::unistd::geteuid().as_raw()
+        && meta.mode() & 0o077 != 0
+    {
+        f.set_permissions(fs::Permissions::from_mode(LOCK_MODE))
+            .map_err(OpenError::Io)?;
+    }
+    Ok(f)
+}
+
+/// Opens a file of ssot's state for reading ([`open_owned`]) and refuses it
+/// unless it may be trusted ([`untrusted`]).
+pub(crate) fn open_trusted(path: &Path) -> std::result::Result<File, OpenError> {
+    let f = open_owned(path, OpenOptions::new().read(true))?;
+    let meta = f.metadata().map_err(OpenError::Io)?;
+    match untrusted(&meta) {
+        Some(problem) => Err(OpenError::Refused(problem)),
+        None => Ok(f),
+    }
+}
+
+/// Creates the directory `dir` (and missing parents) with [`DIR_MODE`],
+/// whatever the umask.
+pub(crate) fn create_dir(dir: &Path) -> io::Result<()> {
+    let mut missing = Vec::new();
+    for a in dir.ancestors() {
+        if a.as_os_str().is_empty() || fs::symlink_metadata(a).is_ok() {
+            break;
+        }
+        missing.push(a.to_path_buf());
+    }
+    fs::DirBuilder::new()
+        .recursive(true)
+        .mode(DIR_MODE)
+        .create(dir)?;
+    for d in missing {
+        fs::set_permissions(&d, fs::Permissions::from_mode(DIR_MODE))?;
+    }
+    Ok(())
+}
+
 /// Reads at most `max` bytes; `Ok(None)` when the file holds more.
 pub(crate) fn read_capped(f: &mut File, max: u64) -> io::Result<Option<Vec<u8>>> {
     let mut buf = Vec::new();
@@ -179,10 +348,12 @@ pub(crate) fn write_atomic_all(
     let mut ready = Vec::with_capacity(files.len());
     for (name, contents) in files {
         let target = dir.join(name);
+        // An existing file keeps its mode, less any write bit for group or
+        // others (and set-id bits): a rewrite never perpetuates a hole.
         let mode = fs::symlink_metadata(&target)
             .ok()
             .filter(|m| m.file_type().is_file())
-            .map(|m| m.permissions().mode() & 0o7777)
+            .map(|m| m.permissions().mode() & 0o755)
             .unwrap_or(default_mode);
         // tempfile creates with O_CREAT|O_EXCL: it never opens an existing path.
         let mut tmp = tempfile::Builder::new()
@@ -206,11 +377,12 @@ pub(crate) fn write_atomic_all(
     sync_dir(dir)
 }
 
-/// Appends one line to `path` (created if absent) and fsyncs it; never
-/// through a symlink, never to anything but a regular file.
+/// Appends one line to `path` (created [`FILE_MODE`] if absent) and fsyncs
+/// it; never through a symlink, never to anything but a regular file, never
+/// to a file ssot may not trust ([`untrusted`]).
 pub(crate) fn append_line(path: &Path, line: &str) -> Result<()> {
-    let mut f = open_owned(path, OpenOptions::new().create(true).append(true))
-        .map_err(|e| e.into_error("open", path))?;
+    let mut f =
+        open_kept(path, FILE_MODE, |o| o.append(true)).map_err(|e| e.into_error("open", path))?;
     let mut buf = line.trim_end_matches('\n').to_string();
     buf.push('\n');
     f.write_all(buf.as_bytes())
@@ -250,15 +422,8 @@ pub(crate) fn remove_stale_temps(dir: &Path, prefix: &str) -> Result<Vec<String>
 /// anything but a regular file — and tries an exclusive `flock` without
 /// waiting: the file and whether the lock was taken (false: someone else holds it).
 pub(crate) fn try_lock_file(path: &PathBuf, read: bool) -> Result<(File, bool)> {
-    let file = open_owned(
-        path,
-        OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .read(read)
-            .write(true),
-    )
-    .map_err(|e| e.into_error("open lock", path))?;
+    let file = open_kept(path, LOCK_MODE, |o| o.read(read).write(true))
+        .map_err(|e| e.into_error("open lock", path))?;
     match fs2::FileExt::try_lock_exclusive(&file) {
         Ok(()) => Ok((file, true)),
         Err(e) if e.kind() == ErrorKind::WouldBlock => Ok((file, false)),

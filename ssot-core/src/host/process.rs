@@ -1,14 +1,40 @@
 //! Running a gated command with the operation lock.
+//!
+//! Two ways, one guarantee — *a gated command never outlives its lock*:
+//!
+//! * [`exec_holding`] (the CLI's `ssot gate OP -- COMMAND`): ssot replaces
+//!   itself with the command, which keeps the lock's descriptor open. There
+//!   is no wrapper left: every signal sent to the pid reaches the command.
+//! * [`run_holding`] (Rhai's `decision.run`, Python's `Hold.run`, and the
+//!   runbooks' plain `run`): the command is a child, and
+//!   - it inherits the lock's descriptor, so the lock (an `flock` on one open
+//!     file description) lives exactly as long as the command and anything it
+//!     forks that keeps the descriptor — even if the runner itself is killed
+//!     with SIGKILL;
+//!   - it runs in its own process group, and every SIGTERM, SIGINT and SIGHUP
+//!     the runner receives while it runs is forwarded to that whole group
+//!     ([`Finished::forwarded`] tells the runner to end too);
+//!   - a timeout ends the whole group: SIGTERM, then SIGKILL after a grace
+//!     period, and SIGKILL again to whatever of the group is left once the
+//!     command itself has ended.
 
-use std::os::unix::process::CommandExt;
-use std::process::Command;
+use std::io::Read;
+use std::os::fd::AsRawFd;
+use std::os::unix::fs::OpenOptionsExt;
+use std::os::unix::process::{CommandExt, ExitStatusExt};
+use std::process::{Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use nix::fcntl::{fcntl, FcntlArg, FdFlag};
+use nix::libc;
+use nix::sys::signal::{killpg, Signal};
+use nix::unistd::Pid;
 
 use crate::error::Error;
 use crate::ports::Held;
 
-/// Why [`exec_holding`] returned (it returns only when the exec failed).
+/// Why a command could not be started ([`exec_holding`] returns only then).
 #[derive(Debug)]
 pub enum ExecFailure {
     /// The program was not found.
@@ -27,6 +53,23 @@ impl ExecFailure {
             ExecFailure::CannotExecute(_) => crate::exit::CANNOT_EXECUTE,
             ExecFailure::Lock(_) => crate::exit::GATE_NO_VERDICT,
         }
+    }
+}
+
+impl std::fmt::Display for ExecFailure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ExecFailure::NotFound(m) => write!(f, "not found: {m}"),
+            ExecFailure::CannotExecute(m) => write!(f, "cannot be executed: {m}"),
+            ExecFailure::Lock(e) => write!(f, "the operation lock could not be handed over: {e}"),
+        }
+    }
+}
+
+fn spawn_failure(program: &str, e: std::io::Error) -> ExecFailure {
+    match e.kind() {
+        std::io::ErrorKind::NotFound => ExecFailure::NotFound(format!("{program}: {e}")),
+        _ => ExecFailure::CannotExecute(format!("{program}: {e}")),
     }
 }
 
@@ -52,8 +95,354 @@ pub fn exec_holding(lock: Held, argv: &[String]) -> ExecFailure {
     // On success exec never returns and no destructor runs: the lock stays held.
     let e = Command::new(program).args(args).exec();
     drop(lock);
-    match e.kind() {
-        std::io::ErrorKind::NotFound => ExecFailure::NotFound(format!("{program}: {e}")),
-        _ => ExecFailure::CannotExecute(format!("{program}: {e}")),
+    spawn_failure(program, e)
+}
+
+/// How [`run_holding`] runs a command.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunOptions {
+    /// After this long the whole process group is ended; `None`: no limit.
+    pub timeout: Option<Duration>,
+    /// How long a group sent SIGTERM at the timeout has before SIGKILL.
+    pub grace: Duration,
+    /// Capture stdout and stderr (each up to `max_output` bytes; reading
+    /// goes on past the cap so the command never blocks), else the command
+    /// writes to the runner's own.
+    pub capture: bool,
+    /// Send stdout to this file instead (created or truncated, mode 0600
+    /// whatever the umask: a dump holds the database): `pg_dump > FILE`
+    /// without a shell. Never through a symlink.
+    pub stdout_file: Option<std::path::PathBuf>,
+    /// The most bytes of each stream kept when capturing.
+    pub max_output: usize,
+}
+
+impl Default for RunOptions {
+    fn default() -> Self {
+        RunOptions {
+            timeout: None,
+            grace: Duration::from_secs(10),
+            capture: true,
+            stdout_file: None,
+            max_output: 16 << 20,
+        }
+    }
+}
+
+/// How a command run by [`run_holding`] ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Finished {
+    /// Its exit code, when it exited.
+    pub code: Option<i32>,
+    /// The signal that ended it, when one did.
+    pub signal: Option<i32>,
+    /// Its standard output (empty unless captured), at most `max_output` bytes.
+    pub stdout: Vec<u8>,
+    /// True when stdout was longer than `max_output` and cut there.
+    pub stdout_truncated: bool,
+    /// Its standard error, likewise.
+    pub stderr: Vec<u8>,
+    /// True when stderr was cut.
+    pub stderr_truncated: bool,
+    /// How long it ran.
+    pub duration: Duration,
+    /// True when the timeout ended it (and its group).
+    pub timed_out: bool,
+    /// A signal the runner received while the command ran and forwarded to
+    /// its group: the runner was asked to stop, and should stop now too.
+    pub forwarded: Option<i32>,
+}
+
+impl Finished {
+    /// True when stdout or stderr was cut at the cap.
+    pub fn truncated(&self) -> bool {
+        self.stdout_truncated || self.stderr_truncated
+    }
+}
+
+/// A captured stream: the bytes kept and whether more were dropped.
+#[derive(Default)]
+struct Captured {
+    bytes: Vec<u8>,
+    truncated: bool,
+}
+
+/// Reads `r` into `out` (at most `max` bytes kept; reading goes on past the
+/// cap so the writer never blocks on a full pipe) until end of file.
+fn read_capped(mut r: impl Read, max: usize, out: Arc<Mutex<Captured>>) {
+    let mut buf = [0u8; 8192];
+    loop {
+        match r.read(&mut buf) {
+            Ok(0) | Err(_) => return,
+            Ok(n) => {
+                if let Ok(mut o) = out.lock() {
+                    let room = max.saturating_sub(o.bytes.len());
+                    if n > room {
+                        o.truncated = true;
+                    }
+                    o.bytes.extend_from_slice(&buf[..n.min(room)]);
+                }
+            }
+        }
+    }
+}
+
+/// How long output is still collected after the command exited: a daemon
+/// it started (`pg_ctl start` without `--log`) may keep the pipes open.
+const DRAIN: Duration = Duration::from_millis(500);
+/// How often the runner looks at the command, the clock and the signals.
+const POLL: Duration = Duration::from_millis(5);
+
+/// Runs `argv` (no shell) as a child in its own process group, holding
+/// `lock` for it: see the module documentation for what is guaranteed.
+/// Returns when the command itself has ended (its background children, if
+/// any, keep the lock until they end). `Err` only when it could not start.
+pub fn run_holding(
+    lock: Option<&Held>,
+    argv: &[String],
+    opts: &RunOptions,
+) -> Result<Finished, ExecFailure> {
+    let Some((program, args)) = argv.split_first() else {
+        return Err(ExecFailure::NotFound("an empty command".into()));
+    };
+    let mut cmd = Command::new(program);
+    cmd.args(args).stdin(Stdio::null()).process_group(0);
+    if opts.capture {
+        cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
+    }
+    if let Some(path) = &opts.stdout_file {
+        let file = std::fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .mode(0o600)
+            .custom_flags(libc::O_NOFOLLOW)
+            .open(path)
+            .and_then(|f| {
+                f.set_permissions(std::os::unix::fs::PermissionsExt::from_mode(0o600))?;
+                Ok(f)
+            })
+            .map_err(|e| ExecFailure::CannotExecute(format!("{}: {e}", path.display())))?;
+        cmd.stdout(file);
+    }
+    if let Some(fd) = lock.and_then(Held::file).map(AsRawFd::as_raw_fd) {
+        // SAFETY: between fork and exec only fcntl, which is async-signal-safe,
+        // is called; it clears close-on-exec on the lock's descriptor in the
+        // child alone, so the command inherits the lock.
+        unsafe {
+            cmd.pre_exec(move || {
+                if libc::fcntl(fd, libc::F_SETFD, 0) == -1 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                Ok(())
+            });
+        }
+    }
+    // From here on a TERM/INT/HUP to the runner is counted, not fatal: one
+    // that arrives while the command starts is forwarded as soon as it runs.
+    let mut forwarding = forward::Forwarding::start();
+    let start = Instant::now();
+    let mut child = cmd.spawn().map_err(|e| spawn_failure(program, e))?;
+    let group = Pid::from_raw(child.id() as i32);
+    let (out, err) = (
+        Arc::new(Mutex::new(Captured::default())),
+        Arc::new(Mutex::new(Captured::default())),
+    );
+    let readers = [
+        child.stdout.take().map(|s| {
+            let (o, max) = (out.clone(), opts.max_output);
+            std::thread::spawn(move || read_capped(s, max, o))
+        }),
+        child.stderr.take().map(|s| {
+            let (e, max) = (err.clone(), opts.max_output);
+            std::thread::spawn(move || read_capped(s, max, e))
+        }),
+    ];
+    let mut forwarded = None;
+    let mut timed_out = false;
+    let mut terminated_at: Option<Instant> = None;
+    let status = loop {
+        for sig in forwarding.received() {
+            let _ = killpg(group, sig);
+            forwarded = Some(sig as i32);
+        }
+        match child.try_wait() {
+            Ok(Some(s)) => break s,
+            Ok(None) => {}
+            Err(_) => {
+                // Cannot wait (should not happen): end the group, then reap.
+                let _ = killpg(group, Signal::SIGKILL);
+                match child.wait() {
+                    Ok(s) => break s,
+                    Err(e) => return Err(ExecFailure::CannotExecute(format!("{program}: {e}"))),
+                }
+            }
+        }
+        if let Some(limit) = opts.timeout {
+            if !timed_out && start.elapsed() >= limit {
+                timed_out = true;
+                terminated_at = Some(Instant::now());
+                let _ = killpg(group, Signal::SIGTERM);
+            }
+        }
+        if terminated_at.is_some_and(|t| t.elapsed() >= opts.grace) {
+            terminated_at = None;
+            let _ = killpg(group, Signal::SIGKILL);
+        }
+        std::thread::sleep(POLL);
+    };
+    let duration = start.elapsed();
+    if timed_out {
+        // Whatever of the group outlived the command (or ignored SIGTERM).
+        let _ = killpg(group, Signal::SIGKILL);
+    }
+    drop(forwarding);
+    // Wait for the pipes to close, but not for a daemon that inherited them.
+    let exited = Instant::now();
+    for r in readers.into_iter().flatten() {
+        while !r.is_finished() && exited.elapsed() < DRAIN {
+            std::thread::sleep(POLL);
+        }
+        if r.is_finished() {
+            let _ = r.join();
+        }
+    }
+    let take = |c: &Arc<Mutex<Captured>>| {
+        c.lock()
+            .map(|mut c| (std::mem::take(&mut c.bytes), c.truncated))
+            .unwrap_or_default()
+    };
+    let ((stdout, stdout_truncated), (stderr, stderr_truncated)) = (take(&out), take(&err));
+    Ok(Finished {
+        code: status.code(),
+        signal: status.signal(),
+        stdout,
+        stdout_truncated,
+        stderr,
+        stderr_truncated,
+        duration,
+        timed_out,
+        forwarded,
+    })
+}
+
+/// Forwarding of SIGTERM, SIGINT and SIGHUP while a command runs.
+///
+/// While at least one [`Forwarding`] exists, the process counts those
+/// signals instead of taking their previous action; each runner forwards
+/// what it has not seen yet to its command's group. When the last one ends,
+/// the previous actions (the default, Python's handler, ...) are restored
+/// exactly. A signal the process ignored (`nohup`) stays ignored and is not
+/// forwarded.
+mod forward {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    use std::sync::Mutex;
+
+    use nix::libc;
+    use nix::sys::signal::Signal;
+
+    const SIGNALS: [Signal; 3] = [Signal::SIGTERM, Signal::SIGINT, Signal::SIGHUP];
+    static COUNTS: [AtomicU64; 3] = [AtomicU64::new(0), AtomicU64::new(0), AtomicU64::new(0)];
+
+    /// How many runners forward, and the actions they replaced.
+    struct Installed {
+        runners: usize,
+        previous: [Option<libc::sigaction>; 3],
+    }
+
+    static INSTALLED: Mutex<Installed> = Mutex::new(Installed {
+        runners: 0,
+        previous: [None, None, None],
+    });
+
+    extern "C" fn on_signal(sig: libc::c_int) {
+        // Async-signal-safe: one atomic increment.
+        for (i, s) in SIGNALS.iter().enumerate() {
+            if *s as libc::c_int == sig {
+                COUNTS[i].fetch_add(1, Ordering::SeqCst);
+            }
+        }
+    }
+
+    /// One runner's view of the signals.
+    pub struct Forwarding {
+        seen: [u64; 3],
+    }
+
+    impl Forwarding {
+        /// Starts counting (installing the handler if no runner has yet).
+        pub fn start() -> Forwarding {
+            let mut g = INSTALLED.lock().unwrap_or_else(|p| p.into_inner());
+            if g.runners == 0 {
+                for (i, s) in SIGNALS.iter().enumerate() {
+                    g.previous[i] = install(*s);
+                }
+            }
+            g.runners += 1;
+            Forwarding {
+                seen: std::array::from_fn(|i| COUNTS[i].load(Ordering::SeqCst)),
+            }
+        }
+
+        /// The signals received since the last call (each kind once).
+        pub fn received(&mut self) -> Vec<Signal> {
+            let mut out = Vec::new();
+            for (i, s) in SIGNALS.iter().enumerate() {
+                let now = COUNTS[i].load(Ordering::SeqCst);
+                if now != self.seen[i] {
+                    self.seen[i] = now;
+                    out.push(*s);
+                }
+            }
+            out
+        }
+    }
+
+    impl Drop for Forwarding {
+        fn drop(&mut self) {
+            let mut g = INSTALLED.lock().unwrap_or_else(|p| p.into_inner());
+            g.runners = g.runners.saturating_sub(1);
+            if g.runners == 0 {
+                for (i, s) in SIGNALS.iter().enumerate() {
+                    if let Some(prev) = g.previous[i].take() {
+                        // SAFETY: restores the action saved by `install`.
+                        unsafe { libc::sigaction(*s as libc::c_int, &prev, std::ptr::null_mut()) };
+                    }
+                }
+            }
+        }
+    }
+
+    /// Installs the counting handler for `sig` unless the process ignores
+    /// it; returns the action it replaced.
+    fn install(sig: Signal) -> Option<libc::sigaction> {
+        // SAFETY: plain sigaction calls with valid pointers; the handler is
+        // async-signal-safe.
+        unsafe {
+            let mut old: libc::sigaction = std::mem::zeroed();
+            if libc::sigaction(sig as libc::c_int, std::ptr::null(), &mut old) != 0
+                || old.sa_sigaction == libc::SIG_IGN
+            {
+                return None;
+            }
+            let mut new: libc::sigaction = std::mem::zeroed();
+            new.sa_sigaction = on_signal as *const () as libc::sighandler_t;
+            new.sa_flags = libc::SA_RESTART;
+            libc::sigemptyset(&mut new.sa_mask);
+            if libc::sigaction(sig as libc::c_int, &new, &mut old) != 0 {
+                return None;
+            }
+            Some(old)
+        }
+    }
+}
+
+/// Sends `sig` to this process (after a runner forwarded it to its command
+/// and restored the process's own action for it): the process then ends, or
+/// handles it, as it would have without ssot in between. Returns if it does
+/// neither (the signal is handled by the caller, or not a signal).
+pub fn reraise(sig: i32) {
+    if let Ok(s) = Signal::try_from(sig) {
+        let _ = nix::sys::signal::raise(s);
     }
 }

@@ -57,7 +57,15 @@ impl Database for PsqlClient {
             self.statement_timeout.as_millis()
         );
         let mut child = Command::new(&self.psql)
-            .args(["--no-psqlrc", "--no-align", "--tuples-only", "--quiet"])
+            // --no-password: a server that asks for a password ssot was not
+            // given fails at once instead of prompting on a terminal.
+            .args([
+                "--no-psqlrc",
+                "--no-password",
+                "--no-align",
+                "--tuples-only",
+                "--quiet",
+            ])
             .args([
                 "--set",
                 "ON_ERROR_STOP=1",

@@ -1,13 +1,13 @@
 //! The state directory on disk: atomic writes under an advisory lock.
 
-use std::fs::{self, File, OpenOptions};
+use std::fs::{self, File};
 use std::io::{ErrorKind, Write};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use super::fsutil::{
-    self, limit_text, open_owned, read_capped, remove_stale_temps, try_lock_file, write_atomic,
-    write_atomic_all, OpenError,
+    self, limit_text, open_trusted, read_capped, remove_stale_temps, try_lock_file, write_atomic,
+    write_atomic_all, OpenError, FILE_MODE,
 };
 use crate::error::{Error, Result};
 use crate::gate::LockFacts;
@@ -34,10 +34,19 @@ const HOLDER_MAX: u64 = 4096;
 ///   ([`state::size_limit`]): a symlinked, FIFO or oversized record reads as
 ///   [`StateInput::Invalid`], and a symlinked lock or log is an error, so ssot
 ///   never writes through a link or hangs on a FIFO.
+/// * Nothing anyone else could have written is trusted (like sshd's
+///   StrictModes): the directory, the path to it and every file read must be
+///   owned by root or the running user and not writable by group or others;
+///   otherwise a record reads as [`StateInput::Invalid`] naming the file,
+///   its owner and mode, and a lock or log is an [`Error::UnsafeFile`]. ssot
+///   creates the directory 0750, its files 0640 and its locks 0600, whatever
+///   the umask.
 #[derive(Debug, Clone)]
 pub struct DirStateStore {
     dir: PathBuf,
     lock_timeout: Duration,
+    /// Why the directory cannot be trusted, once checked.
+    untrusted: std::sync::OnceLock<Option<String>>,
 }
 
 impl DirStateStore {
@@ -46,6 +55,7 @@ impl DirStateStore {
         DirStateStore {
             dir: dir.into(),
             lock_timeout: Duration::from_secs(10),
+            untrusted: std::sync::OnceLock::new(),
         }
     }
 
@@ -104,23 +114,46 @@ impl DirStateStore {
                 ),
             }),
             Err(e) if e.kind() == ErrorKind::NotFound => {
-                fs::create_dir_all(dir).map_err(|e| Error::io("create state directory", dir, e))
+                fsutil::create_dir(dir).map_err(|e| Error::io("create state directory", dir, e))
             }
             Err(e) => Err(Error::io("stat", dir, e)),
+        }?;
+        match self.dir_problem() {
+            Some(problem) => Err(Error::UnsafeFile {
+                path: dir.clone(),
+                problem,
+            }),
+            None => Ok(()),
         }
     }
 
-    /// Opens `name` for reading, or says why not.
+    /// Why the (existing) directory cannot be trusted, checked once.
+    fn dir_problem(&self) -> Option<String> {
+        self.untrusted
+            .get_or_init(|| fsutil::untrusted_dir(&self.dir))
+            .clone()
+            .map(|p| format!("the state directory {p}"))
+    }
+
+    /// Opens `name` for reading, or says why not (a file, or a directory,
+    /// that ssot may not trust is [`StateInput::Invalid`]).
     fn open_read(&self, name: &str) -> std::result::Result<File, StateInput> {
         let path = self.location(name);
-        open_owned(&self.path(name), OpenOptions::new().read(true)).map_err(|e| match e {
-            OpenError::NotFound => StateInput::Missing { path },
-            OpenError::Refused(problem) => StateInput::Invalid { path, problem },
+        let f = open_trusted(&self.path(name)).map_err(|e| match e {
+            OpenError::NotFound => StateInput::Missing { path: path.clone() },
+            OpenError::Refused(problem) => StateInput::Invalid {
+                path: path.clone(),
+                problem,
+            },
             OpenError::Io(e) => StateInput::Unreadable {
-                path,
+                path: path.clone(),
                 error: e.to_string(),
             },
-        })
+        })?;
+        match self.dir_problem() {
+            Some(problem) => Err(StateInput::Invalid { path, problem }),
+            None => Ok(f),
+        }
     }
 }
 
@@ -201,12 +234,12 @@ impl StateStore for DirStateStore {
 
     fn write_atomic(&self, _lock: &Held, name: &str, contents: &[u8]) -> Result<()> {
         self.ensure_dir()?;
-        write_atomic(&self.dir, name, contents, 0o644)
+        write_atomic(&self.dir, name, contents, FILE_MODE)
     }
 
     fn write_atomic_all(&self, _lock: &Held, files: &[(&str, &[u8])]) -> Result<()> {
         self.ensure_dir()?;
-        write_atomic_all(&self.dir, files, 0o644)
+        write_atomic_all(&self.dir, files, FILE_MODE)
     }
 
     fn append_line(&self, _lock: &Held, name: &str, line: &str) -> Result<()> {
@@ -216,7 +249,7 @@ impl StateStore for DirStateStore {
 
     fn operation_lock_state(&self) -> LockFacts {
         let path = self.path(OPERATION_LOCK);
-        let mut file = match open_owned(&path, OpenOptions::new().read(true)) {
+        let mut file = match open_trusted(&path) {
             Ok(f) => f,
             Err(OpenError::NotFound) => return LockFacts::default(),
             Err(e) => {
@@ -226,6 +259,12 @@ impl StateStore for DirStateStore {
                 }
             }
         };
+        if let Some(problem) = self.dir_problem() {
+            return LockFacts {
+                held_by: None,
+                error: Some(format!("{}: {problem}", self.dir.display())),
+            };
+        }
         match fs2::FileExt::try_lock_shared(&file) {
             Ok(()) => {
                 let _ = fs2::FileExt::unlock(&file);

@@ -122,92 +122,6 @@ pub fn parse_live(text: &str, server: &str) -> Result<LiveFacts> {
     })
 }
 
-/// `dsn` with any password replaced by `***`, for messages and records:
-/// keyword/value (`password=secret`) and URI (`postgresql://u:secret@h/db`).
-pub fn mask_dsn(dsn: &str) -> String {
-    let d = dsn.trim();
-    if let Some(rest) = d
-        .strip_prefix("postgresql://")
-        .or_else(|| d.strip_prefix("postgres://"))
-    {
-        let scheme = &d[..d.len() - rest.len()];
-        let (auth, tail) = match rest.find('@') {
-            Some(at) => (&rest[..at], &rest[at..]),
-            None => return d.to_string(),
-        };
-        let masked = match auth.split_once(':') {
-            Some((user, _)) => format!("{user}:***"),
-            None => auth.to_string(),
-        };
-        let tail = mask_query_password(tail);
-        return format!("{scheme}{masked}{tail}");
-    }
-    d.split_whitespace()
-        .map(|kv| match kv.split_once('=') {
-            Some((k, _)) if k.trim() == "password" => "password=***".to_string(),
-            _ => kv.to_string(),
-        })
-        .collect::<Vec<_>>()
-        .join(" ")
-}
-
-/// `text` (a message that may quote `dsn`) with `dsn` shown masked and its
-/// password, wherever it appears, replaced by `***`.
-pub fn redact(text: &str, dsn: &str) -> String {
-    let mut out = text.replace(dsn.trim(), &mask_dsn(dsn));
-    for secret in passwords(dsn) {
-        out = out.replace(&secret, "***");
-    }
-    out
-}
-
-/// The password values in `dsn` (keyword/value, URI userinfo or query).
-fn passwords(dsn: &str) -> Vec<String> {
-    let d = dsn.trim();
-    let mut out = Vec::new();
-    if let Some(rest) = d
-        .strip_prefix("postgresql://")
-        .or_else(|| d.strip_prefix("postgres://"))
-    {
-        if let Some((auth, _)) = rest.split_once('@') {
-            if let Some((_, p)) = auth.split_once(':') {
-                out.push(p.to_string());
-            }
-        }
-        if let Some((_, q)) = rest.split_once('?') {
-            out.extend(
-                q.split('&')
-                    .filter_map(|p| p.strip_prefix("password="))
-                    .map(String::from),
-            );
-        }
-    } else {
-        out.extend(
-            d.split_whitespace()
-                .filter_map(|kv| kv.strip_prefix("password="))
-                .map(|p| p.trim_matches('\'').to_string()),
-        );
-    }
-    out.retain(|p| !p.is_empty() && p != "***");
-    out
-}
-
-fn mask_query_password(tail: &str) -> String {
-    match tail.split_once('?') {
-        None => tail.to_string(),
-        Some((path, query)) => {
-            let q: Vec<String> = query
-                .split('&')
-                .map(|p| match p.split_once('=') {
-                    Some(("password", _)) => "password=***".to_string(),
-                    _ => p.to_string(),
-                })
-                .collect();
-            format!("{path}?{}", q.join("&"))
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -238,32 +152,6 @@ mod tests {
         assert!(
             e.contains("live probe of h") && e.contains("settings"),
             "{e}"
-        );
-    }
-
-    #[test]
-    fn passwords_never_show() {
-        assert_eq!(
-            mask_dsn("host=/tmp/pg user=ssot password=s3cret dbname=postgres"),
-            "host=/tmp/pg user=ssot password=*** dbname=postgres"
-        );
-        assert_eq!(
-            mask_dsn("postgresql://ssot:s3cret@db:5432/postgres?sslmode=require&password=x"),
-            "postgresql://ssot:***@db:5432/postgres?sslmode=require&password=***"
-        );
-        assert_eq!(mask_dsn("postgres://db/postgres"), "postgres://db/postgres");
-        let dsn = "host=/tmp/pg password=s3cret";
-        let m = redact(
-            "at host=/tmp/pg password=s3cret: FATAL: auth failed for s3cret",
-            dsn,
-        );
-        assert_eq!(
-            m,
-            "at host=/tmp/pg password=***: FATAL: auth failed for ***"
-        );
-        assert_eq!(
-            redact("x postgresql://u:pw@h/d y", "postgresql://u:pw@h/d"),
-            "x postgresql://u:***@h/d y"
         );
     }
 

@@ -6,6 +6,7 @@
 
 mod argv;
 mod conf;
+mod conninfo;
 mod kubectl;
 mod live;
 mod mounts;
@@ -14,11 +15,12 @@ mod psql;
 
 pub use argv::{postgres_invocations, settings_from_argv, ArgSetting};
 pub use conf::{parse_auto_conf, ConfLine};
+pub use conninfo::{mask_dsn, redact, ConnInfo};
 pub use kubectl::{
     listed, parse_active_pvcs, parse_pvcs, parse_statefulset, Pvc, Replicas, StatefulSetFacts,
     PVC_NAMES_LISTED,
 };
-pub use live::{mask_dsn, parse_live, redact, ArchiverStats, LiveFacts, WalDir, LIVE_QUERY};
+pub use live::{parse_live, ArchiverStats, LiveFacts, WalDir, LIVE_QUERY};
 pub use mounts::{parse_mounts, Mount};
 pub use ps::{parse_processes, Process};
 pub use psql::{parse_pg_settings, parse_slots, RuntimeSetting};

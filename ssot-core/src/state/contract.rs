@@ -60,24 +60,93 @@ impl ContractStatusRecord {
             .map_err(|m: String| f.invalid("contract_status", line, m))?;
         let invariants: BTreeMap<String, InvariantStatus> = typed_family(f, "invariant.")?;
         let limitations: BTreeMap<String, LimitationStatus> = typed_family(f, "limitation.")?;
+        // The verdict must agree with everything the record lists: its
+        // invariants, and its `failed` and `unknown` summaries (a PASS that
+        // lists a failed or unknown invariant is corrupt, not PASS).
+        let listed = |key: &str| -> Vec<String> {
+            f.get(key)
+                .map(|v| {
+                    v.split(',')
+                        .map(str::trim)
+                        .filter(|s| !s.is_empty())
+                        .map(String::from)
+                        .collect()
+                })
+                .unwrap_or_default()
+        };
+        let (failed, unknown) = (listed("failed"), listed("unknown"));
+        let any = |s: InvariantStatus| invariants.values().any(|v| *v == s);
+        let implied = if !failed.is_empty() || any(InvariantStatus::Fail) {
+            ContractVerdict::Fail
+        } else if !unknown.is_empty() || any(InvariantStatus::Unknown) {
+            ContractVerdict::Unknown
+        } else {
+            ContractVerdict::Pass
+        };
+        let severity = |v: ContractVerdict| match v {
+            ContractVerdict::Pass => 0,
+            ContractVerdict::Unknown => 1,
+            ContractVerdict::Fail => 2,
+        };
+        // With its invariants listed the verdict is exactly theirs; without,
+        // it may be stricter than its summaries, never better.
+        let contradicts = if invariants.is_empty() {
+            severity(verdict) < severity(implied)
+        } else {
+            verdict != implied
+        };
+        if contradicts {
+            return Err(f.invalid(
+                "contract_status",
+                line,
+                format!(
+                    "says {}, but what it lists makes it {}",
+                    verdict.as_str(),
+                    implied.as_str()
+                ),
+            ));
+        }
         if !invariants.is_empty() {
-            let implied = if invariants.values().any(|s| *s == InvariantStatus::Fail) {
-                ContractVerdict::Fail
-            } else if invariants.values().any(|s| *s == InvariantStatus::Unknown) {
-                ContractVerdict::Unknown
-            } else {
-                ContractVerdict::Pass
-            };
-            if implied != verdict {
-                return Err(f.invalid(
-                    "contract_status",
-                    line,
-                    format!(
-                        "says {}, but its invariants make it {}",
-                        verdict.as_str(),
-                        implied.as_str()
-                    ),
-                ));
+            for (key, ids, status) in [
+                ("failed", &failed, InvariantStatus::Fail),
+                ("unknown", &unknown, InvariantStatus::Unknown),
+            ] {
+                let actual: Vec<&str> = invariants
+                    .iter()
+                    .filter(|(_, v)| **v == status)
+                    .map(|(k, _)| k.as_str())
+                    .collect();
+                let mut given: Vec<&str> = ids.iter().map(String::as_str).collect();
+                given.sort_unstable();
+                if given != actual {
+                    let l = f.entry(key).map_or(0, |(l, _)| l);
+                    return Err(f.invalid(
+                        key,
+                        l,
+                        format!(
+                            "lists {}, but the invariants say {}",
+                            if given.is_empty() {
+                                "none".into()
+                            } else {
+                                given.join(",")
+                            },
+                            if actual.is_empty() {
+                                "none".into()
+                            } else {
+                                actual.join(",")
+                            }
+                        ),
+                    ));
+                }
+            }
+            if let Some((l, n)) = f.entry("invariant_count") {
+                if n.trim().parse::<usize>().ok() != Some(invariants.len()) {
+                    return Err(f.invalid(
+                        "invariant_count",
+                        l,
+                        format!("says {n}, but {} invariants are listed", invariants.len()),
+                    ));
+                }
             }
         }
         let messages = f

@@ -15,9 +15,8 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use chrono::{DateTime, Utc};
 use ssot_core::config::Config;
 use ssot_core::gate::LockFacts;
-use ssot_core::host::FixedClock;
 use ssot_core::ports::{
-    ArtifactRoot, Database, Filesystem, Held, PathKind, StateStore, VolumeProbe, WalScan,
+    ArtifactRoot, Clock, Database, Filesystem, Held, PathKind, StateStore, VolumeProbe, WalScan,
     WalScanner,
 };
 use ssot_core::retention::guard::{FileId, Lineage};
@@ -68,6 +67,8 @@ struct Inner {
     trash_moves: usize,
     server: Option<std::result::Result<String, String>>,
     disk_full: bool,
+    /// The world's clock (every `Ssot` over it reads it).
+    now: Option<DateTime<Utc>>,
 }
 
 /// The shared in-memory filesystem; every port is a handle on it.
@@ -202,9 +203,16 @@ impl World {
         i.trash_moves = 0;
     }
 
+    /// Sets the world's clock: the real time of every `Ssot` over it (a
+    /// gate, a hold, an apply decide at it).
+    pub fn set_now(&self, now: DateTime<Utc>) {
+        self.inner().now = Some(now);
+    }
+
     /// An `Ssot` over this world with `config` (its `state_dir` is the
-    /// state directory), clock fixed at `now`.
+    /// state directory), the world's clock set to `now`.
     pub fn ssot(&self, config: Config, now: DateTime<Utc>) -> Ssot {
+        self.set_now(now);
         let ports = Ports {
             wal: Box::new(self.clone()),
             volumes: Box::new(self.clone()),
@@ -214,10 +222,16 @@ impl World {
                 dir: PathBuf::from(&config.state_dir),
             }),
             artifacts: Box::new(self.clone()),
-            clock: Box::new(FixedClock(now)),
+            clock: Box::new(self.clone()),
             db: Box::new(self.clone()),
         };
         Ssot::with_host(config, ports)
+    }
+}
+
+impl Clock for World {
+    fn now(&self) -> DateTime<Utc> {
+        self.inner().now.unwrap_or_default()
     }
 }
 

@@ -22,6 +22,7 @@ from ssot._ssot import (
     ArtifactDecision,
     BackupRecorded,
     Check,
+    CommandResult,
     Config,
     ContractReport,
     Decision,
@@ -50,6 +51,7 @@ from ssot._ssot import (
 )
 from ssot.errors import (
     ArtifactError,
+    ClockRefusedError,
     ConfigError,
     EvidenceRefused,
     GateDenied,
@@ -79,6 +81,8 @@ __all__ = [
     "ArtifactError",
     "BackupRecorded",
     "Check",
+    "ClockRefusedError",
+    "CommandResult",
     "Config",
     "ConfigError",
     "ContractReport",

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ArtifactError",
+    "ClockRefusedError",
     "ConfigError",
     "EvidenceRefused",
     "GateDenied",
@@ -168,6 +169,28 @@ class InputFileError(SsotError, ValueError):
 
 class RequestError(SsotError, ValueError):
     """A request that is incomplete, contradictory or not in the expected shape."""
+
+
+class ClockRefusedError(RequestError):
+    """A time given (``now=``) for a decision that authorises work (a gate, a
+    hold, an apply that deletes) that is not the real time: such decisions use
+    the real clock, and ``given`` is farther from it (``real``) than
+    ``gate.max_clock_skew`` (``max_skew``). Leave ``now`` out there."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        operation: Optional[str] = None,
+        given: Optional[str] = None,
+        real: Optional[str] = None,
+        max_skew: Optional[str] = None,
+    ) -> None:
+        super().__init__(message)
+        self.operation = operation
+        self.given = given
+        self.real = real
+        self.max_skew = max_skew
 
 
 class NotGivenError(RequestError):
