@@ -32,6 +32,8 @@ pub struct Cli {
 #[derive(Debug, Args)]
 pub struct Common {
     /// Evaluate as of this time (RFC 3339, e.g. 2026-02-05T12:00:00Z) instead of the system clock.
+    /// Read-only evaluations only: a gate and a retention apply that deletes use the real clock
+    /// and refuse a time farther from it than gate.max_clock_skew.
     #[arg(long, global = true, value_name = "RFC3339", value_parser = parse_time)]
     pub now: Option<DateTime<Utc>>,
     /// State directory [default: config state_dir, /opt/ssot/state].
@@ -577,10 +579,12 @@ pub struct RunArgs {
     /// Compile the runbook without running it (exit 0, or 125 with the error's line and column).
     #[arg(long)]
     pub check: bool,
-    /// Stop the runbook after this long (checked between its operations).
+    /// Stop the runbook after this long, counted from the start (compiling included; checked
+    /// between its operations).
     #[arg(long, value_name = "DURATION", default_value = "6h", value_parser = parse_from_str::<Span>)]
     pub timeout: Span,
-    /// Stop any one command it runs after this long.
+    /// Stop any one command it runs after this long: SIGTERM to its whole process group, then
+    /// SIGKILL.
     #[arg(long, value_name = "DURATION", default_value = "6h", value_parser = parse_from_str::<Span>)]
     pub command_timeout: Span,
     /// Let the runbook `import` modules from its own directory.

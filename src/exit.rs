@@ -27,16 +27,18 @@ status is the command's own, except for ssot's outcomes, which use reserved code
 A command killed by signal N is reported by the shell as 128+N, as usual.
 
 Signals: once allowed, ssot replaces itself with the command (exec), keeping the
-operation lock's descriptor open in it. Every signal sent to the pid — SIGTERM, SIGINT,
-SIGHUP, SIGKILL — reaches the command directly, as if ssot were not there; there is no
-wrapper left to outlive or to forward. The lock is released exactly when the last
-process holding its descriptor exits: the command, or a child it started that kept the
-descriptor open. A daemon started by the command therefore keeps the lock; gate startup
-is meant to be used without a command (`ssot gate startup && exec postgres ...`).";
+operation lock's descriptor open in it. Every signal sent to the pid reaches the command
+directly, as if ssot were not there. The lock is released exactly when the last process
+holding its descriptor exits: the command, or a child it started that kept it; so gate
+startup is meant to be used without a command (`ssot gate startup && exec postgres ...`).
+The gate decides at the real time: --now is refused beyond gate.max_clock_skew (125 here).
+The whole table, for every surface: README, \"How the gates hold\".";
 
 /// Shown after `ssot run --help`.
 pub const RUN_TABLE: &str = "\
 Exit codes: the runbook's own `exit(n)` (0–123), 0 when it runs to its end; ssot's own:
   124  a gate denied and the runbook did not catch the denial: it stopped there
   125  a script error (syntax, runtime, a limit, the timeout), with its file, line and column
+  128+N  ssot run got signal N (TERM, INT, HUP) while a command ran: the signal was
+       forwarded to the command's process group, and ssot run ended by it once the command had
 `ssot run --check` exits 0 when the runbook compiles, 125 when it does not.";

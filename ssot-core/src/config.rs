@@ -261,7 +261,9 @@ pub struct GateConfig {
     pub wal_max_age: Span,
     /// Oldest acceptable `contract.status`.
     pub contract_max_age: Span,
-    /// Tolerated clock skew before a timestamp counts as future-dated.
+    /// Tolerated clock skew before a timestamp counts as future-dated, and
+    /// the farthest from the real clock a time given for a decision that
+    /// authorises work may be ([`crate::Ssot::authorizing_now`]).
     pub max_clock_skew: Span,
     /// Default target directory per operation.
     pub targets: BTreeMap<Operation, String>,

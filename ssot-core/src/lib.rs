@@ -116,6 +116,7 @@
 //! | [`retention`] | retention plans: restic buckets, floors, budget |
 //! | [`Ssot`], [`request`] | the entry point, its requests and results |
 //! | [`inputs`] | parsers of tool output: psql, ps, kubectl, /proc/mounts |
+//! | [`gated`] | the programs only an allowed decision may run, and their search |
 //! | [`ports`], [`host`] | fact-gathering traits and their std implementations |
 
 #![deny(missing_docs)]

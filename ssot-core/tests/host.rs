@@ -269,3 +269,113 @@ fn temp_files_of_killed_writers_are_removed_under_the_lock() {
     assert!(!tmp.path().join(".wal.status.Xy12ab.tmp").exists());
     assert!(tmp.path().join("keep.tmp").exists());
 }
+
+fn alive(pid: i32) -> bool {
+    fs::read_to_string(format!("/proc/{pid}/stat"))
+        .map(|s| {
+            !s.rsplit(')')
+                .next()
+                .unwrap_or("")
+                .trim_start()
+                .starts_with('Z')
+        })
+        .unwrap_or(false)
+}
+
+fn wait_until(what: &str, mut f: impl FnMut() -> bool) {
+    let start = std::time::Instant::now();
+    while !f() {
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "timed out waiting for {what}"
+        );
+        thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// A command run under a held lock inherits it: the lock lives as long as
+/// the command and anything it forks, whatever the runner does.
+#[test]
+fn a_command_run_holding_the_lock_keeps_it_while_anything_it_forked_runs() {
+    use ssot_core::host::{run_holding, RunOptions};
+    let tmp = tempfile::tempdir().unwrap();
+    let store = DirStateStore::new(tmp.path().join("state"));
+    let held = store.try_operation_lock("test").unwrap();
+    let bg = tmp.path().join("bg.pid");
+    let argv: Vec<String> = [
+        "sh",
+        "-c",
+        &format!("sleep 1000 & echo $! > {}", bg.display()),
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    let f = run_holding(Some(&held), &argv, &RunOptions::default()).unwrap();
+    assert_eq!(f.code, Some(0));
+    drop(held);
+    let pid: i32 = fs::read_to_string(&bg).unwrap().trim().parse().unwrap();
+    assert!(alive(pid));
+    assert!(
+        matches!(
+            store.try_operation_lock("second"),
+            Err(Error::Locked { .. })
+        ),
+        "the background child of the command holds the lock"
+    );
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(pid),
+        nix::sys::signal::Signal::SIGKILL,
+    )
+    .unwrap();
+    wait_until("the lock to be free", || {
+        store.try_operation_lock("third").is_ok()
+    });
+}
+
+/// A timeout ends the command's whole process group, not just the command.
+#[test]
+fn a_timeout_ends_the_whole_group_and_cut_output_says_so() {
+    use ssot_core::host::{run_holding, RunOptions};
+    let tmp = tempfile::tempdir().unwrap();
+    let bg = tmp.path().join("bg.pid");
+    let argv: Vec<String> = [
+        "sh",
+        "-c",
+        &format!("sleep 1000 & echo $! > {}; wait", bg.display()),
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    let opts = RunOptions {
+        timeout: Some(Duration::from_millis(200)),
+        ..RunOptions::default()
+    };
+    let f = run_holding(None, &argv, &opts).unwrap();
+    assert!(f.timed_out && f.code.is_none(), "{f:?}");
+    let pid: i32 = fs::read_to_string(&bg).unwrap().trim().parse().unwrap();
+    wait_until("the group to end", || !alive(pid));
+
+    let argv: Vec<String> = ["head", "-c", "3000", "/dev/zero"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    let opts = RunOptions {
+        max_output: 1000,
+        ..RunOptions::default()
+    };
+    let f = run_holding(None, &argv, &opts).unwrap();
+    assert!(f.stdout_truncated && f.truncated() && f.stdout.len() == 1000);
+    let out = tmp.path().join("dump");
+    let opts = RunOptions {
+        stdout_file: Some(out.clone()),
+        capture: false,
+        ..RunOptions::default()
+    };
+    let argv: Vec<String> = ["echo", "dumped"].iter().map(|s| s.to_string()).collect();
+    assert_eq!(run_holding(None, &argv, &opts).unwrap().code, Some(0));
+    assert_eq!(fs::read_to_string(&out).unwrap(), "dumped\n");
+    assert_eq!(
+        fs::metadata(&out).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+}

@@ -534,3 +534,48 @@ fn a_full_state_filesystem_keeps_the_old_status_and_the_gate_does_not_allow() {
         "recovers once there is room"
     );
 }
+
+/// A decision that authorises work (a gate, a hold, an apply that deletes)
+/// is made at the real time, the ports' clock: a given time is only checked
+/// against it, and refused beyond `gate.max_clock_skew`. It used to be the
+/// decision's time, so a chosen `now` made stale state fresh.
+#[test]
+fn a_decision_that_authorises_work_uses_the_real_clock() {
+    let (w, cfg) = world();
+    w.set_segments("/pgdata", 6);
+    nightly_dumps(&w);
+    let ssot = w.ssot(cfg, mins(-300));
+    let _ = ssot
+        .check_wal(&WalCheckRequest::default(), mins(-300))
+        .unwrap();
+    w.set_now(t0());
+    let req = GateRequest::new(Operation::Backup);
+    for given in [mins(-298), mins(-2), mins(120)] {
+        match ssot.gate(&req, Some(given)) {
+            Err(Error::ClockRefused { given: g, real, .. }) => {
+                assert_eq!((g, real), (given, t0()));
+            }
+            other => panic!("a gate at a chosen time {given}: {other:?}"),
+        }
+        assert!(matches!(
+            ssot.gate_and_hold(&req, &["pg_dump".into()], Some(given)),
+            Err(Error::ClockRefused { .. })
+        ));
+        assert!(matches!(
+            ssot.apply_retention(&keep_daily(3), &ApplyMode::Confirm, Some(given)),
+            Err(Error::ClockRefused { .. })
+        ));
+    }
+    assert_eq!(w.names("/backup/dumps").len(), 10, "nothing was deleted");
+    // Within the skew: accepted, decided at the clock's time (the status is stale then).
+    let d = ssot
+        .gate(&req, Some(t0() + TimeDelta::seconds(30)))
+        .unwrap();
+    assert_eq!(d.decided_at, t0());
+    assert_eq!(failed(&d), ["wal_status_stale"]);
+    // A dry run reads only: it is evaluated at the time given.
+    let dry = ssot
+        .apply_retention(&keep_daily(3), &ApplyMode::DryRun, Some(mins(-1000)))
+        .unwrap();
+    assert!(dry.dry_run);
+}

@@ -426,3 +426,86 @@ fn a_runbook_plans_with_todays_restic_rules() {
         ]
     );
 }
+
+// --- gates that hold on every surface -------------------------------------------
+
+/// A gate denial raised inside any callback a standard function takes ends
+/// the run with 124: none of them may swallow it (Rhai 1.27's `sort` and
+/// `dedup` comparers did; ssot-rhai replaces them). The list is every
+/// function of Rhai's packages that takes a callback.
+#[test]
+fn a_denial_inside_any_callback_ends_the_run() {
+    let g = "gate(\"backup\")";
+    let cases = [
+        format!("[1, 2].map(|x| {{ {g}; x }})"),
+        format!("[1, 2].filter(|x| {{ {g}; true }})"),
+        format!("[1, 2].reduce(|s, x| {{ {g}; x }}, 0)"),
+        format!("[1, 2].reduce_rev(|s, x| {{ {g}; x }}, 0)"),
+        format!("[1, 2].some(|x| {{ {g}; true }})"),
+        format!("[1, 2].all(|x| {{ {g}; true }})"),
+        format!("[1, 2].find(|x| {{ {g}; true }})"),
+        format!("[1, 2].find_map(|x| {{ {g}; x }})"),
+        format!("[1, 2].for_each(|| {{ {g}; }})"),
+        format!("[1, 2].index_of(|x| {{ {g}; true }})"),
+        format!("[2, 1].sort(|a, b| {{ {g}; a - b }})"),
+        format!("[2, 1].sort_by(|a, b| {{ {g}; a - b }})"),
+        format!("[1, 1].dedup(|a, b| {{ {g}; a == b }})"),
+        format!("[1, 2].drain(|x| {{ {g}; true }})"),
+        format!("[1, 2].retain(|x| {{ {g}; true }})"),
+        format!("[1, 2].zip([3, 4], |a, b| {{ {g}; a }})"),
+        format!("#{{a: 1}}.filter(|k, v| {{ {g}; true }})"),
+        format!("#{{a: 1}}.drain(|k, v| {{ {g}; true }})"),
+        format!("#{{a: 1}}.retain(|k, v| {{ {g}; true }})"),
+        format!("#{{a: 1}}.map(|k, v| {{ {g}; v }})"),
+    ];
+    for call in &cases {
+        let r = run(&format!("let a = {call};\nprint(\"after\");\n"));
+        assert!(
+            matches!(r.ending, Ending::Denied(_)),
+            "{call}: {:?} {:?}",
+            r.ending,
+            r.lines
+        );
+        assert!(r.output().is_empty(), "{call}: the runbook went on");
+    }
+}
+
+/// Log lines go to the sink as they are logged; none is kept unless asked.
+#[test]
+fn log_lines_are_streamed_and_kept_only_when_asked() {
+    let (w, cfg) = world();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("rb.rhai");
+    std::fs::write(&path, "log_info(\"a\");\nprint(\"b\");\nlog_warn(\"c\");\n").unwrap();
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let sink = seen.clone();
+    let host = Host::new(
+        w.ssot(cfg, t0()),
+        Some(t0()),
+        Box::new(move |l, m| sink.lock().unwrap().push((l, m.to_string()))),
+    );
+    let ran = ssot_rhai::run_file(&path, host, &Limits::default(), Default::default());
+    assert_eq!(ran.ending.exit_code(), 0);
+    assert_eq!(seen.lock().unwrap().len(), 3, "every line reached the sink");
+    assert!(ran.host.unwrap().lines().is_empty(), "no line was kept");
+}
+
+/// `gate(op, #{now: ...})`: the decision is made at the real time (the
+/// host's clock); a given time beyond the skew is an error, not a decision.
+#[test]
+fn a_runbook_gate_uses_the_real_clock() {
+    let (w, cfg) = healthy();
+    let r = run_in(
+        &w,
+        cfg,
+        "let d = gate(\"backup\", #{ now: \"2026-02-05T17:00:00Z\" });\nprint(\"ran\");\n",
+        Limits::default(),
+    );
+    let e = r.error();
+    assert!(
+        e.message
+            .contains("now: gate backup authorises work and uses the real clock"),
+        "{e}"
+    );
+    assert!(r.output().is_empty());
+}

@@ -2,9 +2,9 @@
 //! hostile file or a crash would attack it, and tried as a new user would.
 //!
 //! Every test here is a regression test for an attack that once worked
-//! (issue "Hardening: make ssot safe at its edges"); the module names the
-//! attack family, each test names the numbered point it covers. A new attack
-//! family gets a new module here.
+//! (issues "Hardening: make ssot safe at its edges" and "Gates that hold on
+//! every surface"); the module names the attack family, each test names the
+//! point it covers. A new attack family gets a new module here.
 //!
 //! The tests drive the `ssot` binary as a user does. Set `SSOT_TEST_BIN` to
 //! run them against another build (e.g. the code before a fix, to see them fail).
@@ -18,15 +18,19 @@ mod common;
 use common::*;
 
 mod arithmetic;
+mod clock;
 mod complexity;
 mod contract;
 mod evidence;
 mod exit_codes;
 mod gate_command;
 mod new_user;
+mod planted_state;
 mod retention_apply;
 mod retention_names;
 mod retention_roots;
+mod runbooks;
+mod secrets;
 mod stage_claims;
 mod state_files;
 mod wal_rates;

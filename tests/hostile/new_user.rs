@@ -191,3 +191,39 @@ fn a_new_user_can_install_it() {
         "placeholder repository URL"
     );
 }
+
+/// `ssot demo --dir DIR` deleted `DIR/state` and overwrote `DIR/ssot.toml`:
+/// on `/opt/ssot` the production timer then measured the sandbox's pg_wal.
+/// The demo builds only in a new or empty directory, or one it built.
+#[test]
+fn the_demo_never_builds_over_a_real_installation() {
+    let tmp = tempfile::tempdir().unwrap();
+    let opt = tmp.path().join("opt-ssot");
+    fs::create_dir_all(opt.join("state")).unwrap();
+    fs::write(opt.join("state/wal.status"), "wal_status=ERROR\n").unwrap();
+    fs::write(
+        opt.join("ssot.toml"),
+        "[postgres]\npgdata = \"/var/lib/postgresql/15/main\"\n",
+    )
+    .unwrap();
+    let o = run_bounded(&["demo", "--dir", s(&opt)]);
+    assert_eq!(code(&o), 3, "{}", stderr(&o));
+    assert!(stderr(&o).contains("is not empty"), "{}", stderr(&o));
+    assert_eq!(
+        fs::read_to_string(opt.join("state/wal.status")).unwrap(),
+        "wal_status=ERROR\n"
+    );
+    assert!(fs::read_to_string(opt.join("ssot.toml"))
+        .unwrap()
+        .contains("/var/lib/postgresql/15/main"));
+    // A file is refused too; a new, an empty and its own earlier sandbox are fine.
+    let file = tmp.path().join("f");
+    fs::write(&file, "").unwrap();
+    assert_eq!(code(&run_bounded(&["demo", "--dir", s(&file)])), 3);
+    let empty = tmp.path().join("empty");
+    fs::create_dir(&empty).unwrap();
+    for dir in [tmp.path().join("new"), empty.clone(), empty] {
+        let o = run_bounded(&["demo", "--dir", s(&dir)]);
+        assert_eq!(code(&o), 0, "{}: {}", dir.display(), stderr(&o));
+    }
+}

@@ -26,7 +26,8 @@ pub fn read_config(path: &Path, required: bool) -> Result<Option<String>> {
 /// Reads a runbook, which is code ssot runs with the operation lock: a
 /// regular file (through symlinks; a FIFO or a device is refused without
 /// blocking), UTF-8, at most [`RUNBOOK_MAX`], owned by root or the running
-/// user and not writable by others (see [`super::fsutil::untrusted`]).
+/// user and not writable by others (a group-writable checkout under umask
+/// 002 is accepted; state files must not be group-writable).
 pub fn read_runbook(path: &Path) -> Result<String> {
     read_text(path, "runbook", RUNBOOK_MAX, true, true).map(Option::unwrap_or_default)
 }
