@@ -135,7 +135,8 @@ pub fn run(cli: Cli, flags: GivenFlags) -> Result<u8, String> {
                 && p.summary.deleted > 0
             {
                 let hint = format!(
-                    "to apply exactly this plan: `ssot retention apply` with the same arguments and --plan-hash {}\n",
+                    "to apply exactly this plan: `ssot retention apply` with the same arguments{} and --plan-hash {}\n",
+                    without_now(given),
                     p.plan_hash
                 );
                 code = emit(&hint).map_or_else(|c| c, |()| code);
@@ -156,7 +157,8 @@ pub fn run(cli: Cli, flags: GivenFlags) -> Result<u8, String> {
             let code = show(&outcome, a.source.out.format);
             if code != exit::NO_VERDICT && a.source.out.format == Format::Text && outcome.dry_run {
                 let hint = format!(
-                    "To apply, re-run with the same arguments and --plan-hash {} (or --confirm)\n",
+                    "To apply, re-run with the same arguments{} and --plan-hash {} (or --confirm)\n",
+                    without_now(given),
                     outcome.plan.plan_hash
                 );
                 return Ok(emit(&hint).map_or_else(|c| c, |()| code));
@@ -249,6 +251,16 @@ pub fn run(cli: Cli, flags: GivenFlags) -> Result<u8, String> {
     }
 }
 
+/// An apply that deletes runs at the real time: the hint after a plan made
+/// with `--now` says to leave it out.
+fn without_now(given: Option<chrono::DateTime<chrono::Utc>>) -> &'static str {
+    if given.is_some() {
+        " (but without --now: an apply that deletes runs at the real time)"
+    } else {
+        ""
+    }
+}
+
 /// Which global flags were given on the command line (not from the environment).
 #[derive(Debug, Default, Clone, Copy)]
 pub struct GivenFlags {
@@ -328,6 +340,7 @@ fn gate(
             eprintln!("ssot: the gate allowed, but the command cannot be executed: {m}")
         }
         ExecFailure::Lock(e) => eprintln!("ssot: the command was not run: {e}"),
+        ExecFailure::Output(m) => eprintln!("ssot: the command was not run: {m}"),
     }
     Ok(failure.exit_code())
 }

@@ -45,15 +45,19 @@ const MARKER: &str = ".ssot-demo-sandbox";
 fn sandbox_dir(dir: &Path) -> std::result::Result<(), String> {
     match fs::symlink_metadata(dir) {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            return fs::create_dir_all(dir)
-                .map_err(|e| format!("cannot create {}: {e}", dir.display()))
+            return private_dirs(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))
         }
         Err(e) => return Err(format!("{}: {e}", dir.display())),
         Ok(m) if !m.is_dir() => {
+            let what = if m.file_type().is_symlink() {
+                "is a symbolic link"
+            } else {
+                "is not a directory"
+            };
             return Err(format!(
-                "{} is not a directory: the demo builds its sandbox in a new or empty directory",
+                "{} {what}: the demo builds its sandbox in a new or empty directory",
                 dir.display()
-            ))
+            ));
         }
         Ok(_) => {}
     }
@@ -66,6 +70,26 @@ fn sandbox_dir(dir: &Path) -> std::result::Result<(), String> {
             "{} is not empty and is not a sandbox the demo built (no {MARKER}): the demo replaces DIR/state and DIR/ssot.toml, so it only builds in a new or empty directory; give another --dir, or none (a temporary one)",
             dir.display()
         ));
+    }
+    Ok(())
+}
+
+/// Creates `dir` and its missing parents 0750 whatever the umask: the
+/// sandbox's state directory lies under them, and ssot trusts no state
+/// directory on a path others could write (a umask of 002 makes 0775).
+fn private_dirs(dir: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+    let missing: Vec<PathBuf> = dir
+        .ancestors()
+        .take_while(|a| !a.as_os_str().is_empty() && fs::symlink_metadata(a).is_err())
+        .map(Path::to_path_buf)
+        .collect();
+    fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o750)
+        .create(dir)?;
+    for d in missing {
+        fs::set_permissions(&d, fs::Permissions::from_mode(0o750))?;
     }
     Ok(())
 }
@@ -216,6 +240,9 @@ pub fn run(
     let state_dir = root.join("state");
     let config_file = root.join("ssot.toml");
     let setup = || -> std::io::Result<()> {
+        // The sandbox root holds its state directory: nobody else may write it.
+        use std::os::unix::fs::PermissionsExt;
+        fs::set_permissions(&root, fs::Permissions::from_mode(0o750))?;
         File::create(root.join(MARKER))?;
         fs::create_dir_all(pg_wal.join("archive_status"))?;
         fs::create_dir_all(&dumps)?;
@@ -223,7 +250,7 @@ pub fn run(
         if state_dir.exists() {
             fs::remove_dir_all(&state_dir)?;
         }
-        fs::create_dir_all(&state_dir)?;
+        private_dirs(&state_dir)?;
         // Last night's dump: its size is the next backup's estimate.
         File::create(dumps.join("ssot_20260204_030000.sql.gz"))?.set_len(300 << 20)
     };
@@ -260,7 +287,12 @@ pub fn run(
     );
     let cfg = Config::from_toml_str(&toml, &config_file.display().to_string())
         .map_err(|e| format!("the demo's own configuration is invalid (a bug): {e}"))?;
+    // 0644 whatever the umask: ssot reads no configuration others could write.
     fs::write(&config_file, &toml)
+        .and_then(|()| {
+            use std::os::unix::fs::PermissionsExt;
+            fs::set_permissions(&config_file, fs::Permissions::from_mode(0o644))
+        })
         .map_err(|e| format!("cannot write {}: {e}", config_file.display()))?;
     let clock = StepClock(std::sync::Arc::new(std::sync::Mutex::new(now)));
     let ports = Ports {

@@ -256,7 +256,7 @@ impl Ssot {
     #[pyo3(signature = (operation, *, holder, target=None, pgdata=None, estimate=None, now=None, raise_on_deny=true))]
     #[allow(clippy::too_many_arguments)]
     fn hold(
-        &self,
+        slf: &Bound<'_, Self>,
         py: Python<'_>,
         operation: &str,
         holder: &str,
@@ -269,8 +269,9 @@ impl Ssot {
         let req = gate_request(operation, target, pgdata, estimate)?;
         let given = now.filter(|n| !n.is_none()).map(time).transpose()?;
         let command = vec![holder.to_string()];
+        let ssot = &slf.get().0;
         let (decision, held) = py
-            .detach(|| self.0.gate_and_hold(&req, &command, given))
+            .detach(|| ssot.gate_and_hold(&req, &command, given))
             .or_py()?;
         if !decision.allowed && raise_on_deny {
             return Err(gate_denied(py, decision)?);
@@ -278,6 +279,8 @@ impl Ssot {
         Ok(Hold {
             decision,
             held: std::sync::Mutex::new(held),
+            ssot: slf.clone().unbind(),
+            req,
         })
     }
 
@@ -700,6 +703,9 @@ fn gate_denied(py: Python<'_>, decision: ssot_core::gate::Decision) -> PyResult<
 pub struct Hold {
     decision: ssot_core::gate::Decision,
     held: std::sync::Mutex<Option<ssot_core::ports::Held>>,
+    /// The `Ssot` that decided, and what was asked: each `run` decides again.
+    ssot: Py<Ssot>,
+    req: GateRequest,
 }
 
 #[pymethods]
@@ -721,7 +727,8 @@ impl Hold {
             h.take();
         }
     }
-    /// Runs `argv` (no shell) under the lock: the command inherits the lock
+    /// Decides again at the real time (a denial releases the lock and raises
+    /// `GateDenied`), then runs `argv` (no shell) under the lock: the command inherits the lock
     /// (it holds it as long as it and anything it forks run, even if this
     /// Python process dies), runs in its own process group, receives the
     /// SIGTERM/SIGINT/SIGHUP this process receives meanwhile (which is then
@@ -758,6 +765,16 @@ impl Hold {
             max_output,
             ..ssot_core::host::RunOptions::default()
         };
+        // An allowed decision does not stay allowed: decide again, at the
+        // real time, before the command (WAL may have gone bad meanwhile).
+        if self.held() {
+            let ssot = &self.ssot.get().0;
+            let again = py.detach(|| ssot.recheck(&self.req)).or_py()?;
+            if !again.allowed {
+                self.release();
+                return Err(gate_denied(py, again)?);
+            }
+        }
         let finished = py.detach(|| {
             let held = self.held.lock().unwrap_or_else(|p| p.into_inner());
             match held.as_ref() {

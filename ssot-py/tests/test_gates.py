@@ -256,3 +256,19 @@ def test_a_deeply_nested_value_is_an_error_not_a_crash() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, f"the interpreter died: {out.returncode} {out.stderr[-500:]}"
     assert out.stdout.split() == ["refused"] * 5, out.stdout
+
+
+def test_each_run_under_a_hold_is_decided_again(tmp_path: Path) -> None:
+    state = tmp_path / "state"
+    healthy(state)
+    s = ssot.Ssot(state_dir=state)
+    ran = tmp_path / "ran"
+    with s.hold("startup", holder="pytest") as h:
+        assert h.run(["true"]).code == 0
+        now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        (state / "wal.status").write_text(f"wal_status=ERROR\nchecked_at={now}\n")
+        with pytest.raises(ssot.GateDenied) as e:
+            h.run(["touch", str(ran)])
+        assert "wal_status_ok" in [c.rule for c in e.value.decision.denials]
+        assert not h.held, "a denial releases the lock"
+    assert not ran.exists()

@@ -240,6 +240,11 @@ pub mod gate_api {
         let host = host(&ctx)?;
         let op: ssot_core::gate::Operation = operation.parse().map_err(core_err)?;
         let mut opts = options;
+        if opts.contains_key("operation") {
+            return Err(err(format!(
+                "gate({operation:?}, options): the operation is the first argument, not an option"
+            )));
+        }
         opts.insert("operation".into(), op.as_str().into());
         let c = call::<ssot_core::GateRequest>(&host, opts, "gate")?;
         let holder = format!("runbook gate {operation}");
@@ -248,7 +253,8 @@ pub mod gate_api {
             .ssot(&host)
             .gate_and_hold(&c.req, &[holder], c.given)
             .map_err(core_err)?;
-        let d = Decision::new(decision, held)?;
+        let mut d = Decision::new(decision, held)?;
+        d.origin = Some((Rc::new(c.req), c.other.map(Rc::new)));
         host.log(
             Level::Info,
             &format!(
@@ -321,11 +327,35 @@ pub mod gate_api {
         if !d.decision.allowed {
             return Err(err(format!("gate {op} was DENIED: {program} is not run")));
         }
-        let lock = d.lock.borrow();
-        let Some(held) = lock.as_ref() else {
+        if !d.holds_lock() {
             return Err(err(format!(
                 "gate {op}'s operation lock was released: decide again before running {program}"
             )));
+        }
+        // An allowed decision does not stay allowed: decide again, at the
+        // real time, before each command (WAL may have gone bad meanwhile).
+        if let Some((req, other)) = &d.origin {
+            let s = other.as_deref().unwrap_or(&host.ssot);
+            let again = s.recheck(req).map_err(core_err)?;
+            if !again.allowed {
+                d.lock.borrow_mut().take();
+                let why: Vec<&str> = again.denials().map(|c| c.rule.as_str()).collect();
+                host.log(
+                    Level::Info,
+                    &format!(
+                        "gate {op}: DENIED before {program} ({}); the lock is released",
+                        why.join(", ")
+                    ),
+                );
+                return Err(Box::new(EvalAltResult::ErrorRuntime(
+                    Dynamic::from(Decision::new(again, None)?),
+                    Position::NONE,
+                )));
+            }
+        }
+        let lock = d.lock.borrow();
+        let Some(held) = lock.as_ref() else {
+            return Err(err(format!("gate {op}'s operation lock was released")));
         };
         crate::api::execute(&host, &argv(program, &args)?, Some((op.as_str(), held)))
     }
@@ -605,8 +635,8 @@ pub fn execute(
     }
     if out.timed_out {
         let m = format!(
-            "{program} did not finish within {}s and was killed, with its whole process group",
-            host.command_timeout.as_secs()
+            "{program} did not finish within its time ({:.1}s: --command-timeout, or what was left of the runbook's --timeout) and was killed, with its whole process group",
+            out.duration.as_secs_f64()
         );
         host.log(Level::Error, &m);
         return Err(err(m));

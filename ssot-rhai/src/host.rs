@@ -47,6 +47,9 @@ pub struct Host {
     pub now: Option<DateTime<Utc>>,
     /// How long one `run(...)` may take; then its whole process group is ended.
     pub command_timeout: Duration,
+    /// When the whole runbook must have ended ([`crate::run_file`] sets it
+    /// from `Limits::timeout`): a command is ended then too.
+    pub deadline: Option<std::time::Instant>,
     /// The most bytes of a command's stdout or stderr kept.
     pub max_output: usize,
     /// Keep every logged line in memory ([`Host::lines`]); off by default:
@@ -67,6 +70,7 @@ impl Host {
             ssot,
             now,
             command_timeout: Duration::from_secs(6 * 3600),
+            deadline: None,
             max_output: 16 << 20,
             keep_lines: false,
             log,
@@ -101,8 +105,11 @@ impl Host {
         lock: Option<&Held>,
         argv: &[String],
     ) -> Result<ssot_core::host::Finished, ssot_core::host::ExecFailure> {
+        let left = self
+            .deadline
+            .map(|d| d.saturating_duration_since(std::time::Instant::now()));
         let opts = ssot_core::host::RunOptions {
-            timeout: Some(self.command_timeout),
+            timeout: Some(left.map_or(self.command_timeout, |l| l.min(self.command_timeout))),
             max_output: self.max_output,
             ..ssot_core::host::RunOptions::default()
         };

@@ -139,9 +139,7 @@ pub fn engine(host: Rc<Host>, limits: &Limits, dir: Option<&Path>, started: Inst
         let base = dir
             .map(Path::to_path_buf)
             .unwrap_or_else(|| PathBuf::from("."));
-        e.set_module_resolver(rhai::module_resolvers::FileModuleResolver::new_with_path(
-            base,
-        ));
+        e.set_module_resolver(TrustedModules { base });
     } else {
         e.set_module_resolver(rhai::module_resolvers::DummyModuleResolver::new());
     }
@@ -156,6 +154,53 @@ pub fn engine(host: Rc<Host>, limits: &Limits, dir: Option<&Path>, started: Inst
 
 #[derive(Clone)]
 struct Timeout(Duration);
+
+/// `import "name"` with `--allow-imports`: `name.rhai` in the runbook's own
+/// directory, read as the runbook itself is ([`ssot_core::host::read_runbook`]:
+/// a regular bounded file that nobody else could have written).
+struct TrustedModules {
+    base: PathBuf,
+}
+
+impl rhai::ModuleResolver for TrustedModules {
+    fn resolve(
+        &self,
+        engine: &Engine,
+        _source: Option<&str>,
+        path: &str,
+        pos: Position,
+    ) -> Result<rhai::Shared<Module>, Box<EvalAltResult>> {
+        let fail = |m: String| {
+            Box::new(EvalAltResult::ErrorInModule(
+                path.into(),
+                Box::new(EvalAltResult::ErrorRuntime(m.into(), pos)),
+                pos,
+            ))
+        };
+        let rel = Path::new(path);
+        if rel.is_absolute()
+            || rel
+                .components()
+                .any(|c| !matches!(c, std::path::Component::Normal(_)))
+        {
+            return Err(fail(format!(
+                "{path}: a module is a name in the runbook's own directory"
+            )));
+        }
+        let mut file = self.base.join(rel);
+        if file.extension().is_none() {
+            file.set_extension("rhai");
+        }
+        let text = ssot_core::host::read_runbook(&file).map_err(|e| fail(e.to_string()))?;
+        let mut ast = engine
+            .compile(text)
+            .map_err(|e| Box::new(EvalAltResult::ErrorInModule(path.into(), e.into(), pos)))?;
+        ast.set_source(file.display().to_string());
+        let m = Module::eval_ast_as_new(Scope::new(), &ast, engine)
+            .map_err(|e| Box::new(EvalAltResult::ErrorInModule(path.into(), e, pos)))?;
+        Ok(m.into())
+    }
+}
 
 /// A script error: where and what.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -289,6 +334,8 @@ enum Progress {
 /// its timeout is abandoned (its thread ends when the compiler returns).
 pub fn run_file(path: &Path, host: Host, limits: &Limits, args: BTreeMap<String, String>) -> Ran {
     let started = Instant::now();
+    let mut host = host;
+    host.deadline = started.checked_add(limits.timeout);
     let file = path.display().to_string();
     let (tx, rx) = mpsc::channel();
     let cancelled = Arc::new(AtomicBool::new(false));

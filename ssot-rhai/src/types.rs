@@ -96,6 +96,9 @@ pub struct Decision {
     pub decision: Rc<CoreDecision>,
     /// The operation lock, while held.
     pub lock: Rc<RefCell<Option<Held>>>,
+    /// What was asked, and of which `Ssot` (`None`: the runbook's), to
+    /// decide again before each command run under it.
+    pub origin: Option<(Rc<ssot_core::GateRequest>, Option<Rc<ssot_core::Ssot>>)>,
 }
 
 impl Decision {
@@ -105,6 +108,7 @@ impl Decision {
             result: SsotResult::new("Decision", &d)?,
             decision: Rc::new(d),
             lock: Rc::new(RefCell::new(lock)),
+            origin: None,
         })
     }
 

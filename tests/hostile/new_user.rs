@@ -227,3 +227,27 @@ fn the_demo_never_builds_over_a_real_installation() {
         assert_eq!(code(&o), 0, "{}: {}", dir.display(), stderr(&o));
     }
 }
+
+/// Under umask 002 (ordinary users on Debian, Ubuntu, Fedora) or 000 the
+/// demo built a group-writable sandbox that its own trust check refused.
+#[test]
+fn the_demo_works_whatever_the_umask() {
+    let tmp = tempfile::tempdir().unwrap();
+    for (mask, dir) in [(0o002, "u002/a/b"), (0o000, "u000")] {
+        let dir = tmp.path().join(dir);
+        let mut c = ssot();
+        c.args(["demo", "--dir", s(&dir)]);
+        // SAFETY: umask is async-signal-safe.
+        unsafe {
+            std::os::unix::process::CommandExt::pre_exec(&mut c, move || {
+                nix::sys::stat::umask(nix::sys::stat::Mode::from_bits_truncate(mask));
+                Ok(())
+            });
+        }
+        let o = c.output().unwrap();
+        assert_eq!(code(&o), 0, "umask {mask:03o}: {}", stderr(&o));
+        let cfg = dir.join("ssot.toml");
+        let o = run_bounded(&["--config", s(&cfg), "status"]);
+        assert_eq!(code(&o), 0, "umask {mask:03o}: {}", stderr(&o));
+    }
+}

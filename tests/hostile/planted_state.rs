@@ -228,3 +228,41 @@ fn a_pass_that_lists_failures_is_corrupt() {
     let (_, d) = w.gate_json("startup");
     assert!(denial(&d, "contract_status_corrupt").contains("lists b, but the invariants say a"));
 }
+
+/// The configuration sets what the gates accept (`gate.wal_max_age` ...):
+/// one that others could write made a 2-hour-old status "fresh".
+#[test]
+fn a_configuration_others_can_write_is_not_read() {
+    let w = World::new();
+    let old = real_ago(2 * 3600);
+    w.write_state("wal.status", &format!("wal_status=OK\nchecked_at={old}\n"));
+    w.write_state(
+        "contract.status",
+        &format!("contract_status=PASS\nchecked_at={}\n", real_now()),
+    );
+    let cfg = w.path("age.toml");
+    fs::write(&cfg, "[gate]\nwal_max_age = \"36500d\"\n").unwrap();
+    fs::set_permissions(&cfg, fs::Permissions::from_mode(0o666)).unwrap();
+    let o = w.ssot(&["--config", s(&cfg), "gate", "startup"]);
+    assert_eq!(code(&o), 3, "{}", stderr(&o));
+    assert!(stderr(&o).contains("mode 0666"), "{}", stderr(&o));
+    let o = run_bounded_env(
+        &["--state", s(&w.state), "gate", "startup"],
+        "SSOT_CONFIG",
+        s(&cfg),
+    );
+    assert_eq!(code(&o), 3, "{}", stderr(&o));
+    // Its own, not writable by others: read (and then the stale status passes its 36500d).
+    fs::set_permissions(&cfg, fs::Permissions::from_mode(0o644)).unwrap();
+    let o = w.ssot(&["--config", s(&cfg), "gate", "startup"]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+}
+
+fn run_bounded_env(args: &[&str], k: &str, v: &str) -> Output {
+    let o = ssot().env(k, v).args(args).output().unwrap();
+    Output {
+        status: o.status,
+        stdout: o.stdout,
+        stderr: o.stderr,
+    }
+}

@@ -416,3 +416,107 @@ fn log_lines_are_streamed_not_kept() {
         "ssot run's peak resident size is {kb}kB after logging 3.2GB: lines are kept"
     );
 }
+
+/// An allowed decision used to stay allowed for the whole runbook: a
+/// command run under it hours later ran even after WAL had gone to ERROR.
+/// Each `decision.run` decides again, at the real time; a denial releases
+/// the lock and stops the runbook (124) before the command.
+#[test]
+fn each_command_under_a_decision_is_decided_again() {
+    let w = World::new();
+    w.healthy();
+    let bad = w.path("error.status");
+    fs::write(
+        &bad,
+        format!("wal_status=ERROR\nchecked_at={}\n", real_now()),
+    )
+    .unwrap();
+    let ran = w.path("ran");
+    let script = format!(
+        "let d = gate(\"startup\");\nprint(d.run(\"true\", []).code);\nrun(\"cp\", [\"{}\", \"{}\"]);\nd.run(\"touch\", [\"{}\"]);\nprint(\"after\");\n",
+        bad.display(),
+        w.state.join("wal.status").display(),
+        ran.display()
+    );
+    let o = run_rb(&w, &script, &[]);
+    assert_eq!(code(&o), 124, "{}", stderr(&o));
+    assert_eq!(
+        stdout(&o),
+        "0\n",
+        "the first command ran, nothing after the denial"
+    );
+    assert!(
+        !ran.exists(),
+        "a command ran under a decision that no longer holds"
+    );
+    assert!(stderr(&o).contains("DENY wal_status_ok"), "{}", stderr(&o));
+    let (_, d) = w.gate_json("startup");
+    assert_eq!(
+        denied_rules(&d),
+        ["wal_status_ok"],
+        "the lock was released: {d:#}"
+    );
+}
+
+/// `--allow-imports` modules were read without the runbook's checks, and a
+/// runbook in a directory anyone could write was run.
+#[test]
+fn imported_modules_and_the_runbooks_directory_are_checked_too() {
+    use std::os::unix::fs::PermissionsExt;
+    let w = World::new();
+    let dir = w.path("rb");
+    fs::create_dir(&dir).unwrap();
+    fs::write(dir.join("lib.rhai"), "fn hello() { \"imported\" }").unwrap();
+    fs::write(
+        dir.join("main.rhai"),
+        "import \"lib\" as m;\nprint(m::hello());\n",
+    )
+    .unwrap();
+    let main = dir.join("main.rhai");
+    let run = || run_bounded(&["--state", s(&w.state), "run", "--allow-imports", s(&main)]);
+    let o = run();
+    assert_eq!(
+        (code(&o), stdout(&o).as_str()),
+        (0, "imported\n"),
+        "{}",
+        stderr(&o)
+    );
+    fs::set_permissions(dir.join("lib.rhai"), fs::Permissions::from_mode(0o666)).unwrap();
+    let o = run();
+    assert_eq!(code(&o), 125, "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("lib.rhai") && stderr(&o).contains("mode 0666"),
+        "{}",
+        stderr(&o)
+    );
+    fs::set_permissions(dir.join("lib.rhai"), fs::Permissions::from_mode(0o644)).unwrap();
+    fs::write(dir.join("up.rhai"), "import \"../lib\" as m;").unwrap();
+    let o = run_bounded(&[
+        "--state",
+        s(&w.state),
+        "run",
+        "--allow-imports",
+        s(&dir.join("up.rhai")),
+    ]);
+    assert_eq!(code(&o), 125);
+    assert!(stderr(&o).contains("own directory"), "{}", stderr(&o));
+    fs::set_permissions(&dir, fs::Permissions::from_mode(0o777)).unwrap();
+    let o = run();
+    assert_eq!(code(&o), 125, "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains(&format!("lies in {}", dir.display())),
+        "{}",
+        stderr(&o)
+    );
+}
+
+/// `--timeout` bounds the whole runbook, a running command included: it
+/// used to be checked only between operations, so `--timeout 1` waited for
+/// a command as long as `--command-timeout` (6h by default).
+#[test]
+fn the_runbook_timeout_ends_a_running_command_too() {
+    let w = World::new();
+    let o = run_rb(&w, "run(\"sleep\", [\"1000\"]);", &["--timeout", "1"]);
+    assert_eq!(code(&o), 125, "{}", stderr(&o));
+    assert!(stderr(&o).contains("runbook's --timeout"), "{}", stderr(&o));
+}

@@ -116,20 +116,22 @@ fn the_server_is_named_without_its_secrets() {
     assert!(!m.contains("password") && !m.contains("a b"), "{m}");
 }
 
-/// `psql` runs with `--no-password`: a server that wants a password ssot was
-/// not given fails at once instead of prompting on a terminal.
+/// `psql` runs with `--no-password` (a server that wants a password ssot
+/// was not given fails at once instead of prompting on a terminal), and no
+/// secret is on its command line, which every local user can read in
+/// `/proc/PID/cmdline`: it travels in a private service file.
 #[test]
-fn psql_never_prompts_for_a_password() {
+fn psql_never_prompts_and_never_carries_a_secret_on_its_command_line() {
     let w = World::new();
     let bin = w.path("bin");
     fs::create_dir(&bin).unwrap();
-    let argv = w.path("psql-argv");
+    let seen = w.path("psql-saw");
     let fake = bin.join("psql");
     fs::write(
         &fake,
         format!(
-            "#!/bin/sh\nprintf '%s\\n' \"$@\" > {}\necho 'no password supplied' >&2\nexit 2\n",
-            argv.display()
+            "#!/bin/sh\n{{ printf 'ARG %s\\n' \"$@\"; echo \"FILE $PGSERVICEFILE $(stat -c %a \"$PGSERVICEFILE\")\"; cat \"$PGSERVICEFILE\"; }} > {}\necho 'no password supplied' >&2\nexit 2\n",
+            seen.display()
         ),
     )
     .unwrap();
@@ -142,26 +144,70 @@ fn psql_never_prompts_for_a_password() {
         bin.display(),
         std::env::var("PATH").unwrap_or_default()
     );
-    let o = ssot()
-        .env("PATH", path)
-        .args([
-            "--state",
-            s(&w.state),
+    for dsn in [
+        "host=/x user=ssot password=hunter2x sslpassword=k3yk3yk3y",
+        "postgresql://ssot:hunter2x@/app?host=/x&sslpassword=k3yk3yk3y",
+    ] {
+        let o = ssot()
+            .env("PATH", &path)
+            .args([
+                "--state",
+                s(&w.state),
+                "wal",
+                "check",
+                "--pgdata",
+                s(&pgdata),
+                "--dsn",
+                dsn,
+            ])
+            .output()
+            .unwrap();
+        assert_eq!(code(&o), 2, "{}", stderr(&o));
+        let saw = fs::read_to_string(&seen).unwrap();
+        let args: Vec<&str> = saw.lines().filter_map(|l| l.strip_prefix("ARG ")).collect();
+        assert!(
+            args.contains(&"--no-password"),
+            "psql was started without --no-password: {saw}"
+        );
+        for a in &args {
+            assert!(
+                !a.contains("hunter2x") && !a.contains("k3yk3y"),
+                "a secret on psql's command line: {a}"
+            );
+        }
+        assert!(args.contains(&"service=ssot_probe"), "{saw}");
+        assert!(
+            saw.contains("FILE ") && saw.contains(" 600\n"),
+            "a private service file: {saw}"
+        );
+        assert!(
+            saw.contains("password=hunter2x\n") && saw.contains("sslpassword=k3yk3yk3y\n"),
+            "the secrets still reach psql: {saw}"
+        );
+    }
+    // The real psql reads the service file: its error names the host that came through it.
+    if std::process::Command::new("psql")
+        .arg("--version")
+        .output()
+        .is_ok()
+    {
+        let sock = w.path("no-server");
+        let o = w.ssot(&[
             "wal",
             "check",
             "--pgdata",
             s(&pgdata),
             "--dsn",
-            "host=/x user=ssot",
-        ])
-        .output()
-        .unwrap();
-    assert_eq!(code(&o), 2, "{}", stderr(&o));
-    let args = fs::read_to_string(&argv).unwrap();
-    assert!(
-        args.lines().any(|a| a == "--no-password" || a == "-w"),
-        "psql was started without --no-password: {args}"
-    );
+            &format!("host={} password=hunter2x", s(&sock)),
+            "--format",
+            "json",
+        ]);
+        let m = json(&o)["reasons"][0]["message"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        assert!(m.contains(&format!("{}/.s.PGSQL", s(&sock))), "{m}");
+    }
 }
 
 /// `report --output` used to replace whatever was at the path with a regular

@@ -188,3 +188,62 @@ fn the_contract_reads_the_running_server() {
         "{limitations:?}"
     );
 }
+
+/// A server that wants a password (scram-sha-256 for the probe's role): the
+/// password given in the connection string reaches psql — through a private
+/// service file, never on psql's command line — and the probe answers; with
+/// no password psql fails at once (`--no-password`), it never waits at a
+/// prompt. No spelling of the password reaches anything ssot writes.
+#[test]
+fn a_password_reaches_the_server_and_nothing_else() {
+    if skipped() {
+        return;
+    }
+    let c = Cluster::start();
+    c.sql("SET password_encryption = 'scram-sha-256'; CREATE ROLE probe LOGIN PASSWORD 'a b''c!9x' IN ROLE pg_monitor");
+    let hba = c.data().join("pg_hba.conf");
+    let old = fs::read_to_string(&hba).unwrap();
+    fs::write(&hba, format!("local all probe scram-sha-256\n{old}")).unwrap();
+    c.sql("SELECT pg_reload_conf()");
+    let ops = Ops::new(&c, NO_VOLUME_RULES);
+    for dsn in [
+        format!(
+            "host={} user=probe dbname=postgres password='a b\\'c!9x'",
+            c.socket()
+        ),
+        format!(
+            "postgresql://probe:a%20b'c!9x@/postgres?host={}",
+            c.socket().replace('/', "%2F")
+        ),
+    ] {
+        let (code, report) = ops.json(&["wal", "check", "--dsn", &dsn]);
+        assert!(
+            !rules(&report).contains(&"postgres_unreachable".to_string()),
+            "{dsn}: {report}"
+        );
+        assert!(
+            report["pg_ls_waldir"]["bytes"].as_u64().is_some(),
+            "{report}"
+        );
+        assert!(code <= 1, "{report}");
+        for f in ["wal.status", "gate.log"] {
+            let text = fs::read_to_string(ops.state.join(f)).unwrap_or_default();
+            assert!(!text.contains("c!9x"), "{f}: {text}");
+        }
+        let o = ops.run(&["report", "--dsn", &dsn, "--format", "json"]);
+        assert!(!stdout(&o).contains("c!9x"));
+    }
+    let started = Instant::now();
+    let (code, report) = ops.json(&[
+        "wal",
+        "check",
+        "--dsn",
+        &format!("host={} user=probe dbname=postgres", c.socket()),
+    ]);
+    eprintln!("no password: answered in {:?}", started.elapsed());
+    assert_eq!(code, 2, "{report}");
+    assert!(
+        reason(&report, "postgres_unreachable").contains("password"),
+        "{report}"
+    );
+}

@@ -350,6 +350,22 @@ impl Ssot {
         service::gate(&self.host(), &self.config, &self.gate_request(req), now)
     }
 
+    /// Decides again, at the real time, whether `req.operation` may go on,
+    /// for a caller that already holds its operation lock (from
+    /// [`Ssot::gate_and_hold`]) and is about to start a command under it: an
+    /// allowed decision does not stay allowed while WAL, disk or the
+    /// contract turn bad. The same checks, the lock counted as the caller's;
+    /// the decision goes to `gate.log`. Denied: do not run the command.
+    pub fn recheck(&self, req: &GateRequest) -> Result<Decision> {
+        service::gate_with(
+            &self.host(),
+            &self.config,
+            &self.gate_request(req),
+            crate::gate::LockFacts::default(),
+            self.now(),
+        )
+    }
+
     /// Like [`Ssot::gate`], but first takes the operation lock (naming
     /// `command` as its holder) and, when allowed, returns it: run the
     /// operation while holding it (the CLI execs the command with it, see

@@ -17,8 +17,10 @@ pub const INPUT_MAX: u64 = 1 << 30;
 pub const RUNBOOK_MAX: u64 = 256 << 10;
 
 /// Reads the configuration file: a regular file (through symlinks, as a
-/// ConfigMap mounts it), UTF-8, at most [`CONFIG_MAX`]. `Ok(None)` when it
-/// does not exist and `required` is false.
+/// ConfigMap mounts it), UTF-8, at most [`CONFIG_MAX`], owned by root or the
+/// running user and not writable by others (it sets what the gates accept,
+/// `gate.wal_max_age` among them). `Ok(None)` when it does not exist and
+/// `required` is false.
 pub fn read_config(path: &Path, required: bool) -> Result<Option<String>> {
     read_text(path, "configuration file", CONFIG_MAX, required, false)
 }
@@ -27,7 +29,8 @@ pub fn read_config(path: &Path, required: bool) -> Result<Option<String>> {
 /// regular file (through symlinks; a FIFO or a device is refused without
 /// blocking), UTF-8, at most [`RUNBOOK_MAX`], owned by root or the running
 /// user and not writable by others (a group-writable checkout under umask
-/// 002 is accepted; state files must not be group-writable).
+/// 002 is accepted; state files must not be group-writable), in directories
+/// nobody else can write either.
 pub fn read_runbook(path: &Path) -> Result<String> {
     read_text(path, "runbook", RUNBOOK_MAX, true, true).map(Option::unwrap_or_default)
 }
@@ -56,14 +59,16 @@ fn read_text(
         }
         Err(e) => return Err(e.into_error(op, path)),
     };
-    if code {
-        let meta = f.metadata().map_err(|e| Error::io(op, path, e))?;
-        if let Some(problem) = super::fsutil::untrusted_code(&meta) {
-            return Err(Error::UnsafeFile {
-                path: path.into(),
-                problem,
-            });
-        }
+    let meta = f.metadata().map_err(|e| Error::io(op, path, e))?;
+    let problem = super::fsutil::untrusted_code(&meta).or_else(|| {
+        code.then(|| super::fsutil::untrusted_code_path(path))
+            .flatten()
+    });
+    if let Some(problem) = problem {
+        return Err(Error::UnsafeFile {
+            path: path.into(),
+            problem,
+        });
     }
     let bytes = read_capped(&mut f, max)
         .map_err(|e| Error::io(op, path, e))?

@@ -175,6 +175,38 @@ pub(crate) fn untrusted_code(meta: &fs::Metadata) -> Option<String> {
     foreign_owner(meta).or_else(|| writable_by_others(meta, 0o002))
 }
 
+/// Why the directories on the way to `file` (as given and as resolved)
+/// cannot be trusted for code ssot runs: each must be owned by root or the
+/// running user and not writable by others unless sticky.
+pub(crate) fn untrusted_code_path(file: &Path) -> Option<String> {
+    let absolute = std::env::current_dir()
+        .map(|cwd| cwd.join(file))
+        .unwrap_or_else(|_| file.to_path_buf());
+    let resolved = fs::canonicalize(file).unwrap_or_else(|_| absolute.clone());
+    for path in [&absolute, &resolved] {
+        for ancestor in path.ancestors().skip(1) {
+            let Ok(m) = fs::metadata(ancestor) else {
+                continue;
+            };
+            let sticky = m.mode() & 0o1000 != 0;
+            let problem = foreign_owner(&m).or_else(|| {
+                if sticky {
+                    None
+                } else {
+                    writable_by_others(&m, 0o002)
+                }
+            });
+            if let Some(p) = problem {
+                return Some(format!(
+                    "lies in {}, which {p}: whoever can write there could replace it",
+                    ancestor.display()
+                ));
+            }
+        }
+    }
+    None
+}
+
 /// Why the directory `dir`, or the path to it, cannot be trusted: `dir`
 /// itself as [`untrusted`], and every directory on the way to it (as given
 /// and as resolved through symlinks) owned by root or the running user and

@@ -43,15 +43,19 @@ pub enum ExecFailure {
     CannotExecute(String),
     /// The lock could not be handed over.
     Lock(Error),
+    /// The file the command's output was to go to could not be opened.
+    Output(String),
 }
 
 impl ExecFailure {
-    /// `127` not found, `126` cannot execute, `125` the lock could not be handed over.
+    /// `127` not found, `126` cannot execute (or its output cannot be written),
+    /// `125` the lock could not be handed over.
     pub fn exit_code(&self) -> u8 {
         match self {
             ExecFailure::NotFound(_) => crate::exit::NOT_FOUND,
             ExecFailure::CannotExecute(_) => crate::exit::CANNOT_EXECUTE,
             ExecFailure::Lock(_) => crate::exit::GATE_NO_VERDICT,
+            ExecFailure::Output(_) => crate::exit::CANNOT_EXECUTE,
         }
     }
 }
@@ -62,6 +66,7 @@ impl std::fmt::Display for ExecFailure {
             ExecFailure::NotFound(m) => write!(f, "not found: {m}"),
             ExecFailure::CannotExecute(m) => write!(f, "cannot be executed: {m}"),
             ExecFailure::Lock(e) => write!(f, "the operation lock could not be handed over: {e}"),
+            ExecFailure::Output(m) => write!(f, "its output cannot be written: {m}"),
         }
     }
 }
@@ -222,7 +227,7 @@ pub fn run_holding(
                 f.set_permissions(std::os::unix::fs::PermissionsExt::from_mode(0o600))?;
                 Ok(f)
             })
-            .map_err(|e| ExecFailure::CannotExecute(format!("{}: {e}", path.display())))?;
+            .map_err(|e| ExecFailure::Output(format!("{}: {e}", path.display())))?;
         cmd.stdout(file);
     }
     if let Some(fd) = lock.and_then(Held::file).map(AsRawFd::as_raw_fd) {

@@ -56,6 +56,28 @@ impl Database for PsqlClient {
             "-c statement_timeout={}ms",
             self.statement_timeout.as_millis()
         );
+        // No secret on psql's command line (every local user can read it):
+        // a password travels in a private service file, or in PGPASSWORD.
+        let mut env: Vec<(&str, String)> = Vec::new();
+        let mut service_file = None;
+        let conninfo = match crate::inputs::handoff(dsn).map_err(&fail)? {
+            crate::inputs::Handoff::Plain(c) => c,
+            crate::inputs::Handoff::Password { conninfo, password } => {
+                env.push(("PGPASSWORD", password));
+                conninfo
+            }
+            crate::inputs::Handoff::Service { name, content } => {
+                let mut f = tempfile::Builder::new()
+                    .prefix(".ssot-pg-service.")
+                    .tempfile()
+                    .map_err(|e| fail(format!("cannot write a private service file: {e}")))?;
+                std::io::Write::write_all(&mut f, content.as_bytes())
+                    .map_err(|e| fail(format!("cannot write a private service file: {e}")))?;
+                env.push(("PGSERVICEFILE", f.path().display().to_string()));
+                service_file = Some(f);
+                format!("service={name}")
+            }
+        };
         let mut child = Command::new(&self.psql)
             // --no-password: a server that asks for a password ssot was not
             // given fails at once instead of prompting on a terminal.
@@ -70,7 +92,7 @@ impl Database for PsqlClient {
                 "--set",
                 "ON_ERROR_STOP=1",
                 "--dbname",
-                dsn,
+                &conninfo,
                 "--command",
                 sql,
             ])
@@ -80,6 +102,7 @@ impl Database for PsqlClient {
             )
             .env("PGOPTIONS", options)
             .env("PGAPPNAME", "ssot")
+            .envs(env)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -113,6 +136,7 @@ impl Database for PsqlClient {
             h.and_then(|h| h.join().ok()).unwrap_or_default()
         };
         let (stdout, stderr) = (join(out), join(err));
+        drop(service_file);
         if !status.success() {
             let why = stderr
                 .lines()

@@ -26,6 +26,8 @@ pub struct ConnInfo {
     pub user: Option<String>,
     /// Every secret value (`password`, `sslpassword`), as given and decoded.
     secrets: Vec<String>,
+    /// Every keyword and its (decoded) value, in order; a later one wins.
+    params: Vec<(String, String)>,
 }
 
 /// The keywords whose values are secrets.
@@ -47,6 +49,7 @@ impl ConnInfo {
     }
 
     fn set(&mut self, key: &str, value: String) {
+        self.params.push((key.to_string(), value.clone()));
         match key {
             "host" | "hostaddr" if self.host.is_none() || key == "host" => self.host = Some(value),
             "port" => self.port = Some(value),
@@ -88,6 +91,82 @@ impl ConnInfo {
         s.dedup();
         s
     }
+}
+
+/// How to give a connection string to a libpq program (`psql`) so that no
+/// secret is on its command line, where every local user can read it
+/// (`/proc/PID/cmdline`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Handoff {
+    /// No secret: the connection string as it is.
+    Plain(String),
+    /// The whole connection, secrets included, as the service `name` of a
+    /// service file with `content` (written private, given by
+    /// `PGSERVICEFILE`); the command line says only `service=name`.
+    Service {
+        /// The service's name.
+        name: String,
+        /// The service file.
+        content: String,
+    },
+    /// The string already names a service of its own: the password goes in
+    /// `PGPASSWORD` (readable only by the same user), the rest on the line.
+    Password {
+        /// The connection string without its password.
+        conninfo: String,
+        /// The password.
+        password: String,
+    },
+}
+
+/// [`Handoff`] for `dsn`; an error says why it cannot be passed safely
+/// (without echoing it).
+pub fn handoff(dsn: &str) -> std::result::Result<Handoff, String> {
+    let info = ConnInfo::parse(dsn)
+        .ok_or_else(|| "the connection string cannot be parsed (as libpq reads it)".to_string())?;
+    if info.secrets.is_empty() {
+        return Ok(Handoff::Plain(dsn.to_string()));
+    }
+    // The last value of each keyword, in first-seen order.
+    let mut params: Vec<(String, String)> = Vec::new();
+    for (k, v) in &info.params {
+        match params.iter_mut().find(|(pk, _)| pk == k) {
+            Some(p) => p.1 = v.clone(),
+            None => params.push((k.clone(), v.clone())),
+        }
+    }
+    let is_secret = |k: &str| SECRET_KEYS.contains(&k);
+    if params.iter().any(|(k, _)| k == "service") {
+        if params.iter().any(|(k, _)| k == "sslpassword") {
+            return Err("an sslpassword together with service=: put it in the service file".into());
+        }
+        let password = params
+            .iter()
+            .find(|(k, _)| k == "password")
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default();
+        let conninfo = params
+            .iter()
+            .filter(|(k, _)| !is_secret(k))
+            .map(|(k, v)| format!("{k}={}", quote(v)))
+            .collect::<Vec<_>>()
+            .join(" ");
+        return Ok(Handoff::Password { conninfo, password });
+    }
+    let mut content = String::from("[ssot_probe]\n");
+    for (k, v) in &params {
+        if v.contains(['\n', '\r'])
+            || v.ends_with(char::is_whitespace)
+            || v.starts_with(char::is_whitespace)
+        {
+            return Err(format!("the value of {k} cannot be written to a service file (a line break or surrounding spaces)"));
+        }
+        content.push_str(&format!("{k}={v}\n"));
+    }
+    Ok(Handoff::Service {
+        name: "ssot_probe".into(),
+        content,
+    })
 }
 
 /// A value quoted for a keyword/value string when it needs it.
@@ -318,6 +397,35 @@ mod tests {
             "host=db dbname=postgres"
         );
         assert_eq!(ConnInfo::parse("").unwrap().display(), "(libpq defaults)");
+    }
+
+    #[test]
+    fn secrets_are_handed_over_off_the_command_line() {
+        assert_eq!(
+            handoff("host=/run/pg user=ssot").unwrap(),
+            Handoff::Plain("host=/run/pg user=ssot".into())
+        );
+        match handoff("postgresql://u:p%40ss@db:5433/app?sslmode=require&sslpassword=k").unwrap() {
+            Handoff::Service { name, content } => {
+                assert_eq!(name, "ssot_probe");
+                assert_eq!(
+                    content,
+                    "[ssot_probe]\npassword=p@ss\nuser=u\nhost=db\nport=5433\ndbname=app\nsslmode=require\nsslpassword=k\n"
+                );
+            }
+            other => panic!("{other:?}"),
+        }
+        match handoff("service=prod password='a b'").unwrap() {
+            Handoff::Password { conninfo, password } => {
+                assert_eq!(
+                    (conninfo.as_str(), password.as_str()),
+                    ("service=prod", "a b")
+                );
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(handoff("service=prod sslpassword=x").is_err());
+        assert!(handoff("password='x").is_err());
     }
 
     #[test]

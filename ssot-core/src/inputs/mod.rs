@@ -15,7 +15,7 @@ mod psql;
 
 pub use argv::{postgres_invocations, settings_from_argv, ArgSetting};
 pub use conf::{parse_auto_conf, ConfLine};
-pub use conninfo::{mask_dsn, redact, ConnInfo};
+pub use conninfo::{handoff, mask_dsn, redact, ConnInfo, Handoff};
 pub use kubectl::{
     listed, parse_active_pvcs, parse_pvcs, parse_statefulset, Pvc, Replicas, StatefulSetFacts,
     PVC_NAMES_LISTED,

@@ -347,7 +347,19 @@ fn record(host: &Host, decision: &Decision) -> Result<()> {
 /// to `gate.log`. `Err` means the decision could not be recorded — callers
 /// must treat that as a denial.
 pub fn gate(host: &Host, cfg: &Config, req: &GateRequest, now: DateTime<Utc>) -> Result<Decision> {
-    let facts = gate_facts(host, cfg, req, host.state.operation_lock_state());
+    gate_with(host, cfg, req, host.state.operation_lock_state(), now)
+}
+
+/// [`gate()`] with the lock facts given: a caller that holds the operation
+/// lock itself re-decides with the lock counted as free (it is its own).
+pub fn gate_with(
+    host: &Host,
+    cfg: &Config,
+    req: &GateRequest,
+    lock: gate::LockFacts,
+    now: DateTime<Utc>,
+) -> Result<Decision> {
+    let facts = gate_facts(host, cfg, req, lock);
     let decision = gate::evaluate(req.operation, &facts, &cfg.gate_policy(), now);
     record(host, &decision)?;
     Ok(decision)
