@@ -621,7 +621,7 @@ fn plan_and_dry_run_text_say_how_to_apply() {
         .to_string();
     assert!(
         text.ends_with(&format!(
-            "to apply exactly this plan: `ssot retention apply` with the same arguments and --plan-hash {hash}\n"
+            "to apply exactly this plan: `ssot retention apply` with the same arguments (but without --now: an apply that deletes runs at the real time) and --plan-hash {hash}\n"
         )),
         "{text}"
     );
@@ -629,7 +629,25 @@ fn plan_and_dry_run_text_say_how_to_apply() {
     let text = String::from_utf8_lossy(&dry.stdout);
     assert!(
         text.ends_with(&format!(
-            "DRY RUN: nothing deleted.\nTo apply, re-run with the same arguments and --plan-hash {hash} (or --confirm)\n"
+            "DRY RUN: nothing deleted.\nTo apply, re-run with the same arguments (but without --now: an apply that deletes runs at the real time) and --plan-hash {hash} (or --confirm)\n"
+        )),
+        "{text}"
+    );
+    // Without --now, the hint is just the arguments; and following it works.
+    let real: Vec<String> = args("plan")
+        .into_iter()
+        .filter(|a| a != "--now" && a != NOW)
+        .collect();
+    let plan = run(&real.iter().map(String::as_str).collect::<Vec<_>>());
+    let text = String::from_utf8_lossy(&plan.stdout).to_string();
+    let hash = text
+        .lines()
+        .find_map(|l| l.strip_prefix("plan_hash "))
+        .unwrap()
+        .to_string();
+    assert!(
+        text.ends_with(&format!(
+            "to apply exactly this plan: `ssot retention apply` with the same arguments and --plan-hash {hash}\n"
         )),
         "{text}"
     );
