@@ -10,35 +10,6 @@ use nix::unistd::Pid;
 
 use super::*;
 
-fn alive(pid: i32) -> bool {
-    // kill(pid, 0): exists (zombies of our own children count as gone once reaped).
-    kill(Pid::from_raw(pid), None).is_ok() && !is_zombie(pid)
-}
-
-fn is_zombie(pid: i32) -> bool {
-    fs::read_to_string(format!("/proc/{pid}/stat"))
-        .map(|s| {
-            s.rsplit(')')
-                .next()
-                .unwrap_or("")
-                .trim_start()
-                .starts_with('Z')
-        })
-        .unwrap_or(true)
-}
-
-fn wait_for(what: &str, mut f: impl FnMut() -> bool) {
-    let start = Instant::now();
-    while !f() {
-        assert!(start.elapsed() < HANG, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
-
-fn read_pid(path: &Path) -> Option<i32> {
-    fs::read_to_string(path).ok()?.trim().parse().ok()
-}
-
 /// `ssot gate startup -- COMMAND` in the background.
 fn start_gated(w: &World, script: &str) -> Child {
     ssot()
@@ -57,16 +28,6 @@ fn start_gated(w: &World, script: &str) -> Child {
         .stderr(Stdio::null())
         .spawn()
         .unwrap()
-}
-
-/// The lock as a second gate sees it: `Some(holder)` while held.
-fn lock_holder(w: &World) -> Option<String> {
-    let (c, d) = w.gate_json("startup");
-    if c == 0 {
-        return None;
-    }
-    assert_eq!(denied_rules(&d), ["operation_lock"], "{d:#}");
-    Some(denial(&d, "operation_lock"))
 }
 
 /// Point 3: `kill -9` of ssot used to leave the command running with the

@@ -155,3 +155,46 @@ pub fn assert_victim_intact(v: &Path) {
         v.display()
     );
 }
+
+// ---- processes and the operation lock, for the gated-command families ----
+
+/// Alive and not a zombie (a zombie's lock descriptor is already closed).
+pub fn alive(pid: i32) -> bool {
+    nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), None).is_ok() && !is_zombie(pid)
+}
+
+fn is_zombie(pid: i32) -> bool {
+    fs::read_to_string(format!("/proc/{pid}/stat"))
+        .map(|s| {
+            s.rsplit(')')
+                .next()
+                .unwrap_or("")
+                .trim_start()
+                .starts_with('Z')
+        })
+        .unwrap_or(true)
+}
+
+/// Polls `f` until it holds; a hang detector, not a time window.
+pub fn wait_for(what: &str, mut f: impl FnMut() -> bool) {
+    let start = std::time::Instant::now();
+    while !f() {
+        assert!(start.elapsed() < HANG, "timed out waiting for {what}");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
+
+/// The pid a command wrote into `path`, once it has.
+pub fn read_pid(path: &Path) -> Option<i32> {
+    fs::read_to_string(path).ok()?.trim().parse().ok()
+}
+
+/// The lock as a second gate sees it: `Some(holder)` while held.
+pub fn lock_holder(w: &World) -> Option<String> {
+    let (c, d) = w.gate_json("startup");
+    if c == 0 {
+        return None;
+    }
+    assert_eq!(denied_rules(&d), ["operation_lock"], "{d:#}");
+    Some(denial(&d, "operation_lock"))
+}

@@ -42,42 +42,6 @@ fn start_rb(w: &World, script: &str, extra: &[&str]) -> Child {
         .unwrap()
 }
 
-fn wait_for(what: &str, mut f: impl FnMut() -> bool) {
-    let start = Instant::now();
-    while !f() {
-        assert!(start.elapsed() < HANG, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
-
-fn read_pid(p: &Path) -> Option<i32> {
-    fs::read_to_string(p).ok()?.trim().parse().ok()
-}
-
-/// Alive and not a zombie.
-fn alive(pid: i32) -> bool {
-    kill(Pid::from_raw(pid), None).is_ok()
-        && fs::read_to_string(format!("/proc/{pid}/stat"))
-            .map(|s| {
-                !s.rsplit(')')
-                    .next()
-                    .unwrap_or("")
-                    .trim_start()
-                    .starts_with('Z')
-            })
-            .unwrap_or(false)
-}
-
-/// Who holds the operation lock, as a second gate sees it.
-fn lock_holder(w: &World) -> Option<String> {
-    let (c, d) = w.gate_json("startup");
-    if c == 0 {
-        return None;
-    }
-    assert_eq!(denied_rules(&d), ["operation_lock"], "{d:#}");
-    Some(denial(&d, "operation_lock"))
-}
-
 fn exited_by(child: &mut Child) -> std::process::ExitStatus {
     let start = Instant::now();
     loop {

@@ -175,30 +175,27 @@ pub(crate) fn untrusted_code(meta: &fs::Metadata) -> Option<String> {
     foreign_owner(meta).or_else(|| writable_by_others(meta, 0o002))
 }
 
-/// Why the directories on the way to `file` (as given and as resolved)
-/// cannot be trusted for code ssot runs: each must be owned by root or the
-/// running user and not writable by others unless sticky.
-pub(crate) fn untrusted_code_path(file: &Path) -> Option<String> {
+/// Why the directories on the way to `path` (as given and as resolved
+/// through symlinks) cannot be trusted: each must be owned by root or the
+/// running user and have none of the write bits in `mask` unless it is
+/// sticky (`/tmp`); otherwise someone else could swap what lies below.
+/// `place` words the message (`lies in`, `lies under`).
+fn untrusted_ancestors(path: &Path, mask: u32, place: &str) -> Option<String> {
     let absolute = std::env::current_dir()
-        .map(|cwd| cwd.join(file))
-        .unwrap_or_else(|_| file.to_path_buf());
-    let resolved = fs::canonicalize(file).unwrap_or_else(|_| absolute.clone());
-    for path in [&absolute, &resolved] {
-        for ancestor in path.ancestors().skip(1) {
+        .map(|cwd| cwd.join(path))
+        .unwrap_or_else(|_| path.to_path_buf());
+    let resolved = fs::canonicalize(path).unwrap_or_else(|_| absolute.clone());
+    for p in [&absolute, &resolved] {
+        for ancestor in p.ancestors().skip(1) {
             let Ok(m) = fs::metadata(ancestor) else {
                 continue;
             };
             let sticky = m.mode() & 0o1000 != 0;
-            let problem = foreign_owner(&m).or_else(|| {
-                if sticky {
-                    None
-                } else {
-                    writable_by_others(&m, 0o002)
-                }
-            });
-            if let Some(p) = problem {
+            let problem = foreign_owner(&m)
+                .or_else(|| (!sticky).then(|| writable_by_others(&m, mask)).flatten());
+            if let Some(problem) = problem {
                 return Some(format!(
-                    "lies in {}, which {p}: whoever can write there could replace it",
+                    "{place} {}, which {problem}: whoever can write there could replace it",
                     ancestor.display()
                 ));
             }
@@ -207,11 +204,15 @@ pub(crate) fn untrusted_code_path(file: &Path) -> Option<String> {
     None
 }
 
+/// Why the directories on the way to `file` cannot be trusted for code ssot
+/// runs: as [`untrusted_code`], not writable by others unless sticky.
+pub(crate) fn untrusted_code_path(file: &Path) -> Option<String> {
+    untrusted_ancestors(file, 0o002, "lies in")
+}
+
 /// Why the directory `dir`, or the path to it, cannot be trusted: `dir`
-/// itself as [`untrusted`], and every directory on the way to it (as given
-/// and as resolved through symlinks) owned by root or the running user and
-/// not writable by group or others unless sticky (`/tmp`): otherwise
-/// someone else could swap `dir` for a directory of theirs.
+/// itself as [`untrusted`], and every directory on the way to it not
+/// writable by group or others unless sticky.
 pub(crate) fn untrusted_dir(dir: &Path) -> Option<String> {
     let meta = match fs::metadata(dir) {
         Ok(m) => m,
@@ -220,32 +221,7 @@ pub(crate) fn untrusted_dir(dir: &Path) -> Option<String> {
     if let Some(p) = untrusted(&meta) {
         return Some(format!("(the directory) {p}"));
     }
-    let absolute = std::env::current_dir()
-        .map(|cwd| cwd.join(dir))
-        .unwrap_or_else(|_| dir.to_path_buf());
-    let resolved = fs::canonicalize(dir).unwrap_or_else(|_| absolute.clone());
-    for path in [&absolute, &resolved] {
-        for ancestor in path.ancestors().skip(1) {
-            let Ok(m) = fs::metadata(ancestor) else {
-                continue;
-            };
-            let sticky = m.mode() & 0o1000 != 0;
-            let problem = foreign_owner(&m).or_else(|| {
-                if sticky {
-                    None
-                } else {
-                    writable_by_others(&m, 0o022)
-                }
-            });
-            if let Some(p) = problem {
-                return Some(format!(
-                    "lies under {}, which {p}: whoever can write there could replace it",
-                    ancestor.display()
-                ));
-            }
-        }
-    }
-    None
+    untrusted_ancestors(dir, 0o022, "lies under")
 }
 
 /// Opens a file ssot keeps (a lock, a log), creating it with `mode` — exactly
