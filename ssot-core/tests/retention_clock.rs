@@ -38,7 +38,7 @@ fn kept(p: &RetentionPlan) -> Vec<&str> {
 }
 
 #[test]
-fn an_artifact_from_the_future_is_counted_and_named_but_not_the_latest_for_keep_within() {
+fn an_artifact_from_the_future_is_kept_named_and_counted_toward_nothing() {
     let now = t("2026-06-10T12:00:00Z");
     let arts = vec![
         Artifact::new("future", t("2026-06-12T12:00:00Z")),
@@ -67,9 +67,15 @@ fn an_artifact_from_the_future_is_counted_and_named_but_not_the_latest_for_keep_
         "{:?}",
         p.warnings
     );
-    // keep_last counts it like any other.
+    // It takes no keep_last slot and is not the last good copy: the newest
+    // real one is kept by both.
     let p = plan(&arts, &policy(serde_json::json!({"keep_last": 1})), now).unwrap();
-    assert_eq!(kept(&p), ["future"]);
+    assert_eq!(kept(&p), ["future", "ten_days"], "{:?}", fates(&p));
+    assert_eq!(
+        reasons_of(&p, "future"),
+        ["dated in the future: counts toward no rule or floor"]
+    );
+    assert_eq!(reasons_of(&p, "ten_days"), ["last 1/1", "last_good_copy"]);
 }
 
 #[test]
@@ -90,7 +96,7 @@ fn a_fall_back_hour_is_one_hourly_bucket_in_local_time() {
     let p = plan(&arts, &hourly("0.14"), now).unwrap();
     assert_eq!(kept(&p), ["cet_0330", "cet_0230"], "{:?}", fates(&p));
     assert_eq!(reasons_of(&p, "cet_0230"), ["hourly 2026-10-25T02"]);
-    assert_eq!(reasons_of(&p, "cet_0330"), ["hourly 2026-10-25T03"]);
+    assert_eq!(reasons_of(&p, "cet_0330"), ["hourly 2026-10-25T03", "last_good_copy"]);
     // Today's restic also keeps the oldest, whose bucket was already kept:
     // counts were left when the walk reached it.
     let p = plan(&arts, &hourly("current"), now).unwrap();
@@ -118,11 +124,11 @@ fn a_spring_forward_gap_skips_an_hour_and_local_midnight_moves_the_day() {
         policy(v)
     };
     let p = plan(&arts, &berlin(serde_json::json!({"keep_hourly": 2})), now).unwrap();
-    assert_eq!(reasons_of(&p, "cest_0330"), ["hourly 2026-03-29T03"]);
+    assert_eq!(reasons_of(&p, "cest_0330"), ["hourly 2026-03-29T03", "last_good_copy"]);
     assert_eq!(reasons_of(&p, "cet_0130"), ["hourly 2026-03-29T01"]);
     let p = plan(&arts, &berlin(serde_json::json!({"keep_daily": 2})), now).unwrap();
     assert_eq!(kept(&p), ["cest_0330", "day_before"], "{:?}", fates(&p));
-    assert_eq!(reasons_of(&p, "cest_0330"), ["daily 2026-03-29"]);
+    assert_eq!(reasons_of(&p, "cest_0330"), ["daily 2026-03-29", "last_good_copy"]);
     assert_eq!(reasons_of(&p, "day_before"), ["daily 2026-03-28"]);
 }
 
@@ -174,7 +180,7 @@ fn iso_week_53_spans_the_new_year_and_the_year_bucket_does_not() {
     let p = plan(&arts, &policy(serde_json::json!({"keep_weekly": 3})), now).unwrap();
     assert_eq!(kept(&p), ["jan04", "jan01", "dec21"], "{:?}", fates(&p));
     assert_eq!(reasons_of(&p, "jan01"), ["weekly 2026-W53"]);
-    assert_eq!(reasons_of(&p, "jan04"), ["weekly 2027-W01"]);
+    assert_eq!(reasons_of(&p, "jan04"), ["weekly 2027-W01", "last_good_copy"]);
     assert_eq!(reasons_of(&p, "dec21"), ["weekly 2026-W52"]);
     // Yearly buckets follow the calendar year, not the ISO year.
     let p = plan(&arts, &policy(serde_json::json!({"keep_yearly": 2})), now).unwrap();
@@ -193,10 +199,10 @@ fn the_year_boundary_is_local_to_the_time_zone() {
     ];
     let yearly = |tz: &str| policy(serde_json::json!({"keep_yearly": 5, "timezone": tz}));
     let p = plan(&arts, &yearly("Asia/Tokyo"), now).unwrap();
-    assert_eq!(reasons_of(&p, "late"), ["yearly 2027"]);
+    assert_eq!(reasons_of(&p, "late"), ["yearly 2027", "last_good_copy"]);
     assert_eq!(reasons_of(&p, "earlier"), ["yearly 2026"]);
     let p = plan(&arts, &yearly("America/New_York"), now).unwrap();
-    assert_eq!(reasons_of(&p, "late"), ["yearly 2026"]);
+    assert_eq!(reasons_of(&p, "late"), ["yearly 2026", "last_good_copy"]);
     // One bucket: the newest is kept for it, and (counts left) the oldest too.
     assert_eq!(reasons_of(&p, "earlier"), ["oldest yearly 2026"]);
     let mut p014 = yearly("America/New_York");

@@ -67,7 +67,7 @@ fn restic_reasons_name_their_bucket() {
     // 2026-11-23 is a Monday (ISO week 48); d00 is 2026-11-23T03:00.
     assert_eq!(
         reasons(&p, "d00"),
-        ["last 1/1", "daily 2026-11-23", "weekly 2026-W48"]
+        ["last 1/1", "daily 2026-11-23", "weekly 2026-W48", "last_good_copy"]
     );
     assert_eq!(reasons(&p, "d01"), ["daily 2026-11-22", "weekly 2026-W47"]);
     assert_eq!(kept(&p), ["d00", "d01", "d02"]);
@@ -93,7 +93,7 @@ fn max_age_is_relative_to_now_and_inclusive() {
     .unwrap();
     assert_eq!(kept(&p), ["exact", "young"]);
     assert_eq!(reasons(&p, "older"), ["older than max_age 7d"]);
-    assert_eq!(reasons(&p, "young"), ["younger than max_age 7d"]);
+    assert_eq!(reasons(&p, "young"), ["younger than max_age 7d", "last_good_copy"]);
 }
 
 #[test]
@@ -123,15 +123,10 @@ fn min_keep_saves_the_newest_when_backups_stopped() {
         max_age: Some(Span::days(7)),
         ..Default::default()
     };
+    // The last good copy is a floor no policy turns off.
     let p = plan(&arts, &only_age, now()).unwrap();
-    assert!(kept(&p).is_empty());
-    assert!(
-        p.warnings
-            .iter()
-            .any(|w| w.contains("no complete artifact would remain")),
-        "{:?}",
-        p.warnings
-    );
+    assert_eq!(kept(&p), ["old0"]);
+    assert_eq!(reasons(&p, "old0"), ["last_good_copy"]);
     let p = plan(
         &arts,
         &RetentionPolicy {
@@ -142,7 +137,7 @@ fn min_keep_saves_the_newest_when_backups_stopped() {
     )
     .unwrap();
     assert_eq!(kept(&p), ["old0", "old1"]);
-    assert_eq!(reasons(&p, "old0"), ["min_keep 2"]);
+    assert_eq!(reasons(&p, "old0"), ["last_good_copy", "min_keep 2"]);
 }
 
 #[test]
@@ -223,7 +218,7 @@ fn parents_of_kept_artifacts_stay_transitively_and_across_groups() {
         "a chain is kept whole"
     );
     assert_eq!(reasons(&p, "diff1"), ["parent of diff2"]);
-    assert_eq!(reasons(&p, "full"), ["last 1/1", "parent of diff1"]);
+    assert_eq!(reasons(&p, "full"), ["last 1/1", "last_good_copy", "parent of diff1"]);
 }
 
 #[test]
@@ -298,9 +293,10 @@ fn size_budget_evicts_oldest_first_and_never_a_needed_parent() {
 
 #[test]
 fn size_budget_uses_least_recently_used_when_known() {
-    let mut a = sized("a", 10, 100);
+    // a is the newest (the last good copy, which no budget takes).
+    let mut a = sized("a", 5, 100);
     a.last_used_at = Some(at(1));
-    let mut b = sized("b", 5, 100);
+    let mut b = sized("b", 10, 100);
     b.last_used_at = Some(at(48));
     let c = sized("c", 20, 100); // never used: its creation time counts
     let p = plan(
@@ -458,8 +454,9 @@ fn no_rule_keeps_everything() {
     assert_eq!(kept(&p).len(), 3);
     assert_eq!(
         reasons(&p, "d00"),
-        ["no retention rule: everything is kept"]
+        ["no retention rule: everything is kept", "last_good_copy"]
     );
+    assert_eq!(reasons(&p, "d01"), ["no retention rule: everything is kept"]);
 }
 
 #[test]
@@ -569,7 +566,7 @@ fn time_zone_shifts_day_buckets() {
         now(),
     )
     .unwrap();
-    assert_eq!(reasons(&tokyo, "early"), ["daily 2026-11-21"]);
+    assert_eq!(reasons(&tokyo, "early"), ["daily 2026-11-21", "last_good_copy"]);
     // One Tokyo day: today's restic keeps the oldest too, its bucket already
     // kept but counts left; 0.14 keeps the newest only.
     assert_eq!(reasons(&tokyo, "late"), ["oldest daily 2026-11-21"]);

@@ -71,6 +71,12 @@ pub struct Artifact {
     /// line in the sidecar `NAME.tags`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub tags: Vec<String>,
+    /// Why it cannot be handled safely, set by the source (never read from a
+    /// catalog): a symlinked entry, a directory that holds a mount, an id with
+    /// no entry in the root. Such an artifact is kept with this reason and
+    /// counts toward no rule or floor.
+    #[serde(skip)]
+    pub held: Option<String>,
 }
 
 impl Artifact {
@@ -89,6 +95,7 @@ impl Artifact {
             kind: None,
             parent_unknown: false,
             tags: Vec::new(),
+            held: None,
         }
     }
 

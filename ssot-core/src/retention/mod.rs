@@ -38,6 +38,7 @@ mod reason;
 
 pub use artifact::{validate_id, Artifact, ArtifactState};
 pub use plan::{
+    ALLOWED_SKEW,
     check_plan_hash_prefix, first_cycle, plan, plan_hash, Action, ArtifactDecision, RetentionPlan,
     Summary, PLAN_HASH_MIN_PREFIX,
 };

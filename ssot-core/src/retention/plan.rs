@@ -13,6 +13,7 @@ use super::restic;
 use super::{validate_id, Artifact, ArtifactState, ResticCompat, RetentionPolicy, RetentionReason};
 use crate::error::{Error, Result};
 use crate::num::human_bytes;
+use crate::units::Span;
 
 /// The fewest hex digits of a reviewed plan hash that are accepted.
 pub const PLAN_HASH_MIN_PREFIX: usize = 12;
@@ -347,12 +348,15 @@ pub fn plan(
     }
     let mut warnings = Vec::new();
     for (k, a) in artifacts.iter().enumerate() {
-        if a.created_at > now {
+        if is_future(a, now) {
             warnings.push(format!(
-                "{} is dated {} in the future (clock skew?); restic-style rules still count it",
+                "{} is dated {} in the future (clock skew, or a wrong name?): kept, and counted toward no rule or floor",
                 a.id,
                 crate::num::human_secs((a.created_at - now).num_seconds() as f64)
             ));
+        }
+        if let Some(why) = &a.held {
+            warnings.push(format!("{}: {why}: kept", a.id));
         }
         if let (Some(p), true) = (&a.parent, has_parents && parent_of[k].is_none()) {
             warnings.push(format!(
@@ -395,7 +399,7 @@ pub fn plan(
         for (g, range) in groups {
             let local = range.start - offset..range.end - offset;
             rules_for_group(slots, local.clone(), policy, &rules, tz, now);
-            floors_for_group(slots, local, policy, g, &mut warnings);
+            floors_for_group(slots, local, policy, g, now, &mut warnings);
         }
         warnings
     };
@@ -636,6 +640,30 @@ fn kept_children(slots: &[Slot]) -> Vec<u32> {
     children
 }
 
+/// How far past `now` an artifact may be dated and still count as a copy
+/// (the default `gate.max_clock_skew`).
+pub const ALLOWED_SKEW: Span = Span::mins(1);
+
+/// Dated after `now` plus [`ALLOWED_SKEW`].
+fn is_future(a: &Artifact, now: DateTime<Utc>) -> bool {
+    now.checked_add_signed(ALLOWED_SKEW.to_delta())
+        .is_some_and(|limit| a.created_at > limit)
+}
+
+/// Kept whatever the rules say and counted toward no rule or floor: held by
+/// its source (a symlink, a mount, a missing entry) or dated in the future.
+fn is_set_aside(a: &Artifact, now: DateTime<Utc>) -> bool {
+    a.held.is_some() || is_future(a, now)
+}
+
+/// The reason an artifact is set aside (see [`is_set_aside`]), if it is.
+fn set_aside(s: &Slot, now: DateTime<Utc>) -> Option<RetentionReason> {
+    match &s.a.held {
+        Some(why) => Some(RetentionReason::Held(why.clone())),
+        None => is_future(s.a, now).then_some(RetentionReason::FutureDated),
+    }
+}
+
 fn is_verified_copy(a: &Artifact) -> bool {
     a.verified && a.state == ArtifactState::Complete
 }
@@ -678,14 +706,20 @@ fn rules_for_group(
     tz: Tz,
     now: DateTime<Utc>,
 ) {
+    for i in members.clone() {
+        if let Some(r) = set_aside(&slots[i], now) {
+            slots[i].keep.push(r);
+            slots[i].floor = true;
+        }
+    }
     let complete: Vec<usize> = members
         .clone()
-        .filter(|i| slots[*i].a.state == ArtifactState::Complete)
+        .filter(|i| slots[*i].a.state == ArtifactState::Complete && !is_set_aside(slots[*i].a, now))
         .collect();
     let grace = policy.partial_grace;
     for i in members.clone() {
         let s = &mut slots[i];
-        if s.a.state == ArtifactState::Complete {
+        if s.a.state == ArtifactState::Complete || !s.keep.is_empty() {
             continue;
         }
         let within = now - s.a.created_at < grace.to_delta();
@@ -726,7 +760,7 @@ fn rules_for_group(
         now,
     );
     for (k, reasons) in restic {
-        slots[complete[k]].keep = reasons; // complete artifacts have no other reason yet
+        slots[complete[k]].keep = reasons; // counted complete artifacts have no other reason yet
     }
     if let Some(age) = policy.max_age {
         let cutoff = crate::num::minus(now, age);
@@ -766,6 +800,7 @@ fn floors_for_group(
     members: Range<usize>,
     policy: &RetentionPolicy,
     group: &str,
+    now: DateTime<Utc>,
     warnings: &mut Vec<String>,
 ) {
     for i in members.clone() {
@@ -774,11 +809,16 @@ fn floors_for_group(
             slots[i].floor = true;
         }
     }
-    // members are newest first.
+    // members are newest first; what is set aside counts toward no floor.
     let complete: Vec<usize> = members
         .clone()
-        .filter(|i| slots[*i].a.state == ArtifactState::Complete)
+        .filter(|i| slots[*i].a.state == ArtifactState::Complete && !is_set_aside(slots[*i].a, now))
         .collect();
+    // The floor no policy turns off.
+    if let Some(&i) = complete.first() {
+        slots[i].keep.push(RetentionReason::LastGoodCopy);
+        slots[i].floor = true;
+    }
     if policy.min_keep > 0 {
         for &i in complete.iter().take(policy.min_keep as usize) {
             slots[i]

@@ -73,6 +73,15 @@ pub enum RetentionReason {
     MinKeep(u32),
     /// The `min_verified` floor.
     MinVerified(u32),
+    /// The floor no policy turns off: the newest complete, non-future
+    /// artifact of its group (`last_good_copy`).
+    LastGoodCopy,
+    /// Dated after `now` plus the allowed clock skew: kept, and never counted
+    /// toward a rule or a floor (`dated in the future`).
+    FutureDated,
+    /// It cannot be handled safely (a symlink, a directory holding a mount,
+    /// an id with no entry): kept, never counted toward a rule or a floor.
+    Held(String),
     /// A kept artifact depends on it.
     ParentOf(String),
     /// Its parent is unknown: it is kept with everything it might depend on.
@@ -136,6 +145,9 @@ impl fmt::Display for RetentionReason {
             R::Pinned => f.write_str("pinned"),
             R::MinKeep(n) => write!(f, "min_keep {n}"),
             R::MinVerified(n) => write!(f, "min_verified {n}"),
+            R::LastGoodCopy => f.write_str("last_good_copy"),
+            R::FutureDated => f.write_str("dated in the future: counts toward no rule or floor"),
+            R::Held(why) => f.write_str(why),
             R::ParentOf(id) => write!(f, "parent of {id}"),
             R::ParentUnknown => {
                 f.write_str("its parent is unknown: kept with everything it might depend on")
