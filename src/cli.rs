@@ -108,6 +108,10 @@ pub enum Cmd {
     Evidence(EvidenceCmd),
     /// The single view of truth over the state directory (exit 0 OK, 1 DEGRADED, 2 DOWN).
     Report(ReportArgs),
+    /// Re-read every recorded backup and compare it with the checksum recorded
+    /// when it was taken, like `pgbackrest verify` or `restic check --read-data`;
+    /// the findings go to verify.status (exit 0 all whole, 1 some gone, changed or broken).
+    Verify(Output),
     /// Show the current state files (corrupt ones flagged) (exit 0).
     Status(Output),
     /// Configuration.
@@ -249,10 +253,13 @@ pub enum StagesCmd {
 
 #[derive(Debug, Subcommand)]
 pub enum EvidenceCmd {
-    /// Record a backup into backup.status (exit 0 recorded, 2 refused: a snapshot, a
-    /// missing file, a size that does not match).
+    /// Record a backup into backup.status, read whole: size and SHA-256 measured, the
+    /// format checked to its end (pg_restore, gzip, tar) (exit 0 recorded, 2 refused: a
+    /// snapshot, an unknown kind, a missing, empty, truncated or implausibly small file,
+    /// a size that does not match).
     Backup(Box<BackupArgs>),
-    /// Record a restore drill into restore_drill.status (exit 0 recorded, 2 refused).
+    /// Record a restore drill into restore_drill.status (exit 0 recorded, 2 refused: a
+    /// backup ssot did not record, or a pass for one whose content changed since).
     RestoreDrill(Box<RestoreDrillArgs>),
     /// Record a DR drill into dr_drill.status, with measured RTO and RPO
     /// (exit 0 within target, 1 missed a target, 2 refused).
@@ -279,7 +286,8 @@ pub struct BackupArgs {
     /// Its size; must match the file's [default: measured from the file].
     #[arg(long, value_parser = parse_from_str::<ByteSize>)]
     pub size: Option<ByteSize>,
-    /// dump (pg_dump), basebackup, ... (a snapshot is not a backup and is refused).
+    /// One of: dump (pg_dump), basebackup (pg_basebackup), pgbackrest, barman, wal-g,
+    /// pg_probackup, restic, borg. A snapshot, by any name, is not a backup and is refused.
     #[arg(long, default_value = "dump")]
     pub kind: String,
     /// Who ran it [default: $USER, else "unknown"].

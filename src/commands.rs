@@ -220,6 +220,7 @@ pub fn run(cli: Cli, flags: GivenFlags) -> Result<u8, String> {
             };
             recorded(ssot.record_dr_drill(&req, now), a.out.format)
         }
+        Cmd::Verify(out) => Ok(show(&ssot.verify(now).map_err(e)?, out.format)),
         Cmd::Report(a) => {
             let req = ReportRequest {
                 pgdata: a.pgdata,

@@ -303,8 +303,13 @@ fn never_through_a_symlink_and_never_outside_the_root() {
         "1d",
         "--confirm",
     ]);
-    assert_eq!(code(&o), 3);
-    assert!(String::from_utf8_lossy(&o.stderr).contains("contains a path separator"));
+    // Refused at plan time, naming the id; nothing is touched.
+    assert_eq!(code(&o), 1, "{}", String::from_utf8_lossy(&o.stderr));
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        out.contains("../precious") && out.contains("path separator"),
+        "{out}"
+    );
     assert!(outside.join("data").exists());
 }
 
@@ -401,7 +406,15 @@ fn seed_profiles_work_without_configuration() {
         )
         .unwrap();
     }
-    fs::write(dumps.join("ssot_20260203_030000.sql.gz.verified"), "").unwrap();
+    // A restore drill's marker: the dump's checksum and an expiry after NOW.
+    fs::write(
+        dumps.join("ssot_20260203_030000.sql.gz.verified"),
+        format!(
+            "sha256={}\nverified_at=2026-02-04T00:00:00Z\nexpires_at=2026-03-10T00:00:00Z\n",
+            ssot_core::evidence::sha256_hex(b"dump")
+        ),
+    )
+    .unwrap();
     let o = run(&[
         "retention",
         "plan",
@@ -726,7 +739,10 @@ fn todays_restic_unlimited_counts_tags_oldest_and_the_0_14_mode() {
         reasons(&v, "ssot_20260202_030000.sql.gz"),
         ["has tags monthly,prod"]
     );
-    assert_eq!(reasons(&v, "ssot_20260206_030000.sql.gz"), ["last 1/1", "last_good_copy"]);
+    assert_eq!(
+        reasons(&v, "ssot_20260206_030000.sql.gz"),
+        ["last 1/1", "last_good_copy"]
+    );
     assert_eq!(
         reasons(&v, "ssot_20260203_030000.sql.gz"),
         ["not kept by any rule (keep_last 1, keep_tag monthly,prod, keep_tag legal)"]

@@ -177,6 +177,23 @@ impl RetentionProfile {
     }
 }
 
+/// Why `name` cannot name a retention profile, if it cannot: a profile
+/// name is a key of `retention.status` and a metric label, so it is 1–64
+/// ASCII letters, digits, `_` or `-`, starting with a letter or digit.
+pub fn profile_name_problem(name: &str) -> Option<String> {
+    let ok = !name.is_empty()
+        && name.len() <= 64
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+        && name.as_bytes()[0].is_ascii_alphanumeric();
+    (!ok).then(|| {
+        format!(
+            "the profile name {name:?} is not 1-64 letters, digits, _ or - starting with a letter or digit"
+        )
+    })
+}
+
 /// The retention profiles. A profile named in the file overrides only the
 /// keys it names; the seed profiles `backups` and `snapshots` keep their
 /// other defaults.
@@ -325,14 +342,34 @@ impl Config {
         self.wal.validate()?;
         self.contract.validate()?;
         for (name, p) in &self.retention.0 {
+            if let Some(problem) = profile_name_problem(name) {
+                return Err(Error::key(format!("retention.{name}"), problem));
+            }
             if let Some(pattern) = &p.pattern {
                 crate::retention::source::validate_pattern(pattern)
                     .map_err(|e| Error::key(format!("retention.{name}.pattern"), e.to_string()))?;
             }
         }
         self.disk.validate()?;
+        let r = self.evidence.size_drop_ratio;
+        if !(r.is_finite() && (0.0..=1.0).contains(&r)) {
+            return Err(Error::key(
+                "evidence.size_drop_ratio",
+                "must be in [0, 1] (a share of the smallest recent backup; 0 turns the check off)",
+            ));
+        }
+        let mut ids = std::collections::BTreeSet::new();
         for st in &self.stages {
             st.parsed_criteria()?;
+            if !ids.insert(st.id.as_str()) {
+                return Err(Error::key(
+                    "stages",
+                    format!(
+                        "has the stage id \"{}\" twice: each stage is one record and one metric series",
+                        st.id
+                    ),
+                ));
+            }
         }
         for l in &self.contract.declared_limitations {
             if !crate::contract::LIMITATIONS.contains(&l.as_str()) {

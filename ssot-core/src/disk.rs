@@ -67,6 +67,15 @@ pub struct DiskFacts {
     /// Where the estimate came from (`--estimate`, newest file in the target, ...).
     #[serde(default)]
     pub estimate_source: String,
+    /// The identities of the target and its ancestors (see
+    /// [`crate::retention::guard`]); with `protected_paths`, a target that is,
+    /// holds or lies inside PGDATA, pg_wal or the state directory is refused
+    /// whatever the devices (a separate PGDATA mount shares no device with its parent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target_lineage: Option<crate::retention::guard::Lineage>,
+    /// The paths a target must never be, hold or lie inside.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub protected_paths: Vec<crate::retention::guard::Protected>,
 }
 
 /// Free-space floors that must hold after the operation (seed: "X% или X GiB").
@@ -99,6 +108,76 @@ impl DiskPolicy {
         }
         Ok(())
     }
+}
+
+/// Why `target` overlaps a protected path (is, holds, or lies inside it),
+/// by file identity; `None` when it does not.
+pub fn overlap(
+    target: &crate::retention::guard::Lineage,
+    protected: &[crate::retention::guard::Protected],
+) -> Option<String> {
+    for p in protected {
+        let what = crate::retention::guard::describe(p);
+        if let Some(tid) = target.id() {
+            if p.lineage.is_within(tid) {
+                let how = if p.lineage.id() == Some(tid) {
+                    "is"
+                } else {
+                    "holds"
+                };
+                return Some(format!(
+                    "target {} {how} {what}: writing there could destroy it",
+                    target.path
+                ));
+            }
+        }
+        if let Some(pid) = p.lineage.id() {
+            if target.is_within(pid) {
+                return Some(format!(
+                    "target {} lies inside {what}: writing there could destroy it",
+                    target.path
+                ));
+            }
+        }
+    }
+    None
+}
+
+/// How many of the newest backups in a target size the next one.
+pub const ESTIMATE_FROM: usize = 5;
+
+/// The size the next backup into a target is expected to have: the largest
+/// of the [`ESTIMATE_FROM`] newest entries that are backups — matching
+/// `pattern` when one is given (read in UTC), never a hidden entry, a
+/// sidecar marker (`.verified`, `.pinned`, ...) or a partial one
+/// (`.partial`, `.tmp`). The entry named, or `None` when there is none.
+pub fn estimate_from_entries(
+    entries: &[crate::retention::source::RootEntry],
+    pattern: Option<&str>,
+) -> Option<(String, u64)> {
+    use crate::retention::source::{time_from_name, EntryKind, MARKERS};
+    let mut backups: Vec<_> = entries
+        .iter()
+        .filter(|e| e.name_is_utf8 && matches!(e.kind, EntryKind::File | EntryKind::Directory))
+        .filter(|e| !e.name.starts_with('.'))
+        .filter(|e| !MARKERS.iter().any(|m| e.name.ends_with(m)))
+        .filter(|e| !(e.name.ends_with(".partial") || e.name.ends_with(".tmp")))
+        .filter(|e| pattern.is_none_or(|p| time_from_name(&e.name, p, chrono_tz::UTC).is_some()))
+        .collect();
+    backups.sort_by(|a, b| {
+        b.modified
+            .cmp(&a.modified)
+            .then_with(|| a.name.cmp(&b.name))
+    });
+    backups
+        .into_iter()
+        .take(ESTIMATE_FROM)
+        .max_by(|a, b| {
+            a.size_bytes
+                .cmp(&b.size_bytes)
+                .then_with(|| b.name.cmp(&a.name))
+        })
+        .map(|e| (e.name.clone(), e.size_bytes))
 }
 
 /// Runs the disk guard; every check it made is returned, passed or not.
@@ -178,6 +257,19 @@ pub fn guard(facts: &DiskFacts, policy: &DiskPolicy) -> Vec<Check> {
                     p.label,
                     p.path,
                     err.as_deref().unwrap_or("unknown")
+                ),
+            ),
+        });
+    }
+
+    if let Some(lineage) = &facts.target_lineage {
+        checks.push(match overlap(lineage, &facts.protected_paths) {
+            Some(why) => Check::fail("target_outside_protected", why),
+            None => Check::pass(
+                "target_outside_protected",
+                format!(
+                    "target {} neither is, holds nor lies inside PGDATA, pg_wal or the state directory",
+                    t.path
                 ),
             ),
         });

@@ -14,7 +14,7 @@ use crate::time::timestamp;
 use crate::units::Span;
 
 /// Limits and targets for evidence.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct EvidencePolicy {
     /// The RPO backups are held to: the oldest acceptable newest complete backup.
@@ -27,6 +27,15 @@ pub struct EvidencePolicy {
     pub rto_target: Span,
     /// DR target: data lost, newest before the incident minus newest after restore (seed 004: 5 min).
     pub rpo_target: Span,
+    /// A complete backup smaller than this share of the smallest of the
+    /// recent complete backups of its kind is implausible (a dump that lost
+    /// its data): see `size_drop`.
+    pub size_drop_ratio: f64,
+    /// `refuse` (default) or `warn` for an implausibly small backup.
+    pub size_drop: SizeDrop,
+    /// How long a passed restore drill keeps a backup verified (its
+    /// `.verified` marker expires then and no longer counts for `min_verified`).
+    pub verified_for: Span,
 }
 
 impl Default for EvidencePolicy {
@@ -37,6 +46,9 @@ impl Default for EvidencePolicy {
             dr_drill_max_age: Span::days(92),
             rto_target: Span::mins(15),
             rpo_target: Span::mins(5),
+            size_drop_ratio: 0.1,
+            size_drop: SizeDrop::Refuse,
+            verified_for: Span::days(35),
         }
     }
 }
@@ -80,6 +92,61 @@ impl std::str::FromStr for BackupResult {
     }
 }
 
+/// What reading a backup whole found (see
+/// [`crate::ports::Filesystem::inspect_backup`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct BackupInspection {
+    /// A regular file, a directory, or anything else (a link, a special file: never followed).
+    #[serde(skip)]
+    pub kind: crate::ports::PathKind,
+    /// Bytes read (a directory: its regular files summed).
+    pub size_bytes: u64,
+    /// SHA-256 of the content, hex (a directory: of its file list; see `host::inspect`).
+    pub sha256: String,
+    /// `custom`, `tar`, `gzip`, `gzip plain`, `plain`, `directory dump`, `directory` or `unknown`.
+    pub format: String,
+    /// Why the content is not a whole backup of its format, if it is not.
+    pub problem: Option<String>,
+    /// How the format was checked, if it was.
+    pub checked_by: Option<String>,
+    /// What could not be checked, and why.
+    pub notes: Vec<String>,
+}
+
+/// The SHA-256 of `data`, hex: the checksum `evidence backup` records for a
+/// file backup holding `data`.
+pub fn sha256_hex(data: &[u8]) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(data)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// The kinds of backup `evidence backup --kind` accepts. A snapshot is not
+/// one (seed STAGE 7), whatever it is called.
+pub const BACKUP_KINDS: [&str; 8] = [
+    "dump",
+    "basebackup",
+    "pgbackrest",
+    "barman",
+    "wal-g",
+    "pg_probackup",
+    "restic",
+    "borg",
+];
+
+/// What to do when a backup is much smaller than the ones before it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SizeDrop {
+    /// Refuse to record it as complete (the default).
+    #[default]
+    Refuse,
+    /// Record it, with a warning.
+    Warn,
+}
+
 /// A backup that ran.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct BackupEvidence {
@@ -99,8 +166,18 @@ pub struct BackupEvidence {
     pub kind: String,
     /// Who ran it.
     pub recorded_by: String,
-    /// Whether the location was on a different filesystem from PGDATA, if checked.
+    /// Whether the location was on a different filesystem from every
+    /// protected volume (PGDATA, pg_wal, the state directory), if checked.
     pub separate_from_pgdata: Option<bool>,
+    /// SHA-256 of its content, measured when it was recorded (local backups).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sha256: Option<String>,
+    /// The format recognised, and how it was checked.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub format: Option<String>,
+    /// What was worth saying but did not refuse it.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
 }
 
 pub(crate) fn no_breaks(field: &str, v: &str) -> Result<()> {
@@ -129,11 +206,7 @@ pub(crate) fn duration_of(start: Option<DateTime<Utc>>, end: DateTime<Utc>) -> R
 /// Checks a backup's claims that need no I/O: a snapshot is not a backup
 /// (seed STAGE 7), fields are single lines, it did not finish before it started.
 pub fn validate_backup(e: &BackupEvidence) -> Result<()> {
-    if e.kind.eq_ignore_ascii_case("snapshot") {
-        return Err(Error::EvidenceRefused(
-            "a snapshot is not a backup (seed STAGE 7: it is a storage fact, not a copy of the data); record backups only".into(),
-        ));
-    }
+    check_kind(&e.kind)?;
     for (f, v) in [
         ("artifact", &e.artifact),
         ("location", &e.location),
@@ -143,6 +216,102 @@ pub fn validate_backup(e: &BackupEvidence) -> Result<()> {
         no_breaks(f, v)?;
     }
     duration_of(e.started_at, e.finished_at).map(drop)
+}
+
+/// Refuses a `kind` that is not one of [`BACKUP_KINDS`]; any spelling of a
+/// snapshot is refused with the seed's reason.
+pub fn check_kind(kind: &str) -> Result<()> {
+    let k = kind.to_ascii_lowercase();
+    if k.contains("snap") {
+        return Err(Error::EvidenceRefused(format!(
+            "kind {kind:?}: a snapshot is not a backup (seed STAGE 7: it is a storage fact, not a copy of the data); record backups only"
+        )));
+    }
+    if !BACKUP_KINDS.contains(&kind) {
+        return Err(Error::EvidenceRefused(format!(
+            "kind {kind:?} is not a backup kind ssot knows: one of {}",
+            BACKUP_KINDS.join(", ")
+        )));
+    }
+    Ok(())
+}
+
+/// Judges what reading a complete backup found, against the sizes of the
+/// recent complete backups of its kind: `Err` refuses it, `Ok` carries
+/// warnings. Empty is always refused; a broken format too.
+pub fn judge_backup(
+    shown: &str,
+    inspection: &BackupInspection,
+    earlier_sizes: &[u64],
+    policy: &EvidencePolicy,
+) -> Result<Vec<String>> {
+    let mut warnings = inspection.notes.clone();
+    if inspection.size_bytes == 0 {
+        return Err(Error::EvidenceRefused(format!(
+            "{shown} is empty: an empty file is never a backup"
+        )));
+    }
+    if let Some(problem) = &inspection.problem {
+        return Err(Error::EvidenceRefused(format!(
+            "{shown} is not a whole {} backup: {problem}",
+            inspection.format
+        )));
+    }
+    if let Some(&smallest) = earlier_sizes.iter().min() {
+        let floor = smallest as f64 * policy.size_drop_ratio;
+        if (inspection.size_bytes as f64) < floor {
+            let text = format!(
+                "{shown} holds {}, less than {} of the smallest recent complete backup ({}): implausibly small (evidence.size_drop_ratio)",
+                crate::num::human_bytes(inspection.size_bytes),
+                crate::num::pct(policy.size_drop_ratio * 100.0),
+                crate::num::human_bytes(smallest)
+            );
+            match policy.size_drop {
+                SizeDrop::Refuse => {
+                    return Err(Error::EvidenceRefused(format!(
+                        "{text}; set evidence.size_drop = \"warn\" to record such backups with a warning"
+                    )))
+                }
+                SizeDrop::Warn => warnings.push(text),
+            }
+        }
+    }
+    Ok(warnings)
+}
+
+/// Escapes control characters (a line break becomes `\n`) and bounds the
+/// text to [`NOTES_MAX`] characters, so any tool output can be a note.
+pub fn sanitize_notes(notes: &str) -> String {
+    let mut out = String::new();
+    for (n, c) in notes.trim_end().chars().enumerate() {
+        if n >= NOTES_MAX {
+            out.push_str(" …(cut)");
+            break;
+        }
+        if c.is_control() {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// The longest note kept (characters).
+pub const NOTES_MAX: usize = 2000;
+
+/// What `ssot verify` found for one recorded backup.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct BackupCheck {
+    /// The artifact.
+    pub artifact: String,
+    /// Where it was recorded.
+    pub location: String,
+    /// `ok`, `failed` or `not_checked` (a remote location).
+    pub result: &'static str,
+    /// What is wrong, when it failed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub problem: Option<String>,
 }
 
 /// A restore drill that ran.
@@ -158,8 +327,10 @@ pub struct RestoreDrillEvidence {
     pub passed: bool,
     /// Who ran it.
     pub recorded_by: String,
-    /// Free text.
+    /// Free text (control characters escaped, bounded: [`sanitize_notes`]).
     pub notes: String,
+    /// On a pass: until when the backup counts as verified.
+    pub verified_until: Option<DateTime<Utc>>,
 }
 
 /// A DR drill: an incident simulated at `t0` and recovered from.

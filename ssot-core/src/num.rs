@@ -31,6 +31,15 @@ pub fn minus(
         .unwrap_or(chrono::DateTime::<chrono::Utc>::MIN_UTC)
 }
 
+/// `t + span`, saturating at the latest representable instant.
+pub fn plus(
+    t: chrono::DateTime<chrono::Utc>,
+    span: crate::units::Span,
+) -> chrono::DateTime<chrono::Utc> {
+    t.checked_add_signed(span.to_delta())
+        .unwrap_or(chrono::DateTime::<chrono::Utc>::MAX_UTC)
+}
+
 /// `1.5GB`-style rendering with one decimal, for messages.
 pub fn human_bytes(bytes: u64) -> String {
     const UNITS: [(&str, u64); 4] = [

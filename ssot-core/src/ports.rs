@@ -13,7 +13,7 @@ use chrono::{DateTime, Utc};
 
 use crate::error::Result;
 use crate::gate::LockFacts;
-use crate::retention::guard::Lineage;
+use crate::retention::guard::{FileId, Lineage};
 use crate::retention::source::RootEntry;
 use crate::state::StateInput;
 use crate::wal::VolumeStats;
@@ -90,6 +90,10 @@ pub trait Filesystem {
     /// What `path` itself is (a symlink is not followed) and its apparent
     /// size: a file's length, a directory's files summed. `Ok(None)` when absent.
     fn entry_size(&self, path: &Path) -> Result<Option<(PathKind, u64)>>;
+    /// Reads the backup at `path` whole (a symlink is not followed): its
+    /// size, SHA-256 and whether its format holds together to the end.
+    /// `Ok(None)` when nothing is there.
+    fn inspect_backup(&self, path: &Path) -> Result<Option<crate::evidence::BackupInspection>>;
     /// Reads an input file a user named (`-` is standard input): anything
     /// readable, including a pipe, bounded in size, UTF-8.
     fn read_input(&self, path: &Path) -> Result<String>;
@@ -189,24 +193,43 @@ pub trait ArtifactRoot {
     /// The identities of `path` (or, if it does not exist, of its nearest
     /// existing ancestor) and of each ancestor up to `/`.
     fn lineage(&self, path: &Path) -> Result<Lineage>;
-    /// One level of entries, by `lstat`; directory sizes summed without following links.
-    fn list(&self, root: &Path) -> Result<Vec<RootEntry>>;
+    /// Opens the resolved root once, never through a symbolic link. Every
+    /// later step goes through the handle: nothing is resolved by path again.
+    fn open(&self, root: &Path) -> Result<Box<dyn OpenRoot + Send + Sync>>;
+}
+
+/// An artifact root held open (see [`ArtifactRoot::open`]).
+pub trait OpenRoot {
+    /// The (device, inode) of what was opened.
+    fn id(&self) -> FileId;
+    /// The path it was opened at (for messages).
+    fn path(&self) -> &Path;
+    /// One level of entries, by `lstat`; directory sizes summed without
+    /// following links or leaving the filesystem; a directory that holds a
+    /// mount (or is too deep to walk) says so in `held`.
+    fn list(&self) -> Result<Vec<RootEntry>>;
+    /// The SHA-256 of the entry `name` read whole (a directory: of its file
+    /// list), as `evidence backup` measures it; `None` for anything else.
+    fn checksum(&self, name: &str) -> Result<Option<String>>;
     /// A hidden trash name for `id` that nothing in the root uses now.
-    fn trash_name(&self, root: &Path, id: &str) -> Result<String>;
+    fn trash_name(&self, id: &str) -> Result<String>;
+    /// Why the entry `name` cannot be deleted safely now (a symlink, a
+    /// special file, a directory holding a mount), or `None`: it can be, or it is gone.
+    fn removable(&self, name: &str) -> Result<Option<String>>;
     /// Deletes the entry `name` (through the trash name `trash`) and its
     /// `sidecars`; `Ok` if already gone. Refuses before moving anything when a
     /// sidecar is not a regular file.
-    fn remove(&self, root: &Path, name: &str, sidecars: &[String], trash: &str) -> Result<()>;
+    fn remove(&self, name: &str, sidecars: &[String], trash: &str) -> Result<()>;
     /// Removes leftovers of interrupted journal rewrites.
-    fn cleanup(&self, root: &Path) -> Result<()>;
+    fn cleanup(&self) -> Result<()>;
     /// An exclusive lock on the root for one apply at a time.
-    fn lock(&self, root: &Path) -> Result<Held>;
+    fn lock(&self) -> Result<Held>;
     /// The root's retention journal (empty if none).
-    fn read_journal(&self, root: &Path) -> Result<String>;
+    fn read_journal(&self) -> Result<String>;
     /// Appends one line to the journal and fsyncs it.
-    fn append_journal(&self, root: &Path, line: &str) -> Result<()>;
+    fn append_journal(&self, line: &str) -> Result<()>;
     /// Replaces the journal's content atomically (used to compact it).
-    fn rewrite_journal(&self, root: &Path, content: &str) -> Result<()>;
+    fn rewrite_journal(&self, content: &str) -> Result<()>;
 }
 
 /// A PostgreSQL server to ask. Connecting and querying are bounded in time:

@@ -36,6 +36,9 @@ fn backup(h: i64, result: BackupResult) -> BackupEvidence {
         kind: "dump".into(),
         recorded_by: "alex".into(),
         separate_from_pgdata: Some(true),
+        sha256: None,
+        format: None,
+        warnings: Vec::new(),
     }
 }
 
@@ -147,6 +150,7 @@ fn restore_drills_remember_a_bounded_list_of_verified_artifacts() {
             passed: true,
             recorded_by: "alex".into(),
             notes: String::new(),
+            verified_until: None,
         };
         record_restore_drill(&mut f, &e, now()).unwrap();
     }
@@ -160,6 +164,7 @@ fn restore_drills_remember_a_bounded_list_of_verified_artifacts() {
             passed: false,
             recorded_by: "alex".into(),
             notes: "psql: relation missing".into(),
+            verified_until: None,
         }
     };
     record_restore_drill(&mut f, &fail, now()).unwrap();

@@ -63,6 +63,8 @@ fn good_disk() -> DiskFacts {
         }],
         estimated_bytes: GIB,
         estimate_source: "given estimate".into(),
+        target_lineage: None,
+        protected_paths: Vec::new(),
     }
 }
 

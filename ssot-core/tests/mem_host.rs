@@ -131,7 +131,11 @@ fn gates_deny_for_each_reason_and_name_it() {
             None,
         )
         .unwrap();
-    assert_eq!(failed(&d), ["separate_filesystem"], "{d}");
+    assert_eq!(
+        failed(&d),
+        ["separate_filesystem", "target_outside_protected"],
+        "{d}"
+    );
 
     // Not enough room for the estimate on the 50GB backup disk: 40GB
     // leaves 20% (over the 10% floor), 49.5GB leaves 512MB (under both floors).
@@ -294,7 +298,9 @@ fn a_recorded_drill_marks_the_artifact_verified_and_retention_keeps_it() {
         .to_string()
         .starts_with("recorded backup dump_10.sql.gz (complete, 300MB)"));
 
-    // The oldest dump passed a restore drill.
+    // The oldest dump, recorded too, passed a restore drill.
+    ssot.record_backup(&BackupRequest::new("dump_1.sql.gz"), t0())
+        .unwrap();
     let drill = RestoreDrillRequest {
         artifact: "dump_1.sql.gz".into(),
         result: DrillResult::Pass,

@@ -96,7 +96,10 @@ fn a_fall_back_hour_is_one_hourly_bucket_in_local_time() {
     let p = plan(&arts, &hourly("0.14"), now).unwrap();
     assert_eq!(kept(&p), ["cet_0330", "cet_0230"], "{:?}", fates(&p));
     assert_eq!(reasons_of(&p, "cet_0230"), ["hourly 2026-10-25T02"]);
-    assert_eq!(reasons_of(&p, "cet_0330"), ["hourly 2026-10-25T03", "last_good_copy"]);
+    assert_eq!(
+        reasons_of(&p, "cet_0330"),
+        ["hourly 2026-10-25T03", "last_good_copy"]
+    );
     // Today's restic also keeps the oldest, whose bucket was already kept:
     // counts were left when the walk reached it.
     let p = plan(&arts, &hourly("current"), now).unwrap();
@@ -124,11 +127,17 @@ fn a_spring_forward_gap_skips_an_hour_and_local_midnight_moves_the_day() {
         policy(v)
     };
     let p = plan(&arts, &berlin(serde_json::json!({"keep_hourly": 2})), now).unwrap();
-    assert_eq!(reasons_of(&p, "cest_0330"), ["hourly 2026-03-29T03", "last_good_copy"]);
+    assert_eq!(
+        reasons_of(&p, "cest_0330"),
+        ["hourly 2026-03-29T03", "last_good_copy"]
+    );
     assert_eq!(reasons_of(&p, "cet_0130"), ["hourly 2026-03-29T01"]);
     let p = plan(&arts, &berlin(serde_json::json!({"keep_daily": 2})), now).unwrap();
     assert_eq!(kept(&p), ["cest_0330", "day_before"], "{:?}", fates(&p));
-    assert_eq!(reasons_of(&p, "cest_0330"), ["daily 2026-03-29", "last_good_copy"]);
+    assert_eq!(
+        reasons_of(&p, "cest_0330"),
+        ["daily 2026-03-29", "last_good_copy"]
+    );
     assert_eq!(reasons_of(&p, "day_before"), ["daily 2026-03-28"]);
 }
 
@@ -180,7 +189,10 @@ fn iso_week_53_spans_the_new_year_and_the_year_bucket_does_not() {
     let p = plan(&arts, &policy(serde_json::json!({"keep_weekly": 3})), now).unwrap();
     assert_eq!(kept(&p), ["jan04", "jan01", "dec21"], "{:?}", fates(&p));
     assert_eq!(reasons_of(&p, "jan01"), ["weekly 2026-W53"]);
-    assert_eq!(reasons_of(&p, "jan04"), ["weekly 2027-W01", "last_good_copy"]);
+    assert_eq!(
+        reasons_of(&p, "jan04"),
+        ["weekly 2027-W01", "last_good_copy"]
+    );
     assert_eq!(reasons_of(&p, "dec21"), ["weekly 2026-W52"]);
     // Yearly buckets follow the calendar year, not the ISO year.
     let p = plan(&arts, &policy(serde_json::json!({"keep_yearly": 2})), now).unwrap();

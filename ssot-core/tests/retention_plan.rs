@@ -67,7 +67,12 @@ fn restic_reasons_name_their_bucket() {
     // 2026-11-23 is a Monday (ISO week 48); d00 is 2026-11-23T03:00.
     assert_eq!(
         reasons(&p, "d00"),
-        ["last 1/1", "daily 2026-11-23", "weekly 2026-W48", "last_good_copy"]
+        [
+            "last 1/1",
+            "daily 2026-11-23",
+            "weekly 2026-W48",
+            "last_good_copy"
+        ]
     );
     assert_eq!(reasons(&p, "d01"), ["daily 2026-11-22", "weekly 2026-W47"]);
     assert_eq!(kept(&p), ["d00", "d01", "d02"]);
@@ -93,7 +98,10 @@ fn max_age_is_relative_to_now_and_inclusive() {
     .unwrap();
     assert_eq!(kept(&p), ["exact", "young"]);
     assert_eq!(reasons(&p, "older"), ["older than max_age 7d"]);
-    assert_eq!(reasons(&p, "young"), ["younger than max_age 7d", "last_good_copy"]);
+    assert_eq!(
+        reasons(&p, "young"),
+        ["younger than max_age 7d", "last_good_copy"]
+    );
 }
 
 #[test]
@@ -218,7 +226,10 @@ fn parents_of_kept_artifacts_stay_transitively_and_across_groups() {
         "a chain is kept whole"
     );
     assert_eq!(reasons(&p, "diff1"), ["parent of diff2"]);
-    assert_eq!(reasons(&p, "full"), ["last 1/1", "last_good_copy", "parent of diff1"]);
+    assert_eq!(
+        reasons(&p, "full"),
+        ["last 1/1", "last_good_copy", "parent of diff1"]
+    );
 }
 
 #[test]
@@ -456,7 +467,10 @@ fn no_rule_keeps_everything() {
         reasons(&p, "d00"),
         ["no retention rule: everything is kept", "last_good_copy"]
     );
-    assert_eq!(reasons(&p, "d01"), ["no retention rule: everything is kept"]);
+    assert_eq!(
+        reasons(&p, "d01"),
+        ["no retention rule: everything is kept"]
+    );
 }
 
 #[test]
@@ -566,7 +580,10 @@ fn time_zone_shifts_day_buckets() {
         now(),
     )
     .unwrap();
-    assert_eq!(reasons(&tokyo, "early"), ["daily 2026-11-21", "last_good_copy"]);
+    assert_eq!(
+        reasons(&tokyo, "early"),
+        ["daily 2026-11-21", "last_good_copy"]
+    );
     // One Tokyo day: today's restic keeps the oldest too, its bucket already
     // kept but counts left; 0.14 keeps the newest only.
     assert_eq!(reasons(&tokyo, "late"), ["oldest daily 2026-11-21"]);

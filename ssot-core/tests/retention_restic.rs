@@ -159,7 +159,10 @@ fn kept_sets_equal_restic_forget() {
     eprintln!(
         "{compared} policy × timeline cases equal restic's kept sets; today's semantics keep the oldest in {keep_more_today} of them; {set_apart} cases with future-dated snapshots set them apart"
     );
-    assert!(set_apart > 0, "no timeline exercises future-dated snapshots");
+    assert!(
+        set_apart > 0,
+        "no timeline exercises future-dated snapshots"
+    );
     assert!(
         files.len() >= 6,
         "restic comparison data missing in {}",

@@ -418,7 +418,7 @@ fn a_runbook_plans_with_todays_restic_rules() {
     assert_eq!(
         r.output(),
         [
-            "ssot_20260204_030000.sql.gz [\"monthly 2026-02\"]",
+            "ssot_20260204_030000.sql.gz [\"monthly 2026-02\", \"last_good_copy\"]",
             "ssot_20260202_030000.sql.gz [\"has tags legal\"]",
             "ssot_20260201_030000.sql.gz [\"oldest monthly 2026-02\"]",
             "ssot_20260203_030000.sql.gz [\"not kept by any rule (keep_monthly all, keep_tag legal)\"]",

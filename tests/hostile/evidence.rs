@@ -112,16 +112,20 @@ fn size_and_filesystem_are_measured() {
         "{}",
         stderr(&o)
     );
-    // A directory-format dump (pg_dump -Fd) is sized as a whole.
+    // A directory backup (pg_basebackup -Fp) is sized as a whole. (A
+    // directory dump's toc.dat is read by pg_restore: a fake one is refused,
+    // see evidence_proof.)
     let fd = dumps.join("d.dir");
     fs::create_dir(&fd).unwrap();
-    fs::write(fd.join("toc.dat"), vec![0u8; 100]).unwrap();
-    fs::write(fd.join("3001.dat.gz"), vec![0u8; 900]).unwrap();
+    fs::write(fd.join("PG_VERSION"), vec![b'1'; 100]).unwrap();
+    fs::write(fd.join("backup_manifest"), vec![b'x'; 900]).unwrap();
     let o = backup(
         &w,
         &[
             "--artifact",
             "d.dir",
+            "--kind",
+            "basebackup",
             "--location",
             s(&dumps),
             "--pgdata",
@@ -140,9 +144,32 @@ fn size_and_filesystem_are_measured() {
 #[test]
 fn a_backup_on_an_unknown_filesystem_is_not_ok() {
     let w = World::new();
+    w.write_state(
+        "backup.status",
+        &format!(
+            "last_at={t}\nlast_artifact=d.sql.gz\nlast_location=/backups\nlast_result=complete\n\
+             last_complete_at={t}\nlast_complete_artifact=d.sql.gz\nlast_complete_location=/backups\n\
+             last_complete_separate_from_pgdata=unknown\nchecked_at={t}\n",
+            t = "2026-02-05T11:00:00Z"
+        ),
+    );
+    let b = section(&w, "backup");
+    assert_eq!(b["status"], "DEGRADED", "{b:#}");
+    assert!(
+        b["details"].to_string().contains("filesystem is unknown"),
+        "{b:#}"
+    );
+}
+
+/// Issue "Retention and evidence", point 10: the location is compared with
+/// every protected volume. A dump on the state directory's filesystem (or
+/// pg_wal's) was recorded as "on another filesystem than PGDATA".
+#[test]
+fn a_backup_sharing_a_protected_volume_is_not_separate() {
+    let w = World::new();
     let dumps = w.path("dumps");
     fs::create_dir(&dumps).unwrap();
-    fs::write(dumps.join("d.sql.gz"), "x").unwrap();
+    fs::write(dumps.join("d.sql.gz"), gzip_of(b"select 1;")).unwrap();
     let o = backup(
         &w,
         &[
@@ -155,12 +182,21 @@ fn a_backup_on_an_unknown_filesystem_is_not_ok() {
         ],
     );
     assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert!(
+        stdout(&o).contains("same filesystem as the state directory"),
+        "{}",
+        stdout(&o)
+    );
     let b = section(&w, "backup");
     assert_eq!(b["status"], "DEGRADED", "{b:#}");
-    assert!(
-        b["details"].to_string().contains("filesystem is unknown"),
-        "{b:#}"
-    );
+}
+
+/// A gzip stream of `data`, as `pg_dump | gzip` writes.
+pub fn gzip_of(data: &[u8]) -> Vec<u8> {
+    use std::io::Write;
+    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    e.write_all(data).unwrap();
+    e.finish().unwrap()
 }
 
 /// Issue 8 (one loader for trusted state): the report trusted a restore

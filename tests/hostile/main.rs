@@ -27,6 +27,7 @@ mod gate_command;
 mod new_user;
 mod planted_state;
 mod retention_apply;
+mod retention_integrity;
 mod retention_names;
 mod retention_roots;
 mod runbooks;

@@ -50,6 +50,8 @@ fn a_name_with_a_newline_is_skipped_not_deleted() {
         fs::write(dir.join(n), "x").unwrap();
         age(&dir.join(n), 30);
     }
+    // A fresh copy: the last good copy, which retention never takes.
+    fs::write(dir.join("zz-fresh"), "x").unwrap();
     let o = apply(&w, &dir, &["--max-age", "7d"]);
     assert_eq!(code(&o), 0, "{}", stderr(&o));
     assert!(dir.join("bad\nname").exists() && dir.join("tab\tname").exists());
@@ -73,6 +75,8 @@ fn a_long_name_is_deleted_through_a_short_trash_name() {
     let long = "L".repeat(250);
     fs::write(dir.join(&long), "x").unwrap();
     age(&dir.join(&long), 30);
+    // A fresh copy: the last good copy, which retention never takes.
+    fs::write(dir.join("zz-fresh"), "x").unwrap();
     let o = apply(&w, &dir, &["--max-age", "7d"]);
     assert_eq!(code(&o), 0, "{}", stderr(&o));
     assert!(!dir.join(&long).exists());
@@ -97,6 +101,8 @@ fn a_sidecar_that_is_a_directory_keeps_its_artifact_untouched() {
     fs::write(dir.join("Y"), "backup").unwrap();
     age(&dir.join("X"), 30);
     age(&dir.join("Y"), 30);
+    // A fresh copy: the last good copy, which retention never takes.
+    fs::write(dir.join("zz-fresh"), "x").unwrap();
     let o = apply(&w, &dir, &["--max-age", "7d"]);
     assert_eq!(code(&o), 0, "{}", stderr(&o));
     assert_eq!(fs::read_to_string(dir.join("X")).unwrap(), "backup");
@@ -147,6 +153,8 @@ fn a_name_that_is_not_utf8_is_skipped() {
     age(&raw, 30);
     fs::write(dir.join("old"), "x").unwrap();
     age(&dir.join("old"), 30);
+    // A fresh copy: the last good copy, which retention never takes.
+    fs::write(dir.join("zz-fresh"), "x").unwrap();
     let o = apply(&w, &dir, &["--max-age", "7d"]);
     assert_eq!(code(&o), 0, "{}", stderr(&o));
     assert!(raw.exists());

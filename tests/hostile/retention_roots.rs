@@ -276,6 +276,8 @@ fn an_entry_that_is_a_protected_directory_is_never_listed() {
         modified: NOW.parse().unwrap(),
         content: None,
         file_id: Some(id),
+        held: None,
+        sha256: None,
     };
     let entries = [
         entry("state-bind-mount", state_id),
@@ -284,7 +286,7 @@ fn an_entry_that_is_a_protected_directory_is_never_listed() {
     let utc = ssot_core::retention::RetentionPolicy::default()
         .tz()
         .unwrap();
-    let l = artifacts_from_entries(&entries, None, utc, &protected);
+    let l = artifacts_from_entries(&entries, None, utc, &protected, NOW.parse().unwrap());
     let ids: Vec<&str> = l.artifacts.iter().map(|a| a.id.as_str()).collect();
     assert_eq!(ids, ["layer"]);
     assert!(l.warnings.iter().any(|w| w.contains(

@@ -27,7 +27,7 @@ pub use request::{
 };
 pub use results::{
     BackupRecorded, ConfigView, DrDrillRecorded, RestoreDrillRecorded, RetentionPlanned,
-    StageChecks, StatusView,
+    StageChecks, StatusView, VerifyOutcome,
 };
 pub use text::Brief;
 
@@ -483,11 +483,8 @@ impl Ssot {
     ) -> Result<RetentionPlanned> {
         let (source, policy, profile) = self.retention_inputs(req)?;
         let paths = self.protected(req.pgdata.as_deref());
-        let planned = service::retention_plan(&self.host(), &source, &policy, &paths, now)?;
-        Ok(RetentionPlanned {
-            profile,
-            plan: planned.plan,
-        })
+        let plan = service::retention_plan(&self.host(), &source, &policy, &paths, now)?;
+        Ok(RetentionPlanned { profile, plan })
     }
 
     /// Plans and, when `mode` allows, deletes (see [`ApplyMode`]). Under the
@@ -643,52 +640,101 @@ impl Ssot {
             kind: req.kind.clone(),
             recorded_by: recorded_by(&req.by),
             separate_from_pgdata: None,
+            sha256: None,
+            format: None,
+            warnings: Vec::new(),
         };
         let pgdata = self.pgdata(req.pgdata.as_deref());
-        let evidence = service::record_backup(&self.host(), e, Some(&pgdata), now)?;
+        let evidence = service::record_backup(&self.host(), &self.config, e, Some(&pgdata), now)?;
         Ok(BackupRecorded {
             evidence,
             state_file: self.ports.state.location(state::BACKUP_STATUS),
         })
     }
 
-    /// Records a restore drill in `restore_drill.status`; on a pass with
-    /// `mark_verified`, writes the artifact's `.verified` sidecar there.
+    /// Records a restore drill in `restore_drill.status`. The drill must
+    /// name a backup `evidence backup` recorded; a pass also needs that backup
+    /// still at its location with the checksum recorded then. On a pass with
+    /// `mark_verified` (the backup's own location), writes its `.verified`
+    /// sidecar there: the checksum and an expiry (`evidence.verified_for`).
+    /// Notes are sanitised ([`crate::evidence::sanitize_notes`]), so a failed
+    /// drill with any tool output is recorded as failed.
     pub fn record_restore_drill(
         &self,
         req: &RestoreDrillRequest,
         now: DateTime<Utc>,
     ) -> Result<RestoreDrillRecorded> {
+        let passed = req.result == DrillResult::Pass;
+        let finished = req.finished.unwrap_or(now);
+        if req.mark_verified.is_some() {
+            retention::source::marker_name(&req.artifact, retention::source::Marker::Verified)?;
+        }
+        let backup = service::recorded_backup(&self.host(), &req.artifact)?;
+        let checksum = if passed {
+            service::still_whole(&self.host(), &backup)?
+        } else {
+            None
+        };
+        let until = passed.then(|| crate::num::plus(finished, self.config.evidence.verified_for));
         let e = RestoreDrillEvidence {
-            finished_at: req.finished.unwrap_or(now),
+            finished_at: finished,
             started_at: req.started,
             artifact: req.artifact.clone(),
-            passed: req.result == DrillResult::Pass,
+            passed,
             recorded_by: recorded_by(&req.by),
-            notes: req.notes.clone(),
+            notes: crate::evidence::sanitize_notes(&req.notes),
+            verified_until: until,
         };
-        let marker = match (&req.mark_verified, e.passed) {
-            (Some(dir), true) => Some(dir.join(retention::source::marker_name(
-                &req.artifact,
-                retention::source::Marker::Verified,
-            )?)),
+        let marker = match (&req.mark_verified, passed) {
+            (Some(_), true) if checksum.is_none() => {
+                return Err(Error::EvidenceRefused(format!(
+                    "{} lies at a remote location: a .verified marker is written only next to a local backup",
+                    backup.artifact
+                )))
+            }
+            (Some(dir), true) => {
+                let given = self.ports.artifacts.resolve(dir)?;
+                if given.display().to_string() != backup.location {
+                    return Err(Error::EvidenceRefused(format!(
+                        "--mark-verified {} is not where {} was recorded ({}): a marker is written only next to the backup it names",
+                        dir.display(),
+                        backup.artifact,
+                        backup.location
+                    )));
+                }
+                Some(given.join(retention::source::marker_name(
+                    &req.artifact,
+                    retention::source::Marker::Verified,
+                )?))
+            }
             _ => None,
         };
         service::record_restore_drill(&self.host(), &e, now)?;
-        if let Some(path) = &marker {
-            self.ports.fs.write_file(
-                path,
-                format!(
-                    "restore drill passed at {}\n",
-                    state::timestamp(e.finished_at)
-                )
-                .as_bytes(),
-            )?;
+        if let (Some(path), Some(until)) = (&marker, until) {
+            let text = retention::source::VerifiedMarker {
+                sha256: checksum.clone().unwrap_or_default(),
+                verified_at: e.finished_at,
+                expires_at: until,
+            }
+            .render();
+            self.ports.fs.write_file(path, text.as_bytes())?;
         }
         Ok(RestoreDrillRecorded {
             evidence: e,
             result: req.result,
             marked_verified: marker,
+        })
+    }
+
+    /// Re-reads every recorded complete backup and compares it with the
+    /// checksum recorded when it was taken (like `pgbackrest verify` or
+    /// `restic check --read-data`); records the findings in `verify.status`.
+    pub fn verify(&self, now: DateTime<Utc>) -> Result<VerifyOutcome> {
+        let checks = service::verify_backups(&self.host(), now)?;
+        Ok(VerifyOutcome {
+            failed: checks.iter().filter(|c| c.result == "failed").count(),
+            checks,
+            state_file: self.ports.state.location(state::VERIFY_STATUS),
         })
     }
 

@@ -5,7 +5,7 @@ use serde::Serialize;
 
 use super::results::{
     BackupRecorded, ConfigView, DrDrillRecorded, RestoreDrillRecorded, RetentionPlanned,
-    StageChecks, StatusView,
+    StageChecks, StatusView, VerifyOutcome,
 };
 use crate::contract::{ContractReport, ContractVerdict};
 use crate::decision::Decision;
@@ -134,6 +134,13 @@ impl Outcome for BackupRecorded {
 impl Outcome for RestoreDrillRecorded {
     fn exit_code(&self) -> u8 {
         exit::OK
+    }
+}
+
+/// A recorded backup that is gone, changed or broken is a warning (1).
+impl Outcome for VerifyOutcome {
+    fn exit_code(&self) -> u8 {
+        warn_if(self.failed > 0)
     }
 }
 

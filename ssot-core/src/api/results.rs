@@ -63,6 +63,19 @@ pub struct RestoreDrillRecorded {
     pub marked_verified: Option<PathBuf>,
 }
 
+/// What `ssot verify` found: each recorded backup re-read and compared
+/// with its recorded checksum (recorded in `verify.status`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[must_use]
+pub struct VerifyOutcome {
+    /// One check per recorded backup, newest first.
+    pub checks: Vec<crate::evidence::BackupCheck>,
+    /// How many failed.
+    pub failed: usize,
+    /// Where the findings were recorded.
+    pub state_file: String,
+}
+
 /// A DR drill recorded in `dr_drill.status`. Serializes as its outcome.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[must_use]

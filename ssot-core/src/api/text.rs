@@ -6,7 +6,7 @@ use std::path::Path;
 
 use super::results::{
     is_line_file, parsed, BackupRecorded, ConfigView, DrDrillRecorded, RestoreDrillRecorded,
-    RetentionPlanned, StageChecks, StatusView,
+    RetentionPlanned, StageChecks, StatusView, VerifyOutcome,
 };
 use crate::contract::{ContractReport, InvariantStatus, LimitationStatus};
 use crate::decision::Decision;
@@ -397,7 +397,7 @@ impl fmt::Display for BackupRecorded {
         let e = &self.evidence;
         writeln!(
             f,
-            "recorded backup {} ({}, {}) at {} in {}; location {}; on another filesystem than PGDATA: {}",
+            "recorded backup {} ({}, {}) at {} in {}; location {}; on another filesystem than PGDATA, pg_wal and the state directory: {}",
             e.artifact,
             e.result.as_str(),
             e.size_bytes
@@ -409,6 +409,34 @@ impl fmt::Display for BackupRecorded {
             e.separate_from_pgdata
                 .map(|b| if b { "yes" } else { "NO" })
                 .unwrap_or("unknown")
+        )?;
+        if let Some(h) = &e.sha256 {
+            writeln!(f, "sha256 {h}")?;
+        }
+        if let Some(fm) = &e.format {
+            writeln!(f, "format {fm}")?;
+        }
+        for w in &e.warnings {
+            writeln!(f, "WARNING: {w}")?;
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Display for VerifyOutcome {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for c in &self.checks {
+            match &c.problem {
+                Some(p) => writeln!(f, "{:<11} {} in {}: {p}", c.result, c.artifact, c.location)?,
+                None => writeln!(f, "{:<11} {} in {}", c.result, c.artifact, c.location)?,
+            }
+        }
+        writeln!(
+            f,
+            "{} recorded backup(s) re-read, {} failed; recorded in {}",
+            self.checks.len(),
+            self.failed,
+            self.state_file
         )
     }
 }

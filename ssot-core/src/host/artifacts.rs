@@ -1,111 +1,269 @@
 //! Artifact roots on the local filesystem.
+//!
+//! A root is resolved and checked once, then opened once
+//! (`O_DIRECTORY|O_NOFOLLOW`) and its (device, inode) compared with what
+//! was checked. From then on nothing is resolved by path: every listing,
+//! rename, unlink and rmdir is relative to that descriptor (`*at` calls), and
+//! a directory artifact is walked and removed through descriptors, never
+//! crossing into another filesystem or a mount. Exchanging the root, or any
+//! directory above it, for a look-alike tree after the plan changes nothing:
+//! the open descriptor still names the tree that was planned.
 
-use std::ffi::OsStr;
-use std::fs::{self, File, OpenOptions};
-use std::io::ErrorKind;
-use std::os::unix::ffi::OsStrExt;
-use std::os::unix::fs::MetadataExt;
+use std::ffi::{OsStr, OsString};
+use std::fs::{self, File};
+use std::io::{ErrorKind, Write};
+use std::os::fd::{AsFd, OwnedFd};
+use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
-use nix::fcntl::{renameat2, RenameFlags};
+use nix::dir::Dir;
+use nix::errno::Errno;
+use nix::fcntl::{openat, renameat, renameat2, AtFlags, OFlag, RenameFlags};
+use nix::sys::stat::{fstat, fstatat, FileStat, Mode, SFlag};
+use nix::unistd::{unlinkat, UnlinkatFlags};
 use sha2::{Digest, Sha256};
-use walkdir::WalkDir;
 
-use super::fsutil::{
-    self, limit_text, open_owned, read_capped, remove_stale_temps, sync_dir, try_lock_file,
-    write_atomic, OpenError,
-};
+use super::fsutil::{self, limit_text, untrusted, OpenError};
 use crate::error::{Error, Result};
-use crate::ports::{ArtifactRoot, Held};
+use crate::ports::{ArtifactRoot, Held, OpenRoot};
 use crate::retention::guard::{FileId, Lineage};
 use crate::retention::source::{EntryKind, MarkerContent, RootEntry};
 use crate::retention::validate_id;
 
 /// Hidden name of the retention journal inside a root.
 pub const JOURNAL: &str = ".ssot-retention.journal";
-const LOCK: &str = ".ssot-retention.lock";
+/// Hidden name of the lock file inside a root.
+pub const LOCK: &str = ".ssot-retention.lock";
 pub use crate::retention::journal::TRASH_PREFIX;
 /// The largest `.parent` marker read; a larger one is unreadable (the
 /// artifact is then kept with everything it might depend on).
 const MARKER_MAX: u64 = 64 << 10;
 /// The largest journal read.
 const JOURNAL_MAX: u64 = 1 << 30;
+/// The deepest directory artifact walked: each level holds one descriptor.
+/// A deeper one is kept (it cannot be removed through descriptors).
+const MAX_DEPTH: usize = 200;
 
 /// [`ArtifactRoot`] on the local filesystem.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct FsArtifactRoot;
 
-fn kind_of(ft: fs::FileType) -> EntryKind {
-    if ft.is_symlink() {
-        EntryKind::Symlink
-    } else if ft.is_dir() {
-        EntryKind::Directory
-    } else if ft.is_file() {
-        EntryKind::File
-    } else {
-        EntryKind::Other
+fn io_err(e: Errno) -> std::io::Error {
+    std::io::Error::from(e)
+}
+
+fn file_id(st: &FileStat) -> FileId {
+    FileId {
+        dev: st.st_dev,
+        ino: st.st_ino,
     }
 }
 
-fn dir_size(path: &Path) -> Result<u64> {
+fn kind_of(st: &FileStat) -> EntryKind {
+    match SFlag::from_bits_truncate(st.st_mode) & SFlag::S_IFMT {
+        SFlag::S_IFLNK => EntryKind::Symlink,
+        SFlag::S_IFDIR => EntryKind::Directory,
+        SFlag::S_IFREG => EntryKind::File,
+        _ => EntryKind::Other,
+    }
+}
+
+fn describe(kind: EntryKind) -> &'static str {
+    match kind {
+        EntryKind::Symlink => "a symbolic link",
+        EntryKind::Directory => "a directory",
+        EntryKind::File => "a regular file",
+        EntryKind::Other => "a special file",
+    }
+}
+
+/// `lstat` relative to `dir`; `None` when the name does not exist.
+fn stat_at(dir: impl AsFd, name: &OsStr) -> std::io::Result<Option<FileStat>> {
+    match fstatat(dir, name, AtFlags::AT_SYMLINK_NOFOLLOW) {
+        Ok(st) => Ok(Some(st)),
+        Err(Errno::ENOENT) => Ok(None),
+        Err(e) => Err(io_err(e)),
+    }
+}
+
+/// Opens the directory `name` in `dir`, never through a link.
+fn open_dir_at(dir: impl AsFd, name: &OsStr) -> nix::Result<OwnedFd> {
+    openat(
+        dir,
+        name,
+        OFlag::O_RDONLY | OFlag::O_DIRECTORY | OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC,
+        Mode::empty(),
+    )
+}
+
+/// The names in the directory `dir` (not `.` or `..`), read through a
+/// descriptor of its own so `dir`'s offset is untouched.
+fn names_in(dir: impl AsFd) -> std::io::Result<Vec<OsString>> {
+    let mut d = Dir::openat(
+        dir,
+        ".",
+        OFlag::O_RDONLY | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC,
+        Mode::empty(),
+    )
+    .map_err(io_err)?;
+    let mut out = Vec::new();
+    for entry in d.iter() {
+        let entry = entry.map_err(io_err)?;
+        let name = entry.file_name().to_bytes();
+        if name != b"." && name != b".." {
+            out.push(OsStr::from_bytes(name).to_os_string());
+        }
+    }
+    Ok(out)
+}
+
+/// The mount points of this process's mount namespace (`/proc/self/mountinfo`).
+fn mount_points() -> std::io::Result<Vec<PathBuf>> {
+    let text = fs::read_to_string("/proc/self/mountinfo")?;
+    Ok(text
+        .lines()
+        .filter_map(|l| l.split(' ').nth(4))
+        .map(|p| PathBuf::from(OsString::from_vec(unescape_octal(p))))
+        .collect())
+}
+
+/// mountinfo escapes space, tab, newline and backslash as `\ooo`.
+fn unescape_octal(s: &str) -> Vec<u8> {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'\\'
+            && i + 4 <= b.len()
+            && b[i + 1..i + 4].iter().all(|c| (b'0'..=b'7').contains(c))
+        {
+            out.push((b[i + 1] - b'0') * 64 + (b[i + 2] - b'0') * 8 + (b[i + 3] - b'0'));
+            i += 4;
+        } else {
+            out.push(b[i]);
+            i += 1;
+        }
+    }
+    out
+}
+
+/// The first mount point at or below `path`, if any.
+fn mount_within(path: &Path, mounts: &[PathBuf]) -> Option<PathBuf> {
+    mounts.iter().find(|m| m.starts_with(path)).cloned()
+}
+
+/// Where the open directory `fd` is now, by the kernel's account.
+fn current_path(fd: &OwnedFd) -> Option<PathBuf> {
+    use std::os::fd::AsRawFd;
+    fs::read_link(format!("/proc/self/fd/{}", fd.as_raw_fd())).ok()
+}
+
+/// Why a directory tree cannot be removed through descriptors without
+/// leaving its filesystem, if it cannot: a mount point at or below it, a
+/// subdirectory on another device, more than [`MAX_DEPTH`] levels.
+fn tree_blocker(dir: &OwnedFd, dev: u64, depth: usize) -> std::io::Result<Option<String>> {
+    if depth > MAX_DEPTH {
+        return Ok(Some(format!(
+            "it is deeper than {MAX_DEPTH} levels: kept, never walked"
+        )));
+    }
+    for name in names_in(dir)? {
+        let Some(st) = stat_at(dir, &name)? else {
+            continue;
+        };
+        if kind_of(&st) != EntryKind::Directory {
+            continue;
+        }
+        if st.st_dev != dev {
+            return Ok(Some(format!(
+                "it holds a mount ({} is on another filesystem): kept, retention never crosses into a mount",
+                Path::new(&name).display()
+            )));
+        }
+        let sub = match open_dir_at(dir, &name) {
+            Ok(f) => f,
+            Err(Errno::ENOENT) => continue,
+            Err(e) => return Err(io_err(e)),
+        };
+        if let Some(why) = tree_blocker(&sub, dev, depth + 1)? {
+            return Ok(Some(why));
+        }
+    }
+    Ok(None)
+}
+
+/// Sums the sizes of the regular files below `dir`, never following links
+/// and never leaving device `dev`.
+fn tree_size(dir: &OwnedFd, dev: u64, depth: usize) -> std::io::Result<u64> {
     let mut total = 0u64;
-    for entry in WalkDir::new(path).follow_links(false) {
-        match entry {
-            Ok(e) => {
-                if e.file_type().is_file() {
-                    total = total.saturating_add(e.metadata().map(|m| m.len()).unwrap_or(0));
-                }
-            }
-            Err(e)
-                if e.io_error()
-                    .is_some_and(|io| io.kind() == ErrorKind::NotFound) => {}
-            Err(e) => {
-                let p = e.path().unwrap_or(path).to_path_buf();
-                let io = e
-                    .into_io_error()
-                    .unwrap_or_else(|| std::io::Error::other("a directory loop"));
-                return Err(Error::io("size", p, io));
-            }
+    if depth > MAX_DEPTH {
+        return Ok(total);
+    }
+    for name in names_in(dir)? {
+        let Some(st) = stat_at(dir, &name)? else {
+            continue;
+        };
+        match kind_of(&st) {
+            EntryKind::File => total = total.saturating_add(st.st_size.max(0) as u64),
+            EntryKind::Directory if st.st_dev == dev => match open_dir_at(dir, &name) {
+                Ok(sub) => total = total.saturating_add(tree_size(&sub, dev, depth + 1)?),
+                Err(Errno::ENOENT) => {}
+                Err(e) => return Err(io_err(e)),
+            },
+            _ => {}
         }
     }
     Ok(total)
 }
 
-/// Removes a path that is not a symlink: a directory recursively (std's
-/// `remove_dir_all` never follows links inside), a file by unlinking.
-fn remove_entry(path: &Path) -> Result<()> {
-    match fs::symlink_metadata(path) {
-        Err(e) if e.kind() == ErrorKind::NotFound => Ok(()),
-        Err(e) => Err(Error::io("stat", path, e)),
-        Ok(m) if m.is_dir() => fs::remove_dir_all(path).map_err(|e| Error::io("remove", path, e)),
-        Ok(_) => fs::remove_file(path).map_err(|e| Error::io("remove", path, e)),
+/// Removes everything below the open directory `dir`, through descriptors;
+/// refuses (before removing anything further) a subdirectory on another
+/// device than `dev`.
+fn empty_tree(dir: &OwnedFd, dev: u64, depth: usize, shown: &Path) -> Result<()> {
+    if depth > MAX_DEPTH {
+        return Err(Error::UnsafeFile {
+            path: shown.to_path_buf(),
+            problem: format!("is deeper than {MAX_DEPTH} levels: left in place"),
+        });
     }
-}
-
-/// Reads a `.parent` or `.tags` marker: bounded, never through a link, never blocking.
-fn read_marker(path: &Path) -> MarkerContent {
-    let mut f = match open_owned(path, OpenOptions::new().read(true)) {
-        Ok(f) => f,
-        Err(OpenError::Refused(why)) => return MarkerContent::Unreadable(why),
-        Err(OpenError::NotFound) => return MarkerContent::Unreadable("vanished".into()),
-        Err(OpenError::Io(e)) => return MarkerContent::Unreadable(e.to_string()),
-    };
-    match read_capped(&mut f, MARKER_MAX) {
-        Ok(Some(bytes)) => match String::from_utf8(bytes) {
-            Ok(s) => MarkerContent::Text(s),
-            Err(_) => MarkerContent::Unreadable("is not UTF-8 text".into()),
-        },
-        Ok(None) => MarkerContent::Unreadable(format!("is larger than {}", limit_text(MARKER_MAX))),
-        Err(e) => MarkerContent::Unreadable(e.to_string()),
+    for name in names_in(dir).map_err(|e| Error::io("list", shown, e))? {
+        let path = shown.join(&name);
+        let Some(st) = stat_at(dir, &name).map_err(|e| Error::io("stat", &path, e))? else {
+            continue;
+        };
+        if kind_of(&st) == EntryKind::Directory {
+            if st.st_dev != dev {
+                return Err(Error::UnsafeFile {
+                    path,
+                    problem: "is on another filesystem (a mount): retention never crosses into it; the rest is left in place".into(),
+                });
+            }
+            let sub = match open_dir_at(dir, &name) {
+                Ok(f) => f,
+                Err(Errno::ENOENT) => continue,
+                Err(e) => return Err(Error::io("open", &path, io_err(e))),
+            };
+            let sub_st = fstat(&sub).map_err(|e| Error::io("stat", &path, io_err(e)))?;
+            if file_id(&sub_st) != file_id(&st) {
+                return Err(Error::UnsafeFile {
+                    path,
+                    problem: "changed while it was being removed: left in place".into(),
+                });
+            }
+            empty_tree(&sub, dev, depth + 1, &path)?;
+            match unlinkat(dir, name.as_os_str(), UnlinkatFlags::RemoveDir) {
+                Ok(()) | Err(Errno::ENOENT) => {}
+                Err(e) => return Err(Error::io("remove", &path, io_err(e))),
+            }
+        } else {
+            match unlinkat(dir, name.as_os_str(), UnlinkatFlags::NoRemoveDir) {
+                Ok(()) | Err(Errno::ENOENT) => {}
+                Err(e) => return Err(Error::io("remove", &path, io_err(e))),
+            }
+        }
     }
-}
-
-fn file_id(m: &fs::Metadata) -> FileId {
-    FileId {
-        dev: m.dev(),
-        ino: m.ino(),
-    }
+    Ok(())
 }
 
 /// The short hidden name an entry is renamed to before removal.
@@ -155,8 +313,12 @@ impl ArtifactRoot for FsArtifactRoot {
         let mut ids = Vec::new();
         let mut cur = Some(canon.as_path());
         while let Some(p) = cur {
+            use std::os::unix::fs::MetadataExt;
             let m = fs::metadata(p).map_err(|e| Error::io("stat", p, e))?;
-            ids.push(file_id(&m));
+            ids.push(FileId {
+                dev: m.dev(),
+                ino: m.ino(),
+            });
             cur = p.parent();
         }
         let mut full = canon.clone();
@@ -170,34 +332,201 @@ impl ArtifactRoot for FsArtifactRoot {
         })
     }
 
-    fn list(&self, root: &Path) -> Result<Vec<RootEntry>> {
+    fn open(&self, root: &Path) -> Result<Box<dyn OpenRoot + Send + Sync>> {
+        let dir = nix::fcntl::open(
+            root,
+            OFlag::O_RDONLY | OFlag::O_DIRECTORY | OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC,
+            Mode::empty(),
+        )
+        .map_err(|e| match e {
+            Errno::ELOOP | Errno::ENOTDIR => Error::UnsafeFile {
+                path: root.to_path_buf(),
+                problem: "is not a directory (a symbolic link?): an artifact root is opened only as itself".into(),
+            },
+            e => Error::io("open artifact root", root, io_err(e)),
+        })?;
+        let st = fstat(&dir).map_err(|e| Error::io("stat", root, io_err(e)))?;
+        Ok(Box::new(FsOpenRoot {
+            dir,
+            path: root.to_path_buf(),
+            id: file_id(&st),
+        }))
+    }
+}
+
+/// An artifact root held open: every operation is relative to `dir`.
+#[derive(Debug)]
+struct FsOpenRoot {
+    dir: OwnedFd,
+    /// The path it was opened at, for messages only.
+    path: PathBuf,
+    id: FileId,
+}
+
+impl FsOpenRoot {
+    fn shown(&self, name: impl AsRef<Path>) -> PathBuf {
+        self.path.join(name)
+    }
+
+    fn sync(&self) -> Result<()> {
+        nix::unistd::fsync(&self.dir)
+            .map_err(|e| Error::io("fsync directory", &self.path, io_err(e)))
+    }
+
+    /// Opens the regular file `name` in the root: never through a link,
+    /// never blocking, never anything but a regular file.
+    fn open_file(
+        &self,
+        name: &str,
+        flags: OFlag,
+        mode: u32,
+    ) -> std::result::Result<File, OpenError> {
+        let fd = match openat(
+            &self.dir,
+            name,
+            flags | OFlag::O_NOFOLLOW | OFlag::O_NONBLOCK | OFlag::O_CLOEXEC,
+            Mode::from_bits_truncate(mode),
+        ) {
+            Ok(fd) => fd,
+            Err(Errno::ENOENT) => return Err(OpenError::NotFound),
+            Err(Errno::ELOOP) => {
+                return Err(OpenError::Refused(fsutil::refusal("a symbolic link")))
+            }
+            Err(Errno::EISDIR) => return Err(OpenError::Refused(fsutil::refusal("a directory"))),
+            Err(Errno::ENXIO) | Err(Errno::ENODEV) => {
+                return Err(OpenError::Refused(fsutil::refusal("not a regular file")))
+            }
+            Err(e) => return Err(OpenError::Io(io_err(e))),
+        };
+        let f = File::from(fd);
+        let meta = f.metadata().map_err(OpenError::Io)?;
+        if !meta.file_type().is_file() {
+            return Err(OpenError::Refused(fsutil::refusal(fsutil::describe(
+                meta.file_type(),
+            ))));
+        }
+        Ok(f)
+    }
+
+    /// Opens (creating with exactly `mode`) a file ssot keeps in the root; an
+    /// existing one must be ssot's to trust.
+    fn open_kept(&self, name: &str, access: OFlag, mode: u32) -> Result<File> {
+        match self.open_file(name, access | OFlag::O_CREAT | OFlag::O_EXCL, mode) {
+            Ok(f) => {
+                use std::os::unix::fs::PermissionsExt;
+                f.set_permissions(fs::Permissions::from_mode(mode))
+                    .map_err(|e| Error::io("open", self.shown(name), e))?;
+                return Ok(f);
+            }
+            Err(OpenError::Io(e)) if e.kind() == ErrorKind::AlreadyExists => {}
+            Err(e) => return Err(e.into_error("open", &self.shown(name))),
+        }
+        let f = self
+            .open_file(name, access, 0)
+            .map_err(|e| e.into_error("open", &self.shown(name)))?;
+        let meta = f
+            .metadata()
+            .map_err(|e| Error::io("stat", self.shown(name), e))?;
+        if let Some(problem) = untrusted(&meta) {
+            return Err(Error::UnsafeFile {
+                path: self.shown(name),
+                problem,
+            });
+        }
+        Ok(f)
+    }
+
+    /// Reads a `.parent` or `.tags` marker: bounded, never through a link, never blocking.
+    fn read_marker(&self, name: &str) -> MarkerContent {
+        let mut f = match self.open_file(name, OFlag::O_RDONLY, 0) {
+            Ok(f) => f,
+            Err(OpenError::Refused(why)) => return MarkerContent::Unreadable(why),
+            Err(OpenError::NotFound) => return MarkerContent::Unreadable("vanished".into()),
+            Err(OpenError::Io(e)) => return MarkerContent::Unreadable(e.to_string()),
+        };
+        match fsutil::read_capped(&mut f, MARKER_MAX) {
+            Ok(Some(bytes)) => match String::from_utf8(bytes) {
+                Ok(s) => MarkerContent::Text(s),
+                Err(_) => MarkerContent::Unreadable("is not UTF-8 text".into()),
+            },
+            Ok(None) => {
+                MarkerContent::Unreadable(format!("is larger than {}", limit_text(MARKER_MAX)))
+            }
+            Err(e) => MarkerContent::Unreadable(e.to_string()),
+        }
+    }
+
+    /// Why the directory entry `name` cannot be deleted safely now, if it cannot.
+    fn directory_blocker(
+        &self,
+        name: &OsStr,
+        st: &FileStat,
+        mounts: &[PathBuf],
+    ) -> Result<Option<String>> {
+        let shown = self.shown(name);
+        let sub = match open_dir_at(&self.dir, name) {
+            Ok(f) => f,
+            Err(Errno::ENOENT) => return Ok(None),
+            Err(e) => return Err(Error::io("open", &shown, io_err(e))),
+        };
+        // Where the kernel says the directory is (the root may have moved
+        // since it was opened), else where it was opened.
+        let at = current_path(&sub).unwrap_or_else(|| shown.clone());
+        if let Some(m) = mount_within(&at, mounts) {
+            return Ok(Some(format!(
+                "it holds a mount ({}): kept, retention never crosses into a mount",
+                m.display()
+            )));
+        }
+        tree_blocker(&sub, st.st_dev, 1).map_err(|e| Error::io("walk", &shown, e))
+    }
+}
+
+impl OpenRoot for FsOpenRoot {
+    fn id(&self) -> FileId {
+        self.id
+    }
+
+    fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn list(&self) -> Result<Vec<RootEntry>> {
+        let mounts = mount_points().unwrap_or_default();
         let mut out = Vec::new();
-        for entry in fs::read_dir(root).map_err(|e| Error::io("list", root, e))? {
-            let entry = entry.map_err(|e| Error::io("list", root, e))?;
-            let raw = entry.file_name();
+        for raw in names_in(&self.dir).map_err(|e| Error::io("list", &self.path, e))? {
             let (name, name_is_utf8) = match raw.to_str() {
                 Some(n) => (n.to_string(), true),
                 None => (String::from_utf8_lossy(raw.as_bytes()).into_owned(), false),
             };
-            let path = entry.path();
-            let meta = match fs::symlink_metadata(&path) {
-                Ok(m) => m,
-                Err(e) if e.kind() == ErrorKind::NotFound => continue,
-                Err(e) => return Err(Error::io("stat", &path, e)),
+            let Some(st) =
+                stat_at(&self.dir, &raw).map_err(|e| Error::io("stat", self.shown(&raw), e))?
+            else {
+                continue;
             };
-            let kind = kind_of(meta.file_type());
-            let size_bytes = match kind {
-                EntryKind::Directory if name_is_utf8 && !name.starts_with('.') => dir_size(&path)?,
-                _ => meta.len(),
+            let kind = kind_of(&st);
+            let artifact_dir =
+                kind == EntryKind::Directory && name_is_utf8 && !name.starts_with('.');
+            let (size_bytes, held) = if artifact_dir {
+                let held = self.directory_blocker(&raw, &st, &mounts)?;
+                let size = match open_dir_at(&self.dir, &raw) {
+                    Ok(sub) => tree_size(&sub, st.st_dev, 1)
+                        .map_err(|e| Error::io("size", self.shown(&raw), e))?,
+                    Err(Errno::ENOENT) => continue,
+                    Err(e) => return Err(Error::io("open", self.shown(&raw), io_err(e))),
+                };
+                (size, held)
+            } else {
+                (st.st_size.max(0) as u64, None)
             };
-            let modified: DateTime<Utc> = meta
-                .modified()
-                .map_err(|e| Error::io("stat", &path, e))?
-                .into();
+            let modified = DateTime::<Utc>::from_timestamp(st.st_mtime, st.st_mtime_nsec as u32)
+                .unwrap_or(DateTime::<Utc>::UNIX_EPOCH);
             let content = (kind == EntryKind::File
                 && name_is_utf8
-                && (name.ends_with(".parent") || name.ends_with(".tags")))
-            .then(|| read_marker(&path));
+                && (name.ends_with(".parent")
+                    || name.ends_with(".tags")
+                    || name.ends_with(".verified")))
+            .then(|| self.read_marker(&name));
             out.push(RootEntry {
                 name,
                 name_is_utf8,
@@ -205,28 +534,59 @@ impl ArtifactRoot for FsArtifactRoot {
                 size_bytes,
                 modified,
                 content,
-                file_id: Some(file_id(&meta)),
+                file_id: Some(file_id(&st)),
+                held,
+                sha256: None,
             });
         }
         Ok(out)
     }
 
-    fn trash_name(&self, root: &Path, id: &str) -> Result<String> {
+    fn checksum(&self, name: &str) -> Result<Option<String>> {
+        validate_id(name)?;
+        super::inspect::checksum_at(&self.dir, OsStr::new(name))
+            .map_err(|e| Error::io("read", self.shown(name), e))
+    }
+
+    fn trash_name(&self, id: &str) -> Result<String> {
         for n in 0..1000 {
             let name = trash_candidate(id, n);
-            match fs::symlink_metadata(root.join(&name)) {
-                Err(e) if e.kind() == ErrorKind::NotFound => return Ok(name),
-                Err(e) => return Err(Error::io("stat", root.join(&name), e)),
-                Ok(_) => continue, // taken (by someone else's entry): never reused
+            match stat_at(&self.dir, OsStr::new(&name)) {
+                Ok(None) => return Ok(name),
+                Ok(Some(_)) => continue, // taken (by someone else's entry): never reused
+                Err(e) => return Err(Error::io("stat", self.shown(&name), e)),
             }
         }
         Err(Error::UnsafeFile {
-            path: root.to_path_buf(),
+            path: self.path.clone(),
             problem: format!("has no free trash name for {id}: remove the .ssot-trash-* entries no journal names"),
         })
     }
 
-    fn remove(&self, root: &Path, name: &str, sidecars: &[String], trash: &str) -> Result<()> {
+    fn removable(&self, name: &str) -> Result<Option<String>> {
+        validate_id(name)?;
+        let os = OsStr::new(name);
+        let Some(st) =
+            stat_at(&self.dir, os).map_err(|e| Error::io("stat", self.shown(name), e))?
+        else {
+            return Ok(None);
+        };
+        match kind_of(&st) {
+            EntryKind::Symlink => Ok(Some("symlink: not followed".into())),
+            EntryKind::Other => Ok(Some(format!(
+                "{}: never deleted",
+                describe(EntryKind::Other)
+            ))),
+            EntryKind::File => Ok(None),
+            EntryKind::Directory => {
+                let mounts =
+                    mount_points().map_err(|e| Error::io("read", "/proc/self/mountinfo", e))?;
+                self.directory_blocker(os, &st, &mounts)
+            }
+        }
+    }
+
+    fn remove(&self, name: &str, sidecars: &[String], trash: &str) -> Result<()> {
         validate_id(name)?;
         if !trash.starts_with(TRASH_PREFIX) || trash.contains('/') {
             return Err(Error::Request(format!("{trash} is not a trash name")));
@@ -235,89 +595,114 @@ impl ArtifactRoot for FsArtifactRoot {
         // an entry is never half-handled.
         for s in sidecars {
             validate_id(s)?;
-            let p = root.join(s);
-            match fs::symlink_metadata(&p) {
-                Ok(m) if m.is_file() => {}
-                Ok(m) => {
+            match stat_at(&self.dir, OsStr::new(s))
+                .map_err(|e| Error::io("stat", self.shown(s), e))?
+            {
+                None => {}
+                Some(st) if kind_of(&st) == EntryKind::File => {}
+                Some(st) => {
                     return Err(Error::UnsafeFile {
-                        path: p,
+                        path: self.shown(s),
                         problem: format!(
                             "the marker {}; {name} is left in place",
-                            fsutil::refusal(fsutil::describe(m.file_type()))
+                            fsutil::refusal(describe(kind_of(&st)))
                         ),
                     })
                 }
-                Err(e) if e.kind() == ErrorKind::NotFound => {}
-                Err(e) => return Err(Error::io("stat", &p, e)),
             }
         }
-        let path = root.join(name);
-        match fs::symlink_metadata(&path) {
-            Err(e) if e.kind() == ErrorKind::NotFound => {}
-            Err(e) => return Err(Error::io("stat", &path, e)),
-            Ok(m) if m.file_type().is_symlink() => {
+        let os = OsStr::new(name);
+        match stat_at(&self.dir, os).map_err(|e| Error::io("stat", self.shown(name), e))? {
+            None => {}
+            Some(st) if kind_of(&st) == EntryKind::Symlink => {
                 return Err(Error::UnsafeFile {
-                    path,
+                    path: self.shown(name),
                     problem: "is a symbolic link: retention never deletes through a link".into(),
                 })
             }
-            Ok(_) => {
-                let dir = File::open(root).map_err(|e| Error::io("open", root, e))?;
-                match renameat2(&dir, name, &dir, trash, RenameFlags::RENAME_NOREPLACE) {
+            Some(_) => {
+                match renameat2(
+                    &self.dir,
+                    os,
+                    &self.dir,
+                    trash,
+                    RenameFlags::RENAME_NOREPLACE,
+                ) {
                     Ok(()) => {}
                     // A filesystem without RENAME_NOREPLACE (NFS): the name was
                     // free when chosen and the root is locked; check once more.
-                    Err(nix::errno::Errno::EINVAL)
-                        if fs::symlink_metadata(root.join(trash))
-                            .is_err_and(|e| e.kind() == ErrorKind::NotFound) =>
+                    Err(Errno::EINVAL)
+                        if stat_at(&self.dir, OsStr::new(trash)).is_ok_and(|s| s.is_none()) =>
                     {
-                        fs::rename(&path, root.join(trash))
-                            .map_err(|e| Error::io("move to trash", &path, e))?
+                        renameat(&self.dir, os, &self.dir, trash)
+                            .map_err(|e| Error::io("move to trash", self.shown(name), io_err(e)))?
                     }
-                    Err(e) => {
-                        return Err(Error::io("move to trash", &path, std::io::Error::from(e)))
-                    }
+                    Err(e) => return Err(Error::io("move to trash", self.shown(name), io_err(e))),
                 }
-                sync_dir(root)?;
+                self.sync()?;
             }
         }
         for s in sidecars {
-            let p = root.join(s);
-            match fs::remove_file(&p) {
-                Ok(()) => {}
-                Err(e) if e.kind() == ErrorKind::NotFound => {}
-                Err(e) => return Err(Error::io("remove", &p, e)),
+            match unlinkat(&self.dir, s.as_str(), UnlinkatFlags::NoRemoveDir) {
+                Ok(()) | Err(Errno::ENOENT) => {}
+                Err(e) => return Err(Error::io("remove", self.shown(s), io_err(e))),
             }
         }
-        remove_entry(&root.join(trash))?;
-        sync_dir(root)
+        self.remove_trash(trash)?;
+        self.sync()
     }
 
-    fn cleanup(&self, root: &Path) -> Result<()> {
-        // The journal is compacted by an atomic write under the root lock.
-        if !remove_stale_temps(root, JOURNAL)?.is_empty() {
-            sync_dir(root)?;
+    fn cleanup(&self) -> Result<()> {
+        // Temp files of journal rewrites killed half way (under the root lock).
+        let mut removed = false;
+        for raw in names_in(&self.dir).map_err(|e| Error::io("list", &self.path, e))? {
+            let Some(name) = raw.to_str() else { continue };
+            let ours = name.ends_with(".tmp")
+                && name
+                    .strip_prefix('.')
+                    .is_some_and(|rest| rest.starts_with(JOURNAL));
+            let is_file = stat_at(&self.dir, &raw)
+                .ok()
+                .flatten()
+                .is_some_and(|st| kind_of(&st) == EntryKind::File);
+            if ours && is_file {
+                match unlinkat(&self.dir, name, UnlinkatFlags::NoRemoveDir) {
+                    Ok(()) | Err(Errno::ENOENT) => removed = true,
+                    Err(e) => return Err(Error::io("remove", self.shown(name), io_err(e))),
+                }
+            }
+        }
+        if removed {
+            self.sync()?;
         }
         Ok(())
     }
 
-    fn lock(&self, root: &Path) -> Result<Held> {
-        let path = root.join(LOCK);
-        match try_lock_file(&path, false)? {
-            (f, true) => Ok(Held::from_file(f)),
-            (_, false) => Err(Error::Locked { path, holder: None }),
+    fn lock(&self) -> Result<Held> {
+        let f = self.open_kept(LOCK, OFlag::O_RDWR, fsutil::LOCK_MODE)?;
+        match fs2::FileExt::try_lock_exclusive(&f) {
+            Ok(()) => Ok(Held::from_file(f)),
+            Err(e) if e.kind() == ErrorKind::WouldBlock => Err(Error::Locked {
+                path: self.shown(LOCK),
+                holder: None,
+            }),
+            Err(e) => Err(Error::io("lock", self.shown(LOCK), e)),
         }
     }
 
-    fn read_journal(&self, root: &Path) -> Result<String> {
-        let path = root.join(JOURNAL);
+    fn read_journal(&self) -> Result<String> {
+        let path = self.shown(JOURNAL);
         // The journal decides what a resumed apply removes: trusted like state.
-        let mut f = match fsutil::open_trusted(&path) {
+        let mut f = match self.open_file(JOURNAL, OFlag::O_RDONLY, 0) {
             Ok(f) => f,
             Err(OpenError::NotFound) => return Ok(String::new()),
             Err(e) => return Err(e.into_error("read", &path)),
         };
-        let bytes = read_capped(&mut f, JOURNAL_MAX)
+        let meta = f.metadata().map_err(|e| Error::io("stat", &path, e))?;
+        if let Some(problem) = untrusted(&meta) {
+            return Err(Error::UnsafeFile { path, problem });
+        }
+        let bytes = fsutil::read_capped(&mut f, JOURNAL_MAX)
             .map_err(|e| Error::io("read", &path, e))?
             .ok_or_else(|| Error::UnsafeFile {
                 path: path.clone(),
@@ -326,11 +711,96 @@ impl ArtifactRoot for FsArtifactRoot {
         Ok(String::from_utf8_lossy(&bytes).into_owned())
     }
 
-    fn append_journal(&self, root: &Path, line: &str) -> Result<()> {
-        fsutil::append_line(&root.join(JOURNAL), line)
+    fn append_journal(&self, line: &str) -> Result<()> {
+        let mut f = self.open_kept(
+            JOURNAL,
+            OFlag::O_WRONLY | OFlag::O_APPEND,
+            fsutil::FILE_MODE,
+        )?;
+        let mut buf = line.trim_end_matches('\n').to_string();
+        buf.push('\n');
+        f.write_all(buf.as_bytes())
+            .and_then(|_| f.sync_data())
+            .map_err(|e| Error::io("append to", self.shown(JOURNAL), e))
     }
 
-    fn rewrite_journal(&self, root: &Path, content: &str) -> Result<()> {
-        write_atomic(root, JOURNAL, content.as_bytes(), fsutil::FILE_MODE)
+    fn rewrite_journal(&self, content: &str) -> Result<()> {
+        let tmp = format!(".{JOURNAL}.{}.tmp", std::process::id());
+        let mut f = match self.open_file(
+            &tmp,
+            OFlag::O_WRONLY | OFlag::O_CREAT | OFlag::O_EXCL,
+            fsutil::FILE_MODE,
+        ) {
+            Ok(f) => f,
+            Err(e) => return Err(e.into_error("create temp file", &self.shown(&tmp))),
+        };
+        let written = {
+            use std::os::unix::fs::PermissionsExt;
+            f.set_permissions(fs::Permissions::from_mode(fsutil::FILE_MODE))
+                .and_then(|_| f.write_all(content.as_bytes()))
+                .and_then(|_| f.sync_all())
+        };
+        if let Err(e) = written {
+            let _ = unlinkat(&self.dir, tmp.as_str(), UnlinkatFlags::NoRemoveDir);
+            return Err(Error::io("write", self.shown(&tmp), e));
+        }
+        renameat(&self.dir, tmp.as_str(), &self.dir, JOURNAL)
+            .map_err(|e| Error::io("rename into", self.shown(JOURNAL), io_err(e)))?;
+        self.sync()
+    }
+}
+
+impl FsOpenRoot {
+    /// Removes the trash entry `trash` (a file, or a directory walked through
+    /// descriptors without leaving its filesystem); `Ok` if already gone.
+    fn remove_trash(&self, trash: &str) -> Result<()> {
+        let os = OsStr::new(trash);
+        let shown = self.shown(trash);
+        let Some(st) = stat_at(&self.dir, os).map_err(|e| Error::io("stat", &shown, e))? else {
+            return Ok(());
+        };
+        match kind_of(&st) {
+            EntryKind::Directory => {
+                let sub = match open_dir_at(&self.dir, os) {
+                    Ok(f) => f,
+                    Err(Errno::ENOENT) => return Ok(()),
+                    Err(e) => return Err(Error::io("open", &shown, io_err(e))),
+                };
+                let mounts =
+                    mount_points().map_err(|e| Error::io("read", "/proc/self/mountinfo", e))?;
+                let at = current_path(&sub).unwrap_or_else(|| shown.clone());
+                if let Some(m) = mount_within(&at, &mounts) {
+                    return Err(Error::UnsafeFile {
+                        path: shown,
+                        problem: format!(
+                            "holds a mount ({}): retention never crosses into a mount; unmount it, then run apply again",
+                            m.display()
+                        ),
+                    });
+                }
+                empty_tree(&sub, st.st_dev, 1, &shown)?;
+                match unlinkat(&self.dir, os, UnlinkatFlags::RemoveDir) {
+                    Ok(()) | Err(Errno::ENOENT) => Ok(()),
+                    Err(e) => Err(Error::io("remove", &shown, io_err(e))),
+                }
+            }
+            _ => match unlinkat(&self.dir, os, UnlinkatFlags::NoRemoveDir) {
+                Ok(()) | Err(Errno::ENOENT) => Ok(()),
+                Err(e) => Err(Error::io("remove", &shown, io_err(e))),
+            },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mountinfo_escapes_are_read_back() {
+        assert_eq!(unescape_octal(r"/a\040b\011c\134d"), b"/a b\tc\\d");
+        assert_eq!(unescape_octal(r"/x\04"), b"/x\\04");
+        assert!(mount_within(Path::new("/srv/a"), &[PathBuf::from("/srv/ab")]).is_none());
+        assert!(mount_within(Path::new("/srv/a"), &[PathBuf::from("/srv/a/b")]).is_some());
     }
 }

@@ -86,6 +86,10 @@ impl Filesystem for StdFilesystem {
         Ok(best.map(|(_, p, n)| (p, n)))
     }
 
+    fn inspect_backup(&self, path: &Path) -> Result<Option<crate::evidence::BackupInspection>> {
+        super::inspect::inspect(path).map_err(|e| Error::io("read backup", path, e))
+    }
+
     fn entry_size(&self, path: &Path) -> Result<Option<(PathKind, u64)>> {
         let m = match fs::symlink_metadata(path) {
             Ok(m) => m,

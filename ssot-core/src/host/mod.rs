@@ -11,6 +11,7 @@ mod artifacts;
 mod files;
 mod fs;
 mod fsutil;
+mod inspect;
 #[allow(unsafe_code)]
 mod process;
 mod psql;

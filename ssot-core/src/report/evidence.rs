@@ -102,7 +102,7 @@ pub fn backup_section(input: &StateInput, freshness: &Freshness, now: DateTime<U
         Some(false) => {
             s.status = Verdict::Degraded;
             s.details
-                .push("the newest complete backup is on the same filesystem as PGDATA".into());
+                .push("the newest complete backup is on the same filesystem as PGDATA, pg_wal or the state directory".into());
         }
         None => {
             s.status = Verdict::Degraded;
@@ -200,9 +200,19 @@ pub fn restore_drill_section(
         );
     }
     if !rec.verified_artifacts.is_empty() {
+        let each: Vec<String> = rec
+            .verified_artifacts
+            .iter()
+            .zip(rec.verified_until.iter().chain(std::iter::repeat(&None)))
+            .map(|(a, until)| match until {
+                Some(u) if *u > now => format!("{a} (until {})", timestamp(*u)),
+                Some(u) => format!("{a} (expired {})", timestamp(*u)),
+                None => format!("{a} (no expiry recorded)"),
+            })
+            .collect();
         s.details.push(format!(
             "verified artifacts, newest first: {}",
-            rec.verified_artifacts.join(",")
+            each.join(", ")
         ));
     }
     s

@@ -31,7 +31,7 @@ pub struct FileId {
 }
 
 /// A path and the identities of it and its ancestors, up to `/`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Lineage {
     /// The path, absolute, with symlinks in its existing part resolved.
     pub path: String,
@@ -86,7 +86,7 @@ impl ProtectedKind {
 }
 
 /// A path retention must never touch.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Protected {
     /// What it is.
     pub kind: ProtectedKind,
@@ -95,7 +95,7 @@ pub struct Protected {
 }
 
 /// Why a root was refused: the rule and a message naming both paths.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct RootRefusal {
     /// The rule id (see the module docs).
     pub rule: String,

@@ -38,9 +38,8 @@ mod reason;
 
 pub use artifact::{validate_id, Artifact, ArtifactState};
 pub use plan::{
-    ALLOWED_SKEW,
     check_plan_hash_prefix, first_cycle, plan, plan_hash, Action, ArtifactDecision, RetentionPlan,
-    Summary, PLAN_HASH_MIN_PREFIX,
+    Summary, ALLOWED_SKEW, PLAN_HASH_MIN_PREFIX,
 };
 pub use policy::{
     check_count, MaxDelete, ResticCompat, RetentionPolicy, RetentionPolicyPatch, MAX_COUNT,

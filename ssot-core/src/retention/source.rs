@@ -85,6 +85,14 @@ pub struct RootEntry {
     /// Device and inode, to recognise protected directories.
     #[serde(default)]
     pub file_id: Option<FileId>,
+    /// Why the entry cannot be deleted safely (a directory that holds a
+    /// mount, one too deep to walk): the artifact is kept with this reason.
+    #[serde(default)]
+    pub held: Option<String>,
+    /// SHA-256 of the entry's content (a directory: of its file list), read
+    /// only for an artifact that has a `.verified` marker.
+    #[serde(default)]
+    pub sha256: Option<String>,
 }
 
 fn yes() -> bool {
@@ -113,6 +121,63 @@ impl Marker {
     pub const fn suffix(self) -> &'static str {
         match self {
             Marker::Verified => ".verified",
+        }
+    }
+}
+
+/// What a `.verified` marker says: the checksum of the backup the drill
+/// restored, and until when that proof counts. A marker without these (or
+/// expired, or naming another checksum than the artifact's) counts for
+/// nothing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VerifiedMarker {
+    /// SHA-256 of the artifact when the drill passed.
+    pub sha256: String,
+    /// When the drill passed.
+    pub verified_at: DateTime<Utc>,
+    /// Until when it counts for `min_verified`.
+    pub expires_at: DateTime<Utc>,
+}
+
+impl VerifiedMarker {
+    /// The marker's text.
+    pub fn render(&self) -> String {
+        format!(
+            "sha256={}\nverified_at={}\nexpires_at={}\n",
+            self.sha256,
+            crate::time::timestamp(self.verified_at),
+            crate::time::timestamp(self.expires_at)
+        )
+    }
+
+    /// Reads a marker's text; why it says nothing usable otherwise.
+    pub fn parse(text: &str) -> std::result::Result<Self, String> {
+        let mut sha256 = None;
+        let mut verified_at = None;
+        let mut expires_at = None;
+        for line in text.lines() {
+            let Some((k, v)) = line.split_once('=') else {
+                continue;
+            };
+            let v = v.trim();
+            match k.trim() {
+                "sha256" => sha256 = Some(v.to_string()),
+                "verified_at" => verified_at = crate::time::parse_timestamp(v).ok(),
+                "expires_at" => expires_at = crate::time::parse_timestamp(v).ok(),
+                _ => {}
+            }
+        }
+        match (sha256, verified_at, expires_at) {
+            (Some(sha256), Some(verified_at), Some(expires_at))
+                if sha256.len() == 64 && sha256.bytes().all(|b| b.is_ascii_hexdigit()) =>
+            {
+                Ok(VerifiedMarker {
+                    sha256,
+                    verified_at,
+                    expires_at,
+                })
+            }
+            _ => Err("has no checksum and expiry (sha256=, verified_at=, expires_at=): it proves nothing; run a restore drill to verify the backup again".into()),
         }
     }
 }
@@ -216,7 +281,9 @@ fn parent_from_marker(content: Option<&MarkerContent>) -> std::result::Result<St
     }
 }
 
-/// Builds artifacts from a root's entries. Entries that are, or contain, a
+/// Builds artifacts from a root's entries at `now` (a `.verified` marker
+/// counts only until its expiry, and only for the checksum it names).
+/// Entries that are, or contain, a
 /// `protected` path are never listed; an entry that cannot be handled
 /// safely (a name that is not UTF-8 or holds a control character, a marker
 /// that is not a regular file) is skipped with a warning and never deleted.
@@ -225,6 +292,7 @@ pub fn artifacts_from_entries(
     pattern: Option<&str>,
     tz: Tz,
     protected: &[Protected],
+    now: DateTime<Utc>,
 ) -> Listing {
     let mut out = Listing::default();
     let mut usable: Vec<&RootEntry> = Vec::new();
@@ -330,6 +398,7 @@ pub fn artifacts_from_entries(
         };
         let mut a = Artifact::new(e.name.clone(), created_at);
         a.size_bytes = Some(e.size_bytes);
+        a.held = e.held.clone();
         a.kind = Some(
             if e.kind == EntryKind::Directory {
                 "directory"
@@ -356,7 +425,33 @@ pub fn artifacts_from_entries(
         for marker in out.sidecars.get(&a.id).into_iter().flatten() {
             let m = by_name[marker.as_str()];
             match marker_of(marker).map(|(_, m)| m) {
-                Some(".verified") => a.verified = true,
+                Some(".verified") => {
+                    let entry = by_name.get(a.id.as_str());
+                    let proof = match m.content.as_ref() {
+                        Some(MarkerContent::Text(t)) => VerifiedMarker::parse(t),
+                        Some(MarkerContent::Unreadable(why)) => {
+                            Err(format!("is unreadable: {why}"))
+                        }
+                        None => Err("was not read".into()),
+                    };
+                    match proof {
+                        Err(why) => out
+                            .warnings
+                            .push(format!("{marker} {why}: {} is not counted as verified", a.id)),
+                        Ok(v) if v.expires_at <= now => out.warnings.push(format!(
+                            "{marker} expired at {}: {} is not counted as verified (run a restore drill again)",
+                            crate::time::timestamp(v.expires_at),
+                            a.id
+                        )),
+                        Ok(v) if entry.and_then(|e| e.sha256.as_deref()) != Some(v.sha256.as_str()) => {
+                            out.warnings.push(format!(
+                                "{marker} names another checksum than {}'s content: the backup changed since its drill; not counted as verified",
+                                a.id
+                            ))
+                        }
+                        Ok(_) => a.verified = true,
+                    }
+                }
                 Some(".pinned") => a.pinned = true,
                 Some(".failed") => a.state = ArtifactState::Failed,
                 Some(".used") => a.last_used_at = Some(m.modified),
@@ -411,6 +506,8 @@ mod tests {
             modified: "2026-02-01T00:00:00Z".parse().unwrap(),
             content: None,
             file_id: None,
+            held: None,
+            sha256: None,
         }
     }
 
@@ -418,9 +515,18 @@ mod tests {
     fn conventions() {
         let mut parent = entry("layer2.parent", EntryKind::File);
         parent.content = Some(MarkerContent::Text("layer1\n".into()));
+        let mut dump = entry("ssot_20260204_030000.sql.gz", EntryKind::File);
+        dump.sha256 = Some("ab".repeat(32));
         let entries = vec![
-            entry("ssot_20260204_030000.sql.gz", EntryKind::File),
-            entry("ssot_20260204_030000.sql.gz.verified", EntryKind::File),
+            dump,
+            {
+                let mut m = entry("ssot_20260204_030000.sql.gz.verified", EntryKind::File);
+                m.content = Some(MarkerContent::Text(format!(
+                    "sha256={}\nverified_at=2026-02-04T04:00:00Z\nexpires_at=2026-03-01T00:00:00Z\n",
+                    "ab".repeat(32)
+                )));
+                m
+            },
             entry("ssot_20260205_030000.sql.gz.partial", EntryKind::File),
             entry("notes.txt", EntryKind::File),
             entry("layer1", EntryKind::Directory),
@@ -432,7 +538,13 @@ mod tests {
             entry(".ssot-retention.journal", EntryKind::File),
         ];
         let utc: Tz = "UTC".parse().unwrap();
-        let l = artifacts_from_entries(&entries, Some("ssot_%Y%m%d_%H%M%S.sql.gz"), utc, &[]);
+        let l = artifacts_from_entries(
+            &entries,
+            Some("ssot_%Y%m%d_%H%M%S.sql.gz"),
+            utc,
+            &[],
+            "2026-02-05T12:00:00Z".parse().unwrap(),
+        );
         let ids: Vec<&str> = l.artifacts.iter().map(|a| a.id.as_str()).collect();
         assert_eq!(
             ids,

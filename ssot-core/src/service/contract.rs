@@ -14,7 +14,7 @@ use crate::gate::Operation;
 use crate::ports::PathKind;
 use crate::report::{self, Report, ReportFacts};
 use crate::stages::{self, Criterion, StageCheck, StageFacts};
-use crate::state::{self, StateInput};
+use crate::state::{self, BackupAttempt, BackupStatusRecord, StateInput};
 use crate::statefile::StateFile;
 
 /// Every state file the report and the stage check read.
@@ -71,13 +71,16 @@ pub fn contract_check(
 ///
 /// For a local location (a path, not a `scheme://` URI) the location is
 /// resolved, and a backup recorded as complete must be there: a regular file
-/// or a directory named `artifact` in it; its size is measured (a given size
-/// must match) and whether it lies on another filesystem than `pgdata` is
-/// checked (unknown when PGDATA cannot be probed). A remote location is
-/// recorded as given, its filesystem unknown. Refusals are
-/// [`Error::EvidenceRefused`].
+/// or a directory named `artifact` in it. It is read whole: its size and
+/// SHA-256 are measured (a given size must match), its format is checked to
+/// its end (see [`crate::ports::Filesystem::inspect_backup`]), and an empty,
+/// broken or implausibly small one is refused ([`evidence::judge_backup`]).
+/// Whether it lies on another filesystem than every protected volume (PGDATA,
+/// pg_wal, the state directory) is checked. A remote location is recorded as
+/// given, its filesystem unknown. Refusals are [`Error::EvidenceRefused`].
 pub fn record_backup(
     host: &Host,
+    cfg: &Config,
     mut e: BackupEvidence,
     pgdata: Option<&Path>,
     now: DateTime<Utc>,
@@ -86,6 +89,15 @@ pub fn record_backup(
     crate::retention::validate_id(&e.artifact)
         .map_err(|m| Error::EvidenceRefused(format!("the artifact: {m}")))?;
     let complete = e.result == crate::evidence::BackupResult::Complete;
+    let earlier = {
+        let input = host.state.read(state::BACKUP_STATUS);
+        match input.parse() {
+            Ok(Some(f)) => crate::state::BackupStatusRecord::from_file(&f)
+                .map(|r| r.recent)
+                .unwrap_or_default(),
+            _ => Vec::new(),
+        }
+    };
     if !e.location.contains("://") {
         let dir = match host.artifacts.resolve(Path::new(&e.location)) {
             Ok(d) => d,
@@ -99,36 +111,49 @@ pub fn record_backup(
         };
         e.location = dir.display().to_string();
         let path = dir.join(&e.artifact);
-        match host.fs.entry_size(&path)? {
-            None if complete => {
-                return Err(Error::EvidenceRefused(format!(
-                    "backup {} is not at its location {}: a complete backup must exist to be recorded",
-                    e.artifact, e.location
-                )))
-            }
+        match host.fs.inspect_backup(&path)? {
+            None if complete => return Err(Error::EvidenceRefused(format!(
+                "backup {} is not at its location {}: a complete backup must exist to be recorded",
+                e.artifact, e.location
+            ))),
             None => {}
-            Some((PathKind::Other, _)) if complete => {
-                return Err(Error::EvidenceRefused(format!(
-                    "{} is not a regular file or a directory (a symbolic link or a special file): record the backup itself",
-                    path.display()
-                )))
-            }
-            Some((_, measured)) => {
-                if let Some(claimed) = e.size_bytes.filter(|c| *c != measured) {
+            Some(i) if i.kind == PathKind::Other => {
+                if complete {
                     return Err(Error::EvidenceRefused(format!(
-                        "{} holds {measured} bytes, not the {claimed} given",
+                        "{} is not a regular file or a directory (a symbolic link or a special file): record the backup itself",
                         path.display()
                     )));
                 }
-                e.size_bytes = Some(measured);
+            }
+            Some(i) => {
+                if let Some(claimed) = e.size_bytes.filter(|c| *c != i.size_bytes) {
+                    return Err(Error::EvidenceRefused(format!(
+                        "{} holds {} bytes, not the {claimed} given",
+                        path.display(),
+                        i.size_bytes
+                    )));
+                }
+                if complete {
+                    let sizes: Vec<u64> = earlier
+                        .iter()
+                        .filter(|b| b.kind == e.kind && b.artifact != e.artifact)
+                        .filter_map(|b| b.size_bytes)
+                        .take(5)
+                        .collect();
+                    let shown = path.display().to_string();
+                    e.warnings
+                        .extend(evidence::judge_backup(&shown, &i, &sizes, &cfg.evidence)?);
+                }
+                e.size_bytes = Some(i.size_bytes);
+                e.sha256 = Some(i.sha256.clone());
+                e.format = Some(match &i.checked_by {
+                    Some(how) => format!("{} ({how})", i.format),
+                    None => i.format.clone(),
+                });
             }
         }
         if e.separate_from_pgdata.is_none() {
-            if let Some(pg) = pgdata {
-                if let (Ok(a), Ok(b)) = (host.volumes.device(&dir), host.volumes.device(pg)) {
-                    e.separate_from_pgdata = Some(a != b);
-                }
-            }
+            e.separate_from_pgdata = separate_from_protected(host, &dir, pgdata, &mut e.warnings);
         }
     }
     let lock = host.state.lock()?;
@@ -137,6 +162,148 @@ pub fn record_backup(
     host.state
         .write_atomic(&lock, state::BACKUP_STATUS, f.render().as_bytes())?;
     Ok(e)
+}
+
+/// Whether `dir` lies on another filesystem than every protected volume
+/// (PGDATA, pg_wal, the state directory): `Some(false)` naming the shared
+/// one in a warning, `None` when a device cannot be read.
+fn separate_from_protected(
+    host: &Host,
+    dir: &Path,
+    pgdata: Option<&Path>,
+    warnings: &mut Vec<String>,
+) -> Option<bool> {
+    let pgdata = pgdata?;
+    let here = host.volumes.device(dir).ok()?;
+    let mut volumes = super::protected_volumes(host, Some(pgdata));
+    let state_file = host.state.location(state::BACKUP_STATUS);
+    if let Some(state_dir) = Path::new(&state_file).parent() {
+        volumes.push(crate::disk::ProtectedVolume {
+            label: "the state directory".into(),
+            path: state_dir.display().to_string(),
+            device: host.volumes.device(state_dir).ok(),
+            error: None,
+        });
+    }
+    let mut unknown = false;
+    for v in &volumes {
+        match v.device {
+            Some(d) if d == here => {
+                warnings.push(format!(
+                    "the backup lies on the same filesystem as {} {}: it is not a copy off the SSOT volumes",
+                    v.label, v.path
+                ));
+                return Some(false);
+            }
+            Some(_) => {}
+            None => unknown = true,
+        }
+    }
+    (!unknown).then_some(true)
+}
+
+/// The complete backup named `artifact` that `evidence backup` recorded
+/// (the newest such record), or a refusal naming it.
+pub fn recorded_backup(host: &Host, artifact: &str) -> Result<BackupAttempt> {
+    let rec = recorded_backups(host)?;
+    rec.recent
+        .into_iter()
+        .chain(rec.last_complete)
+        .find(|b| b.artifact == artifact)
+        .ok_or_else(|| {
+            Error::EvidenceRefused(format!(
+                "{artifact} is not a complete backup ssot recorded: a drill names a backup that `evidence backup` recorded"
+            ))
+        })
+}
+
+fn recorded_backups(host: &Host) -> Result<BackupStatusRecord> {
+    let input = host.state.read(state::BACKUP_STATUS);
+    match input.parse()? {
+        Some(f) => BackupStatusRecord::from_file(&f),
+        None => Err(Error::EvidenceRefused(format!(
+            "no backup is recorded ({} is missing): record one with `evidence backup`",
+            input.path()
+        ))),
+    }
+}
+
+/// Why a recorded backup is no longer what was recorded, if it is not:
+/// gone, not a file or directory any more, or holding other content than its
+/// recorded checksum. `Ok(Ok(Some(sha)))` for a local backup that is whole,
+/// `Ok(Ok(None))` for a remote one (it cannot be read here).
+fn recheck(host: &Host, b: &BackupAttempt) -> Result<std::result::Result<Option<String>, String>> {
+    if b.location.contains("://") {
+        return Ok(Ok(None));
+    }
+    let Some(want) = &b.sha256 else {
+        return Ok(Err(format!(
+            "{} was recorded without a checksum: record it again with `evidence backup`",
+            b.artifact
+        )));
+    };
+    let path = Path::new(&b.location).join(&b.artifact);
+    Ok(match host.fs.inspect_backup(&path)? {
+        None => Err(format!("{} is no longer at {}", b.artifact, b.location)),
+        Some(i) if i.kind == PathKind::Other => Err(format!(
+            "{} is no longer a regular file or directory",
+            path.display()
+        )),
+        Some(i) if i.sha256 != *want => Err(format!(
+            "{}'s content changed since it was recorded (sha256 {} now, {} recorded)",
+            path.display(),
+            &i.sha256[..i.sha256.len().min(16)],
+            &want[..want.len().min(16)]
+        )),
+        Some(i) => match i.problem {
+            Some(p) => Err(format!(
+                "{} is no longer a whole {}: {p}",
+                path.display(),
+                i.format
+            )),
+            None => Ok(Some(i.sha256)),
+        },
+    })
+}
+
+/// The checksum of a recorded backup that is still whole (`None` for a
+/// remote one), or a refusal saying what changed.
+pub fn still_whole(host: &Host, b: &BackupAttempt) -> Result<Option<String>> {
+    recheck(host, b)?.map_err(Error::EvidenceRefused)
+}
+
+/// Re-reads every recorded complete backup and compares it with its
+/// recorded checksum (like `pgbackrest verify` or `restic check`), and
+/// records what was found in `verify.status`.
+pub fn verify_backups(host: &Host, now: DateTime<Utc>) -> Result<Vec<evidence::BackupCheck>> {
+    let rec = recorded_backups(host)?;
+    let mut seen = std::collections::BTreeSet::new();
+    let mut out = Vec::new();
+    for b in rec.recent.iter().chain(rec.last_complete.iter()) {
+        if !seen.insert((b.location.clone(), b.artifact.clone())) {
+            continue;
+        }
+        let (result, problem) = match recheck(host, b)? {
+            Ok(Some(_)) => ("ok", None),
+            Ok(None) => (
+                "not_checked",
+                Some("a remote location: not readable here".to_string()),
+            ),
+            Err(p) => ("failed", Some(p)),
+        };
+        out.push(evidence::BackupCheck {
+            artifact: b.artifact.clone(),
+            location: b.location.clone(),
+            result,
+            problem,
+        });
+    }
+    let lock = host.state.lock()?;
+    let mut f = for_update(host, state::VERIFY_STATUS)?;
+    state::write_verify(&mut f, &out, now)?;
+    host.state
+        .write_atomic(&lock, state::VERIFY_STATUS, f.render().as_bytes())?;
+    Ok(out)
 }
 
 /// Records a restore drill.
@@ -221,10 +388,11 @@ pub fn report(
     let disks = [Operation::Backup, Operation::Snapshot]
         .into_iter()
         .filter_map(|op| {
-            cfg.gate
-                .targets
-                .get(&op)
-                .map(|t| (op, disk_facts(host, &PathBuf::from(t), pgdata, None)))
+            cfg.gate.targets.get(&op).map(|t| {
+                let target = PathBuf::from(t);
+                let pattern = super::target_pattern(cfg, &target, op);
+                (op, disk_facts(host, &target, pgdata, None, pattern))
+            })
         })
         .collect();
     let (gate_log, gate_log_truncated) =

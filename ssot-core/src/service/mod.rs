@@ -28,8 +28,8 @@ use crate::wal::{self, ReplicationSlot, WalFacts, WalReport, WalSettings};
 mod contract;
 mod retention;
 pub use contract::{
-    contract_check, record_backup, record_dr_drill, record_restore_drill, report, stage_check,
-    STATE_FILES,
+    contract_check, record_backup, record_dr_drill, record_restore_drill, recorded_backup, report,
+    stage_check, still_whole, verify_backups, STATE_FILES,
 };
 pub use retention::{
     retention_apply, retention_plan, ApplyOutcome, ProtectedPaths, RetentionSource,
@@ -244,7 +244,7 @@ fn target_facts(host: &Host, path: &Path) -> TargetFacts {
     t
 }
 
-fn protected_volumes(host: &Host, pgdata: Option<&Path>) -> Vec<ProtectedVolume> {
+pub(crate) fn protected_volumes(host: &Host, pgdata: Option<&Path>) -> Vec<ProtectedVolume> {
     let Some(pgdata) = pgdata else {
         return Vec::new();
     };
@@ -280,26 +280,29 @@ pub(crate) fn disk_facts(
     target: &Path,
     pgdata: Option<&Path>,
     estimate: Option<ByteSize>,
+    pattern: Option<&str>,
 ) -> DiskFacts {
     let t = target_facts(host, target);
     let (estimated_bytes, estimate_source) = match estimate {
         Some(b) => (b.bytes(), "given estimate".to_string()),
-        None if t.is_dir => match host.fs.newest_file(target) {
-            Ok(Some((p, n))) => (
-                n,
-                format!(
-                    "size of the newest file in the target, {}",
-                    p.file_name()
-                        .map(|f| f.to_string_lossy())
-                        .unwrap_or_default()
+        None if t.is_dir => {
+            let listed = host
+                .artifacts
+                .resolve(target)
+                .and_then(|r| host.artifacts.open(&r))
+                .and_then(|open| open.list());
+            match listed.map(|entries| crate::disk::estimate_from_entries(&entries, pattern)) {
+                Ok(Some((name, n))) => (
+                    n,
+                    format!(
+                        "the largest of the {} newest backups in the target, {name}",
+                        crate::disk::ESTIMATE_FROM
+                    ),
                 ),
-            ),
-            Ok(None) => (
-                0,
-                "an empty target (no earlier artifact to size from)".into(),
-            ),
-            Err(e) => (0, format!("nothing: {e}")),
-        },
+                Ok(None) => (0, "no earlier backup in the target to size from".into()),
+                Err(e) => (0, format!("nothing: {e}")),
+            }
+        }
         None => (0, String::new()),
     };
     DiskFacts {
@@ -307,7 +310,29 @@ pub(crate) fn disk_facts(
         protected: protected_volumes(host, pgdata),
         estimated_bytes,
         estimate_source,
+        target_lineage: None,
+        protected_paths: Vec::new(),
     }
+}
+
+/// The name pattern of the backups written to `target` for `op`: the
+/// pattern of the retention profile whose root is `target`, else of the
+/// profile named for the operation (`backups`, `snapshots`).
+pub(crate) fn target_pattern<'c>(
+    cfg: &'c Config,
+    target: &Path,
+    op: crate::gate::Operation,
+) -> Option<&'c str> {
+    let profiles = &cfg.retention.0;
+    profiles
+        .values()
+        .find(|p| p.root.as_deref().map(Path::new) == Some(target))
+        .or_else(|| match op {
+            crate::gate::Operation::Backup => profiles.get("backups"),
+            crate::gate::Operation::Snapshot => profiles.get("snapshots"),
+            _ => None,
+        })
+        .and_then(|p| p.pattern.as_deref())
 }
 
 /// Gathers the facts for `req`, with the lock state given by the caller.
@@ -323,7 +348,31 @@ fn gate_facts(
         .clone()
         .or_else(|| cfg.gate.targets.get(&op).map(PathBuf::from));
     let disk = if op.writes_target() {
-        target.map(|t| disk_facts(host, &t, req.pgdata.as_deref(), req.estimate))
+        target.map(|t| {
+            let pattern = target_pattern(cfg, &t, op);
+            let mut facts = disk_facts(host, &t, req.pgdata.as_deref(), req.estimate, pattern);
+            let state_file = host.state.location(state::WAL_STATUS);
+            let paths = retention::ProtectedPaths {
+                state_dir: Path::new(&state_file).parent().map(Path::to_path_buf),
+                pgdata: req.pgdata.clone(),
+                config_file: None,
+            };
+            match (
+                host.artifacts.lineage(&t),
+                retention::protected(host, &paths),
+            ) {
+                (Ok(l), Ok(p)) => {
+                    facts.target_lineage = Some(l);
+                    facts.protected_paths = p;
+                }
+                (Err(e), _) | (_, Err(e)) => {
+                    facts.target.probe_error = Some(format!(
+                        "cannot prove it is apart from PGDATA, pg_wal and the state directory: {e}"
+                    ))
+                }
+            }
+            facts
+        })
     } else {
         None
     };

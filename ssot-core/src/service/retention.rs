@@ -10,9 +10,10 @@ use serde::Serialize;
 use super::Host;
 use crate::api::ApplyMode;
 use crate::error::{Error, Result};
+use crate::ports::OpenRoot;
 use crate::retention::guard::{self, Protected, ProtectedKind};
 use crate::retention::journal::{self, JournalEvent};
-use crate::retention::source::artifacts_from_entries;
+use crate::retention::source::{artifacts_from_entries, EntryKind, RootEntry};
 use crate::retention::{plan, Artifact, RetentionPlan, RetentionPolicy};
 use crate::state::{self, timestamp, RetentionRunWrite};
 use crate::statefile::StateFile;
@@ -48,23 +49,9 @@ pub struct ProtectedPaths {
     pub config_file: Option<PathBuf>,
 }
 
-/// A plan with what is needed to carry it out.
-#[derive(Debug, Clone)]
-pub struct PlannedRetention {
-    /// The plan (its warnings include those of the source).
-    pub plan: RetentionPlan,
-    /// The resolved artifact root, if any.
-    pub root: Option<PathBuf>,
-    /// Sidecar markers per artifact id (directory sources).
-    pub sidecars: BTreeMap<String, Vec<String>>,
-    /// True when the root itself was refused (see [`crate::retention::guard`]):
-    /// nothing was listed.
-    pub root_refused: bool,
-}
-
 /// The lineages of the protected paths. A path whose lineage cannot be read
 /// makes planning fail: ssot cannot then prove a root safe.
-fn protected(host: &Host, paths: &ProtectedPaths) -> Result<Vec<Protected>> {
+pub(crate) fn protected(host: &Host, paths: &ProtectedPaths) -> Result<Vec<Protected>> {
     let mut out = Vec::new();
     let mut add = |kind: ProtectedKind, path: &Path| -> Result<()> {
         out.push(Protected {
@@ -89,15 +76,170 @@ fn protected(host: &Host, paths: &ProtectedPaths) -> Result<Vec<Protected>> {
     Ok(out)
 }
 
-/// Resolves `root` and checks it against the protected paths.
-fn checked_root(
-    host: &Host,
-    root: &Path,
-    protected: &[Protected],
-) -> Result<(PathBuf, Option<guard::RootRefusal>)> {
+/// A root after its check: refused, or open.
+enum Opened {
+    Refused(guard::RootRefusal),
+    Open(PathBuf, Box<dyn OpenRoot + Send + Sync>),
+}
+
+/// Resolves `root`, checks it against the protected paths, and opens it
+/// once; what was opened must be what was checked (same device and inode).
+fn open_checked(host: &Host, root: &Path, protected: &[Protected]) -> Result<Opened> {
     let resolved = host.artifacts.resolve(root)?;
     let lineage = host.artifacts.lineage(&resolved)?;
-    Ok((resolved, guard::check_root(&lineage, protected).err()))
+    if let Err(r) = guard::check_root(&lineage, protected) {
+        return Ok(Opened::Refused(r));
+    }
+    let handle = host.artifacts.open(&resolved)?;
+    if lineage.ids.first() != Some(&handle.id()) {
+        return Err(Error::UnsafeFile {
+            path: resolved,
+            problem: "changed between its check and its opening (was it swapped?): nothing is listed or deleted".into(),
+        });
+    }
+    Ok(Opened::Open(resolved, handle))
+}
+
+/// Why a catalog id cannot name an entry of a root, if it cannot: it must be
+/// a plain name directly in the root, not hidden and not one of ssot's own
+/// `.ssot-*` files.
+fn catalog_id_problem(id: &str) -> Option<String> {
+    if let Err(e) = crate::retention::validate_id(id) {
+        return Some(e.to_string());
+    }
+    if id.starts_with(".ssot-") {
+        return Some(format!("catalog id {id:?} names one of ssot's own files"));
+    }
+    if id.starts_with('.') {
+        return Some(format!("catalog id {id:?} is hidden (starts with a dot)"));
+    }
+    None
+}
+
+/// A refused plan when `source` is a catalog applied to a root and one of
+/// its ids is not a plain name in it (see [`catalog_id_problem`]).
+fn catalog_refusal(source: &RetentionSource, now: DateTime<Utc>) -> Option<RetentionPlan> {
+    let RetentionSource::Catalog {
+        artifacts,
+        root: Some(_),
+    } = source
+    else {
+        return None;
+    };
+    let problem = artifacts.iter().find_map(|a| catalog_id_problem(&a.id))?;
+    Some(RetentionPlan::refused(
+        format!(
+            "{problem}: a catalog applied to a root names plain entries directly in it; nothing is planned"
+        ),
+        now,
+    ))
+}
+
+/// Plans `source` with the root (if any) already open: every listing goes
+/// through `open`.
+fn plan_with(
+    source: &RetentionSource,
+    policy: &RetentionPolicy,
+    protected: &[Protected],
+    open: Option<&(dyn OpenRoot + Send + Sync)>,
+    now: DateTime<Utc>,
+) -> Result<(RetentionPlan, BTreeMap<String, Vec<String>>)> {
+    let tz = policy.tz()?;
+    let (artifacts, sidecars, source_warnings) = match (source, open) {
+        (RetentionSource::Dir { pattern, .. }, Some(open)) => {
+            let mut entries = open.list()?;
+            // Only an artifact with a `.verified` marker is read whole: the
+            // marker counts only for the content it names.
+            let markers: BTreeSet<String> = entries
+                .iter()
+                .filter(|e| e.name_is_utf8 && e.name.ends_with(".verified"))
+                .map(|e| e.name.clone())
+                .collect();
+            for e in &mut entries {
+                if e.name_is_utf8
+                    && e.held.is_none()
+                    && matches!(e.kind, EntryKind::File | EntryKind::Directory)
+                    && markers.contains(&format!("{}.verified", e.name))
+                    && crate::retention::validate_id(&e.name).is_ok()
+                {
+                    e.sha256 = open.checksum(&e.name)?;
+                }
+            }
+            let l = artifacts_from_entries(&entries, pattern.as_deref(), tz, protected, now);
+            (Cow::Owned(l.artifacts), l.sidecars, l.warnings)
+        }
+        (RetentionSource::Dir { root, .. }, None) => {
+            return Err(Error::Request(format!(
+                "the artifact root {} was not opened",
+                root.display()
+            )))
+        }
+        (RetentionSource::Catalog { artifacts, .. }, None) => (
+            Cow::Borrowed(artifacts.as_slice()),
+            BTreeMap::new(),
+            Vec::new(),
+        ),
+        (RetentionSource::Catalog { artifacts, .. }, Some(open)) => {
+            if let Some(refused) = catalog_refusal(source, now) {
+                return Ok((refused, BTreeMap::new()));
+            }
+            let mut warnings = Vec::new();
+            let entries: BTreeMap<String, RootEntry> = open
+                .list()?
+                .into_iter()
+                .filter(|e| e.name_is_utf8)
+                .map(|e| (e.name.clone(), e))
+                .collect();
+            let mut out = Vec::with_capacity(artifacts.len());
+            for a in artifacts {
+                let Some(e) = entries.get(&a.id) else {
+                    let mut a = a.clone();
+                    a.held = Some(format!(
+                        "missing: no entry {} in {}",
+                        a.id,
+                        open.path().display()
+                    ));
+                    out.push(a);
+                    continue;
+                };
+                // Entries that are or hold a protected path are never listed.
+                if let Some(p) = e.file_id.and_then(|id| guard::is_protected(id, protected)) {
+                    warnings.push(format!(
+                        "{} is or holds {}: never listed, never deleted",
+                        a.id,
+                        guard::describe(p)
+                    ));
+                    continue;
+                }
+                let held = match e.kind {
+                    EntryKind::Symlink => Some("symlink: not followed".to_string()),
+                    EntryKind::Other => Some("a special file: never deleted".to_string()),
+                    _ => e.held.clone(),
+                };
+                match held {
+                    Some(why) => {
+                        let mut a = a.clone();
+                        a.held = Some(why);
+                        out.push(a);
+                    }
+                    None => out.push(a.clone()),
+                }
+            }
+            (Cow::Owned(out), BTreeMap::new(), warnings)
+        }
+    };
+    let mut plan = plan(&artifacts, policy, now)?;
+    let mut warnings = source_warnings;
+    warnings.append(&mut plan.warnings);
+    plan.warnings = warnings;
+    Ok((plan, sidecars))
+}
+
+fn source_root(source: &RetentionSource) -> Option<&Path> {
+    match source {
+        RetentionSource::Dir { root, .. } => Some(root),
+        RetentionSource::Catalog { root, .. } => root.as_deref(),
+    }
 }
 
 /// Lists the source and plans. Reads only. A root that holds, or lies in,
@@ -108,83 +250,17 @@ pub fn retention_plan(
     policy: &RetentionPolicy,
     paths: &ProtectedPaths,
     now: DateTime<Utc>,
-) -> Result<PlannedRetention> {
-    let tz = policy.tz()?;
+) -> Result<RetentionPlan> {
+    policy.tz()?;
     let protected = protected(host, paths)?;
-    let refused = |r: guard::RootRefusal, root: PathBuf| PlannedRetention {
-        plan: RetentionPlan::refused(r.to_string(), now),
-        root: Some(root),
-        sidecars: BTreeMap::new(),
-        root_refused: true,
+    let open = match source_root(source) {
+        None => None,
+        Some(r) => match open_checked(host, r, &protected)? {
+            Opened::Refused(r) => return Ok(RetentionPlan::refused(r.to_string(), now)),
+            Opened::Open(_, open) => Some(open),
+        },
     };
-    let (artifacts, sidecars, source_warnings, root) = match source {
-        RetentionSource::Dir { root, pattern } => {
-            let (root, refusal) = checked_root(host, root, &protected)?;
-            if let Some(r) = refusal {
-                return Ok(refused(r, root));
-            }
-            let entries = host.artifacts.list(&root)?;
-            let l = artifacts_from_entries(&entries, pattern.as_deref(), tz, &protected);
-            (Cow::Owned(l.artifacts), l.sidecars, l.warnings, Some(root))
-        }
-        RetentionSource::Catalog { artifacts, root } => {
-            let mut warnings = Vec::new();
-            let mut artifacts = Cow::Borrowed(artifacts.as_slice());
-            let root = match root {
-                None => None,
-                Some(r) => {
-                    let (root, refusal) = checked_root(host, r, &protected)?;
-                    if let Some(r) = refusal {
-                        return Ok(refused(r, root));
-                    }
-                    let ids: BTreeMap<String, guard::FileId> = host
-                        .artifacts
-                        .list(&root)?
-                        .into_iter()
-                        .filter_map(|e| e.file_id.map(|id| (e.name, id)))
-                        .collect();
-                    // Entries that are or hold a protected path are never
-                    // listed (the catalog is copied only when there are some).
-                    let hidden: Vec<(&str, &Protected)> = artifacts
-                        .iter()
-                        .filter_map(|a| {
-                            ids.get(&a.id)
-                                .and_then(|id| guard::is_protected(*id, &protected))
-                                .map(|p| (a.id.as_str(), p))
-                        })
-                        .collect();
-                    for (id, p) in &hidden {
-                        warnings.push(format!(
-                            "{id} is or holds {}: never listed, never deleted",
-                            guard::describe(p)
-                        ));
-                    }
-                    if !hidden.is_empty() {
-                        let gone: BTreeSet<&str> = hidden.iter().map(|(id, _)| *id).collect();
-                        artifacts = Cow::Owned(
-                            artifacts
-                                .iter()
-                                .filter(|a| !gone.contains(a.id.as_str()))
-                                .cloned()
-                                .collect(),
-                        );
-                    }
-                    Some(root)
-                }
-            };
-            (artifacts, BTreeMap::new(), warnings, root)
-        }
-    };
-    let mut plan = plan(&artifacts, policy, now)?;
-    let mut warnings = source_warnings;
-    warnings.append(&mut plan.warnings);
-    plan.warnings = warnings;
-    Ok(PlannedRetention {
-        plan,
-        root,
-        sidecars,
-        root_refused: false,
-    })
+    Ok(plan_with(source, policy, &protected, open.as_deref(), now)?.0)
 }
 
 /// The outcome of [`crate::Ssot::apply_retention`].
@@ -211,12 +287,13 @@ pub struct ApplyOutcome {
 }
 
 /// Appends one event to the root's journal (fsynced).
-fn journal(host: &Host, root: &Path, ev: &JournalEvent) -> Result<()> {
-    host.artifacts.append_journal(root, &ev.to_line())
+fn journal(open: &dyn OpenRoot, ev: &JournalEvent) -> Result<()> {
+    open.append_journal(&ev.to_line())
 }
 
 /// Plans and, when `mode` allows, deletes. Under the operation lock and the
 /// root's lock; deletions oldest first, each journalled before the next.
+/// The root is opened once and every step goes through that descriptor.
 /// Killed at any moment and run again, it ends where an uninterrupted run would.
 pub fn retention_apply(
     host: &Host,
@@ -238,20 +315,35 @@ pub fn retention_apply(
             resumed: None,
             profile: profile.to_string(),
         };
-    let first = retention_plan(host, source, policy, paths, now)?;
     if *mode == ApplyMode::DryRun {
-        return Ok(outcome(first.plan, None, Vec::new()));
+        let first = retention_plan(host, source, policy, paths, now)?;
+        return Ok(outcome(first, None, Vec::new()));
     }
-    if first.root_refused {
-        let r = first.plan.refused.clone();
-        return Ok(outcome(first.plan, r, Vec::new()));
+    policy.tz()?;
+    if let Some(refused) = catalog_refusal(source, now) {
+        let r = refused.refused.clone();
+        return Ok(outcome(refused, r, Vec::new()));
     }
-    let Some(root) = first.root.clone() else {
+    let protected = protected(host, paths)?;
+    let Some(given_root) = source_root(source) else {
         return Err(Error::Request(
             "apply needs the directory that holds the artifacts: a dir, or a root for the catalog"
                 .into(),
         ));
     };
+    let (root, open) = match open_checked(host, given_root, &protected)? {
+        Opened::Refused(r) => {
+            let text = r.to_string();
+            return Ok(outcome(
+                RetentionPlan::refused(text.clone(), now),
+                Some(text),
+                Vec::new(),
+            ));
+        }
+        Opened::Open(root, open) => (root, open),
+    };
+    let open: &(dyn OpenRoot + Send + Sync) = &*open;
+    let (first, _) = plan_with(source, policy, &protected, Some(open), now)?;
     let holder = format!(
         "retention apply ({profile}) on {} by pid {} since {}",
         root.display(),
@@ -263,36 +355,43 @@ pub fn retention_apply(
         Err(Error::Locked { holder, path }) => {
             let who = holder.unwrap_or_else(|| path.display().to_string());
             return Ok(outcome(
-                first.plan,
+                first,
                 Some(format!("another operation holds the lock: {who}")),
                 Vec::new(),
             ));
         }
         Err(e) => return Err(e),
     };
-    let _root_lock = host.artifacts.lock(&root)?;
+    let _root_lock = match open.lock() {
+        Ok(l) => l,
+        Err(Error::Locked { path, .. }) => {
+            return Ok(outcome(
+                first,
+                Some(format!(
+                    "another retention apply holds the root's lock {}",
+                    path.display()
+                )),
+                Vec::new(),
+            ));
+        }
+        Err(e) => return Err(e),
+    };
 
     // Recovery: finish what an interrupted run left half done. Only trash
     // the journal names is removed; a user's own `.ssot-trash-*` is not ours.
-    let journal_state = journal::replay(&host.artifacts.read_journal(&root)?);
-    host.artifacts.cleanup(&root)?;
-    let present: BTreeSet<String> = host
-        .artifacts
-        .list(&root)?
-        .into_iter()
-        .map(|e| e.name)
-        .collect();
+    let journal_state = journal::replay(&open.read_journal()?);
+    open.cleanup()?;
+    let present: BTreeSet<String> = open.list()?.into_iter().map(|e| e.name).collect();
     let mut recovered = Vec::new();
     for (id, (sidecars, trash)) in &journal_state.unfinished {
         if !present.contains(id) {
-            host.artifacts.remove(&root, id, sidecars, trash)?;
-            journal(host, &root, &JournalEvent::Deleted { id: id.clone() })?;
+            open.remove(id, sidecars, trash)?;
+            journal(open, &JournalEvent::Deleted { id: id.clone() })?;
             recovered.push(id.clone());
         }
     }
 
-    let planned = retention_plan(host, source, policy, paths, now)?;
-    let plan = planned.plan;
+    let (mut plan, sidecars) = plan_with(source, policy, &protected, Some(open), now)?;
     if let Some(r) = &plan.refused {
         let r = r.clone();
         return Ok(outcome(plan, Some(r), recovered));
@@ -318,11 +417,10 @@ pub fn retention_apply(
         // Compact: keep only the recent completions (re-applying a completed
         // plan hash stays a no-op instead of a refusal).
         let text = journal::compacted(&journal_state)?;
-        host.artifacts.rewrite_journal(&root, &text)?;
+        open.rewrite_journal(&text)?;
     }
     journal(
-        host,
-        &root,
+        open,
         &JournalEvent::Plan {
             plan_hash: plan.plan_hash.clone(),
             reviewed: reviewed.clone(),
@@ -333,24 +431,29 @@ pub fn retention_apply(
     )?;
     let mut deleted = Vec::new();
     for id in &deletions {
-        let sidecars = planned.sidecars.get(id).cloned().unwrap_or_default();
-        let trash = host.artifacts.trash_name(&root, id)?;
+        // What changed since the plan (a link or a mount put in its place)
+        // is passed over, never followed, and the rest goes on.
+        if let Some(why) = open.removable(id)? {
+            plan.warnings
+                .push(format!("{id}: {why}: passed over, not deleted"));
+            continue;
+        }
+        let sidecars = sidecars.get(id).cloned().unwrap_or_default();
+        let trash = open.trash_name(id)?;
         journal(
-            host,
-            &root,
+            open,
             &JournalEvent::Deleting {
                 id: id.clone(),
                 sidecars: sidecars.clone(),
                 trash: Some(trash.clone()),
             },
         )?;
-        host.artifacts.remove(&root, id, &sidecars, &trash)?;
-        journal(host, &root, &JournalEvent::Deleted { id: id.clone() })?;
+        open.remove(id, &sidecars, &trash)?;
+        journal(open, &JournalEvent::Deleted { id: id.clone() })?;
         deleted.push(id.clone());
     }
     journal(
-        host,
-        &root,
+        open,
         &JournalEvent::Complete {
             plan_hash: plan.plan_hash.clone(),
             reviewed: reviewed.clone(),

@@ -35,6 +35,8 @@ pub struct BackupAttempt {
     pub size_bytes: Option<u64>,
     /// `<p>_duration_seconds`.
     pub duration_seconds: Option<u64>,
+    /// `<p>_sha256`: the checksum measured when it was recorded.
+    pub sha256: Option<String>,
 }
 
 impl BackupAttempt {
@@ -58,6 +60,7 @@ impl BackupAttempt {
             },
             size_bytes: f.parse_optional(&format!("{p}_size_bytes"))?,
             duration_seconds: f.parse_optional(&format!("{p}_duration_seconds"))?,
+            sha256: f.get(&format!("{p}_sha256")).map(String::from),
         }))
     }
 }
@@ -71,7 +74,13 @@ pub struct BackupStatusRecord {
     pub last_complete: Option<BackupAttempt>,
     /// `last_result`.
     pub last_result: Option<BackupResult>,
+    /// `recent.<i>.*`: the most recent complete backups, newest first (at
+    /// most [`RECENT_KEPT`]): what `verify` re-checks and a drill may name.
+    pub recent: Vec<BackupAttempt>,
 }
+
+/// How many complete backups `backup.status` remembers.
+pub const RECENT_KEPT: usize = 16;
 
 impl BackupStatusRecord {
     /// Reads the record; every problem names file, line and key.
@@ -84,6 +93,9 @@ impl BackupStatusRecord {
             last: BackupAttempt::read(f, "last")?,
             last_complete: BackupAttempt::read(f, "last_complete")?,
             last_result,
+            recent: (1..=RECENT_KEPT)
+                .map_while(|i| BackupAttempt::read(f, &format!("recent.{i}")).transpose())
+                .collect::<Result<Vec<_>>>()?,
         })
     }
 }
@@ -101,6 +113,9 @@ pub struct RestoreDrillRecord {
     pub last_pass: Option<(DateTime<Utc>, String)>,
     /// `verified_artifacts`, newest first.
     pub verified_artifacts: Vec<String>,
+    /// `verified_until`: for each of `verified_artifacts`, until when it
+    /// counts as verified (`None` for drills recorded before expiries existed).
+    pub verified_until: Vec<Option<DateTime<Utc>>>,
 }
 
 impl RestoreDrillRecord {
@@ -123,6 +138,14 @@ impl RestoreDrillRecord {
                     v.split(',')
                         .filter(|s| !s.is_empty())
                         .map(String::from)
+                        .collect()
+                })
+                .unwrap_or_default(),
+            verified_until: f
+                .get("verified_until")
+                .map(|v| {
+                    v.split(',')
+                        .map(|t| crate::time::parse_timestamp(t).ok())
                         .collect()
                 })
                 .unwrap_or_default(),
@@ -208,9 +231,66 @@ pub fn write_backup(file: &mut StateFile, e: &BackupEvidence, now: DateTime<Utc>
             None => file.remove(&format!("{p}_duration_seconds")),
         }
     }
+    for p in prefixes {
+        match &e.sha256 {
+            Some(h) => file.set(&format!("{p}_sha256"), h)?,
+            None => file.remove(&format!("{p}_sha256")),
+        }
+    }
+    if e.result == BackupResult::Complete {
+        let mut recent = BackupStatusRecord::from_file(file)
+            .map(|r| r.recent)
+            .unwrap_or_default();
+        recent.retain(|b| !(b.artifact == e.artifact && b.location == e.location));
+        recent.insert(
+            0,
+            BackupAttempt {
+                at: e.finished_at,
+                artifact: e.artifact.clone(),
+                location: e.location.clone(),
+                kind: e.kind.clone(),
+                separate_from_pgdata: e.separate_from_pgdata,
+                size_bytes: e.size_bytes,
+                duration_seconds: secs.and_then(|s| u64::try_from(s).ok()),
+                sha256: e.sha256.clone(),
+            },
+        );
+        recent.truncate(RECENT_KEPT);
+        write_recent(file, &recent)?;
+    }
     file.set("last_result", e.result.as_str())?;
     file.set("last_recorded_by", &e.recorded_by)?;
     file.set("checked_at", timestamp(now))
+}
+
+/// Rewrites the `recent.<i>.*` keys of `backup.status`.
+pub fn write_recent(file: &mut StateFile, recent: &[BackupAttempt]) -> Result<()> {
+    file.remove_prefix("recent.");
+    for (i, b) in recent.iter().enumerate() {
+        let p = format!("recent.{}", i + 1);
+        file.set(&format!("{p}_at"), timestamp(b.at))?;
+        file.set(&format!("{p}_artifact"), &b.artifact)?;
+        file.set(&format!("{p}_location"), &b.location)?;
+        file.set(&format!("{p}_kind"), &b.kind)?;
+        file.set(
+            &format!("{p}_separate_from_pgdata"),
+            match b.separate_from_pgdata {
+                Some(true) => "yes",
+                Some(false) => "no",
+                None => "unknown",
+            },
+        )?;
+        if let Some(n) = b.size_bytes {
+            file.set(&format!("{p}_size_bytes"), n)?;
+        }
+        if let Some(n) = b.duration_seconds {
+            file.set(&format!("{p}_duration_seconds"), n)?;
+        }
+        if let Some(h) = &b.sha256 {
+            file.set(&format!("{p}_sha256"), h)?;
+        }
+    }
+    Ok(())
 }
 
 /// How many verified artifacts `restore_drill.status` remembers.
@@ -256,10 +336,53 @@ pub fn write_restore_drill(
                     .collect()
             })
             .unwrap_or_default();
+        let old = RestoreDrillRecord::from_file(file).ok();
+        let mut until: Vec<String> = old
+            .map(|r| {
+                r.verified_artifacts
+                    .iter()
+                    .zip(r.verified_until.iter().chain(std::iter::repeat(&None)))
+                    .filter(|(a, _)| **a != e.artifact)
+                    .map(|(_, u)| u.map(timestamp).unwrap_or_default())
+                    .collect()
+            })
+            .unwrap_or_default();
         verified.insert(0, e.artifact.clone());
         verified.truncate(VERIFIED_KEPT);
+        until.insert(0, e.verified_until.map(timestamp).unwrap_or_default());
+        until.truncate(verified.len());
         file.set("verified_artifacts", verified.join(","))?;
+        file.set("verified_until", until.join(","))?;
     }
+    file.set("checked_at", timestamp(now))
+}
+
+/// Records what `ssot verify` found into `verify.status`: how many were
+/// checked, and each that failed (`failed.<i>.artifact`, `failed.<i>.problem`).
+pub fn write_verify(
+    file: &mut StateFile,
+    checks: &[crate::evidence::BackupCheck],
+    now: DateTime<Utc>,
+) -> Result<()> {
+    file.remove_prefix("failed.");
+    let failed: Vec<_> = checks.iter().filter(|c| c.result == "failed").collect();
+    file.set(
+        "checked",
+        checks.iter().filter(|c| c.result == "ok").count(),
+    )?;
+    file.set(
+        "not_checked",
+        checks.iter().filter(|c| c.result == "not_checked").count(),
+    )?;
+    file.set("failed", failed.len())?;
+    for (i, c) in failed.iter().enumerate() {
+        file.set(&format!("failed.{}.artifact", i + 1), &c.artifact)?;
+        file.set(
+            &format!("failed.{}.problem", i + 1),
+            crate::evidence::sanitize_notes(c.problem.as_deref().unwrap_or("")),
+        )?;
+    }
+    file.set("result", if failed.is_empty() { "pass" } else { "fail" })?;
     file.set("checked_at", timestamp(now))
 }
 

@@ -23,8 +23,8 @@ mod wal;
 
 pub use contract::{write_contract_status, write_wal_settings, ContractStatusRecord};
 pub use evidence::{
-    write_backup, write_dr_drill, write_restore_drill, BackupAttempt, BackupStatusRecord,
-    DrDrillRecord, RestoreDrillRecord, VERIFIED_KEPT,
+    write_backup, write_dr_drill, write_recent, write_restore_drill, write_verify, BackupAttempt,
+    BackupStatusRecord, DrDrillRecord, RestoreDrillRecord, RECENT_KEPT, VERIFIED_KEPT,
 };
 pub use retention::{write_retention_run, RetentionRun, RetentionRunWrite, RetentionStatusRecord};
 pub use wal::{
@@ -49,6 +49,8 @@ pub const BACKUP_STATUS: &str = "backup.status";
 pub const RESTORE_DRILL_STATUS: &str = "restore_drill.status";
 /// `dr_drill.status`: the latest DR drill with measured RTO/RPO.
 pub const DR_DRILL_STATUS: &str = "dr_drill.status";
+/// `verify.status`: what the last `ssot verify` found.
+pub const VERIFY_STATUS: &str = "verify.status";
 /// `gate.log`: every gate decision, one JSON object a line.
 pub const GATE_LOG: &str = "gate.log";
 /// `active_pvc.list`: PVCs that hold SSOT data.

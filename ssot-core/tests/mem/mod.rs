@@ -16,8 +16,8 @@ use chrono::{DateTime, Utc};
 use ssot_core::config::Config;
 use ssot_core::gate::LockFacts;
 use ssot_core::ports::{
-    ArtifactRoot, Clock, Database, Filesystem, Held, PathKind, StateStore, VolumeProbe, WalScan,
-    WalScanner,
+    ArtifactRoot, Clock, Database, Filesystem, Held, OpenRoot, PathKind, StateStore, VolumeProbe,
+    WalScan, WalScanner,
 };
 use ssot_core::retention::guard::{FileId, Lineage};
 use ssot_core::retention::journal::TRASH_PREFIX;
@@ -387,6 +387,27 @@ impl Filesystem for World {
         }))
     }
 
+    fn inspect_backup(&self, path: &Path) -> Result<Option<ssot_core::evidence::BackupInspection>> {
+        let i = self.inner();
+        Ok(i.nodes.get(path).map(|n| {
+            let (kind, size_bytes, sha) = match n {
+                Node::Dir { .. } => (PathKind::Directory, apparent(&i, path), String::new()),
+                Node::File { data, size, .. } => {
+                    (PathKind::File, *size, ssot_core::evidence::sha256_hex(data))
+                }
+            };
+            ssot_core::evidence::BackupInspection {
+                kind,
+                size_bytes,
+                sha256: sha,
+                format: "unknown".into(),
+                problem: None,
+                checked_by: None,
+                notes: Vec::new(),
+            }
+        }))
+    }
+
     fn read_input(&self, path: &Path) -> Result<String> {
         self.read(&path.display().to_string())
             .ok_or_else(|| not_found("read", path))
@@ -540,7 +561,25 @@ impl ArtifactRoot for World {
         })
     }
 
-    fn list(&self, root: &Path) -> Result<Vec<RootEntry>> {
+    fn open(&self, root: &Path) -> Result<Box<dyn OpenRoot + Send + Sync>> {
+        let id = self.lineage(root)?.ids[0];
+        Ok(Box::new(MemRoot {
+            world: self.clone(),
+            root: root.to_path_buf(),
+            id,
+        }))
+    }
+}
+
+/// An open root of the in-memory world (paths never change under it here).
+struct MemRoot {
+    world: World,
+    root: PathBuf,
+    id: FileId,
+}
+
+impl World {
+    fn mem_list(&self, root: &Path) -> Result<Vec<RootEntry>> {
         let i = self.inner();
         Ok(children(&i, root)
             .map(|(p, n)| {
@@ -558,9 +597,10 @@ impl ArtifactRoot for World {
                         EntryKind::File,
                         *size,
                         *mtime,
-                        (name.ends_with(".parent") || name.ends_with(".tags")).then(|| {
-                            MarkerContent::Text(String::from_utf8_lossy(data).into_owned())
-                        }),
+                        (name.ends_with(".parent")
+                            || name.ends_with(".tags")
+                            || name.ends_with(".verified"))
+                        .then(|| MarkerContent::Text(String::from_utf8_lossy(data).into_owned())),
                     ),
                 };
                 RootEntry {
@@ -574,12 +614,14 @@ impl ArtifactRoot for World {
                         dev: mount_of(&i, p).dev,
                         ino: n.ino(),
                     }),
+                    held: None,
+                    sha256: None,
                 }
             })
             .collect())
     }
 
-    fn trash_name(&self, root: &Path, id: &str) -> Result<String> {
+    fn mem_trash_name(&self, root: &Path, id: &str) -> Result<String> {
         let i = self.inner();
         (0..)
             .map(|n| format!("{TRASH_PREFIX}{}-{n}", id.len()))
@@ -587,7 +629,7 @@ impl ArtifactRoot for World {
             .ok_or_else(|| Error::Request("no trash name".into()))
     }
 
-    fn remove(&self, root: &Path, name: &str, sidecars: &[String], trash: &str) -> Result<()> {
+    fn mem_remove(&self, root: &Path, name: &str, sidecars: &[String], trash: &str) -> Result<()> {
         let mut i = self.inner();
         let from = root.join(name);
         let to = root.join(trash);
@@ -616,28 +658,71 @@ impl ArtifactRoot for World {
         Ok(())
     }
 
-    fn cleanup(&self, _root: &Path) -> Result<()> {
+    fn mem_cleanup(&self, _root: &Path) -> Result<()> {
         Ok(())
     }
 
-    fn lock(&self, _root: &Path) -> Result<Held> {
+    fn mem_lock(&self, _root: &Path) -> Result<Held> {
         Ok(Held::new(()))
     }
 
-    fn read_journal(&self, root: &Path) -> Result<String> {
+    fn mem_read_journal(&self, root: &Path) -> Result<String> {
         Ok(self
             .read(&root.join(JOURNAL).display().to_string())
             .unwrap_or_default())
     }
 
-    fn append_journal(&self, root: &Path, line: &str) -> Result<()> {
-        let mut text = self.read_journal(root)?;
+    fn mem_append_journal(&self, root: &Path, line: &str) -> Result<()> {
+        let mut text = self.mem_read_journal(root)?;
         text.push_str(line);
         text.push('\n');
         self.write_file(&root.join(JOURNAL), text.as_bytes())
     }
 
-    fn rewrite_journal(&self, root: &Path, content: &str) -> Result<()> {
+    fn mem_rewrite_journal(&self, root: &Path, content: &str) -> Result<()> {
         self.write_file(&root.join(JOURNAL), content.as_bytes())
+    }
+}
+
+impl OpenRoot for MemRoot {
+    fn id(&self) -> FileId {
+        self.id
+    }
+    fn path(&self) -> &Path {
+        &self.root
+    }
+    fn list(&self) -> Result<Vec<RootEntry>> {
+        self.world.mem_list(&self.root)
+    }
+    fn trash_name(&self, id: &str) -> Result<String> {
+        self.world.mem_trash_name(&self.root, id)
+    }
+    fn removable(&self, _name: &str) -> Result<Option<String>> {
+        Ok(None)
+    }
+    fn checksum(&self, name: &str) -> Result<Option<String>> {
+        Ok(self
+            .world
+            .inspect_backup(&self.root.join(name))?
+            .filter(|i| i.kind == PathKind::File)
+            .map(|i| i.sha256))
+    }
+    fn remove(&self, name: &str, sidecars: &[String], trash: &str) -> Result<()> {
+        self.world.mem_remove(&self.root, name, sidecars, trash)
+    }
+    fn cleanup(&self) -> Result<()> {
+        self.world.mem_cleanup(&self.root)
+    }
+    fn lock(&self) -> Result<Held> {
+        self.world.mem_lock(&self.root)
+    }
+    fn read_journal(&self) -> Result<String> {
+        self.world.mem_read_journal(&self.root)
+    }
+    fn append_journal(&self, line: &str) -> Result<()> {
+        self.world.mem_append_journal(&self.root, line)
+    }
+    fn rewrite_journal(&self, content: &str) -> Result<()> {
+        self.world.mem_rewrite_journal(&self.root, content)
     }
 }
