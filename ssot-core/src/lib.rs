@@ -155,7 +155,7 @@ pub use api::{
     BackupRecorded, BackupRequest, Brief, Catalog, ConfigView, ContractRequest, DrDrillRecorded,
     DrDrillRequest, DrillResult, GateRequest, InlineText, Input, Outcome, Ports, ReportFormat,
     ReportRequest, RestoreDrillRecorded, RestoreDrillRequest, RetentionPlanned, RetentionRequest,
-    Ssot, StageChecks, StatusView, WalCheck, WalCheckRequest,
+    Ssot, StageChecks, StatusView, VerifyOutcome, WalCheck, WalCheckRequest, DRILL_MARKER,
 };
 pub use error::{Error, Result};
 

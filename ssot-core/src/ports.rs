@@ -196,6 +196,22 @@ pub trait ArtifactRoot {
     /// Opens the resolved root once, never through a symbolic link. Every
     /// later step goes through the handle: nothing is resolved by path again.
     fn open(&self, root: &Path) -> Result<Box<dyn OpenRoot + Send + Sync>>;
+    /// Creates the directory `dir` for a restore drill's throwaway cluster
+    /// (its parent must exist), writes `content` into its `marker` file and
+    /// gives it to `owner` (a user name) when one is given. An existing `dir`
+    /// is refused unless it carries `marker`: a drill only ever works in a
+    /// directory it created itself.
+    fn prepare_scratch(
+        &self,
+        dir: &Path,
+        marker: &str,
+        content: &str,
+        owner: Option<&str>,
+    ) -> Result<()>;
+    /// Removes `dir` and everything below it, through descriptors and never
+    /// into another filesystem, only if it carries `marker` (see
+    /// [`ArtifactRoot::prepare_scratch`]); `Ok` when it is already gone.
+    fn remove_scratch(&self, dir: &Path, marker: &str) -> Result<()>;
 }
 
 /// An artifact root held open (see [`ArtifactRoot::open`]).

@@ -299,7 +299,8 @@ fn a_recorded_drill_marks_the_artifact_verified_and_retention_keeps_it() {
         .starts_with("recorded backup dump_10.sql.gz (complete, 300MB)"));
 
     // The oldest dump, recorded too, passed a restore drill.
-    ssot.record_backup(&BackupRequest::new("dump_1.sql.gz"), t0())
+    let _ = ssot
+        .record_backup(&BackupRequest::new("dump_1.sql.gz"), t0())
         .unwrap();
     let drill = RestoreDrillRequest {
         artifact: "dump_1.sql.gz".into(),

@@ -533,6 +533,49 @@ pub mod evidence_api {
             Ssot::record_restore_drill,
         )
     }
+    /// Re-reads every recorded backup and compares it with its recorded
+    /// checksum; the findings go to `verify.status` (`failed` counts them).
+    #[rhai_fn(return_raw)]
+    pub fn verify(ctx: NativeCallContext) -> Res<SsotResult> {
+        let host = host(&ctx)?;
+        let r = host.ssot.verify(host.now()).map_err(core_err)?;
+        host.log(Level::Info, r.to_string().trim_end());
+        SsotResult::new("VerifyOutcome", &r)
+    }
+    /// Creates `<scratch>/ssot-drill` for a drill's throwaway cluster, with
+    /// ssot's marker in it (options: `owner`, the user the cluster runs as;
+    /// `pgdata`). Refused inside or around PGDATA, pg_wal or the state
+    /// directory, and for an existing directory without the marker.
+    #[rhai_fn(return_raw)]
+    pub fn drill_scratch(ctx: NativeCallContext, scratch: &str, options: Map) -> Res<String> {
+        let host = host(&ctx)?;
+        let owner: Option<String> = match options.get("owner") {
+            None => None,
+            Some(v) => from_script(v, "owner")?,
+        };
+        let pgdata: Option<std::path::PathBuf> = match options.get("pgdata") {
+            None => None,
+            Some(v) => from_script(v, "pgdata")?,
+        };
+        let dir = host
+            .ssot
+            .drill_scratch(
+                std::path::Path::new(scratch),
+                pgdata.as_deref(),
+                owner.as_deref(),
+            )
+            .map_err(core_err)?;
+        Ok(dir.display().to_string())
+    }
+    /// Removes a directory `drill_scratch` created, with its cluster; refused
+    /// for any directory without ssot's marker.
+    #[rhai_fn(return_raw)]
+    pub fn remove_drill_scratch(ctx: NativeCallContext, dir: &str) -> Res<()> {
+        let host = host(&ctx)?;
+        host.ssot
+            .remove_drill_scratch(std::path::Path::new(dir))
+            .map_err(core_err)
+    }
     /// Records a DR drill (options: `scenario`, `t0`, `restored_at`,
     /// `newest_before`, `newest_after`, `by`).
     #[rhai_fn(return_raw)]

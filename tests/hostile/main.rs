@@ -22,6 +22,7 @@ mod clock;
 mod complexity;
 mod contract;
 mod evidence;
+mod evidence_proof;
 mod exit_codes;
 mod gate_command;
 mod new_user;

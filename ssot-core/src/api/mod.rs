@@ -46,6 +46,10 @@ use crate::service::{self, Host, ProtectedPaths, RetentionSource, WalCheckInput}
 pub use crate::service::{ApplyOutcome, WalCheck};
 use crate::state::{self, load_record, BackupStatusRecord, StateInput};
 
+/// The marker file ssot writes into a drill's scratch directory (see
+/// [`Ssot::drill_scratch`]).
+pub const DRILL_MARKER: &str = ".ssot-drill-scratch";
+
 /// The ports an [`Ssot`] gathers facts through, owned. [`Ports::standard`]
 /// is the real host; tests and the demo put fakes in any slot.
 pub struct Ports {
@@ -724,6 +728,45 @@ impl Ssot {
             result: req.result,
             marked_verified: marker,
         })
+    }
+
+    /// Creates the directory a restore drill's throwaway cluster lives in:
+    /// `<scratch>/ssot-drill`, carrying the marker [`DRILL_MARKER`] that ssot
+    /// writes, owned by `owner` when given (the user the cluster runs as).
+    /// Refused when `scratch` is, holds or lies inside PGDATA, pg_wal or the
+    /// state directory, and when `ssot-drill` exists without the marker (a
+    /// marked one, left by a drill that was killed, is removed first).
+    pub fn drill_scratch(
+        &self,
+        scratch: &Path,
+        pgdata: Option<&Path>,
+        owner: Option<&str>,
+    ) -> Result<PathBuf> {
+        let parent = self.ports.artifacts.resolve(scratch)?;
+        let protected = service::protected_lineages(&self.host(), &self.protected(pgdata))?;
+        let lineage = self.ports.artifacts.lineage(&parent)?;
+        if let Some(why) = crate::disk::overlap(&lineage, &protected) {
+            return Err(Error::UnsafeFile {
+                path: parent,
+                problem: format!("is no place for a drill: {why}"),
+            });
+        }
+        let dir = parent.join("ssot-drill");
+        let content = format!(
+            "a restore drill's scratch, created by ssot (pid {}) at {}\n",
+            std::process::id(),
+            state::timestamp(self.ports.clock.now())
+        );
+        self.ports
+            .artifacts
+            .prepare_scratch(&dir, DRILL_MARKER, &content, owner)?;
+        Ok(dir)
+    }
+
+    /// Removes a directory [`Ssot::drill_scratch`] created, with the cluster
+    /// in it; refused for any directory that does not carry [`DRILL_MARKER`].
+    pub fn remove_drill_scratch(&self, dir: &Path) -> Result<()> {
+        self.ports.artifacts.remove_scratch(dir, DRILL_MARKER)
     }
 
     /// Re-reads every recorded complete backup and compares it with the

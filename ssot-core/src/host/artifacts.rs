@@ -277,7 +277,129 @@ fn trash_candidate(id: &str, n: u32) -> String {
     }
 }
 
+impl FsArtifactRoot {
+    fn scratch_remove(dir: &Path, marker: &str) -> Result<()> {
+        let Some((fd, marked)) = open_marked(dir, marker)? else {
+            return Ok(());
+        };
+        if !marked {
+            return Err(unmarked(dir, marker));
+        }
+        let st = fstat(&fd).map_err(|e| Error::io("stat", dir, io_err(e)))?;
+        let mounts = mount_points().map_err(|e| Error::io("read", "/proc/self/mountinfo", e))?;
+        let at = current_path(&fd).unwrap_or_else(|| dir.to_path_buf());
+        if let Some(m) = mounts.iter().find(|m| m.starts_with(&at) && **m != at) {
+            return Err(Error::UnsafeFile {
+                path: dir.to_path_buf(),
+                problem: format!("holds a mount ({}): left in place", m.display()),
+            });
+        }
+        // Everything but the marker first: a run killed half way still
+        // finds its marker and finishes.
+        for name in names_in(&fd).map_err(|e| Error::io("list", dir, e))? {
+            if name == OsStr::new(marker) {
+                continue;
+            }
+            let Some(est) =
+                stat_at(&fd, &name).map_err(|e| Error::io("stat", dir.join(&name), e))?
+            else {
+                continue;
+            };
+            let shown = dir.join(&name);
+            if kind_of(&est) == EntryKind::Directory {
+                if est.st_dev != st.st_dev {
+                    return Err(Error::UnsafeFile {
+                        path: shown,
+                        problem: "is on another filesystem (a mount): left in place".into(),
+                    });
+                }
+                let sub =
+                    open_dir_at(&fd, &name).map_err(|e| Error::io("open", &shown, io_err(e)))?;
+                empty_tree(&sub, st.st_dev, 1, &shown)?;
+                unlinkat(&fd, name.as_os_str(), UnlinkatFlags::RemoveDir)
+                    .map_err(|e| Error::io("remove", &shown, io_err(e)))?;
+            } else {
+                unlinkat(&fd, name.as_os_str(), UnlinkatFlags::NoRemoveDir)
+                    .map_err(|e| Error::io("remove", &shown, io_err(e)))?;
+            }
+        }
+        unlinkat(&fd, marker, UnlinkatFlags::NoRemoveDir)
+            .map_err(|e| Error::io("remove", dir.join(marker), io_err(e)))?;
+        let parent = dir.parent().unwrap_or(Path::new("/"));
+        let name = dir.file_name().unwrap_or_default();
+        let pfd = nix::fcntl::open(
+            parent,
+            OFlag::O_RDONLY | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC,
+            Mode::empty(),
+        )
+        .map_err(|e| Error::io("open", parent, io_err(e)))?;
+        // Only the directory that was emptied: rmdir fails on anything else
+        // that is not empty, and the identity is compared first.
+        match stat_at(&pfd, name).map_err(|e| Error::io("stat", dir, e))? {
+            Some(now) if file_id(&now) == file_id(&st) => {
+                match unlinkat(&pfd, name, UnlinkatFlags::RemoveDir) {
+                    Ok(()) | Err(Errno::ENOENT) => Ok(()),
+                    Err(e) => Err(Error::io("remove", dir, io_err(e))),
+                }
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
 impl ArtifactRoot for FsArtifactRoot {
+    fn prepare_scratch(
+        &self,
+        dir: &Path,
+        marker: &str,
+        content: &str,
+        owner: Option<&str>,
+    ) -> Result<()> {
+        let (fd, _) = match open_marked(dir, marker)? {
+            Some((_, true)) => {
+                // A drill that was killed: its own leftovers go first.
+                Self::scratch_remove(dir, marker)?;
+                return self.prepare_scratch(dir, marker, content, owner);
+            }
+            Some(_) => return Err(unmarked(dir, marker)),
+            None => {
+                use std::os::unix::fs::DirBuilderExt;
+                fs::DirBuilder::new()
+                    .mode(0o700)
+                    .create(dir)
+                    .map_err(|e| Error::io("create", dir, e))?;
+                open_marked(dir, marker)?.ok_or_else(|| {
+                    Error::io("open", dir, std::io::Error::from(ErrorKind::NotFound))
+                })?
+            }
+        };
+        let f = openat(
+            &fd,
+            marker,
+            OFlag::O_WRONLY | OFlag::O_CREAT | OFlag::O_EXCL | OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC,
+            Mode::from_bits_truncate(0o644),
+        )
+        .map_err(|e| Error::io("create", dir.join(marker), io_err(e)))?;
+        let mut f = File::from(f);
+        f.write_all(content.as_bytes())
+            .and_then(|_| f.sync_all())
+            .map_err(|e| Error::io("write", dir.join(marker), e))?;
+        if let Some(user) = owner {
+            let u = nix::unistd::User::from_name(user)
+                .map_err(|e| Error::io("look up user", dir, io_err(e)))?
+                .ok_or_else(|| {
+                    Error::Request(format!("no user {user} to give {} to", dir.display()))
+                })?;
+            nix::unistd::fchown(&fd, Some(u.uid), Some(u.gid))
+                .map_err(|e| Error::io("chown", dir, io_err(e)))?;
+        }
+        Ok(())
+    }
+
+    fn remove_scratch(&self, dir: &Path, marker: &str) -> Result<()> {
+        Self::scratch_remove(dir, marker)
+    }
+
     fn resolve(&self, root: &Path) -> Result<PathBuf> {
         let r = fs::canonicalize(root).map_err(|e| Error::io("resolve artifact root", root, e))?;
         if !r.is_dir() {
@@ -351,6 +473,39 @@ impl ArtifactRoot for FsArtifactRoot {
             path: root.to_path_buf(),
             id: file_id(&st),
         }))
+    }
+}
+
+/// Opens `dir` (never through a link) and says whether it carries the
+/// regular file `marker`.
+fn open_marked(dir: &Path, marker: &str) -> Result<Option<(OwnedFd, bool)>> {
+    let fd = match nix::fcntl::open(
+        dir,
+        OFlag::O_RDONLY | OFlag::O_DIRECTORY | OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC,
+        Mode::empty(),
+    ) {
+        Ok(fd) => fd,
+        Err(Errno::ENOENT) => return Ok(None),
+        Err(Errno::ELOOP) | Err(Errno::ENOTDIR) => {
+            return Err(Error::UnsafeFile {
+                path: dir.to_path_buf(),
+                problem: "is not a directory (a symbolic link?): a drill works only in a directory it created".into(),
+            })
+        }
+        Err(e) => return Err(Error::io("open", dir, io_err(e))),
+    };
+    let marked = stat_at(&fd, OsStr::new(marker))
+        .map_err(|e| Error::io("stat", dir.join(marker), e))?
+        .is_some_and(|st| kind_of(&st) == EntryKind::File);
+    Ok(Some((fd, marked)))
+}
+
+fn unmarked(dir: &Path, marker: &str) -> Error {
+    Error::UnsafeFile {
+        path: dir.to_path_buf(),
+        problem: format!(
+            "exists and carries no {marker}: a drill only ever stops and removes a cluster in a directory it created itself; choose another scratch, or remove it by hand"
+        ),
     }
 }
 

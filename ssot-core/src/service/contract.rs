@@ -112,10 +112,12 @@ pub fn record_backup(
         e.location = dir.display().to_string();
         let path = dir.join(&e.artifact);
         match host.fs.inspect_backup(&path)? {
-            None if complete => return Err(Error::EvidenceRefused(format!(
+            None if complete => {
+                return Err(Error::EvidenceRefused(format!(
                 "backup {} is not at its location {}: a complete backup must exist to be recorded",
                 e.artifact, e.location
-            ))),
+            )))
+            }
             None => {}
             Some(i) if i.kind == PathKind::Other => {
                 if complete {
@@ -205,7 +207,12 @@ fn separate_from_protected(
 /// The complete backup named `artifact` that `evidence backup` recorded
 /// (the newest such record), or a refusal naming it.
 pub fn recorded_backup(host: &Host, artifact: &str) -> Result<BackupAttempt> {
-    let rec = recorded_backups(host)?;
+    let rec = recorded_backups(host).map_err(|e| match e {
+        Error::EvidenceRefused(why) => Error::EvidenceRefused(format!(
+            "{artifact} is not a complete backup ssot recorded: {why}"
+        )),
+        other => other,
+    })?;
     rec.recent
         .into_iter()
         .chain(rec.last_complete)

@@ -32,7 +32,8 @@ pub use contract::{
     stage_check, still_whole, verify_backups, STATE_FILES,
 };
 pub use retention::{
-    retention_apply, retention_plan, ApplyOutcome, ProtectedPaths, RetentionSource,
+    protected_lineages, retention_apply, retention_plan, ApplyOutcome, ProtectedPaths,
+    RetentionSource,
 };
 
 /// The ports an operation uses.

@@ -82,6 +82,11 @@ enum Opened {
     Open(PathBuf, Box<dyn OpenRoot + Send + Sync>),
 }
 
+/// The lineages of the protected paths (PGDATA, pg_wal, the state directory, the configuration).
+pub fn protected_lineages(host: &Host, paths: &ProtectedPaths) -> Result<Vec<Protected>> {
+    protected(host, paths)
+}
+
 /// Resolves `root`, checks it against the protected paths, and opens it
 /// once; what was opened must be what was checked (same device and inode).
 fn open_checked(host: &Host, root: &Path, protected: &[Protected]) -> Result<Opened> {

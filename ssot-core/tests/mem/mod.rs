@@ -561,6 +561,40 @@ impl ArtifactRoot for World {
         })
     }
 
+    fn prepare_scratch(
+        &self,
+        dir: &Path,
+        marker: &str,
+        content: &str,
+        _owner: Option<&str>,
+    ) -> Result<()> {
+        if self.inner().nodes.contains_key(dir)
+            && !self.inner().nodes.contains_key(&dir.join(marker))
+        {
+            return Err(Error::UnsafeFile {
+                path: dir.into(),
+                problem: format!("exists and carries no {marker}"),
+            });
+        }
+        self.mkdir(&dir.display().to_string());
+        self.write_file(&dir.join(marker), content.as_bytes())
+    }
+
+    fn remove_scratch(&self, dir: &Path, marker: &str) -> Result<()> {
+        let mut i = self.inner();
+        if !i.nodes.contains_key(dir) {
+            return Ok(());
+        }
+        if !i.nodes.contains_key(&dir.join(marker)) {
+            return Err(Error::UnsafeFile {
+                path: dir.into(),
+                problem: format!("carries no {marker}"),
+            });
+        }
+        remove_tree(&mut i, dir);
+        Ok(())
+    }
+
     fn open(&self, root: &Path) -> Result<Box<dyn OpenRoot + Send + Sync>> {
         let id = self.lineage(root)?.ids[0];
         Ok(Box::new(MemRoot {

@@ -1,0 +1,533 @@
+//! Evidence that proves what it records (issue "Retention and evidence that
+//! cannot lose or fake a backup"): backups read whole, drills of recorded
+//! backups, verification that expires and follows the content, `ssot verify`,
+//! the disk guard's estimate, restore targets and drill scratch directories.
+
+use std::fs;
+
+use super::evidence::gzip_of;
+use super::*;
+
+const DUMP_PATTERN: &str = "ssot_%Y%m%d_%H%M%S.sql.gz";
+
+/// A plain dump as pg_dump writes it, gzip'd: `rows` lines of data.
+fn plain_dump(rows: usize) -> Vec<u8> {
+    let mut sql = String::from("--\n-- PostgreSQL database dump\n--\n\nCOPY t (a) FROM stdin;\n");
+    for i in 0..rows {
+        sql.push_str(&format!("{i}\tsome row data {i}\n"));
+    }
+    sql.push_str("\\.\n\n--\n-- PostgreSQL database dump complete\n--\n\n");
+    gzip_of(sql.as_bytes())
+}
+
+fn record(w: &World, dumps: &Path, artifact: &str, extra: &[&str]) -> Output {
+    let mut args = vec![
+        "evidence",
+        "backup",
+        "--artifact",
+        artifact,
+        "--location",
+        s(dumps),
+        "--pgdata",
+        s(&w.root),
+    ];
+    args.extend(extra);
+    w.ssot(&args)
+}
+
+fn dumps(w: &World) -> PathBuf {
+    let d = w.path("dumps");
+    fs::create_dir_all(&d).unwrap();
+    d
+}
+
+/// Point 10: a 0-byte file was recorded as a complete backup and the
+/// report said "backup OK".
+#[test]
+fn an_empty_backup_is_refused() {
+    let w = World::new();
+    let d = dumps(&w);
+    fs::write(d.join("ssot_20260205_030000.sql.gz"), "").unwrap();
+    let o = record(&w, &d, "ssot_20260205_030000.sql.gz", &[]);
+    assert_eq!(code(&o), 2, "{}", stdout(&o));
+    assert!(stderr(&o).contains("is empty"), "{}", stderr(&o));
+    assert!(!w.state.join("backup.status").exists());
+}
+
+/// Point 10: a truncated gzip dump (and a plain dump cut short inside a
+/// whole gzip stream) was recorded as complete.
+#[test]
+fn a_truncated_dump_is_refused() {
+    let w = World::new();
+    let d = dumps(&w);
+    let whole = plain_dump(20_000);
+    fs::write(d.join("ssot_20260204_030000.sql.gz"), &whole).unwrap();
+    let o = record(&w, &d, "ssot_20260204_030000.sql.gz", &[]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert!(
+        stdout(&o).contains("gzip decoded to its end"),
+        "{}",
+        stdout(&o)
+    );
+
+    fs::write(
+        d.join("ssot_20260205_030000.sql.gz"),
+        &whole[..whole.len() / 2],
+    )
+    .unwrap();
+    let o = record(&w, &d, "ssot_20260205_030000.sql.gz", &[]);
+    assert_eq!(code(&o), 2, "{}", stdout(&o));
+    assert!(
+        stderr(&o).contains("truncated or corrupt"),
+        "{}",
+        stderr(&o)
+    );
+
+    // A whole gzip stream of a plain dump that stops mid-COPY.
+    let sql = "--\n-- PostgreSQL database dump\n--\nCOPY t (a) FROM stdin;\n1\n2\n";
+    fs::write(
+        d.join("ssot_20260205_040000.sql.gz"),
+        gzip_of(sql.as_bytes()),
+    )
+    .unwrap();
+    let o = record(&w, &d, "ssot_20260205_040000.sql.gz", &[]);
+    assert_eq!(code(&o), 2, "{}", stdout(&o));
+    assert!(stderr(&o).contains("cut short"), "{}", stderr(&o));
+}
+
+/// Point 10: a custom-format dump is read through by pg_restore (when it is
+/// on PATH): a file that only starts like one is refused.
+#[test]
+fn a_custom_dump_that_pg_restore_cannot_read_is_refused() {
+    if which("pg_restore").is_none() {
+        eprintln!("skipped: pg_restore is not on PATH");
+        return;
+    }
+    let w = World::new();
+    let d = dumps(&w);
+    let mut fake = b"PGDMP".to_vec();
+    fake.extend(vec![7u8; 4000]);
+    fs::write(d.join("db.dump"), fake).unwrap();
+    let o = record(&w, &d, "db.dump", &[]);
+    assert_eq!(code(&o), 2, "{}", stdout(&o));
+    assert!(stderr(&o).contains("pg_restore"), "{}", stderr(&o));
+}
+
+fn which(program: &str) -> Option<PathBuf> {
+    std::env::split_paths(&std::env::var_os("PATH")?)
+        .map(|d| d.join(program))
+        .find(|p| p.is_file())
+}
+
+/// Point 10: a 2-byte file after real dumps is implausibly small: refused,
+/// or (configured) recorded with a warning.
+#[test]
+fn an_implausibly_small_backup_is_refused_or_warned() {
+    let w = World::new();
+    let d = dumps(&w);
+    fs::write(d.join("ssot_20260204_030000.sql.gz"), plain_dump(20_000)).unwrap();
+    assert_eq!(code(&record(&w, &d, "ssot_20260204_030000.sql.gz", &[])), 0);
+    fs::write(d.join("ssot_20260205_030000.sql.gz"), plain_dump(1)).unwrap();
+    let o = record(&w, &d, "ssot_20260205_030000.sql.gz", &[]);
+    assert_eq!(code(&o), 2, "{}", stdout(&o));
+    assert!(stderr(&o).contains("implausibly small"), "{}", stderr(&o));
+
+    let cfg = w.path("ssot.toml");
+    fs::write(&cfg, "[evidence]\nsize_drop = \"warn\"\n").unwrap();
+    let o = w.ssot(&[
+        "--config",
+        s(&cfg),
+        "evidence",
+        "backup",
+        "--artifact",
+        "ssot_20260205_030000.sql.gz",
+        "--location",
+        s(&d),
+        "--pgdata",
+        s(&w.root),
+    ]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert!(stdout(&o).contains("WARNING") && stdout(&o).contains("implausibly small"));
+}
+
+/// Point 10: `--kind` is an allow-list; every spelling of a snapshot is refused.
+#[test]
+fn a_snapshot_by_any_name_and_an_unknown_kind_are_refused() {
+    let w = World::new();
+    let d = dumps(&w);
+    fs::write(d.join("ssot_20260205_030000.sql.gz"), plain_dump(10)).unwrap();
+    for kind in [
+        "volume-snapshot",
+        "VolumeSnapshot",
+        "SNAPSHOT",
+        "zfs-snap",
+        "lvm_snapshot",
+    ] {
+        let o = record(&w, &d, "ssot_20260205_030000.sql.gz", &["--kind", kind]);
+        assert_eq!(code(&o), 2, "{kind}: {}", stdout(&o));
+        assert!(
+            stderr(&o).contains("a snapshot is not a backup"),
+            "{kind}: {}",
+            stderr(&o)
+        );
+    }
+    let o = record(
+        &w,
+        &d,
+        "ssot_20260205_030000.sql.gz",
+        &["--kind", "whatever"],
+    );
+    assert_eq!(code(&o), 2);
+    assert!(stderr(&o).contains("basebackup"), "{}", stderr(&o));
+    assert!(!w.state.join("backup.status").exists());
+    let help = w.ssot(&["evidence", "backup", "--help"]);
+    assert!(stdout(&help).contains("pgbackrest") && stdout(&help).contains("basebackup"));
+}
+
+fn drill(w: &World, artifact: &str, result: &str, extra: &[&str]) -> Output {
+    let mut args = vec![
+        "evidence",
+        "restore-drill",
+        "--artifact",
+        artifact,
+        "--result",
+        result,
+    ];
+    args.extend(extra);
+    w.ssot(&args)
+}
+
+/// Point 11: a drill of a backup ssot never recorded was recorded and then
+/// named as the newest verified backup; `--mark-verified` wrote a marker next
+/// to nothing.
+#[test]
+fn a_drill_names_a_recorded_backup_that_is_still_whole() {
+    let w = World::new();
+    let d = dumps(&w);
+    let o = drill(&w, "no_such.dump", "pass", &["--mark-verified", s(&d)]);
+    assert_eq!(code(&o), 2, "{}", stdout(&o));
+    assert!(
+        stderr(&o).contains("not a complete backup ssot recorded"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(!d.join("no_such.dump.verified").exists());
+    assert!(!w.state.join("restore_drill.status").exists());
+
+    let name = "ssot_20260205_030000.sql.gz";
+    fs::write(d.join(name), plain_dump(1000)).unwrap();
+    assert_eq!(code(&record(&w, &d, name, &[])), 0);
+    // Changed after it was recorded: a pass is refused.
+    fs::write(d.join(name), plain_dump(1001)).unwrap();
+    let o = drill(&w, name, "pass", &["--mark-verified", s(&d)]);
+    assert_eq!(code(&o), 2, "{}", stdout(&o));
+    assert!(
+        stderr(&o).contains("changed since it was recorded"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(!d.join(format!("{name}.verified")).exists());
+}
+
+/// Point 9: a failed drill whose notes are a tool's raw stderr (line breaks,
+/// a trailing newline) was refused, so the report kept showing the last pass.
+#[test]
+fn a_failed_drill_with_raw_stderr_is_recorded_as_failed() {
+    let w = World::new();
+    let d = dumps(&w);
+    let name = "ssot_20260205_030000.sql.gz";
+    fs::write(d.join(name), plain_dump(1000)).unwrap();
+    assert_eq!(code(&record(&w, &d, name, &[])), 0);
+    assert_eq!(code(&drill(&w, name, "pass", &[])), 0);
+    let stderr_text = format!(
+        "pg_restore: error: could not execute query\r\nERROR:  relation \"t\" already exists\n\x1b[31m{}\n",
+        "x".repeat(5000)
+    );
+    let o = drill(&w, name, "fail", &["--notes", &stderr_text]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let status = fs::read_to_string(w.state.join("restore_drill.status")).unwrap();
+    assert!(status.contains("last_result=fail\n"), "{status}");
+    let notes = status
+        .lines()
+        .find(|l| l.starts_with("last_notes="))
+        .unwrap();
+    assert!(
+        notes.contains("could not execute query\\r\\nERROR"),
+        "{notes}"
+    );
+    assert!(notes.len() < 2200, "bounded: {} bytes", notes.len());
+    let o = w.ssot(&["report", "--format", "json"]);
+    let section = json(&o)["sections"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["name"] == "restore_drill")
+        .unwrap()
+        .clone();
+    assert_eq!(section["status"], "DEGRADED", "{section:#}");
+    assert!(
+        section["details"].to_string().contains("FAILED"),
+        "{section:#}"
+    );
+}
+
+fn plan_keep_reasons(w: &World, d: &Path, now: &str, id: &str) -> (String, String) {
+    let o = run_bounded(&[
+        "--state",
+        s(&w.state),
+        "--now",
+        now,
+        "retention",
+        "plan",
+        "--dir",
+        s(d),
+        "--pattern",
+        DUMP_PATTERN,
+        "--max-age",
+        "1d",
+        "--min-verified",
+        "1",
+        "--format",
+        "json",
+    ]);
+    let v = json(&o);
+    let all: Vec<serde_json::Value> = v["keep"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .chain(v["delete"].as_array().unwrap())
+        .cloned()
+        .collect();
+    let d = all.iter().find(|d| d["id"] == id).unwrap();
+    (d["reasons"].to_string(), v["warnings"].to_string())
+}
+
+/// Point 11: a `.verified` marker carries the checksum and an expiry; an
+/// expired marker, or one whose artifact changed, no longer counts for
+/// `min_verified`; the report says until when backups are verified.
+#[test]
+fn a_verified_marker_expires_and_follows_the_content() {
+    let w = World::new();
+    let d = dumps(&w);
+    let old = "ssot_20260201_030000.sql.gz";
+    fs::write(d.join(old), plain_dump(1000)).unwrap();
+    fs::write(d.join("ssot_20260205_030000.sql.gz"), plain_dump(1000)).unwrap();
+    assert_eq!(code(&record(&w, &d, old, &[])), 0);
+    let o = drill(&w, old, "pass", &["--mark-verified", s(&d)]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let marker = fs::read_to_string(d.join(format!("{old}.verified"))).unwrap();
+    assert!(
+        marker.contains("sha256=") && marker.contains("expires_at=2026-03-12T12:00:00Z"),
+        "{marker}"
+    );
+
+    // Within 35 days, min_verified keeps it.
+    let (reasons, _) = plan_keep_reasons(&w, &d, "2026-02-06T12:00:00Z", old);
+    assert!(reasons.contains("min_verified 1"), "{reasons}");
+    // After the expiry it counts for nothing.
+    let (reasons, warnings) = plan_keep_reasons(&w, &d, "2026-03-13T12:00:00Z", old);
+    assert!(!reasons.contains("min_verified"), "{reasons}");
+    assert!(warnings.contains("expired"), "{warnings}");
+    // Its content changed: the marker names another checksum.
+    fs::write(d.join(old), plain_dump(999)).unwrap();
+    let (reasons, warnings) = plan_keep_reasons(&w, &d, "2026-02-06T12:00:00Z", old);
+    assert!(!reasons.contains("min_verified"), "{reasons}");
+    assert!(warnings.contains("another checksum"), "{warnings}");
+    // A hand-made marker proves nothing.
+    fs::write(d.join(format!("{old}.verified")), "restore drill passed\n").unwrap();
+    let (reasons, warnings) = plan_keep_reasons(&w, &d, "2026-02-06T12:00:00Z", old);
+    assert!(!reasons.contains("min_verified"), "{reasons}");
+    assert!(warnings.contains("proves nothing"), "{warnings}");
+
+    let o = w.ssot(&["report", "--format", "json"]);
+    let drills = json(&o)["sections"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["name"] == "restore_drill")
+        .unwrap()
+        .to_string();
+    assert!(
+        drills.contains(&format!("{old} (until 2026-03-12T12:00:00Z)")),
+        "{drills}"
+    );
+}
+
+/// Point 12: `ssot verify` re-reads recorded backups against their checksums.
+#[test]
+fn verify_finds_a_backup_that_changed_or_vanished() {
+    let w = World::new();
+    let d = dumps(&w);
+    for n in [
+        "ssot_20260203_030000.sql.gz",
+        "ssot_20260204_030000.sql.gz",
+        "ssot_20260205_030000.sql.gz",
+    ] {
+        fs::write(d.join(n), plain_dump(1000)).unwrap();
+        assert_eq!(code(&record(&w, &d, n, &[])), 0);
+    }
+    let o = w.ssot(&["verify", "--format", "json"]);
+    assert_eq!(code(&o), 0, "{}{}", stdout(&o), stderr(&o));
+    assert_eq!(json(&o)["failed"], 0);
+    fs::write(d.join("ssot_20260204_030000.sql.gz"), plain_dump(1001)).unwrap();
+    fs::remove_file(d.join("ssot_20260203_030000.sql.gz")).unwrap();
+    let o = w.ssot(&["verify"]);
+    assert_eq!(code(&o), 1, "{}", stdout(&o));
+    let text = stdout(&o);
+    assert!(
+        text.contains("ssot_20260204_030000.sql.gz")
+            && text.contains("changed since it was recorded"),
+        "{text}"
+    );
+    assert!(
+        text.contains("ssot_20260203_030000.sql.gz") && text.contains("no longer at"),
+        "{text}"
+    );
+    let status = fs::read_to_string(w.state.join("verify.status")).unwrap();
+    assert!(
+        status.contains("failed=2\n") && status.contains("result=fail\n"),
+        "{status}"
+    );
+}
+
+/// Point 13: the disk guard sized the next backup from the newest file in
+/// the target — a 45-byte `.verified` marker. It sizes from the recent
+/// backups that match the pattern, never from a marker or sidecar.
+#[test]
+fn the_disk_estimate_comes_from_recent_backups_not_markers() {
+    let w = World::new();
+    w.healthy();
+    let d = dumps(&w);
+    fs::write(d.join("ssot_20260204_030000.sql.gz"), vec![1u8; 300_000]).unwrap();
+    fs::write(d.join("ssot_20260205_030000.sql.gz"), vec![1u8; 200_000]).unwrap();
+    fs::write(d.join("ssot_20260205_030000.sql.gz.verified"), "x").unwrap();
+    fs::write(d.join("notes.txt"), "x").unwrap();
+    let o = w.ssot(&[
+        "gate",
+        "backup",
+        "--target",
+        s(&d),
+        "--pgdata",
+        s(&w.root),
+        "--format",
+        "json",
+    ]);
+    let v = json(&o);
+    let checks = v["reasons"].to_string();
+    assert!(checks.contains("after writing 293.0kB"), "{checks}");
+    assert!(checks.contains("ssot_20260204_030000.sql.gz"), "{checks}");
+}
+
+/// Point 7: `gate restore --target T` allowed a target holding PGDATA when
+/// PGDATA is a separate mount (the devices differ). Identities decide.
+#[test]
+fn a_restore_target_holding_a_separately_mounted_pgdata_is_denied() {
+    if !nix::unistd::geteuid().is_root() {
+        eprintln!("skipped: mounting needs root");
+        return;
+    }
+    let w = World::new();
+    w.healthy();
+    w.write_state(
+        "contract.status",
+        &format!("contract_status=PASS\nchecked_at={}\n", real_now()),
+    );
+    let site = w.path("site");
+    let pgdata = site.join("pgdata");
+    fs::create_dir_all(&pgdata).unwrap();
+    let mounted = std::process::Command::new("mount")
+        .args([
+            "-t",
+            "tmpfs",
+            "-o",
+            "size=8m,mode=0750",
+            "tmpfs",
+            s(&pgdata),
+        ])
+        .status();
+    if !mounted.is_ok_and(|s| s.success()) {
+        eprintln!("skipped: cannot mount tmpfs here");
+        return;
+    }
+    struct Unmount(PathBuf);
+    impl Drop for Unmount {
+        fn drop(&mut self) {
+            let _ = std::process::Command::new("umount").arg(&self.0).status();
+        }
+    }
+    let _u = Unmount(pgdata.clone());
+    fs::write(pgdata.join("PG_VERSION"), "15\n").unwrap();
+    for (target, rule_text) in [(&site, "holds PGDATA"), (&pgdata, "is PGDATA")] {
+        let o = w.ssot(&[
+            "gate",
+            "restore",
+            "--target",
+            s(target),
+            "--pgdata",
+            s(&pgdata),
+            "--format",
+            "json",
+        ]);
+        assert_eq!(code(&o), 1, "{}", stdout(&o));
+        let why = denial(&json(&o), "target_outside_protected");
+        assert!(why.contains(rule_text), "{why}");
+    }
+    assert!(pgdata.join("PG_VERSION").exists());
+}
+
+/// Point 8: the drill runbook ran `pg_ctl stop` and `rm -rf ${scratch}/data`
+/// on whatever `--arg scratch` named. It works only in a directory it
+/// created and marked; an unmarked one is refused before anything runs.
+#[test]
+fn a_drill_works_only_in_a_directory_it_created() {
+    let w = World::new();
+    let scratch = w.path("scratch");
+    let victim = scratch.join("ssot-drill");
+    fs::create_dir_all(victim.join("data")).unwrap();
+    fs::write(victim.join("data/PG_VERSION"), "15\n").unwrap();
+    let rb = w.path("scratch.rhai");
+    fs::write(
+        &rb,
+        format!(
+            "let work = drill_scratch({:?}, #{{}});\nprint(work);\n",
+            s(&scratch)
+        ),
+    )
+    .unwrap();
+    let o = w.ssot(&["run", s(&rb)]);
+    assert_eq!(code(&o), 125, "{}{}", stdout(&o), stderr(&o));
+    assert!(
+        stderr(&o).contains("carries no .ssot-drill-scratch"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(victim.join("data/PG_VERSION").exists());
+    fs::write(&rb, format!("remove_drill_scratch({:?});\n", s(&victim))).unwrap();
+    let o = w.ssot(&["run", s(&rb)]);
+    assert_eq!(code(&o), 125, "{}{}", stdout(&o), stderr(&o));
+    assert!(victim.join("data/PG_VERSION").exists());
+
+    // A fresh scratch: created, marked, and removed whole.
+    fs::remove_dir_all(&victim).unwrap();
+    fs::write(
+        &rb,
+        format!(
+            "let work = drill_scratch({:?}, #{{}});\nprint(work);\nremove_drill_scratch(work);\n",
+            s(&scratch)
+        ),
+    )
+    .unwrap();
+    let o = w.ssot(&["run", s(&rb)]);
+    assert_eq!(code(&o), 0, "{}{}", stdout(&o), stderr(&o));
+    assert!(stdout(&o).contains("ssot-drill"));
+    assert!(!victim.exists());
+    // Refused around the state directory.
+    fs::write(&rb, format!("drill_scratch({:?}, #{{}});\n", s(&w.state))).unwrap();
+    let o = w.ssot(&["run", s(&rb)]);
+    assert_eq!(code(&o), 125, "{}{}", stdout(&o), stderr(&o));
+    assert!(
+        stderr(&o).contains("no place for a drill"),
+        "{}",
+        stderr(&o)
+    );
+}
