@@ -514,6 +514,14 @@ impl Ssot {
         Ok(self.0.render_report(&report.get().0, format))
     }
 
+    /// Re-reads every recorded backup and compares it with the checksum
+    /// recorded when it was taken; records the findings in `verify.status`.
+    #[pyo3(signature = (*, now=None))]
+    fn verify(&self, py: Python<'_>, now: Option<&Bound<'_, PyAny>>) -> PyResult<VerifyOutcome> {
+        let now = now_or(now, || self.0.now())?;
+        Ok(VerifyOutcome(py.detach(|| self.0.verify(now)).or_py()?))
+    }
+
     #[pyo3(signature = (now=None))]
     fn status(&self, py: Python<'_>, now: Option<&Bound<'_, PyAny>>) -> PyResult<Status> {
         let now = now_or(now, || self.0.now())?;

@@ -41,6 +41,7 @@ fn _ssot(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<results::StageCheck>()?;
     m.add_class::<results::BackupRecorded>()?;
     m.add_class::<results::RestoreDrillRecorded>()?;
+    m.add_class::<results::VerifyOutcome>()?;
     m.add_class::<results::DrDrillRecorded>()?;
     m.add_class::<results::Report>()?;
     m.add_class::<results::Section>()?;

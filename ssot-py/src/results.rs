@@ -719,11 +719,53 @@ result_class! {
     fn state_file(&self) -> String {
         self.0.state_file.clone()
     }
+    /// SHA-256 of its content, measured when recorded (local backups).
+    #[getter]
+    fn sha256(&self) -> Option<String> {
+        self.0.evidence.sha256.clone()
+    }
+    /// What was worth saying but did not refuse it.
+    #[getter]
+    fn warnings(&self) -> Vec<String> {
+        self.0.evidence.warnings.clone()
+    }
     fn __repr__(&self) -> String {
         format!(
             "<BackupRecorded {} {}>",
             self.0.evidence.artifact,
             self.0.evidence.result.as_str()
+        )
+    }
+}
+
+result_class! {
+    /// What `verify` found: each recorded backup re-read against its checksum.
+    VerifyOutcome, "VerifyOutcome", ssot_core::VerifyOutcome;
+    /// One `(artifact, location, result, problem)` per recorded backup;
+    /// `result` is `ok`, `failed` or `not_checked`.
+    #[getter]
+    fn checks(&self) -> Vec<(String, String, &'static str, Option<String>)> {
+        self.0
+            .checks
+            .iter()
+            .map(|c| (c.artifact.clone(), c.location.clone(), c.result, c.problem.clone()))
+            .collect()
+    }
+    /// How many failed.
+    #[getter]
+    fn failed(&self) -> usize {
+        self.0.failed
+    }
+    /// Where the findings were recorded.
+    #[getter]
+    fn state_file(&self) -> String {
+        self.0.state_file.clone()
+    }
+    fn __repr__(&self) -> String {
+        format!(
+            "<VerifyOutcome {} checked, {} failed>",
+            self.0.checks.len(),
+            self.0.failed
         )
     }
 }

@@ -3,6 +3,8 @@ exceptions, the CLI equivalence, the GIL."""
 
 from __future__ import annotations
 
+import gzip
+import hashlib
 import json
 import os
 import threading
@@ -113,7 +115,7 @@ def test_plan_attributes_and_renderings() -> None:
     plan = ssot.plan_retention(nightly(4), {"keep_last": 2}, now="2026-01-05T00:00:00Z")
     assert [d.id for d in plan.keep] == ["dump_04.sql.gz", "dump_03.sql.gz"]
     assert [d.id for d in plan.delete] == ["dump_02.sql.gz", "dump_01.sql.gz"]
-    assert plan.keep[0].reasons == ["last 1/2"]
+    assert plan.keep[0].reasons == ["last 1/2", "last_good_copy"]
     assert plan.delete[0].action == "delete" and plan.delete[0].size_bytes == 1000
     assert plan.delete[0].created_at == datetime(2026, 1, 2, 3, tzinfo=UTC)
     assert len(plan.plan_hash) == 64 and plan.refused is None
@@ -322,6 +324,42 @@ def test_a_day_through_ssot(tmp_path: Path) -> None:
     assert c.status == "UNKNOWN" and "sts.max_wal_size" not in c.failed
 
 
+def test_evidence_proves_what_it_records(tmp_path: Path) -> None:
+    # Issue "Retention and evidence that cannot lose or fake a backup", points 9-12.
+    dumps = tmp_path / "dumps"
+    dumps.mkdir()
+    s = ssot.Ssot(state_dir=tmp_path / "state")
+    (dumps / "empty.sql.gz").write_bytes(b"")
+    with pytest.raises(ssot.EvidenceRefused, match="is empty"):
+        s.record_backup("empty.sql.gz", location=str(dumps), now=NOW)
+    whole = gzip.compress(
+        b"--\n-- PostgreSQL database dump\n--\nselect 1;\n--\n-- PostgreSQL database dump complete\n--\n"
+    )
+    (dumps / "a.sql.gz").write_bytes(whole)
+    (dumps / "cut.sql.gz").write_bytes(whole[: len(whole) // 2])
+    with pytest.raises(ssot.EvidenceRefused, match="truncated or corrupt"):
+        s.record_backup("cut.sql.gz", location=str(dumps), now=NOW)
+    with pytest.raises(ssot.EvidenceRefused, match="a snapshot is not a backup"):
+        s.record_backup("a.sql.gz", location=str(dumps), kind="VolumeSnapshot", now=NOW)
+    b = s.record_backup("a.sql.gz", location=str(dumps), now=NOW)
+    assert b.sha256 == hashlib.sha256(whole).hexdigest()
+    with pytest.raises(ssot.EvidenceRefused, match="not a complete backup ssot recorded"):
+        s.record_restore_drill("nope.sql.gz", "pass", now=NOW)
+    # A failed drill with a tool's raw stderr is recorded as failed.
+    r = s.record_restore_drill("a.sql.gz", "fail", notes="psql: error\nrelation missing\n", now=NOW)
+    assert not r.passed
+    assert "last_result=fail" in (tmp_path / "state" / "restore_drill.status").read_text()
+    v = s.verify(now=NOW)
+    assert v.failed == 0 and v.exit_code == 0 and [c[2] for c in v.checks] == ["ok"]
+    (dumps / "a.sql.gz").write_bytes(whole + b"changed")
+    v = s.verify(now=NOW)
+    assert v.failed == 1 and v.exit_code == 1
+    assert v.checks[0][0] == "a.sql.gz" and "changed since it was recorded" in (v.checks[0][3] or "")
+    with pytest.raises(ssot.EvidenceRefused, match="changed since it was recorded"):
+        s.record_restore_drill("a.sql.gz", "pass", mark_verified=dumps, now=NOW)
+    assert not (dumps / "a.sql.gz.verified").exists()
+
+
 def test_contract_inputs_as_parsed_json(tmp_path: Path) -> None:
     sts_path = Path(__file__).parents[2] / "tests/fixtures/contract/sts-clean.json"
     s = ssot.Ssot(state_dir=tmp_path)
@@ -432,7 +470,7 @@ def test_todays_restic_rules_through_ssot(tmp_path: Path) -> None:
     source = {"dir": str(d), "pattern": "ssot_%Y%m%d_%H%M%S.sql.gz"}
     p = s.plan_retention(source, {"keep_monthly": -1, "keep_tags": [["legal", "prod"]]}, now=NOW)
     reasons = {e.id: e.reasons for e in p.decisions}
-    assert reasons["ssot_20260204_030000.sql.gz"] == ["monthly 2026-02"]
+    assert reasons["ssot_20260204_030000.sql.gz"] == ["monthly 2026-02", "last_good_copy"]
     assert reasons["ssot_20260202_030000.sql.gz"] == ["has tags legal,prod"]
     assert reasons["ssot_20260201_030000.sql.gz"] == ["oldest monthly 2026-02"]
     assert [e.id for e in p.delete] == ["ssot_20260203_030000.sql.gz"]

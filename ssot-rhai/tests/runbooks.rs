@@ -356,6 +356,39 @@ fn a_day_in_a_runbook() {
     );
 }
 
+/// Issue "Retention and evidence": `verify()` re-reads recorded backups, and
+/// a drill works only in a scratch directory ssot created and marked.
+#[test]
+fn a_runbook_verifies_backups_and_drills_only_in_its_own_scratch() {
+    let (w, cfg) = world();
+    w.file_sized("/backup/dumps/d1.sql.gz", b"whole", 5, t0());
+    w.mkdir("/backup/scratch/ssot-drill");
+    let script = r#"
+        record_backup(#{ artifact: "d1.sql.gz", location: "/backup/dumps", pgdata: "/pgdata" });
+        let v = verify();
+        print(`${v.failed} ${v.exit_code}`);
+        let work = drill_scratch("/backup", #{});
+        print(work);
+        remove_drill_scratch(work);
+        drill_scratch("/backup/scratch", #{});
+        "#;
+    let r = run_in(&w, cfg.clone(), script, Limits::default());
+    assert_eq!(r.output(), ["0 0", "/backup/ssot-drill"], "{:?}", r.lines);
+    assert!(
+        r.error().message.contains("carries no .ssot-drill-scratch"),
+        "{:?}",
+        r.error()
+    );
+    w.file_sized("/backup/dumps/d1.sql.gz", b"other", 5, t0());
+    let r = run_in(
+        &w,
+        cfg,
+        "let v = verify(); print(`${v.failed} ${v.exit_code}`);",
+        Limits::default(),
+    );
+    assert_eq!(r.output(), ["1 1"], "{:?}", r.lines);
+}
+
 #[test]
 fn results_are_read_only() {
     let r = run("let p = plan_retention([], #{}, now());\np.plan_hash = \"x\";\n");

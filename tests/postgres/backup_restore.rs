@@ -194,6 +194,59 @@ fn an_operators_day_against_a_live_cluster() {
         .to_string();
     assert!(dumps.join(&artifact).exists());
 
+    // Evidence reads a backup whole (issue "Retention and evidence", point 10):
+    // a real dump cut in half — gzip'd plain, and custom format read through
+    // by pg_restore — is refused; the whole custom dump is recorded.
+    let whole = fs::read(dumps.join(&artifact)).unwrap();
+    fs::write(dumps.join("cut.sql.gz"), &whole[..whole.len() / 2]).unwrap();
+    let custom = dumps.join("whole.dump");
+    let o = src.tool(
+        "pg_dump",
+        &["-Fc", "-d", "trading", "-f", &custom.display().to_string()],
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let bytes = fs::read(&custom).unwrap();
+    fs::write(dumps.join("cut.dump"), &bytes[..bytes.len() / 2]).unwrap();
+    for (name, why) in [
+        ("cut.sql.gz", "truncated or corrupt"),
+        ("cut.dump", "pg_restore"),
+    ] {
+        let o = ops.run(&[
+            "evidence",
+            "backup",
+            "--artifact",
+            name,
+            "--location",
+            &dumps.display().to_string(),
+        ]);
+        assert_eq!(code_of(&o), 2, "{name}: {}", out(&o));
+        assert!(out(&o).contains(why), "{name}: {}", out(&o));
+    }
+    let o = ops.run(&[
+        "evidence",
+        "backup",
+        "--artifact",
+        "whole.dump",
+        "--location",
+        &dumps.display().to_string(),
+        "--result",
+        "partial",
+    ]);
+    assert_eq!(code_of(&o), 0, "{}", out(&o));
+    for f in ["cut.sql.gz", "cut.dump", "whole.dump"] {
+        fs::remove_file(dumps.join(f)).unwrap();
+    }
+    // The dump the runbook recorded is the newest complete one again.
+    let o = ops.run(&[
+        "evidence",
+        "backup",
+        "--artifact",
+        &artifact,
+        "--location",
+        &dumps.display().to_string(),
+    ]);
+    assert_eq!(code_of(&o), 0, "{}", out(&o));
+
     // 4. The restore drill into a second throwaway cluster, verified against the
     //    source's row count at dump time; the dump is then marked verified.
     let (code, _) = ops.json(&["wal", "check"]);

@@ -92,6 +92,19 @@ fn writers_appliers_and_readers_at_once_tear_nothing_lose_nothing_delete_once() 
         stop.store(true, Ordering::Relaxed);
     });
 
+    // One uninterrupted apply ends the history, whatever the others managed
+    // in the time they had.
+    let mut args = sb.retention("apply");
+    args.push("--confirm".into());
+    let o = ssot().args(&args).output().unwrap();
+    assert_eq!(code(&o), 0, "the last apply: {}", stderr(&o));
+    deleted.lock().unwrap().extend(
+        json(&o)["deleted"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|x| x.as_str().unwrap().to_string()),
+    );
     let failures = failures.into_inner().unwrap();
     assert!(
         failures.is_empty(),

@@ -92,8 +92,24 @@ fn sigkill_at_random_points_never_tears_state_nor_loses_a_kept_artifact() {
             deleted_while_killed += 1;
         }
     }
-    // The gated command's child may still hold the operation lock briefly.
-    std::thread::sleep(Duration::from_millis(100));
+    // A killed gated command's child (`sleep`) may still hold the operation
+    // lock: wait until it is free (however long that takes here), never a
+    // fixed time.
+    let lock = fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(sb.state().join("operation.lock"))
+        .unwrap();
+    let waited = Instant::now();
+    while fs2::FileExt::try_lock_exclusive(&lock).is_err() {
+        assert!(
+            waited.elapsed() < HANG,
+            "the operation lock was never released"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    fs2::FileExt::unlock(&lock).unwrap();
     // Every command once more, uninterrupted: all converge.
     for (what, args) in &commands {
         let o = ssot().args(args).output().unwrap();

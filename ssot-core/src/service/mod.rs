@@ -287,11 +287,27 @@ pub(crate) fn disk_facts(
     let (estimated_bytes, estimate_source) = match estimate {
         Some(b) => (b.bytes(), "given estimate".to_string()),
         None if t.is_dir => {
+            // The state directory or PGDATA inside the target is never a backup.
+            let state_file = host.state.location(state::WAL_STATUS);
+            let paths = retention::ProtectedPaths {
+                state_dir: Path::new(&state_file).parent().map(Path::to_path_buf),
+                pgdata: pgdata.map(Path::to_path_buf),
+                config_file: None,
+            };
+            let protected = retention::protected(host, &paths).unwrap_or_default();
             let listed = host
                 .artifacts
                 .resolve(target)
                 .and_then(|r| host.artifacts.open(&r))
-                .and_then(|open| open.list());
+                .and_then(|open| open.list())
+                .map(|mut entries| {
+                    entries.retain(|e| {
+                        e.file_id.is_none_or(|id| {
+                            crate::retention::guard::is_protected(id, &protected).is_none()
+                        })
+                    });
+                    entries
+                });
             match listed.map(|entries| crate::disk::estimate_from_entries(&entries, pattern)) {
                 Ok(Some((name, n))) => (
                     n,
