@@ -360,6 +360,37 @@ def test_evidence_proves_what_it_records(tmp_path: Path) -> None:
     assert not (dumps / "a.sql.gz.verified").exists()
 
 
+def test_retention_keeps_the_last_good_copy_and_refuses_foreign_ids(tmp_path: Path) -> None:
+    # Issue "Retention and evidence that cannot lose or fake a backup", points 3, 4 and 6.
+    root = tmp_path / "root"
+    root.mkdir()
+    for age, name in enumerate(("b", "a")):
+        (root / name).write_text("x")
+        os.utime(root / name, (1_600_000_000 - age, 1_600_000_000 - age))
+    (root / ".ssot-retention.journal").write_text("")
+    precious = tmp_path / "precious"
+    precious.write_text("precious")
+    (root / "link").symlink_to(precious)
+    s = ssot.Ssot(state_dir=tmp_path / "state")
+    # --max-age over copies that stopped long ago: the newest stays.
+    out = s.apply_retention(root, {"max_age": "7d"}, confirm=True)
+    assert out.applied and out.deleted == ["a"]
+    kept = {d.id: d.reasons for d in out.plan.keep}
+    assert kept["b"] == ["last_good_copy"]
+    old = [{"id": i, "created_at": "2020-01-01T00:00:00Z"} for i in ("b", "link")]
+    fresh = {"id": "fresh", "created_at": datetime.now(UTC).isoformat()}
+    (root / "fresh").write_text("x")
+    out = s.apply_retention(old + [fresh], {"max_age": "7d"}, root=root, confirm=True)
+    assert out.applied and out.deleted == ["b"], out.plan.warnings
+    assert {d.id: d.reasons for d in out.plan.keep}["link"] == ["symlink: not followed"]
+    assert precious.read_text() == "precious"
+    foreign = [{"id": ".ssot-retention.journal", "created_at": "2020-01-01T00:00:00Z"}, fresh]
+    out = s.apply_retention(foreign, {"max_age": "7d"}, root=root, confirm=True)
+    assert out.exit_code == 1 and not out.applied
+    assert out.refused is not None and ".ssot-retention.journal" in out.refused
+    assert (root / ".ssot-retention.journal").exists()
+
+
 def test_contract_inputs_as_parsed_json(tmp_path: Path) -> None:
     sts_path = Path(__file__).parents[2] / "tests/fixtures/contract/sts-clean.json"
     s = ssot.Ssot(state_dir=tmp_path)

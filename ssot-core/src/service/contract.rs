@@ -119,14 +119,13 @@ pub fn record_backup(
             )))
             }
             None => {}
-            Some(i) if i.kind == PathKind::Other => {
-                if complete {
-                    return Err(Error::EvidenceRefused(format!(
-                        "{} is not a regular file or a directory (a symbolic link or a special file): record the backup itself",
-                        path.display()
-                    )));
-                }
+            Some(i) if i.kind == PathKind::Other && complete => {
+                return Err(Error::EvidenceRefused(format!(
+                    "{} is not a regular file or a directory (a symbolic link or a special file): record the backup itself",
+                    path.display()
+                )));
             }
+            Some(i) if i.kind == PathKind::Other => {}
             Some(i) => {
                 if let Some(claimed) = e.size_bytes.filter(|c| *c != i.size_bytes) {
                     return Err(Error::EvidenceRefused(format!(
