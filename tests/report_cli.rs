@@ -329,7 +329,8 @@ fn a_healthy_world_reports_ok_and_degrades_for_the_right_reasons() {
     let settings = fs::read_to_string(w.root.join("state/wal.settings")).unwrap();
     assert!(settings.contains("max_wal_size=4GB\n"), "{settings}");
 
-    fs::write(w.targets.join("backups").join(dump), vec![7u8; 4096]).unwrap();
+    let dump_bytes = common::plain_dump(200);
+    fs::write(w.targets.join("backups").join(dump), &dump_bytes).unwrap();
     let o = w.ssot(&["gate", "backup"]);
     assert_eq!(code(&o), 0, "{}", String::from_utf8_lossy(&o.stdout));
     let o = w.ssot(&[
@@ -347,7 +348,7 @@ fn a_healthy_world_reports_ok_and_degrades_for_the_right_reasons() {
     assert_eq!(code(&o), 0, "{}", String::from_utf8_lossy(&o.stderr));
     let backup = fs::read_to_string(w.root.join("state/backup.status")).unwrap();
     assert!(
-        backup.contains("last_complete_size_bytes=4096\n"),
+        backup.contains(&format!("last_complete_size_bytes={}\n", dump_bytes.len())),
         "size read from the artifact: {backup}"
     );
     assert!(
@@ -418,7 +419,10 @@ fn a_healthy_world_reports_ok_and_degrades_for_the_right_reasons() {
     let prom = fs::read_to_string(w.root.join("textfile/ssot.prom")).unwrap();
     promtool_check(&prom);
     assert!(
-        prom.contains("ssot_backup_last_complete_size_bytes 4096\n"),
+        prom.contains(&format!(
+            "ssot_backup_last_complete_size_bytes {}\n",
+            dump_bytes.len()
+        )),
         "{prom}"
     );
     assert!(prom.contains("ssot_wal_size_bytes 67108864\n"), "{prom}");

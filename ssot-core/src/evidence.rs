@@ -136,6 +136,10 @@ pub const BACKUP_KINDS: [&str; 8] = [
     "borg",
 ];
 
+/// The formats a `dump` (pg_dump's output) may have: an archive pg_restore
+/// reads, or a plain script (possibly gzip'd).
+pub const DUMP_FORMATS: [&str; 5] = ["custom", "tar", "directory dump", "plain", "gzip plain"];
+
 /// What to do when a backup is much smaller than the ones before it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -241,6 +245,7 @@ pub fn check_kind(kind: &str) -> Result<()> {
 /// warnings. Empty is always refused; a broken format too.
 pub fn judge_backup(
     shown: &str,
+    kind: &str,
     inspection: &BackupInspection,
     earlier_sizes: &[u64],
     policy: &EvidencePolicy,
@@ -255,6 +260,16 @@ pub fn judge_backup(
         return Err(Error::EvidenceRefused(format!(
             "{shown} is not a whole {} backup: {problem}",
             inspection.format
+        )));
+    }
+    if kind == "dump" && !DUMP_FORMATS.contains(&inspection.format.as_str()) {
+        return Err(Error::EvidenceRefused(format!(
+            "{shown} is not a pg_dump archive or script (its content is {}): a failed `pg_dump | gzip` writes exactly such a file; record a dump, or give the --kind it is",
+            match inspection.format.as_str() {
+                "gzip" => "gzip of something else",
+                "unknown" => "not a format ssot knows",
+                other => other,
+            }
         )));
     }
     if let Some(&smallest) = earlier_sizes.iter().min() {

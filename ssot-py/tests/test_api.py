@@ -298,9 +298,12 @@ def test_a_day_through_ssot(tmp_path: Path) -> None:
     d = s.gate("backup")
     # Same filesystem as PGDATA: denied, with the reason.
     assert [c.rule for c in d.denials] == ["separate_filesystem"]
-    (dumps / "d.sql.gz").write_bytes(b"x" * 1234)
+    dump = gzip.compress(
+        b"--\n-- PostgreSQL database dump\n--\nselect 1;\n--\n-- PostgreSQL database dump complete\n--\n"
+    )
+    (dumps / "d.sql.gz").write_bytes(dump)
     b = s.record_backup("d.sql.gz", by="pytest", now=NOW)
-    assert b.size_bytes == 1234 and b.separate_from_pgdata is False
+    assert b.size_bytes == len(dump) and b.separate_from_pgdata is False
     r = s.record_restore_drill("d.sql.gz", "pass", mark_verified=dumps, now=NOW)
     assert r.marked_verified == dumps / "d.sql.gz.verified" and r.marked_verified.exists()
     dr = s.record_dr_drill("loss of the primary", t0="2026-02-05T11:00:00Z", restored_at="2026-02-05T11:10:00Z",

@@ -165,3 +165,24 @@ pub fn authorises(args: &[&str]) -> bool {
     }
     at("apply").is_some() && (at("--confirm").is_some() || at("--plan-hash").is_some())
 }
+
+/// A plain dump as pg_dump writes it, gzip'd (`pg_dump | gzip`): `rows`
+/// lines of data between pg_dump's opening and closing comments.
+#[allow(dead_code)]
+pub fn plain_dump(rows: usize) -> Vec<u8> {
+    let mut sql = String::from("--\n-- PostgreSQL database dump\n--\n\nCOPY t (a) FROM stdin;\n");
+    for i in 0..rows {
+        sql.push_str(&format!("{i}\tsome row data {i}\n"));
+    }
+    sql.push_str("\\.\n\n--\n-- PostgreSQL database dump complete\n--\n\n");
+    gzip_of(sql.as_bytes())
+}
+
+/// A gzip stream of `data`.
+#[allow(dead_code)]
+pub fn gzip_of(data: &[u8]) -> Vec<u8> {
+    use std::io::Write;
+    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    e.write_all(data).unwrap();
+    e.finish().unwrap()
+}

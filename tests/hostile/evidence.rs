@@ -68,7 +68,9 @@ fn size_and_filesystem_are_measured() {
     let w = World::new();
     let dumps = w.path("dumps");
     fs::create_dir(&dumps).unwrap();
-    fs::write(dumps.join("d.sql.gz"), vec![b'x'; 12345]).unwrap();
+    let dump = plain_dump(500);
+    fs::write(dumps.join("d.sql.gz"), &dump).unwrap();
+    let size = dump.len();
     let pgdata = w.path("pgdata");
     fs::create_dir(&pgdata).unwrap();
     let o = backup(
@@ -85,7 +87,7 @@ fn size_and_filesystem_are_measured() {
     assert_eq!(code(&o), 0, "{}", stderr(&o));
     let status = fs::read_to_string(w.state.join("backup.status")).unwrap();
     assert!(
-        status.contains("last_complete_size_bytes=12345\n"),
+        status.contains(&format!("last_complete_size_bytes={size}\n")),
         "{status}"
     );
     // Same temp filesystem as this PGDATA: measured, and said so.
@@ -108,7 +110,7 @@ fn size_and_filesystem_are_measured() {
     );
     assert_eq!(code(&o), 2);
     assert!(
-        stderr(&o).contains("holds 12345 bytes, not the 1073741824 given"),
+        stderr(&o).contains(&format!("holds {size} bytes, not the 1073741824 given")),
         "{}",
         stderr(&o)
     );
@@ -169,7 +171,7 @@ fn a_backup_sharing_a_protected_volume_is_not_separate() {
     let w = World::new();
     let dumps = w.path("dumps");
     fs::create_dir(&dumps).unwrap();
-    fs::write(dumps.join("d.sql.gz"), gzip_of(b"select 1;")).unwrap();
+    fs::write(dumps.join("d.sql.gz"), plain_dump(10)).unwrap();
     let o = backup(
         &w,
         &[
@@ -189,14 +191,6 @@ fn a_backup_sharing_a_protected_volume_is_not_separate() {
     );
     let b = section(&w, "backup");
     assert_eq!(b["status"], "DEGRADED", "{b:#}");
-}
-
-/// A gzip stream of `data`, as `pg_dump | gzip` writes.
-pub fn gzip_of(data: &[u8]) -> Vec<u8> {
-    use std::io::Write;
-    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
-    e.write_all(data).unwrap();
-    e.finish().unwrap()
 }
 
 /// Issue 8 (one loader for trusted state): the report trusted a restore

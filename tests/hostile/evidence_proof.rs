@@ -5,20 +5,9 @@
 
 use std::fs;
 
-use super::evidence::gzip_of;
 use super::*;
 
 const DUMP_PATTERN: &str = "ssot_%Y%m%d_%H%M%S.sql.gz";
-
-/// A plain dump as pg_dump writes it, gzip'd: `rows` lines of data.
-fn plain_dump(rows: usize) -> Vec<u8> {
-    let mut sql = String::from("--\n-- PostgreSQL database dump\n--\n\nCOPY t (a) FROM stdin;\n");
-    for i in 0..rows {
-        sql.push_str(&format!("{i}\tsome row data {i}\n"));
-    }
-    sql.push_str("\\.\n\n--\n-- PostgreSQL database dump complete\n--\n\n");
-    gzip_of(sql.as_bytes())
-}
 
 fn record(w: &World, dumps: &Path, artifact: &str, extra: &[&str]) -> Output {
     let mut args = vec![
@@ -529,5 +518,127 @@ fn a_drill_works_only_in_a_directory_it_created() {
         stderr(&o).contains("no place for a drill"),
         "{}",
         stderr(&o)
+    );
+}
+
+/// Found by attack: a gzip of anything (a failed `pg_dump 2>&1 | gzip`),
+/// random bytes named `.sql.gz`, and any file behind `file://` were recorded
+/// as complete dumps.
+#[test]
+fn a_dump_that_is_not_pg_dumps_output_is_refused() {
+    let w = World::new();
+    let d = dumps(&w);
+    fs::write(
+        d.join("err.sql.gz"),
+        gzip_of(b"pg_dump: error: connection failed\n"),
+    )
+    .unwrap();
+    fs::write(
+        d.join("rand.sql.gz"),
+        (0..100_000u32)
+            .map(|i| (i * 7919 % 251) as u8)
+            .collect::<Vec<u8>>(),
+    )
+    .unwrap();
+    for name in ["err.sql.gz", "rand.sql.gz"] {
+        let o = record(&w, &d, name, &[]);
+        assert_eq!(code(&o), 2, "{name}: {}", stdout(&o));
+        assert!(
+            stderr(&o).contains("not a pg_dump archive or script"),
+            "{name}: {}",
+            stderr(&o)
+        );
+    }
+    fs::write(d.join("empty.dump"), "").unwrap();
+    let o = w.ssot(&[
+        "evidence",
+        "backup",
+        "--artifact",
+        "empty.dump",
+        "--location",
+        &format!("file://{}", d.display()),
+    ]);
+    assert_eq!(code(&o), 2, "{}", stdout(&o));
+    assert!(stderr(&o).contains("is empty"), "{}", stderr(&o));
+}
+
+/// Found by attack: after retention deleted a recorded backup by policy,
+/// `verify` reported it lost every day; `checked` counted only the whole ones.
+#[test]
+fn verify_forgets_what_retention_deleted_and_counts_what_it_read() {
+    let w = World::new();
+    let d = dumps(&w);
+    for n in ["ssot_20260101_030000.sql.gz", "ssot_20260205_030000.sql.gz"] {
+        fs::write(d.join(n), plain_dump(1000)).unwrap();
+        assert_eq!(code(&record(&w, &d, n, &[])), 0);
+    }
+    let o = w.ssot(&[
+        "retention",
+        "apply",
+        "--dir",
+        s(&d),
+        "--pattern",
+        DUMP_PATTERN,
+        "--keep-last",
+        "1",
+        "--confirm",
+    ]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert!(!d.join("ssot_20260101_030000.sql.gz").exists());
+    let o = w.ssot(&["verify"]);
+    assert_eq!(code(&o), 0, "{}", stdout(&o));
+    fs::write(d.join("ssot_20260205_030000.sql.gz"), plain_dump(999)).unwrap();
+    let o = w.ssot(&["verify"]);
+    assert_eq!(code(&o), 1, "{}", stdout(&o));
+    let status = fs::read_to_string(w.state.join("verify.status")).unwrap();
+    assert!(
+        status.contains("checked=1\n")
+            && status.contains("ok=0\n")
+            && status.contains("failed=1\n"),
+        "{status}"
+    );
+}
+
+/// Found by attack: removing a drill scratch that held a bind mount deleted
+/// the mounted files. The walk never enters a mount point.
+#[test]
+fn removing_a_drill_scratch_never_enters_a_mount() {
+    if !nix::unistd::geteuid().is_root() {
+        eprintln!("skipped: mounting needs root");
+        return;
+    }
+    let w = World::new();
+    let scratch = w.path("scratch");
+    fs::create_dir_all(&scratch).unwrap();
+    let rb = w.path("make.rhai");
+    fs::write(
+        &rb,
+        format!("print(drill_scratch({:?}, #{{}}));\n", s(&scratch)),
+    )
+    .unwrap();
+    let o = w.ssot(&["run", s(&rb)]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let work = scratch.join("ssot-drill");
+    fs::create_dir_all(work.join("data/sub")).unwrap();
+    let victim = w.path("victim");
+    fs::create_dir_all(&victim).unwrap();
+    fs::write(victim.join("keep.me"), "precious").unwrap();
+    let ok = std::process::Command::new("mount")
+        .args(["--bind", s(&victim), s(&work.join("data/sub"))])
+        .status();
+    if !ok.is_ok_and(|s| s.success()) {
+        eprintln!("skipped: cannot bind-mount here");
+        return;
+    }
+    fs::write(&rb, format!("remove_drill_scratch({:?});\n", s(&work))).unwrap();
+    let o = w.ssot(&["run", s(&rb)]);
+    let _ = std::process::Command::new("umount")
+        .arg(work.join("data/sub"))
+        .status();
+    assert_eq!(code(&o), 125, "{}{}", stdout(&o), stderr(&o));
+    assert!(stderr(&o).contains("mount"), "{}", stderr(&o));
+    assert_eq!(
+        fs::read_to_string(victim.join("keep.me")).unwrap(),
+        "precious"
     );
 }

@@ -517,3 +517,124 @@ fn the_last_good_copy_survives_any_policy_and_a_future_name_takes_no_slot() {
         "{v:#}"
     );
 }
+
+/// Found by attack: a pattern with a time-zone specifier (`%z`, `%Z`)
+/// panicked (exit 101) in every command that read the configuration.
+#[test]
+fn a_pattern_with_a_time_zone_specifier_is_refused_not_a_panic() {
+    let w = World::new();
+    let root = w.path("dumps");
+    fs::create_dir_all(&root).unwrap();
+    for pattern in [
+        "ssot_%Y%m%d_%H%M%S%z",
+        "ssot_%Y%m%d%Z",
+        "x_%Y%m%d%:z",
+        "x_%Y%m%d_%+",
+    ] {
+        let o = w.ssot(&["retention", "plan", "--dir", s(&root), "--pattern", pattern]);
+        assert_eq!(code(&o), 3, "{pattern}: {}", stderr(&o));
+        assert!(stderr(&o).contains("pattern"), "{pattern}: {}", stderr(&o));
+    }
+    let cfg = w.path("ssot.toml");
+    fs::write(
+        &cfg,
+        "[retention.backups]\npattern = \"ssot_%Y%m%d_%H%M%S%z\"\n",
+    )
+    .unwrap();
+    let o = w.ssot(&["--config", s(&cfg), "config", "show"]);
+    assert_eq!(code(&o), 3, "{}", stderr(&o));
+}
+
+/// Found by attack: an empty newest file took the last-good-copy floor and
+/// the only real dump was deleted.
+#[test]
+fn an_empty_file_is_never_the_last_good_copy() {
+    let w = World::new();
+    let root = w.path("dumps");
+    old_files(&root, &["ssot_20260101_030000.sql.gz".into()]);
+    fs::write(root.join("ssot_20260102_030000.sql.gz"), "").unwrap();
+    age(&root.join("ssot_20260102_030000.sql.gz"));
+    let o = w.ssot(&[
+        "retention",
+        "apply",
+        "--dir",
+        s(&root),
+        "--pattern",
+        "ssot_%Y%m%d_%H%M%S.sql.gz",
+        "--max-age",
+        "7d",
+        "--confirm",
+    ]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert!(
+        root.join("ssot_20260101_030000.sql.gz").exists(),
+        "{}",
+        stdout(&o)
+    );
+}
+
+/// Found by attack: a child whose `.parent` marker is a symlink (or a FIFO,
+/// a directory) was skipped while its parent was deleted.
+#[test]
+fn a_child_with_an_unreadable_parent_marker_keeps_every_possible_parent() {
+    let w = World::new();
+    let root = w.path("layers");
+    old_files(&root, &["base".into(), "child".into()]);
+    let target = w.path("elsewhere");
+    fs::write(&target, "base\n").unwrap();
+    symlink(&target, root.join("child.parent")).unwrap();
+    let o = w.ssot(&[
+        "retention",
+        "apply",
+        "--dir",
+        s(&root),
+        "--max-age",
+        "7d",
+        "--confirm",
+    ]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert!(
+        root.join("base").exists() && root.join("child").exists(),
+        "{}",
+        stdout(&o)
+    );
+}
+
+/// Found by attack: a file artifact that is a mount point planned DELETE and
+/// then stopped every apply with EBUSY (exit 3), forever. It is kept.
+#[test]
+fn a_file_artifact_that_is_a_mount_point_is_kept_and_the_rest_applied() {
+    if !nix::unistd::geteuid().is_root() {
+        eprintln!("skipped: mounting needs root");
+        return;
+    }
+    let w = World::new();
+    let root = w.path("dumps");
+    old_files(&root, &["a".into(), "mnt".into(), "z".into()]);
+    fs::write(root.join("fresh"), "x").unwrap();
+    let other = w.path("other-file");
+    fs::write(&other, "precious").unwrap();
+    let ok = std::process::Command::new("mount")
+        .args(["--bind", s(&other), s(&root.join("mnt"))])
+        .status();
+    if !ok.is_ok_and(|s| s.success()) {
+        eprintln!("skipped: cannot bind-mount here");
+        return;
+    }
+    let o = w.ssot(&[
+        "retention",
+        "apply",
+        "--dir",
+        s(&root),
+        "--max-age",
+        "7d",
+        "--confirm",
+    ]);
+    let _ = std::process::Command::new("umount")
+        .arg(root.join("mnt"))
+        .status();
+    assert_eq!(code(&o), 0, "{}{}", stdout(&o), stderr(&o));
+    assert!(stdout(&o).contains("mount point"), "{}", stdout(&o));
+    assert!(!root.join("a").exists() && !root.join("z").exists());
+    assert_eq!(fs::read_to_string(&other).unwrap(), "precious");
+}

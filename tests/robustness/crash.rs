@@ -47,7 +47,7 @@ fn sigkill_at_random_points_never_tears_state_nor_loses_a_kept_artifact() {
         if *what == "retention apply" && names(&sb.many) == keep {
             // Converged: give the next apply work again (a fresh night's root).
             for name in &delete {
-                fs::write(sb.many.join(name), vec![b'x'; 512]).unwrap();
+                fs::write(sb.many.join(name), plain_dump(10)).unwrap();
             }
         }
         let before = names(&sb.many);

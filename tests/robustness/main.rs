@@ -62,7 +62,7 @@ impl Sandbox {
         for d in 0..120 {
             let t = t0 - chrono::TimeDelta::days(d) - chrono::TimeDelta::hours(9);
             let name = t.format("ssot_%Y%m%d_%H%M%S.sql.gz").to_string();
-            fs::write(many.join(name), vec![b'x'; 512]).unwrap();
+            fs::write(many.join(name), plain_dump(10)).unwrap();
         }
         let target = other_filesystem_dir(&dir);
         Sandbox {

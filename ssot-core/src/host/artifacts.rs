@@ -87,14 +87,39 @@ fn stat_at(dir: impl AsFd, name: &OsStr) -> std::io::Result<Option<FileStat>> {
     }
 }
 
-/// Opens the directory `name` in `dir`, never through a link.
+/// Opens the directory `name` in `dir`, never through a link and never
+/// into a mount: `openat2(RESOLVE_NO_XDEV)` fails with `EXDEV` when `name` is
+/// a mount point — a bind mount of the same filesystem too, which device
+/// numbers cannot tell. (Kernels before 5.6 have no openat2: `openat`, and
+/// the device comparison and the mount table are the guard there.)
 fn open_dir_at(dir: impl AsFd, name: &OsStr) -> nix::Result<OwnedFd> {
-    openat(
-        dir,
-        name,
-        OFlag::O_RDONLY | OFlag::O_DIRECTORY | OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC,
-        Mode::empty(),
+    let flags = OFlag::O_RDONLY | OFlag::O_DIRECTORY | OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC;
+    let how = nix::fcntl::OpenHow::new().flags(flags).resolve(
+        nix::fcntl::ResolveFlag::RESOLVE_NO_XDEV | nix::fcntl::ResolveFlag::RESOLVE_NO_SYMLINKS,
+    );
+    match nix::fcntl::openat2(dir.as_fd(), name, how) {
+        Err(Errno::ENOSYS) => openat(dir, name, flags, Mode::empty()),
+        other => other,
+    }
+}
+
+/// True when the entry `name` of `dir` is a mount point (a bind-mounted file
+/// or directory): `openat2(O_PATH, RESOLVE_NO_XDEV)` refuses to cross it.
+fn is_mount_point(dir: impl AsFd, name: &OsStr) -> bool {
+    let how = nix::fcntl::OpenHow::new()
+        .flags(OFlag::O_PATH | OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC)
+        .resolve(nix::fcntl::ResolveFlag::RESOLVE_NO_XDEV);
+    matches!(
+        nix::fcntl::openat2(dir.as_fd(), name, how),
+        Err(Errno::EXDEV)
     )
+}
+
+fn mount_point_error(path: PathBuf) -> Error {
+    Error::UnsafeFile {
+        path,
+        problem: "is a mount point (a bind mount?): retention never crosses into a mount; the rest is left in place".into(),
+    }
 }
 
 /// The names in the directory `dir` (not `.` or `..`), read through a
@@ -173,6 +198,12 @@ fn tree_blocker(dir: &OwnedFd, dev: u64, depth: usize) -> std::io::Result<Option
             continue;
         };
         if kind_of(&st) != EntryKind::Directory {
+            if is_mount_point(dir, &name) {
+                return Ok(Some(format!(
+                    "it holds a mount ({} is a mount point): kept, retention never crosses into a mount",
+                    Path::new(&name).display()
+                )));
+            }
             continue;
         }
         if st.st_dev != dev {
@@ -184,6 +215,12 @@ fn tree_blocker(dir: &OwnedFd, dev: u64, depth: usize) -> std::io::Result<Option
         let sub = match open_dir_at(dir, &name) {
             Ok(f) => f,
             Err(Errno::ENOENT) => continue,
+            Err(Errno::EXDEV) => {
+                return Ok(Some(format!(
+                    "it holds a mount ({} is a mount point): kept, retention never crosses into a mount",
+                    Path::new(&name).display()
+                )))
+            }
             Err(e) => return Err(io_err(e)),
         };
         if let Some(why) = tree_blocker(&sub, dev, depth + 1)? {
@@ -208,7 +245,7 @@ fn tree_size(dir: &OwnedFd, dev: u64, depth: usize) -> std::io::Result<u64> {
             EntryKind::File => total = total.saturating_add(st.st_size.max(0) as u64),
             EntryKind::Directory if st.st_dev == dev => match open_dir_at(dir, &name) {
                 Ok(sub) => total = total.saturating_add(tree_size(&sub, dev, depth + 1)?),
-                Err(Errno::ENOENT) => {}
+                Err(Errno::ENOENT) | Err(Errno::EXDEV) => {}
                 Err(e) => return Err(io_err(e)),
             },
             _ => {}
@@ -242,6 +279,7 @@ fn empty_tree(dir: &OwnedFd, dev: u64, depth: usize, shown: &Path) -> Result<()>
             let sub = match open_dir_at(dir, &name) {
                 Ok(f) => f,
                 Err(Errno::ENOENT) => continue,
+                Err(Errno::EXDEV) => return Err(mount_point_error(path)),
                 Err(e) => return Err(Error::io("open", &path, io_err(e))),
             };
             let sub_st = fstat(&sub).map_err(|e| Error::io("stat", &path, io_err(e)))?;
@@ -257,6 +295,9 @@ fn empty_tree(dir: &OwnedFd, dev: u64, depth: usize, shown: &Path) -> Result<()>
                 Err(e) => return Err(Error::io("remove", &path, io_err(e))),
             }
         } else {
+            if is_mount_point(dir, &name) {
+                return Err(mount_point_error(path));
+            }
             match unlinkat(dir, name.as_os_str(), UnlinkatFlags::NoRemoveDir) {
                 Ok(()) | Err(Errno::ENOENT) => {}
                 Err(e) => return Err(Error::io("remove", &path, io_err(e))),
@@ -313,12 +354,18 @@ impl FsArtifactRoot {
                         problem: "is on another filesystem (a mount): left in place".into(),
                     });
                 }
-                let sub =
-                    open_dir_at(&fd, &name).map_err(|e| Error::io("open", &shown, io_err(e)))?;
+                let sub = match open_dir_at(&fd, &name) {
+                    Ok(sub) => sub,
+                    Err(Errno::EXDEV) => return Err(mount_point_error(shown)),
+                    Err(e) => return Err(Error::io("open", &shown, io_err(e))),
+                };
                 empty_tree(&sub, st.st_dev, 1, &shown)?;
                 unlinkat(&fd, name.as_os_str(), UnlinkatFlags::RemoveDir)
                     .map_err(|e| Error::io("remove", &shown, io_err(e)))?;
             } else {
+                if is_mount_point(&fd, &name) {
+                    return Err(mount_point_error(shown));
+                }
                 unlinkat(&fd, name.as_os_str(), UnlinkatFlags::NoRemoveDir)
                     .map_err(|e| Error::io("remove", &shown, io_err(e)))?;
             }
@@ -622,6 +669,11 @@ impl FsOpenRoot {
         let sub = match open_dir_at(&self.dir, name) {
             Ok(f) => f,
             Err(Errno::ENOENT) => return Ok(None),
+            Err(Errno::EXDEV) => {
+                return Ok(Some(
+                    "it is a mount point: kept, retention never deletes a mount".into(),
+                ))
+            }
             Err(e) => return Err(Error::io("open", &shown, io_err(e))),
         };
         // Where the kernel says the directory is (the root may have moved
@@ -662,12 +714,19 @@ impl OpenRoot for FsOpenRoot {
             let kind = kind_of(&st);
             let artifact_dir =
                 kind == EntryKind::Directory && name_is_utf8 && !name.starts_with('.');
-            let (size_bytes, held) = if artifact_dir {
+            let artifact_entry = name_is_utf8 && !name.starts_with('.');
+            let (size_bytes, held) = if artifact_entry && is_mount_point(&self.dir, &raw) {
+                (
+                    st.st_size.max(0) as u64,
+                    Some("it is a mount point: kept, retention never deletes a mount".to_string()),
+                )
+            } else if artifact_dir {
                 let held = self.directory_blocker(&raw, &st, &mounts)?;
                 let size = match open_dir_at(&self.dir, &raw) {
                     Ok(sub) => tree_size(&sub, st.st_dev, 1)
                         .map_err(|e| Error::io("size", self.shown(&raw), e))?,
                     Err(Errno::ENOENT) => continue,
+                    Err(Errno::EXDEV) => 0,
                     Err(e) => return Err(Error::io("open", self.shown(&raw), io_err(e))),
                 };
                 (size, held)
@@ -726,6 +785,9 @@ impl OpenRoot for FsOpenRoot {
         else {
             return Ok(None);
         };
+        if is_mount_point(&self.dir, os) {
+            return Ok(Some("it is a mount point: never deleted".into()));
+        }
         match kind_of(&st) {
             EntryKind::Symlink => Ok(Some("symlink: not followed".into())),
             EntryKind::Other => Ok(Some(format!(
@@ -919,6 +981,7 @@ impl FsOpenRoot {
                 let sub = match open_dir_at(&self.dir, os) {
                     Ok(f) => f,
                     Err(Errno::ENOENT) => return Ok(()),
+                    Err(Errno::EXDEV) => return Err(mount_point_error(shown)),
                     Err(e) => return Err(Error::io("open", &shown, io_err(e))),
                 };
                 let mounts =

@@ -227,9 +227,12 @@ fn inspect_file(path: &Path, f: File) -> io::Result<BackupInspection> {
     if out.format == "custom" && out.problem.is_none() {
         check_with_pg_restore(path, &mut out);
     } else if out.format == "tar" && out.problem.is_none() {
-        if let Some(bin) = pg_restore() {
-            out.problem = run_pg_restore(&bin, &["--list"], path);
-            out.checked_by = Some("every tar member read to its end, and pg_restore --list".into());
+        check_with_pg_restore(path, &mut out);
+        if out.checked_by.is_some() {
+            out.checked_by = Some(
+                "every tar member read to its end, and pg_restore --list and --file=/dev/null"
+                    .into(),
+            );
         }
     }
     Ok(out)

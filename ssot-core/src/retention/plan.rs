@@ -814,8 +814,9 @@ fn floors_for_group(
         .clone()
         .filter(|i| slots[*i].a.state == ArtifactState::Complete && !is_set_aside(slots[*i].a, now))
         .collect();
-    // The floor no policy turns off.
-    if let Some(&i) = complete.first() {
+    // The floor no policy turns off: the newest complete copy that holds
+    // something (a 0-byte file is never a good copy).
+    if let Some(&i) = complete.iter().find(|i| slots[**i].a.size_bytes != Some(0)) {
         slots[i].keep.push(RetentionReason::LastGoodCopy);
         slots[i].floor = true;
     }

@@ -232,7 +232,14 @@ pub fn validate_pattern(pattern: &str) -> crate::Result<()> {
     let sample = NaiveDate::from_ymd_opt(2001, 2, 3)
         .and_then(|d| d.and_hms_opt(4, 5, 6))
         .unwrap_or_default();
-    let name = sample.format(pattern).to_string();
+    // A specifier the naive sample cannot render (`%z`, `%Z`: no offset)
+    // makes formatting fail: that is an invalid pattern, never a panic.
+    let mut name = String::new();
+    if std::fmt::Write::write_fmt(&mut name, format_args!("{}", sample.format(pattern))).is_err() {
+        return Err(invalid(
+            "it has a specifier a name cannot hold (a time-zone offset such as %z or %Z): names are read in the policy's timezone",
+        ));
+    }
     let back = NaiveDateTime::parse_from_str(&name, pattern)
         .map(|t| t.date())
         .or_else(|_| NaiveDate::parse_from_str(&name, pattern));
@@ -417,7 +424,15 @@ pub fn artifacts_from_entries(
             "{id}: {why}: skipped, never deleted, with its markers (fix the marker to let retention handle it)"
         ));
     }
-    out.artifacts.retain(|a| !unhandleable.contains_key(&a.id));
+    // An artifact whose markers cannot be trusted is kept (never deleted),
+    // and one whose `.parent` marker cannot be read might depend on any
+    // other: everything it might need is kept too.
+    for a in &mut out.artifacts {
+        if let Some(why) = unhandleable.get(&a.id) {
+            a.held = Some(format!("{why}: kept, with its markers"));
+            a.parent_unknown |= why.contains(".parent marker");
+        }
+    }
     for id in unhandleable.keys() {
         out.sidecars.remove(id);
     }

@@ -98,6 +98,10 @@ pub fn record_backup(
             _ => Vec::new(),
         }
     };
+    // `file://` names a local path: checked like one.
+    if let Some(local) = e.location.strip_prefix("file://") {
+        e.location = local.to_string();
+    }
     if !e.location.contains("://") {
         let dir = match host.artifacts.resolve(Path::new(&e.location)) {
             Ok(d) => d,
@@ -142,8 +146,13 @@ pub fn record_backup(
                         .take(5)
                         .collect();
                     let shown = path.display().to_string();
-                    e.warnings
-                        .extend(evidence::judge_backup(&shown, &i, &sizes, &cfg.evidence)?);
+                    e.warnings.extend(evidence::judge_backup(
+                        &shown,
+                        &e.kind,
+                        &i,
+                        &sizes,
+                        &cfg.evidence,
+                    )?);
                 }
                 e.size_bytes = Some(i.size_bytes);
                 e.sha256 = Some(i.sha256.clone());

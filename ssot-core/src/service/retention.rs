@@ -516,5 +516,39 @@ fn write_status(
         now,
     )?;
     host.state
-        .write_atomic(&lock, state::RETENTION_STATUS, f.render().as_bytes())
+        .write_atomic(&lock, state::RETENTION_STATUS, f.render().as_bytes())?;
+    forget_deleted_backups(host, &lock, &root, deleted)
+}
+
+/// Drops the backups retention deleted from `backup.status`'s recent list,
+/// so `verify` does not report a deletion by policy as a lost backup.
+fn forget_deleted_backups(
+    host: &Host,
+    lock: &crate::ports::Held,
+    root: &str,
+    deleted: &[String],
+) -> Result<()> {
+    if deleted.is_empty() {
+        return Ok(());
+    }
+    let input = host.state.read(state::BACKUP_STATUS);
+    let Ok(Some(mut f)) = input.parse() else {
+        return Ok(()); // nothing recorded, or a record the report flags itself
+    };
+    let Ok(rec) = state::BackupStatusRecord::from_file(&f) else {
+        return Ok(());
+    };
+    let gone: BTreeSet<&str> = deleted.iter().map(String::as_str).collect();
+    let kept: Vec<_> = rec
+        .recent
+        .iter()
+        .filter(|b| !(b.location == root && gone.contains(b.artifact.as_str())))
+        .cloned()
+        .collect();
+    if kept.len() == rec.recent.len() {
+        return Ok(());
+    }
+    state::write_recent(&mut f, &kept)?;
+    host.state
+        .write_atomic(lock, state::BACKUP_STATUS, f.render().as_bytes())
 }

@@ -368,8 +368,9 @@ pub fn write_verify(
     let failed: Vec<_> = checks.iter().filter(|c| c.result == "failed").collect();
     file.set(
         "checked",
-        checks.iter().filter(|c| c.result == "ok").count(),
+        checks.iter().filter(|c| c.result != "not_checked").count(),
     )?;
+    file.set("ok", checks.iter().filter(|c| c.result == "ok").count())?;
     file.set(
         "not_checked",
         checks.iter().filter(|c| c.result == "not_checked").count(),

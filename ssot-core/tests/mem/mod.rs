@@ -400,9 +400,15 @@ impl Filesystem for World {
                 kind,
                 size_bytes,
                 sha256: sha,
-                format: "unknown".into(),
+                // The in-memory world models whole pg_dump archives.
+                format: if kind == PathKind::File {
+                    "custom"
+                } else {
+                    "directory"
+                }
+                .into(),
                 problem: None,
-                checked_by: None,
+                checked_by: Some("the in-memory world".into()),
                 notes: Vec::new(),
             }
         }))
