@@ -139,6 +139,34 @@ pub fn overlap(
                 ));
             }
         }
+        // A mount below the target that shows PGDATA (or a part of it).
+        if let Some(ps) = &p.lineage.source {
+            if let Some(m) = target
+                .mounts_below
+                .iter()
+                .find(|m| ps.within(m) || m.within(ps))
+            {
+                return Some(format!(
+                    "target {} holds a mount of {} on {}, which is or holds {what}: writing there could destroy it",
+                    target.path, m.path, m.device
+                ));
+            }
+        }
+        // The same directories reached through another mount (a bind mount).
+        if let (Some(t), Some(ps)) = (&target.source, &p.lineage.source) {
+            if target.exists && ps.within(t) {
+                return Some(format!(
+                    "target {} holds {what} (through a mount: both are {} on {}): writing there could destroy it",
+                    target.path, ps.path, ps.device
+                ));
+            }
+            if p.lineage.exists && t.within(ps) {
+                return Some(format!(
+                    "target {} lies inside {what} (through a mount: {} on {}): writing there could destroy it",
+                    target.path, t.path, t.device
+                ));
+            }
+        }
     }
     None
 }

@@ -642,3 +642,69 @@ fn removing_a_drill_scratch_never_enters_a_mount() {
         "precious"
     );
 }
+
+/// Found by attack: PGDATA reached through a bind mount escaped the restore
+/// gate, in both directions (the target a bind mount of PGDATA's parent;
+/// PGDATA given as a bind mount of a directory inside the target). The mount
+/// table gives each path's place in its filesystem.
+#[test]
+fn a_restore_target_that_reaches_pgdata_through_a_bind_mount_is_denied() {
+    if !nix::unistd::geteuid().is_root() {
+        eprintln!("skipped: mounting needs root");
+        return;
+    }
+    let w = World::new();
+    w.healthy();
+    let site = w.path("site");
+    let pgdata = site.join("pg/data");
+    fs::create_dir_all(&pgdata).unwrap();
+    fs::write(pgdata.join("PG_VERSION"), "15\n").unwrap();
+    let view = w.path("view");
+    let exposed = view.join("x");
+    let alias = w.path("alias/data");
+    fs::create_dir_all(&exposed).unwrap();
+    fs::create_dir_all(&alias).unwrap();
+    struct Unmount(Vec<PathBuf>);
+    impl Drop for Unmount {
+        fn drop(&mut self) {
+            for p in &self.0 {
+                let _ = std::process::Command::new("umount").arg(p).status();
+            }
+        }
+    }
+    let mut mounted = Unmount(Vec::new());
+    for (from, to) in [(&pgdata, &exposed), (&pgdata, &alias)] {
+        let ok = std::process::Command::new("mount")
+            .args(["--bind", s(from), s(to)])
+            .status();
+        if !ok.is_ok_and(|s| s.success()) {
+            eprintln!("skipped: cannot bind-mount here");
+            return;
+        }
+        mounted.0.push(to.clone());
+    }
+    for (target, pg) in [(&view, &pgdata), (&site, &alias)] {
+        let o = w.ssot(&[
+            "gate",
+            "restore",
+            "--target",
+            s(target),
+            "--pgdata",
+            s(pg),
+            "--format",
+            "json",
+        ]);
+        assert_eq!(
+            code(&o),
+            1,
+            "{} / {}: {}",
+            target.display(),
+            pg.display(),
+            stdout(&o)
+        );
+        let why = denial(&json(&o), "target_outside_protected");
+        assert!(why.contains("mount"), "{why}");
+    }
+    drop(mounted);
+    assert!(pgdata.join("PG_VERSION").exists());
+}

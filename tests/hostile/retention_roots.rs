@@ -259,6 +259,8 @@ fn an_entry_that_is_a_protected_directory_is_never_listed() {
     let protected = [Protected {
         kind: ProtectedKind::StateDir,
         lineage: Lineage {
+            source: None,
+            mounts_below: Vec::new(),
             path: "/opt/ssot/state".into(),
             exists: true,
             ids: vec![

@@ -173,6 +173,52 @@ fn unescape_octal(s: &str) -> Vec<u8> {
     out
 }
 
+/// Where the existing, resolved `path` lies in the filesystem that holds
+/// it: the device of the mount with the longest mount point above it, and
+/// that mount's root joined with the rest of the path.
+fn mount_source(path: &Path) -> Option<(String, PathBuf)> {
+    let text = fs::read_to_string("/proc/self/mountinfo").ok()?;
+    let mut best: Option<(usize, String, PathBuf)> = None;
+    for line in text.lines() {
+        let f: Vec<&str> = line.split(' ').collect();
+        if f.len() < 5 {
+            continue;
+        }
+        let root = PathBuf::from(OsString::from_vec(unescape_octal(f[3])));
+        let point = PathBuf::from(OsString::from_vec(unescape_octal(f[4])));
+        let Ok(rest) = path.strip_prefix(&point) else {
+            continue;
+        };
+        let depth = point.components().count();
+        // The last of equally deep mounts is the one on top.
+        if best.as_ref().is_none_or(|(d, _, _)| depth >= *d) {
+            best = Some((depth, f[2].to_string(), root.join(rest)));
+        }
+    }
+    best.map(|(_, dev, p)| (dev, p))
+}
+
+/// The sources (device and root) of the mounts strictly below `path`.
+fn mounts_under(path: &Path) -> Vec<crate::retention::guard::MountSource> {
+    let Ok(text) = fs::read_to_string("/proc/self/mountinfo") else {
+        return Vec::new();
+    };
+    text.lines()
+        .filter_map(|line| {
+            let f: Vec<&str> = line.split(' ').collect();
+            let point = PathBuf::from(OsString::from_vec(unescape_octal(f.get(4)?)));
+            (point != path && point.starts_with(path)).then(|| {
+                crate::retention::guard::MountSource {
+                    device: f[2].to_string(),
+                    path: PathBuf::from(OsString::from_vec(unescape_octal(f[3])))
+                        .display()
+                        .to_string(),
+                }
+            })
+        })
+        .collect()
+}
+
 /// The first mount point at or below `path`, if any.
 fn mount_within(path: &Path, mounts: &[PathBuf]) -> Option<PathBuf> {
     mounts.iter().find(|m| m.starts_with(path)).cloned()
@@ -494,7 +540,24 @@ impl ArtifactRoot for FsArtifactRoot {
         for part in rest.iter().rev() {
             full.push(part);
         }
+        let source = mount_source(&canon).map(|(device, at)| {
+            let mut p = at;
+            for part in rest.iter().rev() {
+                p.push(part);
+            }
+            crate::retention::guard::MountSource {
+                device,
+                path: p.display().to_string(),
+            }
+        });
+        let mounts_below = if rest.is_empty() {
+            mounts_under(&canon)
+        } else {
+            Vec::new()
+        };
         Ok(Lineage {
+            source,
+            mounts_below,
             path: full.display().to_string(),
             exists: rest.is_empty(),
             ids,

@@ -39,6 +39,33 @@ pub struct Lineage {
     pub exists: bool,
     /// Identities from the path (or its nearest existing ancestor) up to `/`, last.
     pub ids: Vec<FileId>,
+    /// Where the path lies in the filesystem that holds it, from the mount
+    /// table: that filesystem's device (`major:minor`) and the path from its
+    /// root. Two paths of one filesystem reached through different mounts (a
+    /// bind mount of PGDATA's parent elsewhere) share a source prefix.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<MountSource>,
+    /// The sources of the mounts below the path (what a target that holds
+    /// a mount point also holds).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub mounts_below: Vec<MountSource>,
+}
+
+/// A path's place in the filesystem that holds it (see [`Lineage::source`]).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct MountSource {
+    /// The filesystem's device, `major:minor` as in `/proc/self/mountinfo`.
+    pub device: String,
+    /// The path from that filesystem's root.
+    pub path: String,
+}
+
+impl MountSource {
+    /// True when `self` is `other` or lies below it (same filesystem).
+    pub fn within(&self, other: &MountSource) -> bool {
+        self.device == other.device
+            && std::path::Path::new(&self.path).starts_with(std::path::Path::new(&other.path))
+    }
 }
 
 impl Lineage {
@@ -178,6 +205,8 @@ mod tests {
 
     fn lineage(path: &str, exists: bool, ids: &[u64]) -> Lineage {
         Lineage {
+            source: None,
+            mounts_below: Vec::new(),
             path: path.into(),
             exists,
             ids: ids.iter().map(|n| id(*n)).collect(),

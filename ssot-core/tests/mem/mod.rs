@@ -561,6 +561,8 @@ impl ArtifactRoot for World {
             })
             .collect();
         Ok(Lineage {
+            source: None,
+            mounts_below: Vec::new(),
             path: path.display().to_string(),
             exists: existing == path,
             ids,
