@@ -411,10 +411,6 @@ fn the_disk_estimate_comes_from_recent_backups_not_markers() {
 /// PGDATA is a separate mount (the devices differ). Identities decide.
 #[test]
 fn a_restore_target_holding_a_separately_mounted_pgdata_is_denied() {
-    if !nix::unistd::geteuid().is_root() {
-        eprintln!("skipped: mounting needs root");
-        return;
-    }
     let w = World::new();
     w.healthy();
     w.write_state(
@@ -424,27 +420,12 @@ fn a_restore_target_holding_a_separately_mounted_pgdata_is_denied() {
     let site = w.path("site");
     let pgdata = site.join("pgdata");
     fs::create_dir_all(&pgdata).unwrap();
-    let mounted = std::process::Command::new("mount")
-        .args([
-            "-t",
-            "tmpfs",
-            "-o",
-            "size=8m,mode=0750",
-            "tmpfs",
-            s(&pgdata),
-        ])
-        .status();
-    if !mounted.is_ok_and(|s| s.success()) {
-        eprintln!("skipped: cannot mount tmpfs here");
+    let Some(_mounted) = mount(
+        &["-t", "tmpfs", "-o", "size=8m,mode=0750", "tmpfs"],
+        &pgdata,
+    ) else {
         return;
-    }
-    struct Unmount(PathBuf);
-    impl Drop for Unmount {
-        fn drop(&mut self) {
-            let _ = std::process::Command::new("umount").arg(&self.0).status();
-        }
-    }
-    let _u = Unmount(pgdata.clone());
+    };
     fs::write(pgdata.join("PG_VERSION"), "15\n").unwrap();
     for (target, rule_text) in [(&site, "holds PGDATA"), (&pgdata, "is PGDATA")] {
         let o = w.ssot(&[
@@ -603,10 +584,6 @@ fn verify_forgets_what_retention_deleted_and_counts_what_it_read() {
 /// the mounted files. The walk never enters a mount point.
 #[test]
 fn removing_a_drill_scratch_never_enters_a_mount() {
-    if !nix::unistd::geteuid().is_root() {
-        eprintln!("skipped: mounting needs root");
-        return;
-    }
     let w = World::new();
     let scratch = w.path("scratch");
     fs::create_dir_all(&scratch).unwrap();
@@ -623,18 +600,12 @@ fn removing_a_drill_scratch_never_enters_a_mount() {
     let victim = w.path("victim");
     fs::create_dir_all(&victim).unwrap();
     fs::write(victim.join("keep.me"), "precious").unwrap();
-    let ok = std::process::Command::new("mount")
-        .args(["--bind", s(&victim), s(&work.join("data/sub"))])
-        .status();
-    if !ok.is_ok_and(|s| s.success()) {
-        eprintln!("skipped: cannot bind-mount here");
+    let Some(mounted) = mount(&["--bind", s(&victim)], &work.join("data/sub")) else {
         return;
-    }
+    };
     fs::write(&rb, format!("remove_drill_scratch({:?});\n", s(&work))).unwrap();
     let o = w.ssot(&["run", s(&rb)]);
-    let _ = std::process::Command::new("umount")
-        .arg(work.join("data/sub"))
-        .status();
+    drop(mounted);
     assert_eq!(code(&o), 125, "{}{}", stdout(&o), stderr(&o));
     assert!(stderr(&o).contains("mount"), "{}", stderr(&o));
     assert_eq!(
@@ -649,10 +620,6 @@ fn removing_a_drill_scratch_never_enters_a_mount() {
 /// table gives each path's place in its filesystem.
 #[test]
 fn a_restore_target_that_reaches_pgdata_through_a_bind_mount_is_denied() {
-    if !nix::unistd::geteuid().is_root() {
-        eprintln!("skipped: mounting needs root");
-        return;
-    }
     let w = World::new();
     w.healthy();
     let site = w.path("site");
@@ -664,24 +631,12 @@ fn a_restore_target_that_reaches_pgdata_through_a_bind_mount_is_denied() {
     let alias = w.path("alias/data");
     fs::create_dir_all(&exposed).unwrap();
     fs::create_dir_all(&alias).unwrap();
-    struct Unmount(Vec<PathBuf>);
-    impl Drop for Unmount {
-        fn drop(&mut self) {
-            for p in &self.0 {
-                let _ = std::process::Command::new("umount").arg(p).status();
-            }
-        }
-    }
-    let mut mounted = Unmount(Vec::new());
-    for (from, to) in [(&pgdata, &exposed), (&pgdata, &alias)] {
-        let ok = std::process::Command::new("mount")
-            .args(["--bind", s(from), s(to)])
-            .status();
-        if !ok.is_ok_and(|s| s.success()) {
-            eprintln!("skipped: cannot bind-mount here");
+    let mut mounted = Vec::new();
+    for to in [&exposed, &alias] {
+        let Some(m) = mount(&["--bind", s(&pgdata)], to) else {
             return;
-        }
-        mounted.0.push(to.clone());
+        };
+        mounted.push(m);
     }
     for (target, pg) in [(&view, &pgdata), (&site, &alias)] {
         let o = w.ssot(&[

@@ -106,6 +106,34 @@ impl World {
     }
 }
 
+/// A mount a test made, unmounted when dropped.
+pub struct Mounted(PathBuf);
+
+impl Drop for Mounted {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("umount").arg(&self.0).status();
+    }
+}
+
+/// `mount ARGS... AT` (e.g. `["--bind", FROM]`, or `["-t", "tmpfs", ...,
+/// "tmpfs"]`), unmounted when the guard drops; `None`, with the test saying
+/// it is skipped, when not root (CI runs as root) or when mounting fails here.
+pub fn mount(args: &[&str], at: &Path) -> Option<Mounted> {
+    if !nix::unistd::geteuid().is_root() {
+        eprintln!("skipped: mounting needs root");
+        return None;
+    }
+    let ok = std::process::Command::new("mount")
+        .args(args)
+        .arg(at)
+        .status();
+    if !ok.is_ok_and(|s| s.success()) {
+        eprintln!("skipped: cannot mount here");
+        return None;
+    }
+    Some(Mounted(at.to_path_buf()))
+}
+
 /// Runs `f` on a thread; fails the test if it has not returned within
 /// [`HANG`] (a hang detector for pure code, not a speed measurement).
 pub fn within_hang_limit<T: Send + 'static>(

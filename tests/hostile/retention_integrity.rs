@@ -172,10 +172,6 @@ fn a_root_opened_once_is_the_one_checked() {
 /// Needs root (CI runs as root) to mount.
 #[test]
 fn a_directory_artifact_holding_a_mount_is_kept_and_the_mount_untouched() {
-    if !nix::unistd::geteuid().is_root() {
-        eprintln!("skipped: mounting needs root");
-        return;
-    }
     let w = World::new();
     let root = w.path("layers");
     let layer = root.join("old-layer");
@@ -185,20 +181,9 @@ fn a_directory_artifact_holding_a_mount_is_kept_and_the_mount_untouched() {
     let elsewhere = w.path("precious");
     fs::create_dir_all(&elsewhere).unwrap();
     fs::write(elsewhere.join("keep.me"), "precious").unwrap();
-    let mounted = std::process::Command::new("mount")
-        .args(["--bind", s(&elsewhere), s(&cache)])
-        .status();
-    if !mounted.is_ok_and(|s| s.success()) {
-        eprintln!("skipped: cannot bind-mount here");
+    let Some(_mounted) = mount(&["--bind", s(&elsewhere)], &cache) else {
         return;
-    }
-    struct Unmount(PathBuf);
-    impl Drop for Unmount {
-        fn drop(&mut self) {
-            let _ = std::process::Command::new("umount").arg(&self.0).status();
-        }
-    }
-    let _u = Unmount(cache.clone());
+    };
     let old = std::time::SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1_700_000_000);
     fs::File::open(&layer).unwrap().set_modified(old).unwrap();
     fs::write(root.join("fresh-layer"), "new").unwrap();
@@ -604,23 +589,15 @@ fn a_child_with_an_unreadable_parent_marker_keeps_every_possible_parent() {
 /// then stopped every apply with EBUSY (exit 3), forever. It is kept.
 #[test]
 fn a_file_artifact_that_is_a_mount_point_is_kept_and_the_rest_applied() {
-    if !nix::unistd::geteuid().is_root() {
-        eprintln!("skipped: mounting needs root");
-        return;
-    }
     let w = World::new();
     let root = w.path("dumps");
     old_files(&root, &["a".into(), "mnt".into(), "z".into()]);
     fs::write(root.join("fresh"), "x").unwrap();
     let other = w.path("other-file");
     fs::write(&other, "precious").unwrap();
-    let ok = std::process::Command::new("mount")
-        .args(["--bind", s(&other), s(&root.join("mnt"))])
-        .status();
-    if !ok.is_ok_and(|s| s.success()) {
-        eprintln!("skipped: cannot bind-mount here");
+    let Some(mounted) = mount(&["--bind", s(&other)], &root.join("mnt")) else {
         return;
-    }
+    };
     let o = w.ssot(&[
         "retention",
         "apply",
@@ -630,9 +607,7 @@ fn a_file_artifact_that_is_a_mount_point_is_kept_and_the_rest_applied() {
         "7d",
         "--confirm",
     ]);
-    let _ = std::process::Command::new("umount")
-        .arg(root.join("mnt"))
-        .status();
+    drop(mounted);
     assert_eq!(code(&o), 0, "{}{}", stdout(&o), stderr(&o));
     assert!(stdout(&o).contains("mount point"), "{}", stdout(&o));
     assert!(!root.join("a").exists() && !root.join("z").exists());

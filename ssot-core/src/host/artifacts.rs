@@ -124,7 +124,7 @@ fn mount_point_error(path: PathBuf) -> Error {
 
 /// The names in the directory `dir` (not `.` or `..`), read through a
 /// descriptor of its own so `dir`'s offset is untouched.
-fn names_in(dir: impl AsFd) -> std::io::Result<Vec<OsString>> {
+pub(super) fn names_in(dir: impl AsFd) -> std::io::Result<Vec<OsString>> {
     let mut d = Dir::openat(
         dir,
         ".",
@@ -143,14 +143,37 @@ fn names_in(dir: impl AsFd) -> std::io::Result<Vec<OsString>> {
     Ok(out)
 }
 
-/// The mount points of this process's mount namespace (`/proc/self/mountinfo`).
-fn mount_points() -> std::io::Result<Vec<PathBuf>> {
+/// One line of `/proc/self/mountinfo`.
+struct MountEntry {
+    /// The filesystem's device, `major:minor`.
+    device: String,
+    /// The directory of that filesystem mounted here.
+    root: PathBuf,
+    /// Where it is mounted.
+    point: PathBuf,
+}
+
+/// This process's mount table (`/proc/self/mountinfo`), in its order (a
+/// later mount on the same point is on top).
+fn mount_table() -> std::io::Result<Vec<MountEntry>> {
     let text = fs::read_to_string("/proc/self/mountinfo")?;
+    let path = |field: &str| PathBuf::from(OsString::from_vec(unescape_octal(field)));
     Ok(text
         .lines()
-        .filter_map(|l| l.split(' ').nth(4))
-        .map(|p| PathBuf::from(OsString::from_vec(unescape_octal(p))))
+        .filter_map(|l| {
+            let f: Vec<&str> = l.split(' ').collect();
+            (f.len() >= 5).then(|| MountEntry {
+                device: f[2].to_string(),
+                root: path(f[3]),
+                point: path(f[4]),
+            })
+        })
         .collect())
+}
+
+/// The mount points of this process's mount namespace.
+fn mount_points() -> std::io::Result<Vec<PathBuf>> {
+    Ok(mount_table()?.into_iter().map(|m| m.point).collect())
 }
 
 /// mountinfo escapes space, tab, newline and backslash as `\ooo`.
@@ -177,22 +200,15 @@ fn unescape_octal(s: &str) -> Vec<u8> {
 /// it: the device of the mount with the longest mount point above it, and
 /// that mount's root joined with the rest of the path.
 fn mount_source(path: &Path) -> Option<(String, PathBuf)> {
-    let text = fs::read_to_string("/proc/self/mountinfo").ok()?;
     let mut best: Option<(usize, String, PathBuf)> = None;
-    for line in text.lines() {
-        let f: Vec<&str> = line.split(' ').collect();
-        if f.len() < 5 {
-            continue;
-        }
-        let root = PathBuf::from(OsString::from_vec(unescape_octal(f[3])));
-        let point = PathBuf::from(OsString::from_vec(unescape_octal(f[4])));
-        let Ok(rest) = path.strip_prefix(&point) else {
+    for m in mount_table().ok()? {
+        let Ok(rest) = path.strip_prefix(&m.point) else {
             continue;
         };
-        let depth = point.components().count();
+        let depth = m.point.components().count();
         // The last of equally deep mounts is the one on top.
         if best.as_ref().is_none_or(|(d, _, _)| depth >= *d) {
-            best = Some((depth, f[2].to_string(), root.join(rest)));
+            best = Some((depth, m.device, m.root.join(rest)));
         }
     }
     best.map(|(_, dev, p)| (dev, p))
@@ -200,21 +216,13 @@ fn mount_source(path: &Path) -> Option<(String, PathBuf)> {
 
 /// The sources (device and root) of the mounts strictly below `path`.
 fn mounts_under(path: &Path) -> Vec<crate::retention::guard::MountSource> {
-    let Ok(text) = fs::read_to_string("/proc/self/mountinfo") else {
-        return Vec::new();
-    };
-    text.lines()
-        .filter_map(|line| {
-            let f: Vec<&str> = line.split(' ').collect();
-            let point = PathBuf::from(OsString::from_vec(unescape_octal(f.get(4)?)));
-            (point != path && point.starts_with(path)).then(|| {
-                crate::retention::guard::MountSource {
-                    device: f[2].to_string(),
-                    path: PathBuf::from(OsString::from_vec(unescape_octal(f[3])))
-                        .display()
-                        .to_string(),
-                }
-            })
+    mount_table()
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|m| m.point != path && m.point.starts_with(path))
+        .map(|m| crate::retention::guard::MountSource {
+            device: m.device,
+            path: m.root.display().to_string(),
         })
         .collect()
 }

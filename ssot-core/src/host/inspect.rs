@@ -19,7 +19,6 @@ use std::os::fd::{AsFd, OwnedFd};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use nix::dir::Dir;
 use nix::errno::Errno;
 use nix::fcntl::{openat, AtFlags, OFlag};
 use nix::sys::stat::{fstatat, Mode, SFlag};
@@ -261,26 +260,35 @@ fn io_err(e: Errno) -> io::Error {
     io::Error::from(e)
 }
 
-/// The names in `dir`, sorted.
-fn sorted_names(dir: &OwnedFd) -> io::Result<Vec<std::ffi::OsString>> {
-    use std::os::unix::ffi::OsStrExt;
-    let mut d = Dir::openat(
+/// Opens the regular file `name` in `dir` for reading, never through a link.
+fn open_file_at(dir: &OwnedFd, name: &std::ffi::OsStr) -> io::Result<File> {
+    openat(
         dir,
-        ".",
-        OFlag::O_RDONLY | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC,
+        name,
+        OFlag::O_RDONLY | OFlag::O_NOFOLLOW | OFlag::O_NONBLOCK | OFlag::O_CLOEXEC,
         Mode::empty(),
     )
-    .map_err(io_err)?;
-    let mut out = Vec::new();
-    for e in d.iter() {
-        let e = e.map_err(io_err)?;
-        let n = e.file_name().to_bytes();
-        if n != b"." && n != b".." {
-            out.push(std::ffi::OsStr::from_bytes(n).to_os_string());
-        }
-    }
-    out.sort();
-    Ok(out)
+    .map(File::from)
+    .map_err(io_err)
+}
+
+/// Opens the directory `name` in `dir`, never through a link.
+fn open_subdir(dir: &OwnedFd, name: &std::ffi::OsStr) -> io::Result<OwnedFd> {
+    openat(
+        dir,
+        name,
+        OFlag::O_RDONLY | OFlag::O_DIRECTORY | OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC,
+        Mode::empty(),
+    )
+    .map_err(io_err)
+}
+
+/// The SHA-256 of the tree below `dir` (see the module docs) and the bytes of its files.
+fn tree_checksum(dir: &OwnedFd) -> io::Result<(String, u64)> {
+    let mut lines = Sha256::new();
+    let mut total = 0;
+    hash_tree(dir, Path::new(""), 1, &mut lines, &mut total)?;
+    Ok((hex(lines.finalize()), total))
 }
 
 /// Hashes the tree below `dir` (see the module docs) through descriptors.
@@ -294,30 +302,19 @@ fn hash_tree(
     if depth > MAX_DEPTH {
         return Err(io::Error::other(format!("deeper than {MAX_DEPTH} levels")));
     }
-    for name in sorted_names(dir)? {
+    let mut names = super::artifacts::names_in(dir)?;
+    names.sort();
+    for name in names {
         let st = fstatat(dir, name.as_os_str(), AtFlags::AT_SYMLINK_NOFOLLOW).map_err(io_err)?;
         let here = rel.join(&name);
         match SFlag::from_bits_truncate(st.st_mode) & SFlag::S_IFMT {
             SFlag::S_IFREG => {
-                let fd = openat(
-                    dir,
-                    name.as_os_str(),
-                    OFlag::O_RDONLY | OFlag::O_NOFOLLOW | OFlag::O_NONBLOCK | OFlag::O_CLOEXEC,
-                    Mode::empty(),
-                )
-                .map_err(io_err)?;
-                let (n, sum) = sha_of(File::from(fd))?;
+                let (n, sum) = sha_of(open_file_at(dir, &name)?)?;
                 *total = total.saturating_add(n);
                 lines.update(format!("{} {n} {sum}\n", here.display()));
             }
             SFlag::S_IFDIR => {
-                let fd = openat(
-                    dir,
-                    name.as_os_str(),
-                    OFlag::O_RDONLY | OFlag::O_DIRECTORY | OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC,
-                    Mode::empty(),
-                )
-                .map_err(io_err)?;
+                let fd = open_subdir(dir, &name)?;
                 lines.update(format!("{}/\n", here.display()));
                 hash_tree(&fd, &here, depth + 1, lines, total)?;
             }
@@ -365,13 +362,11 @@ pub(crate) fn inspect(path: &Path) -> io::Result<Option<BackupInspection>> {
 
 /// [`inspect`] for an open directory.
 pub(crate) fn inspect_dir(path: &Path, dir: &OwnedFd) -> io::Result<BackupInspection> {
-    let mut lines = Sha256::new();
-    let mut total = 0;
-    hash_tree(dir, Path::new(""), 1, &mut lines, &mut total)?;
+    let (sha256, total) = tree_checksum(dir)?;
     let mut out = BackupInspection {
         kind: PathKind::Directory,
         size_bytes: total,
-        sha256: hex(lines.finalize()),
+        sha256,
         format: "directory".into(),
         problem: None,
         checked_by: None,
@@ -395,29 +390,8 @@ pub(crate) fn checksum_at(dir: &OwnedFd, name: &std::ffi::OsStr) -> io::Result<O
         Err(e) => return Err(io_err(e)),
     };
     match SFlag::from_bits_truncate(st.st_mode) & SFlag::S_IFMT {
-        SFlag::S_IFREG => {
-            let fd = openat(
-                dir,
-                name,
-                OFlag::O_RDONLY | OFlag::O_NOFOLLOW | OFlag::O_NONBLOCK | OFlag::O_CLOEXEC,
-                Mode::empty(),
-            )
-            .map_err(io_err)?;
-            Ok(Some(sha_of(File::from(fd))?.1))
-        }
-        SFlag::S_IFDIR => {
-            let fd = openat(
-                dir,
-                name,
-                OFlag::O_RDONLY | OFlag::O_DIRECTORY | OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC,
-                Mode::empty(),
-            )
-            .map_err(io_err)?;
-            let mut lines = Sha256::new();
-            let mut total = 0;
-            hash_tree(&fd, Path::new(""), 1, &mut lines, &mut total)?;
-            Ok(Some(hex(lines.finalize())))
-        }
+        SFlag::S_IFREG => Ok(Some(sha_of(open_file_at(dir, name)?)?.1)),
+        SFlag::S_IFDIR => Ok(Some(tree_checksum(&open_subdir(dir, name)?)?.0)),
         _ => Ok(None),
     }
 }
