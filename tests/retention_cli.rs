@@ -406,7 +406,17 @@ fn seed_profiles_work_without_configuration() {
         )
         .unwrap();
     }
-    // A restore drill's marker: the dump's checksum and an expiry after NOW.
+    // A restore drill's marker (the dump's checksum and an expiry after NOW)
+    // and the drill record it counts for.
+    let state = tmp.path().join("state");
+    fs::create_dir(&state).unwrap();
+    fs::write(
+        state.join("restore_drill.status"),
+        "last_drill_at=2026-02-04T00:00:00Z\nlast_result=pass\nlast_artifact=ssot_20260203_030000.sql.gz\n\
+         last_pass_at=2026-02-04T00:00:00Z\nlast_pass_artifact=ssot_20260203_030000.sql.gz\n\
+         verified_artifacts=ssot_20260203_030000.sql.gz\nverified_until=2026-03-10T00:00:00Z\n",
+    )
+    .unwrap();
     fs::write(
         dumps.join("ssot_20260203_030000.sql.gz.verified"),
         format!(
@@ -416,6 +426,8 @@ fn seed_profiles_work_without_configuration() {
     )
     .unwrap();
     let o = run(&[
+        "--state",
+        state.to_str().unwrap(),
         "retention",
         "plan",
         "--profile",

@@ -342,6 +342,88 @@ fn a_verified_marker_expires_and_follows_the_content() {
     );
 }
 
+/// Point 11: a `.verified` marker written by hand (or copied) with the
+/// right checksum and a far expiry counted for `min_verified`: a marker now
+/// counts only for a passed drill recorded in `restore_drill.status`, until
+/// the record's expiry; a later failed drill takes it back; an untrusted
+/// record keeps every marked backup.
+#[test]
+fn a_marker_counts_only_for_a_drill_ssot_recorded() {
+    let w = World::new();
+    let d = dumps(&w);
+    let old = "ssot_20260201_030000.sql.gz";
+    let new = "ssot_20260204_030000.sql.gz";
+    fs::write(d.join(old), plain_dump(1000)).unwrap();
+    fs::write(d.join(new), plain_dump(1001)).unwrap();
+    for n in [old, new] {
+        assert_eq!(code(&record(&w, &d, n, &[])), 0);
+    }
+    let at = "2026-02-06T12:00:00Z";
+    // A forged marker for the older dump: its real checksum, expiry in 2099.
+    let forged = ssot_core::retention::source::VerifiedMarker {
+        sha256: ssot_core::evidence::sha256_hex(&fs::read(d.join(old)).unwrap()),
+        verified_at: "2026-02-05T00:00:00Z".parse().unwrap(),
+        expires_at: "2099-01-01T00:00:00Z".parse().unwrap(),
+    };
+    fs::write(d.join(format!("{old}.verified")), forged.render()).unwrap();
+    let (reasons, warnings) = plan_keep_reasons(&w, &d, at, old);
+    assert!(!reasons.contains("min_verified"), "{reasons}");
+    assert!(
+        warnings.contains("no restore drill is recorded"),
+        "{warnings}"
+    );
+
+    // Nor once another backup's drill is recorded.
+    let o = drill(&w, new, "pass", &["--mark-verified", s(&d)]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let (reasons, _) = plan_keep_reasons(&w, &d, at, new);
+    assert!(reasons.contains("min_verified 1"), "{reasons}");
+
+    let (reasons, warnings) = plan_keep_reasons(&w, &d, at, old);
+    assert!(!reasons.contains("min_verified"), "{reasons}");
+    assert!(
+        warnings.contains(&format!("no passed restore drill of {old} is recorded")),
+        "{warnings}"
+    );
+
+    // The marker's own expiry is capped by the record's.
+    let marker = fs::read_to_string(d.join(format!("{new}.verified"))).unwrap();
+    let far = marker
+        .lines()
+        .map(|l| {
+            if l.starts_with("expires_at=") {
+                "expires_at=2099-01-01T00:00:00Z"
+            } else {
+                l
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    fs::write(d.join(format!("{new}.verified")), far + "\n").unwrap();
+    let (reasons, warnings) = plan_keep_reasons(&w, &d, "2026-03-20T12:00:00Z", new);
+    assert!(!reasons.contains("min_verified"), "{reasons}");
+    assert!(
+        warnings.contains("counted until 2026-03-12T12:00:00Z"),
+        "{warnings}"
+    );
+
+    // A later failed drill of the same backup takes its verification back.
+    assert_eq!(code(&drill(&w, new, "fail", &[])), 0);
+    let (reasons, warnings) = plan_keep_reasons(&w, &d, at, new);
+    assert!(!reasons.contains("min_verified"), "{reasons}");
+    assert!(
+        warnings.contains(&format!("no passed restore drill of {new} is recorded")),
+        "{warnings}"
+    );
+
+    // An untrusted record: no marker can be checked, every marked backup is kept.
+    let record_path = w.state.join("restore_drill.status");
+    fs::write(&record_path, "last_result=maybe\n").unwrap();
+    let (reasons, warnings) = plan_keep_reasons(&w, &d, at, old);
+    assert!(reasons.contains("restore_drill.status"), "{reasons}");
+    assert!(warnings.contains("cannot be checked"), "{warnings}");
+}
+
 /// Point 12: `ssot verify` re-reads recorded backups against their checksums.
 #[test]
 fn verify_finds_a_backup_that_changed_or_vanished() {

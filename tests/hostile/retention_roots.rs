@@ -254,7 +254,7 @@ fn a_catalog_root_is_checked_too() {
 #[test]
 fn an_entry_that_is_a_protected_directory_is_never_listed() {
     use ssot_core::retention::guard::{FileId, Lineage, Protected, ProtectedKind};
-    use ssot_core::retention::source::{artifacts_from_entries, EntryKind, RootEntry};
+    use ssot_core::retention::source::{artifacts_from_entries, DrillProofs, EntryKind, RootEntry};
     let state_id = FileId { dev: 7, ino: 42 };
     let protected = [Protected {
         kind: ProtectedKind::StateDir,
@@ -288,7 +288,14 @@ fn an_entry_that_is_a_protected_directory_is_never_listed() {
     let utc = ssot_core::retention::RetentionPolicy::default()
         .tz()
         .unwrap();
-    let l = artifacts_from_entries(&entries, None, utc, &protected, NOW.parse().unwrap());
+    let l = artifacts_from_entries(
+        &entries,
+        None,
+        utc,
+        &protected,
+        &DrillProofs::Missing("none".into()),
+        NOW.parse().unwrap(),
+    );
     let ids: Vec<&str> = l.artifacts.iter().map(|a| a.id.as_str()).collect();
     assert_eq!(ids, ["layer"]);
     assert!(l.warnings.iter().any(|w| w.contains(

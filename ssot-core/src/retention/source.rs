@@ -182,6 +182,23 @@ impl VerifiedMarker {
     }
 }
 
+/// What `restore_drill.status` says about drilled backups: the record a
+/// `.verified` marker must point to. A marker is written by a recorded
+/// drill; one that no recorded drill backs (hand-written, copied, or left
+/// after a later drill failed) counts for nothing, and the record's expiry
+/// caps the marker's.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DrillProofs {
+    /// The record was read: each backup whose last drill passed, with until
+    /// when that pass counts (`None`: recorded before expiries existed).
+    Read(BTreeMap<String, Option<DateTime<Utc>>>),
+    /// No drill is recorded (the file is missing; the text says where).
+    Missing(String),
+    /// The record cannot be trusted (the text names the file and the
+    /// problem): no marker can be checked, so every marked artifact is kept.
+    Unreadable(String),
+}
+
 /// The name of `marker` for the artifact `id`, which must be a valid id
 /// (see [`crate::retention::validate_id`]): the name the listing reads back
 /// as that artifact's marker.
@@ -299,6 +316,7 @@ pub fn artifacts_from_entries(
     pattern: Option<&str>,
     tz: Tz,
     protected: &[Protected],
+    drills: &DrillProofs,
     now: DateTime<Utc>,
 ) -> Listing {
     let mut out = Listing::default();
@@ -464,7 +482,39 @@ pub fn artifacts_from_entries(
                                 a.id
                             ))
                         }
-                        Ok(_) => a.verified = true,
+                        Ok(_) => match drills {
+                            DrillProofs::Read(passed) => match passed.get(&a.id) {
+                                None => out.warnings.push(format!(
+                                    "{marker}: no passed restore drill of {} is recorded: not counted as verified (a marker counts only for a drill ssot recorded)",
+                                    a.id
+                                )),
+                                Some(None) => out.warnings.push(format!(
+                                    "{marker}: the recorded drill of {} has no expiry: not counted as verified (run a restore drill again)",
+                                    a.id
+                                )),
+                                Some(Some(until)) if *until <= now => {
+                                    out.warnings.push(format!(
+                                        "{marker}: the recorded drill of {} counted until {}: not counted as verified (run a restore drill again)",
+                                        a.id,
+                                        crate::time::timestamp(*until)
+                                    ))
+                                }
+                                Some(Some(_)) => a.verified = true,
+                            },
+                            DrillProofs::Missing(why) => out.warnings.push(format!(
+                                "{marker}: no restore drill is recorded ({why}): {} is not counted as verified",
+                                a.id
+                            )),
+                            DrillProofs::Unreadable(why) => {
+                                out.warnings.push(format!(
+                                    "{marker} cannot be checked against the drill record ({why}): {} is kept",
+                                    a.id
+                                ));
+                                a.held = Some(format!(
+                                    "its .verified marker cannot be checked: {why}"
+                                ));
+                            }
+                        },
                     }
                 }
                 Some(".pinned") => a.pinned = true,
@@ -526,6 +576,86 @@ mod tests {
         }
     }
 
+    /// A drill record naming `id` as passed, counting until `until`.
+    fn drilled(id: &str, until: &str) -> DrillProofs {
+        DrillProofs::Read(BTreeMap::from([(
+            id.to_string(),
+            Some(until.parse().unwrap()),
+        )]))
+    }
+
+    /// A dump with a well-formed marker (right checksum, expiry after now),
+    /// listed against `drills`.
+    fn marked_dump(drills: &DrillProofs) -> Listing {
+        let mut dump = entry("d.sql.gz", EntryKind::File);
+        dump.sha256 = Some("cd".repeat(32));
+        let mut m = entry("d.sql.gz.verified", EntryKind::File);
+        m.content = Some(MarkerContent::Text(format!(
+            "sha256={}\nverified_at=2026-02-04T04:00:00Z\nexpires_at=2099-01-01T00:00:00Z\n",
+            "cd".repeat(32)
+        )));
+        let utc: Tz = "UTC".parse().unwrap();
+        artifacts_from_entries(
+            &[dump, m],
+            None,
+            utc,
+            &[],
+            drills,
+            "2026-02-05T12:00:00Z".parse().unwrap(),
+        )
+    }
+
+    /// A marker counts only for a passed drill ssot recorded, until the
+    /// record's expiry (not the marker's); an unreadable record keeps the
+    /// marked artifact.
+    #[test]
+    fn a_marker_counts_only_for_a_recorded_drill() {
+        let l = marked_dump(&drilled("d.sql.gz", "2026-03-01T00:00:00Z"));
+        assert!(l.artifacts[0].verified, "{:?}", l.warnings);
+
+        let l = marked_dump(&drilled("other.sql.gz", "2026-03-01T00:00:00Z"));
+        assert!(!l.artifacts[0].verified);
+        assert!(
+            l.warnings[0].contains("no passed restore drill of d.sql.gz"),
+            "{:?}",
+            l.warnings
+        );
+
+        // The marker says 2099; the record says the pass ended yesterday.
+        let l = marked_dump(&drilled("d.sql.gz", "2026-02-04T12:00:00Z"));
+        assert!(!l.artifacts[0].verified);
+        assert!(
+            l.warnings[0].contains("counted until 2026-02-04T12:00:00Z"),
+            "{:?}",
+            l.warnings
+        );
+
+        let l = marked_dump(&DrillProofs::Read(BTreeMap::from([(
+            "d.sql.gz".to_string(),
+            None,
+        )])));
+        assert!(!l.artifacts[0].verified);
+        assert!(l.warnings[0].contains("no expiry"), "{:?}", l.warnings);
+
+        let l = marked_dump(&DrillProofs::Missing(
+            "/s/restore_drill.status is missing".into(),
+        ));
+        assert!(!l.artifacts[0].verified);
+        assert!(l.artifacts[0].held.is_none());
+        assert!(
+            l.warnings[0].contains("no restore drill is recorded"),
+            "{:?}",
+            l.warnings
+        );
+
+        let l = marked_dump(&DrillProofs::Unreadable(
+            "/s/restore_drill.status: corrupt".into(),
+        ));
+        assert!(!l.artifacts[0].verified);
+        let held = l.artifacts[0].held.as_deref().unwrap_or_default();
+        assert!(held.contains("/s/restore_drill.status: corrupt"), "{held}");
+    }
+
     #[test]
     fn conventions() {
         let mut parent = entry("layer2.parent", EntryKind::File);
@@ -558,6 +688,7 @@ mod tests {
             Some("ssot_%Y%m%d_%H%M%S.sql.gz"),
             utc,
             &[],
+            &drilled("ssot_20260204_030000.sql.gz", "2026-03-10T00:00:00Z"),
             "2026-02-05T12:00:00Z".parse().unwrap(),
         );
         let ids: Vec<&str> = l.artifacts.iter().map(|a| a.id.as_str()).collect();

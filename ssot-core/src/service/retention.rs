@@ -13,9 +13,9 @@ use crate::error::{Error, Result};
 use crate::ports::OpenRoot;
 use crate::retention::guard::{self, Protected, ProtectedKind};
 use crate::retention::journal::{self, JournalEvent};
-use crate::retention::source::{artifacts_from_entries, EntryKind, RootEntry};
+use crate::retention::source::{artifacts_from_entries, DrillProofs, EntryKind, RootEntry};
 use crate::retention::{plan, Artifact, RetentionPlan, RetentionPolicy};
-use crate::state::{self, timestamp, RetentionRunWrite};
+use crate::state::{self, timestamp, RestoreDrillRecord, RetentionRunWrite, Untrusted};
 use crate::statefile::StateFile;
 
 /// Where artifacts come from.
@@ -140,9 +140,26 @@ fn catalog_refusal(source: &RetentionSource, now: DateTime<Utc>) -> Option<Reten
     ))
 }
 
+/// What `restore_drill.status` says was drilled and passed: what a
+/// `.verified` marker in a root is checked against.
+fn drill_proofs(host: &Host) -> DrillProofs {
+    let input = host.state.read(state::RESTORE_DRILL_STATUS);
+    match state::load_record(&input, RestoreDrillRecord::from_file) {
+        Ok(r) => DrillProofs::Read(
+            r.verified_artifacts
+                .into_iter()
+                .zip(r.verified_until.into_iter().chain(std::iter::repeat(None)))
+                .collect(),
+        ),
+        Err(Untrusted::Missing(_)) => DrillProofs::Missing(format!("{} is missing", input.path())),
+        Err(e) => DrillProofs::Unreadable(e.to_string()),
+    }
+}
+
 /// Plans `source` with the root (if any) already open: every listing goes
 /// through `open`.
 fn plan_with(
+    host: &Host,
     source: &RetentionSource,
     policy: &RetentionPolicy,
     protected: &[Protected],
@@ -170,7 +187,9 @@ fn plan_with(
                     e.sha256 = open.checksum(&e.name)?;
                 }
             }
-            let l = artifacts_from_entries(&entries, pattern.as_deref(), tz, protected, now);
+            let drills = drill_proofs(host);
+            let l =
+                artifacts_from_entries(&entries, pattern.as_deref(), tz, protected, &drills, now);
             (Cow::Owned(l.artifacts), l.sidecars, l.warnings)
         }
         (RetentionSource::Dir { root, .. }, None) => {
@@ -265,7 +284,7 @@ pub fn retention_plan(
             Opened::Open(_, open) => Some(open),
         },
     };
-    Ok(plan_with(source, policy, &protected, open.as_deref(), now)?.0)
+    Ok(plan_with(host, source, policy, &protected, open.as_deref(), now)?.0)
 }
 
 /// The outcome of [`crate::Ssot::apply_retention`].
@@ -348,7 +367,7 @@ pub fn retention_apply(
         Opened::Open(root, open) => (root, open),
     };
     let open: &(dyn OpenRoot + Send + Sync) = &*open;
-    let (first, _) = plan_with(source, policy, &protected, Some(open), now)?;
+    let (first, _) = plan_with(host, source, policy, &protected, Some(open), now)?;
     let holder = format!(
         "retention apply ({profile}) on {} by pid {} since {}",
         root.display(),
@@ -396,7 +415,7 @@ pub fn retention_apply(
         }
     }
 
-    let (mut plan, sidecars) = plan_with(source, policy, &protected, Some(open), now)?;
+    let (mut plan, sidecars) = plan_with(host, source, policy, &protected, Some(open), now)?;
     if let Some(r) = &plan.refused {
         let r = r.clone();
         return Ok(outcome(plan, Some(r), recovered));

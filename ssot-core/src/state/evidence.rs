@@ -324,36 +324,35 @@ pub fn write_restore_drill(
         Some(s) => file.set("last_duration_seconds", s)?,
         None => file.remove("last_duration_seconds"),
     }
+    // Every drill replaces what an earlier one said of its artifact: a
+    // failed drill takes a backup off the verified list (and so its
+    // `.verified` marker stops counting).
+    let old = RestoreDrillRecord::from_file(file).ok();
+    let mut verified: Vec<(String, String)> = old
+        .map(|r| {
+            r.verified_artifacts
+                .into_iter()
+                .zip(r.verified_until.into_iter().chain(std::iter::repeat(None)))
+                .filter(|(a, _)| *a != e.artifact)
+                .map(|(a, u)| (a, u.map(timestamp).unwrap_or_default()))
+                .collect()
+        })
+        .unwrap_or_default();
     if e.passed {
         file.set("last_pass_at", timestamp(e.finished_at))?;
         file.set("last_pass_artifact", &e.artifact)?;
-        let mut verified: Vec<String> = file
-            .get("verified_artifacts")
-            .map(|v| {
-                v.split(',')
-                    .filter(|s| !s.is_empty() && *s != e.artifact)
-                    .map(String::from)
-                    .collect()
-            })
-            .unwrap_or_default();
-        let old = RestoreDrillRecord::from_file(file).ok();
-        let mut until: Vec<String> = old
-            .map(|r| {
-                r.verified_artifacts
-                    .iter()
-                    .zip(r.verified_until.iter().chain(std::iter::repeat(&None)))
-                    .filter(|(a, _)| **a != e.artifact)
-                    .map(|(_, u)| u.map(timestamp).unwrap_or_default())
-                    .collect()
-            })
-            .unwrap_or_default();
-        verified.insert(0, e.artifact.clone());
+        verified.insert(
+            0,
+            (
+                e.artifact.clone(),
+                e.verified_until.map(timestamp).unwrap_or_default(),
+            ),
+        );
         verified.truncate(VERIFIED_KEPT);
-        until.insert(0, e.verified_until.map(timestamp).unwrap_or_default());
-        until.truncate(verified.len());
-        file.set("verified_artifacts", verified.join(","))?;
-        file.set("verified_until", until.join(","))?;
     }
+    let (artifacts, until): (Vec<String>, Vec<String>) = verified.into_iter().unzip();
+    file.set("verified_artifacts", artifacts.join(","))?;
+    file.set("verified_until", until.join(","))?;
     file.set("checked_at", timestamp(now))
 }
 
