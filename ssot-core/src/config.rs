@@ -399,6 +399,14 @@ impl Config {
             retention_profiles: self.retention.0.keys().cloned().collect(),
             stages: self.stages.clone(),
             recent_window: self.report.recent_window,
+            archiver_recent: self.wal.growth_window,
+            blocked_max_age: self.gate.wal_max_age,
+            targets: self
+                .gate
+                .targets
+                .iter()
+                .map(|(op, p)| (*op, p.clone()))
+                .collect(),
         }
     }
 

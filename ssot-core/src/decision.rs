@@ -86,6 +86,9 @@ pub struct Decision {
     pub allowed: bool,
     /// When the decision was made.
     pub decided_at: DateTime<Utc>,
+    /// The target directory judged, for an operation that writes one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target: Option<String>,
     /// Every check, failed ones first.
     pub reasons: Vec<Check>,
 }

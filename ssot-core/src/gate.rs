@@ -10,10 +10,11 @@
 //!
 //! | check | snapshot | backup | restore | startup |
 //! |---|---|---|---|---|
-//! | `wal.status` readable, fresh, `OK` | ✓ | ✓ | ✓ | ✓ |
+//! | `wal.status` readable, fresh, `OK` (startup: without the live probe's `postgres_*` rules) | ✓ | ✓ | ✓ | ✓ |
 //! | no other operation holds the lock | ✓ | ✓ | ✓ | ✓ |
 //! | disk guard on the target ([`crate::disk`]) | ✓ | ✓ | ✓ | |
 //! | `contract.status` readable, fresh, `PASS` | | | ✓ | ✓ |
+//! | a liveness probe answers (when a DSN is configured) | ✓ | ✓ | ✓ | |
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -39,6 +40,19 @@ pub struct LockFacts {
     pub error: Option<String>,
 }
 
+/// A bounded liveness probe of the server (`SELECT 1`), made by the
+/// backup, snapshot and restore gates when a DSN is configured: a status
+/// minutes old says nothing about a server frozen since.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LivenessFacts {
+    /// The server, as named (masked).
+    pub server: String,
+    /// Why it did not answer, if it did not.
+    #[serde(default)]
+    pub error: Option<String>,
+}
+
 /// Everything a gate looks at.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -54,6 +68,9 @@ pub struct GateFacts {
     /// The operation lock.
     #[serde(default)]
     pub lock: LockFacts,
+    /// The liveness probe, when one was made.
+    #[serde(default)]
+    pub liveness: Option<LivenessFacts>,
 }
 
 /// Freshness limits and the disk floors.
@@ -149,7 +166,46 @@ fn trusted_check<R: Record>(
     }
 }
 
-fn wal_checks(input: &StateInput, policy: &GatePolicy, now: DateTime<Utc>) -> Vec<Check> {
+/// The status the startup gate judges: the record's, without the rules
+/// that judge a running server through the live probe
+/// ([`crate::wal::PROBE_RULES`]) — a server that is down does not answer,
+/// and that must never keep it down. With their reasons, and a note when
+/// probe rules were left out.
+fn startup_view(record: &WalStatusRecord) -> (Level, Vec<String>, Option<String>) {
+    let is_probe = |r: &str| crate::wal::PROBE_RULES.contains(&r);
+    if record.active_rules.is_empty() || !record.active_rules.iter().any(|r| is_probe(r)) {
+        return (record.status, record.reasons.clone(), None);
+    }
+    let status = record
+        .active_rules
+        .iter()
+        .filter(|r| !is_probe(r))
+        .filter_map(|r| crate::wal::rule_level(r))
+        .max()
+        .unwrap_or(Level::Ok);
+    // Reason lines read "LEVEL rule: message".
+    let rule_of = |line: &str| -> Option<String> {
+        let rest = line.split_once(' ')?.1;
+        Some(rest.split_once(':')?.0.to_string())
+    };
+    let (left_out, kept): (Vec<String>, Vec<String>) = record
+        .reasons
+        .iter()
+        .cloned()
+        .partition(|l| rule_of(l).is_some_and(|r| is_probe(&r)));
+    let note = format!(
+        "left out for startup (a server that is down does not answer): {}",
+        left_out.join("; ")
+    );
+    (status, kept, Some(note))
+}
+
+fn wal_checks(
+    op: Operation,
+    input: &StateInput,
+    policy: &GatePolicy,
+    now: DateTime<Utc>,
+) -> Vec<Check> {
     let (record, fresh) =
         trusted_check::<WalStatusRecord>(input, "wal_status", "ssot wal check", policy, now);
     let mut checks = vec![fresh];
@@ -157,17 +213,23 @@ fn wal_checks(input: &StateInput, policy: &GatePolicy, now: DateTime<Utc>) -> Ve
         return checks;
     };
     let path = input.path();
-    checks.push(if record.status == Level::Ok {
-        Check::pass("wal_status_ok", format!("WAL status is OK ({path})"))
+    let (status, reasons, note) = if op == Operation::Startup {
+        startup_view(&record)
     } else {
-        let why = if record.reasons.is_empty() {
+        (record.status, record.reasons.clone(), None)
+    };
+    let note = note.map(|n| format!("; {n}")).unwrap_or_default();
+    checks.push(if status == Level::Ok {
+        Check::pass("wal_status_ok", format!("WAL status is OK ({path}){note}"))
+    } else {
+        let why = if reasons.is_empty() {
             String::new()
         } else {
-            format!(": {}", record.reasons.join("; "))
+            format!(": {}", reasons.join("; "))
         };
         Check::fail(
             "wal_status_ok",
-            format!("WAL status is {}, operations need OK{why}", record.status),
+            format!("WAL status is {status}, operations need OK{why}{note}"),
         )
     });
     checks
@@ -219,7 +281,7 @@ pub fn evaluate(
     policy: &GatePolicy,
     now: DateTime<Utc>,
 ) -> Decision {
-    let mut checks = wal_checks(&facts.wal_status, policy, now);
+    let mut checks = wal_checks(op, &facts.wal_status, policy, now);
     if op.writes_target() {
         match &facts.disk {
             Some(d) => checks.extend(disk::guard(d, &policy.disk)),
@@ -231,6 +293,26 @@ pub fn evaluate(
     }
     if op.needs_contract() {
         checks.extend(contract_checks(facts.contract_status.as_ref(), policy, now));
+    }
+    if let Some(l) = &facts.liveness {
+        checks.push(match &l.error {
+            None => Check::pass(
+                "postgres_answers",
+                format!("PostgreSQL at {} answered a liveness probe", l.server),
+            ),
+            Some(why) => {
+                let class = crate::wal::ProbeFailure::classify(why);
+                Check::fail(
+                    "postgres_answers",
+                    format!(
+                        "PostgreSQL at {} did not answer a liveness probe ({}): {why} ({})",
+                        l.server,
+                        class.rule(),
+                        class.advice()
+                    ),
+                )
+            }
+        });
     }
     checks.push(match (&facts.lock.held_by, &facts.lock.error) {
         (_, Some(e)) => Check::fail(
@@ -248,6 +330,11 @@ pub fn evaluate(
         operation: op,
         allowed: checks.iter().all(|c| c.passed),
         decided_at: now,
+        target: facts
+            .disk
+            .as_ref()
+            .filter(|_| op.writes_target())
+            .map(|d| d.target.path.clone()),
         reasons: checks,
     }
 }

@@ -79,7 +79,7 @@
 //!
 //! let now = "2026-02-05T12:00:00Z".parse()?;
 //! // 5GB of WAL against max_wal_size 4GB + wal_keep_size 0: over the soft limit.
-//! let facts = WalFacts::new(5 << 30, 320, VolumeStats { total_bytes: 100 << 30, available_bytes: 60 << 30 });
+//! let facts = WalFacts::new(5 << 30, 320, VolumeStats::new(100 << 30, 60 << 30));
 //! let report = wal::evaluate(&facts, &WalPolicy::default(), now);
 //! assert_eq!(report.status, Level::NearLimit);
 //! assert_eq!(report.reasons[0].rule, "wal_over_soft_limit");
@@ -90,6 +90,7 @@
 //!     contract_status: None,
 //!     disk: None,
 //!     lock: LockFacts::default(),
+//!     liveness: None,
 //! };
 //! let decision = gate::evaluate(Operation::Backup, &facts, &GatePolicy::default(), now);
 //! assert!(!decision.allowed);

@@ -58,6 +58,10 @@ pub trait WalScanner {
     fn resolve(&self, pgdata: &Path) -> Result<PathBuf>;
     /// Scans `<pgdata>/pg_wal`.
     fn scan(&self, pgdata: &Path) -> Result<WalScan>;
+    /// The tablespaces: each entry of `<pgdata>/pg_tblspc` (its name, the
+    /// tablespace's OID) with the directory its link resolves to. An empty
+    /// list when there is no `pg_tblspc`.
+    fn tablespaces(&self, pgdata: &Path) -> Result<Vec<(String, PathBuf)>>;
 }
 
 /// Reads filesystem sizes and device ids.

@@ -18,12 +18,21 @@
 //! | `volume_used_near` | NEAR_LIMIT | volume used ≥ `volume_near_pct` |
 //! | `wal_over_soft_limit` | NEAR_LIMIT | pg_wal > soft limit = `max_wal_size` + `wal_keep_size` |
 //! | `slot_unreserved` | NEAR_LIMIT | a slot's `wal_status` is `unreserved` (lost at the next checkpoint) |
+//! | `slot_safe_wal_low` | NEAR_LIMIT | a slot's `safe_wal_size` (bytes before PostgreSQL invalidates it) is below `max_wal_size`, what one checkpoint cycle may write |
 //! | `time_to_near` | NEAR_LIMIT | volume predicted to reach the error threshold within `near_horizon` |
 //! | `wal_growing` | GROWING | pg_wal grew monotonically by ≥ `growth_min_bytes` over `growth_window` |
 //! | `ready_backlog` | GROWING | `.ready` files waiting while archiving is declared off (or more than `archive_ready_max` when on) |
 //! | `slot_inactive` | GROWING | an inactive slot holds WAL back |
-//! | `postgres_unreachable` | ERROR | a live probe was asked for and the server did not answer |
-//! | `archiver_failing` | GROWING | the live probe's `pg_stat_archiver` shows the last attempt failed |
+//! | `postgres_unreachable` | ERROR | a live probe was asked for and nothing answered (no server on the socket or port, connection refused, timed out) |
+//! | `archiver_failing` | GROWING | the live probe's `pg_stat_archiver` shows the last attempt failed, within `growth_window` |
+//! | `postgres_refused` | ERROR | the server answered but refuses connections (starting up, in crash recovery, shutting down, too many clients) |
+//! | `postgres_auth_failed` | ERROR | the server refused the probe's role (password, `pg_hba.conf`, unknown role or database) |
+//! | `postgres_privilege_missing` | ERROR | the probe's role may not read what the probe needs (`pg_monitor`) |
+//!
+//! The `postgres_*` rules judge a running server through the live probe;
+//! [`PROBE_RULES`] lists them. A server that does not answer is a fact for
+//! the report and the backup gates, never a reason to refuse starting it:
+//! the startup gate leaves these rules out.
 //!
 //! `wal_growing` and the `time_to_*` rules judge a rate only over a span of
 //! at least `rate_min_span` (from the oldest sample in the window to now):
@@ -36,7 +45,7 @@
 //!
 //! ```
 //! use ssot_core::wal::{evaluate, Level, VolumeStats, WalFacts, WalPolicy};
-//! let facts = WalFacts::new(96 << 20, 6, VolumeStats { total_bytes: 100 << 30, available_bytes: 62 << 30 });
+//! let facts = WalFacts::new(96 << 20, 6, VolumeStats::new(100 << 30, 62 << 30));
 //! let now = "2026-02-05T12:00:00Z".parse()?;
 //! let report = evaluate(&facts, &WalPolicy::default(), now);
 //! assert_eq!(report.status, Level::Ok);
@@ -107,9 +116,12 @@ impl FromStr for Level {
 }
 
 /// Every WAL rule id with the level it asserts (the table in the module docs).
-pub const RULES: [(&str, Level); 15] = [
+pub const RULES: [(&str, Level); 19] = [
     ("measurement_failed", Level::Error),
     ("postgres_unreachable", Level::Error),
+    ("postgres_refused", Level::Error),
+    ("postgres_auth_failed", Level::Error),
+    ("postgres_privilege_missing", Level::Error),
     ("volume_used_error", Level::Error),
     ("volume_free_floor", Level::Error),
     ("wal_far_beyond_soft_limit", Level::Error),
@@ -118,12 +130,104 @@ pub const RULES: [(&str, Level); 15] = [
     ("volume_used_near", Level::NearLimit),
     ("wal_over_soft_limit", Level::NearLimit),
     ("slot_unreserved", Level::NearLimit),
+    ("slot_safe_wal_low", Level::NearLimit),
     ("time_to_near", Level::NearLimit),
     ("wal_growing", Level::Growing),
     ("ready_backlog", Level::Growing),
     ("slot_inactive", Level::Growing),
     ("archiver_failing", Level::Growing),
 ];
+
+/// The rules that judge a running server through the live probe: the
+/// startup gate leaves them out (a server that is down must be startable).
+pub const PROBE_RULES: [&str; 4] = [
+    "postgres_unreachable",
+    "postgres_refused",
+    "postgres_auth_failed",
+    "postgres_privilege_missing",
+];
+
+/// Why a live probe failed, from libpq's and the server's own words: each
+/// class has its own rule and its own advice.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProbeFailure {
+    /// Nothing answered: no server on the socket or port, refused, timed out.
+    Unreachable,
+    /// A server answered but accepts no connections now.
+    Refused,
+    /// The server refused the probe's role or database.
+    Authentication,
+    /// Connected, but the role may not read what the probe needs.
+    Privilege,
+}
+
+impl ProbeFailure {
+    /// Classifies a failed probe by its message (libpq's and the server's
+    /// texts are stable across PostgreSQL 12–17).
+    pub fn classify(why: &str) -> Self {
+        let w = why.to_ascii_lowercase();
+        let any = |needles: &[&str]| needles.iter().any(|n| w.contains(n));
+        if any(&[
+            "permission denied for",
+            "must be superuser",
+            "must be a member of",
+            "privileges of",
+        ]) {
+            ProbeFailure::Privilege
+        } else if any(&[
+            "authentication failed",
+            "no password supplied",
+            "password is required",
+            "no pg_hba.conf entry",
+            "pg_hba.conf rejects",
+            "role \"",
+            "database \"",
+            "fe_sendauth",
+        ]) {
+            ProbeFailure::Authentication
+        } else if any(&[
+            "the database system is starting up",
+            "not yet accepting connections",
+            "the database system is in recovery mode",
+            "the database system is shutting down",
+            "the database system is not accepting connections",
+            "too many clients",
+            "remaining connection slots are reserved",
+        ]) {
+            ProbeFailure::Refused
+        } else {
+            ProbeFailure::Unreachable
+        }
+    }
+
+    /// The rule this failure fires.
+    pub const fn rule(self) -> &'static str {
+        match self {
+            ProbeFailure::Unreachable => "postgres_unreachable",
+            ProbeFailure::Refused => "postgres_refused",
+            ProbeFailure::Authentication => "postgres_auth_failed",
+            ProbeFailure::Privilege => "postgres_privilege_missing",
+        }
+    }
+
+    /// What the operator can do about it.
+    pub const fn advice(self) -> &'static str {
+        match self {
+            ProbeFailure::Unreachable => {
+                "is PostgreSQL running, and does the DSN name its socket directory or host and port?"
+            }
+            ProbeFailure::Refused => {
+                "the server is starting, recovering or stopping: check again when it accepts connections"
+            }
+            ProbeFailure::Authentication => {
+                "give the probe a role pg_hba.conf admits, with its password in the DSN, a service file or .pgpass"
+            }
+            ProbeFailure::Privilege => {
+                "the probe needs pg_monitor: GRANT pg_monitor TO the probe's role"
+            }
+        }
+    }
+}
 
 /// The level a rule asserts; `None` for an unknown rule id.
 pub fn rule_level(rule: &str) -> Option<Level> {
@@ -137,13 +241,88 @@ pub struct VolumeStats {
     pub total_bytes: u64,
     /// `f_bavail × f_frsize`: what an unprivileged writer such as PostgreSQL can still use.
     pub available_bytes: u64,
+    /// `f_bfree × f_frsize`: free blocks including those reserved for root,
+    /// for `df`'s Use%; absent when not measured.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub free_bytes: Option<u64>,
 }
 
 impl VolumeStats {
+    /// A volume of `total_bytes` with `available_bytes` usable (no reserve known).
+    pub const fn new(total_bytes: u64, available_bytes: u64) -> Self {
+        VolumeStats {
+            total_bytes,
+            available_bytes,
+            free_bytes: None,
+        }
+    }
+
     /// Bytes not available to an unprivileged writer (includes root-reserved blocks).
     pub fn used_bytes(&self) -> u64 {
         self.total_bytes.saturating_sub(self.available_bytes)
     }
+
+    /// Used % as the thresholds read it: root-reserved blocks count as used,
+    /// since PostgreSQL cannot write them.
+    pub fn used_pct(&self) -> f64 {
+        if self.total_bytes == 0 {
+            return 100.0;
+        }
+        self.used_bytes() as f64 * 100.0 / self.total_bytes as f64
+    }
+
+    /// Used % as `df` shows it: used / (used + available), the reserve left
+    /// out of both; `None` when free blocks were not measured.
+    pub fn df_used_pct(&self) -> Option<f64> {
+        let free = self.free_bytes?;
+        let used = self.total_bytes.saturating_sub(free);
+        let base = used.saturating_add(self.available_bytes);
+        Some(if base == 0 {
+            0.0
+        } else {
+            (used as f64 * 100.0 / base as f64).ceil()
+        })
+    }
+}
+
+/// Another volume the cluster writes — PGDATA's own, a tablespace's — when
+/// it is not the volume holding pg_wal. Each gets the volume rules; a
+/// reason names what it holds.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WatchedVolume {
+    /// Stable key in the history and in `wal.status`: `pgdata`,
+    /// `tablespace_<oid>` (letters, digits and `_` only).
+    pub key: String,
+    /// What it holds, for messages: `PGDATA /var/lib/postgresql/data`.
+    pub holds: String,
+    /// Its size.
+    pub volume: VolumeStats,
+}
+
+/// The report on one [`WatchedVolume`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct VolumeReport {
+    /// Its key.
+    pub key: String,
+    /// What it holds.
+    pub holds: String,
+    /// Total bytes.
+    pub total_bytes: u64,
+    /// Available bytes.
+    pub available_bytes: u64,
+    /// Used % as the thresholds read it, rounded down to 0.01.
+    #[serde(serialize_with = "crate::num::ser_num")]
+    pub used_pct: f64,
+    /// Used % as `df` shows it, when known.
+    #[serde(serialize_with = "ser_opt_num", default)]
+    pub df_used_pct: Option<f64>,
+    /// Fill rate over its recent run, bytes per second.
+    #[serde(serialize_with = "ser_opt_num", default)]
+    pub growth_bytes_per_second: Option<f64>,
+    /// Predicted seconds until its error threshold.
+    #[serde(serialize_with = "ser_opt_num", default)]
+    pub seconds_to_error: Option<f64>,
 }
 
 /// The WAL settings that bound pg_wal, as declared by the source of truth
@@ -179,12 +358,49 @@ impl Default for WalSettings {
     }
 }
 
+/// Segments PostgreSQL keeps beyond `max_wal_size` in its normal steady
+/// state: the segment being written and the one being recycled into place.
+pub const STEADY_STATE_SEGMENTS: u64 = 2;
+
 impl WalSettings {
-    /// The soft limit on pg_wal: `max_wal_size + wal_keep_size`.
+    /// The base soft limit on pg_wal: `max_wal_size + wal_keep_size`.
     pub fn soft_limit(&self) -> u64 {
         self.max_wal_size
             .bytes()
             .saturating_add(self.wal_keep_size.bytes())
+    }
+
+    /// What PostgreSQL normally keeps in pg_wal, the ceiling of
+    /// `wal_over_soft_limit`: up to `max_wal_size` of recycled segments ahead
+    /// of the redo point, plus behind it the larger of `wal_keep_size` and
+    /// what the slots retain (capped by `max_slot_wal_keep_size`), plus the
+    /// segments of [`STEADY_STATE_SEGMENTS`]. After a checkpoint PostgreSQL
+    /// keeps exactly this much by design: it is not "over".
+    pub fn normal_ceiling(&self, slots: &[ReplicationSlot]) -> u64 {
+        let slot_need = slots
+            .iter()
+            .filter(|s| {
+                s.active
+                    && matches!(
+                        s.wal_status,
+                        None | Some(SlotWalStatus::Reserved) | Some(SlotWalStatus::Extended)
+                    )
+            })
+            .filter_map(|s| s.retained_bytes)
+            .max()
+            .unwrap_or(0);
+        let slot_need = match self.max_slot_wal_keep_size {
+            Some(cap) => slot_need.min(cap.bytes()),
+            None => slot_need,
+        };
+        self.max_wal_size
+            .bytes()
+            .saturating_add(self.wal_keep_size.bytes().max(slot_need))
+            .saturating_add(
+                self.wal_segment_size
+                    .bytes()
+                    .saturating_mul(STEADY_STATE_SEGMENTS),
+            )
     }
 }
 
@@ -228,6 +444,10 @@ pub struct ReplicationSlot {
     /// Bytes of WAL the slot holds back (`pg_current_wal_lsn() - restart_lsn`), when known.
     #[serde(default)]
     pub retained_bytes: Option<u64>,
+    /// `safe_wal_size`: bytes that can still be written before the slot is
+    /// invalidated (`None`: unlimited, or not read).
+    #[serde(default)]
+    pub safe_wal_size: Option<i64>,
 }
 
 /// `pg_stat_archiver`, as a live probe reads it.
@@ -249,14 +469,22 @@ pub struct ArchiverStats {
 }
 
 impl ArchiverStats {
-    /// True when the last attempt failed: a failure after the last success
-    /// (or failures and no success at all).
-    pub fn failing(&self) -> bool {
-        match (self.last_failed_time, self.last_archived_time) {
+    /// True when archiving is failing now: the last attempt failed (a
+    /// failure after the last success, or failures and no success at all)
+    /// and that failure is no older than `within`. `failed_count` is
+    /// cumulative since the statistics were last reset and survives
+    /// restarts, so it says nothing about now; a failing archiver retries
+    /// every minute, so an old last failure is history.
+    pub fn failing(&self, now: DateTime<Utc>, within: Span) -> bool {
+        let last_failed_after_success = match (self.last_failed_time, self.last_archived_time) {
             (Some(f), Some(a)) => f > a,
             (Some(_), None) => true,
             _ => false,
-        }
+        };
+        last_failed_after_success
+            && self
+                .last_failed_time
+                .is_some_and(|f| f >= crate::num::minus(now, within))
     }
 }
 
@@ -272,10 +500,36 @@ pub struct LiveWalFacts {
     /// `pg_stat_archiver`, when probed.
     #[serde(default)]
     pub archiver: Option<ArchiverStats>,
+    /// When the probe did not answer and the slots are the last good
+    /// probe's: when that probe ran (the slot reasons say so).
+    #[serde(default)]
+    pub slots_seen_at: Option<DateTime<Utc>>,
+    /// `pg_is_in_recovery()`: the server is a standby.
+    #[serde(default)]
+    pub in_recovery: bool,
+    /// The server's own `wal_segment_size`, in bytes, when probed.
+    #[serde(default)]
+    pub wal_segment_size: Option<u64>,
+}
+
+/// What a live probe that answered saw, kept in `wal.probe` for when the
+/// server stops answering.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LastProbe {
+    /// When it answered.
+    pub probed_at: DateTime<Utc>,
+    /// The server, as named (masked).
+    pub server: String,
+    /// Its replication slots.
+    pub slots: Vec<ReplicationSlot>,
+    /// Its `pg_stat_archiver`.
+    #[serde(default)]
+    pub archiver: Option<ArchiverStats>,
 }
 
 /// An earlier measurement, for the growth rate.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct WalSample {
     /// When it was measured.
@@ -284,6 +538,9 @@ pub struct WalSample {
     pub wal_bytes: u64,
     /// Used bytes of the volume holding pg_wal then.
     pub volume_used_bytes: u64,
+    /// Used bytes of each other watched volume then, by key.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub volumes: std::collections::BTreeMap<String, u64>,
 }
 
 /// What the previous report concluded, for hysteresis.
@@ -314,6 +571,10 @@ pub struct WalFacts {
     pub ready_count: u64,
     /// The volume that really holds pg_wal (after resolving a symlink).
     pub volume: VolumeStats,
+    /// The other volumes the cluster writes (PGDATA's, tablespaces'), each
+    /// on another device than pg_wal's.
+    #[serde(default)]
+    pub volumes: Vec<WatchedVolume>,
     /// Declared WAL settings; seed defaults when absent.
     #[serde(default)]
     pub settings: WalSettings,
@@ -339,6 +600,7 @@ impl WalFacts {
             segment_count,
             ready_count: 0,
             volume,
+            volumes: Vec::new(),
             settings: WalSettings::default(),
             slots: Vec::new(),
             history: Vec::new(),
@@ -357,8 +619,12 @@ pub struct WalPolicy {
     pub volume_near_pct: f64,
     /// Volume used % at which status is ERROR.
     pub volume_error_pct: f64,
-    /// Available bytes under which status is ERROR.
+    /// Available bytes under which status is ERROR; on a small volume the
+    /// floor is the smaller of this and `min_free_fraction` of the volume.
     pub min_free_bytes: ByteSize,
+    /// The free-space floor never exceeds this fraction of the volume (a
+    /// 1GB floor cannot hold on a 600MB volume).
+    pub min_free_fraction: f64,
     /// pg_wal beyond this multiple of the soft limit is ERROR.
     pub hard_limit_factor: f64,
     /// Window over which growth is judged.
@@ -371,6 +637,11 @@ pub struct WalPolicy {
     /// judged over; a shorter one extrapolates noise (several checks within a
     /// second during heavy writes once gave a false `time_to_error`).
     pub rate_min_span: Span,
+    /// A fast fill is judged over a shorter span: when the volume would
+    /// reach its error threshold sooner than `rate_min_span`, a rate over at
+    /// least the predicted time left (and never less than this) counts, so a
+    /// fill that ends within minutes still gets a prediction.
+    pub rate_min_span_fast: Span,
     /// Predicted time to the error threshold under which status is NEAR_LIMIT.
     pub near_horizon: Span,
     /// Predicted time to the error threshold under which status is ERROR.
@@ -389,11 +660,13 @@ impl Default for WalPolicy {
             volume_near_pct: 80.0,
             volume_error_pct: 90.0,
             min_free_bytes: ByteSize::gib(1),
+            min_free_fraction: 0.10,
             hard_limit_factor: 2.0,
             growth_window: Span::mins(15),
             growth_min_bytes: ByteSize::mib(256),
             growth_min_samples: 3,
             rate_min_span: Span::mins(5),
+            rate_min_span_fast: Span::secs(10),
             near_horizon: Span::hours(6),
             error_horizon: Span::hours(1),
             hysteresis_fraction: 0.05,
@@ -442,6 +715,12 @@ impl WalPolicy {
                 "wal.rate_min_span",
                 "must be positive and no longer than wal.growth_window",
             ));
+        }
+        if !(self.min_free_fraction.is_finite() && (0.0..=1.0).contains(&self.min_free_fraction)) {
+            return Err(Error::key("wal.min_free_fraction", "must be in [0, 1]"));
+        }
+        if self.rate_min_span_fast == Span::default() {
+            return Err(Error::key("wal.rate_min_span_fast", "must be positive"));
         }
         if !(1..=10_000).contains(&self.history_max_samples) {
             return Err(Error::key(
@@ -501,7 +780,8 @@ pub struct WalReport {
     pub volume_total_bytes: Option<u64>,
     /// Available bytes of that volume.
     pub volume_available_bytes: Option<u64>,
-    /// `max_wal_size + wal_keep_size` used for the soft-limit rules.
+    /// What PostgreSQL normally keeps in pg_wal ([`WalSettings::normal_ceiling`]),
+    /// the threshold of `wal_over_soft_limit`.
     pub soft_limit_bytes: u64,
     /// pg_wal growth over the window, bytes per second (negative when shrinking).
     #[serde(serialize_with = "ser_opt_num")]
@@ -515,6 +795,13 @@ pub struct WalReport {
     pub seconds_to_error: Option<f64>,
     /// Samples (including this one) within the growth window.
     pub samples_in_window: u32,
+    /// Used % of the volume holding pg_wal as `df` shows it (root-reserved
+    /// blocks left out), beside `wal_used_pct`, which the thresholds use.
+    #[serde(serialize_with = "ser_opt_num", default)]
+    pub df_used_pct: Option<f64>,
+    /// The other volumes the cluster writes (PGDATA's, tablespaces').
+    #[serde(default)]
+    pub volumes: Vec<VolumeReport>,
     /// Every rule that fired, worst first.
     pub reasons: Vec<Reason>,
 }
@@ -541,6 +828,16 @@ impl WalReport {
             volume_used_bytes: self
                 .volume_total_bytes?
                 .saturating_sub(self.volume_available_bytes?),
+            volumes: self
+                .volumes
+                .iter()
+                .map(|v| {
+                    (
+                        v.key.clone(),
+                        v.total_bytes.saturating_sub(v.available_bytes),
+                    )
+                })
+                .collect(),
         })
     }
 }
@@ -618,6 +915,27 @@ impl Rules<'_> {
     }
 }
 
+/// The free-space floor on a volume of `total` bytes: the smaller of
+/// `min_free_bytes` and `min_free_fraction` of the volume.
+pub fn free_floor(policy: &WalPolicy, total: u64) -> u64 {
+    let fraction = (total as f64 * policy.min_free_fraction).floor() as u64;
+    policy.min_free_bytes.bytes().min(fraction)
+}
+
+/// Says so when the configured floor did not fit the volume.
+fn floor_note(policy: &WalPolicy, floor: u64, total: u64) -> String {
+    if floor < policy.min_free_bytes.bytes() {
+        format!(
+            " (wal.min_free_bytes {} cannot fit a {} volume: the floor is {} of it, wal.min_free_fraction)",
+            policy.min_free_bytes,
+            human_bytes(total),
+            pct(policy.min_free_fraction * 100.0)
+        )
+    } else {
+        String::new()
+    }
+}
+
 fn held_note(held: bool, fraction: f64) -> String {
     if held {
         format!(
@@ -632,8 +950,44 @@ fn held_note(held: bool, fraction: f64) -> String {
 struct Growth {
     samples: u32,
     wal_rate: Option<f64>,
-    volume_rate: Option<f64>,
     monotone_growth: Option<u64>,
+    /// Every sample in the window, oldest first, the current one last.
+    points: Vec<WalSample>,
+}
+
+/// A measurement in time: (when, bytes).
+type Point = (DateTime<Utc>, u64);
+
+/// Theil–Sen slope over `points`: the median of the slopes of every pair,
+/// per second. Robust to a single outlier; `None` for fewer than two
+/// distinct times.
+fn theil_sen(points: &[Point]) -> Option<f64> {
+    let mut slopes = Vec::new();
+    for (i, (ta, va)) in points.iter().enumerate() {
+        for (tb, vb) in &points[i + 1..] {
+            let dt = (*tb - *ta).num_milliseconds() as f64 / 1000.0;
+            if dt > 0.0 {
+                slopes.push((*vb as f64 - *va as f64) / dt);
+            }
+        }
+    }
+    if slopes.is_empty() {
+        return None;
+    }
+    slopes.sort_by(f64::total_cmp);
+    let n = slopes.len();
+    Some(if n % 2 == 1 {
+        slopes[n / 2]
+    } else {
+        (slopes[n / 2 - 1] + slopes[n / 2]) / 2.0
+    })
+}
+
+fn span_secs(points: &[Point]) -> f64 {
+    match (points.first(), points.last()) {
+        (Some(a), Some(b)) => (b.0 - a.0).num_milliseconds() as f64 / 1000.0,
+        _ => 0.0,
+    }
 }
 
 fn growth(facts: &WalFacts, policy: &WalPolicy, now: DateTime<Utc>) -> Growth {
@@ -642,17 +996,23 @@ fn growth(facts: &WalFacts, policy: &WalPolicy, now: DateTime<Utc>) -> Growth {
         .history
         .iter()
         .filter(|s| s.at >= start && s.at < now)
-        .copied()
+        .cloned()
         .collect();
     points.sort_by_key(|s| s.at);
     points.push(WalSample {
         at: now,
         wal_bytes: facts.wal_bytes,
         volume_used_bytes: facts.volume.used_bytes(),
+        volumes: facts
+            .volumes
+            .iter()
+            .map(|w| (w.key.clone(), w.volume.used_bytes()))
+            .collect(),
     });
     let samples = points.len() as u32;
-    let first = points[0];
-    let span = (now - first.at).num_milliseconds() as f64 / 1000.0;
+    let first = points[0].clone();
+    let wal: Vec<Point> = points.iter().map(|p| (p.at, p.wal_bytes)).collect();
+    let span = span_secs(&wal);
     if samples < policy.growth_min_samples
         || span <= 0.0
         || span < policy.rate_min_span.as_secs_f64()
@@ -660,29 +1020,174 @@ fn growth(facts: &WalFacts, policy: &WalPolicy, now: DateTime<Utc>) -> Growth {
         return Growth {
             samples,
             wal_rate: None,
-            volume_rate: None,
             monotone_growth: None,
+            points,
         };
     }
-    let wal_rate = (facts.wal_bytes as f64 - first.wal_bytes as f64) / span;
-    let volume_rate = (facts.volume.used_bytes() as f64 - first.volume_used_bytes as f64) / span;
     let monotone = points.windows(2).all(|w| w[1].wal_bytes >= w[0].wal_bytes);
     Growth {
         samples,
-        wal_rate: Some(wal_rate),
-        volume_rate: Some(volume_rate),
+        wal_rate: theil_sen(&wal),
         monotone_growth: monotone.then(|| facts.wal_bytes - first.wal_bytes),
+        points,
     }
+}
+
+/// The volume's fill rate and the seconds until `error_used`, judged over
+/// the recent run of samples in which used space never fell: a drop (files
+/// deleted, segments recycled) starts a new run, so a volume that just
+/// emptied shows no growth. The slope is Theil–Sen's. The run must hold
+/// `growth_min_samples` samples spanning `rate_min_span` — or, for a fill so
+/// fast the threshold comes sooner than that, at least the predicted time
+/// left (and `rate_min_span_fast`).
+fn fill_rate(
+    points: &[Point],
+    policy: &WalPolicy,
+    used: u64,
+    error_used: f64,
+) -> (Option<f64>, Option<f64>) {
+    let Some(mut from) = points.len().checked_sub(1) else {
+        return (None, None);
+    };
+    while from > 0 && points[from - 1].1 <= points[from].1 {
+        from -= 1;
+    }
+    let run = &points[from..];
+    let span = span_secs(run);
+    if (run.len() as u32) < policy.growth_min_samples || span <= 0.0 {
+        return (None, None);
+    }
+    let Some(rate) = theil_sen(run) else {
+        return (None, None);
+    };
+    let left = if rate > 0.0 {
+        Some(((error_used - used as f64) / rate).max(0.0))
+    } else {
+        None
+    };
+    let needed = match left {
+        Some(left) => left
+            .min(policy.rate_min_span.as_secs_f64())
+            .max(policy.rate_min_span_fast.as_secs_f64()),
+        None => policy.rate_min_span.as_secs_f64(),
+    };
+    if span < needed {
+        return (None, None);
+    }
+    (Some(rate), left)
+}
+
+/// The volume rules on one volume: used %, the free floor and the time to
+/// the error threshold. `what` names it in every message (`volume holding
+/// pg_wal`); `points` are its used bytes in the growth window, the current
+/// measurement last. Returns the fill rate and the seconds to the error
+/// threshold.
+fn volume_rules(
+    rules: &mut Rules<'_>,
+    what: &str,
+    vol: VolumeStats,
+    points: &[Point],
+    policy: &WalPolicy,
+) -> (Option<f64>, Option<f64>) {
+    let h = rules.hysteresis;
+    let used = vol.used_bytes();
+    let used_pct = vol.used_pct();
+    let shown_pct = pct_floor_2(used, vol.total_bytes);
+    let df = vol
+        .df_used_pct()
+        .map(|d| format!(" ({} as df shows it)", pct(d)))
+        .unwrap_or_default();
+    for (rule, level, threshold, name) in [
+        (
+            "volume_used_error",
+            Level::Error,
+            policy.volume_error_pct,
+            "error",
+        ),
+        (
+            "volume_used_near",
+            Level::NearLimit,
+            policy.volume_near_pct,
+            "near-limit",
+        ),
+    ] {
+        rules.threshold(
+            rule,
+            level,
+            used_pct,
+            threshold,
+            Cross::AtOrAbove,
+            "percent",
+            |held| {
+                format!(
+                    "{what} is {} used{df}, {name} threshold {}{}",
+                    pct(shown_pct),
+                    pct(threshold),
+                    held_note(held, h)
+                )
+            },
+        );
+    }
+    let floor = free_floor(policy, vol.total_bytes);
+    rules.threshold(
+        "volume_free_floor",
+        Level::Error,
+        vol.available_bytes as f64,
+        floor as f64,
+        Cross::Below,
+        "bytes",
+        |held| {
+            format!(
+                "{what} has {} available, floor {}{}{}",
+                human_bytes(vol.available_bytes),
+                human_bytes(floor),
+                floor_note(policy, floor, vol.total_bytes),
+                held_note(held, h)
+            )
+        },
+    );
+    let error_used = (vol.total_bytes as f64 * policy.volume_error_pct / 100.0)
+        .min(vol.total_bytes.saturating_sub(floor) as f64);
+    let (rate, left) = fill_rate(points, policy, used, error_used);
+    if let (Some(ttf), Some(rate)) = (left, rate) {
+        for (rule, level, horizon) in [
+            ("time_to_error", Level::Error, policy.error_horizon),
+            ("time_to_near", Level::NearLimit, policy.near_horizon),
+        ] {
+            rules.threshold(
+                rule,
+                level,
+                ttf,
+                horizon.as_secs_f64(),
+                Cross::Below,
+                "seconds",
+                |held| {
+                    let when = if ttf < 1.0 {
+                        "is already at its error threshold".to_string()
+                    } else {
+                        format!("reaches its error threshold in {}", human_secs(ttf))
+                    };
+                    format!(
+                        "at {}/s the {what} {when}, horizon {}{}",
+                        human_bytes(rate as u64),
+                        horizon,
+                        held_note(held, h)
+                    )
+                },
+            );
+        }
+    }
+    (rate, left)
 }
 
 /// Evaluates the WAL status. Pure: same inputs, same report.
 pub fn evaluate(facts: &WalFacts, policy: &WalPolicy, now: DateTime<Utc>) -> WalReport {
-    let soft_limit = facts.settings.soft_limit();
+    let soft_limit = facts.settings.normal_ceiling(&facts.slots);
     if facts.volume.total_bytes == 0 {
         return measurement_failed(
             "the volume holding pg_wal reports a total size of 0 bytes",
             policy,
-            facts.settings.soft_limit(),
+            soft_limit,
             now,
         );
     }
@@ -693,60 +1198,8 @@ pub fn evaluate(facts: &WalFacts, policy: &WalPolicy, now: DateTime<Utc>) -> Wal
         reasons: Vec::new(),
     };
     let vol = facts.volume;
-    let used = vol.used_bytes();
-    let used_pct = used as f64 * 100.0 / vol.total_bytes as f64;
-    let shown_pct = pct_floor_2(used, vol.total_bytes);
-
-    rules.threshold(
-        "volume_used_error",
-        Level::Error,
-        used_pct,
-        policy.volume_error_pct,
-        Cross::AtOrAbove,
-        "percent",
-        |held| {
-            format!(
-                "volume holding pg_wal is {} used, error threshold {}{}",
-                pct(shown_pct),
-                pct(policy.volume_error_pct),
-                held_note(held, h)
-            )
-        },
-    );
-    rules.threshold(
-        "volume_used_near",
-        Level::NearLimit,
-        used_pct,
-        policy.volume_near_pct,
-        Cross::AtOrAbove,
-        "percent",
-        |held| {
-            format!(
-                "volume holding pg_wal is {} used, near-limit threshold {}{}",
-                pct(shown_pct),
-                pct(policy.volume_near_pct),
-                held_note(held, h)
-            )
-        },
-    );
-    let floor = policy.min_free_bytes.bytes();
-    rules.threshold(
-        "volume_free_floor",
-        Level::Error,
-        vol.available_bytes as f64,
-        floor as f64,
-        Cross::Below,
-        "bytes",
-        |held| {
-            format!(
-                "volume holding pg_wal has {} available, floor {}{}",
-                human_bytes(vol.available_bytes),
-                human_bytes(floor),
-                held_note(held, h)
-            )
-        },
-    );
-    let hard = soft_limit as f64 * policy.hard_limit_factor;
+    let shown_pct = pct_floor_2(vol.used_bytes(), vol.total_bytes);
+    let hard = facts.settings.soft_limit() as f64 * policy.hard_limit_factor;
     rules.threshold(
         "wal_far_beyond_soft_limit",
         Level::Error,
@@ -759,13 +1212,16 @@ pub fn evaluate(facts: &WalFacts, policy: &WalPolicy, now: DateTime<Utc>) -> Wal
                 "pg_wal holds {}, more than {} × the soft limit {} (max_wal_size {} + wal_keep_size {}){}",
                 human_bytes(facts.wal_bytes),
                 policy.hard_limit_factor,
-                human_bytes(soft_limit),
+                human_bytes(facts.settings.soft_limit()),
                 facts.settings.max_wal_size,
                 facts.settings.wal_keep_size,
                 held_note(held, h)
             )
         },
     );
+    // The soft limit is what PostgreSQL keeps by design, so the rule
+    // releases at the limit itself: no hysteresis below a steady state.
+    rules.hysteresis = 0.0;
     rules.threshold(
         "wal_over_soft_limit",
         Level::NearLimit,
@@ -773,25 +1229,38 @@ pub fn evaluate(facts: &WalFacts, policy: &WalPolicy, now: DateTime<Utc>) -> Wal
         soft_limit as f64,
         Cross::Above,
         "bytes",
-        |held| {
+        |_| {
             format!(
-                "pg_wal holds {}, over its soft limit {} (max_wal_size {} + wal_keep_size {}){}",
+                "pg_wal holds {}, over its soft limit {} (max_wal_size {} + the larger of wal_keep_size {} and what active slots retain + {} segments)",
                 human_bytes(facts.wal_bytes),
                 human_bytes(soft_limit),
                 facts.settings.max_wal_size,
                 facts.settings.wal_keep_size,
-                held_note(held, h)
+                STEADY_STATE_SEGMENTS
             )
         },
     );
+    rules.hysteresis = h;
 
+    let seen = facts
+        .live
+        .as_ref()
+        .filter(|l| l.unreachable.is_some())
+        .and_then(|l| l.slots_seen_at)
+        .map(|t| {
+            format!(
+                " (as the last probe that answered saw it at {})",
+                crate::time::timestamp(t)
+            )
+        })
+        .unwrap_or_default();
     for slot in &facts.slots {
         match slot.wal_status {
             Some(SlotWalStatus::Lost) => rules.fire(
                 "slot_lost",
                 Level::Error,
                 format!(
-                    "replication slot \"{}\" is lost: the WAL it needs was removed",
+                    "replication slot \"{}\" is lost: the WAL it needs was removed{seen}",
                     slot.name
                 ),
             ),
@@ -799,15 +1268,35 @@ pub fn evaluate(facts: &WalFacts, policy: &WalPolicy, now: DateTime<Utc>) -> Wal
                 "slot_unreserved",
                 Level::NearLimit,
                 format!(
-                    "replication slot \"{}\" is unreserved: its WAL goes at the next checkpoint",
+                    "replication slot \"{}\" is unreserved: its WAL goes at the next checkpoint{seen}",
                     slot.name
                 ),
             ),
+            _ if slot
+                .safe_wal_size
+                .is_some_and(|b| b < facts.settings.max_wal_size.bytes() as i64) =>
+            {
+                let left = slot.safe_wal_size.unwrap_or_default().max(0) as u64;
+                rules.reasons.push(Reason {
+                    rule: "slot_safe_wal_low".into(),
+                    level: Level::NearLimit,
+                    message: format!(
+                        "replication slot \"{}\" is {} of WAL away from being invalidated (safe_wal_size), less than max_wal_size {}{seen}",
+                        slot.name,
+                        human_bytes(left),
+                        facts.settings.max_wal_size
+                    ),
+                    value: Some(left as f64),
+                    threshold: Some(facts.settings.max_wal_size.bytes() as f64),
+                    unit: Some("bytes".into()),
+                    held: false,
+                });
+            }
             _ if !slot.active => rules.fire(
                 "slot_inactive",
                 Level::Growing,
                 format!(
-                    "replication slot \"{}\" is inactive and holds WAL back{}",
+                    "replication slot \"{}\" is inactive and holds WAL back{}{seen}",
                     slot.name,
                     slot.retained_bytes
                         .map(|b| format!(" ({})", human_bytes(b)))
@@ -820,22 +1309,35 @@ pub fn evaluate(facts: &WalFacts, policy: &WalPolicy, now: DateTime<Utc>) -> Wal
 
     if let Some(live) = &facts.live {
         if let Some(why) = &live.unreachable {
+            let class = ProbeFailure::classify(why);
+            let what = match class {
+                ProbeFailure::Unreachable => "did not answer the live probe",
+                ProbeFailure::Refused => "refuses connections",
+                ProbeFailure::Authentication => "refused the live probe's role",
+                ProbeFailure::Privilege => "does not let the live probe read what it needs",
+            };
+            let prefix = format!("PostgreSQL at {}: ", live.server);
+            let why = why.strip_prefix(&prefix).unwrap_or(why);
             rules.fire(
-                "postgres_unreachable",
+                class.rule(),
                 Level::Error,
                 format!(
-                    "PostgreSQL at {} did not answer the live probe: {why}",
-                    live.server
+                    "PostgreSQL at {} {what}: {why} ({})",
+                    live.server,
+                    class.advice()
                 ),
             );
         }
-        if let Some(a) = live.archiver.as_ref().filter(|a| a.failing()) {
+        if let Some(a) = live
+            .archiver
+            .as_ref()
+            .filter(|a| a.failing(now, policy.growth_window))
+        {
             rules.fire(
                 "archiver_failing",
                 Level::Growing,
                 format!(
-                    "the archiver is failing: {} failed attempt(s), the last for {} at {}; {}: WAL waits for archive_command and is retained",
-                    a.failed_count,
+                    "the archiver is failing: the last attempt, for {}, failed at {}; {}: WAL waits for archive_command and is retained",
                     a.last_failed_wal.as_deref().unwrap_or("?"),
                     a.last_failed_time.map(crate::time::timestamp).unwrap_or_else(|| "?".into()),
                     match (&a.last_archived_wal, a.last_archived_time) {
@@ -895,36 +1397,43 @@ pub fn evaluate(facts: &WalFacts, policy: &WalPolicy, now: DateTime<Utc>) -> Wal
         }
     }
 
-    let error_used = (vol.total_bytes as f64 * policy.volume_error_pct / 100.0)
-        .min(vol.total_bytes.saturating_sub(floor) as f64);
-    let seconds_to_error = match g.volume_rate {
-        Some(rate) if rate > 0.0 => Some(((error_used - used as f64) / rate).max(0.0)),
-        _ => None,
-    };
-    if let (Some(ttf), Some(rate)) = (seconds_to_error, g.volume_rate) {
-        for (rule, level, horizon) in [
-            ("time_to_error", Level::Error, policy.error_horizon),
-            ("time_to_near", Level::NearLimit, policy.near_horizon),
-        ] {
-            let horizon_s = horizon.as_secs_f64();
-            rules.threshold(
-                rule,
-                level,
-                ttf,
-                horizon_s,
-                Cross::Below,
-                "seconds",
-                |held| {
-                    format!(
-                        "at {}/s the volume reaches its error threshold in {}, horizon {}{}",
-                        human_bytes(rate as u64),
-                        human_secs(ttf),
-                        horizon,
-                        held_note(held, h)
-                    )
-                },
+    let points: Vec<Point> = g
+        .points
+        .iter()
+        .map(|p| (p.at, p.volume_used_bytes))
+        .collect();
+    let (volume_rate, seconds_to_error) =
+        volume_rules(&mut rules, "volume holding pg_wal", vol, &points, policy);
+    let mut volumes = Vec::new();
+    for w in &facts.volumes {
+        let mut points: Vec<Point> = g
+            .points
+            .iter()
+            .filter_map(|p| Some((p.at, *p.volumes.get(&w.key)?)))
+            .collect();
+        points.pop();
+        points.push((now, w.volume.used_bytes()));
+        let what = format!("volume holding {}", w.holds);
+        let (rate, left) = if w.volume.total_bytes == 0 {
+            rules.fire(
+                "measurement_failed",
+                Level::Error,
+                format!("{what} reports a total size of 0 bytes"),
             );
-        }
+            (None, None)
+        } else {
+            volume_rules(&mut rules, &what, w.volume, &points, policy)
+        };
+        volumes.push(VolumeReport {
+            key: w.key.clone(),
+            holds: w.holds.clone(),
+            total_bytes: w.volume.total_bytes,
+            available_bytes: w.volume.available_bytes,
+            used_pct: pct_floor_2(w.volume.used_bytes(), w.volume.total_bytes),
+            df_used_pct: w.volume.df_used_pct(),
+            growth_bytes_per_second: rate,
+            seconds_to_error: left,
+        });
     }
 
     let mut reasons = rules.reasons;
@@ -942,9 +1451,11 @@ pub fn evaluate(facts: &WalFacts, policy: &WalPolicy, now: DateTime<Utc>) -> Wal
         volume_available_bytes: Some(vol.available_bytes),
         soft_limit_bytes: soft_limit,
         wal_growth_bytes_per_second: g.wal_rate,
-        volume_growth_bytes_per_second: g.volume_rate,
+        volume_growth_bytes_per_second: volume_rate,
         seconds_to_error,
         samples_in_window: g.samples,
+        df_used_pct: vol.df_used_pct(),
+        volumes,
         reasons,
     }
 }
@@ -972,6 +1483,8 @@ pub fn measurement_failed(
         volume_growth_bytes_per_second: None,
         seconds_to_error: None,
         samples_in_window: 0,
+        df_used_pct: None,
+        volumes: Vec::new(),
         reasons: vec![Reason {
             rule: "measurement_failed".into(),
             level: Level::Error,
@@ -1000,7 +1513,7 @@ pub fn next_history(
     let mut out: Vec<WalSample> = history
         .iter()
         .filter(|s| s.at >= keep_from && s.at < now)
-        .copied()
+        .cloned()
         .collect();
     out.sort_by_key(|s| s.at);
     out.dedup_by_key(|s| s.at);

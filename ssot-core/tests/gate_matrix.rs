@@ -52,6 +52,7 @@ fn good_disk() -> DiskFacts {
             volume: Some(VolumeStats {
                 total_bytes: 100 * GIB,
                 available_bytes: 50 * GIB,
+                free_bytes: None,
             }),
             probe_error: None,
         },
@@ -74,6 +75,7 @@ fn good() -> GateFacts {
         contract_status: Some(contract_file("PASS", -3600)),
         disk: Some(good_disk()),
         lock: LockFacts::default(),
+        liveness: None,
     }
 }
 
@@ -276,6 +278,7 @@ fn fail_closed_matrix() {
                 d.target.volume = Some(VolumeStats {
                     total_bytes: 5 * GIB,
                     available_bytes: 3 * GIB,
+                    free_bytes: None,
                 });
                 d.estimated_bytes = est;
             })

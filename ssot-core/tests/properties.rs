@@ -22,6 +22,7 @@ fn any_u64() -> impl Strategy<Value = u64> {
 
 fn facts() -> impl Strategy<Value = WalFacts> {
     let sample = (-3600i64..3600, any_u64(), any_u64()).prop_map(|(s, w, u)| WalSample {
+        volumes: Default::default(),
         at: now() + TimeDelta::seconds(s),
         wal_bytes: w,
         volume_used_bytes: u,
@@ -38,6 +39,7 @@ fn facts() -> impl Strategy<Value = WalFacts> {
                 Some(SlotWalStatus::Lost),
             ][s],
             retained_bytes: r,
+            safe_wal_size: None,
         }
     });
     (
@@ -59,6 +61,7 @@ fn facts() -> impl Strategy<Value = WalFacts> {
                     VolumeStats {
                         total_bytes: total,
                         available_bytes: avail,
+                        free_bytes: None,
                     },
                 );
                 f.ready_count = ready;
@@ -123,6 +126,7 @@ proptest! {
             contract_status: Some(StateInput::Present { path: "contract.status".into(), content }),
             disk: None,
             lock: LockFacts::default(),
+            liveness: None,
         };
         let d = gate::evaluate(Operation::ALL[op], &facts, &GatePolicy::default(), now());
         prop_assert!(!d.reasons.is_empty());
@@ -154,6 +158,7 @@ proptest! {
             }),
             disk: None,
             lock: LockFacts { held_by: held.then(|| "backup by pid 1".into()), error: None },
+            liveness: None,
         };
         let d = gate::evaluate(Operation::Startup, &facts, &GatePolicy::default(), now());
         let failed: Vec<&str> = d.denials().map(|c| c.rule.as_str()).collect();

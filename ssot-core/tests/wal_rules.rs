@@ -24,6 +24,7 @@ fn on_volume(used: u64) -> WalFacts {
         VolumeStats {
             total_bytes: TOTAL,
             available_bytes: TOTAL - used,
+            free_bytes: None,
         },
     )
 }
@@ -171,14 +172,18 @@ fn wal(bytes: u64) -> WalFacts {
         VolumeStats {
             total_bytes: TOTAL,
             available_bytes: TOTAL / 2,
+            free_bytes: None,
         },
     )
 }
 
 #[test]
 fn soft_and_hard_limits() {
-    // Seed: max_wal_size 4GB + wal_keep_size 0 → soft limit 4GiB, hard 8GiB.
-    let soft = 4 * GIB;
+    // Seed: max_wal_size 4GB + wal_keep_size 0. PostgreSQL keeps that much
+    // of recycled segments plus the one being written and the next: the
+    // soft limit is 4GiB + 2 × 16MiB; the hard limit is 2 × (4GiB + 0).
+    let soft = 4 * GIB + 2 * (16 << 20);
+    let base = 4 * GIB;
     run(vec![
         Case {
             name: "pg_wal exactly at the soft limit",
@@ -202,28 +207,66 @@ fn soft_and_hard_limits() {
             fired: &["wal_over_soft_limit"],
         },
         Case {
-            name: "pg_wal exactly at 2 × soft",
-            facts: wal(2 * soft),
+            name: "pg_wal exactly at 2 × (max_wal_size + wal_keep_size)",
+            facts: wal(2 * base),
             policy: isolated(),
             status: Level::NearLimit,
             fired: &["wal_over_soft_limit"],
         },
         Case {
-            name: "pg_wal 1 byte beyond 2 × soft",
-            facts: wal(2 * soft + 1),
+            name: "pg_wal 1 byte beyond 2 × (max_wal_size + wal_keep_size)",
+            facts: wal(2 * base + 1),
             policy: isolated(),
             status: Level::Error,
             fired: &["wal_far_beyond_soft_limit", "wal_over_soft_limit"],
         },
     ]);
     // wal_keep_size raises the soft limit.
-    let mut f = wal(5 * GIB);
+    let mut f = wal(5 * GIB + 2 * (16 << 20));
     f.settings.wal_keep_size = ByteSize::gib(1);
     let r = evaluate(&f, &isolated(), now());
     assert_eq!(r.status, Level::Ok);
-    assert_eq!(r.soft_limit_bytes, 5 * GIB);
+    assert_eq!(r.soft_limit_bytes, 5 * GIB + 2 * (16 << 20));
     f.wal_bytes += 1;
     assert_eq!(evaluate(&f, &isolated(), now()).status, Level::NearLimit);
+    // So does what an active slot legitimately retains (the larger of it and
+    // wal_keep_size), capped by max_slot_wal_keep_size.
+    let mut f = wal(6 * GIB);
+    f.slots.push(ssot_core::wal::ReplicationSlot {
+        name: "standby".into(),
+        active: true,
+        wal_status: Some(ssot_core::wal::SlotWalStatus::Extended),
+        retained_bytes: Some(2 * GIB),
+        safe_wal_size: None,
+    });
+    let r = evaluate(&f, &isolated(), now());
+    assert_eq!(r.status, Level::Ok, "{:?}", rules(&r));
+    assert_eq!(r.soft_limit_bytes, 6 * GIB + 2 * (16 << 20));
+    f.settings.max_slot_wal_keep_size = Some(ByteSize::gib(1));
+    let r = evaluate(&f, &isolated(), now());
+    assert_eq!(r.status, Level::NearLimit, "{:?}", rules(&r));
+}
+
+/// Issue "WAL truth": after a slot was dropped, PostgreSQL kept exactly
+/// max_wal_size of recycled segments and ssot held NEAR_LIMIT for 9
+/// minutes. A status that was NEAR_LIMIT on the soft limit releases at the
+/// limit itself.
+#[test]
+fn the_soft_limit_releases_at_the_limit() {
+    let soft = 4 * GIB + 2 * (16 << 20);
+    let mut f = wal(soft);
+    f.previous = Some(ssot_core::wal::PreviousStatus {
+        status: Level::NearLimit,
+        active_rules: vec!["wal_over_soft_limit".into()],
+    });
+    let r = evaluate(&f, &isolated(), now());
+    assert_eq!(r.status, Level::Ok, "{:?}", rules(&r));
+    f.wal_bytes = soft + 1;
+    let r = evaluate(&f, &isolated(), now());
+    assert_eq!(
+        rules(&r),
+        [("wal_over_soft_limit", Level::NearLimit, false)]
+    );
 }
 
 #[test]
@@ -275,6 +318,7 @@ fn slot(name: &str, active: bool, status: Option<SlotWalStatus>) -> ReplicationS
         active,
         wal_status: status,
         retained_bytes: Some(64 * MIB),
+        safe_wal_size: None,
     }
 }
 
@@ -325,6 +369,7 @@ fn sample(secs_ago: i64, wal_bytes: u64, used: u64) -> WalSample {
         at: now() - TimeDelta::seconds(secs_ago),
         wal_bytes,
         volume_used_bytes: used,
+        volumes: Default::default(),
     }
 }
 
@@ -567,6 +612,7 @@ fn seed_fields_and_failed_measurement() {
         VolumeStats {
             total_bytes: 50 * GIB,
             available_bytes: 31 * GIB,
+            free_bytes: None,
         },
     );
     let r = evaluate(&f, &WalPolicy::default(), now());
@@ -593,6 +639,7 @@ fn seed_fields_and_failed_measurement() {
         VolumeStats {
             total_bytes: 0,
             available_bytes: 0,
+            free_bytes: None,
         },
     );
     let r = evaluate(&zero, &WalPolicy::default(), now());

@@ -45,10 +45,12 @@ def test_dicts_and_typed_values_mean_the_same() -> None:
     )
     assert as_python.to_dict() == as_json.to_dict()
     # A result passed back in is its dict.
-    r1 = ssot.evaluate_wal({"wal_bytes": 5 << 30, "segment_count": 320,
-                            "volume": {"total_bytes": 100 << 30, "available_bytes": 60 << 30}}, now=NOW)
-    facts = {"wal_bytes": 4 << 30, "segment_count": 250,
-             "volume": {"total_bytes": 100 << 30, "available_bytes": 60 << 30}}
+    # (The volume's near-limit rule holds within its hysteresis band; the
+    # soft limit on pg_wal releases at the limit.)
+    r1 = ssot.evaluate_wal({"wal_bytes": 1 << 30, "segment_count": 64,
+                            "volume": {"total_bytes": 100 << 30, "available_bytes": 18 << 30}}, now=NOW)
+    facts = {"wal_bytes": 1 << 30, "segment_count": 64,
+             "volume": {"total_bytes": 100 << 30, "available_bytes": 22 << 30}}
     held_typed = ssot.evaluate_wal(facts, now=NOW, previous=r1)
     held_dict = ssot.evaluate_wal(facts, now=NOW, previous={"status": r1.status, "active_rules": [x.rule for x in r1.reasons]})
     assert held_typed.to_dict() == held_dict.to_dict()

@@ -226,6 +226,34 @@ def test_the_environment_is_read_as_the_cli_reads_it(tmp_path: Path) -> None:
     assert (state / "wal.status").exists()
 
 
+# --- a server that does not answer ---------------------------------------------------------
+
+
+def test_a_server_that_does_not_answer_may_still_be_started(tmp_path: Path) -> None:
+    """After a crash the probe gets no answer: wal.status is ERROR from the probe alone.
+    The startup gate leaves the probe's rules out (it must never keep the server down); a
+    backup still waits, and its own liveness probe says why."""
+    state = tmp_path / "state"
+    pgdata = tmp_path / "pgdata"
+    (pgdata / "pg_wal").mkdir(parents=True)
+    dsn = f"host={tmp_path}/no-server user=ssot"
+    cfg = {"wal": {"volume_near_pct": 100, "volume_error_pct": 100, "min_free_bytes": 0},
+           "postgres": {"pgdata": str(pgdata), "dsn": dsn}}
+    s = ssot.Ssot(cfg, state_dir=state)
+    w = s.check_wal()
+    assert [r.rule for r in w.reasons] == ["postgres_unreachable"]
+    (state / "contract.status").write_text(
+        f"contract_status=PASS\nchecked_at={stamp(datetime.now(UTC))}\n")
+    d = s.gate("startup")
+    assert d.allowed, d
+    target = tmp_path / "dumps"
+    target.mkdir()
+    d = s.gate("backup", target=target)
+    assert not d.allowed
+    rules = [c.rule for c in d.denials]
+    assert "wal_status_ok" in rules and "postgres_answers" in rules, rules
+
+
 # --- no input crashes the interpreter --------------------------------------------------------
 
 

@@ -413,7 +413,45 @@ fn a_runbook_probes_the_live_server_with_the_same_calls() {
         Limits::default(),
     );
     assert_eq!(r.ending.exit_code(), 0, "{:?}", r.lines);
-    assert_eq!(r.output(), ["ERROR postgres_unreachable", "DOWN"]);
+    // A server starting up answered and refused: not "unreachable".
+    assert_eq!(r.output(), ["ERROR postgres_refused", "DOWN"]);
+}
+
+/// Issue "WAL truth": a crashed server does not answer the probe, and the
+/// startup gate then denied its restart forever. A runbook's startup gate
+/// leaves the probe's rules out; its backup gate does not.
+#[test]
+fn a_runbook_may_start_a_server_that_does_not_answer() {
+    let (w, cfg) = world();
+    w.set_segments("/pgdata", 6);
+    w.write_text(
+        "/opt/ssot/state/contract.status",
+        &format!(
+            "contract_status=PASS\nchecked_at={}\n",
+            ssot_core::state::timestamp(t0())
+        ),
+        t0(),
+    );
+    let r = run_in(
+        &w,
+        cfg,
+        r#"
+        let c = check_wal(#{ dsn: "host=/run/pg user=postgres" });
+        print(`${c.status} ${c.reasons[0].rule}`);
+        print(`startup ${gate("startup").allowed}`);
+        try { gate("backup"); } catch (denied) { print(`backup ${denied.reasons[0].rule}`); }
+        "#,
+        Limits::default(),
+    );
+    assert_eq!(r.ending.exit_code(), 0, "{:?}", r.lines);
+    assert_eq!(
+        r.output(),
+        [
+            "ERROR postgres_unreachable",
+            "startup true",
+            "backup wal_status_ok"
+        ]
+    );
 }
 
 #[test]

@@ -36,6 +36,7 @@ mod secrets;
 mod stage_claims;
 mod state_files;
 mod wal_rates;
+mod wal_truth;
 
 /// The time every test evaluates at.
 pub const NOW: &str = "2026-02-05T12:00:00Z";

@@ -243,7 +243,81 @@ fn a_password_reaches_the_server_and_nothing_else() {
     eprintln!("no password: answered in {:?}", started.elapsed());
     assert_eq!(code, 2, "{report}");
     assert!(
-        reason(&report, "postgres_unreachable").contains("password"),
+        reason(&report, "postgres_auth_failed").contains("password"),
         "{report}"
+    );
+}
+
+/// Issue "WAL truth": after `pg_ctl stop -m immediate`, `wal check --dsn`
+/// recorded ERROR postgres_unreachable and `gate startup` (the systemd
+/// ExecCondition) then denied the restart forever. The startup gate judges
+/// what matters for a server that is not running; the backup gate still
+/// denies. The restarted server clears the status at the next check.
+#[test]
+fn a_crashed_server_restarts_through_the_startup_gate() {
+    if skipped() {
+        return;
+    }
+    let c = Cluster::start();
+    let ops = Ops::new(&c, NO_VOLUME_RULES);
+    let (code, report) = ops.json(&["wal", "check"]);
+    assert_eq!(code, 0, "{report}");
+    c.stop();
+    let (code, report) = ops.json(&["wal", "check"]);
+    assert_eq!(code, 2, "{report}");
+    assert_eq!(rules(&report), ["postgres_unreachable"], "{report}");
+    // The contract on a plain host is the host-deployment issue's; here it
+    // holds, so only the WAL status decides.
+    fs::write(
+        ops.state.join("contract.status"),
+        format!("contract_status=PASS\nchecked_at={}\n", real_now()),
+    )
+    .unwrap();
+    let (code, decision) = ops.json(&["gate", "startup"]);
+    assert_eq!(code, 0, "a crashed server must be startable: {decision:#}");
+    let wal_ok = decision["reasons"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["rule"] == "wal_status_ok")
+        .unwrap()
+        .to_string();
+    assert!(wal_ok.contains("left out for startup"), "{wal_ok}");
+    let target = ops.path("dumps");
+    fs::create_dir(&target).unwrap();
+    let (code, decision) = ops.json(&["gate", "backup", "--target", s(&target)]);
+    assert_eq!(code, 1, "{decision:#}");
+    assert!(
+        decision.to_string().contains("postgres_unreachable"),
+        "{decision:#}"
+    );
+    c.start_again("");
+    let (code, report) = ops.json(&["wal", "check"]);
+    assert_eq!(code, 0, "back to OK once it answers: {report}");
+}
+
+/// A role without pg_monitor is not an unreachable server: its own rule and
+/// advice (the issue saw "permission denied for function pg_ls_waldir" as
+/// postgres_unreachable).
+#[test]
+fn a_probe_without_pg_monitor_says_so() {
+    if skipped() {
+        return;
+    }
+    let c = Cluster::start();
+    c.sql("CREATE ROLE weak LOGIN");
+    let ops = Ops::new(&c, NO_VOLUME_RULES);
+    let (code, report) = ops.json(&[
+        "wal",
+        "check",
+        "--dsn",
+        &format!("host={} user=weak dbname=postgres", c.socket()),
+    ]);
+    assert_eq!(code, 2, "{report}");
+    assert_eq!(rules(&report), ["postgres_privilege_missing"], "{report}");
+    let why = reason(&report, "postgres_privilege_missing");
+    assert!(
+        why.contains("permission denied") && why.contains("GRANT pg_monitor"),
+        "{why}"
     );
 }

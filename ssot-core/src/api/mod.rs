@@ -264,6 +264,24 @@ impl Ssot {
             .filter(|d| !d.trim().is_empty())
     }
 
+    /// The liveness probe a data operation's gate makes when a DSN is
+    /// configured: `SELECT 1`, bounded by the client's timeouts (5s to
+    /// connect, 20s in all). Startup is judged without it (the server is
+    /// not running then).
+    fn liveness(&self, op: Operation) -> Option<crate::gate::LivenessFacts> {
+        if !op.writes_target() {
+            return None;
+        }
+        let dsn = self.dsn(None)?;
+        let server = inputs::mask_dsn(dsn);
+        let error = match self.ports.db.query_value(dsn, "SELECT 1") {
+            Ok(v) if v.trim() == "1" => None,
+            Ok(v) => Some(format!("answered {:?} to SELECT 1", v.trim())),
+            Err(e) => Some(inputs::redact(&e.to_string(), dsn)),
+        };
+        Some(crate::gate::LivenessFacts { server, error })
+    }
+
     /// Probes the server `dsn` (see [`crate::inputs::LIVE_QUERY`]): what it
     /// saw, or why it could not, with the server's name (password masked).
     pub fn probe(&self, dsn: &str) -> (String, std::result::Result<LiveFacts, String>) {
@@ -286,6 +304,7 @@ impl Ssot {
         if let Some(i) = &req.slots {
             let (text, origin) = self.read(i)?;
             input.slots = inputs::parse_slots(&text, &origin)?;
+            input.slots_given = true;
         }
         if let Some(dsn) = self.dsn(req.dsn.as_deref()) {
             let (server, probed) = self.probe(dsn);
@@ -299,12 +318,29 @@ impl Ssot {
                         server,
                         unreachable: None,
                         archiver: Some(l.archiver),
+                        slots_seen_at: None,
+                        in_recovery: l.in_recovery,
+                        wal_segment_size: l
+                            .settings
+                            .get("wal_segment_size")
+                            .and_then(|r| {
+                                crate::contract::guc::parse_setting_row(
+                                    "wal_segment_size",
+                                    &r.setting,
+                                    r.unit.as_deref(),
+                                )
+                                .ok()
+                            })
+                            .and_then(|v| v.bytes()),
                     }
                 }
                 Err(why) => crate::wal::LiveWalFacts {
                     server,
                     unreachable: Some(why),
                     archiver: None,
+                    slots_seen_at: None,
+                    in_recovery: false,
+                    wal_segment_size: None,
                 },
             });
         }
@@ -351,7 +387,14 @@ impl Ssot {
     /// denial ([`exit::gate_failed`]).
     pub fn gate(&self, req: &GateRequest, given: Option<DateTime<Utc>>) -> Result<Decision> {
         let now = self.authorizing_now(&format!("gate {}", req.operation), given)?;
-        service::gate(&self.host(), &self.config, &self.gate_request(req), now)
+        let liveness = self.liveness(req.operation);
+        service::gate(
+            &self.host(),
+            &self.config,
+            &self.gate_request(req),
+            liveness,
+            now,
+        )
     }
 
     /// Decides again, at the real time, whether `req.operation` may go on,
@@ -366,6 +409,7 @@ impl Ssot {
             &self.config,
             &self.gate_request(req),
             crate::gate::LockFacts::default(),
+            self.liveness(req.operation),
             self.now(),
         )
     }
@@ -394,6 +438,7 @@ impl Ssot {
             &self.config,
             &self.gate_request(req),
             &holder,
+            self.liveness(req.operation),
             now,
         )
     }

@@ -55,18 +55,35 @@ fn wal_text(
     ) {
         let _ = writeln!(
             s,
-            "  volume      {} used (near-limit threshold {}), {} available of {}",
+            "  volume      {} used{} (near-limit threshold {}), {} available of {}",
             pct(p),
+            r.df_used_pct
+                .map(|d| format!(", df {}", pct(d)))
+                .unwrap_or_default(),
             pct(r.threshold_pct),
             human_bytes(avail),
             human_bytes(total)
         );
     }
+    for v in &r.volumes {
+        let _ = writeln!(
+            s,
+            "  volume      {} used{}, {} available of {}: {}",
+            pct(v.used_pct),
+            v.df_used_pct
+                .map(|d| format!(", df {}", pct(d)))
+                .unwrap_or_default(),
+            human_bytes(v.available_bytes),
+            human_bytes(v.total_bytes),
+            v.holds
+        );
+    }
     if !failed {
         let _ = writeln!(
             s,
-            "  soft limit  {} (max_wal_size + wal_keep_size{})",
+            "  soft limit  {} (max_wal_size + the larger of wal_keep_size and what active slots retain + {} segments{})",
             human_bytes(r.soft_limit_bytes),
+            crate::wal::STEADY_STATE_SEGMENTS,
             source.map(|x| format!(", from {x}")).unwrap_or_default()
         );
     }

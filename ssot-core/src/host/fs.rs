@@ -21,6 +21,7 @@ impl VolumeProbe for StatvfsVolumes {
         Ok(VolumeStats {
             total_bytes: (st.blocks() as u64).saturating_mul(frsize),
             available_bytes: (st.blocks_available() as u64).saturating_mul(frsize),
+            free_bytes: Some((st.blocks_free() as u64).saturating_mul(frsize)),
         })
     }
 

@@ -59,6 +59,28 @@ impl WalScanner for FsWalScanner {
         }
         Ok(scan)
     }
+
+    fn tablespaces(&self, pgdata: &Path) -> Result<Vec<(String, PathBuf)>> {
+        let dir = pgdata.join("pg_tblspc");
+        let entries = match fs::read_dir(&dir) {
+            Ok(e) => e,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(e) => return Err(Error::io("list", &dir, e)),
+        };
+        let mut out = Vec::new();
+        for e in entries {
+            let e = e.map_err(|e| Error::io("list", &dir, e))?;
+            let name = e.file_name().to_string_lossy().into_owned();
+            if name.starts_with('.') {
+                continue;
+            }
+            let link = e.path();
+            let target = fs::canonicalize(&link).map_err(|e| Error::io("resolve", &link, e))?;
+            out.push((name, target));
+        }
+        out.sort();
+        Ok(out)
+    }
 }
 
 /// From this many entries on, pg_wal is stat'ed by several threads.

@@ -109,13 +109,19 @@ pub fn parse_live(text: &str, server: &str) -> Result<LiveFacts> {
     )?;
     let typed = |k: &str| -> Result<Value> { field(k).cloned() };
     let json = |e: serde_json::Error| Error::json(&origin, &e);
+    let slot_safe_wal_size: BTreeMap<String, Option<i64>> =
+        serde_json::from_value(typed("slot_safe_wal_size")?).map_err(json)?;
+    let mut slots = slots;
+    for s in &mut slots {
+        s.safe_wal_size = slot_safe_wal_size.get(&s.name).copied().flatten();
+    }
     Ok(LiveFacts {
         server: server.to_string(),
         version: serde_json::from_value(typed("version")?).map_err(json)?,
         in_recovery: serde_json::from_value(typed("in_recovery")?).map_err(json)?,
         settings,
         slots,
-        slot_safe_wal_size: serde_json::from_value(typed("slot_safe_wal_size")?).map_err(json)?,
+        slot_safe_wal_size,
         archiver: serde_json::from_value(typed("archiver")?).map_err(json)?,
         backends: serde_json::from_value(typed("backends")?).map_err(json)?,
         waldir: serde_json::from_value(typed("waldir")?).map_err(json)?,
@@ -144,7 +150,9 @@ mod tests {
         assert_eq!(l.slots[0].name, "forgotten");
         assert!(!l.slots[0].active);
         assert_eq!(l.slots[0].retained_bytes, Some(201326592));
-        assert!(l.archiver.failing());
+        assert_eq!(l.slots[0].safe_wal_size, None, "unlimited");
+        let now = "2026-02-05T12:00:00Z".parse().unwrap();
+        assert!(l.archiver.failing(now, crate::units::Span::mins(15)));
         assert!(l.runs("archiver"));
         assert!(l.processes().iter().any(|p| p.is_pg("archiver")));
         assert_eq!(l.waldir.segments, 6);
@@ -156,13 +164,19 @@ mod tests {
     }
 
     #[test]
-    fn archiving_fails_when_the_last_attempt_failed() {
+    fn archiving_fails_when_the_last_attempt_failed_recently() {
         let t = |s: &str| Some(s.parse::<chrono::DateTime<chrono::Utc>>().unwrap());
+        let now = t("2026-02-05T11:10:00Z").unwrap();
+        let recent = crate::units::Span::mins(15);
         let mut a = ArchiverStats::default();
-        assert!(!a.failing());
+        assert!(!a.failing(now, recent));
         a.last_failed_time = t("2026-02-05T11:00:00Z");
-        assert!(a.failing());
-        a.last_archived_time = t("2026-02-05T11:30:00Z");
-        assert!(!a.failing(), "archived since");
+        assert!(a.failing(now, recent));
+        // The same statistics read an hour later (they survive restarts, and
+        // failed_count only ever grows): history, not "failing now".
+        a.failed_count = 40;
+        assert!(!a.failing(t("2026-02-05T12:10:00Z").unwrap(), recent));
+        a.last_archived_time = t("2026-02-05T11:05:00Z");
+        assert!(!a.failing(now, recent), "archived since");
     }
 }

@@ -130,6 +130,7 @@ pub fn parse_slots(text: &str, origin: &str) -> Result<Vec<ReplicationSlot>> {
             active,
             wal_status,
             retained_bytes,
+            safe_wal_size: None,
         });
     }
     Ok(out)

@@ -207,6 +207,15 @@ pub struct ReportPolicy {
     pub stages: Vec<StageDef>,
     /// Window for "recent" gate decisions.
     pub recent_window: Span,
+    /// How recent the archiver's last failure must be to be "failing now"
+    /// (`wal.growth_window`).
+    pub archiver_recent: Span,
+    /// How old a denial may be and still say an operation is "blocked now"
+    /// (`gate.wal_max_age`: the state it was decided on is stale after that).
+    pub blocked_max_age: Span,
+    /// The configured targets (`gate.targets`): a denial of another target
+    /// (an ad-hoc `--target` test) says nothing about the configured one.
+    pub targets: BTreeMap<Operation, String>,
 }
 
 fn untrusted_verdict(u: &Untrusted) -> String {
@@ -287,6 +296,16 @@ fn wal_section(facts: &ReportFacts, policy: &ReportPolicy, now: DateTime<Utc>) -
             "Used share of the volume holding pg_wal",
             v / 100.0,
         ));
+    }
+    for (key, used) in &rec.volumes {
+        s.metrics.push(
+            Metric::new(
+                "cluster_volume_used_ratio",
+                "Used share of each other volume the cluster writes (PGDATA's, a tablespace's)",
+                used / 100.0,
+            )
+            .label("volume", key.as_str()),
+        );
     }
     if let Some(v) = rec.volume_available_bytes {
         s.metrics.push(Metric::new(
@@ -414,13 +433,47 @@ fn gates_section(facts: &ReportFacts, policy: &ReportPolicy, now: DateTime<Utc>)
         }
     }
     let mut s = Section::new("gates", Verdict::Ok, String::new());
-    let blocked: Vec<&Decision> = last.values().copied().filter(|d| !d.allowed).collect();
-    for d in &blocked {
+    // "Blocked now" needs a recent denial of the configured target: an old
+    // one was decided on state that has expired since, and a denial of an
+    // ad-hoc target says nothing about the configured one.
+    let fresh_since = crate::num::minus(now, policy.blocked_max_age);
+    let configured = |d: &Decision| match (&d.target, policy.targets.get(&d.operation)) {
+        (Some(t), Some(c)) => t == c,
+        _ => true,
+    };
+    let mut latest_configured: BTreeMap<Operation, &Decision> = BTreeMap::new();
+    for d in log.until(now).filter(|d| configured(d)) {
+        if latest_configured
+            .get(&d.operation)
+            .is_none_or(|p| p.decided_at <= d.decided_at)
+        {
+            latest_configured.insert(d.operation, d);
+        }
+    }
+    let blocked: Vec<&Decision> = latest_configured
+        .values()
+        .copied()
+        .filter(|d| !d.allowed && d.decided_at >= fresh_since)
+        .collect();
+    let stale_denials = last
+        .values()
+        .copied()
+        .filter(|d| !d.allowed && !blocked.iter().any(|b| std::ptr::eq(*b, *d)));
+    for d in blocked.iter().copied().chain(stale_denials) {
         let why: Vec<&str> = d.denials().map(|c| c.message.as_str()).collect();
+        let now_or_then = if blocked.iter().any(|b| std::ptr::eq(*b, d)) {
+            ""
+        } else {
+            " (not current: older than gate.wal_max_age or another target than the configured one)"
+        };
         s.details.push(format!(
-            "{} denied at {}: {}",
+            "{} denied at {}{}{now_or_then}: {}",
             d.operation,
             state::timestamp(d.decided_at),
+            d.target
+                .as_ref()
+                .map(|t| format!(" for {t}"))
+                .unwrap_or_default(),
             why.join("; ")
         ));
     }
@@ -630,15 +683,22 @@ fn contract_section(facts: &ReportFacts, policy: &ReportPolicy, now: DateTime<Ut
 
 /// The `postgres` section, from a live probe: reachable, primary, slots,
 /// the archiver, what `pg_ls_waldir()` counts.
-fn postgres_section(server: &str, probed: &std::result::Result<LiveFacts, String>) -> Section {
+fn postgres_section(
+    server: &str,
+    probed: &std::result::Result<LiveFacts, String>,
+    policy: &ReportPolicy,
+    now: DateTime<Utc>,
+) -> Section {
     let l = match probed {
         Ok(l) => l,
         Err(why) => {
+            let class = crate::wal::ProbeFailure::classify(why);
             let mut s = Section::new(
                 "postgres",
                 Verdict::Down,
-                format!("PostgreSQL at {server} did not answer the live probe: {why}"),
+                format!("PostgreSQL at {server}: {} ({why})", class.rule()),
             );
+            s.details.push(class.advice().to_string());
             s.metrics.push(Metric::new(
                 "postgres_up",
                 "1 when the live probe of PostgreSQL answered",
@@ -659,7 +719,7 @@ fn postgres_section(server: &str, probed: &std::result::Result<LiveFacts, String
             human_bytes(l.waldir.bytes),
             l.waldir.segments,
             l.slots.len(),
-            if l.archiver.failing() {
+            if l.archiver.failing(now, policy.archiver_recent) {
                 "FAILING"
             } else if l.runs("archiver") {
                 "running"
@@ -677,7 +737,7 @@ fn postgres_section(server: &str, probed: &std::result::Result<LiveFacts, String
             ),
         ));
     }
-    if l.archiver.failing() {
+    if l.archiver.failing(now, policy.archiver_recent) {
         problems.push((
             Verdict::Degraded,
             format!(
@@ -885,7 +945,7 @@ pub fn build(facts: &ReportFacts, policy: &ReportPolicy, now: DateTime<Utc>) -> 
         limitations_section(facts),
     ];
     if let Some((server, probed)) = &facts.live {
-        sections.push(postgres_section(server, probed));
+        sections.push(postgres_section(server, probed, policy, now));
     }
     let verdict = sections
         .iter()

@@ -85,6 +85,8 @@ pub struct WalCheckInput {
     pub live: Option<crate::wal::LiveWalFacts>,
     /// `pg_ls_waldir()` from that probe.
     pub waldir: Option<crate::inputs::WalDir>,
+    /// True when the slots were given (a file), not read by the probe.
+    pub slots_given: bool,
 }
 
 /// Resolves the declared WAL settings: `wal.settings` if present (written by
@@ -100,6 +102,43 @@ fn declared_settings(host: &Host, cfg: &Config) -> Result<(WalSettings, String)>
         }
         Err(e) => Err(e),
     }
+}
+
+/// The other volumes the cluster writes: PGDATA's own and each
+/// tablespace's, one per device, leaving out pg_wal's device (its volume is
+/// [`WalFacts::volume`]). Any that cannot be measured fails the measurement.
+fn watched_volumes(
+    host: &Host,
+    pgdata: &Path,
+    pg_wal: &Path,
+) -> Result<Vec<crate::wal::WatchedVolume>> {
+    let mut seen = vec![host.volumes.device(pg_wal)?];
+    let mut out = Vec::new();
+    let mut candidates = vec![(
+        "pgdata".to_string(),
+        format!("PGDATA {}", pgdata.display()),
+        pgdata.to_path_buf(),
+    )];
+    for (oid, dir) in host.wal.tablespaces(pgdata)? {
+        candidates.push((
+            format!("tablespace_{oid}"),
+            format!("tablespace {oid} ({})", dir.display()),
+            dir,
+        ));
+    }
+    for (key, holds, dir) in candidates {
+        let dev = host.volumes.device(&dir)?;
+        if seen.contains(&dev) {
+            continue;
+        }
+        seen.push(dev);
+        out.push(crate::wal::WatchedVolume {
+            key,
+            holds,
+            volume: host.volumes.volume(&dir)?,
+        });
+    }
+    Ok(out)
 }
 
 /// Measures pg_wal, evaluates the WAL status and records it.
@@ -147,13 +186,67 @@ pub fn check_wal(
         Vec::new()
     });
 
+    // A probe that answered is remembered; one that did not is described by
+    // the last that did (its slots, dated), so the slot that filled the disk
+    // is still named after the server went down.
+    let mut live = input.live.clone();
+    let mut slots = input.slots.clone();
+    let mut probe_record = None;
+    match live.as_mut() {
+        Some(l) if l.unreachable.is_none() => {
+            let last = wal::LastProbe {
+                probed_at: now,
+                server: l.server.clone(),
+                slots: input.slots.clone(),
+                archiver: l.archiver.clone(),
+            };
+            probe_record = serde_json::to_string(&last).ok().map(|t| t + "\n");
+        }
+        Some(l) if !input.slots_given => {
+            let saved = host.state.read(state::WAL_PROBE);
+            if let StateInput::Present { content, .. } = &saved {
+                match serde_json::from_slice::<wal::LastProbe>(content) {
+                    Ok(last) if last.server == l.server && last.probed_at <= now => {
+                        slots = last.slots;
+                        l.slots_seen_at = Some(last.probed_at);
+                    }
+                    Ok(_) => {}
+                    Err(e) => notes.push(format!(
+                        "{} is not usable ({e}): no earlier slots are shown",
+                        saved.path()
+                    )),
+                }
+            }
+        }
+        _ => {}
+    }
     let measured = declared_settings(host, cfg).and_then(|(settings, source)| {
         let scan = host.wal.scan(pgdata)?;
         let volume = host.volumes.volume(&scan.dir)?;
-        Ok((settings, source, scan, volume))
+        let volumes = watched_volumes(host, pgdata, &scan.dir)?;
+        Ok((settings, source, scan, volume, volumes))
     });
     let (report, pg_wal, settings_source) = match measured {
-        Ok((settings, source, scan, volume)) => {
+        Ok((mut settings, source, scan, volume, volumes)) => {
+            if let Some(l) = live.as_ref().filter(|l| l.unreachable.is_none()) {
+                if let Some(rt) = l
+                    .wal_segment_size
+                    .filter(|rt| *rt != settings.wal_segment_size.bytes())
+                {
+                    notes.push(format!(
+                        "the server's wal_segment_size is {}, the declared one {} ({source}): the server's is used; fix the declaration",
+                        crate::num::human_bytes(rt),
+                        settings.wal_segment_size
+                    ));
+                    settings.wal_segment_size = crate::units::ByteSize::from_bytes(rt);
+                }
+                if l.in_recovery {
+                    notes.push(format!(
+                        "{} is a standby (pg_is_in_recovery()): not the single instance the contract declares; its pg_wal follows the primary's",
+                        l.server
+                    ));
+                }
+            }
             if scan.vanished > 0 {
                 notes.push(format!(
                     "{} file(s) vanished during the scan (recycled by a checkpoint) and were skipped",
@@ -165,11 +258,12 @@ pub fn check_wal(
                 segment_count: scan.segment_count,
                 ready_count: scan.ready_count,
                 volume,
+                volumes,
                 settings,
-                slots: input.slots.clone(),
+                slots,
                 history: history.clone(),
                 previous,
-                live: input.live.clone(),
+                live,
             };
             (wal::evaluate(&facts, &cfg.wal, now), Some(scan.dir), source)
         }
@@ -195,6 +289,9 @@ pub fn check_wal(
     ];
     if report.wal_size.is_some() {
         files.push((state::WAL_LAST_CHECK, checked.as_bytes()));
+    }
+    if let Some(p) = &probe_record {
+        files.push((state::WAL_PROBE, p.as_bytes()));
     }
     host.state.write_atomic_all(&lock, &files)?;
     if let (Some(d), Some(scanned)) = (input.waldir, report.wal_size) {
@@ -358,6 +455,7 @@ fn gate_facts(
     cfg: &Config,
     req: &GateRequest,
     lock: gate::LockFacts,
+    liveness: Option<gate::LivenessFacts>,
 ) -> gate::GateFacts {
     let op = req.operation;
     let target = req
@@ -400,6 +498,7 @@ fn gate_facts(
             .then(|| host.state.read(state::CONTRACT_STATUS)),
         disk,
         lock,
+        liveness,
     }
 }
 
@@ -412,8 +511,21 @@ fn record(host: &Host, decision: &Decision) -> Result<()> {
 /// Decides whether `req.operation` may proceed now and appends the decision
 /// to `gate.log`. `Err` means the decision could not be recorded — callers
 /// must treat that as a denial.
-pub fn gate(host: &Host, cfg: &Config, req: &GateRequest, now: DateTime<Utc>) -> Result<Decision> {
-    gate_with(host, cfg, req, host.state.operation_lock_state(), now)
+pub fn gate(
+    host: &Host,
+    cfg: &Config,
+    req: &GateRequest,
+    liveness: Option<gate::LivenessFacts>,
+    now: DateTime<Utc>,
+) -> Result<Decision> {
+    gate_with(
+        host,
+        cfg,
+        req,
+        host.state.operation_lock_state(),
+        liveness,
+        now,
+    )
 }
 
 /// [`gate()`] with the lock facts given: a caller that holds the operation
@@ -423,9 +535,10 @@ pub fn gate_with(
     cfg: &Config,
     req: &GateRequest,
     lock: gate::LockFacts,
+    liveness: Option<gate::LivenessFacts>,
     now: DateTime<Utc>,
 ) -> Result<Decision> {
-    let facts = gate_facts(host, cfg, req, lock);
+    let facts = gate_facts(host, cfg, req, lock, liveness);
     let decision = gate::evaluate(req.operation, &facts, &cfg.gate_policy(), now);
     record(host, &decision)?;
     Ok(decision)
@@ -439,6 +552,7 @@ pub fn gate_and_hold(
     cfg: &Config,
     req: &GateRequest,
     holder: &str,
+    liveness: Option<gate::LivenessFacts>,
     now: DateTime<Utc>,
 ) -> Result<(Decision, Option<Held>)> {
     let (lock_facts, held) = match host.state.try_operation_lock(holder) {
@@ -458,7 +572,7 @@ pub fn gate_and_hold(
             None,
         ),
     };
-    let facts = gate_facts(host, cfg, req, lock_facts);
+    let facts = gate_facts(host, cfg, req, lock_facts, liveness);
     let decision = gate::evaluate(req.operation, &facts, &cfg.gate_policy(), now);
     record(host, &decision)?;
     let held = if decision.allowed { held } else { None };

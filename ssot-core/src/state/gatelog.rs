@@ -75,6 +75,7 @@ mod tests {
             operation: Operation::Backup,
             allowed,
             decided_at: at.parse().unwrap(),
+            target: None,
             reasons: vec![],
         }
     }

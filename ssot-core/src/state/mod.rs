@@ -37,6 +37,10 @@ pub const WAL_STATUS: &str = "wal.status";
 pub const WAL_LAST_CHECK: &str = "wal.last_check";
 /// `wal.history`: recent samples for the growth rate (JSON lines).
 pub const WAL_HISTORY: &str = "wal.history";
+/// `wal.probe`: what the last live probe that answered saw (JSON: when,
+/// the server, its slots and archiver), so a server that goes down is still
+/// described by its last good facts, dated.
+pub const WAL_PROBE: &str = "wal.probe";
 /// `wal.settings`: WAL settings as declared by the source of truth.
 pub const WAL_SETTINGS: &str = "wal.settings";
 /// `contract.status`: the architecture contract's verdict.

@@ -51,6 +51,8 @@ pub struct WalStatusRecord {
     pub active_rules: Vec<String>,
     /// `reason.N` lines, in the order of N.
     pub reasons: Vec<String>,
+    /// `volume.<key>.used_pct`: each other volume the cluster writes, by key.
+    pub volumes: Vec<(String, f64)>,
 }
 
 impl WalStatusRecord {
@@ -86,6 +88,7 @@ impl WalStatusRecord {
             seconds_to_error: f.parse_f64_in("seconds_to_error", 0.0, f64::MAX)?,
             active_rules: Vec::new(),
             reasons: read_reasons(f)?,
+            volumes: read_volumes(f)?,
         };
         if let (Some(total), Some((line, _))) =
             (rec.volume_total_bytes, f.entry("volume_available_bytes"))
@@ -137,6 +140,23 @@ impl WalStatusRecord {
 
 /// The `reason.N` lines in the order of N; `reason_count`, when present,
 /// must equal how many there are and N must run from 1 without gaps.
+fn read_volumes(f: &StateFile) -> Result<Vec<(String, f64)>> {
+    let mut out = Vec::new();
+    for (rest, _) in f.family("volume.") {
+        let key = format!("volume.{rest}");
+        let line = f.entry(&key).map_or(0, |(l, _)| l);
+        let Some(name) = rest.strip_suffix(".used_pct") else {
+            return Err(f.invalid(&key, line, "a volume key is volume.<name>.used_pct".into()));
+        };
+        if name.is_empty() || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
+            return Err(f.invalid(&key, line, "a volume name is letters, digits and _".into()));
+        }
+        let pct = f.parse_f64_in(&key, 0.0, 100.0)?.unwrap_or_default();
+        out.push((name.to_string(), pct));
+    }
+    Ok(out)
+}
+
 fn read_reasons(f: &StateFile) -> Result<Vec<String>> {
     let mut numbered: Vec<(u64, &str)> = Vec::new();
     for (rest, v) in f.family("reason.") {
@@ -236,6 +256,10 @@ pub fn write_wal_status(file: &mut StateFile, report: &WalReport) -> Result<()> 
         report.volume_growth_bytes_per_second.map(num),
     )?;
     set_opt(file, "seconds_to_error", report.seconds_to_error.map(num))?;
+    file.remove_prefix("volume.");
+    for v in &report.volumes {
+        file.set(&format!("volume.{}.used_pct", v.key), num(v.used_pct))?;
+    }
     file.set("active_rules", report.active_rules().join(","))?;
     file.remove_prefix("reason.");
     file.set("reason_count", report.reasons.len())?;

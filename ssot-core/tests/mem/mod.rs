@@ -146,6 +146,11 @@ impl World {
         );
     }
 
+    /// Writes `text` as the file `path` (a state file by hand, say).
+    pub fn write_text(&self, path: &str, text: &str, mtime: DateTime<Utc>) {
+        self.file_sized(path, text.as_bytes(), text.len() as u64, mtime);
+    }
+
     pub fn read(&self, path: &str) -> Option<String> {
         match self.inner().nodes.get(Path::new(path)) {
             Some(Node::File { data, .. }) => Some(String::from_utf8_lossy(data).into_owned()),
@@ -321,6 +326,21 @@ impl WalScanner for World {
             .count() as u64;
         Ok(scan)
     }
+
+    /// The world has no links: a tablespace is a directory under
+    /// `pg_tblspc` (put a mount on it to give it its own volume).
+    fn tablespaces(&self, pgdata: &Path) -> Result<Vec<(String, PathBuf)>> {
+        let i = self.inner();
+        Ok(children(&i, &pgdata.join("pg_tblspc"))
+            .filter(|(_, n)| matches!(n, Node::Dir { .. }))
+            .map(|(p, _)| {
+                (
+                    p.file_name().unwrap().to_string_lossy().into_owned(),
+                    p.clone(),
+                )
+            })
+            .collect())
+    }
 }
 
 impl VolumeProbe for World {
@@ -338,10 +358,7 @@ impl VolumeProbe for World {
             .map(|n| apparent(&i, &n.at))
             .sum();
         let used = apparent(&i, &m.at) - nested;
-        Ok(VolumeStats {
-            total_bytes: m.total,
-            available_bytes: m.total.saturating_sub(used),
-        })
+        Ok(VolumeStats::new(m.total, m.total.saturating_sub(used)))
     }
 
     fn device(&self, path: &Path) -> Result<u64> {
