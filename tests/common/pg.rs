@@ -77,7 +77,37 @@ impl Cluster {
         String::from_utf8(out.stdout).unwrap().trim().to_string()
     }
 
-    fn init() -> Cluster {
+    /// An initialised, stopped cluster whose PGDATA and pg_wal are the
+    /// (empty) directories `prepare` made ready under the cluster's temp
+    /// directory, e.g. mount points of small volumes: `prepare(dir)` runs
+    /// before `initdb -D dir/data -X dir/wal/pg_wal`.
+    pub fn init_on(prepare: impl FnOnce(&std::path::Path)) -> Cluster {
+        let c = Cluster::empty();
+        prepare(c.dir.path());
+        for d in [c.data(), c.dir.path().join("wal")] {
+            std::fs::create_dir_all(&d).unwrap();
+            c.give(&d);
+        }
+        let data = c.data().display().to_string();
+        let wal = c.dir.path().join("wal/pg_wal").display().to_string();
+        c.tool(
+            "initdb",
+            &[
+                "-D",
+                &data,
+                "-X",
+                &wal,
+                "-U",
+                "postgres",
+                "-A",
+                "trust",
+                "--no-sync",
+            ],
+        );
+        c
+    }
+
+    fn empty() -> Cluster {
         let bin = pg_bin().expect(
             "PostgreSQL server binaries not found (install Debian's postgresql, set SSOT_PG_BIN, or set SSOT_SKIP_PG=1 to skip explicitly)",
         );
@@ -91,7 +121,11 @@ impl Cluster {
                 .expect("running as root needs a postgres user to own the cluster");
             nix::unistd::chown(dir.path(), Some(pg.uid), Some(pg.gid)).unwrap();
         }
-        let c = Cluster { bin, dir };
+        Cluster { bin, dir }
+    }
+
+    fn init() -> Cluster {
+        let c = Cluster::empty();
         let data = c.data().display().to_string();
         c.tool(
             "initdb",

@@ -321,3 +321,55 @@ fn a_probe_without_pg_monitor_says_so() {
         "{why}"
     );
 }
+
+/// Issue "WAL truth": a gated `pg_dump` against a frozen (SIGSTOPped)
+/// postmaster one minute after an OK check was allowed and hung with the
+/// lock. With a DSN configured the backup gate makes its own bounded
+/// liveness probe and denies, naming the server.
+#[test]
+fn a_frozen_server_is_denied_by_the_backup_gate() {
+    if skipped() {
+        return;
+    }
+    let c = Cluster::start();
+    let ops = Ops::new(&c, NO_VOLUME_RULES);
+    let (code, report) = ops.json(&["wal", "check"]);
+    assert_eq!(code, 0, "{report}");
+    let pid: i32 = fs::read_to_string(c.data().join("postmaster.pid"))
+        .unwrap()
+        .lines()
+        .next()
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    let target = ops.path("dumps");
+    fs::create_dir(&target).unwrap();
+    /// Sends SIGCONT when dropped: the server thaws even if the test fails.
+    struct Frozen(nix::unistd::Pid);
+    impl Drop for Frozen {
+        fn drop(&mut self) {
+            let _ = nix::sys::signal::kill(self.0, nix::sys::signal::Signal::SIGCONT);
+        }
+    }
+    let pid = nix::unistd::Pid::from_raw(pid);
+    nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGSTOP).unwrap();
+    let frozen = Frozen(pid);
+    let started = Instant::now();
+    let (code, decision) = ops.json(&["gate", "backup", "--target", s(&target)]);
+    let took = started.elapsed();
+    drop(frozen);
+    eprintln!("a frozen server: the backup gate decided in {took:?}");
+    assert_eq!(code, 1, "{decision:#}");
+    let why = decision["reasons"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["rule"] == "postgres_answers")
+        .unwrap_or_else(|| panic!("no liveness check: {decision:#}"))
+        .to_string();
+    assert!(
+        why.contains("\"passed\":false") && why.contains(&c.socket()),
+        "{why}"
+    );
+}
