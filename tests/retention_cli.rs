@@ -412,9 +412,13 @@ fn seed_profiles_work_without_configuration() {
     fs::create_dir(&state).unwrap();
     fs::write(
         state.join("restore_drill.status"),
-        "last_drill_at=2026-02-04T00:00:00Z\nlast_result=pass\nlast_artifact=ssot_20260203_030000.sql.gz\n\
-         last_pass_at=2026-02-04T00:00:00Z\nlast_pass_artifact=ssot_20260203_030000.sql.gz\n\
-         verified_artifacts=ssot_20260203_030000.sql.gz\nverified_until=2026-03-10T00:00:00Z\n",
+        format!(
+            "last_drill_at=2026-02-04T00:00:00Z\nlast_result=pass\nlast_artifact=ssot_20260203_030000.sql.gz\n\
+             last_pass_at=2026-02-04T00:00:00Z\nlast_pass_artifact=ssot_20260203_030000.sql.gz\n\
+             verified_artifacts=ssot_20260203_030000.sql.gz\nverified_until=2026-03-10T00:00:00Z\n\
+             verified_sha256={}\n",
+            ssot_core::evidence::sha256_hex(b"dump")
+        ),
     )
     .unwrap();
     fs::write(

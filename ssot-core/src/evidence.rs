@@ -346,6 +346,11 @@ pub struct RestoreDrillEvidence {
     pub notes: String,
     /// On a pass: until when the backup counts as verified.
     pub verified_until: Option<DateTime<Utc>>,
+    /// On a pass: the SHA-256 of the backup the drill restored (its
+    /// recorded checksum, still matching), which a `.verified` marker must
+    /// name; `None` for a remote backup.
+    #[serde(default)]
+    pub sha256: Option<String>,
 }
 
 /// A DR drill: an incident simulated at `t0` and recovered from.

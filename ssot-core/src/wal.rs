@@ -955,6 +955,9 @@ struct Growth {
     points: Vec<WalSample>,
 }
 
+/// The most samples a Theil–Sen slope is taken over (about 20,000 pairs).
+const THEIL_SEN_MAX: usize = 200;
+
 /// A measurement in time: (when, bytes).
 type Point = (DateTime<Utc>, u64);
 
@@ -962,7 +965,20 @@ type Point = (DateTime<Utc>, u64);
 /// per second. Robust to a single outlier; `None` for fewer than two
 /// distinct times.
 fn theil_sen(points: &[Point]) -> Option<f64> {
-    let mut slopes = Vec::new();
+    // Pairs grow with the square of the samples: beyond THEIL_SEN_MAX
+    // points (a crafted or very dense history), an evenly spaced subset
+    // with both ends is used, so the work stays bounded.
+    let sampled: Vec<Point>;
+    let points = if points.len() > THEIL_SEN_MAX {
+        let last = points.len() - 1;
+        sampled = (0..THEIL_SEN_MAX)
+            .map(|i| points[i * last / (THEIL_SEN_MAX - 1)])
+            .collect();
+        &sampled[..]
+    } else {
+        points
+    };
+    let mut slopes = Vec::with_capacity(points.len() * points.len().saturating_sub(1) / 2);
     for (i, (ta, va)) in points.iter().enumerate() {
         for (tb, vb) in &points[i + 1..] {
             let dt = (*tb - *ta).num_milliseconds() as f64 / 1000.0;

@@ -151,6 +151,7 @@ fn restore_drills_remember_a_bounded_list_of_verified_artifacts() {
             recorded_by: "alex".into(),
             notes: String::new(),
             verified_until: None,
+            sha256: None,
         };
         record_restore_drill(&mut f, &e, now()).unwrap();
     }
@@ -165,6 +166,7 @@ fn restore_drills_remember_a_bounded_list_of_verified_artifacts() {
             recorded_by: "alex".into(),
             notes: "psql: relation missing".into(),
             verified_until: None,
+            sha256: None,
         }
     };
     record_restore_drill(&mut f, &fail, now()).unwrap();

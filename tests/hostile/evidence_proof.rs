@@ -386,6 +386,26 @@ fn a_marker_counts_only_for_a_drill_ssot_recorded() {
         "{warnings}"
     );
 
+    // The drilled backup swapped for other content and its marker rewritten
+    // to match: the drill record names the content it restored.
+    let drilled = fs::read(d.join(new)).unwrap();
+    let marker_text = fs::read_to_string(d.join(format!("{new}.verified"))).unwrap();
+    fs::write(d.join(new), b"not a backup at all\n").unwrap();
+    let swapped = ssot_core::retention::source::VerifiedMarker {
+        sha256: ssot_core::evidence::sha256_hex(b"not a backup at all\n"),
+        verified_at: "2026-02-05T00:00:00Z".parse().unwrap(),
+        expires_at: "2026-03-01T00:00:00Z".parse().unwrap(),
+    };
+    fs::write(d.join(format!("{new}.verified")), swapped.render()).unwrap();
+    let (reasons, warnings) = plan_keep_reasons(&w, &d, at, new);
+    assert!(!reasons.contains("min_verified"), "{reasons}");
+    assert!(
+        warnings.contains("not what its recorded drill restored"),
+        "{warnings}"
+    );
+    fs::write(d.join(new), drilled).unwrap();
+    fs::write(d.join(format!("{new}.verified")), marker_text).unwrap();
+
     // The marker's own expiry is capped by the record's.
     let marker = fs::read_to_string(d.join(format!("{new}.verified"))).unwrap();
     let far = marker
@@ -416,8 +436,24 @@ fn a_marker_counts_only_for_a_drill_ssot_recorded() {
         "{warnings}"
     );
 
-    // An untrusted record: no marker can be checked, every marked backup is kept.
+    // A record naming a backup twice is not one ssot wrote: untrusted.
     let record_path = w.state.join("restore_drill.status");
+    let text: String = fs::read_to_string(&record_path)
+        .unwrap()
+        .lines()
+        .map(|l| {
+            if l.starts_with("verified_artifacts=") {
+                format!("verified_artifacts={new},{new}\n")
+            } else {
+                format!("{l}\n")
+            }
+        })
+        .collect();
+    fs::write(&record_path, text).unwrap();
+    let (_, warnings) = plan_keep_reasons(&w, &d, at, new);
+    assert!(warnings.contains("twice"), "{warnings}");
+
+    // An untrusted record: no marker can be checked, every marked backup is kept.
     fs::write(&record_path, "last_result=maybe\n").unwrap();
     let (reasons, warnings) = plan_keep_reasons(&w, &d, at, old);
     assert!(reasons.contains("restore_drill.status"), "{reasons}");

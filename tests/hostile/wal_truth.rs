@@ -77,6 +77,21 @@ fn a_server_that_does_not_answer_may_still_be_started() {
     );
 }
 
+/// `gate startup` (JSON) over a hand-written `wal.status` whose lines after
+/// `checked_at` are `rest`, beside a fresh passing contract.
+fn startup_over(w: &World, cfg: &Path, rest: &str) -> Output {
+    let now = real_now();
+    w.write_state(
+        "wal.status",
+        &format!("wal_status=ERROR\nchecked_at={now}\n{rest}"),
+    );
+    w.write_state(
+        "contract.status",
+        &format!("contract_status=PASS\nchecked_at={now}\n"),
+    );
+    at_real_time(w, cfg, &["gate", "startup", "--format", "json"])
+}
+
 /// A status whose only problem is the probe, next to a full volume: the
 /// volume still keeps the server from starting (only the probe's rules are
 /// left out).
@@ -84,20 +99,13 @@ fn a_server_that_does_not_answer_may_still_be_started() {
 fn startup_still_waits_for_a_full_volume() {
     let w = World::new();
     let (_, cfg) = sandbox(&w);
-    let now = real_now();
-    w.write_state(
-        "wal.status",
-        &format!(
-            "wal_status=ERROR\nchecked_at={now}\nactive_rules=volume_used_error,postgres_unreachable\n\
-             reason_count=2\nreason.1=ERROR volume_used_error: volume holding pg_wal is 95% used, error threshold 90%\n\
-             reason.2=ERROR postgres_unreachable: PostgreSQL at host=/run/postgresql did not answer the live probe\n"
-        ),
+    let o = startup_over(
+        &w,
+        &cfg,
+        "active_rules=volume_used_error,postgres_unreachable\n\
+         reason_count=2\nreason.1=ERROR volume_used_error: volume holding pg_wal is 95% used, error threshold 90%\n\
+         reason.2=ERROR postgres_unreachable: PostgreSQL at host=/run/postgresql did not answer the live probe\n",
     );
-    w.write_state(
-        "contract.status",
-        &format!("contract_status=PASS\nchecked_at={now}\n"),
-    );
-    let o = at_real_time(&w, &cfg, &["gate", "startup", "--format", "json"]);
     assert_eq!(code(&o), 1, "{}", stdout(&o));
     let why = denial(&json(&o), "wal_status_ok");
     assert!(why.contains("volume_used_error"), "{why}");
@@ -147,4 +155,114 @@ fn blocked_now_ages_out_and_follows_the_configured_target() {
         "{g:#}"
     );
     assert_eq!(g["status"], "DEGRADED", "{g:#}");
+    // The configured target spelled with a trailing slash is the same target.
+    let g = gates(&line("2026-02-05T11:58:00Z", "/backup//dumps/", false));
+    assert!(
+        g["summary"].to_string().contains("backup blocked now"),
+        "{g:#}"
+    );
+}
+
+/// `wal check` with the sandbox's PGDATA, at the real time: exit code and
+/// the recorded `wal.status`.
+fn check_and_status(w: &World, cfg: &Path, pgdata: &Path, extra: &[&str]) -> (i32, String) {
+    let mut args = vec!["wal", "check", "--pgdata", s(pgdata)];
+    args.extend(extra);
+    let o = at_real_time(w, cfg, &args);
+    let status = fs::read_to_string(w.state.join("wal.status")).unwrap_or_default();
+    (code(&o), format!("{status}\n{}{}", stdout(&o), stderr(&o)))
+}
+
+/// Found by attack: a `pg_tblspc` entry that is not a tablespace link (a
+/// name that is no OID, a link to a file, a dangling `pg_tblspc`, plain
+/// files in it) was measured as a tablespace, passed over, or made `wal
+/// check` exit 3 without writing — leaving the previous OK standing for the
+/// gates. Each is a failed measurement, recorded.
+#[test]
+fn a_pg_tblspc_that_is_not_tablespace_links_fails_the_measurement() {
+    let w = World::new();
+    let (pgdata, cfg) = sandbox(&w);
+    let tblspc = pgdata.join("pg_tblspc");
+    let elsewhere = w.path("elsewhere");
+    fs::create_dir_all(elsewhere.join("dir")).unwrap();
+    fs::write(elsewhere.join("file"), "x").unwrap();
+    type Plant<'a> = Box<dyn Fn() + 'a>;
+    let cases: Vec<(&str, Plant)> = vec![
+        (
+            "a name that is no OID",
+            Box::new(|| {
+                std::os::unix::fs::symlink(elsewhere.join("dir"), tblspc.join("16385 ")).unwrap()
+            }),
+        ),
+        (
+            "a link to a file",
+            Box::new(|| {
+                std::os::unix::fs::symlink(elsewhere.join("file"), tblspc.join("16386")).unwrap()
+            }),
+        ),
+        (
+            "a plain file",
+            Box::new(|| fs::write(tblspc.join("16387"), "x").unwrap()),
+        ),
+    ];
+    for (what, plant) in cases {
+        let _ = fs::remove_dir_all(&tblspc);
+        fs::create_dir(&tblspc).unwrap();
+        let (c, _) = check_and_status(&w, &cfg, &pgdata, &[]);
+        assert_eq!(c, 0, "{what}: a clean pg_tblspc first");
+        plant();
+        let (c, out) = check_and_status(&w, &cfg, &pgdata, &[]);
+        assert_eq!(c, 2, "{what}: {out}");
+        assert!(
+            out.contains("wal_status=ERROR") && out.contains("measurement_failed"),
+            "{what}: {out}"
+        );
+    }
+    fs::remove_dir_all(&tblspc).unwrap();
+    std::os::unix::fs::symlink(w.path("nowhere"), &tblspc).unwrap();
+    let (c, out) = check_and_status(&w, &cfg, &pgdata, &[]);
+    assert_eq!(c, 2, "a dangling pg_tblspc: {out}");
+    assert!(out.contains("wal_status=ERROR"), "{out}");
+}
+
+/// Found by attack: a DSN with a line break put the break into a reason;
+/// the status could not be written, `wal check` exited 3 and the previous
+/// OK `wal.status` kept the gates open. The reason is escaped onto one line.
+#[test]
+fn a_dsn_with_a_line_break_still_records_the_status() {
+    let w = World::new();
+    let (pgdata, cfg) = sandbox(&w);
+    let (c, _) = check_and_status(&w, &cfg, &pgdata, &[]);
+    assert_eq!(c, 0);
+    let dsn = format!(
+        "host='{}\nreason.9=x' user=postgres",
+        w.path("no-server").display()
+    );
+    let (c, out) = check_and_status(&w, &cfg, &pgdata, &["--dsn", &dsn]);
+    assert_eq!(c, 2, "{out}");
+    let status = fs::read_to_string(w.state.join("wal.status")).unwrap();
+    assert!(status.contains("wal_status=ERROR"), "{status}");
+    assert!(
+        !status.lines().any(|l| l.starts_with("reason.9=")),
+        "{status}"
+    );
+}
+
+/// Found by attack: `active_rules=postgres_unreachable` beside a reason line
+/// `ERROR volume_used_error: …` made `gate startup` allowed, the line
+/// silently dropped. A reason line must name an active rule at its level.
+#[test]
+fn a_reason_line_outside_active_rules_is_corrupt() {
+    let w = World::new();
+    let (_, cfg) = sandbox(&w);
+    let o = startup_over(
+        &w,
+        &cfg,
+        "active_rules=postgres_unreachable\n\
+         reason_count=2\nreason.1=ERROR postgres_unreachable: PostgreSQL at host=/run/postgresql did not answer\n\
+         reason.2=ERROR volume_used_error: volume holding pg_wal is 99% used, error threshold 90%\n",
+    );
+    assert_eq!(code(&o), 1, "{}", stdout(&o));
+    let why = denial(&json(&o), "wal_status_corrupt");
+    assert!(why.contains("reason.2"), "{why}");
 }

@@ -733,6 +733,7 @@ impl Ssot {
             recorded_by: recorded_by(&req.by),
             notes: crate::evidence::sanitize_notes(&req.notes),
             verified_until: until,
+            sha256: checksum.clone(),
         };
         let marker = match (&req.mark_verified, passed) {
             (Some(_), true) if checksum.is_none() => {

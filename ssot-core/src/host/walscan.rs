@@ -62,20 +62,32 @@ impl WalScanner for FsWalScanner {
 
     fn tablespaces(&self, pgdata: &Path) -> Result<Vec<(String, PathBuf)>> {
         let dir = pgdata.join("pg_tblspc");
-        let entries = match fs::read_dir(&dir) {
-            Ok(e) => e,
+        // Only a pg_tblspc that does not exist at all means "no tablespaces";
+        // a dangling link or anything unreadable fails the measurement.
+        match fs::symlink_metadata(&dir) {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-            Err(e) => return Err(Error::io("list", &dir, e)),
+            Err(e) => return Err(Error::io("stat", &dir, e)),
+            Ok(_) => {}
+        }
+        let entries = fs::read_dir(&dir).map_err(|e| Error::io("list", &dir, e))?;
+        let not_a_tablespace = |link: &Path, why: &str| Error::UnsafeFile {
+            path: link.to_path_buf(),
+            problem: format!(
+                "{why}: pg_tblspc holds only links named by tablespace OIDs to their directories"
+            ),
         };
         let mut out = Vec::new();
         for e in entries {
             let e = e.map_err(|e| Error::io("list", &dir, e))?;
             let name = e.file_name().to_string_lossy().into_owned();
-            if name.starts_with('.') {
-                continue;
-            }
             let link = e.path();
+            if name.is_empty() || !name.bytes().all(|b| b.is_ascii_digit()) {
+                return Err(not_a_tablespace(&link, "its name is not a tablespace OID"));
+            }
             let target = fs::canonicalize(&link).map_err(|e| Error::io("resolve", &link, e))?;
+            if !target.is_dir() {
+                return Err(not_a_tablespace(&link, "it does not lead to a directory"));
+            }
             out.push((name, target));
         }
         out.sort();

@@ -437,8 +437,12 @@ fn gates_section(facts: &ReportFacts, policy: &ReportPolicy, now: DateTime<Utc>)
     // one was decided on state that has expired since, and a denial of an
     // ad-hoc target says nothing about the configured one.
     let fresh_since = crate::num::minus(now, policy.blocked_max_age);
+    // Paths compare by their components: `/backup/dumps/` and
+    // `/backup//dumps` are the configured `/backup/dumps`.
     let configured = |d: &Decision| match (&d.target, policy.targets.get(&d.operation)) {
-        (Some(t), Some(c)) => t == c,
+        (Some(t), Some(c)) => std::path::Path::new(t)
+            .components()
+            .eq(std::path::Path::new(c).components()),
         _ => true,
     };
     let mut latest_configured: BTreeMap<Operation, &Decision> = BTreeMap::new();

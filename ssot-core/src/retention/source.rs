@@ -189,14 +189,22 @@ impl VerifiedMarker {
 /// caps the marker's.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DrillProofs {
-    /// The record was read: each backup whose last drill passed, with until
-    /// when that pass counts (`None`: recorded before expiries existed).
-    Read(BTreeMap<String, Option<DateTime<Utc>>>),
+    /// The record was read: each backup whose last drill passed.
+    Read(BTreeMap<String, DrillPass>),
     /// No drill is recorded (the file is missing; the text says where).
     Missing(String),
     /// The record cannot be trusted (the text names the file and the
     /// problem): no marker can be checked, so every marked artifact is kept.
     Unreadable(String),
+}
+
+/// A passed drill of one backup, as `restore_drill.status` records it.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct DrillPass {
+    /// Until when the pass counts (`None`: recorded before expiries existed).
+    pub until: Option<DateTime<Utc>>,
+    /// The SHA-256 of the content the drill restored (`None`: not recorded).
+    pub sha256: Option<String>,
 }
 
 /// The name of `marker` for the artifact `id`, which must be a valid id
@@ -488,18 +496,29 @@ pub fn artifacts_from_entries(
                                     "{marker}: no passed restore drill of {} is recorded: not counted as verified (a marker counts only for a drill ssot recorded)",
                                     a.id
                                 )),
-                                Some(None) => out.warnings.push(format!(
+                                Some(DrillPass { until: None, .. }) => out.warnings.push(format!(
                                     "{marker}: the recorded drill of {} has no expiry: not counted as verified (run a restore drill again)",
                                     a.id
                                 )),
-                                Some(Some(until)) if *until <= now => {
+                                Some(DrillPass { until: Some(until), .. }) if *until <= now => {
                                     out.warnings.push(format!(
                                         "{marker}: the recorded drill of {} counted until {}: not counted as verified (run a restore drill again)",
                                         a.id,
                                         crate::time::timestamp(*until)
                                     ))
                                 }
-                                Some(Some(_)) => a.verified = true,
+                                Some(DrillPass { sha256, .. })
+                                    if sha256.is_none()
+                                        || entry.and_then(|e| e.sha256.as_deref())
+                                            != sha256.as_deref() =>
+                                {
+                                    out.warnings.push(format!(
+                                        "{marker}: {}'s content is not what its recorded drill restored (restore_drill.status {}): not counted as verified",
+                                        a.id,
+                                        if sha256.is_none() { "has no checksum for it" } else { "names another checksum" }
+                                    ))
+                                }
+                                Some(_) => a.verified = true,
                             },
                             DrillProofs::Missing(why) => out.warnings.push(format!(
                                 "{marker}: no restore drill is recorded ({why}): {} is not counted as verified",
@@ -576,12 +595,20 @@ mod tests {
         }
     }
 
-    /// A drill record naming `id` as passed, counting until `until`.
-    fn drilled(id: &str, until: &str) -> DrillProofs {
+    /// A drill record naming `id` as passed with content `sha256`, counting until `until`.
+    fn drilled_with(id: &str, until: &str, sha256: &str) -> DrillProofs {
         DrillProofs::Read(BTreeMap::from([(
             id.to_string(),
-            Some(until.parse().unwrap()),
+            DrillPass {
+                until: Some(until.parse().unwrap()),
+                sha256: Some(sha256.into()),
+            },
         )]))
+    }
+
+    /// [`drilled_with`] the content of [`marked_dump`].
+    fn drilled(id: &str, until: &str) -> DrillProofs {
+        drilled_with(id, until, &"cd".repeat(32))
     }
 
     /// A dump with a well-formed marker (right checksum, expiry after now),
@@ -632,10 +659,27 @@ mod tests {
 
         let l = marked_dump(&DrillProofs::Read(BTreeMap::from([(
             "d.sql.gz".to_string(),
-            None,
+            DrillPass {
+                until: None,
+                sha256: Some("cd".repeat(32)),
+            },
         )])));
         assert!(!l.artifacts[0].verified);
         assert!(l.warnings[0].contains("no expiry"), "{:?}", l.warnings);
+
+        // The marker and the content agree, but the drill restored other
+        // content: the backup was swapped and its marker rewritten.
+        let l = marked_dump(&drilled_with(
+            "d.sql.gz",
+            "2026-03-01T00:00:00Z",
+            &"ef".repeat(32),
+        ));
+        assert!(!l.artifacts[0].verified);
+        assert!(
+            l.warnings[0].contains("not what its recorded drill restored"),
+            "{:?}",
+            l.warnings
+        );
 
         let l = marked_dump(&DrillProofs::Missing(
             "/s/restore_drill.status is missing".into(),
@@ -688,7 +732,11 @@ mod tests {
             Some("ssot_%Y%m%d_%H%M%S.sql.gz"),
             utc,
             &[],
-            &drilled("ssot_20260204_030000.sql.gz", "2026-03-10T00:00:00Z"),
+            &drilled_with(
+                "ssot_20260204_030000.sql.gz",
+                "2026-03-10T00:00:00Z",
+                &"ab".repeat(32),
+            ),
             "2026-02-05T12:00:00Z".parse().unwrap(),
         );
         let ids: Vec<&str> = l.artifacts.iter().map(|a| a.id.as_str()).collect();

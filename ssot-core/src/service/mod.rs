@@ -279,7 +279,22 @@ pub fn check_wal(
         ),
     };
 
-    state::write_wal_status(&mut status_file, &report)?;
+    // A status that cannot be written as it is (a value the file cannot
+    // hold) must not leave the previous one standing: record the failure.
+    let report = match state::write_wal_status(&mut status_file, &report) {
+        Ok(()) => report,
+        Err(e) => {
+            let failed = wal::measurement_failed(
+                &format!("the status could not be recorded: {e}"),
+                &cfg.wal,
+                report.soft_limit_bytes,
+                now,
+            );
+            status_file = StateFile::new(prev_input.path());
+            state::write_wal_status(&mut status_file, &failed)?;
+            failed
+        }
+    };
     let status = status_file.render();
     let history = state::render_wal_history(&wal::next_history(&history, &report, &cfg.wal));
     let checked = format!("{}\n", state::timestamp(now));

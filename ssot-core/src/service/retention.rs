@@ -13,7 +13,9 @@ use crate::error::{Error, Result};
 use crate::ports::OpenRoot;
 use crate::retention::guard::{self, Protected, ProtectedKind};
 use crate::retention::journal::{self, JournalEvent};
-use crate::retention::source::{artifacts_from_entries, DrillProofs, EntryKind, RootEntry};
+use crate::retention::source::{
+    artifacts_from_entries, DrillPass, DrillProofs, EntryKind, RootEntry,
+};
 use crate::retention::{plan, Artifact, RetentionPlan, RetentionPolicy};
 use crate::state::{self, timestamp, RestoreDrillRecord, RetentionRunWrite, Untrusted};
 use crate::statefile::StateFile;
@@ -149,6 +151,8 @@ fn drill_proofs(host: &Host) -> DrillProofs {
             r.verified_artifacts
                 .into_iter()
                 .zip(r.verified_until.into_iter().chain(std::iter::repeat(None)))
+                .zip(r.verified_sha256.into_iter().chain(std::iter::repeat(None)))
+                .map(|((a, until), sha256)| (a, DrillPass { until, sha256 }))
                 .collect(),
         ),
         Err(Untrusted::Missing(_)) => DrillProofs::Missing(format!("{} is missing", input.path())),

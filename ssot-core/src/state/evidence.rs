@@ -116,6 +116,9 @@ pub struct RestoreDrillRecord {
     /// `verified_until`: for each of `verified_artifacts`, until when it
     /// counts as verified (`None` for drills recorded before expiries existed).
     pub verified_until: Vec<Option<DateTime<Utc>>>,
+    /// `verified_sha256`: for each of `verified_artifacts`, the SHA-256 of
+    /// the content the drill restored (`None`: not recorded, or remote).
+    pub verified_sha256: Vec<Option<String>>,
 }
 
 impl RestoreDrillRecord {
@@ -149,6 +152,30 @@ impl RestoreDrillRecord {
                         .collect()
                 })
                 .unwrap_or_default(),
+            verified_sha256: f
+                .get("verified_sha256")
+                .map(|v| {
+                    v.split(',')
+                        .map(|h| {
+                            (h.len() == 64 && h.bytes().all(|b| b.is_ascii_hexdigit()))
+                                .then(|| h.to_string())
+                        })
+                        .collect()
+                })
+                .unwrap_or_default(),
+        })
+        .and_then(|r| {
+            // One entry per backup: a list naming one twice is not one ssot wrote.
+            let mut seen = std::collections::BTreeSet::new();
+            if let Some(dup) = r
+                .verified_artifacts
+                .iter()
+                .find(|a| !seen.insert(a.as_str()))
+            {
+                let line = f.entry("verified_artifacts").map_or(0, |(l, _)| l);
+                return Err(f.invalid("verified_artifacts", line, format!("names {dup} twice")));
+            }
+            Ok(r)
         })
     }
 }
@@ -328,13 +355,20 @@ pub fn write_restore_drill(
     // failed drill takes a backup off the verified list (and so its
     // `.verified` marker stops counting).
     let old = RestoreDrillRecord::from_file(file).ok();
-    let mut verified: Vec<(String, String)> = old
+    let mut verified: Vec<(String, String, String)> = old
         .map(|r| {
             r.verified_artifacts
                 .into_iter()
                 .zip(r.verified_until.into_iter().chain(std::iter::repeat(None)))
-                .filter(|(a, _)| *a != e.artifact)
-                .map(|(a, u)| (a, u.map(timestamp).unwrap_or_default()))
+                .zip(r.verified_sha256.into_iter().chain(std::iter::repeat(None)))
+                .filter(|((a, _), _)| *a != e.artifact)
+                .map(|((a, u), h)| {
+                    (
+                        a,
+                        u.map(timestamp).unwrap_or_default(),
+                        h.unwrap_or_default(),
+                    )
+                })
                 .collect()
         })
         .unwrap_or_default();
@@ -346,13 +380,17 @@ pub fn write_restore_drill(
             (
                 e.artifact.clone(),
                 e.verified_until.map(timestamp).unwrap_or_default(),
+                e.sha256.clone().unwrap_or_default(),
             ),
         );
         verified.truncate(VERIFIED_KEPT);
     }
-    let (artifacts, until): (Vec<String>, Vec<String>) = verified.into_iter().unzip();
+    let artifacts: Vec<&str> = verified.iter().map(|v| v.0.as_str()).collect();
+    let until: Vec<&str> = verified.iter().map(|v| v.1.as_str()).collect();
+    let sums: Vec<&str> = verified.iter().map(|v| v.2.as_str()).collect();
     file.set("verified_artifacts", artifacts.join(","))?;
     file.set("verified_until", until.join(","))?;
+    file.set("verified_sha256", sums.join(","))?;
     file.set("checked_at", timestamp(now))
 }
 

@@ -123,6 +123,29 @@ impl WalStatusRecord {
                 ),
             ));
         }
+        // Each reason line ("LEVEL rule: message") names an active rule at
+        // its level: a line that does not is not one ssot wrote (and the
+        // startup gate, which leaves the probe's rules out, must not be led
+        // to drop a line that names something else).
+        for (i, reason) in rec.reasons.iter().enumerate() {
+            let named = reason
+                .split_once(' ')
+                .and_then(|(level, rest)| Some((level, rest.split_once(':')?.0)));
+            let fits = named.is_some_and(|(level, rule)| {
+                active_rules.iter().any(|r| r == rule)
+                    && rule_level(rule).is_some_and(|l| l.as_str() == level)
+            });
+            if !fits {
+                let key = format!("reason.{}", i + 1);
+                let line = f.entry(&key).map_or(0, |(l, _)| l);
+                return Err(f.invalid(
+                    &key,
+                    line,
+                    "does not name one of active_rules at its level (\"LEVEL rule: message\")"
+                        .into(),
+                ));
+            }
+        }
         Ok(WalStatusRecord {
             active_rules,
             ..rec
@@ -264,9 +287,22 @@ pub fn write_wal_status(file: &mut StateFile, report: &WalReport) -> Result<()> 
     file.remove_prefix("reason.");
     file.set("reason_count", report.reasons.len())?;
     for (i, r) in report.reasons.iter().enumerate() {
+        // A message quotes outside text (libpq's, a path): control
+        // characters are escaped so it stays one line of the file.
+        let message: String = r
+            .message
+            .chars()
+            .map(|c| {
+                if c.is_control() {
+                    c.escape_default().to_string()
+                } else {
+                    c.to_string()
+                }
+            })
+            .collect();
         file.set(
             &format!("reason.{}", i + 1),
-            format!("{} {}: {}", r.level, r.rule, r.message),
+            format!("{} {}: {message}", r.level, r.rule),
         )?;
     }
     Ok(())
