@@ -56,13 +56,31 @@ fn an_inactive_slot_pins_wal_past_max_wal_size_and_is_named() {
         why.contains("\"standby_gone\"") && why.contains("holds WAL back"),
         "{why}"
     );
-    // Dropping the slot and checkpointing releases it.
+    // Dropping the slot and checkpointing releases it. The goal: back
+    // to OK by the second checkpoint after the cause is gone (PostgreSQL
+    // then keeps max_wal_size of recycled segments, which is not "over").
     c.sql("SELECT pg_drop_replication_slot('standby_gone')");
-    c.sql("CHECKPOINT");
-    let (_, after) = ops.json(&["wal", "check"]);
+    let mut checkpoints = 0;
+    let after = loop {
+        c.sql("CHECKPOINT");
+        checkpoints += 1;
+        let (_, after) = ops.json(&["wal", "check"]);
+        if after["status"] == "OK" || checkpoints == 10 {
+            break after;
+        }
+    };
+    eprintln!(
+        "slot dropped: {} after {checkpoints} checkpoint(s), pg_wal {} bytes",
+        after["status"], after["wal_size"]
+    );
     assert!(
         !rules(&after).contains(&"slot_inactive".to_string()),
         "{after:#}"
+    );
+    assert_eq!(after["status"], "OK", "{after:#}");
+    assert!(
+        checkpoints <= 2,
+        "back to OK only after {checkpoints} checkpoints"
     );
 }
 
