@@ -246,13 +246,7 @@ fn a_failed_drill_with_raw_stderr_is_recorded_as_failed() {
     );
     assert!(notes.len() < 2200, "bounded: {} bytes", notes.len());
     let o = w.ssot(&["report", "--format", "json"]);
-    let section = json(&o)["sections"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|s| s["name"] == "restore_drill")
-        .unwrap()
-        .clone();
+    let section = report_section(&o, "restore_drill");
     assert_eq!(section["status"], "DEGRADED", "{section:#}");
     assert!(
         section["details"].to_string().contains("FAILED"),

@@ -150,6 +150,17 @@ pub fn within_hang_limit<T: Send + 'static>(
 }
 
 /// The rules of a decision's failed checks.
+/// The section `name` of `ssot report --format json`'s output.
+pub fn report_section(o: &Output, name: &str) -> serde_json::Value {
+    json(o)["sections"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no sections: {}", stdout(o)))
+        .iter()
+        .find(|s| s["name"] == name)
+        .unwrap_or_else(|| panic!("no {name} section: {}", stdout(o)))
+        .clone()
+}
+
 pub fn denied_rules(decision: &serde_json::Value) -> Vec<String> {
     decision["reasons"]
         .as_array()

@@ -128,13 +128,7 @@ fn blocked_now_ages_out_and_follows_the_configured_target() {
     let gates = |log: &str| -> serde_json::Value {
         w.write_state("gate.log", log);
         let o = w.ssot(&["--config", s(&cfg), "report", "--format", "json"]);
-        json(&o)["sections"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|s| s["name"] == "gates")
-            .unwrap()
-            .clone()
+        report_section(&o, "gates")
     };
     // An ad-hoc test of another target, 26 hours ago.
     let g = gates(&line("2026-02-04T10:00:00Z", "/tmp/elsewhere", false));
@@ -198,6 +192,12 @@ fn a_pg_tblspc_that_is_not_tablespace_links_fails_the_measurement() {
             "a link to a file",
             Box::new(|| {
                 std::os::unix::fs::symlink(elsewhere.join("file"), tblspc.join("16386")).unwrap()
+            }),
+        ),
+        (
+            "an OID spelled with a leading zero",
+            Box::new(|| {
+                std::os::unix::fs::symlink(elsewhere.join("dir"), tblspc.join("016388")).unwrap()
             }),
         ),
         (
@@ -265,4 +265,60 @@ fn a_reason_line_outside_active_rules_is_corrupt() {
     assert_eq!(code(&o), 1, "{}", stdout(&o));
     let why = denial(&json(&o), "wal_status_corrupt");
     assert!(why.contains("reason.2"), "{why}");
+}
+
+/// Found by attack: `--slots` that cannot be read made `wal check` exit 3
+/// without writing, leaving the previous OK standing for the gates. It is a
+/// failed measurement, recorded.
+#[test]
+fn slots_that_cannot_be_read_fail_the_measurement() {
+    let w = World::new();
+    let (pgdata, cfg) = sandbox(&w);
+    let (c, _) = check_and_status(&w, &cfg, &pgdata, &[]);
+    assert_eq!(c, 0);
+    let garbage = w.path("slots.csv");
+    fs::write(&garbage, "garbage\n").unwrap();
+    let missing = w.path("no-such-slots.csv");
+    for slots in [&garbage, &missing] {
+        let (c, out) = check_and_status(&w, &cfg, &pgdata, &["--slots", s(slots)]);
+        assert_eq!(c, 2, "{out}");
+        assert!(
+            out.contains("wal_status=ERROR") && out.contains("replication slots given"),
+            "{out}"
+        );
+    }
+}
+
+/// Found by attack: a denial of the configured target reached through a
+/// symlink, `..` or a relative path was not "blocked now" in the report.
+/// The gate records the target's real path, and the report resolves the
+/// configured one.
+#[test]
+fn blocked_now_follows_the_real_target_however_it_is_spelled() {
+    let w = World::new();
+    let real = w.path("dumps");
+    fs::create_dir(&real).unwrap();
+    let link = w.path("link-to-dumps");
+    std::os::unix::fs::symlink(&real, &link).unwrap();
+    let cfg = w.path("ssot.toml");
+    fs::write(
+        &cfg,
+        format!("[gate.targets]\nbackup = \"{}\"\n", real.display()),
+    )
+    .unwrap();
+    for spelled in [
+        link.display().to_string(),
+        format!("{}/../dumps", real.display()),
+    ] {
+        fs::remove_file(w.state.join("gate.log")).ok();
+        // Denied: there is no wal.status.
+        let o = at_real_time(&w, &cfg, &["gate", "backup", "--target", &spelled]);
+        assert_eq!(code(&o), 1, "{}", stdout(&o));
+        let o = at_real_time(&w, &cfg, &["report", "--format", "json"]);
+        let gates = report_section(&o, "gates");
+        assert!(
+            gates["summary"].to_string().contains("backup blocked now"),
+            "{spelled}: {gates:#}"
+        );
+    }
 }

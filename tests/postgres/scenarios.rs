@@ -291,43 +291,65 @@ fn a_full_pgdata_volume_is_seen_when_pg_wal_lives_elsewhere() {
     assert_eq!(wal["status"], "DOWN", "{wal:#}");
 }
 
-/// Issue "WAL truth": a forgotten slot fills pg_wal's own small volume.
-/// Replayed on a real 256MB tmpfs with WAL written at a steady rate: the
-/// figures (lead time of the first prediction, prediction error against the
-/// moment the volume really crossed its error threshold) are printed for
-/// `benches/RESULTS.md`, never asserted as times. What is asserted: the
-/// volume is predicted to fill before it does, and the slot is named.
-#[test]
-fn a_forgotten_slot_fills_a_small_wal_volume_and_is_predicted() {
-    if skipped() {
-        return;
+/// What a fill replay measured.
+struct Fill {
+    checks: usize,
+    /// Seconds from the start until the volume crossed its error threshold.
+    crossed: f64,
+    /// Seconds from the start until the first prediction, if any came before.
+    first: Option<f64>,
+    /// |predicted − actual| / time left, for each prediction 5s or more before.
+    errors: Vec<f64>,
+    last_rules: Vec<String>,
+}
+
+impl Fill {
+    fn print(&self, what: &str) {
+        let median = self
+            .errors
+            .get(self.errors.len() / 2)
+            .copied()
+            .unwrap_or(f64::NAN);
+        let worst = self.errors.last().copied().unwrap_or(f64::NAN);
+        eprintln!(
+            "{what}: {} checks; crossed 90% at {:.0}s; first prediction {}; prediction error median {:.1}% worst {:.1}% over {} predictions",
+            self.checks,
+            self.crossed,
+            self.first
+                .map(|f| format!("at {f:.1}s (lead time {:.1}s)", self.crossed - f))
+                .unwrap_or_else(|| "never, before the crossing".into()),
+            median * 100.0,
+            worst * 100.0,
+            self.errors.len()
+        );
     }
+}
+
+/// Fills pg_wal's own tmpfs volume of `size` through a forgotten slot,
+/// `pause` between inserts of ~1MB, running `wal check` every `every` until
+/// the volume crosses its error threshold (90%), before PostgreSQL itself
+/// would run out of pg_wal and PANIC. `None` when tmpfs cannot be mounted.
+fn fill_replay(size: &str, pause: Duration, every: Duration, config: &str) -> Option<Fill> {
     let mut volumes = Vec::new();
     let mut mounted = true;
-    let c = Cluster::init_on(|dir| match tmpfs(&dir.join("wal"), "256m") {
+    let c = Cluster::init_on(|dir| match tmpfs(&dir.join("wal"), size) {
         Some(v) => volumes.push(v),
         None => mounted = false,
     });
     if !mounted {
         eprintln!("skipped: tmpfs volumes cannot be mounted here (not root?)");
-        return;
+        return None;
     }
     c.start_again("-c max_wal_size=32MB -c min_wal_size=32MB");
     c.sql("SELECT pg_create_physical_replication_slot('forgotten', true)");
     c.sql("CREATE TABLE w (x text)");
-    // Rates over seconds: the replay lasts a couple of minutes, not hours.
-    let ops = Ops::new(
-        &c,
-        "[wal]\ngrowth_window = \"3min\"\nrate_min_span = \"20s\"\nnear_horizon = \"1h\"\nerror_horizon = \"10min\"\n\
-         [contract]\nmax_wal_size = \"32MB\"\nmin_wal_size = \"32MB\"\n",
-    );
+    let ops = Ops::new(&c, config);
     let stop = std::sync::atomic::AtomicBool::new(false);
     // (seconds since start, used %, seconds_to_error, rules)
     let mut seen: Vec<(f64, f64, Option<f64>, Vec<String>)> = Vec::new();
     let start = Instant::now();
     std::thread::scope(|scope| {
         scope.spawn(|| {
-            // About 1MB of WAL every 250ms, until told to stop.
             while !stop.load(std::sync::atomic::Ordering::Relaxed) {
                 let _ = c.try_tool(
                     "psql",
@@ -337,7 +359,7 @@ fn a_forgotten_slot_fills_a_small_wal_volume_and_is_predicted() {
                         "INSERT INTO w SELECT repeat(md5(random()::text), 32) FROM generate_series(1, 900)",
                     ],
                 );
-                std::thread::sleep(Duration::from_millis(250));
+                std::thread::sleep(pause);
             }
         });
         loop {
@@ -349,12 +371,10 @@ fn a_forgotten_slot_fills_a_small_wal_volume_and_is_predicted() {
                 report["seconds_to_error"].as_f64(),
                 rules(&report),
             ));
-            // Stop at the error threshold (90%), before PostgreSQL itself
-            // would run out of pg_wal and PANIC.
             if used >= 90.0 || start.elapsed() > Duration::from_secs(600) {
                 break;
             }
-            std::thread::sleep(Duration::from_secs(2));
+            std::thread::sleep(every);
         }
         stop.store(true, std::sync::atomic::Ordering::Relaxed);
     });
@@ -365,31 +385,79 @@ fn a_forgotten_slot_fills_a_small_wal_volume_and_is_predicted() {
         .expect("the forgotten slot never filled the volume within 10 minutes");
     let first = seen
         .iter()
-        .find(|s| s.2.is_some())
-        .map(|s| s.0)
-        .expect("no time to the error threshold was ever predicted");
+        .find(|s| s.2.is_some() && s.0 < crossed)
+        .map(|s| s.0);
     let mut errors: Vec<f64> = seen
         .iter()
         .filter(|s| s.0 < crossed - 5.0)
         .filter_map(|s| s.2.map(|p| ((s.0 + p) - crossed).abs() / (crossed - s.0)))
         .collect();
     errors.sort_by(f64::total_cmp);
-    let median = errors.get(errors.len() / 2).copied().unwrap_or(f64::NAN);
-    let worst = errors.last().copied().unwrap_or(f64::NAN);
-    eprintln!(
-        "slot fill replay: {} checks; crossed 90% at {crossed:.0}s; first prediction at {first:.0}s \
-         (lead time {:.0}s); prediction error median {:.1}% worst {:.1}% over {} predictions",
-        seen.len(),
-        crossed - first,
-        median * 100.0,
-        worst * 100.0,
-        errors.len()
-    );
-    assert!(first < crossed, "the fill was predicted before it happened");
-    let last = seen.last().unwrap();
+    Some(Fill {
+        checks: seen.len(),
+        crossed,
+        first,
+        errors,
+        last_rules: seen.last().unwrap().3.clone(),
+    })
+}
+
+/// Issue "WAL truth": a forgotten slot fills pg_wal's own small volume.
+/// Replayed on a real 256MB tmpfs with WAL written at a steady rate: the
+/// figures (lead time of the first prediction, prediction error against the
+/// moment the volume really crossed its error threshold) are printed for
+/// `benches/RESULTS.md`, never asserted as times. What is asserted: the
+/// volume is predicted to fill before it does, and the slot is named.
+#[test]
+fn a_forgotten_slot_fills_a_small_wal_volume_and_is_predicted() {
+    if skipped() {
+        return;
+    }
+    // Rates over seconds: the replay lasts a couple of minutes, not hours.
+    let Some(fill) = fill_replay(
+        "256m",
+        Duration::from_millis(250),
+        Duration::from_secs(2),
+        "[wal]\ngrowth_window = \"3min\"\nrate_min_span = \"20s\"\nnear_horizon = \"1h\"\nerror_horizon = \"10min\"\n\
+         [contract]\nmax_wal_size = \"32MB\"\nmin_wal_size = \"32MB\"\n",
+    ) else {
+        return;
+    };
+    fill.print("slot fill replay");
     assert!(
-        last.3.contains(&"slot_inactive".to_string()),
+        fill.first.is_some(),
+        "the fill was predicted before it happened"
+    );
+    assert!(
+        fill.last_rules.contains(&"slot_inactive".to_string()),
         "{:?}",
-        last.3
+        fill.last_rules
+    );
+}
+
+/// Issue "WAL truth": an unthrottled writer filled a 600MB volume in 19s
+/// and, with `rate_min_span` 5min, ssot never predicted. On the defaults a
+/// fill sooner than that is judged over the time left (at least 10s). The
+/// figures are printed; whether a prediction comes before the crossing
+/// depends on how often `wal check` runs against how fast the fill is, so
+/// only the verdict at the end is asserted.
+#[test]
+fn a_fast_fill_on_the_defaults_is_measured() {
+    if skipped() {
+        return;
+    }
+    let Some(fill) = fill_replay(
+        "600m",
+        Duration::ZERO,
+        Duration::from_millis(500),
+        "[contract]\nmax_wal_size = \"32MB\"\nmin_wal_size = \"32MB\"\n",
+    ) else {
+        return;
+    };
+    fill.print("fast fill replay (defaults)");
+    assert!(
+        fill.last_rules.contains(&"volume_used_error".to_string()),
+        "{:?}",
+        fill.last_rules
     );
 }

@@ -298,12 +298,19 @@ impl Ssot {
     /// Measures pg_wal, evaluates the WAL status and records it (`wal.status`,
     /// `wal.history`, `wal.last_check`). A failed measurement is an `ERROR`
     /// result, not an `Err`; `Err` means the state directory could not be
-    /// locked or written, or the slots input could not be read.
+    /// locked or written (slots that cannot be read fail the measurement).
     pub fn check_wal(&self, req: &WalCheckRequest, now: DateTime<Utc>) -> Result<WalCheck> {
         let mut input = WalCheckInput::default();
         if let Some(i) = &req.slots {
-            let (text, origin) = self.read(i)?;
-            input.slots = inputs::parse_slots(&text, &origin)?;
+            // Slots that cannot be read are a failed measurement (recorded,
+            // ERROR), never a reason to leave the previous status standing.
+            match self
+                .read(i)
+                .and_then(|(text, origin)| inputs::parse_slots(&text, &origin))
+            {
+                Ok(slots) => input.slots = slots,
+                Err(e) => input.slots_error = Some(e.to_string()),
+            }
             input.slots_given = true;
         }
         if let Some(dsn) = self.dsn(req.dsn.as_deref()) {

@@ -81,7 +81,12 @@ impl WalScanner for FsWalScanner {
             let e = e.map_err(|e| Error::io("list", &dir, e))?;
             let name = e.file_name().to_string_lossy().into_owned();
             let link = e.path();
-            if name.is_empty() || !name.bytes().all(|b| b.is_ascii_digit()) {
+            // An OID: 1..=4294967295, written without leading zeros.
+            let oid = name
+                .parse::<u32>()
+                .ok()
+                .filter(|o| *o > 0 && o.to_string() == name);
+            if oid.is_none() {
                 return Err(not_a_tablespace(&link, "its name is not a tablespace OID"));
             }
             let target = fs::canonicalize(&link).map_err(|e| Error::io("resolve", &link, e))?;

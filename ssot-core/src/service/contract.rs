@@ -420,5 +420,12 @@ pub fn report(
         files_exist: files_exist(host, cfg),
         live,
     };
-    report::build(&facts, &cfg.report_policy(), now)
+    // The configured targets as real paths, as the gates record theirs.
+    let mut policy = cfg.report_policy();
+    for t in policy.targets.values_mut() {
+        if let Ok(real) = host.artifacts.resolve(Path::new(t.as_str())) {
+            *t = real.display().to_string();
+        }
+    }
+    report::build(&facts, &policy, now)
 }

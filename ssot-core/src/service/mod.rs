@@ -87,6 +87,9 @@ pub struct WalCheckInput {
     pub waldir: Option<crate::inputs::WalDir>,
     /// True when the slots were given (a file), not read by the probe.
     pub slots_given: bool,
+    /// Why the given slots could not be read, if they could not: the
+    /// measurement fails (ERROR, recorded).
+    pub slots_error: Option<String>,
 }
 
 /// Resolves the declared WAL settings: `wal.settings` if present (written by
@@ -220,7 +223,13 @@ pub fn check_wal(
         }
         _ => {}
     }
+    let slots_error = input.slots_error.clone();
     let measured = declared_settings(host, cfg).and_then(|(settings, source)| {
+        if let Some(e) = slots_error {
+            return Err(Error::Request(format!(
+                "the replication slots given could not be read: {e}"
+            )));
+        }
         let scan = host.wal.scan(pgdata)?;
         let volume = host.volumes.volume(&scan.dir)?;
         let volumes = watched_volumes(host, pgdata, &scan.dir)?;
@@ -517,6 +526,18 @@ fn gate_facts(
     }
 }
 
+/// The decision with its target as the real path (symlinks, `..` and a
+/// relative spelling resolved), so the log and the report name the
+/// directory itself, however it was given.
+fn with_real_target(host: &Host, mut decision: Decision) -> Decision {
+    if let Some(t) = &decision.target {
+        if let Ok(real) = host.artifacts.resolve(Path::new(t)) {
+            decision.target = Some(real.display().to_string());
+        }
+    }
+    decision
+}
+
 fn record(host: &Host, decision: &Decision) -> Result<()> {
     let lock = host.state.lock()?;
     host.state
@@ -554,7 +575,10 @@ pub fn gate_with(
     now: DateTime<Utc>,
 ) -> Result<Decision> {
     let facts = gate_facts(host, cfg, req, lock, liveness);
-    let decision = gate::evaluate(req.operation, &facts, &cfg.gate_policy(), now);
+    let decision = with_real_target(
+        host,
+        gate::evaluate(req.operation, &facts, &cfg.gate_policy(), now),
+    );
     record(host, &decision)?;
     Ok(decision)
 }
@@ -588,7 +612,10 @@ pub fn gate_and_hold(
         ),
     };
     let facts = gate_facts(host, cfg, req, lock_facts, liveness);
-    let decision = gate::evaluate(req.operation, &facts, &cfg.gate_policy(), now);
+    let decision = with_real_target(
+        host,
+        gate::evaluate(req.operation, &facts, &cfg.gate_policy(), now),
+    );
     record(host, &decision)?;
     let held = if decision.allowed { held } else { None };
     Ok((decision, held))
