@@ -322,3 +322,66 @@ fn blocked_now_follows_the_real_target_however_it_is_spelled() {
         );
     }
 }
+
+/// Issue "WAL truth": ssot's used % counts root-reserved blocks as used, so
+/// it differs from `df`'s Use%. On a real loop-mounted ext4 (5 % reserved)
+/// `wal check` shows both: `df_used_pct` is exactly `df`'s figure, and the
+/// thresholds' `wal_used_pct` is the higher one.
+#[test]
+fn df_use_and_ssot_use_are_both_shown_on_ext4_with_reserved_blocks() {
+    let w = World::new();
+    let img = w.path("ext4.img");
+    fs::File::create(&img).unwrap().set_len(64 << 20).unwrap();
+    let made = std::process::Command::new("mkfs.ext4")
+        .args(["-q", "-F", "-m", "5"])
+        .arg(&img)
+        .status()
+        .is_ok_and(|s| s.success());
+    if !made {
+        eprintln!("skipped: mkfs.ext4 is not available here");
+        return;
+    }
+    let mnt = w.path("ext4");
+    fs::create_dir(&mnt).unwrap();
+    let Some(_mounted) = mount(&["-o", "loop", s(&img)], &mnt) else {
+        return;
+    };
+    let pgdata = mnt.join("pgdata");
+    fs::create_dir_all(pgdata.join("pg_wal")).unwrap();
+    fs::write(mnt.join("fill"), vec![7u8; 30 << 20]).unwrap();
+    let cfg = w.path("ssot.toml");
+    fs::write(&cfg, NO_VOLUME_RULES).unwrap();
+    let o = at_real_time(
+        &w,
+        &cfg,
+        &["wal", "check", "--pgdata", s(&pgdata), "--format", "json"],
+    );
+    assert!(code(&o) <= 2, "{}{}", stdout(&o), stderr(&o));
+    let v = json(&o);
+    let df = std::process::Command::new("df")
+        .args(["--output=pcent"])
+        .arg(&mnt)
+        .output()
+        .unwrap();
+    let df_pct: f64 = String::from_utf8_lossy(&df.stdout)
+        .lines()
+        .nth(1)
+        .unwrap()
+        .trim()
+        .trim_end_matches('%')
+        .parse()
+        .unwrap();
+    let ours = v["wal_used_pct"].as_f64().unwrap();
+    eprintln!(
+        "ext4, 5% reserved: df Use% {df_pct}, ssot's df_used_pct {}, ssot's wal_used_pct {ours}",
+        v["df_used_pct"]
+    );
+    assert_eq!(v["df_used_pct"].as_f64(), Some(df_pct), "{v:#}");
+    assert!(ours > df_pct, "the reserve counts as used: {v:#}");
+    let text = at_real_time(&w, &cfg, &["wal", "check", "--pgdata", s(&pgdata)]);
+    assert!(
+        stdout(&text).contains(&format!(", df {}%", df_pct as u64)),
+        "{}",
+        stdout(&text)
+    );
+}
