@@ -186,10 +186,14 @@ impl Drop for Volume {
             .arg(&self.0)
             .status();
         let _ = fs::remove_dir(&self.0);
-        // The cluster's temp directory could not be removed while the
-        // volume was mounted in it: remove what is left, if empty now.
-        if let Some(parent) = self.0.parent() {
-            let _ = fs::remove_dir(parent);
+        // The cluster's temp directory (dropped, and its server stopped,
+        // before its volumes) could not be removed while a volume was
+        // mounted in it: remove what is left of it now.
+        if let Some(parent) = self.0.parent().filter(|p| {
+            p.file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with("ssot-pg-"))
+        }) {
+            let _ = fs::remove_dir_all(parent);
         }
     }
 }
