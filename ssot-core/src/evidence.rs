@@ -297,12 +297,18 @@ pub fn judge_backup(
 /// Escapes control characters (a line break becomes `\n`) and bounds the
 /// text to [`NOTES_MAX`] characters, so any tool output can be a note.
 pub fn sanitize_notes(notes: &str) -> String {
-    let mut out = String::new();
-    for (n, c) in notes.trim_end().chars().enumerate() {
-        if n >= NOTES_MAX {
-            out.push_str(" …(cut)");
-            break;
-        }
+    let trimmed = notes.trim_end();
+    match trimmed.char_indices().nth(NOTES_MAX) {
+        Some((cut, _)) => format!("{} …(cut)", one_line(&trimmed[..cut])),
+        None => one_line(trimmed),
+    }
+}
+
+/// `text` with every control character escaped (`\n`, `\u{1b}`), so it stays
+/// one line of a state file whatever tool output it quotes.
+pub fn one_line(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
         if c.is_control() {
             out.extend(c.escape_default());
         } else {

@@ -168,11 +168,11 @@ fn trusted_check<R: Record>(
 
 /// The status the startup gate judges: the record's, without the rules
 /// that judge a running server through the live probe
-/// ([`crate::wal::PROBE_RULES`]) — a server that is down does not answer,
+/// ([`crate::wal::is_probe_rule`]) — a server that is down does not answer,
 /// and that must never keep it down. With their reasons, and a note when
 /// probe rules were left out.
 fn startup_view(record: &WalStatusRecord) -> (Level, Vec<String>, Option<String>) {
-    let is_probe = |r: &str| crate::wal::PROBE_RULES.contains(&r);
+    let is_probe = crate::wal::is_probe_rule;
     if record.active_rules.is_empty() || !record.active_rules.iter().any(|r| is_probe(r)) {
         return (record.status, record.reasons.clone(), None);
     }
@@ -183,16 +183,11 @@ fn startup_view(record: &WalStatusRecord) -> (Level, Vec<String>, Option<String>
         .filter_map(|r| crate::wal::rule_level(r))
         .max()
         .unwrap_or(Level::Ok);
-    // Reason lines read "LEVEL rule: message".
-    let rule_of = |line: &str| -> Option<String> {
-        let rest = line.split_once(' ')?.1;
-        Some(rest.split_once(':')?.0.to_string())
-    };
     let (left_out, kept): (Vec<String>, Vec<String>) = record
         .reasons
         .iter()
         .cloned()
-        .partition(|l| rule_of(l).is_some_and(|r| is_probe(&r)));
+        .partition(|l| crate::state::reason_rule(l).is_some_and(|(_, r)| is_probe(r)));
     let note = format!(
         "left out for startup (a server that is down does not answer): {}",
         left_out.join("; ")

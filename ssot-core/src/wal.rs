@@ -30,7 +30,7 @@
 //! | `postgres_privilege_missing` | ERROR | the probe's role may not read what the probe needs (`pg_monitor`) |
 //!
 //! The `postgres_*` rules judge a running server through the live probe;
-//! [`PROBE_RULES`] lists them. A server that does not answer is a fact for
+//! [`is_probe_rule`] tells them. A server that does not answer is a fact for
 //! the report and the backup gates, never a reason to refuse starting it:
 //! the startup gate leaves these rules out.
 //!
@@ -138,14 +138,12 @@ pub const RULES: [(&str, Level); 19] = [
     ("archiver_failing", Level::Growing),
 ];
 
-/// The rules that judge a running server through the live probe: the
-/// startup gate leaves them out (a server that is down must be startable).
-pub const PROBE_RULES: [&str; 4] = [
-    "postgres_unreachable",
-    "postgres_refused",
-    "postgres_auth_failed",
-    "postgres_privilege_missing",
-];
+/// Whether `rule` judges a running server through the live probe (one of
+/// [`ProbeFailure`]'s): the startup gate leaves those out (a server that
+/// is down must be startable).
+pub fn is_probe_rule(rule: &str) -> bool {
+    ProbeFailure::ALL.iter().any(|c| c.rule() == rule)
+}
 
 /// Why a live probe failed, from libpq's and the server's own words: each
 /// class has its own rule and its own advice.
@@ -162,6 +160,14 @@ pub enum ProbeFailure {
 }
 
 impl ProbeFailure {
+    /// Every class.
+    pub const ALL: [ProbeFailure; 4] = [
+        ProbeFailure::Unreachable,
+        ProbeFailure::Refused,
+        ProbeFailure::Authentication,
+        ProbeFailure::Privilege,
+    ];
+
     /// Classifies a failed probe by its message (libpq's and the server's
     /// texts are stable across PostgreSQL 12–17).
     pub fn classify(why: &str) -> Self {

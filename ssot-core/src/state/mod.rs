@@ -28,7 +28,8 @@ pub use evidence::{
 };
 pub use retention::{write_retention_run, RetentionRun, RetentionRunWrite, RetentionStatusRecord};
 pub use wal::{
-    parse_wal_history, parse_wal_settings, render_wal_history, write_wal_status, WalStatusRecord,
+    parse_wal_history, parse_wal_settings, reason_rule, render_wal_history, write_wal_status,
+    WalStatusRecord,
 };
 
 /// `wal.status`: the WAL status (seed field names).

@@ -128,10 +128,7 @@ impl WalStatusRecord {
         // startup gate, which leaves the probe's rules out, must not be led
         // to drop a line that names something else).
         for (i, reason) in rec.reasons.iter().enumerate() {
-            let named = reason
-                .split_once(' ')
-                .and_then(|(level, rest)| Some((level, rest.split_once(':')?.0)));
-            let fits = named.is_some_and(|(level, rule)| {
+            let fits = reason_rule(reason).is_some_and(|(level, rule)| {
                 active_rules.iter().any(|r| r == rule)
                     && rule_level(rule).is_some_and(|l| l.as_str() == level)
             });
@@ -163,6 +160,12 @@ impl WalStatusRecord {
 
 /// The `reason.N` lines in the order of N; `reason_count`, when present,
 /// must equal how many there are and N must run from 1 without gaps.
+/// The level and rule a `reason.N` line names: `"LEVEL rule: message"`.
+pub fn reason_rule(line: &str) -> Option<(&str, &str)> {
+    let (level, rest) = line.split_once(' ')?;
+    Some((level, rest.split_once(':')?.0))
+}
+
 fn read_volumes(f: &StateFile) -> Result<Vec<(String, f64)>> {
     let mut out = Vec::new();
     for (rest, _) in f.family("volume.") {
@@ -289,20 +292,14 @@ pub fn write_wal_status(file: &mut StateFile, report: &WalReport) -> Result<()> 
     for (i, r) in report.reasons.iter().enumerate() {
         // A message quotes outside text (libpq's, a path): control
         // characters are escaped so it stays one line of the file.
-        let message: String = r
-            .message
-            .chars()
-            .map(|c| {
-                if c.is_control() {
-                    c.escape_default().to_string()
-                } else {
-                    c.to_string()
-                }
-            })
-            .collect();
         file.set(
             &format!("reason.{}", i + 1),
-            format!("{} {}: {message}", r.level, r.rule),
+            format!(
+                "{} {}: {}",
+                r.level,
+                r.rule,
+                crate::evidence::one_line(&r.message)
+            ),
         )?;
     }
     Ok(())
