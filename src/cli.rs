@@ -170,11 +170,19 @@ pub struct WalCheckArgs {
         long,
         value_name = "CONNINFO",
         env = "SSOT_DSN",
-        hide_env_values = true
+        hide_env_values = true,
+        value_parser = dsn_parser()
     )]
     pub dsn: Option<String>,
     #[command(flatten)]
     pub out: Output,
+}
+
+/// A DSN that is not UTF-8 is still probed (its bad bytes shown as U+FFFD,
+/// so the probe fails and says where): a usage error here would leave the
+/// last status standing until it went stale.
+fn dsn_parser() -> impl clap::builder::TypedValueParser<Value = String> {
+    clap::builder::OsStringValueParser::new().map(|s| s.to_string_lossy().into_owned())
 }
 
 #[derive(Debug, Args)]
@@ -193,6 +201,12 @@ pub struct GateArgs {
     pub estimate: Option<ByteSize>,
     #[command(flatten)]
     pub out: Output,
+    /// With a COMMAND: end it if it runs longer than this, e.g. 2h (SIGTERM to
+    /// its whole process group, SIGKILL 10s later); ssot then exits 128+the
+    /// signal that ended it. ssot stays as the command's parent instead of
+    /// becoming it, and forwards TERM, INT and HUP to its group.
+    #[arg(long, value_name = "DURATION", value_parser = parse_from_str::<Span>, requires = "command")]
+    pub time_limit: Option<Span>,
     /// Command to run under the operation lock if allowed (ssot execs it).
     #[arg(last = true, value_name = "COMMAND")]
     pub command: Vec<String>,
@@ -238,7 +252,8 @@ pub struct ContractArgs {
         long,
         value_name = "CONNINFO",
         env = "SSOT_DSN",
-        hide_env_values = true
+        hide_env_values = true,
+        value_parser = dsn_parser()
     )]
     pub dsn: Option<String>,
     #[command(flatten)]
@@ -364,7 +379,8 @@ pub struct ReportArgs {
         long,
         value_name = "CONNINFO",
         env = "SSOT_DSN",
-        hide_env_values = true
+        hide_env_values = true,
+        value_parser = dsn_parser()
     )]
     pub dsn: Option<String>,
 }

@@ -7,6 +7,7 @@ use std::io::Write;
 
 use serde::Serialize;
 use ssot_core::host::{self, ExecFailure};
+use ssot_core::ports::Held;
 use ssot_core::{
     exit, json, write_json, ApplyMode, BackupRequest, Catalog, ContractRequest, DrDrillRequest,
     Error, GateRequest, Input, Outcome, ReportFormat, ReportRequest, RestoreDrillRequest,
@@ -331,8 +332,14 @@ fn gate(
     let Some(lock) = held else {
         return Ok(exit::GATE_DENIED);
     };
-    // Becomes the command; returns only if it cannot be executed.
-    let failure = host::exec_holding(lock, &a.command);
+    let failure = match a.time_limit {
+        // Becomes the command; returns only if it cannot be executed.
+        None => host::exec_holding(lock, &a.command),
+        Some(limit) => match run_limited(&lock, &a.command, limit) {
+            Ok(code) => return Ok(code),
+            Err(f) => f,
+        },
+    };
     match &failure {
         ExecFailure::NotFound(m) => {
             eprintln!("ssot: the gate allowed, but the command was not found: {m}")
@@ -344,6 +351,43 @@ fn gate(
         ExecFailure::Output(m) => eprintln!("ssot: the command was not run: {m}"),
     }
     Ok(failure.exit_code())
+}
+
+/// SIGTERM on Linux: what a time limit sends first.
+const SIGTERM: i32 = 15;
+
+/// `gate OP --time-limit D -- COMMAND`: the command as a child holding the
+/// lock, ended with its process group once it runs past `limit`.
+fn run_limited(
+    lock: &Held,
+    argv: &[String],
+    limit: ssot_core::units::Span,
+) -> Result<u8, ExecFailure> {
+    let opts = host::RunOptions {
+        timeout: Some(std::time::Duration::from_secs(limit.as_secs())),
+        capture: false,
+        inherit_stdin: true,
+        ..host::RunOptions::default()
+    };
+    let done = host::run_holding(Some(lock), argv, &opts)?;
+    let by_signal = |sig: i32| u8::try_from(128 + sig).unwrap_or(u8::MAX);
+    if let Some(sig) = done.forwarded {
+        // Asked to stop: end by the same signal, as the command's parent would.
+        host::reraise(sig);
+        return Ok(by_signal(sig));
+    }
+    if done.timed_out {
+        eprintln!(
+            "ssot: {} ran past its time limit of {limit} and was ended with its process group",
+            argv[0]
+        );
+        return Ok(by_signal(done.signal.unwrap_or(SIGTERM)));
+    }
+    Ok(match (done.code, done.signal) {
+        (Some(c), _) => u8::try_from(c).unwrap_or(u8::MAX),
+        (None, Some(sig)) => by_signal(sig),
+        (None, None) => exit::GATE_NO_VERDICT,
+    })
 }
 
 /// `ssot run`: the runbook over `ssot`, logging to stderr (output lines to

@@ -31,6 +31,9 @@ operation lock's descriptor open in it. Every signal sent to the pid reaches the
 directly, as if ssot were not there. The lock is released exactly when the last process
 holding its descriptor exits: the command, or a child it started that kept it; so gate
 startup is meant to be used without a command (`ssot gate startup && exec postgres ...`).
+With --time-limit D ssot stays the command's parent instead: past D the command's whole
+process group gets SIGTERM (SIGKILL 10s later) and ssot exits 128+that signal; TERM, INT
+and HUP sent to ssot are forwarded to the group.
 The gate decides at the real time: --now is refused beyond gate.max_clock_skew (125 here).
 The whole table, for every surface: README, \"How the gates hold\".";
 

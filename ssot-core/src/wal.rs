@@ -25,7 +25,9 @@
 //! | `slot_inactive` | GROWING | an inactive slot holds WAL back |
 //! | `postgres_unreachable` | ERROR | a live probe was asked for and nothing answered (no server on the socket or port, connection refused, timed out) |
 //! | `archiver_failing` | GROWING | the live probe's `pg_stat_archiver` shows the last attempt failed, within `growth_window` |
-//! | `postgres_refused` | ERROR | the server answered but refuses connections (starting up, in crash recovery, shutting down, too many clients) |
+//! | `postgres_starting` | ERROR | the server answered that it is starting up |
+//! | `postgres_in_recovery` | ERROR | the server answered that it is replaying WAL (crash recovery, or archive recovery not yet consistent) and accepts no connections yet |
+//! | `postgres_refused` | ERROR | the server answered but refuses connections for another reason (shutting down, too many clients) |
 //! | `postgres_auth_failed` | ERROR | the server refused the probe's role (password, `pg_hba.conf`, unknown role or database) |
 //! | `postgres_privilege_missing` | ERROR | the probe's role may not read what the probe needs (`pg_monitor`) |
 //!
@@ -116,9 +118,11 @@ impl FromStr for Level {
 }
 
 /// Every WAL rule id with the level it asserts (the table in the module docs).
-pub const RULES: [(&str, Level); 19] = [
+pub const RULES: [(&str, Level); 21] = [
     ("measurement_failed", Level::Error),
     ("postgres_unreachable", Level::Error),
+    ("postgres_starting", Level::Error),
+    ("postgres_in_recovery", Level::Error),
     ("postgres_refused", Level::Error),
     ("postgres_auth_failed", Level::Error),
     ("postgres_privilege_missing", Level::Error),
@@ -151,7 +155,14 @@ pub fn is_probe_rule(rule: &str) -> bool {
 pub enum ProbeFailure {
     /// Nothing answered: no server on the socket or port, refused, timed out.
     Unreachable,
-    /// A server answered but accepts no connections now.
+    /// The server answered that it is starting up.
+    Starting,
+    /// The server answered that it is replaying WAL (crash recovery, or an
+    /// archive recovery that has not reached consistency) and accepts no
+    /// connections until it is done.
+    InRecovery,
+    /// A server answered but accepts no connections now for another reason:
+    /// shutting down, out of connection slots.
     Refused,
     /// The server refused the probe's role or database.
     Authentication,
@@ -161,8 +172,10 @@ pub enum ProbeFailure {
 
 impl ProbeFailure {
     /// Every class.
-    pub const ALL: [ProbeFailure; 4] = [
+    pub const ALL: [ProbeFailure; 6] = [
         ProbeFailure::Unreachable,
+        ProbeFailure::Starting,
+        ProbeFailure::InRecovery,
         ProbeFailure::Refused,
         ProbeFailure::Authentication,
         ProbeFailure::Privilege,
@@ -191,10 +204,15 @@ impl ProbeFailure {
             "fe_sendauth",
         ]) {
             ProbeFailure::Authentication
+        } else if any(&["the database system is starting up"]) {
+            ProbeFailure::Starting
         } else if any(&[
-            "the database system is starting up",
             "not yet accepting connections",
             "the database system is in recovery mode",
+            "consistent recovery state has not been yet reached",
+        ]) {
+            ProbeFailure::InRecovery
+        } else if any(&[
             "the database system is shutting down",
             "the database system is not accepting connections",
             "too many clients",
@@ -210,9 +228,23 @@ impl ProbeFailure {
     pub const fn rule(self) -> &'static str {
         match self {
             ProbeFailure::Unreachable => "postgres_unreachable",
+            ProbeFailure::Starting => "postgres_starting",
+            ProbeFailure::InRecovery => "postgres_in_recovery",
             ProbeFailure::Refused => "postgres_refused",
             ProbeFailure::Authentication => "postgres_auth_failed",
             ProbeFailure::Privilege => "postgres_privilege_missing",
+        }
+    }
+
+    /// What the server did, as the end of "PostgreSQL at SERVER …".
+    pub const fn what(self) -> &'static str {
+        match self {
+            ProbeFailure::Unreachable => "did not answer the live probe",
+            ProbeFailure::Starting => "is starting up",
+            ProbeFailure::InRecovery => "is in recovery and accepts no connections yet",
+            ProbeFailure::Refused => "refuses connections",
+            ProbeFailure::Authentication => "refused the live probe's role",
+            ProbeFailure::Privilege => "does not let the live probe read what it needs",
         }
     }
 
@@ -222,8 +254,14 @@ impl ProbeFailure {
             ProbeFailure::Unreachable => {
                 "is PostgreSQL running, and does the DSN name its socket directory or host and port?"
             }
+            ProbeFailure::Starting => {
+                "the server is starting: check again in a moment; if it stays here, read its log"
+            }
+            ProbeFailure::InRecovery => {
+                "the server is replaying WAL and accepts connections when it reaches consistency: let it finish (do not delete anything from pg_wal), and follow its progress in its log"
+            }
             ProbeFailure::Refused => {
-                "the server is starting, recovering or stopping: check again when it accepts connections"
+                "the server is stopping or out of connection slots: check again when it accepts connections, or reserve a slot for the probe's role"
             }
             ProbeFailure::Authentication => {
                 "give the probe a role pg_hba.conf admits, with its password in the DSN, a service file or .pgpass"
@@ -510,6 +548,11 @@ pub struct LiveWalFacts {
     /// probe's: when that probe ran (the slot reasons say so).
     #[serde(default)]
     pub slots_seen_at: Option<DateTime<Utc>>,
+    /// When the probe did not answer and `archiver` is the last good
+    /// probe's: when that probe ran. The archiver is then judged as of that
+    /// moment, and its reason says so.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub archiver_seen_at: Option<DateTime<Utc>>,
     /// `pg_is_in_recovery()`: the server is a standby.
     #[serde(default)]
     pub in_recovery: bool,
@@ -1055,6 +1098,36 @@ fn growth(facts: &WalFacts, policy: &WalPolicy, now: DateTime<Utc>) -> Growth {
     }
 }
 
+/// Where the fill stands now, for the time left: the Theil–Sen line's value
+/// at the last sample (its intercept the median of the residuals) — unless
+/// the current measurement `used` lies further above that line than the
+/// whole spread of the earlier samples around it: then it is a jump, and it
+/// counts in full.
+///
+/// pg_wal grows in whole segments, so used space is a staircase (16MB steps
+/// are 6 % of a 256MB volume): read off the last step, the time left swung a
+/// step's time early or late from one check to the next, while the line runs
+/// through the staircase's middle. A real jump (a large file written at
+/// once) lies beyond the staircase's spread and is not averaged away.
+fn level_now(run: &[Point], rate: f64, used: u64) -> f64 {
+    let Some(((t0, _), (tn, _))) = run.first().zip(run.last()) else {
+        return used as f64;
+    };
+    let x = |t: DateTime<Utc>| (t - *t0).num_milliseconds() as f64 / 1000.0;
+    let mut residuals: Vec<f64> = run.iter().map(|(t, v)| *v as f64 - rate * x(*t)).collect();
+    let earlier = &residuals[..residuals.len() - 1];
+    let spread = earlier.iter().copied().fold(f64::NEG_INFINITY, f64::max)
+        - earlier.iter().copied().fold(f64::INFINITY, f64::min);
+    let mid = residuals.len() / 2;
+    let (_, median, _) = residuals.select_nth_unstable_by(mid, f64::total_cmp);
+    let fitted = *median + rate * x(*tn);
+    if used as f64 - fitted > spread.max(0.0) {
+        used as f64
+    } else {
+        fitted
+    }
+}
+
 /// The volume's fill rate and the seconds until `error_used`, judged over
 /// the recent run of samples in which used space never fell: a drop (files
 /// deleted, segments recycled) starts a new run, so a volume that just
@@ -1083,7 +1156,7 @@ fn fill_rate(
         return (None, None);
     };
     let left = if rate > 0.0 {
-        Some(((error_used - used as f64) / rate).max(0.0))
+        Some(((error_used - level_now(run, rate, used)) / rate).max(0.0))
     } else {
         None
     };
@@ -1332,12 +1405,7 @@ pub fn evaluate(facts: &WalFacts, policy: &WalPolicy, now: DateTime<Utc>) -> Wal
     if let Some(live) = &facts.live {
         if let Some(why) = &live.unreachable {
             let class = ProbeFailure::classify(why);
-            let what = match class {
-                ProbeFailure::Unreachable => "did not answer the live probe",
-                ProbeFailure::Refused => "refuses connections",
-                ProbeFailure::Authentication => "refused the live probe's role",
-                ProbeFailure::Privilege => "does not let the live probe read what it needs",
-            };
+            let what = class.what();
             let prefix = format!("PostgreSQL at {}: ", live.server);
             let why = why.strip_prefix(&prefix).unwrap_or(why);
             rules.fire(
@@ -1350,16 +1418,25 @@ pub fn evaluate(facts: &WalFacts, policy: &WalPolicy, now: DateTime<Utc>) -> Wal
                 ),
             );
         }
+        // Facts the last probe that answered saw are judged as of then.
+        let seen_at = live.archiver_seen_at.filter(|_| live.unreachable.is_some());
         if let Some(a) = live
             .archiver
             .as_ref()
-            .filter(|a| a.failing(now, policy.growth_window))
+            .filter(|a| a.failing(seen_at.unwrap_or(now), policy.growth_window))
         {
             rules.fire(
                 "archiver_failing",
                 Level::Growing,
                 format!(
-                    "the archiver is failing: the last attempt, for {}, failed at {}; {}: WAL waits for archive_command and is retained",
+                    "the archiver {}: the last attempt, for {}, failed at {}; {}: WAL waits for archive_command and is retained",
+                    match seen_at {
+                        Some(t) => format!(
+                            "was failing when the last probe that answered saw it at {}",
+                            crate::time::timestamp(t)
+                        ),
+                        None => "is failing".into(),
+                    },
                     a.last_failed_wal.as_deref().unwrap_or("?"),
                     a.last_failed_time.map(crate::time::timestamp).unwrap_or_else(|| "?".into()),
                     match (&a.last_archived_wal, a.last_archived_time) {

@@ -648,7 +648,7 @@ fn a_decision_that_authorises_work_uses_the_real_clock() {
 /// kept, dated, so the slot that filled the disk is still named after the
 /// server went down.
 #[test]
-fn the_last_good_probe_still_names_the_slot_after_the_server_went_down() {
+fn the_last_good_probe_still_names_the_slot_and_the_archiver_after_the_server_went_down() {
     let (w, ssot, req) = probing("host=/run/pg user=ssot");
     w.set_server(Some(Ok(FAILING_ARCHIVER.into())));
     let check = ssot.check_wal(&req, t0()).unwrap();
@@ -667,7 +667,7 @@ fn the_last_good_probe_still_names_the_slot_after_the_server_went_down() {
         .collect();
     assert_eq!(
         rules,
-        ["postgres_unreachable", "slot_inactive"],
+        ["postgres_unreachable", "slot_inactive", "archiver_failing"],
         "{:?}",
         check.report.reasons
     );
@@ -676,6 +676,25 @@ fn the_last_good_probe_still_names_the_slot_after_the_server_went_down() {
         slot.contains("forgotten")
             && slot.contains("as the last probe that answered saw it at 2026-02-05T12:00:00Z"),
         "{slot}"
+    );
+    let archiver = &check.report.reasons[2].message;
+    assert!(
+        archiver.contains(
+            "was failing when the last probe that answered saw it at 2026-02-05T12:00:00Z"
+        ) && archiver.contains("000000010000000000000003"),
+        "{archiver}"
+    );
+    // Judged as of the probe that saw it, however long the server stays down.
+    w.set_server(None);
+    let later = ssot.check_wal(&req, mins(600)).unwrap();
+    assert!(
+        later
+            .report
+            .reasons
+            .iter()
+            .any(|r| r.rule == "archiver_failing" && r.message.contains("last probe")),
+        "{:?}",
+        later.report.reasons
     );
 }
 

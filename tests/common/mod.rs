@@ -60,7 +60,7 @@ pub fn json(o: &Output) -> Value {
 /// hang (a FIFO, a runaway loop) from a finish, it measures no speed.
 pub const HANG: Duration = Duration::from_secs(60);
 
-fn wait_or_kill(mut child: Child, deadline: Duration, what: &str) -> Output {
+pub fn wait_or_kill(mut child: Child, deadline: Duration, what: &str) -> Output {
     let start = Instant::now();
     loop {
         if let Some(status) = child.try_wait().unwrap() {

@@ -12,22 +12,45 @@ use super::*;
 
 /// `ssot gate startup -- COMMAND` in the background.
 fn start_gated(w: &World, script: &str) -> Child {
+    start_gated_with(w, &[], script)
+}
+
+/// `ssot gate startup OPTIONS -- sh -c SCRIPT` in the background.
+fn start_gated_with(w: &World, options: &[&str], script: &str) -> Child {
     ssot()
-        .args([
-            "--state",
-            s(&w.state),
-            "gate",
-            "startup",
-            "--",
-            "sh",
-            "-c",
-            script,
-        ])
+        .args(["--state", s(&w.state), "gate", "startup"])
+        .args(options)
+        .args(["--", "sh", "-c", script])
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
         .unwrap()
+}
+
+/// Waits for `child`; a hang fails the test.
+fn wait_ended(child: &mut Child, what: &str) -> std::process::ExitStatus {
+    let start = Instant::now();
+    loop {
+        if let Some(st) = child.try_wait().unwrap() {
+            return st;
+        }
+        if start.elapsed() > HANG {
+            let _ = child.kill();
+            panic!("{what}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// A command that writes TERM into `got` when it gets SIGTERM (and exits
+/// 7), once it has touched `ready`.
+fn trapping_term(got: &Path, ready: &Path) -> String {
+    format!(
+        "trap 'echo TERM > {}; exit 7' TERM; touch {}; while :; do sleep 0.05; done",
+        got.display(),
+        ready.display()
+    )
 }
 
 /// Point 3: `kill -9` of ssot used to leave the command running with the
@@ -74,27 +97,10 @@ fn sigterm_reaches_the_command() {
     w.healthy();
     let ready = w.path("ready");
     let got = w.path("got-term");
-    let script = format!(
-        "trap 'echo TERM > {}; exit 7' TERM; touch {}; while :; do sleep 0.05; done",
-        got.display(),
-        ready.display()
-    );
-    let mut child = start_gated(&w, &script);
+    let mut child = start_gated(&w, &trapping_term(&got, &ready));
     wait_for("the command to start", || ready.exists());
     kill(Pid::from_raw(child.id() as i32), Signal::SIGTERM).unwrap();
-    let status = {
-        let start = Instant::now();
-        loop {
-            if let Some(st) = child.try_wait().unwrap() {
-                break st;
-            }
-            if start.elapsed() > HANG {
-                let _ = child.kill();
-                panic!("the command did not get SIGTERM");
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    };
+    let status = wait_ended(&mut child, "the command did not get SIGTERM");
     assert_eq!(fs::read_to_string(&got).unwrap_or_default(), "TERM\n");
     assert_eq!(status.code(), Some(7), "the command's own exit status");
     assert_eq!(lock_holder(&w), None, "the lock ends with the command");
@@ -154,4 +160,94 @@ fn a_background_child_of_the_command_keeps_the_lock() {
     );
     kill(Pid::from_raw(bg), Signal::SIGKILL).unwrap();
     wait_for("the lock to be free", || lock_holder(&w).is_none());
+}
+
+/// Issue "WAL truth": a gated command can be given a time limit. Past it the
+/// command and everything in its process group are ended, ssot exits 128+the
+/// signal, and the lock is free again.
+#[test]
+fn a_time_limit_ends_the_command_with_its_group_and_frees_the_lock() {
+    let w = World::new();
+    w.healthy();
+    let bgpid = w.path("bg.pid");
+    let o = w.ssot(&[
+        "gate",
+        "startup",
+        "--time-limit",
+        "1s",
+        "--",
+        "sh",
+        "-c",
+        &format!(
+            "sleep 1000 & echo $! > {}; exec sleep 1000",
+            bgpid.display()
+        ),
+    ]);
+    assert_eq!(code(&o), 128 + 15, "{}", stderr(&o));
+    assert!(
+        stderr(&o)
+            .contains("sh ran past its time limit of 1s and was ended with its process group"),
+        "{}",
+        stderr(&o)
+    );
+    let bg = read_pid(&bgpid).expect("the command started");
+    wait_for("the background child to end", || !alive(bg));
+    assert_eq!(lock_holder(&w), None, "the lock ends with the group");
+    // A limit needs a command to limit.
+    let o = w.ssot(&["gate", "startup", "--time-limit", "1s"]);
+    assert_eq!(code(&o), 3, "{}", stderr(&o));
+}
+
+/// With a time limit ssot stays the command's parent: the command still
+/// reads ssot's stdin (`pg_restore < dump`), writes its stdout, and its own
+/// exit status is ssot's.
+#[test]
+fn a_time_limited_command_keeps_its_stdin_stdout_and_status() {
+    let w = World::new();
+    w.healthy();
+    let mut child = ssot()
+        .args([
+            "--state",
+            s(&w.state),
+            "gate",
+            "startup",
+            "--time-limit",
+            "1h",
+            "--",
+            "sh",
+            "-c",
+            "cat; exit 5",
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    {
+        use std::io::Write;
+        let mut stdin = child.stdin.take().unwrap();
+        stdin.write_all(b"a dump's bytes\n").unwrap();
+    }
+    let o = child.wait_with_output().unwrap();
+    assert_eq!(String::from_utf8_lossy(&o.stdout), "a dump's bytes\n");
+    assert_eq!(o.status.code(), Some(5));
+    assert_eq!(lock_holder(&w), None);
+}
+
+/// With a time limit, SIGTERM to ssot reaches the command's group, and ssot
+/// ends by the same signal once the command has.
+#[test]
+fn sigterm_reaches_a_time_limited_command() {
+    use std::os::unix::process::ExitStatusExt;
+    let w = World::new();
+    w.healthy();
+    let ready = w.path("ready");
+    let got = w.path("got-term");
+    let mut child = start_gated_with(&w, &["--time-limit", "1h"], &trapping_term(&got, &ready));
+    wait_for("the command to start", || ready.exists());
+    kill(Pid::from_raw(child.id() as i32), Signal::SIGTERM).unwrap();
+    let status = wait_ended(&mut child, "the command did not get SIGTERM");
+    assert_eq!(fs::read_to_string(&got).unwrap_or_default(), "TERM\n");
+    assert_eq!(status.signal(), Some(15), "{status:?}");
+    assert_eq!(lock_holder(&w), None, "the lock ends with the command");
 }

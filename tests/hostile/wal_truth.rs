@@ -248,6 +248,44 @@ fn a_dsn_with_a_line_break_still_records_the_status() {
     );
 }
 
+/// Found by attack: a DSN that is not UTF-8 (`$SSOT_DSN` in a unit file,
+/// `--dsn` from a script) was a usage error: `wal check` exited 3 without
+/// writing, and the previous OK `wal.status` kept the backup gate open until
+/// it went stale. It is probed like any DSN; the probe fails and says so.
+#[test]
+fn a_dsn_that_is_not_utf8_still_records_the_status() {
+    use std::os::unix::ffi::OsStrExt;
+    let w = World::new();
+    let (pgdata, cfg) = sandbox(&w);
+    let (c, _) = check_and_status(&w, &cfg, &pgdata, &[]);
+    assert_eq!(c, 0);
+    let mut dsn = format!("host={} user=postgres", w.path("no-server").display()).into_bytes();
+    dsn.push(0xff);
+    let bad = std::ffi::OsStr::from_bytes(&dsn);
+    for how in ["env", "flag"] {
+        let mut cmd = ssot();
+        cmd.args(["--state", s(&w.state), "--config", s(&cfg)])
+            .args(["wal", "check", "--pgdata", s(&pgdata)])
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped());
+        if how == "env" {
+            cmd.env("SSOT_DSN", bad);
+        } else {
+            cmd.arg("--dsn").arg(bad);
+        }
+        let o = wait_or_kill(cmd.spawn().unwrap(), HANG, "wal check");
+        assert_eq!(code(&o), 2, "{how}: {}", stderr(&o));
+        let status = fs::read_to_string(w.state.join("wal.status")).unwrap();
+        assert!(
+            status.contains("wal_status=ERROR") && status.contains("postgres_unreachable"),
+            "{how}: {status}"
+        );
+        let (c, _) = check_and_status(&w, &cfg, &pgdata, &[]);
+        assert_eq!(c, 0);
+    }
+}
+
 /// Found by attack: `active_rules=postgres_unreachable` beside a reason line
 /// `ERROR volume_used_error: …` made `gate startup` allowed, the line
 /// silently dropped. A reason line must name an active rule at its level.

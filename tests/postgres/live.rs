@@ -372,4 +372,42 @@ fn a_frozen_server_is_denied_by_the_backup_gate() {
         why.contains("\"passed\":false") && why.contains(&c.socket()),
         "{why}"
     );
+
+    // The server freezes after the gate allowed: a gated command given a
+    // time limit is ended with its group, and the lock goes with it. A
+    // backup the gate may allow lives off PGDATA's filesystem.
+    let Some(off) = other_filesystem_dir(&c.data()) else {
+        eprintln!("skipped the time limit: no filesystem other than PGDATA's here");
+        return;
+    };
+    let target = off.path().to_path_buf();
+    let frozen = Frozen(pid);
+    let script = format!(
+        "kill -STOP {} && exec {} -d '{}' -f /dev/null",
+        pid,
+        c.bin.join("pg_dump").display(),
+        c.dsn()
+    );
+    let o = ops.run(&[
+        "gate",
+        "backup",
+        "--target",
+        s(&target),
+        "--time-limit",
+        "3s",
+        "--",
+        "sh",
+        "-c",
+        &script,
+    ]);
+    drop(frozen);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        matches!(o.status.code(), Some(143 | 137)),
+        "{:?}\n{err}",
+        o.status
+    );
+    assert!(err.contains("ran past its time limit of 3s"), "{err}");
+    let (code, decision) = ops.json(&["gate", "backup", "--target", s(&target)]);
+    assert_eq!(code, 0, "the lock outlived the command: {decision:#}");
 }

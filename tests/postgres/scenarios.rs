@@ -298,33 +298,57 @@ fn a_full_pgdata_volume_is_seen_when_pg_wal_lives_elsewhere() {
 /// What a fill replay measured.
 struct Fill {
     checks: usize,
-    /// Seconds from the start until the volume crossed its error threshold.
+    /// Seconds from the start until the first check that saw the volume at or
+    /// past its error threshold.
     crossed: f64,
+    /// The check before that one: the volume crossed in between (pg_wal
+    /// grows in whole segments, so it jumps across the threshold).
+    before: f64,
     /// Seconds from the start until the first prediction, if any came before.
     first: Option<f64>,
-    /// |predicted − actual| / time left, for each prediction 5s or more before.
-    errors: Vec<f64>,
+    /// (time of the check, predicted seconds left) for each prediction.
+    predictions: Vec<(f64, f64)>,
     last_rules: Vec<String>,
 }
 
 impl Fill {
+    /// |predicted − actual| / time left for each prediction 5s or more
+    /// before `actual`, sorted.
+    fn errors(&self, actual: f64) -> Vec<f64> {
+        let mut e: Vec<f64> = self
+            .predictions
+            .iter()
+            .filter(|(t, _)| *t < actual - 5.0)
+            .map(|(t, left)| ((t + left) - actual).abs() / (actual - t))
+            .collect();
+        e.sort_by(f64::total_cmp);
+        e
+    }
+
     fn print(&self, what: &str) {
-        let median = self
-            .errors
-            .get(self.errors.len() / 2)
-            .copied()
-            .unwrap_or(f64::NAN);
-        let worst = self.errors.last().copied().unwrap_or(f64::NAN);
+        // The real crossing lies between two checks: against the first check
+        // that saw it (late by up to one interval), and against the middle
+        // of the interval (the best estimate, ± half the interval).
+        let middle = (self.before + self.crossed) / 2.0;
+        let summary = |errors: Vec<f64>| {
+            format!(
+                "median {:.1}% worst {:.1}% over {} predictions",
+                errors.get(errors.len() / 2).copied().unwrap_or(f64::NAN) * 100.0,
+                errors.last().copied().unwrap_or(f64::NAN) * 100.0,
+                errors.len()
+            )
+        };
         eprintln!(
-            "{what}: {} checks; crossed 90% at {:.0}s; first prediction {}; prediction error median {:.1}% worst {:.1}% over {} predictions",
+            "{what}: {} checks; crossed 90% between {:.1}s and {:.1}s; first prediction {}; \
+             prediction error against the middle of that interval: {}; against the first check past it: {}",
             self.checks,
+            self.before,
             self.crossed,
             self.first
-                .map(|f| format!("at {f:.1}s (lead time {:.1}s)", self.crossed - f))
+                .map(|f| format!("at {f:.1}s (lead time {:.1}s)", middle - f))
                 .unwrap_or_else(|| "never, before the crossing".into()),
-            median * 100.0,
-            worst * 100.0,
-            self.errors.len()
+            summary(self.errors(middle)),
+            summary(self.errors(self.crossed)),
         );
     }
 }
@@ -382,26 +406,28 @@ fn fill_replay(size: &str, pause: Duration, every: Duration, config: &str) -> Op
         }
         stop.store(true, std::sync::atomic::Ordering::Relaxed);
     });
-    let crossed = seen
+    if std::env::var_os("SSOT_REPLAY_TRACE").is_some() {
+        for (t, used, left, _) in &seen {
+            eprintln!("trace {t:.2} {used:.2} {}", left.map_or(-1.0, |l| l));
+        }
+    }
+    let at = seen
         .iter()
-        .find(|s| s.1 >= 90.0)
-        .map(|s| s.0)
+        .position(|s| s.1 >= 90.0)
         .expect("the forgotten slot never filled the volume within 10 minutes");
-    let first = seen
+    let crossed = seen[at].0;
+    let before = at.checked_sub(1).map_or(0.0, |b| seen[b].0);
+    let first = seen[..at].iter().find(|s| s.2.is_some()).map(|s| s.0);
+    let predictions = seen[..at]
         .iter()
-        .find(|s| s.2.is_some() && s.0 < crossed)
-        .map(|s| s.0);
-    let mut errors: Vec<f64> = seen
-        .iter()
-        .filter(|s| s.0 < crossed - 5.0)
-        .filter_map(|s| s.2.map(|p| ((s.0 + p) - crossed).abs() / (crossed - s.0)))
+        .filter_map(|s| s.2.map(|left| (s.0, left)))
         .collect();
-    errors.sort_by(f64::total_cmp);
     Some(Fill {
         checks: seen.len(),
         crossed,
+        before,
         first,
-        errors,
+        predictions,
         last_rules: seen.last().unwrap().3.clone(),
     })
 }

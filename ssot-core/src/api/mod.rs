@@ -326,6 +326,7 @@ impl Ssot {
                         unreachable: None,
                         archiver: Some(l.archiver),
                         slots_seen_at: None,
+                        archiver_seen_at: None,
                         in_recovery: l.in_recovery,
                         wal_segment_size: l
                             .settings
@@ -346,6 +347,7 @@ impl Ssot {
                     unreachable: Some(why),
                     archiver: None,
                     slots_seen_at: None,
+                    archiver_seen_at: None,
                     in_recovery: false,
                     wal_segment_size: None,
                 },

@@ -18,7 +18,7 @@
 //!     period, and SIGKILL again to whatever of the group is left once the
 //!     command itself has ended.
 
-use std::io::Read;
+use std::io::{IsTerminal, Read};
 use std::os::fd::AsRawFd;
 use std::os::unix::fs::OpenOptionsExt;
 use std::os::unix::process::{CommandExt, ExitStatusExt};
@@ -120,6 +120,10 @@ pub struct RunOptions {
     pub stdout_file: Option<std::path::PathBuf>,
     /// The most bytes of each stream kept when capturing.
     pub max_output: usize,
+    /// Give the command this process's stdin (`pg_restore < dump`), unless
+    /// it is a terminal: the command runs in its own process group, which a
+    /// terminal would stop (SIGTTIN) when it read. Otherwise /dev/null.
+    pub inherit_stdin: bool,
 }
 
 impl Default for RunOptions {
@@ -130,6 +134,7 @@ impl Default for RunOptions {
             capture: true,
             stdout_file: None,
             max_output: 16 << 20,
+            inherit_stdin: false,
         }
     }
 }
@@ -211,7 +216,12 @@ pub fn run_holding(
         return Err(ExecFailure::NotFound("an empty command".into()));
     };
     let mut cmd = Command::new(program);
-    cmd.args(args).stdin(Stdio::null()).process_group(0);
+    let stdin = if opts.inherit_stdin && !std::io::stdin().is_terminal() {
+        Stdio::inherit()
+    } else {
+        Stdio::null()
+    };
+    cmd.args(args).stdin(stdin).process_group(0);
     if opts.capture {
         cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
     }

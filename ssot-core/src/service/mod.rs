@@ -205,17 +205,23 @@ pub fn check_wal(
             };
             probe_record = serde_json::to_string(&last).ok().map(|t| t + "\n");
         }
-        Some(l) if !input.slots_given => {
+        Some(l) => {
             let saved = host.state.read(state::WAL_PROBE);
             if let StateInput::Present { content, .. } = &saved {
                 match serde_json::from_slice::<wal::LastProbe>(content) {
                     Ok(last) if last.server == l.server && last.probed_at <= now => {
-                        slots = last.slots;
-                        l.slots_seen_at = Some(last.probed_at);
+                        if !input.slots_given {
+                            slots = last.slots;
+                            l.slots_seen_at = Some(last.probed_at);
+                        }
+                        if l.archiver.is_none() && last.archiver.is_some() {
+                            l.archiver = last.archiver;
+                            l.archiver_seen_at = Some(last.probed_at);
+                        }
                     }
                     Ok(_) => {}
                     Err(e) => notes.push(format!(
-                        "{} is not usable ({e}): no earlier slots are shown",
+                        "{} is not usable ({e}): no earlier slots or archiver are shown",
                         saved.path()
                     )),
                 }
