@@ -246,6 +246,14 @@ pub struct ContractArgs {
     /// /proc/mounts (for the filesystem-quota limitation).
     #[arg(long, value_name = "FILE")]
     pub mounts: Option<PathBuf>,
+    /// postgresql.conf, read with its includes: the source of truth on a host
+    /// [default on a host: the running server's config_file (with --dsn), else
+    /// PGDATA/postgresql.conf].
+    #[arg(long, value_name = "FILE")]
+    pub postgresql_conf: Option<PathBuf>,
+    /// PostgreSQL data directory [default: $PGDATA, else config postgres.pgdata].
+    #[arg(long, value_name = "DIR", env = "PGDATA")]
+    pub pgdata: Option<PathBuf>,
     /// PostgreSQL to probe live (libpq keyword/value string or URI, e.g.
     /// "host=/var/run/postgresql user=postgres dbname=postgres") pg_settings, slots and backends stand in for --settings, --slots, --processes [default: config postgres.dsn].
     #[arg(

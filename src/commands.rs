@@ -176,7 +176,9 @@ pub fn run(cli: Cli, flags: GivenFlags) -> Result<u8, String> {
                 auto_conf: a.auto_conf.map(Input::Path),
                 slots: a.slots.map(Input::Path),
                 mounts: a.mounts.map(Input::Path),
+                postgresql_conf: a.postgresql_conf.map(Input::Path),
                 dsn: a.dsn,
+                pgdata: a.pgdata,
             };
             Ok(show(
                 &ssot.check_contract(&req, now).map_err(e)?,

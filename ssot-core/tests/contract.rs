@@ -284,11 +284,14 @@ fn an_orphan_pvc_fails_naming_it() {
 
 #[test]
 fn missing_inputs_are_unknown_not_pass() {
-    let r = evaluate(
-        &ContractInputs::default(),
-        &ContractConfig::default(),
-        now(),
-    );
+    // On Kubernetes every invariant needs an input; on a host (the default
+    // without a StatefulSet) the PVC checks do not apply, and the rest are
+    // unknown: nothing passes.
+    let kubernetes = ContractConfig {
+        deployment: ssot_core::contract::Deployment::Kubernetes,
+        ..ContractConfig::default()
+    };
+    let r = evaluate(&ContractInputs::default(), &kubernetes, now());
     assert!(
         r.invariants
             .iter()
@@ -296,6 +299,29 @@ fn missing_inputs_are_unknown_not_pass() {
         "{:#?}",
         r.invariants
     );
+    let host = evaluate(&ContractInputs::default(), &ContractConfig::default(), now());
+    assert_eq!(host.deployment, ssot_core::contract::Deployment::Host);
+    assert_eq!(host.status, ssot_core::contract::ContractVerdict::Unknown);
+    let not_applicable: Vec<&str> = host
+        .invariants
+        .iter()
+        .filter(|i| i.status == InvariantStatus::NotApplicable)
+        .map(|i| i.id.as_str())
+        .collect();
+    assert_eq!(
+        not_applicable,
+        [
+            "sts.single_instance",
+            "pvc.pgdata_on_pvc",
+            "pvc.pgdata_active",
+            "pvc.no_orphans",
+            "pvc.active_list_current"
+        ]
+    );
+    assert!(host
+        .invariants
+        .iter()
+        .all(|i| matches!(i.status, InvariantStatus::Unknown | InvariantStatus::NotApplicable)));
     assert!(r
         .invariants
         .iter()

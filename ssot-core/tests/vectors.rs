@@ -280,6 +280,7 @@ fn contract_vectors() {
         for (status, key) in [
             (contract::InvariantStatus::Fail, "failed"),
             (contract::InvariantStatus::Unknown, "unknown"),
+            (contract::InvariantStatus::NotApplicable, "not_applicable"),
         ] {
             if exp.get(key).is_some() {
                 let got: Vec<String> = report.with_status(status).map(|i| i.id.clone()).collect();

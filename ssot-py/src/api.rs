@@ -342,7 +342,7 @@ impl Ssot {
             .map(ApplyOutcome)
     }
 
-    #[pyo3(signature = (*, statefulset=None, settings=None, processes=None, pvcs=None, active_pvcs=None, auto_conf=None, slots=None, mounts=None, dsn=None, now=None))]
+    #[pyo3(signature = (*, statefulset=None, settings=None, processes=None, pvcs=None, active_pvcs=None, auto_conf=None, slots=None, mounts=None, postgresql_conf=None, dsn=None, pgdata=None, now=None))]
     #[allow(clippy::too_many_arguments)]
     fn check_contract(
         &self,
@@ -355,7 +355,9 @@ impl Ssot {
         auto_conf: Option<&Bound<'_, PyAny>>,
         slots: Option<&Bound<'_, PyAny>>,
         mounts: Option<&Bound<'_, PyAny>>,
+        postgresql_conf: Option<&Bound<'_, PyAny>>,
         dsn: Option<String>,
+        pgdata: Option<PathBuf>,
         now: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<ContractReport> {
         let req = ContractRequest {
@@ -367,7 +369,9 @@ impl Ssot {
             auto_conf: opt_input("auto_conf", auto_conf)?,
             slots: opt_input("slots", slots)?,
             mounts: opt_input("mounts", mounts)?,
+            postgresql_conf: opt_input("postgresql_conf", postgresql_conf)?,
             dsn,
+            pgdata,
         };
         let now = now_or(now, || self.0.now())?;
         py.detach(|| self.0.check_contract(&req, now))
@@ -647,7 +651,8 @@ pub fn evaluate_contract(
     let texts = PyDict::new(inputs.py());
     for (k, v) in inputs.iter() {
         let field: String = k.extract()?;
-        if v.is_instance_of::<PyString>() {
+        // A string is an input's text, except for the fields that are not inputs.
+        if v.is_instance_of::<PyString>() && !matches!(field.as_str(), "pgdata" | "dsn") {
             let d = PyDict::new(inputs.py());
             d.set_item("text", v)?;
             d.set_item("origin", &field)?;

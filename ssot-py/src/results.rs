@@ -598,6 +598,11 @@ result_class! {
     fn checked_at(&self) -> DateTime<Utc> {
         self.0.checked_at
     }
+    /// The deployment checked: `host` or `kubernetes`.
+    #[getter]
+    fn deployment(&self) -> &'static str {
+        self.0.deployment.as_str()
+    }
     /// Every invariant.
     #[getter]
     fn invariants(&self) -> Vec<Invariant> {

@@ -447,8 +447,9 @@ pub mod retention_api {
 #[export_module]
 pub mod contract_api {
     /// Checks the contract (options: `statefulset`, `settings`, `processes`,
-    /// `pvcs`, `active_pvcs`, `auto_conf`, `slots`, `mounts` — each a path or
-    /// `#{text, origin}` —, `now`).
+    /// `pvcs`, `active_pvcs`, `auto_conf`, `slots`, `mounts`,
+    /// `postgresql_conf` — each a path or `#{text, origin}` —, `dsn`,
+    /// `pgdata`, `now`).
     #[rhai_fn(return_raw)]
     pub fn check_contract(ctx: NativeCallContext, options: Map) -> Res<SsotResult> {
         let host = host(&ctx)?;

@@ -166,6 +166,19 @@ impl Cluster {
         );
     }
 
+    /// Starts the server on its socket with no setting on the command line
+    /// but the socket's: what it runs is what its configuration files say,
+    /// as on a host.
+    pub fn start_as_configured(&self) {
+        let data = self.data().display().to_string();
+        let opts = format!("-k {} -c listen_addresses=''", self.socket());
+        let log = self.dir.path().join("server.log").display().to_string();
+        self.tool(
+            "pg_ctl",
+            &["-D", &data, "-o", &opts, "-l", &log, "-w", "start"],
+        );
+    }
+
     /// Stops the server now (`-m immediate`), keeping its files.
     pub fn stop(&self) {
         let data = self.data().display().to_string();

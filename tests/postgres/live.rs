@@ -411,3 +411,78 @@ fn a_frozen_server_is_denied_by_the_backup_gate() {
     let (code, decision) = ops.json(&["gate", "backup", "--target", s(&target)]);
     assert_eq!(code, 0, "the lock outlived the command: {decision:#}");
 }
+
+/// Issue "runs on the hosts it promises": without a StatefulSet the contract
+/// stayed UNKNOWN, so `gate startup` always denied on a plain host. Its truth
+/// is the configuration PostgreSQL reads (here PGDATA's postgresql.conf with
+/// an include_dir holding the seed's WAL settings, as Debian's conf.d): with
+/// the server running them the contract PASSes and the server may start. An
+/// ALTER SYSTEM override then fails it, naming the postgresql.auto.conf line.
+#[test]
+fn a_plain_host_reaches_contract_pass_and_may_start() {
+    if skipped() {
+        return;
+    }
+    let c = Cluster::stopped();
+    let conf = c.data().join("postgresql.conf");
+    let mut text = fs::read_to_string(&conf).unwrap();
+    text.push_str("include_dir = 'conf.d'\n");
+    fs::write(&conf, text).unwrap();
+    let dir = c.data().join("conf.d");
+    fs::create_dir(&dir).unwrap();
+    let seed = dir.join("ssot.conf");
+    fs::write(
+        &seed,
+        "max_wal_size = 4GB\nmin_wal_size = 1GB\nwal_keep_size = 0\ncheckpoint_timeout = 5min\n",
+    )
+    .unwrap();
+    c.give(&dir);
+    c.give(&seed);
+    c.start_as_configured();
+    let ops = Ops::new(&c, NO_VOLUME_RULES);
+    let (code, contract) = ops.json(&["contract", "check"]);
+    assert_eq!(code, 0, "{contract:#}");
+    assert_eq!(contract["status"], "PASS", "{contract:#}");
+    assert_eq!(contract["deployment"], "host");
+    let evidence = contract["invariants"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["id"] == "conf.max_wal_size")
+        .unwrap()["evidence"]
+        .to_string();
+    assert!(evidence.contains("conf.d/ssot.conf:1"), "{evidence}");
+    let (code, wal) = ops.json(&["wal", "check"]);
+    assert_eq!(code, 0, "{wal:#}");
+    let (code, decision) = ops.json(&["gate", "startup"]);
+    assert_eq!(code, 0, "{decision:#}");
+
+    c.sql("ALTER SYSTEM SET max_wal_size = '8GB'");
+    c.sql("SELECT pg_reload_conf()");
+    // The reload is asynchronous: wait for it (a hang fails the test).
+    let start = Instant::now();
+    while c.sql("SHOW max_wal_size").trim() != "8GB" {
+        assert!(start.elapsed() < HANG, "the server never reloaded");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let (code, contract) = ops.json(&["contract", "check"]);
+    assert_eq!(code, 1, "{contract:#}");
+    let failed: Vec<&str> = contract["invariants"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|i| i["status"] == "fail")
+        .map(|i| i["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        failed,
+        ["runtime.max_wal_size", "auto_conf.no_wal_override"],
+        "{contract:#}"
+    );
+    assert!(
+        contract.to_string().contains("postgresql.auto.conf:3 max_wal_size = '8GB'"),
+        "{contract:#}"
+    );
+    let (code, _) = ops.json(&["gate", "startup"]);
+    assert_eq!(code, 1, "a drifted contract keeps the gate closed");
+}

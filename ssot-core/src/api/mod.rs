@@ -597,8 +597,19 @@ impl Ssot {
                 .map(|i| self.read(i).map(|(text, origin)| Input::text(text, origin)))
                 .transpose()
         };
+        // postgresql.conf given as a file is read below, with its includes.
+        let conf_path = match &req.postgresql_conf {
+            Some(Input::Path(p)) if !Input::Path(p.clone()).is_stdin() => Some(p.clone()),
+            _ => None,
+        };
         let mut texts = ContractRequest {
             dsn: None,
+            pgdata: Some(self.pgdata(req.pgdata.as_deref())),
+            postgresql_conf: if conf_path.is_some() {
+                None
+            } else {
+                read(&req.postgresql_conf)?
+            },
             statefulset: read(&req.statefulset)?,
             settings: read(&req.settings)?,
             processes: read(&req.processes)?,
@@ -650,6 +661,7 @@ impl Ssot {
             }
             c.live = Some(Sourced::new(probed, server));
         }
+        self.host_configuration(&mut c, conf_path)?;
         let backups = self.ports.state.read(state::BACKUP_STATUS);
         if let Ok(rec) = load_record(&backups, BackupStatusRecord::from_file) {
             if let Some(b) = rec.last_complete.or(rec.last) {
@@ -658,6 +670,63 @@ impl Ssot {
         }
         c.backup_target = self.config.gate.targets.get(&Operation::Backup).cloned();
         Ok(c)
+    }
+
+    /// `postgresql.conf` (with its includes) from `given`, and on a host the
+    /// files PostgreSQL itself reads when they were not given: the
+    /// configuration the running server names (`config_file`), else
+    /// PGDATA's; and the data directory's `postgresql.auto.conf`.
+    fn host_configuration(&self, c: &mut ContractInputs, given: Option<PathBuf>) -> Result<()> {
+        let deployment = self
+            .config
+            .contract
+            .deployment
+            .resolve(c.statefulset.is_some());
+        let host = deployment == crate::contract::Deployment::Host;
+        let running = |name: &str| -> Option<PathBuf> {
+            match c.live.as_ref().map(|l| &l.value) {
+                Some(Ok(l)) => l
+                    .settings
+                    .get(name)
+                    .map(|r| PathBuf::from(&r.setting))
+                    .filter(|p| p.is_absolute()),
+                _ => None,
+            }
+        };
+        let pgdata = c.pgdata.as_ref().map(PathBuf::from);
+        let exists = |p: &Path| -> Result<bool> {
+            Ok(self.ports.fs.kind(p)? == Some(crate::ports::PathKind::File))
+        };
+        let conf_path = match given {
+            Some(p) => Some(p),
+            None if host && c.conf.is_none() => {
+                match running("config_file") {
+                    Some(p) => Some(p),
+                    None => match pgdata.as_ref().map(|d| d.join("postgresql.conf")) {
+                        Some(p) if exists(&p)? => Some(p),
+                        _ => None,
+                    },
+                }
+            }
+            None => None,
+        };
+        if let Some(path) = conf_path {
+            let conf = inputs::read_postgresql_conf(&path, &PortConfFiles(&*self.ports.fs))?;
+            c.conf = Some(Sourced::new(conf, path.display().to_string()));
+        }
+        if host && c.auto_conf.is_none() {
+            if let Some(path) = running("data_directory")
+                .or(pgdata)
+                .map(|d| d.join("postgresql.auto.conf"))
+            {
+                if exists(&path)? {
+                    let origin = path.display().to_string();
+                    let text = self.ports.fs.read_input(&path)?;
+                    c.auto_conf = Some(Sourced::new(inputs::parse_auto_conf(&text, &origin)?, origin));
+                }
+            }
+        }
+        Ok(())
     }
 
     /// Checks the architecture contract against the inputs given and records
@@ -912,4 +981,20 @@ fn recorded_by(by: &Option<String>) -> String {
     by.clone()
         .filter(|b| !b.is_empty())
         .unwrap_or_else(|| "unknown".into())
+}
+
+/// The configuration files PostgreSQL includes, read through the ports.
+struct PortConfFiles<'a>(&'a dyn crate::ports::Filesystem);
+
+impl inputs::ConfFiles for PortConfFiles<'_> {
+    fn read(&self, path: &Path) -> Result<Option<String>> {
+        match self.0.kind(path)? {
+            None => Ok(None),
+            Some(_) => self.0.read_input(path).map(Some),
+        }
+    }
+
+    fn dir(&self, dir: &Path) -> Result<Vec<PathBuf>> {
+        self.0.conf_dir(dir)
+    }
 }

@@ -56,6 +56,10 @@ pub fn parse_contract_inputs(
     if let Some((t, o)) = text("mounts", &req.mounts)? {
         c.mounts = Some(Sourced::new(inputs::parse_mounts(&t), o));
     }
+    if let Some((t, o)) = text("postgresql_conf", &req.postgresql_conf)? {
+        c.conf = Some(Sourced::new(inputs::parse_postgresql_conf(&t, &o)?, o));
+    }
+    c.pgdata = req.pgdata.as_ref().map(|p| p.display().to_string());
     Ok(c)
 }
 

@@ -155,20 +155,26 @@ pub struct ContractRequest {
     pub pvcs: Option<Input>,
     /// `active_pvc.list` [default: the state directory's, if present].
     pub active_pvcs: Option<Input>,
-    /// `postgresql.auto.conf`.
+    /// `postgresql.auto.conf` [default on a host: the data directory's].
     pub auto_conf: Option<Input>,
     /// Replication slots (as for [`WalCheckRequest::slots`]).
     pub slots: Option<Input>,
     /// `/proc/mounts` (for the filesystem-quota limitation).
     pub mounts: Option<Input>,
+    /// `postgresql.conf`, the truth on a host; its includes are read when
+    /// it is a path [default on a host: the live probe's `config_file`,
+    /// else PGDATA's `postgresql.conf` if there is one].
+    pub postgresql_conf: Option<Input>,
     /// The server to probe live [default: `postgres.dsn`]: `pg_settings`,
     /// slots and backends stand in for the inputs not given.
     pub dsn: Option<String>,
+    /// PGDATA [default: `postgres.pgdata`], for the host's volume invariant.
+    pub pgdata: Option<PathBuf>,
 }
 
 impl ContractRequest {
     /// The inputs with their request field names, in order.
-    pub fn inputs(&self) -> [(&'static str, Option<&Input>); 8] {
+    pub fn inputs(&self) -> [(&'static str, Option<&Input>); 9] {
         [
             ("statefulset", self.statefulset.as_ref()),
             ("settings", self.settings.as_ref()),
@@ -178,6 +184,7 @@ impl ContractRequest {
             ("auto_conf", self.auto_conf.as_ref()),
             ("slots", self.slots.as_ref()),
             ("mounts", self.mounts.as_ref()),
+            ("postgresql_conf", self.postgresql_conf.as_ref()),
         ]
     }
 }

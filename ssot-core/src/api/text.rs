@@ -291,12 +291,17 @@ fn contract(r: &ContractReport) -> String {
         InvariantStatus::Fail => 0,
         InvariantStatus::Unknown => 1,
         InvariantStatus::Pass => 2,
+        InvariantStatus::NotApplicable => 3,
     });
     for i in inv {
+        let label = match i.status {
+            InvariantStatus::NotApplicable => "N/A".to_string(),
+            s => s.as_str().to_uppercase(),
+        };
         let _ = writeln!(
             s,
             "  {:<7}  {:<27}  {}",
-            i.status.as_str().to_uppercase(),
+            label,
             i.id,
             i.message
         );

@@ -70,6 +70,70 @@ pub(super) fn args(
     }
 }
 
+/// `conf.archive_disabled` (or `conf.archive_enabled`): on a host, what the
+/// configuration PostgreSQL reads sets. An `archive_command` without
+/// `archive_mode` on is inert; `archive_mode` on is archiving.
+pub(super) fn conf(
+    inv: &mut Inv,
+    conf: Option<&super::Sourced<inputs::PostgresqlConf>>,
+    contract: &ContractConfig,
+) {
+    let id = if contract.archive_mode {
+        "conf.archive_enabled"
+    } else {
+        "conf.archive_disabled"
+    };
+    let Some(c) = conf else {
+        inv.unknown(id, "postgresql_conf");
+        return;
+    };
+    let evidence: Vec<String> = ARCHIVE_ARGS
+        .iter()
+        .chain(&["archive_library"])
+        .filter_map(|n| {
+            c.value
+                .settings
+                .get(*n)
+                .map(|l| format!("{} {n} = '{}'", l.at(), l.value))
+        })
+        .collect();
+    let mode = c.value.settings.get("archive_mode");
+    let on = mode
+        .and_then(|l| guc::parse_value("archive_mode", &l.value).ok())
+        .is_some_and(|v| v.is_word("on") || v.is_word("always"));
+    let command = ["archive_command", "archive_library"]
+        .iter()
+        .any(|n| c.value.settings.get(*n).is_some_and(|l| !l.value.is_empty()));
+    let (status, message) = match (contract.archive_mode, on) {
+        (true, true) if command => (
+            InvariantStatus::Pass,
+            "archiving is declared on and configured".to_string(),
+        ),
+        (true, _) => (
+            InvariantStatus::Fail,
+            "archiving is declared on but the configuration does not set both archive_mode = on and an archive_command".to_string(),
+        ),
+        (false, false) => (
+            InvariantStatus::Pass,
+            "WAL archiving is off in the configuration, as declared".to_string(),
+        ),
+        (false, true) => (
+            InvariantStatus::Fail,
+            format!(
+                "WAL archiving is declared disabled, but {} sets archive_mode = {}",
+                mode.map(|l| l.at()).unwrap_or_default(),
+                mode.map(|l| l.value.as_str()).unwrap_or_default()
+            ),
+        ),
+    };
+    let evidence = if evidence.is_empty() {
+        vec![format!("no archive setting in {}", c.origin)]
+    } else {
+        evidence
+    };
+    inv.push(id, status, evidence, message);
+}
+
 /// `processes.no_archiver` (or `processes.archiver_running`).
 pub(super) fn processes(inv: &mut Inv, inputs: &ContractInputs, contract: &ContractConfig) {
     // No archiver process (seed: ps aux | grep '[p]ostgres: archiver').

@@ -30,6 +30,44 @@ pub struct ContractConfig {
     pub namespace: String,
     /// Capabilities declared disabled, each checked (seed: ARCHITECTURE SIGNATURE).
     pub declared_limitations: Vec<String>,
+    /// Where PostgreSQL runs, which decides the source of truth of its
+    /// settings: the StatefulSet's args on Kubernetes, the configuration
+    /// files PostgreSQL reads on a host.
+    pub deployment: Deployment,
+}
+
+/// Where PostgreSQL runs.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Deployment {
+    /// Kubernetes when a StatefulSet is given to the check, else a host.
+    #[default]
+    Auto,
+    /// A plain host: `postgresql.conf` (with its includes) is the truth,
+    /// the volume PGDATA is declared on replaces the PVC invariants.
+    Host,
+    /// A StatefulSet on a PVC: its container args are the truth.
+    Kubernetes,
+}
+
+impl Deployment {
+    /// `Host` or `Kubernetes`: `Auto` decides by whether a StatefulSet was given.
+    pub fn resolve(self, statefulset_given: bool) -> Deployment {
+        match self {
+            Deployment::Auto if statefulset_given => Deployment::Kubernetes,
+            Deployment::Auto => Deployment::Host,
+            d => d,
+        }
+    }
+
+    /// `auto`, `host`, `kubernetes`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Deployment::Auto => "auto",
+            Deployment::Host => "host",
+            Deployment::Kubernetes => "kubernetes",
+        }
+    }
 }
 
 impl Default for ContractConfig {
@@ -48,6 +86,7 @@ impl Default for ContractConfig {
                 .iter()
                 .map(|s| s.to_string())
                 .collect(),
+            deployment: Deployment::Auto,
         }
     }
 }

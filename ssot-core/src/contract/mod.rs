@@ -17,18 +17,21 @@
 mod archive;
 mod config;
 pub mod guc;
+mod host;
 mod limitations;
 mod pvc;
 mod settings;
 
-pub use config::{ContractConfig, ContractVerdict};
+pub use config::{ContractConfig, ContractVerdict, Deployment};
 
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::inputs::{ConfLine, Mount, Process, Pvc, RuntimeSetting, StatefulSetFacts};
+use crate::inputs::{
+    ConfLine, Mount, PostgresqlConf, Process, Pvc, RuntimeSetting, StatefulSetFacts,
+};
 use crate::wal::ReplicationSlot;
 
 /// An input with where it came from.
@@ -65,6 +68,10 @@ pub struct ContractInputs {
     pub active_pvcs: Option<Sourced<Vec<String>>>,
     /// `postgresql.auto.conf`.
     pub auto_conf: Option<Sourced<BTreeMap<String, ConfLine>>>,
+    /// `postgresql.conf` with its includes: the truth on a host.
+    pub conf: Option<Sourced<PostgresqlConf>>,
+    /// The PGDATA ssot watches, for the host's volume invariant.
+    pub pgdata: Option<String>,
     /// `pg_replication_slots`.
     pub slots: Option<Sourced<Vec<ReplicationSlot>>>,
     /// `/proc/mounts`.
@@ -81,7 +88,7 @@ pub struct ContractInputs {
 
 /// An invariant's outcome.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[serde(rename_all = "snake_case")]
 pub enum InvariantStatus {
     /// Holds.
     Pass,
@@ -89,6 +96,8 @@ pub enum InvariantStatus {
     Fail,
     /// Its input was not given.
     Unknown,
+    /// It does not apply to this deployment (a PVC check on a host).
+    NotApplicable,
 }
 
 impl std::str::FromStr for InvariantStatus {
@@ -98,7 +107,10 @@ impl std::str::FromStr for InvariantStatus {
             "pass" => Ok(InvariantStatus::Pass),
             "fail" => Ok(InvariantStatus::Fail),
             "unknown" => Ok(InvariantStatus::Unknown),
-            other => Err(format!("\"{other}\" is not pass, fail or unknown")),
+            "not_applicable" => Ok(InvariantStatus::NotApplicable),
+            other => Err(format!(
+                "\"{other}\" is not pass, fail, unknown or not_applicable"
+            )),
         }
     }
 }
@@ -122,6 +134,7 @@ impl InvariantStatus {
             InvariantStatus::Pass => "pass",
             InvariantStatus::Fail => "fail",
             InvariantStatus::Unknown => "unknown",
+            InvariantStatus::NotApplicable => "not_applicable",
         }
     }
 }
@@ -201,6 +214,8 @@ pub struct ContractReport {
     /// WAL settings as the source of truth declares them (for `wal.settings`).
     #[serde(skip)]
     pub declared_wal: Option<BTreeMap<String, String>>,
+    /// The deployment checked: `host` or `kubernetes`.
+    pub deployment: Deployment,
 }
 
 impl ContractReport {
@@ -226,6 +241,9 @@ impl Inv<'_> {
             evidence,
             message,
         });
+    }
+    pub(crate) fn not_applicable(&mut self, id: &str, why: &str) {
+        self.push(id, InvariantStatus::NotApplicable, vec![], why.into());
     }
     pub(crate) fn unknown(&mut self, id: &str, missing: &str) {
         self.push(
@@ -257,13 +275,27 @@ pub fn evaluate(
     let mut list = Vec::new();
     let mut inv = Inv(&mut list);
     let sts = inputs.statefulset.as_ref();
-    let truth = settings::args(&mut inv, sts, contract);
-    archive::args(&mut inv, sts, contract);
-    pvc::single_instance(&mut inv, sts);
+    let deployment = contract.deployment.resolve(sts.is_some());
+    let source = match deployment {
+        Deployment::Host => settings::Source::Conf(inputs.conf.as_ref()),
+        _ => settings::Source::Sts(sts),
+    };
+    let truth = settings::declared(&mut inv, &source, contract);
+    match deployment {
+        Deployment::Host => archive::conf(&mut inv, inputs.conf.as_ref(), contract),
+        _ => archive::args(&mut inv, sts, contract),
+    }
+    match deployment {
+        Deployment::Host => host::single_instance(&mut inv),
+        _ => pvc::single_instance(&mut inv, sts),
+    }
     settings::runtime(&mut inv, inputs, contract, &truth);
-    settings::auto_conf(&mut inv, inputs);
+    settings::auto_conf(&mut inv, inputs, &source);
     archive::processes(&mut inv, inputs, contract);
-    pvc::claims(&mut inv, inputs);
+    match deployment {
+        Deployment::Host => host::volumes(&mut inv, inputs),
+        _ => pvc::claims(&mut inv, inputs),
+    }
     if let Some(live) = &inputs.live {
         match &live.value {
             Ok(l) => inv.push(
@@ -300,6 +332,7 @@ pub fn evaluate(
         checked_at: now,
         invariants: list,
         limitations,
-        declared_wal: settings::declared_wal(sts),
+        declared_wal: settings::declared_wal(&source),
+        deployment,
     }
 }

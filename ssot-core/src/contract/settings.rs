@@ -6,7 +6,110 @@ use std::collections::BTreeMap;
 
 use super::guc::{self, GucValue};
 use super::{ContractConfig, ContractInputs, Inv, InvariantStatus};
-use crate::inputs::StatefulSetFacts;
+use crate::inputs::{PostgresqlConf, StatefulSetFacts};
+
+/// Where the declared settings are read from: the StatefulSet's args
+/// (Kubernetes, seed STAGE 6) or the configuration files PostgreSQL reads
+/// (a host); `None` inside when that input was not given.
+pub(super) enum Source<'a> {
+    Sts(Option<&'a super::Sourced<StatefulSetFacts>>),
+    Conf(Option<&'a super::Sourced<PostgresqlConf>>),
+}
+
+/// One declared setting.
+struct Declaration {
+    value: String,
+    label: String,
+    evidence: String,
+}
+
+impl Source<'_> {
+    /// The invariant id prefix: `sts` or `conf`.
+    fn prefix(&self) -> &'static str {
+        match self {
+            Source::Sts(_) => "sts",
+            Source::Conf(_) => "conf",
+        }
+    }
+
+    /// The input that was not given, for an unknown invariant.
+    fn input(&self) -> &'static str {
+        match self {
+            Source::Sts(_) => "statefulset",
+            Source::Conf(_) => "postgresql_conf",
+        }
+    }
+
+    fn given(&self) -> bool {
+        match self {
+            Source::Sts(s) => s.is_some(),
+            Source::Conf(c) => c.is_some(),
+        }
+    }
+
+    /// What the source is called in messages.
+    pub(super) fn what(&self) -> &'static str {
+        match self {
+            Source::Sts(_) => "the StatefulSet args",
+            Source::Conf(_) => "postgresql.conf and its includes",
+        }
+    }
+
+    /// The value `name` is set to, the declaration itself (`-c x=y`, or
+    /// `file:line x = 'y'`) and the evidence naming where.
+    fn get(&self, name: &str) -> Option<Declaration> {
+        match self {
+            Source::Sts(s) => s.and_then(|s| {
+                s.value.settings.get(name).map(|a| Declaration {
+                    value: a.value.clone(),
+                    label: a.arg.clone(),
+                    evidence: format!("{} ({})", a.arg, s.origin),
+                })
+            }),
+            Source::Conf(c) => c.and_then(|c| {
+                c.value.settings.get(name).map(|l| {
+                    let label = format!("{} {name} = '{}'", l.at(), l.value);
+                    Declaration {
+                        value: l.value.clone(),
+                        evidence: label.clone(),
+                        label,
+                    }
+                })
+            }),
+        }
+    }
+
+    /// Evidence that `name` is not set; `in_container` names the container.
+    fn absent(&self, name: &str, in_container: bool) -> String {
+        match self {
+            Source::Sts(Some(s)) if in_container => format!(
+                "no {name} argument in container {} of {}",
+                s.value.container, s.origin
+            ),
+            Source::Sts(Some(s)) => format!("no {name} argument in {}", s.origin),
+            Source::Conf(Some(c)) => {
+                format!("no {name} line in {}", c.value.files.join(", "))
+            }
+            _ => String::new(),
+        }
+    }
+
+    /// Who sets a value, in a disagreement.
+    fn setter(&self) -> &'static str {
+        match self {
+            Source::Sts(_) => "the StatefulSet",
+            Source::Conf(_) => "the configuration",
+        }
+    }
+
+    /// What one declaration is called: an argument or a setting.
+    fn item(&self) -> &'static str {
+        match self {
+            Source::Sts(_) => "argument",
+            Source::Conf(_) => "setting",
+        }
+    }
+}
 
 /// What the StatefulSet's arguments declare, per setting: the value and the argument.
 pub(super) type Truth = BTreeMap<&'static str, (GucValue, String)>;
@@ -58,16 +161,13 @@ fn pg_default(name: &str) -> Option<GucValue> {
     }
 }
 
-/// `sts.<setting>`: each declared WAL setting is in the StatefulSet's args,
-/// with the declared value; returns what the args say (the truth).
-pub(super) fn args(
-    inv: &mut Inv,
-    sts: Option<&super::Sourced<StatefulSetFacts>>,
-    contract: &ContractConfig,
-) -> Truth {
+/// `sts.<setting>` (or `conf.<setting>` on a host): each declared WAL
+/// setting is in the source of truth with the declared value; returns what
+/// the source says (the truth).
+pub(super) fn declared(inv: &mut Inv, source: &Source<'_>, contract: &ContractConfig) -> Truth {
     let mut truth: BTreeMap<&str, (GucValue, String)> = BTreeMap::new();
     for (name, declared, required) in declared_values(contract) {
-        let id = format!("sts.{name}");
+        let id = format!("{}.{name}", source.prefix());
         let declared = match declared {
             Ok(d) => d,
             Err(e) => {
@@ -80,39 +180,47 @@ pub(super) fn args(
                 continue;
             }
         };
-        let Some(s) = sts else {
-            inv.unknown(&id, "statefulset");
+        if !source.given() {
+            inv.unknown(&id, source.input());
             continue;
-        };
-        match s.value.settings.get(name) {
-            Some(arg) => {
-                match guc::parse_value(name, &arg.value) {
-                    Ok(v) if v == declared => {
-                        truth.insert(name, (v, arg.arg.clone()));
-                        inv.push(
-                            &id,
-                            InvariantStatus::Pass,
-                            vec![format!("{} ({})", arg.arg, s.origin)],
-                            format!("{name} = {declared} as declared"),
-                        );
-                    }
-                    Ok(v) => {
-                        truth.insert(name, (v.clone(), arg.arg.clone()));
-                        inv.push(
+        }
+        match source.get(name) {
+            Some(Declaration {
+                value,
+                label,
+                evidence,
+            }) => match guc::parse_value(name, &value) {
+                Ok(v) if v == declared => {
+                    truth.insert(name, (v, label));
+                    inv.push(
                         &id,
-                        InvariantStatus::Fail,
-                        vec![format!("{} ({})", arg.arg, s.origin)],
-                        format!("the StatefulSet sets {name} = {v}, the contract declares {declared}"),
+                        InvariantStatus::Pass,
+                        vec![evidence],
+                        format!("{name} = {declared} as declared"),
                     );
-                    }
-                    Err(e) => inv.push(
+                }
+                Ok(v) => {
+                    truth.insert(name, (v.clone(), label));
+                    inv.push(
                         &id,
                         InvariantStatus::Fail,
-                        vec![format!("{} ({})", arg.arg, s.origin)],
-                        format!("PostgreSQL refuses this argument and will not start: {e}"),
-                    ),
+                        vec![evidence],
+                        format!(
+                            "{} sets {name} = {v}, the contract declares {declared}",
+                            source.setter()
+                        ),
+                    );
                 }
-            }
+                Err(e) => inv.push(
+                    &id,
+                    InvariantStatus::Fail,
+                    vec![evidence],
+                    format!(
+                        "PostgreSQL refuses this {} and will not start: {e}",
+                        source.item()
+                    ),
+                ),
+            },
             None if !required && pg_default(name).as_ref() == Some(&declared) => {
                 truth.insert(
                     name,
@@ -124,19 +232,19 @@ pub(super) fn args(
                 inv.push(
                     &id,
                     InvariantStatus::Pass,
-                    vec![format!("no {name} argument in {}", s.origin)],
+                    vec![source.absent(name, false)],
                     format!("not set; PostgreSQL's default {declared} equals the contract"),
                 );
             }
             None => {
                 if let Some(d) = pg_default(name) {
-                    truth.insert(name, (d, "PostgreSQL default (not in args)".to_string()));
+                    truth.insert(name, (d, format!("PostgreSQL default (not in {})", source.what())));
                 }
                 inv.push(
                     &id,
                     InvariantStatus::Fail,
-                    vec![format!("no {name} argument in container {} of {}", s.value.container, s.origin)],
-                    format!("{name} is not set in the StatefulSet args; the contract declares {declared} and the args are its only source of truth"),
+                    vec![source.absent(name, true)],
+                    format!("{name} is not set in {what}; the contract declares {declared} and {what} are its only source of truth", what = source.what()),
                 );
             }
         }
@@ -234,7 +342,7 @@ pub(super) fn runtime(
 }
 
 /// `auto_conf.no_wal_override`: no `ALTER SYSTEM` override of a contract setting.
-pub(super) fn auto_conf(inv: &mut Inv, inputs: &ContractInputs) {
+pub(super) fn auto_conf(inv: &mut Inv, inputs: &ContractInputs, source: &Source<'_>) {
     // ALTER SYSTEM overrides of contract settings.
     match &inputs.auto_conf {
         None => inv.unknown("auto_conf.no_wal_override", "auto_conf"),
@@ -269,7 +377,8 @@ pub(super) fn auto_conf(inv: &mut Inv, inputs: &ContractInputs) {
                     InvariantStatus::Fail,
                     hits.clone(),
                     format!(
-                        "ALTER SYSTEM overrides what only the StatefulSet args may set: {}",
+                        "ALTER SYSTEM overrides what only {} may set: {}",
+                        source.what(),
                         hits.join("; ")
                     ),
                 );
@@ -278,36 +387,34 @@ pub(super) fn auto_conf(inv: &mut Inv, inputs: &ContractInputs) {
     }
 }
 
-/// The WAL settings the StatefulSet declares, for `wal.settings`.
-pub(super) fn declared_wal(
-    sts: Option<&super::Sourced<StatefulSetFacts>>,
-) -> Option<BTreeMap<String, String>> {
-    sts.map(|s| {
-        let mut m = BTreeMap::new();
-        for name in [
-            "max_wal_size",
-            "min_wal_size",
-            "wal_keep_size",
-            "checkpoint_timeout",
-            "max_slot_wal_keep_size",
-        ] {
-            if let Some(a) = s.value.settings.get(name) {
-                if let Ok(v) = guc::parse_value(name, &a.value) {
-                    m.insert(name.to_string(), v.to_string());
-                }
+/// The WAL settings the source of truth declares, for `wal.settings`.
+pub(super) fn declared_wal(source: &Source<'_>) -> Option<BTreeMap<String, String>> {
+    let origin = match source {
+        Source::Sts(s) => s.map(|s| s.origin.clone()),
+        Source::Conf(c) => c.map(|c| c.origin.clone()),
+    }?;
+    let mut m = BTreeMap::new();
+    for name in [
+        "max_wal_size",
+        "min_wal_size",
+        "wal_keep_size",
+        "checkpoint_timeout",
+        "max_slot_wal_keep_size",
+    ] {
+        if let Some(d) = source.get(name) {
+            if let Ok(v) = guc::parse_value(name, &d.value) {
+                m.insert(name.to_string(), v.to_string());
             }
         }
-        let on = s
-            .value
-            .settings
-            .get("archive_mode")
-            .and_then(|a| guc::parse_value("archive_mode", &a.value).ok());
-        let archive = on.is_some_and(|v| v.is_word("on") || v.is_word("always"));
-        m.insert(
-            "archive_mode".into(),
-            if archive { "on" } else { "off" }.into(),
-        );
-        m.insert("source".into(), s.origin.clone());
-        m
-    })
+    }
+    let archive = source
+        .get("archive_mode")
+        .and_then(|d| guc::parse_value("archive_mode", &d.value).ok())
+        .is_some_and(|v| v.is_word("on") || v.is_word("always"));
+    m.insert(
+        "archive_mode".into(),
+        if archive { "on" } else { "off" }.into(),
+    );
+    m.insert("source".into(), origin);
+    Some(m)
 }

@@ -128,6 +128,28 @@ impl Filesystem for StdFilesystem {
         super::read_input(path, super::INPUT_MAX)
     }
 
+    fn conf_dir(&self, dir: &Path) -> Result<Vec<PathBuf>> {
+        let mut files = Vec::new();
+        for entry in fs::read_dir(dir).map_err(|e| Error::io("list", dir, e))? {
+            let entry = entry.map_err(|e| Error::io("list", dir, e))?;
+            let name = entry.file_name();
+            let name = name.to_string_lossy();
+            if name.starts_with('.') || !name.ends_with(".conf") {
+                continue;
+            }
+            let path = entry.path();
+            // PostgreSQL follows symlinks and skips what is not a file.
+            match fs::metadata(&path) {
+                Ok(m) if m.is_file() => files.push(path),
+                Ok(_) => {}
+                Err(e) => return Err(Error::io("stat", &path, e)),
+            }
+        }
+        // PostgreSQL sorts by name, byte for byte (strcmp).
+        files.sort_by(|a, b| a.as_os_str().as_encoded_bytes().cmp(b.as_os_str().as_encoded_bytes()));
+        Ok(files)
+    }
+
     fn write_file(&self, path: &Path, contents: &[u8]) -> Result<()> {
         super::write_file_atomic(path, contents)
     }

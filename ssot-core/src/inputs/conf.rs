@@ -1,6 +1,8 @@
+//! `postgresql.conf` with its includes (what the administrator declared) and
 //! `postgresql.auto.conf` (what `ALTER SYSTEM` wrote).
 
 use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
@@ -50,6 +52,214 @@ pub fn parse_auto_conf(text: &str, origin: &str) -> Result<BTreeMap<String, Conf
     Ok(out)
 }
 
+/// A setting as the configuration files PostgreSQL reads set it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ConfSetting {
+    /// The value as PostgreSQL reads it (quotes and escapes resolved).
+    pub value: String,
+    /// The file that set it last.
+    pub file: String,
+    /// 1-based line in that file.
+    pub line: usize,
+}
+
+impl ConfSetting {
+    /// `file:line`, for evidence.
+    pub fn at(&self) -> String {
+        format!("{}:{}", self.file, self.line)
+    }
+}
+
+/// `postgresql.conf` with everything it includes, read as PostgreSQL reads
+/// it: the last occurrence of a setting wins.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct PostgresqlConf {
+    /// Every setting, by lower-case name.
+    pub settings: BTreeMap<String, ConfSetting>,
+    /// The files read, in order.
+    pub files: Vec<String>,
+}
+
+/// Where [`read_postgresql_conf`] gets the files an `include` names.
+pub trait ConfFiles {
+    /// The text of `path`; `None` when it does not exist.
+    fn read(&self, path: &Path) -> Result<Option<String>>;
+    /// The files `include_dir` reads from `dir`: names ending in `.conf`
+    /// that do not start with `.`, sorted by name, as full paths.
+    fn dir(&self, dir: &Path) -> Result<Vec<PathBuf>>;
+}
+
+/// How deep `include`s may nest: PostgreSQL's `CONF_FILE_MAX_DEPTH`.
+pub const CONF_MAX_DEPTH: usize = 10;
+
+/// Reads `postgresql.conf` at `path` and, recursively, what its `include`,
+/// `include_if_exists` and `include_dir` lines name (relative paths are
+/// relative to the including file's directory), as PostgreSQL does. An
+/// error names the file and line; a missing `include` or a nesting deeper
+/// than [`CONF_MAX_DEPTH`] is an error, as it is for PostgreSQL, which then
+/// refuses to start.
+pub fn read_postgresql_conf(path: &Path, files: &dyn ConfFiles) -> Result<PostgresqlConf> {
+    let mut conf = PostgresqlConf::default();
+    let text = files
+        .read(path)?
+        .ok_or_else(|| Error::input(path.display().to_string(), "does not exist"))?;
+    read_into(&mut conf, path, &text, files, 0)?;
+    Ok(conf)
+}
+
+/// Parses one configuration file's `text` (no includes may be followed:
+/// an `include` line is an error naming it). For callers that hold one
+/// text, such as the conformance vectors.
+pub fn parse_postgresql_conf(text: &str, origin: &str) -> Result<PostgresqlConf> {
+    struct NoFiles;
+    impl ConfFiles for NoFiles {
+        fn read(&self, path: &Path) -> Result<Option<String>> {
+            Err(Error::input(
+                path.display().to_string(),
+                "an include cannot be followed here: give the files' paths",
+            ))
+        }
+        fn dir(&self, dir: &Path) -> Result<Vec<PathBuf>> {
+            self.read(dir).map(|_| Vec::new())
+        }
+    }
+    let mut conf = PostgresqlConf::default();
+    read_into(&mut conf, Path::new(origin), text, &NoFiles, 0)?;
+    Ok(conf)
+}
+
+fn read_into(
+    conf: &mut PostgresqlConf,
+    path: &Path,
+    text: &str,
+    files: &dyn ConfFiles,
+    depth: usize,
+) -> Result<()> {
+    let origin = path.display().to_string();
+    if depth > CONF_MAX_DEPTH {
+        return Err(Error::input(
+            origin,
+            format!("includes nest deeper than {CONF_MAX_DEPTH} files (PostgreSQL refuses this too)"),
+        ));
+    }
+    conf.files.push(origin.clone());
+    let base = path.parent().unwrap_or(Path::new("."));
+    for (i, raw) in text.lines().enumerate() {
+        let Some((name, value)) =
+            conf_line(raw).map_err(|m| Error::input_at(&origin, i + 1, m))?
+        else {
+            continue;
+        };
+        let target = || {
+            let p = Path::new(&value);
+            if p.is_absolute() {
+                p.to_path_buf()
+            } else {
+                base.join(p)
+            }
+        };
+        // A file or directory an include names that cannot be read is an
+        // error at the include's line.
+        let at_line = |e: Error| Error::input_at(&origin, i + 1, e.to_string());
+        match name.as_str() {
+            "include" | "include_if_exists" => {
+                let file = target();
+                match files.read(&file).map_err(at_line)? {
+                    Some(t) => read_into(conf, &file, &t, files, depth + 1)?,
+                    None if name == "include_if_exists" => {}
+                    None => {
+                        return Err(Error::input_at(
+                            &origin,
+                            i + 1,
+                            format!("includes {}, which does not exist", file.display()),
+                        ))
+                    }
+                }
+            }
+            "include_dir" => {
+                for file in files.dir(&target()).map_err(at_line)? {
+                    let t = files.read(&file).map_err(at_line)?.unwrap_or_default();
+                    read_into(conf, &file, &t, files, depth + 1)?;
+                }
+            }
+            _ => {
+                conf.settings.insert(
+                    name,
+                    ConfSetting {
+                        value,
+                        file: origin.clone(),
+                        line: i + 1,
+                    },
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+/// One line of a configuration file: `None` for a blank or comment line,
+/// else the lower-case name and the value with quotes and escapes resolved
+/// (`name = value`, the `=` optional, `#` starts a comment).
+fn conf_line(raw: &str) -> std::result::Result<Option<(String, String)>, String> {
+    let line = raw.trim_start();
+    if line.is_empty() || line.starts_with('#') {
+        return Ok(None);
+    }
+    let name_end = line
+        .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '.' || !c.is_ascii()))
+        .unwrap_or(line.len());
+    let name = &line[..name_end];
+    if name.is_empty() || name.starts_with(|c: char| c.is_ascii_digit() || c == '.') {
+        return Err(format!("expected a setting name, found \"{}\"", line.trim_end()));
+    }
+    let mut rest = line[name_end..].trim_start();
+    if let Some(r) = rest.strip_prefix('=') {
+        rest = r.trim_start();
+    }
+    let (value, after) = if let Some(quoted) = rest.strip_prefix('\'') {
+        unquote(quoted).ok_or_else(|| format!("{name}: the quoted value is not closed"))?
+    } else {
+        let end = rest
+            .find(|c: char| c.is_whitespace() || c == '#')
+            .unwrap_or(rest.len());
+        (rest[..end].to_string(), &rest[end..])
+    };
+    if value.is_empty() && !rest.starts_with('\'') {
+        return Err(format!("{name}: no value"));
+    }
+    let after = after.trim_start();
+    if !(after.is_empty() || after.starts_with('#')) {
+        return Err(format!("{name}: unexpected \"{after}\" after the value"));
+    }
+    Ok(Some((name.to_ascii_lowercase(), value)))
+}
+
+/// The body of a single-quoted value (after the opening quote): the value
+/// (`''` and backslash escapes resolved) and what follows the closing quote.
+fn unquote(s: &str) -> Option<(String, &str)> {
+    let mut out = String::new();
+    let mut chars = s.char_indices().peekable();
+    while let Some((i, c)) = chars.next() {
+        match c {
+            '\'' if matches!(chars.peek(), Some((_, '\''))) => {
+                chars.next();
+                out.push('\'');
+            }
+            '\'' => return Some((out, &s[i + 1..])),
+            '\\' => match chars.next()?.1 {
+                'n' => out.push('\n'),
+                't' => out.push('\t'),
+                'r' => out.push('\r'),
+                'b' => out.push('\u{8}'),
+                'f' => out.push('\u{c}'),
+                other => out.push(other),
+            },
+            c => out.push(c),
+        }
+    }
+    None
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -61,5 +271,82 @@ mod tests {
         assert_eq!(c["wal_keep_size"].value, "'1GB'");
         assert_eq!(c["wal_keep_size"].line, 2);
         assert_eq!(c["archive_command"].value, "'cp %p /a#b/%f'");
+    }
+
+    /// Files in memory, for the include tests.
+    struct Mem(BTreeMap<&'static str, &'static str>);
+    impl ConfFiles for Mem {
+        fn read(&self, path: &Path) -> Result<Option<String>> {
+            Ok(self.0.get(path.to_str().unwrap()).map(|t| t.to_string()))
+        }
+        fn dir(&self, dir: &Path) -> Result<Vec<PathBuf>> {
+            let prefix = format!("{}/", dir.display());
+            Ok(self
+                .0
+                .keys()
+                .filter_map(|k| k.strip_prefix(&prefix))
+                .filter(|n| n.ends_with(".conf") && !n.starts_with('.') && !n.contains('/'))
+                .map(|n| PathBuf::from(format!("{prefix}{n}")))
+                .collect())
+        }
+    }
+
+    #[test]
+    fn postgresql_conf_as_postgresql_reads_it() {
+        let files = Mem(BTreeMap::from([
+            (
+                "/etc/postgresql/15/main/postgresql.conf",
+                "data_directory = '/var/lib/postgresql/15/main'\n\
+                 max_wal_size = 1GB  # the default\n\
+                 Wal_Keep_Size 0\n\
+                 include_dir = 'conf.d'\n\
+                 include_if_exists = '/nowhere.conf'\n\
+                 include 'last.conf'\n",
+            ),
+            ("/etc/postgresql/15/main/conf.d/10-wal.conf", "max_wal_size = '4GB'\n"),
+            ("/etc/postgresql/15/main/conf.d/20-more.conf", "min_wal_size='1GB'\n"),
+            ("/etc/postgresql/15/main/conf.d/.hidden.conf", "max_wal_size = 9GB\n"),
+            ("/etc/postgresql/15/main/conf.d/notes.txt", "max_wal_size = 9GB\n"),
+            (
+                "/etc/postgresql/15/main/last.conf",
+                "archive_command = 'cp ''%p'' /a\\\\b # not a comment'\n",
+            ),
+        ]));
+        let c = read_postgresql_conf(Path::new("/etc/postgresql/15/main/postgresql.conf"), &files)
+            .unwrap();
+        assert_eq!(c.settings["max_wal_size"].value, "4GB");
+        assert_eq!(
+            c.settings["max_wal_size"].at(),
+            "/etc/postgresql/15/main/conf.d/10-wal.conf:1"
+        );
+        assert_eq!(c.settings["wal_keep_size"].value, "0");
+        assert_eq!(c.settings["min_wal_size"].value, "1GB");
+        assert_eq!(c.settings["archive_command"].value, "cp '%p' /a\\b # not a comment");
+        assert_eq!(c.files.len(), 4, "{:?}", c.files);
+    }
+
+    #[test]
+    fn a_conf_postgresql_would_refuse_is_an_error_naming_the_line() {
+        for (text, why) in [
+            ("max_wal_size = '4GB\n", "not closed"),
+            ("max_wal_size = 4GB extra\n", "unexpected"),
+            ("= 4GB\n", "setting name"),
+            ("max_wal_size =\n", "no value"),
+            ("include 'missing.conf'\n", "cannot be followed"),
+        ] {
+            let e = parse_postgresql_conf(text, "pg.conf").unwrap_err().to_string();
+            assert!(e.contains(why) && e.contains("pg.conf"), "{text:?}: {e}");
+        }
+        let missing = Mem(BTreeMap::from([("/c/pg.conf", "\n\ninclude 'gone.conf'\n")]));
+        let e = read_postgresql_conf(Path::new("/c/pg.conf"), &missing)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("/c/pg.conf") && e.contains("3") && e.contains("/c/gone.conf"), "{e}");
+        // A file that includes itself nests until PostgreSQL's limit.
+        let looping = Mem(BTreeMap::from([("/c/pg.conf", "include 'pg.conf'\n")]));
+        let e = read_postgresql_conf(Path::new("/c/pg.conf"), &looping)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("nest deeper than 10"), "{e}");
     }
 }

@@ -14,7 +14,10 @@ mod ps;
 mod psql;
 
 pub use argv::{postgres_invocations, settings_from_argv, ArgSetting};
-pub use conf::{parse_auto_conf, ConfLine};
+pub use conf::{
+    parse_auto_conf, parse_postgresql_conf, read_postgresql_conf, ConfFiles, ConfLine, ConfSetting,
+    PostgresqlConf, CONF_MAX_DEPTH,
+};
 pub use conninfo::{handoff, mask_dsn, redact, ConnInfo, Handoff};
 pub use kubectl::{
     listed, parse_active_pvcs, parse_pvcs, parse_statefulset, Pvc, Replicas, StatefulSetFacts,

@@ -436,6 +436,19 @@ impl Filesystem for World {
             .ok_or_else(|| not_found("read", path))
     }
 
+    fn conf_dir(&self, dir: &Path) -> Result<Vec<PathBuf>> {
+        if !self.exists(&dir.display().to_string()) {
+            return Err(not_found("list", dir));
+        }
+        Ok(self
+            .names(&dir.display().to_string())
+            .into_iter()
+            .filter(|n| n.ends_with(".conf") && !n.starts_with('.'))
+            .map(|n| dir.join(n))
+            .filter(|p| self.read(&p.display().to_string()).is_some())
+            .collect())
+    }
+
     fn write_file(&self, path: &Path, contents: &[u8]) -> Result<()> {
         let parent_is_dir = path
             .parent()
