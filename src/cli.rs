@@ -178,6 +178,14 @@ pub struct WalCheckArgs {
     pub out: Output,
 }
 
+/// A time limit: a duration above zero (0 would end the command at once).
+fn parse_time_limit(s: &str) -> Result<Span, String> {
+    match parse_from_str::<Span>(s)? {
+        z if z == Span::secs(0) => Err("a time limit must be above zero".into()),
+        span => Ok(span),
+    }
+}
+
 /// A DSN that is not UTF-8 is still probed (its bad bytes shown as U+FFFD,
 /// so the probe fails and says where): a usage error here would leave the
 /// last status standing until it went stale.
@@ -205,7 +213,7 @@ pub struct GateArgs {
     /// its whole process group, SIGKILL 10s later); ssot then exits 128+the
     /// signal that ended it. ssot stays as the command's parent instead of
     /// becoming it, and forwards TERM, INT and HUP to its group.
-    #[arg(long, value_name = "DURATION", value_parser = parse_from_str::<Span>, requires = "command")]
+    #[arg(long, value_name = "DURATION", value_parser = parse_time_limit, requires = "command")]
     pub time_limit: Option<Span>,
     /// Command to run under the operation lock if allowed (ssot execs it).
     #[arg(last = true, value_name = "COMMAND")]

@@ -337,7 +337,7 @@ fn gate(
     let failure = match a.time_limit {
         // Becomes the command; returns only if it cannot be executed.
         None => host::exec_holding(lock, &a.command),
-        Some(limit) => match run_limited(&lock, &a.command, limit) {
+        Some(limit) => match run_limited(ssot, req.operation, &lock, &a.command, limit) {
             Ok(code) => return Ok(code),
             Err(f) => f,
         },
@@ -361,17 +361,24 @@ const SIGTERM: i32 = 15;
 /// `gate OP --time-limit D -- COMMAND`: the command as a child holding the
 /// lock, ended with its process group once it runs past `limit`.
 fn run_limited(
+    ssot: &Ssot,
+    operation: ssot_core::decision::Operation,
     lock: &Held,
     argv: &[String],
     limit: ssot_core::units::Span,
 ) -> Result<u8, ExecFailure> {
     let opts = host::RunOptions {
-        timeout: Some(std::time::Duration::from_secs(limit.as_secs())),
+        timeout: Some(limit.as_duration()),
         capture: false,
         inherit_stdin: true,
         ..host::RunOptions::default()
     };
-    let done = host::run_holding(Some(lock), argv, &opts)?;
+    let done = host::run_holding_then(Some(lock), argv, &opts, |pid| {
+        // The lock names the process that holds it, not this parent.
+        if let Err(e) = ssot.hand_lock_to(lock, operation, pid, argv) {
+            eprintln!("ssot: warning: the operation lock still names ssot's pid: {e}");
+        }
+    })?;
     let by_signal = |sig: i32| u8::try_from(128 + sig).unwrap_or(u8::MAX);
     if let Some(sig) = done.forwarded {
         // Asked to stop: end by the same signal, as the command's parent would.

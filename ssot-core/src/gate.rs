@@ -169,17 +169,20 @@ fn trusted_check<R: Record>(
 /// The status the startup gate judges: the record's, without the rules
 /// that judge a running server through the live probe
 /// ([`crate::wal::is_probe_rule`]) — a server that is down does not answer,
-/// and that must never keep it down. With their reasons, and a note when
-/// probe rules were left out.
+/// and that must never keep it down — nor, when it did not answer, what the
+/// last probe that answered saw of its slots and archiver
+/// ([`crate::wal::is_server_fact_rule`]). With their reasons, and a note
+/// when rules were left out.
 fn startup_view(record: &WalStatusRecord) -> (Level, Vec<String>, Option<String>) {
     let is_probe = crate::wal::is_probe_rule;
     if record.active_rules.is_empty() || !record.active_rules.iter().any(|r| is_probe(r)) {
         return (record.status, record.reasons.clone(), None);
     }
+    let left = |r: &str| is_probe(r) || crate::wal::is_server_fact_rule(r);
     let status = record
         .active_rules
         .iter()
-        .filter(|r| !is_probe(r))
+        .filter(|r| !left(r))
         .filter_map(|r| crate::wal::rule_level(r))
         .max()
         .unwrap_or(Level::Ok);
@@ -187,9 +190,9 @@ fn startup_view(record: &WalStatusRecord) -> (Level, Vec<String>, Option<String>
         .reasons
         .iter()
         .cloned()
-        .partition(|l| crate::state::reason_rule(l).is_some_and(|(_, r)| is_probe(r)));
+        .partition(|l| crate::state::reason_rule(l).is_some_and(|(_, r)| left(r)));
     let note = format!(
-        "left out for startup (a server that is down does not answer): {}",
+        "left out for startup (a server that is down does not answer, and what it last said of its slots and archiver cannot be acted on until it runs): {}",
         left_out.join("; ")
     );
     (status, kept, Some(note))

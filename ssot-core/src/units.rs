@@ -218,6 +218,11 @@ impl Span {
         Span(n * 1_000_000)
     }
 
+    /// The span as a [`std::time::Duration`], to the microsecond.
+    pub const fn as_duration(self) -> std::time::Duration {
+        std::time::Duration::from_micros(self.0)
+    }
+
     /// A span of `n` minutes.
     pub const fn mins(n: u64) -> Self {
         Span::secs(n * 60)

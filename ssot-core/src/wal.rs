@@ -30,6 +30,7 @@
 //! | `postgres_refused` | ERROR | the server answered but refuses connections for another reason (shutting down, too many clients) |
 //! | `postgres_auth_failed` | ERROR | the server refused the probe's role (password, `pg_hba.conf`, unknown role or database) |
 //! | `postgres_privilege_missing` | ERROR | the probe's role may not read what the probe needs (`pg_monitor`) |
+//! | `postgres_probe_unusable` | ERROR | the probe could not run: no `psql`, or a DSN libpq cannot parse |
 //!
 //! The `postgres_*` rules judge a running server through the live probe;
 //! [`is_probe_rule`] tells them. A server that does not answer is a fact for
@@ -118,7 +119,7 @@ impl FromStr for Level {
 }
 
 /// Every WAL rule id with the level it asserts (the table in the module docs).
-pub const RULES: [(&str, Level); 21] = [
+pub const RULES: [(&str, Level); 22] = [
     ("measurement_failed", Level::Error),
     ("postgres_unreachable", Level::Error),
     ("postgres_starting", Level::Error),
@@ -126,6 +127,7 @@ pub const RULES: [(&str, Level); 21] = [
     ("postgres_refused", Level::Error),
     ("postgres_auth_failed", Level::Error),
     ("postgres_privilege_missing", Level::Error),
+    ("postgres_probe_unusable", Level::Error),
     ("volume_used_error", Level::Error),
     ("volume_free_floor", Level::Error),
     ("wal_far_beyond_soft_limit", Level::Error),
@@ -149,6 +151,22 @@ pub fn is_probe_rule(rule: &str) -> bool {
     ProbeFailure::ALL.iter().any(|c| c.rule() == rule)
 }
 
+/// Whether `rule` judges what the running server reported about itself
+/// (its slots, its archiver). When the server does not answer, these come
+/// from the last probe that did: facts for the report and the backup gates,
+/// never a reason to keep the server from starting (a slot can only be
+/// dropped while it runs).
+pub fn is_server_fact_rule(rule: &str) -> bool {
+    matches!(
+        rule,
+        "slot_lost"
+            | "slot_unreserved"
+            | "slot_safe_wal_low"
+            | "slot_inactive"
+            | "archiver_failing"
+    )
+}
+
 /// Why a live probe failed, from libpq's and the server's own words: each
 /// class has its own rule and its own advice.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -168,42 +186,52 @@ pub enum ProbeFailure {
     Authentication,
     /// Connected, but the role may not read what the probe needs.
     Privilege,
+    /// The probe itself could not run: no `psql`, or a DSN libpq cannot parse.
+    Unusable,
 }
 
 impl ProbeFailure {
     /// Every class.
-    pub const ALL: [ProbeFailure; 6] = [
+    pub const ALL: [ProbeFailure; 7] = [
         ProbeFailure::Unreachable,
         ProbeFailure::Starting,
         ProbeFailure::InRecovery,
         ProbeFailure::Refused,
         ProbeFailure::Authentication,
         ProbeFailure::Privilege,
+        ProbeFailure::Unusable,
     ];
 
     /// Classifies a failed probe by its message (libpq's and the server's
-    /// texts are stable across PostgreSQL 12–17).
+    /// texts are stable across PostgreSQL 12–17, in English: a server with
+    /// another `lc_messages` answers in its language and reads as
+    /// unreachable). Only the words after libpq's last "failed:" are the
+    /// server's: a socket path or host name before it is not read.
     pub fn classify(why: &str) -> Self {
-        let w = why.to_ascii_lowercase();
+        let lower = why.to_ascii_lowercase();
+        let w = lower
+            .rsplit_once("failed:")
+            .map_or(lower.as_str(), |(_, w)| w);
         let any = |needles: &[&str]| needles.iter().any(|n| w.contains(n));
-        if any(&[
+        if lower.contains("cannot run ")
+            || any(&[
+                "invalid connection option",
+                "missing \"=\" after",
+                "invalid uri",
+                "unterminated quoted string",
+                "invalid integer value",
+                "invalid sslmode value",
+                "invalid port number",
+            ])
+        {
+            ProbeFailure::Unusable
+        } else if any(&[
             "permission denied for",
             "must be superuser",
             "must be a member of",
             "privileges of",
         ]) {
             ProbeFailure::Privilege
-        } else if any(&[
-            "authentication failed",
-            "no password supplied",
-            "password is required",
-            "no pg_hba.conf entry",
-            "pg_hba.conf rejects",
-            "role \"",
-            "database \"",
-            "fe_sendauth",
-        ]) {
-            ProbeFailure::Authentication
         } else if any(&["the database system is starting up"]) {
             ProbeFailure::Starting
         } else if any(&[
@@ -216,9 +244,22 @@ impl ProbeFailure {
             "the database system is shutting down",
             "the database system is not accepting connections",
             "too many clients",
+            "too many connections for",
             "remaining connection slots are reserved",
+            "is not currently accepting connections",
         ]) {
             ProbeFailure::Refused
+        } else if any(&[
+            "authentication failed",
+            "no password supplied",
+            "password is required",
+            "no pg_hba.conf entry",
+            "pg_hba.conf rejects",
+            "role \"",
+            "database \"",
+            "fe_sendauth",
+        ]) {
+            ProbeFailure::Authentication
         } else {
             ProbeFailure::Unreachable
         }
@@ -233,6 +274,7 @@ impl ProbeFailure {
             ProbeFailure::Refused => "postgres_refused",
             ProbeFailure::Authentication => "postgres_auth_failed",
             ProbeFailure::Privilege => "postgres_privilege_missing",
+            ProbeFailure::Unusable => "postgres_probe_unusable",
         }
     }
 
@@ -245,6 +287,7 @@ impl ProbeFailure {
             ProbeFailure::Refused => "refuses connections",
             ProbeFailure::Authentication => "refused the live probe's role",
             ProbeFailure::Privilege => "does not let the live probe read what it needs",
+            ProbeFailure::Unusable => "could not be probed: the probe itself cannot run",
         }
     }
 
@@ -268,6 +311,9 @@ impl ProbeFailure {
             }
             ProbeFailure::Privilege => {
                 "the probe needs pg_monitor: GRANT pg_monitor TO the probe's role"
+            }
+            ProbeFailure::Unusable => {
+                "install psql (Debian's postgresql-client) where ssot runs, and check the DSN's keywords and values"
             }
         }
     }
@@ -570,6 +616,10 @@ pub struct LastProbe {
     pub probed_at: DateTime<Utc>,
     /// The server, as named (masked).
     pub server: String,
+    /// The PGDATA it was checked with: a server later found at the same DSN
+    /// over another data directory is another server.
+    #[serde(default)]
+    pub pgdata: Option<String>,
     /// Its replication slots.
     pub slots: Vec<ReplicationSlot>,
     /// Its `pg_stat_archiver`.
@@ -1099,33 +1149,27 @@ fn growth(facts: &WalFacts, policy: &WalPolicy, now: DateTime<Utc>) -> Growth {
 }
 
 /// Where the fill stands now, for the time left: the Theil–Sen line's value
-/// at the last sample (its intercept the median of the residuals) — unless
-/// the current measurement `used` lies further above that line than the
-/// whole spread of the earlier samples around it: then it is a jump, and it
-/// counts in full.
+/// at the last sample (its intercept the median of the residuals), but never
+/// more than one `quantum` (the WAL segment size) below the current
+/// measurement `used`.
 ///
 /// pg_wal grows in whole segments, so used space is a staircase (16MB steps
 /// are 6 % of a 256MB volume): read off the last step, the time left swung a
 /// step's time early or late from one check to the next, while the line runs
-/// through the staircase's middle. A real jump (a large file written at
-/// once) lies beyond the staircase's spread and is not averaged away.
-fn level_now(run: &[Point], rate: f64, used: u64) -> f64 {
+/// through the staircase's middle, which no step lies a whole segment
+/// above. What lies further above the line is real — a large file written
+/// at once — and counts, at every check after it too, however the line
+/// catches up.
+fn level_now(run: &[Point], rate: f64, used: u64, quantum: u64) -> f64 {
     let Some(((t0, _), (tn, _))) = run.first().zip(run.last()) else {
         return used as f64;
     };
     let x = |t: DateTime<Utc>| (t - *t0).num_milliseconds() as f64 / 1000.0;
     let mut residuals: Vec<f64> = run.iter().map(|(t, v)| *v as f64 - rate * x(*t)).collect();
-    let earlier = &residuals[..residuals.len() - 1];
-    let spread = earlier.iter().copied().fold(f64::NEG_INFINITY, f64::max)
-        - earlier.iter().copied().fold(f64::INFINITY, f64::min);
     let mid = residuals.len() / 2;
     let (_, median, _) = residuals.select_nth_unstable_by(mid, f64::total_cmp);
     let fitted = *median + rate * x(*tn);
-    if used as f64 - fitted > spread.max(0.0) {
-        used as f64
-    } else {
-        fitted
-    }
+    fitted.max(used as f64 - quantum as f64)
 }
 
 /// The volume's fill rate and the seconds until `error_used`, judged over
@@ -1140,6 +1184,7 @@ fn fill_rate(
     policy: &WalPolicy,
     used: u64,
     error_used: f64,
+    quantum: u64,
 ) -> (Option<f64>, Option<f64>) {
     let Some(mut from) = points.len().checked_sub(1) else {
         return (None, None);
@@ -1156,7 +1201,7 @@ fn fill_rate(
         return (None, None);
     };
     let left = if rate > 0.0 {
-        Some(((error_used - level_now(run, rate, used)) / rate).max(0.0))
+        Some(((error_used - level_now(run, rate, used, quantum)) / rate).max(0.0))
     } else {
         None
     };
@@ -1175,14 +1220,15 @@ fn fill_rate(
 /// The volume rules on one volume: used %, the free floor and the time to
 /// the error threshold. `what` names it in every message (`volume holding
 /// pg_wal`); `points` are its used bytes in the growth window, the current
-/// measurement last. Returns the fill rate and the seconds to the error
-/// threshold.
+/// measurement last; `quantum` is the WAL segment size (the staircase's
+/// step). Returns the fill rate and the seconds to the error threshold.
 fn volume_rules(
     rules: &mut Rules<'_>,
     what: &str,
     vol: VolumeStats,
     points: &[Point],
     policy: &WalPolicy,
+    quantum: u64,
 ) -> (Option<f64>, Option<f64>) {
     let h = rules.hysteresis;
     let used = vol.used_bytes();
@@ -1243,7 +1289,7 @@ fn volume_rules(
     );
     let error_used = (vol.total_bytes as f64 * policy.volume_error_pct / 100.0)
         .min(vol.total_bytes.saturating_sub(floor) as f64);
-    let (rate, left) = fill_rate(points, policy, used, error_used);
+    let (rate, left) = fill_rate(points, policy, used, error_used, quantum);
     if let (Some(ttf), Some(rate)) = (left, rate) {
         for (rule, level, horizon) in [
             ("time_to_error", Level::Error, policy.error_horizon),
@@ -1501,8 +1547,15 @@ pub fn evaluate(facts: &WalFacts, policy: &WalPolicy, now: DateTime<Utc>) -> Wal
         .iter()
         .map(|p| (p.at, p.volume_used_bytes))
         .collect();
-    let (volume_rate, seconds_to_error) =
-        volume_rules(&mut rules, "volume holding pg_wal", vol, &points, policy);
+    let quantum = facts.settings.wal_segment_size.bytes();
+    let (volume_rate, seconds_to_error) = volume_rules(
+        &mut rules,
+        "volume holding pg_wal",
+        vol,
+        &points,
+        policy,
+        quantum,
+    );
     let mut volumes = Vec::new();
     for w in &facts.volumes {
         let mut points: Vec<Point> = g
@@ -1521,7 +1574,7 @@ pub fn evaluate(facts: &WalFacts, policy: &WalPolicy, now: DateTime<Utc>) -> Wal
             );
             (None, None)
         } else {
-            volume_rules(&mut rules, &what, w.volume, &points, policy)
+            volume_rules(&mut rules, &what, w.volume, &points, policy, quantum)
         };
         volumes.push(VolumeReport {
             key: w.key.clone(),

@@ -808,5 +808,29 @@ fn a_host_reads_postgresql_conf_with_its_includes_from_pgdata() {
     assert!(
         e.contains("/pgdata/postgresql.conf") && e.contains("/pgdata/gone.conf"),
         "{e}"
+
+/// Issue "WAL truth": the server's own wal_segment_size is used when it
+/// differs from the declared one (and the declaration named), and a
+/// standby says it is one.
+#[test]
+fn a_standby_with_another_segment_size_says_so() {
+    let (w, ssot, req) = probing("host=/run/pg user=ssot");
+    w.set_server(Some(Ok(r#"{"version": 150010, "in_recovery": true,
+      "settings": [{"name": "wal_segment_size", "setting": "67108864", "unit": "B"}],
+      "slots": [], "slot_safe_wal_size": {},
+      "archiver": {"archived_count": 0, "last_archived_wal": null, "last_archived_time": null,
+                   "failed_count": 0, "last_failed_wal": null, "last_failed_time": null},
+      "backends": ["startup", "walreceiver"],
+      "waldir": {"bytes": 100663296, "segments": 6}}"#
+        .into())));
+    let check = ssot.check_wal(&req, t0()).unwrap();
+    let notes = check.notes.join("\n");
+    assert!(
+        notes.contains("the server's wal_segment_size is 64MB, the declared one 16MB"),
+        "{notes}"
+    );
+    assert!(
+        notes.contains("is a standby (pg_is_in_recovery())"),
+        "{notes}"
     );
 }

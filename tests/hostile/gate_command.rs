@@ -28,6 +28,20 @@ fn start_gated_with(w: &World, options: &[&str], script: &str) -> Child {
         .unwrap()
 }
 
+/// `ssot gate startup --time-limit LIMIT -- sh -c SCRIPT`, to its end.
+fn limited(w: &World, limit: &str, script: &str) -> std::process::Output {
+    w.ssot(&[
+        "gate",
+        "startup",
+        "--time-limit",
+        limit,
+        "--",
+        "sh",
+        "-c",
+        script,
+    ])
+}
+
 /// Waits for `child`; a hang fails the test.
 fn wait_ended(child: &mut Child, what: &str) -> std::process::ExitStatus {
     let start = Instant::now();
@@ -170,19 +184,14 @@ fn a_time_limit_ends_the_command_with_its_group_and_frees_the_lock() {
     let w = World::new();
     w.healthy();
     let bgpid = w.path("bg.pid");
-    let o = w.ssot(&[
-        "gate",
-        "startup",
-        "--time-limit",
+    let o = limited(
+        &w,
         "1s",
-        "--",
-        "sh",
-        "-c",
         &format!(
             "sleep 1000 & echo $! > {}; exec sleep 1000",
             bgpid.display()
         ),
-    ]);
+    );
     assert_eq!(code(&o), 128 + 15, "{}", stderr(&o));
     assert!(
         stderr(&o)
@@ -250,4 +259,86 @@ fn sigterm_reaches_a_time_limited_command() {
     assert_eq!(fs::read_to_string(&got).unwrap_or_default(), "TERM\n");
     assert_eq!(status.signal(), Some(15), "{status:?}");
     assert_eq!(lock_holder(&w), None, "the lock ends with the command");
+}
+
+/// Found by attack: a limit under a second was cut to 0 s (the command was
+/// ended at once), and 0 itself was accepted. The fraction counts, and 0 is
+/// a usage error.
+#[test]
+fn a_time_limit_keeps_its_fraction_and_is_never_zero() {
+    let w = World::new();
+    w.healthy();
+    for zero in ["0", "0s", "0ms"] {
+        let o = w.ssot(&["gate", "startup", "--time-limit", zero, "--", "true"]);
+        assert_eq!(code(&o), 125, "{zero}: {}", stderr(&o));
+        assert!(stderr(&o).contains("above zero"), "{}", stderr(&o));
+    }
+    let started = Instant::now();
+    let o = w.ssot(&[
+        "gate",
+        "startup",
+        "--time-limit",
+        "1500ms",
+        "--",
+        "sleep",
+        "1000",
+    ]);
+    assert_eq!(code(&o), 128 + 15, "{}", stderr(&o));
+    // A lower bound only: the limit can never end it sooner.
+    assert!(started.elapsed() >= Duration::from_millis(1500));
+    assert!(
+        stderr(&o).contains("time limit of 1500ms"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+/// Found by attack: a stopped command (SIGSTOP, or a read from the terminal
+/// in its background group) never saw the limit's SIGTERM and was killed
+/// 10 s later; SIGCONT follows SIGTERM, as with `timeout(1)`.
+#[test]
+fn a_stopped_command_sees_the_time_limit() {
+    let w = World::new();
+    w.healthy();
+    let got = w.path("got-term");
+    let o = limited(
+        &w,
+        "1s",
+        &format!(
+            "trap 'echo TERM > {}; exit 7' TERM; kill -STOP $$; sleep 1000",
+            got.display()
+        ),
+    );
+    assert_eq!(code(&o), 128 + 15, "{}", stderr(&o));
+    assert_eq!(
+        fs::read_to_string(&got).unwrap_or_default(),
+        "TERM\n",
+        "the stopped command never got SIGTERM"
+    );
+}
+
+/// Found by attack: with a time limit ssot stays the parent, and the lock
+/// named ssot's pid; after `kill -9` of ssot it named a dead process while
+/// the command still held it. It names the command.
+#[test]
+fn a_time_limited_command_is_named_as_the_lock_holder() {
+    let w = World::new();
+    w.healthy();
+    let pidfile = w.path("cmd.pid");
+    let mut child = start_gated_with(
+        &w,
+        &["--time-limit", "1h"],
+        &format!("echo $$ > {}; exec sleep 1000", pidfile.display()),
+    );
+    wait_for("the command to start", || read_pid(&pidfile).is_some());
+    let cmd = read_pid(&pidfile).unwrap();
+    wait_for("the lock to name the command", || {
+        lock_holder(&w).is_some_and(|h| h.contains(&format!("startup by pid {cmd} ")))
+    });
+    kill(Pid::from_raw(child.id() as i32), Signal::SIGKILL).unwrap();
+    child.wait().unwrap();
+    let holder = lock_holder(&w).expect("the command still holds the lock");
+    assert!(holder.contains(&format!("by pid {cmd} ")), "{holder}");
+    kill(Pid::from_raw(cmd), Signal::SIGKILL).unwrap();
+    wait_for("the lock to be free", || lock_holder(&w).is_none());
 }

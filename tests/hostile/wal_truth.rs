@@ -111,6 +111,63 @@ fn startup_still_waits_for_a_full_volume() {
     assert!(why.contains("volume_used_error"), "{why}");
 }
 
+/// Found by attack: a server that went down with an inactive slot, a lost
+/// slot or a failing archiver is still described by the last probe that
+/// answered (dated), and `gate startup` then denied the restart forever — a
+/// slot can only be dropped while the server runs. Those facts are left out
+/// for startup when the server does not answer; a full volume is not.
+#[test]
+fn what_the_last_probe_saw_never_keeps_a_server_down() {
+    let w = World::new();
+    let (_, cfg) = sandbox(&w);
+    let o = startup_over(
+        &w,
+        &cfg,
+        "active_rules=postgres_unreachable,slot_lost,slot_inactive,archiver_failing
+         reason_count=4
+         reason.1=ERROR postgres_unreachable: PostgreSQL at host=/run/postgresql did not answer the live probe
+         reason.2=ERROR slot_lost: replication slot \"ghost\" is lost (as the last probe that answered saw it at 2026-12-01T00:00:00Z)
+         reason.3=GROWING slot_inactive: replication slot \"stuck\" is inactive and holds WAL back (as the last probe that answered saw it at 2026-12-01T00:00:00Z)
+         reason.4=GROWING archiver_failing: the archiver was failing when the last probe that answered saw it at 2026-12-01T00:00:00Z
+",
+    );
+    assert_eq!(code(&o), 0, "{}", stdout(&o));
+    let d = json(&o);
+    let note = d["reasons"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["rule"] == "wal_status_ok")
+        .unwrap()["message"]
+        .to_string();
+    assert!(
+        note.contains("slot_lost") && note.contains("left out"),
+        "{note}"
+    );
+    // With a full volume beside them, the volume still decides.
+    let o = startup_over(
+        &w,
+        &cfg,
+        "active_rules=postgres_unreachable,slot_inactive,volume_used_error
+         reason_count=3
+         reason.1=ERROR postgres_unreachable: PostgreSQL at host=/run/postgresql did not answer the live probe
+         reason.2=GROWING slot_inactive: replication slot \"stuck\" is inactive and holds WAL back
+         reason.3=ERROR volume_used_error: volume holding pg_wal is 95% used, error threshold 90%
+",
+    );
+    assert_eq!(code(&o), 1, "{}", stdout(&o));
+    // A server that answers and has a lost slot: nothing is left out.
+    let o = startup_over(
+        &w,
+        &cfg,
+        "active_rules=slot_lost
+reason_count=1
+         reason.1=ERROR slot_lost: replication slot \"ghost\" is lost
+",
+    );
+    assert_eq!(code(&o), 1, "{}", stdout(&o));
+}
+
 /// The report said "backup blocked now" from the last decision even when it
 /// was an ad-hoc `--target` test 26 hours earlier. A denial counts as
 /// "blocked now" only while recent (`gate.wal_max_age`) and for the
@@ -284,6 +341,69 @@ fn a_dsn_that_is_not_utf8_still_records_the_status() {
         let (c, _) = check_and_status(&w, &cfg, &pgdata, &[]);
         assert_eq!(c, 0);
     }
+}
+
+/// Found by attack: a `wal.probe` ssot cannot trust (group- or
+/// world-writable, a symlink) was skipped without a word; it is named in a
+/// note. One written for another PGDATA at the same DSN (a new cluster on
+/// the same socket) is not shown as this server's.
+#[test]
+fn a_last_probe_that_cannot_be_trusted_or_is_another_servers_is_not_shown() {
+    use std::os::unix::fs::PermissionsExt;
+    let w = World::new();
+    let (pgdata, cfg) = sandbox(&w);
+    let dsn = format!("host={} user=postgres", w.path("no-server").display());
+    let server = format!("host={} user=postgres", w.path("no-server").display());
+    let probe = |pgdata_field: &str| {
+        format!(
+            "{{\"probed_at\":\"2026-01-01T00:00:00Z\",\"server\":\"{server}\",{pgdata_field}\
+             \"slots\":[{{\"name\":\"ghost\",\"active\":false,\"wal_status\":\"lost\",\"retained_bytes\":1}}]}}\n"
+        )
+    };
+    let path = w.state.join("wal.probe");
+    w.write_state("wal.probe", &probe(""));
+    fs::set_permissions(&path, fs::Permissions::from_mode(0o666)).unwrap();
+    let (c, out) = check_and_status(&w, &cfg, &pgdata, &["--dsn", &dsn]);
+    assert_eq!(c, 2, "{out}");
+    assert!(!out.contains("ghost"), "{out}");
+    assert!(
+        out.contains("wal.probe") && out.contains("not usable"),
+        "{out}"
+    );
+    // Trusted, written for this PGDATA: the slot is shown, dated.
+    fs::set_permissions(&path, fs::Permissions::from_mode(0o600)).unwrap();
+    let this = format!("\"pgdata\":\"{}\",", pgdata.display());
+    w.write_state("wal.probe", &probe(&this));
+    let (_, out) = check_and_status(&w, &cfg, &pgdata, &["--dsn", &dsn]);
+    assert!(
+        out.contains("\"ghost\" is lost") || out.contains("ghost"),
+        "{out}"
+    );
+    // Another PGDATA at the same DSN: another server.
+    w.write_state("wal.probe", &probe("\"pgdata\":\"/elsewhere\","));
+    let (_, out) = check_and_status(&w, &cfg, &pgdata, &["--dsn", &dsn]);
+    assert!(!out.contains("ghost"), "{out}");
+}
+
+/// Found by attack: the state file escaped control characters, but the text
+/// of `wal check` printed a quoted newline in the DSN raw, so a line reading
+/// `wal_status=OK` appeared on stdout. The server is named on one line.
+#[test]
+fn a_dsn_with_a_line_break_prints_on_one_line() {
+    let w = World::new();
+    let (pgdata, cfg) = sandbox(&w);
+    let dsn = format!(
+        "host={} dbname='a\nwal_status=OK\u{1b}[2J'",
+        w.path("no-server").display()
+    );
+    let (c, out) = check_and_status(&w, &cfg, &pgdata, &["--dsn", &dsn]);
+    assert_eq!(c, 2, "{out}");
+    assert!(
+        !out.lines().any(|l| l.starts_with("wal_status=OK")),
+        "{out}"
+    );
+    assert!(!out.contains('\u{1b}'), "{out}");
+    assert!(out.contains("a\\nwal_status=OK"), "{out}");
 }
 
 /// Found by attack: `active_rules=postgres_unreachable` beside a reason line

@@ -259,13 +259,27 @@ fn a_crashed_server_restarts_through_the_startup_gate() {
         return;
     }
     let c = Cluster::start();
+    // The server went down holding WAL for a forgotten slot (found by
+    // attack: the remembered slot then kept it from starting).
+    c.sql("SELECT pg_create_physical_replication_slot('stuck', true)");
     let ops = Ops::new(&c, NO_VOLUME_RULES);
     let (code, report) = ops.json(&["wal", "check"]);
-    assert_eq!(code, 0, "{report}");
+    assert_eq!(code, 1, "{report}");
+    assert_eq!(rules(&report), ["slot_inactive"], "{report}");
     c.stop();
     let (code, report) = ops.json(&["wal", "check"]);
     assert_eq!(code, 2, "{report}");
-    assert_eq!(rules(&report), ["postgres_unreachable"], "{report}");
+    assert_eq!(
+        rules(&report),
+        ["postgres_unreachable", "slot_inactive"],
+        "{report}"
+    );
+    assert!(
+        report
+            .to_string()
+            .contains("as the last probe that answered saw it at"),
+        "{report}"
+    );
     // The contract on a plain host is the host-deployment issue's; here it
     // holds, so only the WAL status decides.
     fs::write(
@@ -292,6 +306,7 @@ fn a_crashed_server_restarts_through_the_startup_gate() {
         "{decision:#}"
     );
     c.start_again("");
+    c.sql("SELECT pg_drop_replication_slot('stuck')");
     let (code, report) = ops.json(&["wal", "check"]);
     assert_eq!(code, 0, "back to OK once it answers: {report}");
 }

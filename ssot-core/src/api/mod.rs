@@ -452,6 +452,24 @@ impl Ssot {
         )
     }
 
+    /// Names `pid` (a gated command ssot runs as a child, in its own
+    /// process group) as the holder of the operation `lock`, so that a
+    /// second gate names the process that really holds it.
+    pub fn hand_lock_to(
+        &self,
+        lock: &Held,
+        operation: Operation,
+        pid: u32,
+        command: &[String],
+    ) -> Result<()> {
+        let holder = format!(
+            "{operation} by pid {pid} since {}: {}",
+            state::timestamp(self.now()),
+            command.join(" ")
+        );
+        self.ports.state.update_operation_lock(lock, &holder)
+    }
+
     /// The paths an artifact root must never hold.
     fn protected(&self, pgdata: Option<&Path>) -> ProtectedPaths {
         ProtectedPaths {

@@ -21,7 +21,9 @@ mod walscan;
 pub use artifacts::{FsArtifactRoot, JOURNAL, TRASH_PREFIX};
 pub use files::{read_config, read_input, read_runbook, CONFIG_MAX, INPUT_MAX, RUNBOOK_MAX};
 pub use fs::{StatvfsVolumes, StdFilesystem};
-pub use process::{exec_holding, reraise, run_holding, ExecFailure, Finished, RunOptions};
+pub use process::{
+    exec_holding, reraise, run_holding, run_holding_then, ExecFailure, Finished, RunOptions,
+};
 pub use psql::PsqlClient;
 pub use store::DirStateStore;
 pub use walscan::{is_segment_name, FsWalScanner};

@@ -203,6 +203,16 @@ const DRAIN: Duration = Duration::from_millis(500);
 /// How often the runner looks at the command, the clock and the signals.
 const POLL: Duration = Duration::from_millis(5);
 
+/// Sends `sig` to the whole group, then SIGCONT, as `timeout(1)` does: a
+/// stopped process (SIGSTOP, or a read from the terminal in a background
+/// group) would otherwise never see the signal until SIGKILL.
+fn signal_group(group: Pid, sig: Signal) {
+    let _ = killpg(group, sig);
+    if sig != Signal::SIGKILL && sig != Signal::SIGCONT {
+        let _ = killpg(group, Signal::SIGCONT);
+    }
+}
+
 /// Runs `argv` (no shell) as a child in its own process group, holding
 /// `lock` for it: see the module documentation for what is guaranteed.
 /// Returns when the command itself has ended (its background children, if
@@ -211,6 +221,17 @@ pub fn run_holding(
     lock: Option<&Held>,
     argv: &[String],
     opts: &RunOptions,
+) -> Result<Finished, ExecFailure> {
+    run_holding_then(lock, argv, opts, |_| {})
+}
+
+/// [`run_holding`], calling `started` with the command's pid (its process
+/// group) as soon as it runs: to name it as the lock's holder, say.
+pub fn run_holding_then(
+    lock: Option<&Held>,
+    argv: &[String],
+    opts: &RunOptions,
+    started: impl FnOnce(u32),
 ) -> Result<Finished, ExecFailure> {
     let Some((program, args)) = argv.split_first() else {
         return Err(ExecFailure::NotFound("an empty command".into()));
@@ -259,6 +280,7 @@ pub fn run_holding(
     let start = Instant::now();
     let mut child = cmd.spawn().map_err(|e| spawn_failure(program, e))?;
     let group = Pid::from_raw(child.id() as i32);
+    started(child.id());
     let (out, err) = (
         Arc::new(Mutex::new(Captured::default())),
         Arc::new(Mutex::new(Captured::default())),
@@ -278,7 +300,7 @@ pub fn run_holding(
     let mut terminated_at: Option<Instant> = None;
     let status = loop {
         for sig in forwarding.received() {
-            let _ = killpg(group, sig);
+            signal_group(group, sig);
             forwarded = Some(sig as i32);
         }
         match child.try_wait() {
@@ -297,7 +319,7 @@ pub fn run_holding(
             if !timed_out && start.elapsed() >= limit {
                 timed_out = true;
                 terminated_at = Some(Instant::now());
-                let _ = killpg(group, Signal::SIGTERM);
+                signal_group(group, Signal::SIGTERM);
             }
         }
         if terminated_at.is_some_and(|t| t.elapsed() >= opts.grace) {

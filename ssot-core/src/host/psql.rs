@@ -51,7 +51,14 @@ fn read_all(mut r: impl Read) -> String {
 impl Database for PsqlClient {
     fn query_value(&self, dsn: &str, sql: &str) -> Result<String> {
         let server = mask_dsn(dsn);
-        let fail = |m: String| Error::Request(format!("PostgreSQL at {server}: {m}"));
+        // The server's words and the DSN reach terminals and logs: control
+        // characters (an ESC from a hostile server, a quoted newline in the
+        // DSN) are escaped onto one line.
+        let fail = |m: String| {
+            Error::Request(crate::evidence::one_line(&format!(
+                "PostgreSQL at {server}: {m}"
+            )))
+        };
         let options = format!(
             "-c statement_timeout={}ms",
             self.statement_timeout.as_millis()

@@ -335,7 +335,8 @@ fn parse_uri(rest: &str) -> Option<ConnInfo> {
 /// then never echoed, as it may hold a secret ssot cannot find).
 pub fn mask_dsn(dsn: &str) -> String {
     ConnInfo::parse(dsn)
-        .map(|c| c.display())
+        // On one line: a quoted newline or ESC in a value reaches terminals.
+        .map(|c| crate::evidence::one_line(&c.display()))
         .unwrap_or_else(|| "(a connection string that cannot be parsed)".into())
 }
 

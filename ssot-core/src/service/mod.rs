@@ -196,20 +196,39 @@ pub fn check_wal(
     let mut slots = input.slots.clone();
     let mut probe_record = None;
     match live.as_mut() {
-        Some(l) if l.unreachable.is_none() => {
+        // Slots given as a file are not the server's: nothing is remembered.
+        Some(l) if l.unreachable.is_none() && !input.slots_given => {
             let last = wal::LastProbe {
                 probed_at: now,
                 server: l.server.clone(),
+                pgdata: Some(pgdata.display().to_string()),
                 slots: input.slots.clone(),
                 archiver: l.archiver.clone(),
             };
             probe_record = serde_json::to_string(&last).ok().map(|t| t + "\n");
         }
-        Some(l) => {
+        Some(l) if l.unreachable.is_some() => {
             let saved = host.state.read(state::WAL_PROBE);
+            match &saved {
+                StateInput::Missing { .. } | StateInput::Present { .. } => {}
+                other => notes.push(format!(
+                    "{} is not usable ({}): no earlier slots or archiver are shown",
+                    other.path(),
+                    match other {
+                        StateInput::Unreadable { error, .. } => error.to_string(),
+                        StateInput::Invalid { problem, .. } => problem.to_string(),
+                        _ => String::new(),
+                    }
+                )),
+            }
             if let StateInput::Present { content, .. } = &saved {
+                let this_pgdata = pgdata.display().to_string();
                 match serde_json::from_slice::<wal::LastProbe>(content) {
-                    Ok(last) if last.server == l.server && last.probed_at <= now => {
+                    Ok(last)
+                        if last.server == l.server
+                            && last.probed_at <= now
+                            && last.pgdata.as_deref().is_none_or(|p| p == this_pgdata) =>
+                    {
                         if !input.slots_given {
                             slots = last.slots;
                             l.slots_seen_at = Some(last.probed_at);
