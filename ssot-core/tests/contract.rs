@@ -299,7 +299,11 @@ fn missing_inputs_are_unknown_not_pass() {
         "{:#?}",
         r.invariants
     );
-    let host = evaluate(&ContractInputs::default(), &ContractConfig::default(), now());
+    let host = evaluate(
+        &ContractInputs::default(),
+        &ContractConfig::default(),
+        now(),
+    );
     assert_eq!(host.deployment, ssot_core::contract::Deployment::Host);
     assert_eq!(host.status, ssot_core::contract::ContractVerdict::Unknown);
     let not_applicable: Vec<&str> = host
@@ -318,10 +322,10 @@ fn missing_inputs_are_unknown_not_pass() {
             "pvc.active_list_current"
         ]
     );
-    assert!(host
-        .invariants
-        .iter()
-        .all(|i| matches!(i.status, InvariantStatus::Unknown | InvariantStatus::NotApplicable)));
+    assert!(host.invariants.iter().all(|i| matches!(
+        i.status,
+        InvariantStatus::Unknown | InvariantStatus::NotApplicable
+    )));
     assert!(r
         .invariants
         .iter()

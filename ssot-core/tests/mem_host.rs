@@ -770,7 +770,11 @@ fn a_host_reads_postgresql_conf_with_its_includes_from_pgdata() {
     assert_eq!(c.deployment, ssot_core::contract::Deployment::Host);
     let get = |id: &str| c.invariants.iter().find(|i| i.id == id).unwrap();
     let max = get("conf.max_wal_size");
-    assert_eq!(max.status, ssot_core::contract::InvariantStatus::Pass, "{c}");
+    assert_eq!(
+        max.status,
+        ssot_core::contract::InvariantStatus::Pass,
+        "{c}"
+    );
     assert_eq!(
         max.evidence,
         ["/pgdata/conf.d/10-ssot.conf:1 max_wal_size = '4GB'"]
@@ -808,6 +812,8 @@ fn a_host_reads_postgresql_conf_with_its_includes_from_pgdata() {
     assert!(
         e.contains("/pgdata/postgresql.conf") && e.contains("/pgdata/gone.conf"),
         "{e}"
+    );
+}
 
 /// Issue "WAL truth": the server's own wal_segment_size is used when it
 /// differs from the declared one (and the declaration named), and a

@@ -374,3 +374,48 @@ fn guc_values_are_read_as_the_real_postgresql_reads_them() {
     }
     assert!(checked > 80);
 }
+
+/// A host's postgresql.conf is read with its includes, so an include can
+/// point anywhere: at a FIFO (a read would block forever), at a directory,
+/// at itself (nesting), or at a directory that includes itself (10 levels of
+/// every file: exponential). Each is an error naming the file, promptly.
+#[test]
+fn hostile_includes_in_postgresql_conf_fail_promptly() {
+    let w = World::new();
+    let dir = w.path("etc");
+    fs::create_dir(&dir).unwrap();
+    let fifo = dir.join("pipe.conf");
+    nix::unistd::mkfifo(&fifo, nix::sys::stat::Mode::from_bits_truncate(0o600)).unwrap();
+    let loops = dir.join("loop.d");
+    fs::create_dir(&loops).unwrap();
+    for i in 0..20 {
+        fs::write(loops.join(format!("{i:02}.conf")), "include_dir = '.'\n").unwrap();
+    }
+    // Wide, not deep: 20 files each including 20 each including 20.
+    for (d, next) in [
+        ("a.d", Some("../b.d")),
+        ("b.d", Some("../c.d")),
+        ("c.d", None),
+    ] {
+        fs::create_dir(dir.join(d)).unwrap();
+        for i in 0..20 {
+            let text = next.map_or("port = 5432\n".to_string(), |n| {
+                format!("include_dir = '{n}'\n")
+            });
+            fs::write(dir.join(d).join(format!("{i:02}.conf")), text).unwrap();
+        }
+    }
+    for (text, why) in [
+        ("include 'pipe.conf'\n", "pipe.conf: is not a regular file"),
+        ("include 'loop.d'\n", "loop.d: is not a regular file"),
+        ("include 'postgresql.conf'\n", "nest deeper than 10"),
+        ("include_dir 'loop.d'\n", "nest deeper than 10"),
+        ("include_dir 'a.d'\n", "more than 1000 files"),
+    ] {
+        let conf = dir.join("postgresql.conf");
+        fs::write(&conf, text).unwrap();
+        let o = w.ssot(&["contract", "check", "--postgresql-conf", s(&conf)]);
+        assert_eq!(code(&o), 3, "{text}: {}", stderr(&o));
+        assert!(stderr(&o).contains(why), "{text}: {}", stderr(&o));
+    }
+}

@@ -6,7 +6,9 @@ use std::time::Instant;
 use super::*;
 
 /// The contract the test clusters run with (their `-c` options).
-pub const CLUSTER_CONTRACT: &str = "[contract]\nmax_wal_size = \"96MB\"\nmin_wal_size = \"32MB\"\nwal_keep_size = \"0\"\ncheckpoint_timeout = \"5min\"\n";
+/// The test clusters get their WAL settings on the command line (`-c`), as a
+/// StatefulSet's container args pass them: the Kubernetes deployment's truth.
+pub const CLUSTER_CONTRACT: &str = "[contract]\ndeployment = \"kubernetes\"\nmax_wal_size = \"96MB\"\nmin_wal_size = \"32MB\"\nwal_keep_size = \"0\"\ncheckpoint_timeout = \"5min\"\n";
 
 #[test]
 fn wal_check_matches_pg_ls_waldir_on_disk_and_through_the_probe() {
@@ -495,7 +497,9 @@ fn a_plain_host_reaches_contract_pass_and_may_start() {
         "{contract:#}"
     );
     assert!(
-        contract.to_string().contains("postgresql.auto.conf:3 max_wal_size = '8GB'"),
+        contract
+            .to_string()
+            .contains("postgresql.auto.conf:3 max_wal_size = '8GB'"),
         "{contract:#}"
     );
     let (code, _) = ops.json(&["gate", "startup"]);

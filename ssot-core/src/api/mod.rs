@@ -717,15 +717,13 @@ impl Ssot {
         };
         let conf_path = match given {
             Some(p) => Some(p),
-            None if host && c.conf.is_none() => {
-                match running("config_file") {
-                    Some(p) => Some(p),
-                    None => match pgdata.as_ref().map(|d| d.join("postgresql.conf")) {
-                        Some(p) if exists(&p)? => Some(p),
-                        _ => None,
-                    },
-                }
-            }
+            None if host && c.conf.is_none() => match running("config_file") {
+                Some(p) => Some(p),
+                None => match pgdata.as_ref().map(|d| d.join("postgresql.conf")) {
+                    Some(p) if exists(&p)? => Some(p),
+                    _ => None,
+                },
+            },
             None => None,
         };
         if let Some(path) = conf_path {
@@ -740,7 +738,10 @@ impl Ssot {
                 if exists(&path)? {
                     let origin = path.display().to_string();
                     let text = self.ports.fs.read_input(&path)?;
-                    c.auto_conf = Some(Sourced::new(inputs::parse_auto_conf(&text, &origin)?, origin));
+                    c.auto_conf = Some(Sourced::new(
+                        inputs::parse_auto_conf(&text, &origin)?,
+                        origin,
+                    ));
                 }
             }
         }
@@ -1008,7 +1009,12 @@ impl inputs::ConfFiles for PortConfFiles<'_> {
     fn read(&self, path: &Path) -> Result<Option<String>> {
         match self.0.kind(path)? {
             None => Ok(None),
-            Some(_) => self.0.read_input(path).map(Some),
+            Some(crate::ports::PathKind::File) => self.0.read_input(path).map(Some),
+            // A FIFO would block the read forever; a directory is no file.
+            Some(_) => Err(Error::input(
+                path.display().to_string(),
+                "is not a regular file",
+            )),
         }
     }
 

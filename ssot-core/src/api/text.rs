@@ -282,9 +282,10 @@ fn retention_apply(o: &ApplyOutcome, profile: &str) -> String {
 
 fn contract(r: &ContractReport) -> String {
     let mut s = format!(
-        "contract {} at {}\n",
+        "contract {} at {} ({})\n",
         r.status.as_str(),
-        timestamp(r.checked_at)
+        timestamp(r.checked_at),
+        r.deployment.as_str()
     );
     let mut inv: Vec<_> = r.invariants.iter().collect();
     inv.sort_by_key(|i| match i.status {
@@ -298,13 +299,7 @@ fn contract(r: &ContractReport) -> String {
             InvariantStatus::NotApplicable => "N/A".to_string(),
             s => s.as_str().to_uppercase(),
         };
-        let _ = writeln!(
-            s,
-            "  {:<7}  {:<27}  {}",
-            label,
-            i.id,
-            i.message
-        );
+        let _ = writeln!(s, "  {:<7}  {:<27}  {}", label, i.id, i.message);
         if i.status == InvariantStatus::Fail {
             for e in &i.evidence {
                 let _ = writeln!(s, "  {:<7}  {:<27}    evidence: {e}", "", "");

@@ -101,9 +101,12 @@ pub(super) fn conf(
     let on = mode
         .and_then(|l| guc::parse_value("archive_mode", &l.value).ok())
         .is_some_and(|v| v.is_word("on") || v.is_word("always"));
-    let command = ["archive_command", "archive_library"]
-        .iter()
-        .any(|n| c.value.settings.get(*n).is_some_and(|l| !l.value.is_empty()));
+    let command = ["archive_command", "archive_library"].iter().any(|n| {
+        c.value
+            .settings
+            .get(*n)
+            .is_some_and(|l| !l.value.is_empty())
+    });
     let (status, message) = match (contract.archive_mode, on) {
         (true, true) if command => (
             InvariantStatus::Pass,

@@ -59,7 +59,10 @@ fn pgdata_declared(inv: &mut Inv, inputs: &ContractInputs) {
                     .map(|p| p.display().to_string())
                     .unwrap_or_default();
                 declared.push((
-                    format!("no data_directory in {}: the data directory is {holder}", c.origin),
+                    format!(
+                        "no data_directory in {}: the data directory is {holder}",
+                        c.origin
+                    ),
                     holder,
                 ));
             }

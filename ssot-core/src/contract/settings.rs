@@ -238,7 +238,10 @@ pub(super) fn declared(inv: &mut Inv, source: &Source<'_>, contract: &ContractCo
             }
             None => {
                 if let Some(d) = pg_default(name) {
-                    truth.insert(name, (d, format!("PostgreSQL default (not in {})", source.what())));
+                    truth.insert(
+                        name,
+                        (d, format!("PostgreSQL default (not in {})", source.what())),
+                    );
                 }
                 inv.push(
                     &id,

@@ -146,7 +146,11 @@ impl Filesystem for StdFilesystem {
             }
         }
         // PostgreSQL sorts by name, byte for byte (strcmp).
-        files.sort_by(|a, b| a.as_os_str().as_encoded_bytes().cmp(b.as_os_str().as_encoded_bytes()));
+        files.sort_by(|a, b| {
+            a.as_os_str()
+                .as_encoded_bytes()
+                .cmp(b.as_os_str().as_encoded_bytes())
+        });
         Ok(files)
     }
 

@@ -92,6 +92,10 @@ pub trait ConfFiles {
 /// How deep `include`s may nest: PostgreSQL's `CONF_FILE_MAX_DEPTH`.
 pub const CONF_MAX_DEPTH: usize = 10;
 
+/// The most files one configuration may read: an `include_dir` that
+/// includes itself would otherwise read its files to the 10th power.
+pub const CONF_MAX_FILES: usize = 1000;
+
 /// Reads `postgresql.conf` at `path` and, recursively, what its `include`,
 /// `include_if_exists` and `include_dir` lines name (relative paths are
 /// relative to the including file's directory), as PostgreSQL does. An
@@ -139,14 +143,21 @@ fn read_into(
     if depth > CONF_MAX_DEPTH {
         return Err(Error::input(
             origin,
-            format!("includes nest deeper than {CONF_MAX_DEPTH} files (PostgreSQL refuses this too)"),
+            format!(
+                "includes nest deeper than {CONF_MAX_DEPTH} files (PostgreSQL refuses this too)"
+            ),
+        ));
+    }
+    if conf.files.len() >= CONF_MAX_FILES {
+        return Err(Error::input(
+            origin,
+            format!("the configuration includes more than {CONF_MAX_FILES} files"),
         ));
     }
     conf.files.push(origin.clone());
     let base = path.parent().unwrap_or(Path::new("."));
     for (i, raw) in text.lines().enumerate() {
-        let Some((name, value)) =
-            conf_line(raw).map_err(|m| Error::input_at(&origin, i + 1, m))?
+        let Some((name, value)) = conf_line(raw).map_err(|m| Error::input_at(&origin, i + 1, m))?
         else {
             continue;
         };
@@ -210,7 +221,10 @@ fn conf_line(raw: &str) -> std::result::Result<Option<(String, String)>, String>
         .unwrap_or(line.len());
     let name = &line[..name_end];
     if name.is_empty() || name.starts_with(|c: char| c.is_ascii_digit() || c == '.') {
-        return Err(format!("expected a setting name, found \"{}\"", line.trim_end()));
+        return Err(format!(
+            "expected a setting name, found \"{}\"",
+            line.trim_end()
+        ));
     }
     let mut rest = line[name_end..].trim_start();
     if let Some(r) = rest.strip_prefix('=') {
@@ -303,10 +317,22 @@ mod tests {
                  include_if_exists = '/nowhere.conf'\n\
                  include 'last.conf'\n",
             ),
-            ("/etc/postgresql/15/main/conf.d/10-wal.conf", "max_wal_size = '4GB'\n"),
-            ("/etc/postgresql/15/main/conf.d/20-more.conf", "min_wal_size='1GB'\n"),
-            ("/etc/postgresql/15/main/conf.d/.hidden.conf", "max_wal_size = 9GB\n"),
-            ("/etc/postgresql/15/main/conf.d/notes.txt", "max_wal_size = 9GB\n"),
+            (
+                "/etc/postgresql/15/main/conf.d/10-wal.conf",
+                "max_wal_size = '4GB'\n",
+            ),
+            (
+                "/etc/postgresql/15/main/conf.d/20-more.conf",
+                "min_wal_size='1GB'\n",
+            ),
+            (
+                "/etc/postgresql/15/main/conf.d/.hidden.conf",
+                "max_wal_size = 9GB\n",
+            ),
+            (
+                "/etc/postgresql/15/main/conf.d/notes.txt",
+                "max_wal_size = 9GB\n",
+            ),
             (
                 "/etc/postgresql/15/main/last.conf",
                 "archive_command = 'cp ''%p'' /a\\\\b # not a comment'\n",
@@ -321,7 +347,10 @@ mod tests {
         );
         assert_eq!(c.settings["wal_keep_size"].value, "0");
         assert_eq!(c.settings["min_wal_size"].value, "1GB");
-        assert_eq!(c.settings["archive_command"].value, "cp '%p' /a\\b # not a comment");
+        assert_eq!(
+            c.settings["archive_command"].value,
+            "cp '%p' /a\\b # not a comment"
+        );
         assert_eq!(c.files.len(), 4, "{:?}", c.files);
     }
 
@@ -334,14 +363,22 @@ mod tests {
             ("max_wal_size =\n", "no value"),
             ("include 'missing.conf'\n", "cannot be followed"),
         ] {
-            let e = parse_postgresql_conf(text, "pg.conf").unwrap_err().to_string();
+            let e = parse_postgresql_conf(text, "pg.conf")
+                .unwrap_err()
+                .to_string();
             assert!(e.contains(why) && e.contains("pg.conf"), "{text:?}: {e}");
         }
-        let missing = Mem(BTreeMap::from([("/c/pg.conf", "\n\ninclude 'gone.conf'\n")]));
+        let missing = Mem(BTreeMap::from([(
+            "/c/pg.conf",
+            "\n\ninclude 'gone.conf'\n",
+        )]));
         let e = read_postgresql_conf(Path::new("/c/pg.conf"), &missing)
             .unwrap_err()
             .to_string();
-        assert!(e.contains("/c/pg.conf") && e.contains("3") && e.contains("/c/gone.conf"), "{e}");
+        assert!(
+            e.contains("/c/pg.conf") && e.contains("3") && e.contains("/c/gone.conf"),
+            "{e}"
+        );
         // A file that includes itself nests until PostgreSQL's limit.
         let looping = Mem(BTreeMap::from([("/c/pg.conf", "include 'pg.conf'\n")]));
         let e = read_postgresql_conf(Path::new("/c/pg.conf"), &looping)

@@ -16,7 +16,7 @@ mod psql;
 pub use argv::{postgres_invocations, settings_from_argv, ArgSetting};
 pub use conf::{
     parse_auto_conf, parse_postgresql_conf, read_postgresql_conf, ConfFiles, ConfLine, ConfSetting,
-    PostgresqlConf, CONF_MAX_DEPTH,
+    PostgresqlConf, CONF_MAX_DEPTH, CONF_MAX_FILES,
 };
 pub use conninfo::{handoff, mask_dsn, redact, ConnInfo, Handoff};
 pub use kubectl::{
