@@ -26,7 +26,7 @@ use crate::gate::{GatePolicy, Operation};
 use crate::report::ReportPolicy;
 use crate::retention::RetentionPolicy;
 use crate::stages::StageDef;
-use crate::units::Span;
+use crate::units::{ByteSize, Span};
 use crate::wal::WalPolicy;
 
 /// Default state directory (seed: `/opt/ssot/state`).
@@ -284,6 +284,10 @@ pub struct GateConfig {
     pub max_clock_skew: Span,
     /// Default target directory per operation.
     pub targets: BTreeMap<Operation, String>,
+    /// `gate.log` is rotated (to `gate.log.1`, …) once it holds this much.
+    pub log_max_bytes: ByteSize,
+    /// Rotated generations of `gate.log` kept (`gate.log.1` the newest).
+    pub log_generations: u32,
 }
 
 impl Default for GateConfig {
@@ -300,6 +304,8 @@ impl Default for GateConfig {
                     "/opt/ssot-backup/snapshots".to_string(),
                 ),
             ]),
+            log_max_bytes: ByteSize::from_bytes(crate::state::GATE_LOG_TAIL),
+            log_generations: 4,
         }
     }
 }
@@ -351,6 +357,18 @@ impl Config {
             }
         }
         self.disk.validate()?;
+        if self.gate.log_max_bytes.bytes() < 64 << 10 {
+            return Err(Error::key(
+                "gate.log_max_bytes",
+                "must be at least 64kB (a gate decision is one line of up to a few kB)",
+            ));
+        }
+        if !(1..=100).contains(&self.gate.log_generations) {
+            return Err(Error::key(
+                "gate.log_generations",
+                "must be 1 to 100 (rotated files gate.log.1 … gate.log.N)",
+            ));
+        }
         let r = self.evidence.size_drop_ratio;
         if !(r.is_finite() && (0.0..=1.0).contains(&r)) {
             return Err(Error::key(

@@ -177,6 +177,11 @@ pub trait StateStore {
     }
     /// Appends one line to `name` and fsyncs it.
     fn append_line(&self, lock: &Held, name: &str, line: &str) -> Result<()>;
+    /// Rotates the log `name` when it holds `max_bytes` or more: `name.N-1`
+    /// becomes `name.N` (the oldest beyond `generations` is dropped), …,
+    /// `name` becomes `name.1`, under `lock` so no append is lost or torn.
+    /// Returns whether it rotated.
+    fn rotate(&self, lock: &Held, name: &str, max_bytes: u64, generations: u32) -> Result<bool>;
     /// Who holds the operation lock now, without taking it.
     fn operation_lock_state(&self) -> LockFacts;
     /// Takes the operation lock without waiting, recording `holder` in it;

@@ -152,10 +152,10 @@ pub fn state_is_whole(sb: &Sandbox, context: &str) -> usize {
             continue; // locks, and temp files a kill left (never read)
         }
         let bytes = fs::read(e.path()).unwrap();
-        if name == "gate.log" {
+        if name == "gate.log" || name.starts_with("gate.log.") {
             for (i, line) in String::from_utf8(bytes).unwrap().lines().enumerate() {
                 serde_json::from_str::<Value>(line).unwrap_or_else(|err| {
-                    panic!("{context}: gate.log line {}: {err}: {line:?}", i + 1)
+                    panic!("{context}: {name} line {}: {err}: {line:?}", i + 1)
                 });
                 gate_lines += 1;
             }

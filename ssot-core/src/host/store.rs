@@ -137,6 +137,25 @@ impl DirStateStore {
 
     /// Opens `name` for reading, or says why not (a file, or a directory,
     /// that ssot may not trust is [`StateInput::Invalid`]).
+    /// The tail of one file: at most `max_bytes`, and whether it was cut.
+    fn read_tail_of(&self, name: &str, max_bytes: u64) -> (StateInput, bool) {
+        let mut f = match self.open_read(name) {
+            Ok(f) => f,
+            Err(input) => return (input, false),
+        };
+        let path = self.location(name);
+        match fsutil::read_tail(&mut f, max_bytes) {
+            Ok((content, truncated)) => (StateInput::Present { path, content }, truncated),
+            Err(e) => (
+                StateInput::Unreadable {
+                    path,
+                    error: e.to_string(),
+                },
+                false,
+            ),
+        }
+    }
+
     fn open_read(&self, name: &str) -> std::result::Result<File, StateInput> {
         let path = self.location(name);
         let f = open_trusted(&self.path(name)).map_err(|e| match e {
@@ -157,6 +176,8 @@ impl DirStateStore {
     }
 }
 
+/// The most rotated generations of a log ([`StateStore::rotate`]).
+const MAX_GENERATIONS: u32 = 100;
 /// The holder text of a lock file, bounded.
 fn read_holder(f: &mut File) -> Option<String> {
     let buf = match read_capped(f, HOLDER_MAX) {
@@ -196,21 +217,66 @@ impl StateStore for DirStateStore {
     }
 
     fn read_tail(&self, name: &str, max_bytes: u64) -> (StateInput, bool) {
-        let mut f = match self.open_read(name) {
-            Ok(f) => f,
-            Err(input) => return (input, false),
+        let (input, mut truncated) = self.read_tail_of(name, max_bytes);
+        // Just rotated (under the lock a reader does not take), the log may
+        // not exist yet while its generations do.
+        let missing = matches!(input, StateInput::Missing { .. });
+        let (path, mut content) = match input {
+            StateInput::Present { path, content } => (path, content),
+            StateInput::Missing { path } => (path, Vec::new()),
+            other => return (other, truncated),
         };
-        let path = self.location(name);
-        match fsutil::read_tail(&mut f, max_bytes) {
-            Ok((content, truncated)) => (StateInput::Present { path, content }, truncated),
-            Err(e) => (
-                StateInput::Unreadable {
-                    path,
-                    error: e.to_string(),
-                },
-                false,
-            ),
+        // A rotated log: what is missing from the tail comes from the
+        // generations before it (`name.1`, `name.2`, …), oldest first.
+        let mut generation = 1;
+        while !truncated && (content.len() as u64) < max_bytes && generation <= MAX_GENERATIONS {
+            let older = format!("{name}.{generation}");
+            match self.read_tail_of(&older, max_bytes - content.len() as u64) {
+                (
+                    StateInput::Present {
+                        content: mut before,
+                        ..
+                    },
+                    cut,
+                ) => {
+                    before.extend_from_slice(&content);
+                    content = before;
+                    truncated = cut;
+                }
+                (StateInput::Missing { .. }, _) => break,
+                (other, _) => return (other, false),
+            }
+            generation += 1;
         }
+        if missing && generation == 1 {
+            return (StateInput::Missing { path }, false);
+        }
+        (StateInput::Present { path, content }, truncated)
+    }
+
+    fn rotate(&self, _lock: &Held, name: &str, max_bytes: u64, generations: u32) -> Result<bool> {
+        let current = self.path(name);
+        match fs::symlink_metadata(&current) {
+            Ok(m) if m.is_file() && m.len() >= max_bytes => {}
+            // Missing, small, or not a regular file (append_line refuses that).
+            _ => return Ok(false),
+        }
+        let generations = generations.clamp(1, MAX_GENERATIONS);
+        // rename(2) moves a name, never what a symlink points to, and
+        // replaces the oldest generation's name in one step.
+        for g in (1..generations).rev() {
+            let from = self.path(&format!("{name}.{g}"));
+            let to = self.path(&format!("{name}.{}", g + 1));
+            match fs::rename(&from, &to) {
+                Ok(()) => {}
+                Err(e) if e.kind() == ErrorKind::NotFound => {}
+                Err(e) => return Err(Error::io("rotate", &from, e)),
+            }
+        }
+        let first = self.path(&format!("{name}.1"));
+        fs::rename(&current, &first).map_err(|e| Error::io("rotate", &current, e))?;
+        fsutil::sync_dir(&self.dir)?;
+        Ok(true)
     }
 
     fn lock(&self) -> Result<Held> {

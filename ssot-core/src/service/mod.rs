@@ -563,8 +563,14 @@ fn with_real_target(host: &Host, mut decision: Decision) -> Decision {
     decision
 }
 
-fn record(host: &Host, decision: &Decision) -> Result<()> {
+fn record(host: &Host, cfg: &Config, decision: &Decision) -> Result<()> {
     let lock = host.state.lock()?;
+    host.state.rotate(
+        &lock,
+        state::GATE_LOG,
+        cfg.gate.log_max_bytes.bytes(),
+        cfg.gate.log_generations,
+    )?;
     host.state
         .append_line(&lock, state::GATE_LOG, &state::GateLog::line(decision))
 }
@@ -604,7 +610,7 @@ pub fn gate_with(
         host,
         gate::evaluate(req.operation, &facts, &cfg.gate_policy(), now),
     );
-    record(host, &decision)?;
+    record(host, cfg, &decision)?;
     Ok(decision)
 }
 
@@ -641,7 +647,7 @@ pub fn gate_and_hold(
         host,
         gate::evaluate(req.operation, &facts, &cfg.gate_policy(), now),
     );
-    record(host, &decision)?;
+    record(host, cfg, &decision)?;
     let held = if decision.allowed { held } else { None };
     Ok((decision, held))
 }

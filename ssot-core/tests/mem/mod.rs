@@ -528,6 +528,25 @@ impl StateStore for MemState {
         self.world.write_file(&self.dir.join(name), text.as_bytes())
     }
 
+    fn rotate(&self, _lock: &Held, name: &str, max_bytes: u64, generations: u32) -> Result<bool> {
+        let text = match self.world.read(&self.location(name)) {
+            Some(t) if t.len() as u64 >= max_bytes => t,
+            _ => return Ok(false),
+        };
+        for g in (1..generations).rev() {
+            if let Some(older) = self.world.read(&self.location(&format!("{name}.{g}"))) {
+                self.world.write_file(
+                    &self.dir.join(format!("{name}.{}", g + 1)),
+                    older.as_bytes(),
+                )?;
+            }
+        }
+        self.world
+            .write_file(&self.dir.join(format!("{name}.1")), text.as_bytes())?;
+        self.world.write_file(&self.dir.join(name), b"")?;
+        Ok(true)
+    }
+
     fn operation_lock_state(&self) -> LockFacts {
         LockFacts {
             held_by: self.world.inner().op_lock.clone(),
