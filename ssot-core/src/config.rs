@@ -270,6 +270,18 @@ impl Default for PostgresConfig {
     }
 }
 
+/// `[gate.targets]` over the built-in targets: the keys given replace
+/// theirs, the others stay, and an empty path removes a target.
+fn targets_over_defaults<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> std::result::Result<BTreeMap<Operation, String>, D::Error> {
+    let given = BTreeMap::<Operation, String>::deserialize(d)?;
+    let mut targets = GateConfig::default().targets;
+    targets.extend(given);
+    targets.retain(|_, dir| !dir.is_empty());
+    Ok(targets)
+}
+
 /// Gate freshness limits and where each operation writes.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -282,7 +294,9 @@ pub struct GateConfig {
     /// the farthest from the real clock a time given for a decision that
     /// authorises work may be ([`crate::Ssot::authorizing_now`]).
     pub max_clock_skew: Span,
-    /// Default target directory per operation.
+    /// Default target directory per operation. A `[gate.targets]` table
+    /// overrides the keys it names and keeps the others; `""` removes one.
+    #[serde(deserialize_with = "targets_over_defaults")]
     pub targets: BTreeMap<Operation, String>,
     /// `gate.log` is rotated (to `gate.log.1`, …) once it holds this much.
     pub log_max_bytes: ByteSize,
@@ -521,6 +535,30 @@ mod tests {
             .to_string();
         assert!(err.contains("Mars/Olympus"), "{err}");
         assert!(Config::default().to_toml().contains("[retention.backups]"));
+    }
+
+    #[test]
+    fn a_targets_table_overrides_only_what_it_names() {
+        let c = Config::from_toml_str(
+            "[gate.targets]\nbackup = \"/mnt/dumps\"\nsnapshot = \"\"\n",
+            "t",
+        )
+        .unwrap();
+        assert_eq!(
+            c.gate.targets.get(&Operation::Backup).unwrap(),
+            "/mnt/dumps"
+        );
+        assert_eq!(
+            c.gate.targets.get(&Operation::Snapshot),
+            None,
+            "\"\" removes it"
+        );
+        let c = Config::from_toml_str("[gate.targets]\nrestore = \"/r\"\n", "t").unwrap();
+        assert_eq!(
+            c.gate.targets.get(&Operation::Backup).unwrap(),
+            "/opt/ssot-backup/dumps",
+            "the others stay"
+        );
     }
 
     #[test]

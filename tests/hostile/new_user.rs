@@ -251,3 +251,53 @@ fn the_demo_works_whatever_the_umask() {
         assert_eq!(code(&o), 0, "umask {mask:03o}: {}", stderr(&o));
     }
 }
+
+/// Issue "runs on the hosts it promises": the README's example ssot.toml
+/// must work as printed. A `[gate.targets]` table overriding one key used to
+/// drop the others; backups landed where retention did not prune; the
+/// README's backup commands wrote names the default pattern never matched.
+#[test]
+fn the_readmes_example_configuration_works_as_printed() {
+    let readme = repo_file("README.md");
+    let (_, after) = readme
+        .split_once("Example `/opt/ssot/ssot.toml`")
+        .expect("the README has its example configuration");
+    let toml = after
+        .split_once("```toml\n")
+        .and_then(|(_, t)| t.split_once("```"))
+        .map(|(t, _)| t)
+        .expect("a toml block");
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("ssot.toml");
+    fs::write(&cfg, toml).unwrap();
+    let o = run_bounded(&["--config", s(&cfg), "config", "show", "--format", "json"]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let c = json(&o);
+    let c = if c.get("config").is_some() {
+        &c["config"]
+    } else {
+        &c
+    };
+    let targets = &c["gate"]["targets"];
+    assert_eq!(targets["backup"], "/mnt/backup/dumps", "{c:#}");
+    assert_eq!(targets["restore"], "/mnt/restore-scratch");
+    assert_eq!(targets["snapshot"], "/opt/ssot-backup/snapshots", "kept");
+    let backups = &c["retention"]["backups"];
+    assert_eq!(
+        backups["root"], targets["backup"],
+        "retention prunes where backups land"
+    );
+    // The README's gated backup commands write names the pattern matches.
+    let pattern = backups["pattern"].as_str().unwrap();
+    let written: Vec<&str> = readme
+        .lines()
+        .filter(|l| l.contains("pg_dump") && l.contains("$(date"))
+        .collect();
+    assert!(!written.is_empty());
+    for line in written {
+        let (_, name) = line.rsplit_once('/').unwrap();
+        let name = name.trim_end_matches('\'').trim_end_matches('`');
+        let name = name.replace("$(date -u +%Y%m%d_%H%M%S)", "%Y%m%d_%H%M%S");
+        assert_eq!(name, pattern, "{line}");
+    }
+}
