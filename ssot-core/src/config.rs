@@ -259,6 +259,11 @@ pub struct PostgresConfig {
     /// `.pgpass` or `PGPASSWORD`, not here.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub dsn: Option<String>,
+    /// `postgresql.conf` on a host, where it is not in PGDATA (Debian:
+    /// `/etc/postgresql/15/main/postgresql.conf`); none by default: the
+    /// running server's `config_file`, else PGDATA's.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub config_file: Option<String>,
 }
 
 impl Default for PostgresConfig {
@@ -266,6 +271,7 @@ impl Default for PostgresConfig {
         PostgresConfig {
             pgdata: "/var/lib/postgresql/data".into(),
             dsn: None,
+            config_file: None,
         }
     }
 }

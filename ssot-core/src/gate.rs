@@ -234,6 +234,7 @@ fn wal_checks(
 }
 
 fn contract_checks(
+    op: Operation,
     input: Option<&StateInput>,
     policy: &GatePolicy,
     now: DateTime<Utc>,
@@ -262,6 +263,15 @@ fn contract_checks(
             "contract_pass",
             format!("architecture contract fails ({path}): see the contract check"),
         ),
+        ContractVerdict::Unknown if op == Operation::Startup && only_runtime_unknown(&record) => {
+            Check::pass(
+                "contract_pass",
+                format!(
+                    "architecture contract holds as declared ({path}); what only a running server can show is unknown ({}): a server that is down must be startable, and its next check judges it",
+                    unknown_ids(&record).join(", ")
+                ),
+            )
+        }
         ContractVerdict::Unknown => Check::fail(
             "contract_pass",
             format!(
@@ -270,6 +280,28 @@ fn contract_checks(
         ),
     });
     checks
+}
+
+/// The invariants a record lists as unknown.
+fn unknown_ids(record: &ContractStatusRecord) -> Vec<&str> {
+    record
+        .invariants
+        .iter()
+        .filter(|(_, s)| **s == crate::contract::InvariantStatus::Unknown)
+        .map(|(id, _)| id.as_str())
+        .collect()
+}
+
+/// Whether every unknown invariant judges a running server (`runtime.*`,
+/// `processes.*`): its settings, its processes, whether it answered. The
+/// declared side (the StatefulSet's args or the configuration files) was
+/// checked and held.
+fn only_runtime_unknown(record: &ContractStatusRecord) -> bool {
+    let unknown = unknown_ids(record);
+    !unknown.is_empty()
+        && unknown
+            .iter()
+            .all(|id| id.starts_with("runtime.") || id.starts_with("processes."))
 }
 
 /// Decides whether `op` may proceed. Pure: same inputs, same decision.
@@ -290,7 +322,12 @@ pub fn evaluate(
         }
     }
     if op.needs_contract() {
-        checks.extend(contract_checks(facts.contract_status.as_ref(), policy, now));
+        checks.extend(contract_checks(
+            op,
+            facts.contract_status.as_ref(),
+            policy,
+            now,
+        ));
     }
     if let Some(l) = &facts.liveness {
         checks.push(match &l.error {

@@ -101,9 +101,9 @@ pub trait Filesystem {
     /// Reads an input file a user named (`-` is standard input): anything
     /// readable, including a pipe, bounded in size, UTF-8.
     fn read_input(&self, path: &Path) -> Result<String>;
-    /// The files PostgreSQL's `include_dir` reads from `dir`: regular files
-    /// (symlinks followed, as PostgreSQL does) whose names end in `.conf`
-    /// and do not start with `.`, sorted by name.
+    /// The files PostgreSQL's `include_dir` reads from `dir`: everything but
+    /// directories (symlinks followed, as PostgreSQL does) whose names end
+    /// in `.conf` and do not start with `.`, sorted by name.
     fn conf_dir(&self, dir: &Path) -> Result<Vec<PathBuf>>;
     /// Replaces `path` atomically (temp file, fsync, rename, fsync of the
     /// directory). Only a regular file or a new path: anything else at

@@ -412,3 +412,36 @@ fn inputs_in_a_wrong_format_are_errors_that_name_the_file() {
         .to_string();
     assert!(e.contains("a.conf: line 1"), "{e}");
 }
+
+/// Found by attack: on a host, an `archive_mode` PostgreSQL refuses
+/// (`bogus`, `tru`, `'on '`) read as "not on" and passed; PostgreSQL does
+/// not start with it. And `'\157n'` is `on`.
+#[test]
+fn a_host_archive_mode_is_read_as_postgresql_reads_it() {
+    let host = ContractConfig {
+        deployment: ssot_core::contract::Deployment::Host,
+        ..ContractConfig::default()
+    };
+    for (line, status) in [
+        ("archive_mode = 'bogus'", InvariantStatus::Fail),
+        ("archive_mode = tru", InvariantStatus::Fail),
+        ("archive_mode = 'on '", InvariantStatus::Fail),
+        ("archive_mode = '\\157n'", InvariantStatus::Fail),
+        ("archive_mode = off", InvariantStatus::Pass),
+        ("archive_command = '/bin/true'", InvariantStatus::Pass),
+    ] {
+        let conf =
+            ssot_core::inputs::parse_postgresql_conf(&format!("{line}\n"), "pg.conf").unwrap();
+        let inputs = ContractInputs {
+            conf: Some(ssot_core::contract::Sourced::new(conf, "pg.conf")),
+            ..ContractInputs::default()
+        };
+        let r = evaluate(&inputs, &host, now());
+        let inv = r
+            .invariants
+            .iter()
+            .find(|i| i.id == "conf.archive_disabled")
+            .unwrap();
+        assert_eq!(inv.status, status, "{line}: {}", inv.message);
+    }
+}

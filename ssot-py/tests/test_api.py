@@ -215,7 +215,7 @@ def test_errors_from_real_calls(tmp_path: Path) -> None:
     with pytest.raises(ssot.RequestError, match="keep_dayly"):
         s.plan_retention(str(tmp_path), {"keep_dayly": 3})
     with pytest.raises(ssot.NotGivenError) as e7:
-        ssot.Ssot({"gate": {"targets": {}}}, state_dir=tmp_path).record_backup("d.sql.gz")
+        ssot.Ssot({"gate": {"targets": {"backup": ""}}}, state_dir=tmp_path).record_backup("d.sql.gz")
     assert e7.value.field == "location"
     dumps = tmp_path / "dumps"
     dumps.mkdir()

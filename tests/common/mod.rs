@@ -45,6 +45,16 @@ pub fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
+/// The summary line of the report section `name` (the report as JSON).
+pub fn section_summary(report: &Value, name: &str) -> String {
+    report["sections"]
+        .as_array()
+        .and_then(|s| s.iter().find(|s| s["name"] == name))
+        .and_then(|s| s["summary"].as_str())
+        .unwrap_or_else(|| panic!("no section {name}: {report:#}"))
+        .to_string()
+}
+
 pub fn json(o: &Output) -> Value {
     serde_json::from_slice(&o.stdout).unwrap_or_else(|e| {
         panic!(

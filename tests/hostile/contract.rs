@@ -419,3 +419,64 @@ fn hostile_includes_in_postgresql_conf_fail_promptly() {
         assert!(stderr(&o).contains(why), "{text}: {}", stderr(&o));
     }
 }
+
+/// Found by attack: on a host, a `contract check` while PostgreSQL is down
+/// (exactly when the startup gate runs) can only say UNKNOWN for what a
+/// running server shows, and the gated unit then never started. Startup
+/// allows when only `runtime.*`/`processes.*` are unknown and the declared
+/// side holds; anything else unknown still denies, and restore wants PASS.
+#[test]
+fn a_host_that_is_down_may_start_on_its_declared_contract() {
+    let w = World::new();
+    let now = real_now();
+    w.write_state("wal.status", &format!("wal_status=OK\nchecked_at={now}\n"));
+    let record = |unknown: &[&str], pass: &[&str]| {
+        let mut t = format!(
+            "contract_status=UNKNOWN\nchecked_at={now}\nfailed=\nunknown={}\n",
+            unknown.join(",")
+        );
+        for id in unknown {
+            t.push_str(&format!(
+                "invariant.{id}=unknown\nmessage.{id}=not checked\n"
+            ));
+        }
+        for id in pass {
+            t.push_str(&format!("invariant.{id}=pass\n"));
+        }
+        t
+    };
+    let declared = [
+        "conf.max_wal_size",
+        "conf.min_wal_size",
+        "volume.pgdata_declared",
+    ];
+    w.write_state(
+        "contract.status",
+        &record(
+            &[
+                "processes.no_archiver",
+                "runtime.max_wal_size",
+                "runtime.reachable",
+            ],
+            &declared,
+        ),
+    );
+    let (c, d) = w.gate_json("startup");
+    assert_eq!(c, 0, "{d:#}");
+    let (c, d) = w.gate_json("restore");
+    assert_eq!(c, 1, "{d:#}");
+    assert!(
+        denied_rules(&d).contains(&"contract_pass".to_string()),
+        "{d:#}"
+    );
+    // The declared side unknown: no start.
+    w.write_state(
+        "contract.status",
+        &record(
+            &["conf.max_wal_size", "runtime.max_wal_size"],
+            &declared[1..],
+        ),
+    );
+    let (c, d) = w.gate_json("startup");
+    assert_eq!(c, 1, "{d:#}");
+}

@@ -433,3 +433,61 @@ fn corrupt_evidence_fields_degrade_the_report() {
         "{backup:#}"
     );
 }
+
+/// Found by attack: a rotation cut short by a crash leaves a gap in the
+/// chain (`gate.log.1` missing), and the report stopped reading at the gap;
+/// a lowered `gate.log_generations` left the old generations forever.
+#[test]
+fn a_gap_in_the_gate_log_chain_hides_nothing_and_old_generations_go() {
+    let w = World::new();
+    w.healthy();
+    for _ in 0..3 {
+        let (c, _) = w.gate_json("startup");
+        assert_eq!(c, 0);
+    }
+    let lines = fs::read_to_string(w.state.join("gate.log")).unwrap();
+    assert_eq!(lines.lines().count(), 3);
+    // gate.log.1 lost mid-rotation; .2 and .5 hold three decisions each.
+    fs::write(w.state.join("gate.log.2"), &lines).unwrap();
+    fs::write(w.state.join("gate.log.5"), &lines).unwrap();
+    let cfg = w.path("ssot.toml");
+    fs::write(
+        &cfg,
+        "[gate]\nlog_max_bytes = \"64kB\"\nlog_generations = 3\n",
+    )
+    .unwrap();
+    let report = |w: &World| {
+        let o = run_bounded(&[
+            "--state",
+            s(&w.state),
+            "--config",
+            s(&cfg),
+            "report",
+            "--format",
+            "json",
+        ]);
+        section_summary(&json(&o), "gates")
+    };
+    let summary = report(&w);
+    assert!(summary.contains("9 allowed"), "{summary}");
+    // A full gate.log rotates: generations beyond the 3 configured go.
+    let mut big = String::new();
+    while big.len() < 64 * 1024 {
+        big.push_str(&lines);
+    }
+    fs::write(w.state.join("gate.log"), &big).unwrap();
+    let o = run_bounded(&[
+        "--state",
+        s(&w.state),
+        "--config",
+        s(&cfg),
+        "gate",
+        "startup",
+    ]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert!(
+        !w.state.join("gate.log.5").exists(),
+        "an old generation stayed"
+    );
+    assert!(w.state.join("gate.log.1").exists() && w.state.join("gate.log.3").exists());
+}

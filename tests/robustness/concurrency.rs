@@ -184,16 +184,7 @@ fn gate_log_rotates_under_concurrent_gates_and_loses_no_line() {
         .args(sb.args(&["report", "--format", "json"]))
         .output()
         .unwrap();
-    let report = json(&o);
-    let summary = report["sections"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|s| s["name"] == "gates")
-        .unwrap()["summary"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let summary = section_summary(&json(&o), "gates");
     let count = |word: &str| -> usize {
         let (before, _) = summary.split_once(&format!(" {word}")).unwrap();
         before.rsplit(' ').next().unwrap().parse().unwrap()

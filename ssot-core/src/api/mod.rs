@@ -717,7 +717,9 @@ impl Ssot {
         };
         let conf_path = match given {
             Some(p) => Some(p),
-            None if host && c.conf.is_none() => match running("config_file") {
+            None if host && c.conf.is_none() => match running("config_file")
+                .or_else(|| self.config.postgres.config_file.as_ref().map(PathBuf::from))
+            {
                 Some(p) => Some(p),
                 None => match pgdata.as_ref().map(|d| d.join("postgresql.conf")) {
                     Some(p) if exists(&p)? => Some(p),
@@ -736,12 +738,12 @@ impl Ssot {
                 .map(|d| d.join("postgresql.auto.conf"))
             {
                 if exists(&path)? {
+                    // Read as PostgreSQL reads it: its includes too.
                     let origin = path.display().to_string();
-                    let text = self.ports.fs.read_input(&path)?;
-                    c.auto_conf = Some(Sourced::new(
-                        inputs::parse_auto_conf(&text, &origin)?,
-                        origin,
-                    ));
+                    let files = PortConfFiles(&*self.ports.fs);
+                    let conf = inputs::read_postgresql_conf(&path, &files)?;
+                    let lines = inputs::auto_conf_lines(&conf, &origin);
+                    c.auto_conf = Some(Sourced::new(lines, origin));
                 }
             }
         }
@@ -1002,6 +1004,9 @@ fn recorded_by(by: &Option<String>) -> String {
         .unwrap_or_else(|| "unknown".into())
 }
 
+/// The largest configuration file read (`postgresql.conf` and its includes).
+const CONF_FILE_MAX: u64 = 16 << 20;
+
 /// The configuration files PostgreSQL includes, read through the ports.
 struct PortConfFiles<'a>(&'a dyn crate::ports::Filesystem);
 
@@ -1009,7 +1014,21 @@ impl inputs::ConfFiles for PortConfFiles<'_> {
     fn read(&self, path: &Path) -> Result<Option<String>> {
         match self.0.kind(path)? {
             None => Ok(None),
-            Some(crate::ports::PathKind::File) => self.0.read_input(path).map(Some),
+            Some(crate::ports::PathKind::File) => {
+                // Refused before it is read: a configuration file is small.
+                if let Some((_, size)) = self.0.entry_size(path)? {
+                    if size > CONF_FILE_MAX {
+                        return Err(Error::input(
+                            path.display().to_string(),
+                            format!(
+                                "is {size} bytes, more than the {} MiB a configuration file is read up to",
+                                CONF_FILE_MAX >> 20
+                            ),
+                        ));
+                    }
+                }
+                self.0.read_input(path).map(Some)
+            }
             // A FIFO would block the read forever; a directory is no file.
             Some(_) => Err(Error::input(
                 path.display().to_string(),

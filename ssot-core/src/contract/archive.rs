@@ -98,6 +98,17 @@ pub(super) fn conf(
         })
         .collect();
     let mode = c.value.settings.get("archive_mode");
+    // A value PostgreSQL refuses keeps it from starting: that fails, it is
+    // never read as "off".
+    if let Some(Err(e)) = mode.map(|l| guc::parse_value("archive_mode", &l.value)) {
+        inv.push(
+            id,
+            InvariantStatus::Fail,
+            evidence,
+            format!("PostgreSQL refuses this setting and will not start: {e}"),
+        );
+        return;
+    }
     let on = mode
         .and_then(|l| guc::parse_value("archive_mode", &l.value).ok())
         .is_some_and(|v| v.is_word("on") || v.is_word("always"));

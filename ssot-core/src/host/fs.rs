@@ -138,9 +138,10 @@ impl Filesystem for StdFilesystem {
                 continue;
             }
             let path = entry.path();
-            // PostgreSQL follows symlinks and skips what is not a file.
+            // PostgreSQL follows symlinks, skips directories and reads
+            // everything else (a FIFO too: the reader refuses that).
             match fs::metadata(&path) {
-                Ok(m) if m.is_file() => files.push(path),
+                Ok(m) if !m.is_dir() => files.push(path),
                 Ok(_) => {}
                 Err(e) => return Err(Error::io("stat", &path, e)),
             }

@@ -228,8 +228,12 @@ impl StateStore for DirStateStore {
         };
         // A rotated log: what is missing from the tail comes from the
         // generations before it (`name.1`, `name.2`, …), oldest first.
-        let mut generation = 1;
-        while !truncated && (content.len() as u64) < max_bytes && generation <= MAX_GENERATIONS {
+        // A gap (a rotation cut short by a crash) is passed over, not an end.
+        let mut found = false;
+        for generation in 1..=MAX_GENERATIONS {
+            if truncated || content.len() as u64 >= max_bytes {
+                break;
+            }
             let older = format!("{name}.{generation}");
             match self.read_tail_of(&older, max_bytes - content.len() as u64) {
                 (
@@ -242,13 +246,13 @@ impl StateStore for DirStateStore {
                     before.extend_from_slice(&content);
                     content = before;
                     truncated = cut;
+                    found = true;
                 }
-                (StateInput::Missing { .. }, _) => break,
+                (StateInput::Missing { .. }, _) => {}
                 (other, _) => return (other, false),
             }
-            generation += 1;
         }
-        if missing && generation == 1 {
+        if missing && !found {
             return (StateInput::Missing { path }, false);
         }
         (StateInput::Present { path, content }, truncated)
@@ -262,6 +266,15 @@ impl StateStore for DirStateStore {
             _ => return Ok(false),
         }
         let generations = generations.clamp(1, MAX_GENERATIONS);
+        // Generations beyond the configured count (it was lowered) go.
+        for g in generations + 1..=MAX_GENERATIONS {
+            let old = self.path(&format!("{name}.{g}"));
+            match fs::remove_file(&old) {
+                Ok(()) => {}
+                Err(e) if e.kind() == ErrorKind::NotFound => {}
+                Err(e) => return Err(Error::io("remove the old generation", &old, e)),
+            }
+        }
         // rename(2) moves a name, never what a symlink points to, and
         // replaces the oldest generation's name in one step.
         for g in (1..generations).rev() {
@@ -270,7 +283,10 @@ impl StateStore for DirStateStore {
             match fs::rename(&from, &to) {
                 Ok(()) => {}
                 Err(e) if e.kind() == ErrorKind::NotFound => {}
-                Err(e) => return Err(Error::io("rotate", &from, e)),
+                Err(e) => {
+                    let what = format!("{} to {}", from.display(), to.display());
+                    return Err(Error::io("rotate", what, e));
+                }
             }
         }
         let first = self.path(&format!("{name}.1"));

@@ -17,39 +17,38 @@ pub struct ConfLine {
     pub line: usize,
 }
 
-/// Parses `postgresql.auto.conf` (`name = 'value'` lines, `#` comments); the last occurrence wins.
+/// Parses `postgresql.auto.conf` as PostgreSQL reads any configuration
+/// file (`name = 'value'` or `name value`, quotes and escapes, `#`
+/// comments); the last occurrence wins. Each value is shown quoted, as
+/// `ALTER SYSTEM` writes it. An `include` here cannot be followed (give the
+/// file's path to a host's check, which reads it with its includes).
 pub fn parse_auto_conf(text: &str, origin: &str) -> Result<BTreeMap<String, ConfLine>> {
-    let mut out = BTreeMap::new();
-    for (i, raw) in text.lines().enumerate() {
-        let line = raw.trim();
-        if line.is_empty() || line.starts_with('#') {
-            continue;
-        }
-        let (name, value) = line
-            .split_once('=')
-            .ok_or_else(|| Error::input_at(origin, i + 1, "expected name = value"))?;
-        // Strip a trailing comment outside quotes.
-        let mut in_quote = false;
-        let mut end = value.len();
-        for (p, ch) in value.char_indices() {
-            match ch {
-                '\'' => in_quote = !in_quote,
-                '#' if !in_quote => {
-                    end = p;
-                    break;
-                }
-                _ => {}
-            }
-        }
-        out.insert(
-            name.trim().to_ascii_lowercase(),
-            ConfLine {
-                value: value[..end].trim().to_string(),
-                line: i + 1,
-            },
-        );
-    }
-    Ok(out)
+    Ok(auto_conf_lines(
+        &parse_postgresql_conf(text, origin)?,
+        origin,
+    ))
+}
+
+/// `postgresql.auto.conf` read with its includes, as the lines the contract
+/// names: a setting from an included file says which.
+pub fn auto_conf_lines(conf: &PostgresqlConf, origin: &str) -> BTreeMap<String, ConfLine> {
+    conf.settings
+        .iter()
+        .map(|(name, s)| {
+            let value = if s.file == origin {
+                format!("'{}'", s.value.replace('\'', "''"))
+            } else {
+                format!("'{}' (from {})", s.value.replace('\'', "''"), s.at())
+            };
+            (
+                name.clone(),
+                ConfLine {
+                    value,
+                    line: s.line,
+                },
+            )
+        })
+        .collect()
 }
 
 /// A setting as the configuration files PostgreSQL reads set it.
@@ -236,42 +235,141 @@ fn conf_line(raw: &str) -> std::result::Result<Option<(String, String)>, String>
         let end = rest
             .find(|c: char| c.is_whitespace() || c == '#')
             .unwrap_or(rest.len());
-        (rest[..end].to_string(), &rest[end..])
+        let token = &rest[..end];
+        if !token.is_empty() && !unquoted_token(token) {
+            return Err(format!(
+                "{name}: \"{}\" is not a value PostgreSQL can read unquoted (a syntax error)",
+                shorten(token)
+            ));
+        }
+        (token.to_string(), &rest[end..])
     };
     if value.is_empty() && !rest.starts_with('\'') {
         return Err(format!("{name}: no value"));
     }
+    if value.len() > VALUE_MAX {
+        return Err(format!(
+            "{name}: a value of {} bytes, more than the {VALUE_MAX} any setting ssot checks can hold",
+            value.len()
+        ));
+    }
     let after = after.trim_start();
     if !(after.is_empty() || after.starts_with('#')) {
-        return Err(format!("{name}: unexpected \"{after}\" after the value"));
+        return Err(format!(
+            "{}: unexpected \"{}\" after the value",
+            shorten(name),
+            shorten(after)
+        ));
     }
     Ok(Some((name.to_ascii_lowercase(), value)))
 }
 
 /// The body of a single-quoted value (after the opening quote): the value
-/// (`''` and backslash escapes resolved) and what follows the closing quote.
+/// as PostgreSQL's `GUC_scanstr` reads it (`''`, `\b \f \n \r \t`, octal
+/// `\d{1,3}`, any other `\x` is `x`; the value ends at a NUL, as a C
+/// string does) and what follows the closing quote.
 fn unquote(s: &str) -> Option<(String, &str)> {
-    let mut out = String::new();
-    let mut chars = s.char_indices().peekable();
-    while let Some((i, c)) = chars.next() {
-        match c {
-            '\'' if matches!(chars.peek(), Some((_, '\''))) => {
-                chars.next();
-                out.push('\'');
+    let mut out: Vec<u8> = Vec::new();
+    let bytes = s.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'\'' if bytes.get(i + 1) == Some(&b'\'') => {
+                out.push(b'\'');
+                i += 2;
             }
-            '\'' => return Some((out, &s[i + 1..])),
-            '\\' => match chars.next()?.1 {
-                'n' => out.push('\n'),
-                't' => out.push('\t'),
-                'r' => out.push('\r'),
-                'b' => out.push('\u{8}'),
-                'f' => out.push('\u{c}'),
-                other => out.push(other),
-            },
-            c => out.push(c),
+            b'\'' => {
+                let end = out.iter().position(|b| *b == 0).unwrap_or(out.len());
+                out.truncate(end);
+                return Some((String::from_utf8_lossy(&out).into_owned(), &s[i + 1..]));
+            }
+            b'\\' => {
+                let next = *bytes.get(i + 1)?;
+                i += 2;
+                match next {
+                    b'b' => out.push(0x08),
+                    b'f' => out.push(0x0c),
+                    b'n' => out.push(b'\n'),
+                    b'r' => out.push(b'\r'),
+                    b't' => out.push(b'\t'),
+                    b'0'..=b'7' => {
+                        let mut v = u32::from(next - b'0');
+                        for _ in 0..2 {
+                            match bytes.get(i) {
+                                Some(d @ b'0'..=b'7') => {
+                                    v = v * 8 + u32::from(d - b'0');
+                                    i += 1;
+                                }
+                                _ => break,
+                            }
+                        }
+                        out.push((v & 0xff) as u8);
+                    }
+                    other => out.push(other),
+                }
+            }
+            b => {
+                out.push(b);
+                i += 1;
+            }
         }
     }
     None
+}
+
+/// The longest value read (no WAL or archive setting comes near it): a
+/// larger one would be copied into every record and message.
+const VALUE_MAX: usize = 64 << 10;
+
+/// At most 80 characters of `text`, for a message.
+fn shorten(text: &str) -> String {
+    let mut out: String = crate::evidence::one_line(text).chars().take(80).collect();
+    if text.chars().count() > 80 {
+        out.push('…');
+    }
+    out
+}
+
+/// Whether an unquoted value is one token of PostgreSQL's configuration
+/// lexer: an integer (with unit letters), a real (without), or an unquoted
+/// string. `4.0GB` is not one: PostgreSQL refuses it as a syntax error.
+fn unquoted_token(v: &str) -> bool {
+    let unsigned = v.strip_prefix(['+', '-']).unwrap_or(v);
+    let digits = |t: &str| !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit());
+    // {DIGIT}+ or 0x{HEXDIGIT}+, then unit letters.
+    let integer = {
+        let (rest, n) = match unsigned.strip_prefix("0x") {
+            Some(h) => {
+                let n = h.bytes().take_while(u8::is_ascii_hexdigit).count();
+                (&h[n..], n)
+            }
+            None => {
+                let n = unsigned.bytes().take_while(u8::is_ascii_digit).count();
+                (&unsigned[n..], n)
+            }
+        };
+        n > 0 && rest.bytes().all(|b| b.is_ascii_alphabetic())
+    };
+    // {DIGIT}*"."{DIGIT}* with an optional exponent, and no unit.
+    let real = {
+        let (mantissa, exponent) = match unsigned.find(['e', 'E']) {
+            Some(p) => (&unsigned[..p], Some(&unsigned[p + 1..])),
+            None => (unsigned, None),
+        };
+        let exp_ok = exponent.is_none_or(|e| digits(e.strip_prefix(['+', '-']).unwrap_or(e)));
+        mantissa.split_once('.').is_some_and(|(a, b)| {
+            (a.is_empty() || digits(a))
+                && (b.is_empty() || digits(b))
+                && !(a.is_empty() && b.is_empty())
+        }) && exp_ok
+    };
+    let string = v
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_' || !c.is_ascii())
+        && v.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "_-.:/".contains(c) || !c.is_ascii());
+    integer || real || string
 }
 
 #[cfg(test)]
@@ -354,6 +452,29 @@ mod tests {
         assert_eq!(c.files.len(), 4, "{:?}", c.files);
     }
 
+    /// Found by attack: `archive_mode = '\157n'` is `on` to PostgreSQL, and
+    /// ssot read `157n` and passed the contract.
+    #[test]
+    fn quoted_values_are_read_as_guc_scanstr_reads_them() {
+        for (text, value) in [
+            ("archive_mode = '\\157n'\n", "on"),
+            ("max_wal_size='\\064GB'\n", "4GB"),
+            ("x = 'a\\tb'\n", "a\tb"),
+            ("x = 'it''s'\n", "it's"),
+            ("x = '\\q'\n", "q"),
+            ("wal_keep_size = '\\0'\n", ""),
+            ("x = 'ab\\0cd'\n", "ab"),
+            ("max_wal_size = 0x10\n", "0x10"),
+            ("max_wal_size = +4GB\n", "+4GB"),
+            ("x = 4096.4\n", "4096.4"),
+            ("x = en_US.UTF-8\n", "en_US.UTF-8"),
+        ] {
+            let c = parse_postgresql_conf(text, "pg.conf").unwrap();
+            let (_, got) = c.settings.iter().next().unwrap();
+            assert_eq!(got.value, value, "{text:?}");
+        }
+    }
+
     #[test]
     fn a_conf_postgresql_would_refuse_is_an_error_naming_the_line() {
         for (text, why) in [
@@ -362,6 +483,11 @@ mod tests {
             ("= 4GB\n", "setting name"),
             ("max_wal_size =\n", "no value"),
             ("include 'missing.conf'\n", "cannot be followed"),
+            // Found by attack: PostgreSQL's lexer refuses these unquoted.
+            ("max_wal_size = 4.0GB\n", "syntax error"),
+            ("max_wal_size = 4e0GB\n", "syntax error"),
+            ("max_wal_size = .004TB\n", "syntax error"),
+            ("data_directory = /var/lib/postgresql\n", "syntax error"),
         ] {
             let e = parse_postgresql_conf(text, "pg.conf")
                 .unwrap_err()

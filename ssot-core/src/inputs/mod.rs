@@ -15,8 +15,8 @@ mod psql;
 
 pub use argv::{postgres_invocations, settings_from_argv, ArgSetting};
 pub use conf::{
-    parse_auto_conf, parse_postgresql_conf, read_postgresql_conf, ConfFiles, ConfLine, ConfSetting,
-    PostgresqlConf, CONF_MAX_DEPTH, CONF_MAX_FILES,
+    auto_conf_lines, parse_auto_conf, parse_postgresql_conf, read_postgresql_conf, ConfFiles,
+    ConfLine, ConfSetting, PostgresqlConf, CONF_MAX_DEPTH, CONF_MAX_FILES,
 };
 pub use conninfo::{handoff, mask_dsn, redact, ConnInfo, Handoff};
 pub use kubectl::{

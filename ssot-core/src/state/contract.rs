@@ -195,9 +195,11 @@ pub fn write_contract_status(
     for i in &r.invariants {
         file.set(&format!("invariant.{}", i.id), i.status.as_str())?;
         if i.status != InvariantStatus::Pass {
+            // Bounded and on one line: a message quotes configuration
+            // values, and a record ssot could not read back would lock it out.
             file.set(
                 &format!("message.{}", i.id),
-                i.message.replace(['\n', '\r'], " "),
+                crate::evidence::sanitize_notes(&i.message),
             )?;
         }
     }
