@@ -176,9 +176,11 @@ pub fn run(cli: Cli, flags: GivenFlags) -> Result<u8, String> {
                 auto_conf: a.auto_conf.map(Input::Path),
                 slots: a.slots.map(Input::Path),
                 mounts: a.mounts.map(Input::Path),
-                postgresql_conf: a.postgresql_conf.map(Input::Path),
+                // Absolute, so the directory holding it (PostgreSQL's data
+                // directory when it sets none) is a real path.
+                postgresql_conf: a.postgresql_conf.map(|p| Input::Path(absolute(p))),
                 dsn: a.dsn,
-                pgdata: a.pgdata,
+                pgdata: a.pgdata.map(absolute),
             };
             Ok(show(
                 &ssot.check_contract(&req, now).map_err(e)?,
@@ -353,6 +355,15 @@ fn gate(
         ExecFailure::Output(m) => eprintln!("ssot: the command was not run: {m}"),
     }
     Ok(failure.exit_code())
+}
+
+/// `path` made absolute against the working directory (lexically: no
+/// symlink is resolved); `-` (stdin) and what cannot be made absolute stay.
+fn absolute(path: std::path::PathBuf) -> std::path::PathBuf {
+    if path.as_os_str() == "-" {
+        return path;
+    }
+    std::path::absolute(&path).unwrap_or(path)
 }
 
 /// SIGTERM on Linux: what a time limit sends first.

@@ -101,6 +101,9 @@ pub trait Filesystem {
     /// Reads an input file a user named (`-` is standard input): anything
     /// readable, including a pipe, bounded in size, UTF-8.
     fn read_input(&self, path: &Path) -> Result<String>;
+    /// The size of what `path` names, following symlinks (as PostgreSQL
+    /// opens a configuration file); `Ok(None)` when absent.
+    fn size_followed(&self, path: &Path) -> Result<Option<u64>>;
     /// The files PostgreSQL's `include_dir` reads from `dir`: everything but
     /// directories (symlinks followed, as PostgreSQL does) whose names end
     /// in `.conf` and do not start with `.`, sorted by name.

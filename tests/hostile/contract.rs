@@ -405,7 +405,13 @@ fn hostile_includes_in_postgresql_conf_fail_promptly() {
             fs::write(dir.join(d).join(format!("{i:02}.conf")), text).unwrap();
         }
     }
+    // A sparse 32MiB file behind a symlink (found by attack: the size was
+    // the symlink's, and the file was read whole).
+    let big = w.path("big.bin");
+    fs::File::create(&big).unwrap().set_len(32 << 20).unwrap();
+    std::os::unix::fs::symlink(&big, dir.join("big.conf")).unwrap();
     for (text, why) in [
+        ("include 'big.conf'\n", "more than the 16 MiB"),
         ("include 'pipe.conf'\n", "pipe.conf: is not a regular file"),
         ("include 'loop.d'\n", "loop.d: is not a regular file"),
         ("include 'postgresql.conf'\n", "nest deeper than 10"),
@@ -479,4 +485,26 @@ fn a_host_that_is_down_may_start_on_its_declared_contract() {
     );
     let (c, d) = w.gate_json("startup");
     assert_eq!(c, 1, "{d:#}");
+}
+
+/// Found by attack: `--postgresql-conf postgresql.conf` given relative, from
+/// inside PGDATA, read its directory as "" and failed
+/// `volume.pgdata_declared`. The path is made absolute first.
+#[test]
+fn a_relative_postgresql_conf_names_its_real_directory() {
+    let w = World::new();
+    let data = w.path("data");
+    fs::create_dir(&data).unwrap();
+    fs::write(data.join("postgresql.conf"), "max_wal_size = 4GB\n").unwrap();
+    let o = ssot()
+        .current_dir(&data)
+        .args(["--state", s(&w.state), "--now", NOW])
+        .args(["contract", "check", "--postgresql-conf", "postgresql.conf"])
+        .args(["--pgdata", s(&data), "--format", "json"])
+        .output()
+        .unwrap();
+    assert!(code(&o) <= 1, "{}", stderr(&o));
+    let r = json(&o);
+    let inv = invariant(&r, "volume.pgdata_declared");
+    assert_eq!(inv["status"], "pass", "{inv:#}");
 }

@@ -1016,7 +1016,8 @@ impl inputs::ConfFiles for PortConfFiles<'_> {
             None => Ok(None),
             Some(crate::ports::PathKind::File) => {
                 // Refused before it is read: a configuration file is small.
-                if let Some((_, size)) = self.0.entry_size(path)? {
+                // Followed through a symlink, as PostgreSQL opens it.
+                if let Some(size) = self.0.size_followed(path)? {
                     if size > CONF_FILE_MAX {
                         return Err(Error::input(
                             path.display().to_string(),

@@ -128,6 +128,14 @@ impl Filesystem for StdFilesystem {
         super::read_input(path, super::INPUT_MAX)
     }
 
+    fn size_followed(&self, path: &Path) -> Result<Option<u64>> {
+        match fs::metadata(path) {
+            Ok(m) => Ok(Some(m.len())),
+            Err(e) if e.kind() == ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(Error::io("stat", path, e)),
+        }
+    }
+
     fn conf_dir(&self, dir: &Path) -> Result<Vec<PathBuf>> {
         let mut files = Vec::new();
         for entry in fs::read_dir(dir).map_err(|e| Error::io("list", dir, e))? {

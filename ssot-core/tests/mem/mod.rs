@@ -436,6 +436,12 @@ impl Filesystem for World {
             .ok_or_else(|| not_found("read", path))
     }
 
+    fn size_followed(&self, path: &Path) -> Result<Option<u64>> {
+        Ok(self
+            .read(&path.display().to_string())
+            .map(|t| t.len() as u64))
+    }
+
     fn conf_dir(&self, dir: &Path) -> Result<Vec<PathBuf>> {
         if !self.exists(&dir.display().to_string()) {
             return Err(not_found("list", dir));
