@@ -245,7 +245,9 @@ pub struct ContractArgs {
     /// active_pvc.list [default: the state directory's, if present].
     #[arg(long, value_name = "FILE")]
     pub active_pvcs: Option<PathBuf>,
-    /// postgresql.auto.conf.
+    /// postgresql.auto.conf, read with its includes (from standard input,
+    /// `-`, an include cannot be followed) [default on a host: the data
+    /// directory's].
     #[arg(long, value_name = "FILE")]
     pub auto_conf: Option<PathBuf>,
     /// Replication slots (as for `wal check --slots`).

@@ -173,7 +173,7 @@ pub fn run(cli: Cli, flags: GivenFlags) -> Result<u8, String> {
                 processes: a.processes.map(Input::Path),
                 pvcs: a.pvcs.map(Input::Path),
                 active_pvcs: a.active_pvcs.map(Input::Path),
-                auto_conf: a.auto_conf.map(Input::Path),
+                auto_conf: a.auto_conf.map(|p| Input::Path(absolute(p))),
                 slots: a.slots.map(Input::Path),
                 mounts: a.mounts.map(Input::Path),
                 // Absolute, so the directory holding it (PostgreSQL's data

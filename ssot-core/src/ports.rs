@@ -101,6 +101,12 @@ pub trait Filesystem {
     /// Reads an input file a user named (`-` is standard input): anything
     /// readable, including a pipe, bounded in size, UTF-8.
     fn read_input(&self, path: &Path) -> Result<String>;
+    /// Reads a configuration file PostgreSQL reads, as bytes (PostgreSQL
+    /// takes any bytes in a comment), bounded as [`Filesystem::read_input`].
+    /// By default, [`Filesystem::read_input`]'s text.
+    fn read_input_bytes(&self, path: &Path) -> Result<Vec<u8>> {
+        self.read_input(path).map(String::into_bytes)
+    }
     /// The size of what `path` names, following symlinks (as PostgreSQL
     /// opens a configuration file); `Ok(None)` when absent.
     fn size_followed(&self, path: &Path) -> Result<Option<u64>>;

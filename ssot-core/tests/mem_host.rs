@@ -803,16 +803,27 @@ fn a_host_reads_postgresql_conf_with_its_includes_from_pgdata() {
         get("pvc.no_orphans").status,
         ssot_core::contract::InvariantStatus::NotApplicable
     );
-    // An include that is missing stops PostgreSQL; ssot says where.
+    // An include that is missing stops PostgreSQL; ssot says where, in a
+    // FAIL that replaces the record.
     w.write_text("/pgdata/postgresql.conf", "include 'gone.conf'\n", t0());
-    let e = ssot
+    let c = ssot
         .check_contract(&ssot_core::ContractRequest::default(), t0())
-        .unwrap_err()
-        .to_string();
+        .unwrap();
+    assert_eq!(c.status, ssot_core::contract::ContractVerdict::Fail, "{c}");
+    let e = &get_in(&c, "inputs.readable").message;
     assert!(
         e.contains("/pgdata/postgresql.conf") && e.contains("/pgdata/gone.conf"),
         "{e}"
     );
+    let rec = w.read("/opt/ssot/state/contract.status").unwrap();
+    assert!(rec.starts_with("contract_status=FAIL\n"), "{rec}");
+}
+
+fn get_in<'a>(
+    c: &'a ssot_core::contract::ContractReport,
+    id: &str,
+) -> &'a ssot_core::contract::Invariant {
+    c.invariants.iter().find(|i| i.id == id).unwrap()
 }
 
 /// Issue "WAL truth": the server's own wal_segment_size is used when it

@@ -300,3 +300,28 @@ def test_each_run_under_a_hold_is_decided_again(tmp_path: Path) -> None:
         assert "wal_status_ok" in [c.rule for c in e.value.decision.denials]
         assert not h.held, "a denial releases the lock"
     assert not ran.exists()
+
+
+# --- the contract's inputs ---------------------------------------------------------
+
+
+def test_a_contract_check_that_cannot_read_its_inputs_replaces_the_last_pass(tmp_path: Path) -> None:
+    """Issue "hosts": a check that cannot read its inputs recorded nothing, and
+    the last PASS kept the startup gate open for up to 25 hours."""
+    state = tmp_path / "state"
+    healthy(state)
+    s = ssot.Ssot(state_dir=state)
+    assert s.gate("startup").allowed
+    data = tmp_path / "data"
+    data.mkdir()
+    conf = data / "postgresql.conf"
+    conf.write_text("max_wal_size = 4GB\ninclude 'tuning.conf'\n")
+    c = s.check_contract(postgresql_conf=conf, pgdata=data)
+    assert c.status == "FAIL"
+    first = c.invariants[0]
+    assert (first.id, first.status) == ("inputs.readable", "fail")
+    assert "tuning.conf" in first.message and "does not exist" in first.message
+    assert (state / "contract.status").read_text().startswith("contract_status=FAIL\n")
+    d = s.gate("startup")
+    assert not d.allowed
+    assert "contract_pass" in [c.rule for c in d.denials]

@@ -454,6 +454,55 @@ fn a_runbook_may_start_a_server_that_does_not_answer() {
     );
 }
 
+/// Issue "hosts": a contract check that cannot read its inputs records a
+/// FAIL naming them, so the last PASS does not keep vouching for a broken
+/// configuration, and the runbook's startup gate denies.
+#[test]
+fn a_runbook_contract_check_that_cannot_read_its_inputs_fails() {
+    let (w, cfg) = world();
+    w.write_text(
+        "/opt/ssot/state/wal.status",
+        &format!(
+            "wal_status=OK\nchecked_at={}\n",
+            ssot_core::state::timestamp(t0())
+        ),
+        t0(),
+    );
+    w.write_text(
+        "/opt/ssot/state/contract.status",
+        &format!(
+            "contract_status=PASS\nchecked_at={}\n",
+            ssot_core::state::timestamp(t0())
+        ),
+        t0(),
+    );
+    w.write_text(
+        "/etc/pg/postgresql.conf",
+        "max_wal_size = 4GB\ninclude 'tuning.conf'\n",
+        t0(),
+    );
+    let r = run_in(
+        &w,
+        cfg,
+        r#"
+        print(`startup ${gate("startup").allowed}`);
+        let c = check_contract(#{ postgresql_conf: "/etc/pg/postgresql.conf" });
+        print(`${c.status} ${c.exit_code} ${c.invariants[0].id}`);
+        try { gate("startup"); } catch (denied) { print(`startup ${denied.reasons[0].rule}`); }
+        "#,
+        Limits::default(),
+    );
+    assert_eq!(r.ending.exit_code(), 0, "{:?}", r.lines);
+    assert_eq!(
+        r.output(),
+        [
+            "startup true",
+            "FAIL 1 inputs.readable",
+            "startup contract_pass"
+        ]
+    );
+}
+
 #[test]
 fn a_runbook_plans_with_todays_restic_rules() {
     let (w, cfg) = world();

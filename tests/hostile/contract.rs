@@ -421,9 +421,95 @@ fn hostile_includes_in_postgresql_conf_fail_promptly() {
         let conf = dir.join("postgresql.conf");
         fs::write(&conf, text).unwrap();
         let o = w.ssot(&["contract", "check", "--postgresql-conf", s(&conf)]);
-        assert_eq!(code(&o), 3, "{text}: {}", stderr(&o));
-        assert!(stderr(&o).contains(why), "{text}: {}", stderr(&o));
+        // A FAIL naming the problem, recorded (see the test below).
+        assert_eq!(code(&o), 1, "{text}: {}", stderr(&o));
+        assert!(stdout(&o).contains(why), "{text}: {}", stdout(&o));
+        let rec = fs::read_to_string(w.state.join("contract.status")).unwrap();
+        assert!(rec.contains("failed=inputs.readable"), "{text}: {rec}");
+        assert!(rec.contains(why), "{text}: {rec}");
     }
+}
+
+/// Found by review: a `contract check` whose inputs could not be read
+/// exited 3 and recorded nothing, so the last PASS stood for up to 25 hours
+/// (`gate.contract_max_age`) while the configuration it vouched for was
+/// broken. The check now records a FAIL (`inputs.readable`) naming the file
+/// and the problem, and the gates that want the contract deny.
+#[test]
+fn a_check_that_cannot_read_its_inputs_replaces_the_last_pass() {
+    let w = World::new();
+    let now = real_now();
+    w.write_state("wal.status", &format!("wal_status=OK\nchecked_at={now}\n"));
+    w.write_state(
+        "contract.status",
+        &format!(
+            "contract_status=PASS\nchecked_at={now}\nfailed=\nunknown=\ninvariant.conf.max_wal_size=pass\n"
+        ),
+    );
+    let (c, d) = w.gate_json("startup");
+    assert_eq!(c, 0, "the recorded PASS allows: {d:#}");
+    let data = w.path("data");
+    fs::create_dir(&data).unwrap();
+    let conf = data.join("postgresql.conf");
+    fs::write(&conf, "max_wal_size = 4GB\ninclude 'tuning.conf'\n").unwrap();
+    let o = ssot()
+        .args(["--state", s(&w.state)])
+        .args(["contract", "check", "--postgresql-conf", s(&conf)])
+        .args(["--pgdata", s(&data), "--format", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(code(&o), 1, "{}", stderr(&o));
+    let r = json(&o);
+    assert_eq!(r["status"], "FAIL", "{r:#}");
+    let inv = invariant(&r, "inputs.readable");
+    assert_eq!(inv["status"], "fail", "{inv:#}");
+    let msg = inv["message"].as_str().unwrap();
+    assert!(
+        msg.contains("tuning.conf") && msg.contains("does not exist"),
+        "{msg}"
+    );
+    let rec = fs::read_to_string(w.state.join("contract.status")).unwrap();
+    assert!(rec.starts_with("contract_status=FAIL\n"), "{rec}");
+    assert!(rec.contains("tuning.conf"), "{rec}");
+    for op in ["startup", "restore"] {
+        let (c, d) = w.gate_json(op);
+        assert_eq!(c, 1, "{op}: {d:#}");
+        assert!(
+            denied_rules(&d).contains(&"contract_pass".to_string()),
+            "{op}: {d:#}"
+        );
+    }
+    // A caller's mistake is not a verdict: nothing recorded over the FAIL.
+    let o = ssot()
+        .args(["--state", s(&w.state)])
+        .args(["contract", "check", "--settings", "-", "--processes", "-"])
+        .output()
+        .unwrap();
+    assert!(code(&o) >= 2, "{}", stderr(&o));
+    let again = fs::read_to_string(w.state.join("contract.status")).unwrap();
+    assert_eq!(again, rec);
+    // Readable again: the next check records what holds.
+    fs::write(data.join("tuning.conf"), "min_wal_size = 1GB\n").unwrap();
+    let o = ssot()
+        .args(["--state", s(&w.state)])
+        .args(["contract", "check", "--postgresql-conf", s(&conf)])
+        .args(["--pgdata", s(&data), "--format", "json"])
+        .output()
+        .unwrap();
+    let r = json(&o);
+    assert!(
+        r["invariants"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|i| i["id"] != "inputs.readable"),
+        "{r:#}"
+    );
+    assert_eq!(
+        invariant(&r, "conf.max_wal_size")["status"],
+        "pass",
+        "{r:#}"
+    );
 }
 
 /// Found by attack: on a host, a `contract check` while PostgreSQL is down
@@ -507,4 +593,90 @@ fn a_relative_postgresql_conf_names_its_real_directory() {
     let r = json(&o);
     let inv = invariant(&r, "volume.pgdata_declared");
     assert_eq!(inv["status"], "pass", "{inv:#}");
+}
+
+/// Found by review: a comment in Latin-1 (PostgreSQL takes any bytes in a
+/// comment) made the whole check fail as "not UTF-8"; and a
+/// `postgresql.auto.conf` that is a directory or a FIFO read as absent, so
+/// ALTER SYSTEM drift could hide behind it. The first reads; the second is a
+/// FAIL naming the file.
+#[test]
+fn a_latin1_comment_reads_and_an_auto_conf_that_is_no_file_fails() {
+    let w = World::new();
+    let data = w.path("data");
+    fs::create_dir(&data).unwrap();
+    let conf = data.join("postgresql.conf");
+    let mut text = b"# r\xe9glages du serveur\nmax_wal_size = 4GB # \xe9\n".to_vec();
+    text.extend_from_slice(b"archive_mode = off\n");
+    fs::write(&conf, text).unwrap();
+    let run = || {
+        let o = ssot()
+            .args(["--state", s(&w.state)])
+            .args(["contract", "check", "--postgresql-conf", s(&conf)])
+            .args(["--pgdata", s(&data), "--format", "json"])
+            .output()
+            .unwrap();
+        assert!(code(&o) <= 1, "{}", stderr(&o));
+        json(&o)
+    };
+    let r = run();
+    assert_eq!(
+        invariant(&r, "conf.max_wal_size")["status"],
+        "pass",
+        "{r:#}"
+    );
+    assert_eq!(
+        invariant(&r, "conf.archive_disabled")["status"],
+        "pass",
+        "{r:#}"
+    );
+    let auto = data.join("postgresql.auto.conf");
+    fs::create_dir(&auto).unwrap();
+    let r = run();
+    let inv = invariant(&r, "inputs.readable");
+    assert_eq!(inv["status"], "fail", "{inv:#}");
+    let msg = inv["message"].as_str().unwrap();
+    assert!(
+        msg.contains("postgresql.auto.conf") && msg.contains("not a regular file"),
+        "{msg}"
+    );
+    fs::remove_dir(&auto).unwrap();
+    nix::unistd::mkfifo(&auto, nix::sys::stat::Mode::from_bits_truncate(0o600)).unwrap();
+    let r = run();
+    assert_eq!(invariant(&r, "inputs.readable")["status"], "fail", "{r:#}");
+}
+
+/// Found by review: `--auto-conf FILE` refused an `include` in it (it was
+/// read as a text), while the same file found in the data directory was
+/// followed. Given as a file, it is read with its includes, from a relative
+/// path too, and drift in the included file names that file.
+#[test]
+fn an_auto_conf_given_as_a_file_follows_its_includes() {
+    let w = World::new();
+    let data = w.path("data");
+    fs::create_dir(&data).unwrap();
+    fs::write(data.join("postgresql.conf"), "max_wal_size = 4GB\n").unwrap();
+    fs::write(data.join("postgresql.auto.conf"), "include 'more.conf'\n").unwrap();
+    fs::write(data.join("more.conf"), "max_wal_size = '64GB'\n").unwrap();
+    let o = ssot()
+        .current_dir(&data)
+        .args(["--state", s(&w.state)])
+        .args(["contract", "check", "--postgresql-conf", "postgresql.conf"])
+        .args(["--auto-conf", "postgresql.auto.conf"])
+        .args(["--pgdata", s(&data), "--format", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(code(&o), 1, "{}", stderr(&o));
+    let r = json(&o);
+    let inv = invariant(&r, "auto_conf.no_wal_override");
+    assert_eq!(inv["status"], "fail", "{r:#}");
+    assert!(inv.to_string().contains("more.conf"), "{inv:#}");
+    assert!(
+        r["invariants"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|i| i["id"] != "inputs.readable"),
+        "{r:#}"
+    );
 }

@@ -126,13 +126,14 @@ fn errors_speak_plainly() {
     let dep = w.path("dep.json");
     fs::write(&dep, r#"{"kind": "Deployment"}"#).unwrap();
     let o = w.ssot(&["contract", "check", "--statefulset", s(&dep)]);
-    assert_eq!(code(&o), 3);
+    // Inputs that cannot be read are a recorded FAIL (inputs.readable).
+    assert_eq!(code(&o), 1, "{}", stderr(&o));
     assert!(
-        stderr(&o).contains(r#"kind is "Deployment""#),
+        stdout(&o).contains(r#"kind is "Deployment""#),
         "{}",
-        stderr(&o)
+        stdout(&o)
     );
-    assert!(!stderr(&o).contains("Some("), "{}", stderr(&o));
+    assert!(!stdout(&o).contains("Some("), "{}", stdout(&o));
 
     let cfg = w.path("ssot.toml");
     fs::write(&cfg, "[wal]\nvolume_near_pct = \"eighty\"\n").unwrap();

@@ -616,10 +616,13 @@ impl Ssot {
                 .transpose()
         };
         // postgresql.conf given as a file is read below, with its includes.
-        let conf_path = match &req.postgresql_conf {
+        let file = |i: &Option<Input>| match i {
             Some(Input::Path(p)) if !Input::Path(p.clone()).is_stdin() => Some(p.clone()),
             _ => None,
         };
+        // postgresql.auto.conf given as a file, likewise, with its includes.
+        let auto_path = file(&req.auto_conf);
+        let conf_path = file(&req.postgresql_conf);
         let mut texts = ContractRequest {
             dsn: None,
             pgdata: Some(self.pgdata(req.pgdata.as_deref())),
@@ -633,7 +636,11 @@ impl Ssot {
             processes: read(&req.processes)?,
             pvcs: read(&req.pvcs)?,
             active_pvcs: read(&req.active_pvcs)?,
-            auto_conf: read(&req.auto_conf)?,
+            auto_conf: if auto_path.is_some() {
+                None
+            } else {
+                read(&req.auto_conf)?
+            },
             slots: read(&req.slots)?,
             mounts: read(&req.mounts)?,
         };
@@ -678,6 +685,9 @@ impl Ssot {
                 }
             }
             c.live = Some(Sourced::new(probed, server));
+        }
+        if let Some(path) = auto_path {
+            c.auto_conf = Some(self.auto_conf(&path)?);
         }
         self.host_configuration(&mut c, conf_path)?;
         let backups = self.ports.state.read(state::BACKUP_STATUS);
@@ -737,17 +747,27 @@ impl Ssot {
                 .or(pgdata)
                 .map(|d| d.join("postgresql.auto.conf"))
             {
-                if exists(&path)? {
-                    // Read as PostgreSQL reads it: its includes too.
-                    let origin = path.display().to_string();
-                    let files = PortConfFiles(&*self.ports.fs);
-                    let conf = inputs::read_postgresql_conf(&path, &files)?;
-                    let lines = inputs::auto_conf_lines(&conf, &origin);
-                    c.auto_conf = Some(Sourced::new(lines, origin));
+                // Absent is fine; anything there is read (a FIFO or a
+                // directory is refused by name, never taken as absent).
+                if self.ports.fs.kind(&path)?.is_some() {
+                    c.auto_conf = Some(self.auto_conf(&path)?);
                 }
             }
         }
         Ok(())
+    }
+
+    /// `postgresql.auto.conf` read as PostgreSQL reads it: its includes too.
+    fn auto_conf(
+        &self,
+        path: &Path,
+    ) -> Result<Sourced<std::collections::BTreeMap<String, inputs::ConfLine>>> {
+        let origin = path.display().to_string();
+        let conf = inputs::read_postgresql_conf(path, &PortConfFiles(&*self.ports.fs))?;
+        Ok(Sourced::new(
+            inputs::auto_conf_lines(&conf, &origin),
+            origin,
+        ))
     }
 
     /// Checks the architecture contract against the inputs given and records
@@ -757,8 +777,23 @@ impl Ssot {
         req: &ContractRequest,
         now: DateTime<Utc>,
     ) -> Result<ContractReport> {
-        let inputs = self.contract_inputs(req)?;
-        service::contract_check(&self.host(), &self.config, &inputs, now)
+        match self.contract_inputs(req) {
+            Ok(inputs) => service::contract_check(&self.host(), &self.config, &inputs, now),
+            // A caller's mistake: nothing was checked, nothing is recorded.
+            Err(e @ (Error::Request(_) | Error::NotGiven { .. })) => Err(e),
+            // Inputs that cannot be read: recorded as a FAIL naming them, so
+            // an earlier PASS does not stand for what can no longer be read.
+            Err(e) => {
+                let report = crate::contract::unreadable_inputs(
+                    &e.to_string(),
+                    req.statefulset.is_some(),
+                    &self.config.contract,
+                    now,
+                );
+                service::record_contract(&self.host(), &report, now)?;
+                Ok(report)
+            }
+        }
     }
 
     /// Checks every stage claim against the state directory.
@@ -1028,7 +1063,10 @@ impl inputs::ConfFiles for PortConfFiles<'_> {
                         ));
                     }
                 }
-                self.0.read_input(path).map(Some)
+                // Any bytes in a comment, as PostgreSQL takes them; a value
+                // that is not UTF-8 reads with U+FFFD and then matches nothing.
+                let bytes = self.0.read_input_bytes(path)?;
+                Ok(Some(String::from_utf8_lossy(&bytes).into_owned()))
             }
             // A FIFO would block the read forever; a directory is no file.
             Some(_) => Err(Error::input(

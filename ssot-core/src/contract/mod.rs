@@ -336,3 +336,41 @@ pub fn evaluate(
         deployment,
     }
 }
+
+/// The contract when its inputs cannot be read (a file that is missing,
+/// unreadable, unsafe, oversized or not what PostgreSQL would accept):
+/// invariant `inputs.readable` fails naming the file and the problem, and
+/// everything else is evaluated as if nothing were given. Pure.
+///
+/// A check that cannot read what it checks must not leave the previous
+/// `contract.status` standing: recorded, this FAIL replaces it, so the gates
+/// that want the contract deny until the inputs read again.
+pub fn unreadable_inputs(
+    problem: &str,
+    statefulset_given: bool,
+    contract: &ContractConfig,
+    now: DateTime<Utc>,
+) -> ContractReport {
+    let mut report = evaluate(&ContractInputs::default(), contract, now);
+    report.deployment = contract.deployment.resolve(statefulset_given);
+    report.declared_wal = None;
+    for i in &mut report.invariants {
+        if i.status == InvariantStatus::Unknown {
+            i.message =
+                "not checked: the contract's inputs cannot be read (inputs.readable)".into();
+        }
+    }
+    report.invariants.insert(
+        0,
+        Invariant {
+            id: "inputs.readable".into(),
+            status: InvariantStatus::Fail,
+            evidence: Vec::new(),
+            message: format!(
+                "the contract's inputs cannot be read, so nothing is known to hold: {problem}"
+            ),
+        },
+    );
+    report.status = ContractVerdict::Fail;
+    report
+}

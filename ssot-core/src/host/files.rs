@@ -92,22 +92,28 @@ fn read_text(
 /// `/dev/zero` cannot exhaust memory.
 pub fn read_input(path: &Path, max: u64) -> Result<String> {
     let what = path.display().to_string();
-    let bytes = if path == Path::new("-") {
-        read_capped_from(std::io::stdin().lock(), max).map_err(|e| Error::io("read", "stdin", e))?
-    } else {
-        let f = File::open(path).map_err(|e| Error::io("read", path, e))?;
-        read_capped_from(f, max).map_err(|e| Error::io("read", path, e))?
-    };
-    let bytes = bytes.ok_or_else(|| Error::UnsafeFile {
-        path: what.clone().into(),
-        problem: format!("is larger than {}", limit_text(max)),
-    })?;
+    let bytes = read_input_bytes(path, max)?;
     String::from_utf8(bytes).map_err(|e| Error::UnsafeFile {
         path: what.into(),
         problem: format!(
             "is not UTF-8 text (at byte {})",
             e.utf8_error().valid_up_to()
         ),
+    })
+}
+
+/// Reads a file a user named (`-` is standard input) as bytes, up to `max`.
+pub fn read_input_bytes(path: &Path, max: u64) -> Result<Vec<u8>> {
+    let what = path.display().to_string();
+    let bytes = if path == Path::new("-") {
+        read_capped_from(std::io::stdin().lock(), max).map_err(|e| Error::io("read", "stdin", e))?
+    } else {
+        let f = File::open(path).map_err(|e| Error::io("read", path, e))?;
+        read_capped_from(f, max).map_err(|e| Error::io("read", path, e))?
+    };
+    bytes.ok_or_else(|| Error::UnsafeFile {
+        path: what.into(),
+        problem: format!("is larger than {}", limit_text(max)),
     })
 }
 

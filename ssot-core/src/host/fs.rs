@@ -128,6 +128,10 @@ impl Filesystem for StdFilesystem {
         super::read_input(path, super::INPUT_MAX)
     }
 
+    fn read_input_bytes(&self, path: &Path) -> Result<Vec<u8>> {
+        super::files::read_input_bytes(path, super::INPUT_MAX)
+    }
+
     fn size_followed(&self, path: &Path) -> Result<Option<u64>> {
         match fs::metadata(path) {
             Ok(m) => Ok(Some(m.len())),

@@ -20,8 +20,8 @@ pub struct ConfLine {
 /// Parses `postgresql.auto.conf` as PostgreSQL reads any configuration
 /// file (`name = 'value'` or `name value`, quotes and escapes, `#`
 /// comments); the last occurrence wins. Each value is shown quoted, as
-/// `ALTER SYSTEM` writes it. An `include` here cannot be followed (give the
-/// file's path to a host's check, which reads it with its includes).
+/// `ALTER SYSTEM` writes it. An `include` in a text cannot be followed (give
+/// the file's path, which is read with its includes).
 pub fn parse_auto_conf(text: &str, origin: &str) -> Result<BTreeMap<String, ConfLine>> {
     Ok(auto_conf_lines(
         &parse_postgresql_conf(text, origin)?,

@@ -53,9 +53,16 @@ pub fn contract_check(
     now: DateTime<Utc>,
 ) -> Result<ContractReport> {
     let report = contract::evaluate(inputs, &cfg.contract, now);
+    record_contract(host, &report, now)?;
+    Ok(report)
+}
+
+/// Records a contract report: `contract.status` always, and `wal.settings`
+/// when the report carries the declared WAL settings.
+pub fn record_contract(host: &Host, report: &ContractReport, now: DateTime<Utc>) -> Result<()> {
     let lock = host.state.lock()?;
     let mut f = for_update(host, state::CONTRACT_STATUS)?;
-    state::write_contract_status(&mut f, &report)?;
+    state::write_contract_status(&mut f, report)?;
     host.state
         .write_atomic(&lock, state::CONTRACT_STATUS, f.render().as_bytes())?;
     if let Some(wal) = &report.declared_wal {
@@ -64,7 +71,7 @@ pub fn contract_check(
         host.state
             .write_atomic(&lock, state::WAL_SETTINGS, w.render().as_bytes())?;
     }
-    Ok(report)
+    Ok(())
 }
 
 /// Records a backup, after checking it is real.

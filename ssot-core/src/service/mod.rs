@@ -28,8 +28,8 @@ use crate::wal::{self, ReplicationSlot, WalFacts, WalReport, WalSettings};
 mod contract;
 mod retention;
 pub use contract::{
-    contract_check, record_backup, record_dr_drill, record_restore_drill, recorded_backup, report,
-    stage_check, still_whole, verify_backups, STATE_FILES,
+    contract_check, record_backup, record_contract, record_dr_drill, record_restore_drill,
+    recorded_backup, report, stage_check, still_whole, verify_backups, STATE_FILES,
 };
 pub use retention::{
     protected_lineages, retention_apply, retention_plan, ApplyOutcome, ProtectedPaths,
