@@ -276,3 +276,38 @@ fn the_default_registry_is_valid_and_typos_are_config_errors() {
     .to_string();
     assert!(err.contains("DONE"), "{err}");
 }
+
+/// The report's Prometheus rendering carries the version that wrote it and the
+/// limits it judged by, taken from the configuration (not the defaults), even
+/// with no evidence at all: dashboards and alerts draw thresholds from these.
+#[test]
+fn the_prometheus_rendering_carries_build_info_and_the_configured_limits() {
+    let cfg = Config::from_toml_str(
+        "[evidence]\nbackup_max_age = \"30h\"\nrestore_drill_max_age = \"7d\"\ndr_drill_max_age = \"40d\"\nrto_target = \"20min\"\nrpo_target = \"1min\"\n[gate]\nwal_max_age = \"3min\"\n",
+        "c",
+    )
+    .unwrap();
+    let report = ssot_core::report::build(
+        &ssot_core::report::ReportFacts::default(),
+        &cfg.report_policy(),
+        now(),
+    );
+    let prom = ssot_core::report::render::prometheus(&report);
+    let version = env!("CARGO_PKG_VERSION");
+    assert!(
+        prom.starts_with(&format!(
+            "# HELP ssot_build_info The ssot version that rendered these metrics (always 1)\n# TYPE ssot_build_info gauge\nssot_build_info{{version=\"{version}\"}} 1\n"
+        )),
+        "{prom}"
+    );
+    for line in [
+        "ssot_wal_max_age_seconds 180\n",
+        "ssot_backup_max_age_seconds 108000\n",
+        "ssot_restore_drill_max_age_seconds 604800\n",
+        "ssot_dr_drill_max_age_seconds 3456000\n",
+        "ssot_dr_drill_rto_target_seconds 1200\n",
+        "ssot_dr_drill_rpo_target_seconds 60\n",
+    ] {
+        assert!(prom.contains(line), "{line:?} missing from:\n{prom}");
+    }
+}

@@ -924,6 +924,64 @@ fn stages_section(checks: &[stages::StageCheck]) -> Section {
     s
 }
 
+/// The configured limits each section is judged by, as metrics, so that a
+/// dashboard or an alert draws its thresholds from the configuration ssot
+/// applies rather than from a copy of its defaults. Emitted whether or not the
+/// section's evidence exists: a limit is known before anything is measured.
+fn limit_metrics(policy: &ReportPolicy) -> Vec<(&'static str, Metric)> {
+    let f = &policy.freshness;
+    vec![
+        (
+            "wal",
+            Metric::new(
+                "wal_max_age_seconds",
+                "How old wal.status may be before gates deny and the report is DOWN (gate.wal_max_age)",
+                f.wal_status.as_secs_f64(),
+            ),
+        ),
+        (
+            "backup",
+            Metric::new(
+                "backup_max_age_seconds",
+                "The backup RPO: how old the newest complete backup may be (evidence.backup_max_age)",
+                f.backup.as_secs_f64(),
+            ),
+        ),
+        (
+            "restore_drill",
+            Metric::new(
+                "restore_drill_max_age_seconds",
+                "How old the last passed restore drill may be (evidence.restore_drill_max_age)",
+                f.restore_drill.as_secs_f64(),
+            ),
+        ),
+        (
+            "dr_drill",
+            Metric::new(
+                "dr_drill_max_age_seconds",
+                "How old the last DR drill may be (evidence.dr_drill_max_age)",
+                f.dr_drill.as_secs_f64(),
+            ),
+        ),
+        (
+            "dr_drill",
+            Metric::new(
+                "dr_drill_rto_target_seconds",
+                "The RTO a DR drill must meet (evidence.rto_target)",
+                policy.evidence.rto_target.as_secs_f64(),
+            ),
+        ),
+        (
+            "dr_drill",
+            Metric::new(
+                "dr_drill_rpo_target_seconds",
+                "The RPO a DR drill must meet (evidence.rpo_target)",
+                policy.evidence.rpo_target.as_secs_f64(),
+            ),
+        ),
+    ]
+}
+
 /// Builds the report. Pure.
 pub fn build(facts: &ReportFacts, policy: &ReportPolicy, now: DateTime<Utc>) -> Report {
     let stage_facts = StageFacts {
@@ -950,6 +1008,11 @@ pub fn build(facts: &ReportFacts, policy: &ReportPolicy, now: DateTime<Utc>) -> 
     ];
     if let Some((server, probed)) = &facts.live {
         sections.push(postgres_section(server, probed, policy, now));
+    }
+    for (section, metric) in limit_metrics(policy) {
+        if let Some(s) = sections.iter_mut().find(|s| s.name == section) {
+            s.metrics.push(metric);
+        }
     }
     let verdict = sections
         .iter()

@@ -8,6 +8,9 @@ use std::fmt::Write;
 use super::{Metric, Report, Verdict};
 use crate::time::timestamp;
 
+/// The version in `ssot_build_info`: this crate's, fixed at compile time.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+
 /// A compact table, worst first: what a person reads in five seconds.
 pub fn text(r: &Report) -> String {
     let mut s = String::new();
@@ -67,7 +70,12 @@ fn number(v: f64) -> String {
 /// base units, HELP and TYPE once per family, statuses as labelled gauges
 /// (1 for the current status).
 pub fn prometheus(r: &Report) -> String {
-    let mut all: Vec<Metric> = Vec::new();
+    let mut all: Vec<Metric> = vec![Metric::new(
+        "build_info",
+        "The ssot version that rendered these metrics (always 1)",
+        1.0,
+    )
+    .label("version", VERSION)];
     for v in [Verdict::Ok, Verdict::Degraded, Verdict::Down] {
         all.push(
             Metric::new(
