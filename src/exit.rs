@@ -35,7 +35,7 @@ With --time-limit D ssot stays the command's parent instead: past D the command'
 process group gets SIGTERM (SIGKILL 10s later) and ssot exits 128+that signal; TERM, INT
 and HUP sent to ssot are forwarded to the group.
 The gate decides at the real time: --now is refused beyond gate.max_clock_skew (125 here).
-The whole table, for every surface: README, \"How the gates hold\".";
+The whole table, for every surface: docs/src/gates.md, \"How the gates hold\".";
 
 /// Shown after `ssot run --help`.
 pub const RUN_TABLE: &str = "\

@@ -160,7 +160,8 @@ pub use api::{
 };
 pub use error::{Error, Result};
 
-/// The README's Rust examples, compiled and run as doctests.
+/// The documentation's Rust examples (the book's "Embedding" page), compiled and
+/// run as doctests.
 #[cfg(doctest)]
-#[doc = include_str!("../../README.md")]
+#[doc = include_str!("../../docs/src/embedding.md")]
 pub struct ReadmeDoctests;

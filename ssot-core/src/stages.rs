@@ -114,7 +114,7 @@ impl FromStr for Criterion {
         let bad = || Error::InvalidName {
             what: "stage criterion",
             value: s.into(),
-            message: "see the criteria table in the README".into(),
+            message: "see the criteria table in docs/src/stages.md".into(),
         };
         let (k, v) = s
             .split_once(':')
@@ -177,7 +177,7 @@ impl StageDef {
                     Error::InvalidName { value, .. } => Error::key(
                         format!("stage {}", self.id),
                         format!(
-                            "has an unknown criterion \"{value}\" (see the README's criteria table)"
+                            "has an unknown criterion \"{value}\" (see the criteria table in docs/src/stages.md)"
                         ),
                     ),
                     other => other,

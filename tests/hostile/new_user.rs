@@ -253,16 +253,17 @@ fn the_demo_works_whatever_the_umask() {
     }
 }
 
-/// Issue "runs on the hosts it promises": the README's example ssot.toml
-/// must work as printed. A `[gate.targets]` table overriding one key used to
-/// drop the others; backups landed where retention did not prune; the
-/// README's backup commands wrote names the default pattern never matched.
+/// Issue "runs on the hosts it promises": the documentation's example
+/// ssot.toml (docs/src/configuration.md, once the README's) must work as
+/// printed. A `[gate.targets]` table overriding one key used to drop the
+/// others; backups landed where retention did not prune; the documented
+/// backup commands wrote names the default pattern never matched.
 #[test]
 fn the_readmes_example_configuration_works_as_printed() {
-    let readme = repo_file("README.md");
-    let (_, after) = readme
+    let config_page = repo_file("docs/src/configuration.md");
+    let (_, after) = config_page
         .split_once("Example `/opt/ssot/ssot.toml`")
-        .expect("the README has its example configuration");
+        .expect("the configuration page has its example configuration");
     let toml = after
         .split_once("```toml\n")
         .and_then(|(_, t)| t.split_once("```"))
@@ -288,9 +289,15 @@ fn the_readmes_example_configuration_works_as_printed() {
         backups["root"], targets["backup"],
         "retention prunes where backups land"
     );
-    // The README's gated backup commands write names the pattern matches.
+    // The documented gated backup commands (README and book) write names the
+    // pattern matches.
     let pattern = backups["pattern"].as_str().unwrap();
-    let written: Vec<&str> = readme
+    let mut docs = repo_file("README.md");
+    let book = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/src");
+    for page in fs::read_dir(&book).expect("docs/src") {
+        docs.push_str(&fs::read_to_string(page.unwrap().path()).unwrap());
+    }
+    let written: Vec<&str> = docs
         .lines()
         .filter(|l| l.contains("pg_dump") && l.contains("$(date"))
         .collect();
