@@ -520,6 +520,11 @@ fn the_alert_rules_runbook_links_resolve() {
             continue;
         }
         let value = l.split_once(':').unwrap().1.trim().trim_matches('"');
+        // The shipped default: the page as the Debian package installs it.
+        let installed = value
+            .strip_prefix("file:///usr/share/doc/ssot/")
+            .map(|page| format!("docs/src/{page}"));
+        let value = installed.as_deref().unwrap_or(value);
         let at = value
             .find("docs/src/")
             .or_else(|| value.find("README.md"))
