@@ -680,3 +680,41 @@ fn an_auto_conf_given_as_a_file_follows_its_includes() {
         "{r:#}"
     );
 }
+
+/// Found by review: `volume.pgdata_declared` compared the directories as
+/// text, so a PGDATA reached through a symbolic link (Debian's
+/// /var/lib/postgresql/15/main linked to a mounted volume) failed against
+/// the configuration's `data_directory` naming the real one. Directories
+/// are compared as the host resolves them; another directory still fails.
+#[test]
+fn a_pgdata_behind_a_symlink_is_the_declared_data_directory() {
+    let w = World::new();
+    let real = w.path("volume/main");
+    fs::create_dir_all(&real).unwrap();
+    let link = w.path("main");
+    std::os::unix::fs::symlink(&real, &link).unwrap();
+    let etc = w.path("etc");
+    fs::create_dir(&etc).unwrap();
+    let conf = etc.join("postgresql.conf");
+    let check = |data_directory: &std::path::Path| {
+        fs::write(
+            &conf,
+            format!("data_directory = '{}'\n", data_directory.display()),
+        )
+        .unwrap();
+        let o = ssot()
+            .args(["--state", s(&w.state)])
+            .args(["contract", "check", "--postgresql-conf", s(&conf)])
+            .args(["--pgdata", s(&link), "--format", "json"])
+            .output()
+            .unwrap();
+        assert!(code(&o) <= 1, "{}", stderr(&o));
+        invariant(&json(&o), "volume.pgdata_declared").clone()
+    };
+    let inv = check(&real);
+    assert_eq!(inv["status"], "pass", "{inv:#}");
+    let other = w.path("other");
+    fs::create_dir(&other).unwrap();
+    let inv = check(&other);
+    assert_eq!(inv["status"], "fail", "{inv:#}");
+}

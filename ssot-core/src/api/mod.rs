@@ -690,6 +690,7 @@ impl Ssot {
             c.auto_conf = Some(self.auto_conf(&path)?);
         }
         self.host_configuration(&mut c, conf_path)?;
+        self.resolve_data_dirs(&mut c);
         let backups = self.ports.state.read(state::BACKUP_STATUS);
         if let Ok(rec) = load_record(&backups, BackupStatusRecord::from_file) {
             if let Some(b) = rec.last_complete.or(rec.last) {
@@ -755,6 +756,38 @@ impl Ssot {
             }
         }
         Ok(())
+    }
+
+    /// The data directories the host's volume invariant compares, resolved
+    /// through symbolic links (a path that cannot be resolved is compared
+    /// as written).
+    fn resolve_data_dirs(&self, c: &mut ContractInputs) {
+        let mut named: Vec<String> = c.pgdata.iter().cloned().collect();
+        if let Some(conf) = &c.conf {
+            match conf.value.settings.get("data_directory") {
+                Some(l) => named.push(l.value.clone()),
+                None => named.extend(
+                    Path::new(&conf.origin)
+                        .parent()
+                        .map(|p| p.display().to_string()),
+                ),
+            }
+        }
+        if let Some(s) = &c.settings {
+            named.extend(s.value.get("data_directory").map(|r| r.setting.clone()));
+        }
+        for p in named {
+            let written = match p.trim_end_matches('/') {
+                "" => "/".to_string(),
+                d => d.to_string(),
+            };
+            if !Path::new(&written).is_absolute() {
+                continue;
+            }
+            if let Ok(real) = self.ports.artifacts.resolve(Path::new(&written)) {
+                c.real_dirs.insert(written, real.display().to_string());
+            }
+        }
     }
 
     /// `postgresql.auto.conf` read as PostgreSQL reads it: its includes too.

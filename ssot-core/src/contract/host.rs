@@ -82,9 +82,18 @@ fn pgdata_declared(inv: &mut Inv, inputs: &ContractInputs) {
         inv.unknown(ID, "postgresql_conf or settings");
         return;
     }
+    // Through symbolic links, as the host resolved them: Debian's
+    // /var/lib/postgresql/15/main may be a link to the real volume.
+    let real = |p: &str| -> String {
+        let d = dir(p);
+        inputs
+            .real_dirs
+            .get(d)
+            .map_or_else(|| d.to_string(), |r| dir(r).to_string())
+    };
     let differ: Vec<&(String, String)> = declared
         .iter()
-        .filter(|(_, d)| dir(d) != dir(pgdata))
+        .filter(|(_, d)| real(d) != real(pgdata))
         .collect();
     let mut evidence: Vec<String> = declared.iter().map(|(e, _)| e.clone()).collect();
     evidence.push(format!("ssot watches PGDATA {pgdata}"));

@@ -72,6 +72,10 @@ pub struct ContractInputs {
     pub conf: Option<Sourced<PostgresqlConf>>,
     /// The PGDATA ssot watches, for the host's volume invariant.
     pub pgdata: Option<String>,
+    /// The directories the volume invariant compares, as the host resolved
+    /// them (symbolic links followed): written path → real path. A path not
+    /// here is compared as written.
+    pub real_dirs: BTreeMap<String, String>,
     /// `pg_replication_slots`.
     pub slots: Option<Sourced<Vec<ReplicationSlot>>>,
     /// `/proc/mounts`.
