@@ -158,19 +158,26 @@ def mypy(tmp_path: Path, name: str, code: str) -> Tuple[str, int]:
 
 def test_mypy_catches_a_typoed_policy_key(tmp_path: Path) -> None:
     typos = {
-        # line: the code, each with one misspelt key
-        3: 'ssot.plan_retention([], {"keep_dayly": 7}, now="2026-01-01T00:00:00Z")',
-        4: 'ssot.Ssot({"wal": {"volume_near_pcnt": 70}})',
-        5: 'ssot.evaluate_gate("backup", {}, {"wal_max_agee": "5min"}, now="2026-01-01T00:00:00Z")',
-        6: 'ssot.Ssot().plan_retention({"dirr": "/backups"})',
-        7: 'ssot.plan_retention([{"id": "a", "created": "2026-01-01T00:00:00Z"}], now="2026-01-01T00:00:00Z")',
-        8: 'policy: ssot.RetentionPolicy = {"keep_last": 3, "keep_dayly": 7}',
-        9: 'cfg: ssot.ConfigDict = {"gate": {"targets": {"bakup": "/b"}}}',
-        10: 'ssot.evaluate_wal({}, {"volume_near_pct": 70, "growth_windw": "15min"}, now="2026-01-01T00:00:00Z")',
-        11: 'ssot.evaluate_contract({"statefulsett": "{}"}, now="2026-01-01T00:00:00Z")',
+        # line: the code, each with one misspelt key or value
+        4: 'ssot.plan_retention([], {"keep_dayly": 7}, now="2026-01-01T00:00:00Z")',
+        5: 'ssot.Ssot({"wal": {"volume_near_pcnt": 70}})',
+        6: 'ssot.evaluate_gate("backup", GATE, {"wal_max_agee": "5min"}, now="2026-01-01T00:00:00Z")',
+        7: 'ssot.Ssot().plan_retention({"dirr": "/backups"})',
+        8: 'ssot.plan_retention([{"id": "a", "created": "2026-01-01T00:00:00Z"}], now="2026-01-01T00:00:00Z")',
+        9: 'policy: ssot.RetentionPolicy = {"keep_last": 3, "keep_dayly": 7}',
+        10: 'cfg: ssot.ConfigDict = {"gate": {"targets": {"bakup": "/b"}}}',
+        11: 'ssot.evaluate_wal(WAL, {"volume_near_pct": 70, "growth_windw": "15min"}, now="2026-01-01T00:00:00Z")',
+        12: 'ssot.evaluate_wal({"wal_bytes": 1, "segment_count": 1, "volum": {}}, now="2026-01-01T00:00:00Z")',
+        13: 'ssot.evaluate_gate("backup", {"wal_status": {"state": "mising", "path": "p"}}, now="2026-01-01T00:00:00Z")',
+        14: 'ssot.evaluate_contract({"statefulsett": "{}"}, now="2026-01-01T00:00:00Z")',
     }
-    code = "import ssot\n\n" + "\n".join(typos[n] for n in sorted(typos)) + "\n"
-    assert sorted(typos) == list(range(3, 3 + len(typos)))
+    # Valid facts (lines 1 and 2) for the calls that need them.
+    code = (
+        f"import ssot\nWAL: ssot.WalFacts = {WAL_FACTS!r}\nGATE: ssot.GateFacts = {GATE_FACTS!r}\n"
+        + "\n".join(typos[n] for n in sorted(typos))
+        + "\n"
+    )
+    assert sorted(typos) == list(range(4, 4 + len(typos)))
     out, status = mypy(tmp_path, "typo.py", code)
     assert status == 1, out
     flagged = {int(n) for n in re.findall(r"typo\.py:(\d+): error", out)}
@@ -179,6 +186,34 @@ def test_mypy_catches_a_typoed_policy_key(tmp_path: Path) -> None:
     assert 'Extra key "created" for TypedDict "Artifact"' in out, out
     assert 'Extra key "keep_dayly" for TypedDict "RetentionPolicy"' in out, out
     assert 'Extra key "bakup" for TypedDict "GateTargets"' in out, out
+
+
+def test_every_vectors_inputs_type_check(tmp_path: Path) -> None:
+    """The TypedDicts are not stricter than the core: every conformance
+    vector's facts, policy, artifacts and inputs, as Python literals, pass
+    mypy --strict against them."""
+    from conftest import VECTORS, load
+
+    lines = ["from typing import List", "import ssot", ""]
+    shapes = {
+        "wal": [("facts", "ssot.WalFacts"), ("policy", "ssot.WalPolicy")],
+        "gate": [("facts", "ssot.GateFacts"), ("policy", "ssot.GatePolicy")],
+        "retention": [("artifacts", "List[ssot.Artifact]"), ("policy", "ssot.RetentionPolicy")],
+        "contract": [("inputs", "ssot.ContractInputs"), ("config", "ssot.ContractConfig")],
+        "report": [("config", "ssot.ConfigDict")],
+    }
+    n = 0
+    for kind, fields in shapes.items():
+        for path in sorted((VECTORS / kind).glob("*.json")):
+            v = load(path)
+            for field, typ in fields:
+                if isinstance(v.get(field), (dict, list)):
+                    n += 1
+                    lines.append(f"# {kind}/{path.name} {field}")
+                    lines.append(f"v{n}: {typ} = {v[field]!r}")
+    assert n > 60
+    out, status = mypy(tmp_path, "vectors.py", "\n".join(lines) + "\n")
+    assert status == 0, out
 
 
 def test_mypy_accepts_the_correct_keys(tmp_path: Path) -> None:
@@ -197,7 +232,16 @@ def test_mypy_accepts_the_correct_keys(tmp_path: Path) -> None:
         cfg: ssot.ConfigDict = {"wal": {"volume_near_pct": 70}, "gate": {"targets": {"backup": "/b"}}}
         s = ssot.Ssot(cfg)
         s.plan_retention({"dir": "/backups", "policy": {"keep_last": 3}})
-        d = ssot.evaluate_gate(ssot.Operation.BACKUP, {}, {"wal_max_age": "5min"}, now=when)
+        d = ssot.evaluate_gate(
+            ssot.Operation.BACKUP, {"wal_status": {"state": "missing", "path": "wal.status"}}, {"wal_max_age": "5min"}, now=when
+        )
+        w = ssot.evaluate_wal(
+            {"wal_bytes": 1, "segment_count": 1, "volume": {"total_bytes": 10, "available_bytes": 5}},
+            {"volume_near_pct": 70, "growth_window": timedelta(minutes=15)},
+            now=when,
+            previous={"status": ssot.WalStatus.OK},
+        )
+        level: ssot.WalStatus = w.status
         op: ssot.Operation = d.operation
         if d.outcome is ssot.Outcome.GATE_DENIED or plan.delete[0].state == "complete":
             pass
@@ -359,3 +403,12 @@ def test_a_naive_datetime_is_an_ssot_error_everywhere(tmp_path: Path, call: str)
     # Nothing was recorded.
     state = tmp_path / "state"
     assert not state.exists() or sorted(p.name for p in state.iterdir() if p.name.endswith(".status")) == []
+
+
+def test_the_package_parses_as_python_3_9() -> None:
+    """The wheel says Requires-Python >=3.9 (abi3-py39): its Python files,
+    stubs included, use no newer syntax (mypy itself no longer targets 3.9)."""
+    files = sorted((PKG / "python" / "ssot").glob("*.py*"))
+    assert {f.name for f in files} >= {"__init__.py", "_ssot.pyi", "enums.py", "errors.py", "options.py"}
+    for f in files:
+        ast.parse(f.read_text(encoding="utf-8"), filename=str(f), feature_version=(3, 9))

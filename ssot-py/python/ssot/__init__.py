@@ -106,6 +106,7 @@ from ssot.options import (
     DiskPolicy,
     EvidencePolicy,
     GateConfig,
+    GateFacts,
     GatePolicy,
     GateTargets,
     InlineText,
@@ -115,6 +116,8 @@ from ssot.options import (
     RetentionPolicy,
     RetentionProfile,
     RetentionSource,
+    StateFile,
+    WalFacts,
     WalPolicy,
 )
 
@@ -145,6 +148,7 @@ __all__ = [
     "EvidencePolicy",
     "EvidenceRefused",
     "GateConfig",
+    "GateFacts",
     "GateDenied",
     "GatePolicy",
     "GateTargets",
@@ -175,6 +179,8 @@ __all__ = [
     "RetentionPolicy",
     "RetentionProfile",
     "RetentionSource",
+    "StateFile",
+    "WalFacts",
     "Section",
     "Ssot",
     "SsotError",

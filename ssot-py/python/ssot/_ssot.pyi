@@ -26,11 +26,13 @@ from ssot.options import (
     ConfigDict,
     ContractConfig,
     ContractInputs,
+    GateFacts,
     GatePolicy,
     InlineText,
     PreviousStatus,
     RetentionPolicy,
     RetentionSource,
+    WalFacts,
     WalPolicy,
 )
 
@@ -879,7 +881,7 @@ class Ssot:
         """The effective configuration and where it came from: `ssot config show`."""
 
 def evaluate_wal(
-    facts: _Json,
+    facts: WalFacts,
     policy: Optional[WalPolicy] = None,
     *,
     now: _Time,
@@ -888,7 +890,7 @@ def evaluate_wal(
     """The WAL status of one sample, with no state directory (pure)."""
 def evaluate_gate(
     operation: _Operation,
-    facts: _Json,
+    facts: GateFacts,
     policy: Optional[GatePolicy] = None,
     *,
     now: _Time,

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import os
 from datetime import datetime, timedelta
-from typing import Any, Dict, List, Literal, Optional, Sequence, TypedDict, Union
+from typing import Any, Dict, List, Literal, Mapping, Optional, Sequence, TypedDict, Union
 
 from ssot.enums import ArtifactState, Deployment, WalStatus
 
@@ -25,6 +25,7 @@ __all__ = [
     "ContractInputs",
     "DiskPolicy",
     "EvidencePolicy",
+    "GateFacts",
     "GateConfig",
     "GatePolicy",
     "GateTargets",
@@ -35,6 +36,8 @@ __all__ = [
     "RetentionPolicy",
     "RetentionProfile",
     "RetentionSource",
+    "StateFile",
+    "WalFacts",
     "WalPolicy",
 ]
 
@@ -153,6 +156,152 @@ class PreviousStatus(_PreviousStatusRequired, total=False):
     """What the previous WAL report concluded, for hysteresis (``status`` required)."""
 
     active_rules: Sequence[str]
+
+
+class _VolumeStatsRequired(TypedDict):
+    total_bytes: int
+    available_bytes: int
+
+
+class VolumeStats(_VolumeStatsRequired, total=False):
+    """A volume's size and the bytes available to PostgreSQL (``free_bytes``: to root too)."""
+
+    free_bytes: Optional[int]
+
+
+class WatchedVolume(TypedDict):
+    """Another volume the cluster writes (PGDATA's, a tablespace's), by key."""
+
+    key: str
+    holds: str
+    volume: VolumeStats
+
+
+class WalSettings(TypedDict, total=False):
+    """The declared WAL settings (seed defaults when absent)."""
+
+    max_wal_size: _Size
+    min_wal_size: _Size
+    wal_keep_size: _Size
+    wal_segment_size: _Size
+    max_slot_wal_keep_size: Optional[_Size]
+    archive_mode: bool
+
+
+class _SlotRequired(TypedDict):
+    name: str
+    active: bool
+
+
+class ReplicationSlot(_SlotRequired, total=False):
+    """A replication slot, as ``pg_replication_slots`` shows it."""
+
+    wal_status: Optional[Literal["reserved", "extended", "unreserved", "lost"]]
+    retained_bytes: Optional[int]
+    safe_wal_size: Optional[int]
+
+
+class _SampleRequired(TypedDict):
+    at: _Time
+    wal_bytes: int
+    volume_used_bytes: int
+
+
+class WalSample(_SampleRequired, total=False):
+    """An earlier measurement, for the growth rules."""
+
+    volumes: Dict[str, int]
+
+
+class ArchiverStats(TypedDict, total=False):
+    """``pg_stat_archiver``."""
+
+    archived_count: int
+    last_archived_wal: Optional[str]
+    last_archived_time: Optional[_Time]
+    failed_count: int
+    last_failed_wal: Optional[str]
+    last_failed_time: Optional[_Time]
+
+
+class _LiveRequired(TypedDict):
+    server: str
+
+
+class LiveWalFacts(_LiveRequired, total=False):
+    """What a live probe of the server found."""
+
+    unreachable: Optional[str]
+    archiver: Optional[ArchiverStats]
+    slots_seen_at: Optional[_Time]
+    archiver_seen_at: Optional[_Time]
+    in_recovery: bool
+    wal_segment_size: Optional[int]
+
+
+class _WalFactsRequired(TypedDict):
+    wal_bytes: int
+    segment_count: int
+    volume: VolumeStats
+
+
+class WalFacts(_WalFactsRequired, total=False):
+    """Everything measured about WAL at one moment (``evaluate_wal``'s facts):
+    ``wal_bytes``, ``segment_count`` and ``volume`` are required."""
+
+    ready_count: int
+    volumes: Sequence[WatchedVolume]
+    settings: WalSettings
+    slots: Sequence[ReplicationSlot]
+    history: Sequence[WalSample]
+    previous: Optional[PreviousStatus]
+    live: Optional[LiveWalFacts]
+
+
+class _StateFileRequired(TypedDict):
+    state: Literal["missing", "unreadable", "invalid", "present"]
+    path: str
+
+
+class StateFile(_StateFileRequired, total=False):
+    """A state file as found: ``missing``, ``unreadable`` (with ``error``),
+    ``invalid`` (with ``problem``) or ``present`` (with its ``content``)."""
+
+    error: str
+    problem: str
+    content: str
+
+
+class LockFacts(TypedDict, total=False):
+    """The operation lock: who holds it, or why it could not be tried."""
+
+    held_by: Optional[str]
+    error: Optional[str]
+
+
+class _LivenessRequired(TypedDict):
+    server: str
+
+
+class LivenessFacts(_LivenessRequired, total=False):
+    """A bounded liveness probe of the server (``SELECT 1``)."""
+
+    error: Optional[str]
+
+
+class _GateFactsRequired(TypedDict):
+    wal_status: StateFile
+
+
+class GateFacts(_GateFactsRequired, total=False):
+    """Everything a gate looks at (``evaluate_gate``'s facts); ``wal_status``
+    is required. ``disk`` is the disk guard's facts on the target, as
+    ``ssot gate --format json`` shows them."""
+
+    contract_status: Optional[StateFile]
+    disk: Optional[Mapping[str, Any]]
+    lock: LockFacts
+    liveness: Optional[LivenessFacts]
 
 
 class DiskPolicy(TypedDict, total=False):
