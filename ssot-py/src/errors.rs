@@ -13,6 +13,10 @@ enum A {
     N(Option<usize>),
     I(Option<i32>),
     L(Vec<String>),
+    /// An aware UTC `datetime`.
+    T(chrono::DateTime<chrono::Utc>),
+    /// A `timedelta`.
+    D(std::time::Duration),
 }
 
 fn s(v: impl ToString) -> A {
@@ -31,6 +35,8 @@ fn raise(class: &str, message: String, attrs: &[(&str, A)]) -> PyErr {
                     A::N(x) => kwargs.set_item(*k, *x)?,
                     A::I(x) => kwargs.set_item(*k, *x)?,
                     A::L(x) => kwargs.set_item(*k, x.clone())?,
+                    A::T(x) => kwargs.set_item(*k, *x)?,
+                    A::D(x) => kwargs.set_item(*k, *x)?,
                 }
             }
             let exc = cls.call((message.clone(),), Some(&kwargs))?;
@@ -122,9 +128,12 @@ pub fn to_py(e: Error) -> PyErr {
             m,
             &[
                 ("operation", s(operation)),
-                ("given", s(ssot_core::state::timestamp(given))),
-                ("real", s(ssot_core::state::timestamp(real))),
-                ("max_skew", s(max_skew)),
+                ("given", A::T(given)),
+                ("real", A::T(real)),
+                (
+                    "max_skew",
+                    A::D(std::time::Duration::from_secs_f64(max_skew.as_secs_f64())),
+                ),
             ],
         ),
         Error::NotGiven { field, .. } => raise("NotGivenError", m, &[("field", s(field))]),

@@ -154,7 +154,12 @@ KINDS = {
     "InputFileError": ({"origin": "catalog.json", "line": 4, "column": 7}, True),
     "RequestError": ({}, True),
     "ClockRefusedError": (
-        {"operation": "gate backup", "given": "2026-02-05T12:00:00Z", "real": "2026-02-05T17:00:00Z", "max_skew": "1min"},
+        {
+            "operation": "gate backup",
+            "given": datetime(2026, 2, 5, 12, tzinfo=UTC),
+            "real": datetime(2026, 2, 5, 17, tzinfo=UTC),
+            "max_skew": timedelta(minutes=1),
+        },
         True,
     ),
     "NotGivenError": ({"field": "location"}, True),

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import errno as _errno
 import os as _os
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Optional, Sequence
 
 if TYPE_CHECKING:
@@ -205,17 +206,18 @@ class RequestError(SsotError, ValueError):
 class ClockRefusedError(RequestError):
     """A time given (``now=``) for a decision that authorises work (a gate, a
     hold, an apply that deletes) that is not the real time: such decisions use
-    the real clock, and ``given`` is farther from it (``real``) than
-    ``gate.max_clock_skew`` (``max_skew``). Leave ``now`` out there."""
+    the real clock, and ``given`` is farther from it (``real``, both aware UTC
+    ``datetime`` values) than ``gate.max_clock_skew`` (``max_skew``, a
+    ``timedelta``). Leave ``now`` out there."""
 
     def __init__(
         self,
         message: str,
         *,
         operation: Optional[str] = None,
-        given: Optional[str] = None,
-        real: Optional[str] = None,
-        max_skew: Optional[str] = None,
+        given: Optional[datetime] = None,
+        real: Optional[datetime] = None,
+        max_skew: Optional[timedelta] = None,
     ) -> None:
         super().__init__(message)
         self.operation = operation
