@@ -365,6 +365,9 @@ def naive_calls(tmp_path: Path) -> Dict[str, Callable[[datetime], Any]]:
         "Ssot.plan_retention(catalog)": lambda t: s.plan_retention([{"id": "a", "created_at": t}], root=dumps),
         "Ssot.apply_retention(now)": lambda t: s.apply_retention(dumps, now=t),
         "Ssot.check_contract(now)": lambda t: s.check_contract(now=t),
+        "Ssot.check_contract(parsed JSON)": lambda t: s.check_contract(
+            statefulset={"metadata": {"creationTimestamp": t}}, now=NOW
+        ),
         "Ssot.check_stages(now)": lambda t: s.check_stages(now=t),
         "Ssot.record_backup(started)": lambda t: s.record_backup("a.sql.gz", location=str(dumps), started=t),
         "Ssot.record_backup(finished)": lambda t: s.record_backup("a.sql.gz", location=str(dumps), finished=t),
