@@ -27,7 +27,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     s = ssot.Ssot(args.config, state_dir=args.state_dir)
     report = s.report()
     s.write_output(args.output, report.to_prometheus())
-    worst = [f"{x.name} {x.status}: {x.summary}" for x in report.sections if x.status != "OK"]
+    worst = [f"{x.name} {x.status}: {x.summary}" for x in report.sections if x.status is not ssot.Verdict.OK]
     print(f"ssot {report.verdict}" + (f" ({worst[0]})" if worst else ""))
     return report.exit_code
 

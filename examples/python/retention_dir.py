@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Any, Dict, List, Optional
+from typing import List, Optional
 
 import ssot
 
@@ -29,7 +29,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     args = p.parse_args(argv)
 
     s = ssot.Ssot(args.config, state_dir=args.state_dir)
-    policy: Dict[str, Any] = {}
+    policy: ssot.RetentionPolicy = {}
     if args.keep_daily is not None:
         policy["keep_daily"] = args.keep_daily
     if args.apply is None:

@@ -207,6 +207,10 @@ impl Ssot {
         self.0.now()
     }
 
+    /// Measures pg_wal (and, with a DSN, probes the server), evaluates the
+    /// WAL status against the previous one and records it in `wal.status`:
+    /// `ssot wal check`. `slots` is a path, inline text or the parsed JSON of
+    /// the replication slots.
     #[pyo3(signature = (pgdata=None, *, slots=None, dsn=None, now=None))]
     fn check_wal(
         &self,
@@ -231,6 +235,11 @@ impl Ssot {
             .map(WalCheck)
     }
 
+    /// Decides whether `operation` (snapshot, backup, restore, startup) may
+    /// run now, failing closed with every reason: `ssot gate OP`. It decides
+    /// at the real time; `now` is only checked against the clock
+    /// (`ClockRefusedError` beyond `gate.max_clock_skew`). Takes no lock: see
+    /// `hold`.
     #[pyo3(signature = (operation, *, target=None, pgdata=None, estimate=None, now=None))]
     fn gate(
         &self,
@@ -290,6 +299,10 @@ impl Ssot {
         self.0.write_output(&self::path(path)?, text).or_py()
     }
 
+    /// Plans retention without deleting anything: every artifact with keep or
+    /// delete and its reasons, and the hash to apply exactly this plan.
+    /// `source` is a directory, a list of artifacts (a catalog) or a
+    /// `RetentionSource` dict; `policy` overrides the profile's keys.
     #[pyo3(signature = (source=None, policy=None, *, profile=None, root=None, pattern=None, pgdata=None, now=None))]
     #[allow(clippy::too_many_arguments)]
     fn plan_retention(
@@ -310,6 +323,10 @@ impl Ssot {
             .map(RetentionPlan)
     }
 
+    /// Applies a retention plan: with `plan_hash`, exactly the reviewed plan
+    /// (refused if the plan changed); with `confirm=True`, the plan as it is
+    /// now; with neither, a dry run. A plan deleting more than `max_delete`
+    /// is refused; an interrupted run is finished by the next one.
     #[pyo3(signature = (source=None, policy=None, *, plan_hash=None, confirm=false, profile=None, root=None, pattern=None, pgdata=None, now=None))]
     #[allow(clippy::too_many_arguments)]
     fn apply_retention(
@@ -342,6 +359,11 @@ impl Ssot {
             .map(ApplyOutcome)
     }
 
+    /// Checks the architecture contract against its source of truth (the
+    /// StatefulSet on Kubernetes, `postgresql.conf` on a host) and the
+    /// running server, and records it in `contract.status`: `ssot contract
+    /// check`. Each input is a path, inline text or parsed JSON; what is not
+    /// given is read from the host or the live probe, or is UNKNOWN.
     #[pyo3(signature = (*, statefulset=None, settings=None, processes=None, pvcs=None, active_pvcs=None, auto_conf=None, slots=None, mounts=None, postgresql_conf=None, dsn=None, pgdata=None, now=None))]
     #[allow(clippy::too_many_arguments)]
     fn check_contract(
@@ -379,6 +401,8 @@ impl Ssot {
             .map(ContractReport)
     }
 
+    /// Checks every stage's claimed status against the evidence in the
+    /// state directory: `ssot stages check`.
     #[pyo3(signature = (now=None))]
     fn check_stages(
         &self,
@@ -389,6 +413,9 @@ impl Ssot {
         Ok(StageChecks(py.detach(|| self.0.check_stages(now))))
     }
 
+    /// Records a backup that ran in `backup.status`, after checking it is
+    /// what it claims (there, whole, not a snapshot, of a plausible size):
+    /// `ssot evidence backup`. Refused evidence raises `EvidenceRefused`.
     #[pyo3(signature = (artifact, *, location=None, result=None, started=None, finished=None, size=None, kind=None, by=None, pgdata=None, now=None))]
     #[allow(clippy::too_many_arguments)]
     fn record_backup(
@@ -428,6 +455,9 @@ impl Ssot {
             .map(BackupRecorded)
     }
 
+    /// Records a restore drill of a recorded backup (`result`: `pass` or
+    /// `fail`) in `restore_drill.status`; `mark_verified` writes the
+    /// artifact's `.verified` marker in that directory when it passed.
     #[pyo3(signature = (artifact, result, *, started=None, finished=None, by=None, notes=None, mark_verified=None, now=None))]
     #[allow(clippy::too_many_arguments)]
     fn record_restore_drill(
@@ -461,6 +491,9 @@ impl Ssot {
             .map(RestoreDrillRecorded)
     }
 
+    /// Records a disaster-recovery drill in `dr_drill.status`, with the RTO
+    /// (`t0` to `restored_at`) and RPO (`newest_before` minus
+    /// `newest_after`) measured against the configured targets.
     #[pyo3(signature = (scenario, *, t0, restored_at, newest_before, newest_after, by=None, now=None))]
     #[allow(clippy::too_many_arguments)]
     fn record_dr_drill(
@@ -492,6 +525,8 @@ impl Ssot {
             .map(DrDrillRecorded)
     }
 
+    /// The single view of truth over the state directory (and, with a DSN,
+    /// the live server): `ssot report`.
     #[pyo3(signature = (now=None, *, pgdata=None, dsn=None))]
     fn report(
         &self,
@@ -526,12 +561,15 @@ impl Ssot {
         Ok(VerifyOutcome(py.detach(|| self.0.verify(now)).or_py()?))
     }
 
+    /// Every state file as it is (present, missing, corrupt, ...) with its
+    /// values: `ssot status`.
     #[pyo3(signature = (now=None))]
     fn status(&self, py: Python<'_>, now: Option<&Bound<'_, PyAny>>) -> PyResult<Status> {
         let now = now_or(now, || self.0.now())?;
         Ok(Status(py.detach(|| self.0.status(now))))
     }
 
+    /// The effective configuration and where it came from: `ssot config show`.
     fn config(&self) -> Config {
         Config(self.0.effective_config())
     }

@@ -112,13 +112,17 @@ fn plain_at<'py>(v: &Bound<'py, PyAny>, left: usize) -> PyResult<Bound<'py, PyAn
     )))
 }
 
-/// An aware datetime as RFC 3339; a naive one is refused.
+/// An aware datetime as RFC 3339; a naive one is refused (a `RequestError`:
+/// ssot never guesses which zone a time without one meant).
 fn rfc3339(v: &Bound<'_, PyAny>) -> PyResult<String> {
     if v.getattr("tzinfo")?.is_none() || v.call_method0("utcoffset")?.is_none() {
-        return Err(PyValueError::new_err(format!(
-            "naive datetime {}: ssot needs an aware one (e.g. datetime.now(timezone.utc)) or an RFC 3339 string",
-            v.str()?
-        )));
+        return Err(errors::bad_request(
+            "time",
+            &format!(
+                "naive datetime {}: ssot needs an aware one (e.g. datetime.now(timezone.utc)) or an RFC 3339 string",
+                v.str()?
+            ),
+        ));
     }
     v.call_method1("isoformat", ("T",))?.extract()
 }
@@ -129,16 +133,22 @@ fn duration(v: &Bound<'_, PyAny>) -> PyResult<String> {
     let secs: i64 = v.getattr("seconds")?.extract()?;
     let micros: i64 = v.getattr("microseconds")?.extract()?;
     if days < 0 {
-        return Err(PyValueError::new_err(format!(
-            "negative duration {}: ssot durations are not negative",
-            v.str()?
-        )));
+        return Err(errors::bad_request(
+            "duration",
+            &format!(
+                "negative duration {}: ssot durations are not negative",
+                v.str()?
+            ),
+        ));
     }
     if micros != 0 {
-        return Err(PyValueError::new_err(format!(
-            "duration {} has a fraction of a second: give whole seconds",
-            v.str()?
-        )));
+        return Err(errors::bad_request(
+            "duration",
+            &format!(
+                "duration {} has a fraction of a second: give whole seconds",
+                v.str()?
+            ),
+        ));
     }
     let total = days * 86_400 + secs;
     Ok(match total {
@@ -158,7 +168,13 @@ pub fn time(v: &Bound<'_, PyAny>) -> PyResult<DateTime<Utc>> {
             PyTypeError::new_err("a time is an aware datetime or an RFC 3339 string")
         })?
     };
-    ssot_core::state::parse_timestamp(&text).map_err(PyValueError::new_err)
+    ssot_core::state::parse_timestamp(&text).map_err(|e| errors::bad_request("time", &e))
+}
+
+/// The member of the enum `ssot.enums.<class>` whose value is `value` (the
+/// core's spelling): results give enums, not strings.
+pub fn member<'py>(py: Python<'py>, class: &str, value: &str) -> PyResult<Bound<'py, PyAny>> {
+    py.import("ssot.enums")?.getattr(class)?.call1((value,))
 }
 
 /// `now` if given, else the clock.

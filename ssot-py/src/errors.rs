@@ -11,7 +11,12 @@ use ssot_core::Error;
 enum A {
     S(Option<String>),
     N(Option<usize>),
+    I(Option<i32>),
     L(Vec<String>),
+    /// An aware UTC `datetime`.
+    T(chrono::DateTime<chrono::Utc>),
+    /// A `timedelta`.
+    D(std::time::Duration),
 }
 
 fn s(v: impl ToString) -> A {
@@ -28,7 +33,10 @@ fn raise(class: &str, message: String, attrs: &[(&str, A)]) -> PyErr {
                 match v {
                     A::S(x) => kwargs.set_item(*k, x.clone())?,
                     A::N(x) => kwargs.set_item(*k, *x)?,
+                    A::I(x) => kwargs.set_item(*k, *x)?,
                     A::L(x) => kwargs.set_item(*k, x.clone())?,
+                    A::T(x) => kwargs.set_item(*k, *x)?,
+                    A::D(x) => kwargs.set_item(*k, *x)?,
                 }
             }
             let exc = cls.call((message.clone(),), Some(&kwargs))?;
@@ -63,7 +71,18 @@ pub fn to_py(e: Error) -> PyErr {
                 ("line", A::N(Some(line))),
             ],
         ),
-        Error::Unreadable { path, .. } => raise("UnreadableError", m, &[("path", s(path))]),
+        Error::Unreadable { path, error } => {
+            let (strerror, errno) = os_error(&error);
+            raise(
+                "UnreadableError",
+                m,
+                &[
+                    ("path", s(path)),
+                    ("errno", A::I(errno)),
+                    ("strerror", s(strerror)),
+                ],
+            )
+        }
         Error::NotOverwritten { path, .. } => raise("NotOverwrittenError", m, &[("path", s(path))]),
         Error::UnsafeFile { path, problem } => raise(
             "UnsafeFileError",
@@ -109,9 +128,12 @@ pub fn to_py(e: Error) -> PyErr {
             m,
             &[
                 ("operation", s(operation)),
-                ("given", s(ssot_core::state::timestamp(given))),
-                ("real", s(ssot_core::state::timestamp(real))),
-                ("max_skew", s(max_skew)),
+                ("given", A::T(given)),
+                ("real", A::T(real)),
+                (
+                    "max_skew",
+                    A::D(std::time::Duration::from_secs_f64(max_skew.as_secs_f64())),
+                ),
             ],
         ),
         Error::NotGiven { field, .. } => raise("NotGivenError", m, &[("field", s(field))]),
@@ -123,11 +145,30 @@ pub fn to_py(e: Error) -> PyErr {
             &[("name", s(name)), ("known", A::L(known))],
         ),
         Error::EvidenceRefused(_) => raise("EvidenceRefused", m, &[]),
-        Error::Io { op, path, .. } => raise(
-            "SsotIOError",
-            m,
-            &[("op", s(op)), ("path", s(path.display()))],
-        ),
+        Error::Io { op, path, source } => {
+            use std::io::ErrorKind as K;
+            // The class Python raises for the kind (FileNotFoundError for
+            // ENOENT, ...), each also an `SsotIOError`.
+            let class = match source.kind() {
+                K::NotFound => "SsotFileNotFoundError",
+                K::PermissionDenied => "SsotPermissionError",
+                K::AlreadyExists => "SsotFileExistsError",
+                K::IsADirectory => "SsotIsADirectoryError",
+                K::NotADirectory => "SsotNotADirectoryError",
+                _ => "SsotIOError",
+            };
+            let (strerror, _) = os_error(&source.to_string());
+            raise(
+                class,
+                m,
+                &[
+                    ("op", s(op)),
+                    ("path", s(path.display())),
+                    ("errno", A::I(source.raw_os_error())),
+                    ("strerror", s(strerror)),
+                ],
+            )
+        }
         Error::Locked { path, holder } => raise(
             "LockedError",
             m,
@@ -135,6 +176,22 @@ pub fn to_py(e: Error) -> PyErr {
         ),
         other => raise("SsotError", other.to_string(), &[]),
     }
+}
+
+/// An I/O error's text without the ` (os error N)` that Rust appends for an
+/// OS error, and that N: Python's `strerror` and `errno`. The core keeps
+/// some errors as text (a state file it could not read); this reads back
+/// what the text carries, nothing more.
+fn os_error(text: &str) -> (String, Option<i32>) {
+    if let Some(open) = text.rfind(" (os error ") {
+        if let Some(n) = text[open + " (os error ".len()..]
+            .strip_suffix(')')
+            .and_then(|n| n.parse().ok())
+        {
+            return (text[..open].to_string(), Some(n));
+        }
+    }
+    (text.to_string(), None)
 }
 
 /// A request that could not be read from the Python values given.
@@ -178,7 +235,7 @@ pub fn _raise_core_error(kind: &str) -> PyResult<()> {
         },
         "UnreadableError" => Error::Unreadable {
             path: "wal.status".into(),
-            error: "permission denied".into(),
+            error: std::io::Error::from_raw_os_error(13).to_string(),
         },
         "NotOverwrittenError" => Error::NotOverwritten {
             path: "backup.status".into(),
@@ -235,9 +292,34 @@ pub fn _raise_core_error(kind: &str) -> PyResult<()> {
         },
         "EvidenceRefused" => Error::EvidenceRefused("a snapshot is not a backup".into()),
         "SsotIOError" => Error::io(
+            "write",
+            "/opt/ssot/state",
+            std::io::Error::from_raw_os_error(5),
+        ),
+        "SsotFileNotFoundError" => Error::io(
             "read",
             "/etc/ssot.toml",
             std::io::Error::from(std::io::ErrorKind::NotFound),
+        ),
+        "SsotPermissionError" => Error::io(
+            "write",
+            "/opt/ssot/state/wal.status",
+            std::io::Error::from_raw_os_error(13),
+        ),
+        "SsotFileExistsError" => Error::io(
+            "create",
+            "/opt/ssot/state/x",
+            std::io::Error::from_raw_os_error(17),
+        ),
+        "SsotIsADirectoryError" => Error::io(
+            "read",
+            "/opt/ssot/state",
+            std::io::Error::from_raw_os_error(21),
+        ),
+        "SsotNotADirectoryError" => Error::io(
+            "scan",
+            "/etc/passwd/x",
+            std::io::Error::from_raw_os_error(20),
         ),
         "LockedError" => Error::Locked {
             path: PathBuf::from("/opt/ssot/state/operation.lock"),

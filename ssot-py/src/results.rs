@@ -36,10 +36,10 @@ macro_rules! result_class {
             fn exit_code(&self) -> u8 {
                 self.0.exit_code()
             }
-            /// `ok`, `warning`, `critical`, ...: the exit code's name.
+            /// The exit code's name (`Outcome.OK`, `Outcome.WARNING`, ...).
             #[getter]
-            fn outcome(&self) -> &'static str {
-                exit::name(self.0.exit_code())
+            fn outcome<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+                convert::member(py, "Outcome", exit::name(self.0.exit_code()))
             }
             /// The CLI's JSON, as Python values.
             fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
@@ -93,9 +93,7 @@ pub struct WalReason {
     /// Stable rule id (`wal_over_soft_limit`, `volume_used_near`, ...).
     #[pyo3(get)]
     rule: String,
-    /// The level it asserts: `OK`, `GROWING`, `NEAR_LIMIT` or `ERROR`.
-    #[pyo3(get)]
-    level: String,
+    level: &'static str,
     /// One sentence naming value and threshold.
     #[pyo3(get)]
     message: String,
@@ -106,6 +104,11 @@ pub struct WalReason {
 
 #[pymethods]
 impl WalReason {
+    /// The level it asserts: a `WalStatus`.
+    #[getter]
+    fn level<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        convert::member(py, "WalStatus", self.level)
+    }
     fn __repr__(&self) -> String {
         format!("<WalReason {} {}: {}>", self.level, self.rule, self.message)
     }
@@ -126,9 +129,7 @@ pub struct ArtifactDecision {
     /// Its group.
     #[pyo3(get)]
     group: String,
-    /// `keep` or `delete`.
-    #[pyo3(get)]
-    action: String,
+    action: &'static str,
     /// Every reason, as the CLI prints them.
     #[pyo3(get)]
     reasons: Vec<String>,
@@ -138,13 +139,21 @@ pub struct ArtifactDecision {
     /// Size, when known.
     #[pyo3(get)]
     size_bytes: Option<u64>,
-    /// `complete`, `partial` or `failed`.
-    #[pyo3(get)]
-    state: String,
+    state: &'static str,
 }
 
 #[pymethods]
 impl ArtifactDecision {
+    /// `Action.KEEP` or `Action.DELETE`.
+    #[getter]
+    fn action<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        convert::member(py, "Action", self.action)
+    }
+    /// Whether it is whole: an `ArtifactState`.
+    #[getter]
+    fn state<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        convert::member(py, "ArtifactState", self.state)
+    }
     fn __repr__(&self) -> String {
         format!(
             "<ArtifactDecision {} {}: {}>",
@@ -162,9 +171,7 @@ pub struct Invariant {
     /// Stable id (`sts.max_wal_size`, `processes.no_archiver`, ...).
     #[pyo3(get)]
     id: String,
-    /// `pass`, `fail` or `unknown`.
-    #[pyo3(get)]
-    status: String,
+    status: &'static str,
     /// What was found.
     #[pyo3(get)]
     message: String,
@@ -175,6 +182,11 @@ pub struct Invariant {
 
 #[pymethods]
 impl Invariant {
+    /// An `InvariantStatus`: pass, fail, unknown or not applicable.
+    #[getter]
+    fn status<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        convert::member(py, "InvariantStatus", self.status)
+    }
     fn __repr__(&self) -> String {
         format!("<Invariant {} {}>", self.id, self.status)
     }
@@ -187,9 +199,7 @@ pub struct Limitation {
     /// `pitr`, `wal_archive`, `offsite_backup`, ...
     #[pyo3(get)]
     name: String,
-    /// `off` (confirmed), `on` (contradicted) or `unverified`.
-    #[pyo3(get)]
-    status: String,
+    status: &'static str,
     /// Explanation.
     #[pyo3(get)]
     message: String,
@@ -200,6 +210,11 @@ pub struct Limitation {
 
 #[pymethods]
 impl Limitation {
+    /// A `LimitationStatus`: off (confirmed), on (contradicted) or unverified.
+    #[getter]
+    fn status<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        convert::member(py, "LimitationStatus", self.status)
+    }
     fn __repr__(&self) -> String {
         format!("<Limitation {} {}>", self.name, self.status)
     }
@@ -215,9 +230,7 @@ pub struct StageCheck {
     /// Title.
     #[pyo3(get)]
     title: String,
-    /// The claimed status.
-    #[pyo3(get)]
-    claimed: String,
+    claimed: &'static str,
     /// Whether the evidence backs the claim.
     #[pyo3(get)]
     consistent: bool,
@@ -234,6 +247,11 @@ pub struct StageCheck {
 
 #[pymethods]
 impl StageCheck {
+    /// The claimed status: a `Claim`.
+    #[getter]
+    fn claimed<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        convert::member(py, "Claim", self.claimed)
+    }
     fn __repr__(&self) -> String {
         format!(
             "<StageCheck {} {}: {}>",
@@ -255,9 +273,7 @@ pub struct Section {
     /// `wal`, `disk`, `gates`, `retention`, `backup`, ...
     #[pyo3(get)]
     name: String,
-    /// `OK`, `DEGRADED` or `DOWN`.
-    #[pyo3(get)]
-    status: String,
+    status: &'static str,
     /// One line.
     #[pyo3(get)]
     summary: String,
@@ -268,6 +284,11 @@ pub struct Section {
 
 #[pymethods]
 impl Section {
+    /// A `Verdict`: OK, DEGRADED or DOWN.
+    #[getter]
+    fn status<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        convert::member(py, "Verdict", self.status)
+    }
     fn __repr__(&self) -> String {
         format!("<Section {} {}: {}>", self.name, self.status, self.summary)
     }
@@ -278,10 +299,10 @@ impl Section {
 result_class! {
     /// A WAL status from the pure evaluator.
     WalReport, "WalReport", CoreWalReport;
-    /// `OK`, `GROWING`, `NEAR_LIMIT` or `ERROR`.
+    /// The status: a `WalStatus`.
     #[getter]
-    fn status(&self) -> &'static str {
-        self.0.status.as_str()
+    fn status<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        convert::member(py, "WalStatus", self.0.status.as_str())
     }
     /// Every reason, worst first.
     #[getter]
@@ -324,7 +345,7 @@ fn wal_reasons(r: &CoreWalReport) -> Vec<WalReason> {
         .iter()
         .map(|x| WalReason {
             rule: x.rule.clone(),
-            level: x.level.as_str().into(),
+            level: x.level.as_str(),
             message: x.message.clone(),
             held: x.held,
         })
@@ -334,10 +355,10 @@ fn wal_reasons(r: &CoreWalReport) -> Vec<WalReason> {
 result_class! {
     /// A WAL check: the report as recorded in `wal.status`, with where pg_wal is.
     WalCheck, "WalCheck", ssot_core::WalCheck;
-    /// `OK`, `GROWING`, `NEAR_LIMIT` or `ERROR`.
+    /// The status: a `WalStatus`.
     #[getter]
-    fn status(&self) -> &'static str {
-        self.0.report.status.as_str()
+    fn status<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        convert::member(py, "WalStatus", self.0.report.status.as_str())
     }
     /// The report.
     #[getter]
@@ -377,10 +398,10 @@ result_class! {
 result_class! {
     /// A gate's decision, with every check.
     Decision, "Decision", CoreDecision;
-    /// `snapshot`, `backup`, `restore` or `startup`.
+    /// The operation decided: an `Operation`.
     #[getter]
-    fn operation(&self) -> &'static str {
-        self.0.operation.as_str()
+    fn operation<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        convert::member(py, "Operation", self.0.operation.as_str())
     }
     /// True only when every check passed.
     #[getter]
@@ -522,11 +543,11 @@ impl RetentionPlan {
             .map(|d| ArtifactDecision {
                 id: d.id.clone(),
                 group: d.group.to_string(),
-                action: d.action.as_str().into(),
+                action: d.action.as_str(),
                 reasons: d.reasons.iter().map(|r| r.to_string()).collect(),
                 created_at: d.created_at,
                 size_bytes: d.size_bytes,
-                state: d.state.as_str().into(),
+                state: d.state.as_str(),
             })
             .collect()
     }
@@ -588,20 +609,20 @@ result_class! {
 result_class! {
     /// The architecture contract checked.
     ContractReport, "ContractReport", CoreContractReport;
-    /// `PASS`, `FAIL` or `UNKNOWN`.
+    /// The contract's status: a `ContractStatus`.
     #[getter]
-    fn status(&self) -> &'static str {
-        self.0.status.as_str()
+    fn status<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        convert::member(py, "ContractStatus", self.0.status.as_str())
     }
     /// When it was checked.
     #[getter]
     fn checked_at(&self) -> DateTime<Utc> {
         self.0.checked_at
     }
-    /// The deployment checked: `host` or `kubernetes`.
+    /// The deployment checked: `Deployment.HOST` or `Deployment.KUBERNETES`.
     #[getter]
-    fn deployment(&self) -> &'static str {
-        self.0.deployment.as_str()
+    fn deployment<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        convert::member(py, "Deployment", self.0.deployment.as_str())
     }
     /// Every invariant.
     #[getter]
@@ -611,7 +632,7 @@ result_class! {
             .iter()
             .map(|i| Invariant {
                 id: i.id.clone(),
-                status: i.status.as_str().into(),
+                status: i.status.as_str(),
                 message: i.message.clone(),
                 evidence: i.evidence.clone(),
             })
@@ -633,7 +654,7 @@ result_class! {
             .iter()
             .map(|l| Limitation {
                 name: l.name.clone(),
-                status: l.status.as_str().into(),
+                status: l.status.as_str(),
                 message: l.message.clone(),
                 evidence: l.evidence.clone(),
             })
@@ -660,7 +681,7 @@ result_class! {
             .map(|c| StageCheck {
                 id: c.id.clone(),
                 title: c.title.clone(),
-                claimed: c.claimed.to_string(),
+                claimed: c.claimed.as_str(),
                 consistent: c.consistent,
                 met: c.met.clone(),
                 missing: c.missing.clone(),
@@ -699,10 +720,10 @@ result_class! {
     fn location(&self) -> String {
         self.0.evidence.location.clone()
     }
-    /// `complete`, `partial` or `failed`.
+    /// How it ended: a `BackupResult`.
     #[getter]
-    fn result(&self) -> &'static str {
-        self.0.evidence.result.as_str()
+    fn result<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        convert::member(py, "BackupResult", self.0.evidence.result.as_str())
     }
     /// The size, measured.
     #[getter]
@@ -747,13 +768,24 @@ result_class! {
     /// What `verify` found: each recorded backup re-read against its checksum.
     VerifyOutcome, "VerifyOutcome", ssot_core::VerifyOutcome;
     /// One `(artifact, location, result, problem)` per recorded backup;
-    /// `result` is `ok`, `failed` or `not_checked`.
+    /// `result` is a `VerifyResult`.
     #[getter]
-    fn checks(&self) -> Vec<(String, String, &'static str, Option<String>)> {
+    #[allow(clippy::type_complexity)]
+    fn checks<'py>(
+        &self,
+        py: Python<'py>,
+    ) -> PyResult<Vec<(String, String, Bound<'py, PyAny>, Option<String>)>> {
         self.0
             .checks
             .iter()
-            .map(|c| (c.artifact.clone(), c.location.clone(), c.result, c.problem.clone()))
+            .map(|c| {
+                Ok((
+                    c.artifact.clone(),
+                    c.location.clone(),
+                    convert::member(py, "VerifyResult", c.result)?,
+                    c.problem.clone(),
+                ))
+            })
             .collect()
     }
     /// How many failed.
@@ -841,10 +873,10 @@ result_class! {
 result_class! {
     /// The single view of truth.
     Report, "Report", CoreReport;
-    /// `OK`, `DEGRADED` or `DOWN`: the worst section.
+    /// The worst section's status: a `Verdict`.
     #[getter]
-    fn verdict(&self) -> &'static str {
-        self.0.verdict.as_str()
+    fn verdict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        convert::member(py, "Verdict", self.0.verdict.as_str())
     }
     /// When it was built.
     #[getter]
@@ -859,7 +891,7 @@ result_class! {
             .iter()
             .map(|s| Section {
                 name: s.name.clone(),
-                status: s.status.as_str().into(),
+                status: s.status.as_str(),
                 summary: s.summary.clone(),
                 details: s.details.clone(),
             })

@@ -141,7 +141,10 @@ KINDS = {
     "StateFileSyntaxError": ({"path": "wal.status", "line": 3}, False),
     "MissingKeyError": ({"path": "wal.status", "key": "checked_at"}, False),
     "InvalidValueError": ({"path": "wal.status", "key": "wal_status", "line": 2}, False),
-    "UnreadableError": ({"path": "wal.status"}, False),
+    "UnreadableError": (
+        {"path": "wal.status", "filename": "wal.status", "errno": 13, "strerror": "Permission denied"},
+        False,
+    ),
     "NotOverwrittenError": ({"path": "backup.status"}, False),
     "UnsafeFileError": ({"path": "wal.status", "problem": "is a symbolic link"}, False),
     "UnitError": ({"what": "size", "value": "4gb"}, True),
@@ -151,7 +154,12 @@ KINDS = {
     "InputFileError": ({"origin": "catalog.json", "line": 4, "column": 7}, True),
     "RequestError": ({}, True),
     "ClockRefusedError": (
-        {"operation": "gate backup", "given": "2026-02-05T12:00:00Z", "real": "2026-02-05T17:00:00Z", "max_skew": "1min"},
+        {
+            "operation": "gate backup",
+            "given": datetime(2026, 2, 5, 12, tzinfo=UTC),
+            "real": datetime(2026, 2, 5, 17, tzinfo=UTC),
+            "max_skew": timedelta(minutes=1),
+        },
         True,
     ),
     "NotGivenError": ({"field": "location"}, True),
@@ -159,7 +167,12 @@ KINDS = {
     "ParentCycleError": ({"id": "a"}, True),
     "UnknownProfileError": ({"name": "nightly", "known": ["backups", "snapshots"]}, True),
     "EvidenceRefused": ({"exit_code": 2}, False),
-    "SsotIOError": ({"op": "read", "path": "/etc/ssot.toml"}, False),
+    "SsotIOError": ({"op": "write", "path": "/opt/ssot/state", "filename": "/opt/ssot/state", "errno": 5}, False),
+    "SsotFileNotFoundError": ({"op": "read", "path": "/etc/ssot.toml", "filename": "/etc/ssot.toml", "errno": 2}, False),
+    "SsotPermissionError": ({"op": "write", "filename": "/opt/ssot/state/wal.status", "errno": 13}, False),
+    "SsotFileExistsError": ({"op": "create", "filename": "/opt/ssot/state/x", "errno": 17}, False),
+    "SsotIsADirectoryError": ({"op": "read", "filename": "/opt/ssot/state", "errno": 21}, False),
+    "SsotNotADirectoryError": ({"op": "scan", "filename": "/etc/passwd/x", "errno": 20}, False),
     "LockedError": ({"path": "/opt/ssot/state/operation.lock", "holder": "backup by pid 42"}, False),
 }
 
@@ -211,7 +224,8 @@ def test_errors_from_real_calls(tmp_path: Path) -> None:
     assert e5.value.known == ["backups", "snapshots"]
     with pytest.raises(ssot.SsotIOError) as e6:
         ssot.Ssot(tmp_path / "nope.toml")
-    assert isinstance(e6.value, OSError) and e6.value.path == str(tmp_path / "nope.toml")
+    assert isinstance(e6.value, FileNotFoundError) and e6.value.path == str(tmp_path / "nope.toml")
+    assert e6.value.errno == 2 and e6.value.filename == str(tmp_path / "nope.toml")
     with pytest.raises(ssot.RequestError, match="keep_dayly"):
         s.plan_retention(str(tmp_path), {"keep_dayly": 3})
     with pytest.raises(ssot.NotGivenError) as e7:

@@ -65,6 +65,11 @@ def test_a_chosen_clock_never_authorises_a_hold_a_gate_or_an_apply(tmp_path: Pat
     with pytest.raises(ssot.ClockRefusedError) as e:
         s.hold("startup", holder="pytest", now=chosen)
     assert e.value.operation == "gate startup" and "real clock" in str(e.value)
+    # The times as aware UTC datetimes, the tolerance as a timedelta.
+    assert e.value.given is not None and e.value.real is not None
+    assert e.value.given.utcoffset() == timedelta(0) and abs(e.value.given - chosen) < timedelta(seconds=1)
+    assert e.value.real.utcoffset() == timedelta(0) and abs(e.value.real - datetime.now(UTC)) < timedelta(hours=1)
+    assert e.value.max_skew == timedelta(minutes=1)
     assert isinstance(e.value, ssot.SsotError)
     with pytest.raises(ssot.ClockRefusedError):
         s.gate("startup", now=chosen)

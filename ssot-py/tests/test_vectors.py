@@ -17,7 +17,9 @@ def test_wal(path: Path) -> None:
     v = load(path)
     r = ssot.evaluate_wal(v["facts"], v["policy"], now=v["now"])
     assert r.to_dict() == v["expected"]
-    assert r.status == v["expect"]["status"]
+    assert r.status == v["expect"]["status"] and isinstance(r.status, ssot.WalStatus)
+    assert [x.level for x in r.reasons] == [x["level"] for x in v["expected"]["reasons"]]
+    assert all(isinstance(x.level, ssot.WalStatus) for x in r.reasons)
     assert json.loads(r.to_json()) == v["expected"]
 
 
@@ -28,6 +30,7 @@ def test_gate(path: Path) -> None:
     assert d.to_dict() == v["expected"]
     assert d.allowed == v["expect"]["allowed"]
     assert [c.rule for c in d.denials] == v["expect"]["failed"]
+    assert d.operation is ssot.Operation(v["operation"])
 
 
 @pytest.mark.parametrize("path", vectors("retention"), ids=lambda p: p.name)
@@ -42,6 +45,10 @@ def test_retention(path: Path) -> None:
     plan = ssot.plan_retention(v["artifacts"], v["policy"], now=v["now"])
     assert plan.to_dict() == v["expected"]
     assert sorted(d.id for d in plan.delete) == sorted(v["expect"]["delete"])
+    for action, items in ((ssot.Action.KEEP, plan.keep), (ssot.Action.DELETE, plan.delete)):
+        assert [(d.id, d.action, d.state) for d in items] == [
+            (x["id"], action, ssot.ArtifactState(x["state"])) for x in v["expected"][action.value]
+        ]
 
 
 @pytest.mark.parametrize("path", vectors("contract"), ids=lambda p: p.name)
@@ -55,7 +62,9 @@ def test_contract(path: Path) -> None:
         backup_target=v.get("backup_target"),
     )
     assert r.to_dict() == v["expected"]
-    assert r.status == v["expect"]["status"]
+    assert r.status == v["expect"]["status"] and isinstance(r.status, ssot.ContractStatus)
+    assert [i.status for i in r.invariants] == [ssot.InvariantStatus(i["status"]) for i in v["expected"]["invariants"]]
+    assert [x.status for x in r.limitations] == [ssot.LimitationStatus(x["status"]) for x in v["expected"]["limitations"]]
 
 
 @pytest.mark.parametrize("path", vectors("report"), ids=lambda p: p.name)
@@ -63,4 +72,5 @@ def test_report(path: Path) -> None:
     v = load(path)
     r = ssot.build_report(v["files"], gate_log=v.get("gate_log"), config=v["config"], now=v["now"])
     assert r.to_dict() == v["expected"]
-    assert r.verdict == v["expect"]["verdict"]
+    assert r.verdict == v["expect"]["verdict"] and isinstance(r.verdict, ssot.Verdict)
+    assert [x.status for x in r.sections] == [ssot.Verdict(x["status"]) for x in v["expected"]["sections"]]

@@ -1,8 +1,10 @@
 """The exceptions of ssot: one class per kind of failure of the core.
 
 Every exception is an :class:`SsotError`; those caused by bad input (a bad
-value, a bad file, a bad request) are also :class:`ValueError`, the I/O one
-is also :class:`OSError`. Each carries the details of its failure as
+value, a bad file, a bad request, a naive datetime) are also
+:class:`ValueError`; those of a file ssot could not read or write are also
+:class:`OSError` with ``errno``, ``strerror`` and ``filename`` (a missing file
+is a :class:`FileNotFoundError`, a denied one a :class:`PermissionError`, ...). Each carries the details of its failure as
 attributes (``path``, ``line``, ``key``, ...) and ``exit_code``, the code the
 CLI exits with for it (2 for refused evidence, 3 for every failure that gave
 no verdict). The Rust extension raises them; the mapping from the core's
@@ -11,6 +13,9 @@ error kinds is in one place (``ssot-py/src/errors.rs``).
 
 from __future__ import annotations
 
+import errno as _errno
+import os as _os
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Optional, Sequence
 
 if TYPE_CHECKING:
@@ -33,7 +38,12 @@ __all__ = [
     "PolicyKeyError",
     "RequestError",
     "SsotError",
+    "SsotFileExistsError",
+    "SsotFileNotFoundError",
     "SsotIOError",
+    "SsotIsADirectoryError",
+    "SsotNotADirectoryError",
+    "SsotPermissionError",
     "StateFileError",
     "StateFileSyntaxError",
     "UnitError",
@@ -96,8 +106,30 @@ class InvalidValueError(StateFileError):
         self.line = line
 
 
-class UnreadableError(StateFileError):
-    """A state file exists but cannot be read."""
+def _os_error(
+    exc: OSError, errno: Optional[int], strerror: Optional[str], filename: Optional[str]
+) -> None:
+    """Sets ``errno``, ``strerror`` and ``filename`` as :class:`OSError` does."""
+    OSError.__init__(exc, errno, strerror, filename)
+
+
+class UnreadableError(StateFileError, OSError):
+    """A state file exists but cannot be read: an :class:`OSError` with
+    ``errno`` (when the system gave one), ``strerror`` and ``filename``."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        path: Optional[str] = None,
+        errno: Optional[int] = None,
+        strerror: Optional[str] = None,
+    ) -> None:
+        super().__init__(message, path=path)
+        _os_error(self, errno, strerror, path)
+
+    def __str__(self) -> str:
+        return self.message
 
 
 class NotOverwrittenError(StateFileError):
@@ -174,17 +206,18 @@ class RequestError(SsotError, ValueError):
 class ClockRefusedError(RequestError):
     """A time given (``now=``) for a decision that authorises work (a gate, a
     hold, an apply that deletes) that is not the real time: such decisions use
-    the real clock, and ``given`` is farther from it (``real``) than
-    ``gate.max_clock_skew`` (``max_skew``). Leave ``now`` out there."""
+    the real clock, and ``given`` is farther from it (``real``, both aware UTC
+    ``datetime`` values) than ``gate.max_clock_skew`` (``max_skew``, a
+    ``timedelta``). Leave ``now`` out there."""
 
     def __init__(
         self,
         message: str,
         *,
         operation: Optional[str] = None,
-        given: Optional[str] = None,
-        real: Optional[str] = None,
-        max_skew: Optional[str] = None,
+        given: Optional[datetime] = None,
+        real: Optional[datetime] = None,
+        max_skew: Optional[timedelta] = None,
     ) -> None:
         super().__init__(message)
         self.operation = operation
@@ -234,15 +267,64 @@ class EvidenceRefused(SsotError):
 
 
 class SsotIOError(SsotError, OSError):
-    """An I/O operation on a path failed."""
+    """An I/O operation (``op``: read, write, scan, lock, ...) on a path
+    failed: an :class:`OSError` with ``errno``, ``strerror`` and ``filename``
+    (the path, also ``path``). The kinds Python names have their own
+    subclasses (:class:`SsotFileNotFoundError`, :class:`SsotPermissionError`, ...)."""
 
-    def __init__(self, message: str, *, op: Optional[str] = None, path: Optional[str] = None) -> None:
+    _default_errno: Optional[int] = None
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        op: Optional[str] = None,
+        path: Optional[str] = None,
+        errno: Optional[int] = None,
+        strerror: Optional[str] = None,
+    ) -> None:
         SsotError.__init__(self, message)
         self.op = op
         self.path = path
+        if errno is None and self._default_errno is not None:
+            # The core knew the kind but had no number (an error it made
+            # itself): the number and text the system has for that kind.
+            errno = self._default_errno
+            strerror = _os.strerror(errno)
+        _os_error(self, errno, strerror, path)
 
     def __str__(self) -> str:
         return self.message
+
+
+class SsotFileNotFoundError(SsotIOError, FileNotFoundError):
+    """A file or directory ssot needs does not exist (``ENOENT``)."""
+
+    _default_errno = _errno.ENOENT
+
+
+class SsotPermissionError(SsotIOError, PermissionError):
+    """ssot may not read or write a path (``EACCES``/``EPERM``)."""
+
+    _default_errno = _errno.EACCES
+
+
+class SsotFileExistsError(SsotIOError, FileExistsError):
+    """A path ssot creates already exists (``EEXIST``)."""
+
+    _default_errno = _errno.EEXIST
+
+
+class SsotIsADirectoryError(SsotIOError, IsADirectoryError):
+    """A directory where ssot expects a file (``EISDIR``)."""
+
+    _default_errno = _errno.EISDIR
+
+
+class SsotNotADirectoryError(SsotIOError, NotADirectoryError):
+    """A file where ssot expects a directory (``ENOTDIR``)."""
+
+    _default_errno = _errno.ENOTDIR
 
 
 class LockedError(SsotError):
