@@ -315,8 +315,13 @@ def test_file_errors_are_oserrors_with_errno_and_filename(tmp_path: Path) -> Non
         ssot.Ssot(a_file / "ssot.toml")
     assert e2.value.errno == errno.ENOTDIR and e2.value.filename == str(a_file / "ssot.toml")
     with pytest.raises(FileNotFoundError) as e3:
-        ssot.Ssot(state_dir=tmp_path).check_contract(statefulset=tmp_path / "sts.json", now=NOW)
-    assert e3.value.errno == errno.ENOENT and e3.value.filename == str(tmp_path / "sts.json")
+        ssot.Ssot(state_dir=tmp_path).plan_retention({"catalog": str(tmp_path / "catalog.json")})
+    assert e3.value.errno == errno.ENOENT and e3.value.filename == str(tmp_path / "catalog.json")
+    # A contract input that cannot be read is a recorded FAIL naming it, not
+    # an exception that would leave the last PASS standing.
+    c = ssot.Ssot(state_dir=tmp_path).check_contract(statefulset=tmp_path / "sts.json", now=NOW)
+    assert c.status == "FAIL" and c.invariants[0].id == "inputs.readable"
+    assert str(tmp_path / "sts.json") in c.invariants[0].message
 
 
 @pytest.mark.parametrize(
