@@ -202,9 +202,22 @@ fn an_empty_state_directory_is_down_and_says_why_in_every_format() {
     let o = run(&["report", "--state", &st, "--now", NOW]);
     assert_eq!(code(&o), 2);
     let text = String::from_utf8_lossy(&o.stdout);
+    // The first line says what is wrong and what to do; then the table, worst first.
     assert!(
-        text.starts_with("ssot report 2026-02-05T12:00:00Z — DOWN\n  DOWN      wal"),
+        text.starts_with(&format!(
+            "DOWN: wal: WAL state unknown: {st}/wal.status is missing; every data operation is gated off — do: run `ssot wal check` on a schedule (every minute)"
+        )),
+        "the headline first:\n{text}"
+    );
+    assert!(
+        text.contains("\nssot report 2026-02-05T12:00:00Z — DOWN\n  DOWN      wal"),
         "worst first:\n{text}"
+    );
+    let o = run(&["report", "--state", &st, "--now", NOW, "--format", "json"]);
+    assert_eq!(
+        json(&o)["headline"].as_str(),
+        text.lines().next(),
+        "the JSON carries the same headline"
     );
     assert!(text.contains("wal.status is missing"), "{text}");
     let o = run(&[
@@ -223,9 +236,21 @@ fn an_empty_state_directory_is_down_and_says_why_in_every_format() {
         "{prom}"
     );
     promtool_check(&prom);
-    // The stage registry against nothing: every claim it cannot back is reported.
+    // No stage registry by default: nothing to check, and the text says how to add one.
+    let o = run(&["stages", "check", "--state", &st, "--now", NOW]);
+    assert_eq!(code(&o), 0);
+    assert!(
+        String::from_utf8_lossy(&o.stdout).starts_with(
+            "stages: no stage registry configured: declare your stages as [[stages]] tables"
+        ),
+        "{}",
+        String::from_utf8_lossy(&o.stdout)
+    );
+    // The seed's registry (the example configuration) against nothing:
+    // every claim it cannot back is reported.
+    let seed = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/config/seed.toml");
     let o = run(&[
-        "stages", "check", "--state", &st, "--now", NOW, "--format", "json",
+        "stages", "check", "--config", seed, "--state", &st, "--now", NOW, "--format", "json",
     ]);
     assert_eq!(code(&o), 1);
     let checks = json(&o);
@@ -295,12 +320,13 @@ fn a_healthy_world_reports_ok_and_degrades_for_the_right_reasons() {
     ]);
     assert_eq!(
         code(&o),
-        3,
-        "a slot list in the wrong format is an input error: no verdict"
+        1,
+        "a slot list in the wrong format is an input that cannot be read: a recorded FAIL"
     );
     assert!(
-        String::from_utf8_lossy(&o.stderr).contains("active_pvc.list"),
-        "the message names the file"
+        String::from_utf8_lossy(&o.stdout).contains("inputs.readable")
+            && String::from_utf8_lossy(&o.stdout).contains("active_pvc.list"),
+        "the FAIL names the file"
     );
     let empty_slots = w.p("slots.csv");
     fs::write(&empty_slots, "").unwrap();
@@ -442,6 +468,14 @@ fn a_healthy_world_reports_ok_and_degrades_for_the_right_reasons() {
         .collect();
     assert_eq!(not_ok, Vec::<String>::new());
     assert_eq!((c, r["verdict"].as_str().unwrap()), (0, "OK"));
+    assert!(
+        r["headline"]
+            .as_str()
+            .unwrap()
+            .starts_with("OK: nothing to do"),
+        "{}",
+        r["headline"]
+    );
     assert_eq!(
         section(&r, "stages")["summary"],
         "all 4 stage claims are backed by evidence"
@@ -450,7 +484,7 @@ fn a_healthy_world_reports_ok_and_degrades_for_the_right_reasons() {
     let cm = w.ssot(&["report", "--now", now, "--format", "configmap"]);
     let cm = String::from_utf8_lossy(&cm.stdout).to_string();
     assert!(
-        cm.contains("  name: \"ssot-restore-drill\"\n  namespace: \"trading\"\n"),
+        cm.contains("  name: \"ssot-restore-drill\"\n  namespace: \"default\"\n"),
         "{cm}"
     );
     assert!(cm.contains("    ssot.io/restore-drill: passed\n"), "{cm}");
@@ -551,7 +585,8 @@ fn contract_check_exit_codes_and_the_startup_gate() {
         .as_str()
         .unwrap()
         .contains("UNKNOWN"));
-    // An unreadable or malformed input: exit 2, naming the file and where.
+    // An unreadable or malformed input: a recorded FAIL (exit 1), naming
+    // the file and where.
     let o = run(&[
         "contract",
         "check",
@@ -560,8 +595,10 @@ fn contract_check_exit_codes_and_the_startup_gate() {
         "--statefulset",
         "/nonexistent/sts.json",
     ]);
-    assert_eq!(code(&o), 3);
-    assert!(String::from_utf8_lossy(&o.stderr).contains("/nonexistent/sts.json"));
+    assert_eq!(code(&o), 1);
+    assert!(String::from_utf8_lossy(&o.stdout).contains("/nonexistent/sts.json"));
+    let rec = fs::read_to_string(Path::new(&st).join("contract.status")).unwrap();
+    assert!(rec.starts_with("contract_status=FAIL\n"), "{rec}");
     let bad = tmp.path().join("bad.json");
     fs::write(&bad, "{\n  \"kind\": \"StatefulSet\",\n  oops\n}").unwrap();
     let o = run(&[
@@ -572,10 +609,52 @@ fn contract_check_exit_codes_and_the_startup_gate() {
         "--statefulset",
         bad.to_str().unwrap(),
     ]);
-    assert_eq!(code(&o), 3);
-    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(code(&o), 1);
+    let err = String::from_utf8_lossy(&o.stdout);
     assert!(
         err.contains("bad.json: not JSON at line 3 column 3"),
         "{err}"
     );
+}
+
+/// Neutral names by default; the seed's names and stage registry are an
+/// example configuration that `ssot config show` accepts as printed.
+#[test]
+fn the_defaults_are_neutral_and_the_seed_is_an_example_configuration() {
+    let tmp = tempfile::tempdir().unwrap();
+    let none = tmp.path().join("none.toml");
+    fs::write(&none, "").unwrap();
+    let o = run(&["config", "show", "--config", none.to_str().unwrap()]);
+    assert_eq!(code(&o), 0);
+    let text = String::from_utf8(o.stdout).unwrap();
+    assert!(
+        text.contains("\nstatefulset = \"postgres\"\nnamespace = \"default\"\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("\nconfigmap_namespace = \"default\"\n"),
+        "{text}"
+    );
+    assert!(!text.contains("trading"), "{text}");
+    assert!(!text.contains("[[stages]]"), "{text}");
+
+    let seed = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/config/seed.toml");
+    let o = run(&["config", "show", "--config", seed, "--format", "json"]);
+    assert_eq!(code(&o), 0);
+    let cfg = json(&o);
+    assert_eq!(cfg["contract"]["statefulset"], "trading-postgres");
+    assert_eq!(cfg["contract"]["namespace"], "trading");
+    assert_eq!(cfg["report"]["configmap_namespace"], "trading");
+    let ids: Vec<&str> = cfg["stages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        ids,
+        ["1", "2", "3", "3.3", "3.4", "4", "5", "6", "7", "8", "9", "10", "15.2", "15.3", "16"]
+    );
+    // The seed's thresholds are the defaults: the example changes only names.
+    assert_eq!(cfg["contract"]["max_wal_size"], "4GB");
 }

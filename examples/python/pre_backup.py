@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Before the nightly dump: gate the backup, dump only if allowed, record the evidence.
 
-    pre_backup.py [--config ssot.toml] [--target DIR] [--dump-command "pg_dump -Fc trading"]
+    pre_backup.py [--config ssot.toml] [--target DIR] [--dump-command "pg_dump -Fc postgres"]
 
 The gate takes the operation lock and the dump runs under it with
 ``hold.run``: the dump inherits the lock, so no snapshot, restore or second
@@ -29,7 +29,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     p.add_argument("--config", help="ssot.toml [default: /opt/ssot/ssot.toml if present]")
     p.add_argument("--state-dir", help="state directory [default: the configuration's]")
     p.add_argument("--target", help="backup directory [default: gate.targets.backup]")
-    p.add_argument("--dump-command", default="pg_dump -Fc trading", help="writes the dump to stdout")
+    p.add_argument("--dump-command", default="pg_dump -Fc postgres", help="writes the dump to stdout")
     args = p.parse_args(argv)
 
     s = ssot.Ssot(args.config, state_dir=args.state_dir)

@@ -1,7 +1,10 @@
 //! `ssot.toml`: the effective configuration.
 //!
-//! Every key has a default taken from the seeds (the README's configuration
-//! table names each origin), so ssot runs with no file at all. A file only
+//! Every threshold, limit, retention policy and target has a default taken
+//! from the seeds (the README's configuration table names each origin), so
+//! ssot runs with no file at all. Names are neutral (StatefulSet `postgres`,
+//! namespace `default`) and the stage registry is empty: the seed's own
+//! names and registry are an example configuration, `examples/config/seed.toml`. A file only
 //! overrides what it names; unknown keys are an error, so a typo cannot
 //! silently fall back to a default.
 //!
@@ -83,7 +86,8 @@ pub struct Config {
     pub evidence: EvidencePolicy,
     /// The single view of truth.
     pub report: ReportConfig,
-    /// The stage registry (`[[stages]]`; giving any replaces the seed's whole registry).
+    /// The stage registry (`[[stages]]`); empty by default (the seed's is
+    /// [`crate::stages::seed_registry`], in `examples/config/seed.toml`).
     pub stages: Vec<StageDef>,
 }
 
@@ -93,7 +97,7 @@ pub struct Config {
 pub struct ReportConfig {
     /// Name of the ConfigMap marker (seed: ssot-restore-drill).
     pub configmap_name: String,
-    /// Its namespace (seed: trading).
+    /// Its namespace (default `default`, kubectl's own; the seed's is `trading`).
     pub configmap_namespace: String,
     /// Window for "recent" gate decisions.
     pub recent_window: Span,
@@ -105,7 +109,7 @@ impl Default for ReportConfig {
     fn default() -> Self {
         ReportConfig {
             configmap_name: "ssot-restore-drill".into(),
-            configmap_namespace: "trading".into(),
+            configmap_namespace: crate::contract::DEFAULT_NAMESPACE.into(),
             recent_window: Span::hours(24),
             retention_max_age: Span::days(8),
         }
@@ -124,7 +128,7 @@ impl Default for Config {
             retention: RetentionProfiles::default(),
             evidence: EvidencePolicy::default(),
             report: ReportConfig::default(),
-            stages: crate::stages::default_registry(),
+            stages: Vec::new(),
         }
     }
 }

@@ -341,3 +341,21 @@ pub fn guard(facts: &DiskFacts, policy: &DiskPolicy) -> Vec<Check> {
     ));
     checks
 }
+
+/// What to do when the disk-guard check `rule` fails for `op`'s target.
+pub fn advice(rule: &str, op: &str) -> String {
+    match rule {
+        "target_exists" | "target_is_directory" => format!(
+            "create the {op} target directory (owned by the user the {op} runs as), or set gate.targets.{op} to one that exists"
+        ),
+        "target_writable" => format!(
+            "let the user the {op} runs as write to its target (owner or mode), or set gate.targets.{op} to a directory it can write"
+        ),
+        "separate_filesystem" | "target_outside_protected" => format!(
+            "point gate.targets.{op} at a volume other than PGDATA's, pg_wal's and the state directory's: a copy on the same volume dies with it"
+        ),
+        _ => format!(
+            "free space on the {op} target's volume (apply retention), or point gate.targets.{op} at a volume with room"
+        ),
+    }
+}

@@ -187,9 +187,14 @@ impl StageDef {
     }
 }
 
-/// The seed's stages with their claimed statuses (seed 000). Stages 11–14
-/// are not described in the seeds and are not listed.
-pub fn default_registry() -> Vec<StageDef> {
+/// What the stage check and the report say when no stage is configured.
+pub const NONE_CONFIGURED: &str = "no stage registry configured: declare your stages as [[stages]] tables in ssot.toml (id, title, status, criteria) to have their claims checked against the evidence (examples/config/seed.toml in the sources holds the seed's registry)";
+
+/// The seed's stages with their claimed statuses (seed 000), an example
+/// registry: the default is empty (`examples/config/seed.toml` holds these
+/// as `[[stages]]` tables). Stages 11–14 are not described in the seeds and
+/// are not listed.
+pub fn seed_registry() -> Vec<StageDef> {
     use Claim::*;
     vec![
         StageDef::new(

@@ -254,9 +254,29 @@ fn stage_claims_need_their_evidence() {
 }
 
 #[test]
-fn the_default_registry_is_valid_and_typos_are_config_errors() {
-    let cfg = Config::default();
+fn the_default_registry_is_empty_the_seeds_is_an_example_and_typos_are_config_errors() {
+    // A new user's report carries no stage of someone else's project.
+    assert_eq!(Config::default().stages, Vec::new());
+    // The seed's registry, names included, is the example configuration.
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/config/seed.toml");
+    let cfg = Config::from_toml_str(&std::fs::read_to_string(path).unwrap(), path).unwrap();
+    assert_eq!(cfg.stages, ssot_core::stages::seed_registry());
     assert!(cfg.stages.len() >= 14);
+    assert_eq!(
+        (
+            cfg.contract.statefulset.as_str(),
+            cfg.contract.namespace.as_str()
+        ),
+        ("trading-postgres", "trading")
+    );
+    assert_eq!(cfg.report.configmap_namespace, "trading");
+    // Only the names and the registry differ from the defaults.
+    let mut neutral = cfg.clone();
+    neutral.stages = Vec::new();
+    neutral.contract.statefulset = "postgres".into();
+    neutral.contract.namespace = "default".into();
+    neutral.report.configmap_namespace = "default".into();
+    assert_eq!(neutral, Config::default());
     for s in &cfg.stages {
         assert!(!s.criteria.is_empty(), "stage {} has no criteria", s.id);
         s.parsed_criteria().unwrap();

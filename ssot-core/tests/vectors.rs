@@ -19,6 +19,11 @@
 //! | `retention/` | `artifacts`, `policy` (RetentionPolicy) | `retention::plan` (`retention plan --format json`), or `{"error": message}` |
 //! | `contract/` | `inputs` (ContractRequest of inline texts), `config` (the `[contract]` table), optional `backup_location`, `backup_target` | `contract::evaluate` (`contract check --format json`) |
 //! | `report/` | `files` (state file name → content), optional `gate_log`, `config` (ssot.toml text) | `report_from_files` (`report --format json`) |
+//!
+//! A report vector's `expect` may also give `summaries` (text a section's
+//! summary contains), `leads` (text it starts with: a section that is not OK
+//! leads with its problem) and `headline` (text the report's first line
+//! starts with).
 
 use std::collections::BTreeMap;
 use std::fs;
@@ -337,7 +342,25 @@ fn report_vectors() {
             if let Some(text) = exp["summaries"][section].as_str() {
                 assert!(s.summary.contains(text), "{name}: {section}: {}", s.summary);
             }
+            // A section that is not OK leads with its problem.
+            if let Some(text) = exp["leads"][section].as_str() {
+                assert!(
+                    s.summary.starts_with(text),
+                    "{name}: {section}: {}",
+                    s.summary
+                );
+            }
         }
+        if let Some(text) = exp["headline"].as_str() {
+            assert!(
+                report.headline.starts_with(text),
+                "{name}: headline: {}",
+                report.headline
+            );
+        }
+        let first_line = ssot_core::report::render::text(&report);
+        let first_line = first_line.lines().next().unwrap_or_default();
+        assert_eq!(first_line, report.headline, "{name}: the text's first line");
         serde_json::to_value(&report).unwrap()
     });
 }

@@ -277,6 +277,9 @@ pub struct Section {
     /// One line.
     #[pyo3(get)]
     summary: String,
+    /// What to do about it, when it is not OK and ssot knows.
+    #[pyo3(get)]
+    action: Option<String>,
     /// Supporting lines.
     #[pyo3(get)]
     details: Vec<String>,
@@ -878,6 +881,12 @@ result_class! {
     fn verdict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         convert::member(py, "Verdict", self.0.verdict.as_str())
     }
+    /// The first line for 3 a.m.: what is wrong and what to do
+    /// (`OK: nothing to do ...` when all is well).
+    #[getter]
+    fn headline(&self) -> &str {
+        &self.0.headline
+    }
     /// When it was built.
     #[getter]
     fn generated_at(&self) -> DateTime<Utc> {
@@ -893,6 +902,7 @@ result_class! {
                 name: s.name.clone(),
                 status: s.status.as_str(),
                 summary: s.summary.clone(),
+                action: s.action.clone(),
                 details: s.details.clone(),
             })
             .collect()

@@ -107,7 +107,9 @@ fn an_operators_day_against_a_live_cluster() {
     let config = |wal: &str| {
         format!(
             "{wal}{CLUSTER_CONTRACT}[gate.targets]\nbackup = {d}\nrestore = {r}\nsnapshot = {n}\n\
-             [retention.backups]\nroot = {d}\n[retention.snapshots]\nroot = {n}\n",
+             [retention.backups]\nroot = {d}\n[retention.snapshots]\nroot = {n}\n\
+             [[stages]]\nid = \"8\"\ntitle = \"Backup / restore drills\"\nstatus = \"IMPLEMENTED\"\n\
+             criteria = [\"backup\", \"restore_drill:passed\"]\n",
             d = toml_str(&dumps),
             r = toml_str(&scratch),
             n = toml_str(&snapshots)

@@ -326,6 +326,10 @@ fn contract(r: &ContractReport) -> String {
 
 fn stages(checks: &[StageCheck]) -> String {
     let mut s = String::new();
+    if checks.is_empty() {
+        let _ = writeln!(s, "stages: {}", crate::stages::NONE_CONFIGURED);
+        return s;
+    }
     let bad = checks.iter().filter(|c| !c.consistent).count();
     let _ = writeln!(
         s,

@@ -8,6 +8,13 @@ use serde::{Deserialize, Serialize};
 use crate::units::{ByteSize, Span};
 use crate::wal::WalSettings;
 
+/// The default StatefulSet name: a neutral one (the seed's internal
+/// `trading-postgres` lives in `examples/config/seed.toml`).
+pub const DEFAULT_STATEFULSET: &str = "postgres";
+/// The default namespace: kubectl's `default`, also what a StatefulSet
+/// without `metadata.namespace` is read as.
+pub const DEFAULT_NAMESPACE: &str = "default";
+
 /// The declared architecture contract (seed STAGE 5–6, WAL settings fixation).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -24,9 +31,13 @@ pub struct ContractConfig {
     pub wal_segment_size: ByteSize,
     /// Whether WAL archiving is part of the architecture (seed STAGE 5: no).
     pub archive_mode: bool,
-    /// The StatefulSet running PostgreSQL (seed: trading-postgres).
+    /// The StatefulSet running PostgreSQL (default `postgres`; the seed's is
+    /// `trading-postgres`, see `examples/config/seed.toml`). Only picks it
+    /// out of a `kubectl get sts -o json` list holding several; whether
+    /// the deployment is Kubernetes depends on a StatefulSet being given,
+    /// not on this name.
     pub statefulset: String,
-    /// Its namespace (seed: trading).
+    /// Its namespace (default `default`, kubectl's own; the seed's is `trading`).
     pub namespace: String,
     /// Capabilities declared disabled, each checked (seed: ARCHITECTURE SIGNATURE).
     pub declared_limitations: Vec<String>,
@@ -80,8 +91,8 @@ impl Default for ContractConfig {
             checkpoint_timeout: Span::mins(5),
             wal_segment_size: s.wal_segment_size,
             archive_mode: s.archive_mode,
-            statefulset: "trading-postgres".into(),
-            namespace: "trading".into(),
+            statefulset: DEFAULT_STATEFULSET.into(),
+            namespace: DEFAULT_NAMESPACE.into(),
             declared_limitations: crate::contract::LIMITATIONS
                 .iter()
                 .map(|s| s.to_string())

@@ -22,7 +22,9 @@ mod limitations;
 mod pvc;
 mod settings;
 
-pub use config::{ContractConfig, ContractVerdict, Deployment};
+pub use config::{
+    ContractConfig, ContractVerdict, Deployment, DEFAULT_NAMESPACE, DEFAULT_STATEFULSET,
+};
 
 use std::collections::BTreeMap;
 

@@ -10,6 +10,22 @@ use crate::state::{
     RestoreDrillRecord, StateInput, Trust, Untrusted,
 };
 
+/// How each evidence file is written again: the action when it is missing,
+/// stale or unreadable.
+const RECORD: [(&str, &str); 3] = [
+    ("backup", "take a backup through the gate (`ssot gate backup -- COMMAND`) and record it with `ssot evidence backup`"),
+    ("restore_drill", "restore the newest backup into a scratch instance (the restore_drill.rhai runbook does it) and record it with `ssot evidence restore-drill`"),
+    ("dr_drill", "run a DR drill and record it with `ssot evidence dr-drill`"),
+];
+
+fn record_action(name: &str) -> String {
+    RECORD
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map_or("", |(_, a)| a)
+        .to_string()
+}
+
 /// What a report section can show of an evidence record: the record (fresh
 /// or not) and why it is not fresh; a DEGRADED section when the file is
 /// unreadable, refused or corrupt; `None` when it is absent.
@@ -29,12 +45,13 @@ fn load<R: Record>(
         Trust::Fresh { record, .. } | Trust::Undated(record) => Loaded::Record(record, None),
         Trust::Dated { record, why } => Loaded::Record(record, Some(why)),
         Trust::Absent(Untrusted::Missing(_)) => Loaded::Absent,
-        Trust::Absent(Untrusted::Corrupt(e)) => Loaded::Broken(Section::new(
-            name,
-            Verdict::Degraded,
-            format!("corrupt: {e}"),
-        )),
-        Trust::Absent(u) => Loaded::Broken(Section::new(name, Verdict::Degraded, u.to_string())),
+        Trust::Absent(Untrusted::Corrupt(e)) => Loaded::Broken(
+            Section::new(name, Verdict::Degraded, format!("corrupt: {e}"))
+                .with_action(record_action(name)),
+        ),
+        Trust::Absent(u) => Loaded::Broken(
+            Section::new(name, Verdict::Degraded, u.to_string()).with_action(record_action(name)),
+        ),
     }
 }
 
@@ -43,7 +60,10 @@ fn load<R: Record>(
 pub fn backup_section(input: &StateInput, freshness: &Freshness, now: DateTime<Utc>) -> Section {
     let (rec, dated) = match load::<BackupStatusRecord>(input, "backup", freshness, now) {
         Loaded::Record(r, d) => (r, d),
-        Loaded::Absent => return Section::new("backup", Verdict::Degraded, "no backup recorded (ssot evidence backup ...): data loss on a PVC failure would be total"),
+        Loaded::Absent => {
+            return Section::new("backup", Verdict::Degraded, "no backup recorded (ssot evidence backup ...): data loss on a PVC failure would be total")
+                .with_action(record_action("backup"))
+        }
         Loaded::Broken(s) => return s,
     };
     let Some(b) = rec.last_complete else {
@@ -52,7 +72,8 @@ pub fn backup_section(input: &StateInput, freshness: &Freshness, now: DateTime<U
             "backup",
             Verdict::Degraded,
             format!("no complete backup recorded (last attempt: {last})"),
-        );
+        )
+        .with_action(record_action("backup"));
     };
     let age = (now - b.at).num_seconds();
     let artifact = &b.artifact;
@@ -64,6 +85,9 @@ pub fn backup_section(input: &StateInput, freshness: &Freshness, now: DateTime<U
                 "newest complete backup {artifact} is dated in the future ({})",
                 timestamp(b.at)
             ),
+        )
+        .with_action(
+            "check the clock (timedatectl; NTP) of the host that recorded it, then take a backup",
         ),
         Some(_) => Section::new(
             "backup",
@@ -73,7 +97,8 @@ pub fn backup_section(input: &StateInput, freshness: &Freshness, now: DateTime<U
                 human_secs(age as f64),
                 freshness.backup
             ),
-        ),
+        )
+        .with_action(record_action("backup")),
         None => Section::new(
             "backup",
             Verdict::Ok,
@@ -86,30 +111,29 @@ pub fn backup_section(input: &StateInput, freshness: &Freshness, now: DateTime<U
     };
     if let (Some(r), Some(last)) = (rec.last_result, &rec.last) {
         if r != BackupResult::Complete {
-            s.details.push(format!(
-                "the latest attempt ended {} at {}",
-                r.as_str(),
-                timestamp(last.at)
-            ));
-            if s.status == Verdict::Ok {
-                s.status = Verdict::Degraded;
-                s.summary = format!("{}; but the latest attempt failed", s.summary);
-            }
+            s.raise(
+                Verdict::Degraded,
+                &format!(
+                    "the latest backup attempt ended {} at {}",
+                    r.as_str(),
+                    timestamp(last.at)
+                ),
+                Some("find why the latest backup failed (its job's log) and run it again".into()),
+            );
         }
     }
     match b.separate_from_pgdata {
         Some(true) => {}
-        Some(false) => {
-            s.status = Verdict::Degraded;
-            s.details
-                .push("the newest complete backup is on the same filesystem as PGDATA, pg_wal or the state directory".into());
-        }
-        None => {
-            s.status = Verdict::Degraded;
-            s.details.push(
-                "the newest complete backup's filesystem is unknown: it is not proven to be off the SSOT volume".into(),
-            );
-        }
+        Some(false) => s.raise(
+            Verdict::Degraded,
+            "the newest complete backup is on the same filesystem as PGDATA, pg_wal or the state directory",
+            Some("point gate.targets.backup at another volume and take a backup there: a backup on PGDATA's volume dies with it".into()),
+        ),
+        None => s.raise(
+            Verdict::Degraded,
+            "the newest complete backup's filesystem is unknown: it is not proven to be off the SSOT volume",
+            Some("record backups with PGDATA known (`ssot evidence backup --pgdata DIR`, or postgres.pgdata set) so that their filesystem is checked".into()),
+        ),
     }
     s.details.push(format!("location {}", b.location));
     if let Some(bytes) = b.size_bytes {
@@ -147,6 +171,7 @@ pub fn restore_drill_section(
                 Verdict::Degraded,
                 "no restore drill recorded: recoverability is not proven",
             )
+            .with_action(record_action("restore_drill"))
         }
         Loaded::Broken(s) => return s,
     };
@@ -155,7 +180,8 @@ pub fn restore_drill_section(
             "restore_drill",
             Verdict::Degraded,
             "no restore drill has passed",
-        ),
+        )
+        .with_action(record_action("restore_drill")),
         Some((at, artifact)) => {
             let age = (now - *at).num_seconds();
             let mut s = match dated {
@@ -166,7 +192,8 @@ pub fn restore_drill_section(
                         "last passed drill ({artifact}) is dated in the future ({})",
                         timestamp(*at)
                     ),
-                ),
+                )
+                .with_action("check the clock (timedatectl; NTP) of the host that recorded it, then run a restore drill"),
                 Some(_) => Section::new(
                     "restore_drill",
                     Verdict::Degraded,
@@ -175,7 +202,8 @@ pub fn restore_drill_section(
                         human_secs(age as f64),
                         freshness.restore_drill
                     ),
-                ),
+                )
+                .with_action(record_action("restore_drill")),
                 None => Section::new("restore_drill", Verdict::Ok, format!("last passed drill restored {artifact} {} ago; newest verified backup {artifact}", human_secs(age.max(0) as f64))),
             };
             s.metrics.push(Metric::new(
@@ -187,17 +215,22 @@ pub fn restore_drill_section(
         }
     };
     if rec.last_passed == Some(false) {
-        s.status = Verdict::Degraded;
-        s.details.insert(
-            0,
-            format!(
-                "the latest drill FAILED at {} ({})",
-                rec.last_drill_at
-                    .map(timestamp)
-                    .unwrap_or_else(|| "?".into()),
-                rec.last_artifact.as_deref().unwrap_or("?")
-            ),
+        let problem = format!(
+            "the latest drill FAILED at {} ({})",
+            rec.last_drill_at
+                .map(timestamp)
+                .unwrap_or_else(|| "?".into()),
+            rec.last_artifact.as_deref().unwrap_or("?")
         );
+        s.raise(
+            Verdict::Degraded,
+            &problem,
+            Some("find why the latest restore drill failed before relying on that backup, then run the drill again".into()),
+        );
+        // Failures first.
+        if let Some(p) = s.details.pop() {
+            s.details.insert(0, p);
+        }
     }
     if !rec.verified_artifacts.is_empty() {
         let each: Vec<String> = rec
@@ -257,6 +290,7 @@ pub fn dr_drill_section(
             Verdict::Degraded,
             format!("DR drill \"{scenario}\" missed its targets: {figures}"),
         )
+        .with_action("shorten the recovery path (or revisit evidence.rto_target and rpo_target), then run the DR drill again")
     } else if let Some(Untrusted::FutureDated { .. }) = dated {
         Section::new(
             "dr_drill",
@@ -265,6 +299,9 @@ pub fn dr_drill_section(
                 "last DR drill is dated in the future ({}); it met {figures}",
                 timestamp(rec.last_drill_at)
             ),
+        )
+        .with_action(
+            "check the clock (timedatectl; NTP) of the host that recorded it, then run a DR drill",
         )
     } else if dated.is_some() {
         Section::new(
@@ -276,6 +313,7 @@ pub fn dr_drill_section(
                 freshness.dr_drill
             ),
         )
+        .with_action(record_action("dr_drill"))
     } else {
         Section::new(
             "dr_drill",

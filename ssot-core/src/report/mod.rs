@@ -114,8 +114,12 @@ pub struct Section {
     pub name: String,
     /// Its health.
     pub status: Verdict,
-    /// One line for a person.
+    /// One line for a person; when the status is not OK it leads with the
+    /// problem, never with a healthy-looking fact.
     pub summary: String,
+    /// What to do about it, when the status is not OK and ssot knows.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub action: Option<String>,
     /// Supporting lines (failures first).
     pub details: Vec<String>,
     /// Its metrics.
@@ -130,9 +134,37 @@ impl Section {
             name: name.into(),
             status,
             summary: summary.into(),
+            action: None,
             details: Vec::new(),
             metrics: Vec::new(),
         }
+    }
+
+    /// With `action` as what to do.
+    pub fn with_action(mut self, action: impl Into<String>) -> Self {
+        self.action = Some(action.into());
+        self
+    }
+
+    /// Raises the status to `status` for `problem`, which is added to the
+    /// details. A problem worse than anything the section had also leads
+    /// its summary (a section that is not OK never reads as healthy), and
+    /// its `action`, if given, becomes the section's.
+    pub fn raise(&mut self, status: Verdict, problem: &str, action: Option<String>) {
+        if status > self.status {
+            self.summary = if self.summary.is_empty() {
+                problem.to_string()
+            } else {
+                format!("{problem}; {}", self.summary)
+            };
+            self.status = status;
+            if action.is_some() {
+                self.action = action;
+            }
+        } else if self.action.is_none() && self.status != Verdict::Ok {
+            self.action = action;
+        }
+        self.details.push(problem.to_string());
     }
 }
 
@@ -142,6 +174,9 @@ impl Section {
 pub struct Report {
     /// The worst section status.
     pub verdict: Verdict,
+    /// One line for 3 a.m.: the verdict, the worst finding and the first
+    /// thing to do (`OK: nothing to do` when all is well). See [`headline`].
+    pub headline: String,
     /// When it was built.
     pub generated_at: DateTime<Utc>,
     /// Every section, in a fixed order.
@@ -153,10 +188,11 @@ pub struct Report {
 }
 
 impl Report {
-    /// Sections, worst first (stable within a status).
+    /// Sections, worst first; within a status, in the headline's order
+    /// (what stops data operations first, see [`HEADLINE_ORDER`]).
     pub fn worst_first(&self) -> Vec<&Section> {
         let mut v: Vec<&Section> = self.sections.iter().collect();
-        v.sort_by_key(|s| std::cmp::Reverse(s.status));
+        v.sort_by_key(|s| (std::cmp::Reverse(s.status), headline_rank(s)));
         v
     }
 }
@@ -231,7 +267,7 @@ fn wal_section(facts: &ReportFacts, policy: &ReportPolicy, now: DateTime<Utc>) -
         Trust::Fresh { record, .. } | Trust::Undated(record) => (record, None),
         Trust::Dated { record, why } => (record, Some(why)),
         Trust::Absent(u) => {
-            let mut s = Section::new(
+            let s = Section::new(
                 "wal",
                 Verdict::Down,
                 format!(
@@ -239,20 +275,21 @@ fn wal_section(facts: &ReportFacts, policy: &ReportPolicy, now: DateTime<Utc>) -
                     untrusted_verdict(&u)
                 ),
             );
-            s.details
-                .push("run `ssot wal check` on a schedule (every minute)".into());
-            return s;
+            return s.with_action(
+                "run `ssot wal check` on a schedule (every minute): until it records WAL OK, backup, snapshot, restore and startup are denied",
+            );
         }
     };
     let mut s = match dated {
-        Some(u) => Section::new("wal", Verdict::Down, format!("WAL state untrusted: {u}")),
+        Some(u) => Section::new("wal", Verdict::Down, format!("WAL state untrusted: {u}"))
+            .with_action("check that `ssot wal check` runs every minute (its timer or CronJob) and that the clocks agree: until it records WAL OK, backup, snapshot, restore and startup are denied"),
         None => {
             let status = match rec.status {
                 Level::Ok => Verdict::Ok,
                 Level::Growing | Level::NearLimit => Verdict::Degraded,
                 Level::Error => Verdict::Down,
             };
-            Section::new(
+            let s = Section::new(
                 "wal",
                 status,
                 format!(
@@ -262,7 +299,20 @@ fn wal_section(facts: &ReportFacts, policy: &ReportPolicy, now: DateTime<Utc>) -
                     rec.wal_used_pct.map(pct).unwrap_or_else(|| "?%".into()),
                     human_secs((now - rec.checked_at).num_seconds() as f64)
                 ),
-            )
+            );
+            if status == Verdict::Ok {
+                s
+            } else {
+                // The first reason is the worst rule's (wal.status lists them worst first).
+                s.with_action(format!(
+                    "backup, snapshot, restore and startup are denied until WAL is OK; act on: {}",
+                    rec.reasons.first().map_or_else(
+                        || "what `ssot wal check --format json` reports".to_string(),
+                        // "LEVEL rule: message": the message says what holds WAL.
+                        |r| r.split_once(": ").map_or(r.as_str(), |(_, m)| m).to_string(),
+                    )
+                ))
+            }
         }
     };
     s.details.extend(rec.reasons.iter().cloned());
@@ -354,8 +404,17 @@ fn disk_section(facts: &ReportFacts, policy: &ReportPolicy) -> Section {
     let mut bad = Vec::new();
     let mut good = Vec::new();
     let mut metrics = Vec::new();
+    let mut action = None;
     for (op, d) in &facts.disks {
         let checks = disk::guard(d, &policy.disk);
+        if let Some(c) = checks.iter().find(|c| !c.passed) {
+            action.get_or_insert_with(|| {
+                format!(
+                    "{}; {op} is denied until its disk guard passes",
+                    disk::advice(&c.rule, op.as_str())
+                )
+            });
+        }
         let failed: Vec<String> = checks
             .iter()
             .filter(|c| !c.passed)
@@ -401,6 +460,7 @@ fn disk_section(facts: &ReportFacts, policy: &ReportPolicy) -> Section {
             format!("disk guard fails: {}", bad[0]),
         )
     };
+    s.action = action;
     s.details = bad.into_iter().chain(good).collect();
     s.metrics = metrics;
     s
@@ -416,7 +476,9 @@ fn gates_section(facts: &ReportFacts, policy: &ReportPolicy, now: DateTime<Utc>)
             return Section::new("gates", Verdict::Ok, "no gate decision recorded yet")
         }
         Ok(log) => log,
-        Err(u) => return Section::new("gates", Verdict::Degraded, u.to_string()),
+        Err(u) => return Section::new("gates", Verdict::Degraded, u.to_string()).with_action(
+            "make gate.log readable by the user ssot runs as (the audit trail of every decision)",
+        ),
     };
     let since = crate::num::minus(now, policy.recent_window);
     let mut counts: BTreeMap<(Operation, bool), usize> = BTreeMap::new();
@@ -503,6 +565,15 @@ fn gates_section(facts: &ReportFacts, policy: &ReportPolicy, now: DateTime<Utc>)
     );
     if !blocked.is_empty() {
         s.status = Verdict::Degraded;
+        let first = blocked[0];
+        s.action = Some(format!(
+            "fix what denied {} ({}), then run it again",
+            first.operation,
+            first
+                .denials()
+                .next()
+                .map_or("see gate.log", |c| c.message.as_str())
+        ));
         s.summary = format!(
             "{} blocked now (last decision denied); {}",
             blocked
@@ -514,18 +585,24 @@ fn gates_section(facts: &ReportFacts, policy: &ReportPolicy, now: DateTime<Utc>)
         );
     }
     if log.corrupt > 0 {
-        s.status = Verdict::Degraded;
-        s.details.push(format!(
-            "{} line(s) of gate.log are not decisions",
-            log.corrupt
-        ));
+        s.raise(
+            Verdict::Degraded,
+            &format!("{} line(s) of gate.log are not decisions", log.corrupt),
+            Some(
+                "find what writes into gate.log besides ssot (only ssot's gate appends to it)"
+                    .into(),
+            ),
+        );
     }
     let ahead = log.future_dated(now);
     if ahead > 0 {
-        s.status = Verdict::Degraded;
-        s.details.push(format!(
-            "{ahead} decision(s) in gate.log are dated after now (clock skew?): not counted"
-        ));
+        s.raise(
+            Verdict::Degraded,
+            &format!(
+                "{ahead} decision(s) in gate.log are dated after now (clock skew?): not counted"
+            ),
+            Some("check the clock (timedatectl; NTP) of the hosts that run gates".into()),
+        );
     }
     if facts.gate_log_truncated {
         s.details.push(format!(
@@ -541,10 +618,21 @@ fn retention_section(facts: &ReportFacts, policy: &ReportPolicy, now: DateTime<U
     let rec = match load_record(&input, RetentionStatusRecord::from_file) {
         Ok(r) => r,
         Err(Untrusted::Missing(_)) => RetentionStatusRecord::default(),
-        Err(u) => return Section::new("retention", Verdict::Degraded, untrusted_verdict(&u)),
+        Err(u) => {
+            return Section::new("retention", Verdict::Degraded, untrusted_verdict(&u))
+                .with_action("run `ssot retention apply` again: it rewrites retention.status")
+        }
     };
     let mut s = Section::new("retention", Verdict::Ok, String::new());
     let mut notes = Vec::new();
+    // The first problem leads the summary; `action` says what to do about it.
+    let mut problem: Option<(String, String)> = None;
+    let mut flag = |note: String, action: String| {
+        if problem.is_none() {
+            problem = Some((note.clone(), action));
+        }
+        note
+    };
     for p in &policy.retention_profiles {
         let Some((run, at)) = rec
             .profiles
@@ -552,7 +640,12 @@ fn retention_section(facts: &ReportFacts, policy: &ReportPolicy, now: DateTime<U
             .and_then(|r| r.applied_at.map(|at| (r, at)))
         else {
             s.status = Verdict::Degraded;
-            notes.push(format!("{p}: never applied"));
+            notes.push(flag(
+                format!("{p}: never applied"),
+                format!(
+                    "run `ssot retention apply --profile {p} --confirm` on a schedule (nightly)"
+                ),
+            ));
             continue;
         };
         let kept = run.kept.unwrap_or(0);
@@ -584,14 +677,20 @@ fn retention_section(facts: &ReportFacts, policy: &ReportPolicy, now: DateTime<U
         let age = now - at;
         if age > policy.freshness.retention.to_delta() {
             s.status = Verdict::Degraded;
-            notes.push(format!(
-                "{p}: last applied {} ago, more than {}",
-                human_secs(age.num_seconds() as f64),
-                policy.freshness.retention
+            notes.push(flag(
+                format!(
+                    "{p}: last applied {} ago, more than {}",
+                    human_secs(age.num_seconds() as f64),
+                    policy.freshness.retention
+                ),
+                format!("check the schedule of `ssot retention apply --profile {p}` (its timer or CronJob)"),
             ));
         } else if let Some(w) = run.warnings.first() {
             s.status = Verdict::Degraded;
-            notes.push(format!("{p}: {} warning(s): {w}", run.warnings.len()));
+            notes.push(flag(
+                format!("{p}: {} warning(s): {w}", run.warnings.len()),
+                format!("read `ssot retention plan --profile {p}` and resolve its warnings"),
+            ));
         } else {
             notes.push(format!(
                 "{p}: applied {} ago, kept {kept}, freed {}",
@@ -600,10 +699,14 @@ fn retention_section(facts: &ReportFacts, policy: &ReportPolicy, now: DateTime<U
             ));
         }
     }
-    s.summary = notes
-        .first()
-        .cloned()
-        .unwrap_or_else(|| "no retention profile configured".into());
+    s.summary = match &problem {
+        Some((note, _)) => note.clone(),
+        None => notes
+            .first()
+            .cloned()
+            .unwrap_or_else(|| "no retention profile configured".into()),
+    };
+    s.action = problem.map(|(_, a)| a);
     s.details = notes;
     s
 }
@@ -630,6 +733,7 @@ fn contract_section(facts: &ReportFacts, policy: &ReportPolicy, now: DateTime<Ut
                     untrusted_verdict(&u)
                 ),
             )
+            .with_action("run `ssot contract check` (nightly, and before a restore or a startup: both are denied without a PASS)")
         }
     };
     let failed = rec.ids(InvariantStatus::Fail);
@@ -654,9 +758,22 @@ fn contract_section(facts: &ReportFacts, policy: &ReportPolicy, now: DateTime<Ut
             ),
         ),
     };
+    if let Some(id) = failed.first() {
+        s.action = Some(format!(
+            "fix {id} ({}) or declare what is meant in [contract], then run `ssot contract check` again",
+            rec.messages.get(*id).map_or("see contract.status", String::as_str)
+        ));
+    } else if !unknown.is_empty() {
+        s.action = Some("give `ssot contract check` the inputs it could not read (--dsn for the runtime settings and processes; --statefulset or --postgresql-conf for the declared ones): restore and startup are denied until it passes".into());
+    }
     if let Some(u) = dated {
         s.status = Verdict::Degraded;
         s.summary = format!("{u}; last result {}", s.summary);
+        if s.action.is_none() {
+            s.action = Some(
+                "run `ssot contract check` again (nightly): an old result does not count".into(),
+            );
+        }
     }
     for id in failed.iter().chain(unknown.iter()) {
         let msg = rec.messages.get(*id).cloned().unwrap_or_default();
@@ -703,6 +820,7 @@ fn postgres_section(
                 format!("PostgreSQL at {server}: {} ({why})", class.rule()),
             );
             s.details.push(class.advice().to_string());
+            s.action = Some(class.advice().to_string());
             s.metrics.push(Metric::new(
                 "postgres_up",
                 "1 when the live probe of PostgreSQL answered",
@@ -795,6 +913,7 @@ fn postgres_section(
             .map(|(_, m)| m.clone())
             .unwrap_or_default();
         s.status = worst;
+        s.action = Some(format!("see to {first}"));
         s.summary = format!("{first}; {}", s.summary);
     }
     let mut details: Vec<String> = problems.into_iter().map(|(_, m)| m).collect();
@@ -835,7 +954,10 @@ fn postgres_section(
 fn limitations_section(facts: &ReportFacts) -> Section {
     let rec = match contract_record(facts) {
         Ok(r) => r,
-        Err(e) => return Section::new("limitations", Verdict::Degraded, format!("unchecked: {e}")),
+        Err(e) => {
+            return Section::new("limitations", Verdict::Degraded, format!("unchecked: {e}"))
+                .with_action("run `ssot contract check`: it checks each declared limitation")
+        }
     };
     let with = |st: LimitationStatus| -> Vec<&str> {
         rec.limitations
@@ -862,6 +984,10 @@ fn limitations_section(facts: &ReportFacts) -> Section {
             Verdict::Degraded,
             format!("declared off but on: {}", on.join(", ")),
         )
+        .with_action(format!(
+            "turn {} off, or take it out of contract.declared_limitations if it is meant to run",
+            on[0]
+        ))
     };
     for (k, v) in &rec.limitations {
         s.details.push(format!("{k}: {}", v.as_str()));
@@ -879,6 +1005,9 @@ fn limitations_section(facts: &ReportFacts) -> Section {
 }
 
 fn stages_section(checks: &[stages::StageCheck]) -> Section {
+    if checks.is_empty() {
+        return Section::new("stages", Verdict::Ok, stages::NONE_CONFIGURED);
+    }
     let bad: Vec<&stages::StageCheck> = checks.iter().filter(|c| !c.consistent).collect();
     let mut s = if bad.is_empty() {
         Section::new(
@@ -900,6 +1029,7 @@ fn stages_section(checks: &[stages::StageCheck]) -> Section {
                     .join(", ")
             ),
         )
+        .with_action("back each claim with its evidence, or claim what is true in [[stages]] (`ssot stages check` lists what is missing)")
     };
     for c in bad {
         s.details.push(format!(
@@ -982,6 +1112,64 @@ fn limit_metrics(policy: &ReportPolicy) -> Vec<(&'static str, Metric)> {
     ]
 }
 
+/// Which section's problem the headline names among sections of the same
+/// status: first what stops data operations now (WAL, the server, the
+/// targets' disk guard, a denied gate), then the contract (restore and
+/// startup need it), then the evidence that recovery works, then
+/// housekeeping and claims.
+const HEADLINE_ORDER: [&str; 11] = [
+    "wal",
+    "postgres",
+    "disk",
+    "gates",
+    "contract",
+    "backup",
+    "restore_drill",
+    "retention",
+    "dr_drill",
+    "limitations",
+    "stages",
+];
+
+fn headline_rank(s: &Section) -> usize {
+    HEADLINE_ORDER
+        .iter()
+        .position(|n| *n == s.name)
+        .unwrap_or(HEADLINE_ORDER.len())
+}
+
+/// The report's first line: the verdict, the worst section's problem and
+/// what to do about it, and how many other sections are not OK; `OK:
+/// nothing to do` when every section is OK. Among sections of the worst
+/// status, the one named is the first in [`HEADLINE_ORDER`].
+pub fn headline(sections: &[Section]) -> String {
+    let Some(status) = sections.iter().map(|s| s.status).max() else {
+        return "OK: nothing to do".into();
+    };
+    if status == Verdict::Ok {
+        return format!("OK: nothing to do ({} sections OK)", sections.len());
+    }
+    let Some(worst) = sections
+        .iter()
+        .filter(|s| s.status == status)
+        .min_by_key(|s| headline_rank(s))
+    else {
+        return format!("{status}: see the sections below");
+    };
+    let others = sections
+        .iter()
+        .filter(|s| s.status != Verdict::Ok && !std::ptr::eq(*s, worst))
+        .count();
+    let mut line = format!("{}: {}: {}", worst.status, worst.name, worst.summary);
+    if let Some(a) = &worst.action {
+        line.push_str(&format!(" — do: {a}"));
+    }
+    if others > 0 {
+        line.push_str(&format!(" (and {others} more section(s) not OK, below)"));
+    }
+    line
+}
+
 /// Builds the report. Pure.
 pub fn build(facts: &ReportFacts, policy: &ReportPolicy, now: DateTime<Utc>) -> Report {
     let stage_facts = StageFacts {
@@ -1019,6 +1207,7 @@ pub fn build(facts: &ReportFacts, policy: &ReportPolicy, now: DateTime<Utc>) -> 
         .map(|s| s.status)
         .max()
         .unwrap_or(Verdict::Ok);
+    let headline = headline(&sections);
     let mut restore_drill = BTreeMap::new();
     if let Ok(f) = load_required(&restore) {
         for (k, key) in [
@@ -1034,9 +1223,132 @@ pub fn build(facts: &ReportFacts, policy: &ReportPolicy, now: DateTime<Utc>) -> 
     }
     Report {
         verdict,
+        headline,
         generated_at: now,
         sections,
         stages: stage_checks,
         restore_drill,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn section(name: &str, status: Verdict, summary: &str, action: Option<&str>) -> Section {
+        let s = Section::new(name, status, summary);
+        match action {
+            Some(a) => s.with_action(a),
+            None => s,
+        }
+    }
+
+    #[test]
+    fn the_headline_names_the_worst_problem_and_what_to_do() {
+        let ok = |n: &str| section(n, Verdict::Ok, "fine", None);
+        assert_eq!(
+            headline(&[ok("wal"), ok("backup")]),
+            "OK: nothing to do (2 sections OK)"
+        );
+        // Among equals, what stops data operations first: the contract before retention.
+        let r = headline(&[
+            ok("wal"),
+            section(
+                "retention",
+                Verdict::Degraded,
+                "backups: never applied",
+                Some("apply"),
+            ),
+            section(
+                "contract",
+                Verdict::Degraded,
+                "FAIL: sts.max_wal_size",
+                Some("fix it"),
+            ),
+        ]);
+        assert_eq!(
+            r,
+            "DEGRADED: contract: FAIL: sts.max_wal_size — do: fix it (and 1 more section(s) not OK, below)"
+        );
+        // A worse status wins over the order.
+        let r = headline(&[
+            section("contract", Verdict::Degraded, "FAIL: x", Some("fix it")),
+            section(
+                "postgres",
+                Verdict::Down,
+                "PostgreSQL at h did not answer",
+                None,
+            ),
+        ]);
+        assert!(
+            r.starts_with("DOWN: postgres: PostgreSQL at h did not answer (and 1 more"),
+            "{r}"
+        );
+    }
+
+    #[test]
+    fn a_raised_section_leads_with_its_problem() {
+        let mut s = section(
+            "backup",
+            Verdict::Ok,
+            "newest complete backup d is 2h old",
+            None,
+        );
+        s.raise(
+            Verdict::Degraded,
+            "the latest attempt failed",
+            Some("run it again".into()),
+        );
+        assert_eq!(s.status, Verdict::Degraded);
+        assert_eq!(
+            s.summary,
+            "the latest attempt failed; newest complete backup d is 2h old"
+        );
+        assert_eq!(s.action.as_deref(), Some("run it again"));
+        // A second problem no worse keeps the lead and the action, and is in the details.
+        s.raise(
+            Verdict::Degraded,
+            "on PGDATA's filesystem",
+            Some("move it".into()),
+        );
+        assert!(s.summary.starts_with("the latest attempt failed; "));
+        assert_eq!(s.action.as_deref(), Some("run it again"));
+        assert_eq!(
+            s.details,
+            ["the latest attempt failed", "on PGDATA's filesystem"]
+        );
+    }
+
+    #[test]
+    fn the_text_report_starts_with_the_headline_and_says_what_to_do() {
+        let facts = ReportFacts::default();
+        let policy = ReportPolicy {
+            freshness: Freshness::default(),
+            disk: DiskPolicy::default(),
+            evidence: EvidencePolicy::default(),
+            retention_profiles: vec![],
+            stages: vec![],
+            recent_window: Span::hours(24),
+            archiver_recent: Span::mins(15),
+            blocked_max_age: Span::mins(10),
+            targets: BTreeMap::new(),
+        };
+        let now = "2026-02-05T12:00:00Z".parse().unwrap();
+        let r = build(&facts, &policy, now);
+        let text = render::text(&r);
+        let mut lines = text.lines();
+        assert_eq!(lines.next(), Some(r.headline.as_str()));
+        assert!(r.headline.starts_with("DOWN: wal: "), "{}", r.headline);
+        assert!(text.contains("do: run `ssot wal check`"), "{text}");
+        // Every section that is not OK says what to do.
+        for s in r.sections.iter().filter(|s| s.status != Verdict::Ok) {
+            assert!(s.action.is_some(), "{}: no action", s.name);
+        }
+        // No stage registry: the section says so and how to add one.
+        let stages = r.sections.iter().find(|s| s.name == "stages").unwrap();
+        assert_eq!(
+            (stages.status, stages.summary.as_str()),
+            (Verdict::Ok, stages::NONE_CONFIGURED)
+        );
     }
 }

@@ -11,9 +11,12 @@ use crate::time::timestamp;
 /// The version in `ssot_build_info`: this crate's, fixed at compile time.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 
-/// A compact table, worst first: what a person reads in five seconds.
+/// A compact table, worst first: what a person reads in five seconds. The
+/// first line is the report's headline (what is wrong and what to do); each
+/// section that is not OK says what to do before its details.
 pub fn text(r: &Report) -> String {
     let mut s = String::new();
+    let _ = writeln!(s, "{}", r.headline);
     let _ = writeln!(
         s,
         "ssot report {} — {}",
@@ -29,6 +32,9 @@ pub fn text(r: &Report) -> String {
             sec.summary
         );
         if sec.status != Verdict::Ok {
+            if let Some(a) = &sec.action {
+                let _ = writeln!(s, "  {:<8}  {:<13}    do: {a}", "", "");
+            }
             for d in sec.details.iter().take(4) {
                 let _ = writeln!(s, "  {:<8}  {:<13}    - {d}", "", "");
             }
@@ -173,6 +179,7 @@ pub fn configmap(r: &Report, name: &str, namespace: &str) -> String {
     let _ = writeln!(s, "    ssot.io/restore-drill: {drill}");
     let _ = writeln!(s, "data:");
     let _ = writeln!(s, "  verdict: {}", yaml_str(r.verdict.as_str()));
+    let _ = writeln!(s, "  headline: {}", yaml_str(&r.headline));
     let _ = writeln!(
         s,
         "  generated_at: {}",

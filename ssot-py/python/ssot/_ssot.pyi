@@ -206,6 +206,9 @@ class Section:
     def summary(self) -> str:
         """One line."""
     @property
+    def action(self) -> Optional[str]:
+        """What to do about it, when it is not OK and ssot knows."""
+    @property
     def details(self) -> List[str]:
         """Supporting lines."""
 
@@ -563,6 +566,10 @@ class Report:
     @property
     def verdict(self) -> Verdict:
         """The worst section's status: a `Verdict`."""
+    @property
+    def headline(self) -> str:
+        """The first line for 3 a.m.: what is wrong and what to do
+        (`OK: nothing to do ...` when all is well)."""
     @property
     def generated_at(self) -> datetime:
         """When it was built."""
