@@ -41,6 +41,17 @@ fn check(w: &World, doc: &Value, extra: &[&str]) -> (i32, Value) {
     )
 }
 
+/// `contract check` on a host's `postgresql.conf` with `--pgdata`, as JSON,
+/// without `--now` (the check records, at the real time).
+fn host_check(w: &World, conf: &std::path::Path, pgdata: &std::path::Path) -> std::process::Output {
+    ssot()
+        .args(["--state", s(&w.state)])
+        .args(["contract", "check", "--postgresql-conf", s(conf)])
+        .args(["--pgdata", s(pgdata), "--format", "json"])
+        .output()
+        .unwrap()
+}
+
 fn invariant<'a>(r: &'a Value, id: &str) -> &'a Value {
     r["invariants"]
         .as_array()
@@ -452,12 +463,7 @@ fn a_check_that_cannot_read_its_inputs_replaces_the_last_pass() {
     fs::create_dir(&data).unwrap();
     let conf = data.join("postgresql.conf");
     fs::write(&conf, "max_wal_size = 4GB\ninclude 'tuning.conf'\n").unwrap();
-    let o = ssot()
-        .args(["--state", s(&w.state)])
-        .args(["contract", "check", "--postgresql-conf", s(&conf)])
-        .args(["--pgdata", s(&data), "--format", "json"])
-        .output()
-        .unwrap();
+    let o = host_check(&w, &conf, &data);
     assert_eq!(code(&o), 1, "{}", stderr(&o));
     let r = json(&o);
     assert_eq!(r["status"], "FAIL", "{r:#}");
@@ -490,12 +496,7 @@ fn a_check_that_cannot_read_its_inputs_replaces_the_last_pass() {
     assert_eq!(again, rec);
     // Readable again: the next check records what holds.
     fs::write(data.join("tuning.conf"), "min_wal_size = 1GB\n").unwrap();
-    let o = ssot()
-        .args(["--state", s(&w.state)])
-        .args(["contract", "check", "--postgresql-conf", s(&conf)])
-        .args(["--pgdata", s(&data), "--format", "json"])
-        .output()
-        .unwrap();
+    let o = host_check(&w, &conf, &data);
     let r = json(&o);
     assert!(
         r["invariants"]
@@ -610,12 +611,7 @@ fn a_latin1_comment_reads_and_an_auto_conf_that_is_no_file_fails() {
     text.extend_from_slice(b"archive_mode = off\n");
     fs::write(&conf, text).unwrap();
     let run = || {
-        let o = ssot()
-            .args(["--state", s(&w.state)])
-            .args(["contract", "check", "--postgresql-conf", s(&conf)])
-            .args(["--pgdata", s(&data), "--format", "json"])
-            .output()
-            .unwrap();
+        let o = host_check(&w, &conf, &data);
         assert!(code(&o) <= 1, "{}", stderr(&o));
         json(&o)
     };
@@ -702,12 +698,7 @@ fn a_pgdata_behind_a_symlink_is_the_declared_data_directory() {
             format!("data_directory = '{}'\n", data_directory.display()),
         )
         .unwrap();
-        let o = ssot()
-            .args(["--state", s(&w.state)])
-            .args(["contract", "check", "--postgresql-conf", s(&conf)])
-            .args(["--pgdata", s(&link), "--format", "json"])
-            .output()
-            .unwrap();
+        let o = host_check(&w, &conf, &link);
         assert!(code(&o) <= 1, "{}", stderr(&o));
         invariant(&json(&o), "volume.pgdata_declared").clone()
     };
