@@ -39,7 +39,7 @@ pub struct Common {
     /// State directory [default: config state_dir, /opt/ssot/state].
     #[arg(long, global = true, value_name = "DIR", env = "SSOT_STATE_DIR", value_parser = non_empty_path)]
     pub state: Option<PathBuf>,
-    /// Configuration file [default: /opt/ssot/ssot.toml if present; none is fine].
+    /// Configuration file [default: /opt/ssot/ssot.toml, else /etc/ssot/ssot.toml (the Debian package's), if present; none is fine].
     #[arg(long, global = true, value_name = "FILE", env = "SSOT_CONFIG", value_parser = non_empty_path)]
     pub config: Option<PathBuf>,
 }

@@ -34,8 +34,11 @@ use crate::wal::WalPolicy;
 
 /// Default state directory (seed: `/opt/ssot/state`).
 pub const DEFAULT_STATE_DIR: &str = "/opt/ssot/state";
-/// Default configuration file.
+/// Default configuration file (the manual install's, seed layout).
 pub const DEFAULT_CONFIG_FILE: &str = "/opt/ssot/ssot.toml";
+/// The configuration file the Debian package installs, read when
+/// [`DEFAULT_CONFIG_FILE`] does not exist.
+pub const PACKAGE_CONFIG_FILE: &str = "/etc/ssot/ssot.toml";
 
 /// Where the effective configuration came from.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -466,23 +469,31 @@ impl Config {
     }
 
     /// Loads the effective configuration: the seed defaults overridden by
-    /// `file`, or, when none is given, by [`DEFAULT_CONFIG_FILE`] if it
-    /// exists. A given file must exist; a file is read only if it is a
-    /// regular file (through symlinks, as a ConfigMap mounts it) of at most
+    /// `file`, or, when none is given, by the first of
+    /// [`DEFAULT_CONFIG_FILE`] and [`PACKAGE_CONFIG_FILE`] that exists. A
+    /// given file must exist; a file is read only if it is a regular file
+    /// (through symlinks, as a ConfigMap mounts it) of at most
     /// [`crate::host::CONFIG_MAX`] bytes of UTF-8.
     #[cfg(feature = "host")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "host")))]
     pub fn load(file: Option<&Path>) -> Result<(Config, ConfigSource)> {
-        let (path, required) = match file {
-            Some(p) => (p.to_path_buf(), true),
-            None => (PathBuf::from(DEFAULT_CONFIG_FILE), false),
+        Config::load_searching(file, &[DEFAULT_CONFIG_FILE, PACKAGE_CONFIG_FILE])
+    }
+
+    /// [`Config::load`] with the files to try when none is given.
+    #[cfg(feature = "host")]
+    fn load_searching(file: Option<&Path>, defaults: &[&str]) -> Result<(Config, ConfigSource)> {
+        let candidates: Vec<(PathBuf, bool)> = match file {
+            Some(p) => vec![(p.to_path_buf(), true)],
+            None => defaults.iter().map(|d| (PathBuf::from(d), false)).collect(),
         };
-        match crate::host::read_config(&path, required)? {
-            Some(text) => {
+        for (path, required) in candidates {
+            if let Some(text) = crate::host::read_config(&path, required)? {
                 let config = Config::from_toml_str(&text, &path.display().to_string())?;
-                Ok((config, ConfigSource::file(&path)))
+                return Ok((config, ConfigSource::file(&path)));
             }
-            None => Ok((Config::default(), ConfigSource::defaults())),
         }
+        Ok((Config::default(), ConfigSource::defaults()))
     }
 
     /// The policy the gates apply.
@@ -500,6 +511,38 @@ impl Config {
 mod tests {
     use super::*;
     use crate::units::ByteSize;
+
+    /// A Debian package install has /etc/ssot/ssot.toml and no
+    /// /opt/ssot/ssot.toml: `ssot report` with no --config read neither and
+    /// ran on the seed defaults (another state directory, no DSN). The
+    /// package's file is read when the manual install's is absent; the
+    /// manual install's still wins when both exist.
+    #[cfg(feature = "host")]
+    #[test]
+    fn load_falls_back_to_the_package_configuration() {
+        let dir = tempfile::tempdir().unwrap();
+        let manual = dir.path().join("opt-ssot.toml");
+        let package = dir.path().join("etc-ssot.toml");
+        let defaults = [manual.to_str().unwrap(), package.to_str().unwrap()];
+
+        let (cfg, source) = Config::load_searching(None, &defaults).unwrap();
+        assert_eq!(source, ConfigSource::defaults());
+        assert_eq!(cfg.state_dir, DEFAULT_STATE_DIR);
+
+        std::fs::write(&package, "state_dir = \"/var/lib/ssot/state\"\n").unwrap();
+        let (cfg, source) = Config::load_searching(None, &defaults).unwrap();
+        assert_eq!(source.file.as_deref(), Some(package.as_path()));
+        assert_eq!(cfg.state_dir, "/var/lib/ssot/state");
+
+        std::fs::write(&manual, "state_dir = \"/srv/ssot\"\n").unwrap();
+        let (cfg, source) = Config::load_searching(None, &defaults).unwrap();
+        assert_eq!(source.file.as_deref(), Some(manual.as_path()));
+        assert_eq!(cfg.state_dir, "/srv/ssot");
+
+        // A file given is the only one read, and must exist.
+        let given = dir.path().join("given.toml");
+        assert!(Config::load_searching(Some(&given), &defaults).is_err());
+    }
 
     #[test]
     fn defaults_round_trip_through_toml() {

@@ -121,6 +121,8 @@
 //! | [`ports`], [`host`] | fact-gathering traits and their std implementations |
 
 #![deny(missing_docs)]
+// docs.rs (`--cfg docsrs`, nightly) marks what needs the `host` feature.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 // The one exception is `host::process` (pre_exec and sigaction, which have
 // no safe std or nix API), allowed there alone with a SAFETY note per block.
 #![deny(unsafe_code)]
@@ -136,6 +138,7 @@ pub mod evidence;
 pub mod gate;
 pub mod gated;
 #[cfg(feature = "host")]
+#[cfg_attr(docsrs, doc(cfg(feature = "host")))]
 pub mod host;
 pub mod inputs;
 pub mod num;
@@ -165,3 +168,8 @@ pub use error::{Error, Result};
 #[cfg(doctest)]
 #[doc = include_str!("../../docs/src/embedding.md")]
 pub struct ReadmeDoctests;
+
+/// The crate's own README (its crates.io page), compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct CrateReadmeDoctests;

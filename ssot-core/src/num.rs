@@ -51,7 +51,7 @@ pub fn human_bytes(bytes: u64) -> String {
     for (name, m) in UNITS {
         if bytes >= m {
             let v = bytes as f64 / m as f64;
-            return if bytes % m == 0 {
+            return if bytes.is_multiple_of(m) {
                 format!("{}{name}", bytes / m)
             } else {
                 format!("{v:.1}{name}")

@@ -115,7 +115,7 @@ fn format_scaled(value: u64, units: &[(&str, u64)]) -> String {
     }
     let (name, m) = units
         .iter()
-        .find(|(_, m)| value % m == 0)
+        .find(|(_, m)| value.is_multiple_of(*m))
         .copied()
         .unwrap_or(units[units.len() - 1]);
     format!("{}{}", value / m, name)

@@ -72,6 +72,7 @@ pub struct Ports {
 impl Ports {
     /// The real host: std, nix and fs2 over the state directory `state_dir`.
     #[cfg(feature = "host")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "host")))]
     pub fn standard(state_dir: &Path) -> Ports {
         use crate::host;
         Ports {
@@ -125,6 +126,7 @@ pub struct Ssot {
 impl Ssot {
     /// The real host over the configuration's state directory.
     #[cfg(feature = "host")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "host")))]
     pub fn new(config: Config) -> Ssot {
         let dir = PathBuf::from(&config.state_dir);
         Ssot::with_state_dir(config, dir)
@@ -132,6 +134,7 @@ impl Ssot {
 
     /// The real host over `state_dir` instead of the configuration's.
     #[cfg(feature = "host")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "host")))]
     pub fn with_state_dir(config: Config, state_dir: impl Into<PathBuf>) -> Ssot {
         let state_dir = state_dir.into();
         Ssot {
@@ -143,9 +146,11 @@ impl Ssot {
     }
 
     /// Loads the configuration ([`Config::load`]: `config_file`, else
-    /// `/opt/ssot/ssot.toml` if present, else the seed defaults) and opens
+    /// `/opt/ssot/ssot.toml` or `/etc/ssot/ssot.toml` if present, else the
+    /// seed defaults) and opens
     /// the real host over `state_dir` (else the configuration's).
     #[cfg(feature = "host")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "host")))]
     pub fn open(config_file: Option<&Path>, state_dir: Option<&Path>) -> Result<Ssot> {
         let (config, source) = Config::load(config_file)?;
         let dir = state_dir
@@ -158,6 +163,7 @@ impl Ssot {
     /// state directory given, else those of `env` (`SSOT_CONFIG`,
     /// `SSOT_STATE_DIR`), else the defaults; then [`Ssot::in_environment`].
     #[cfg(feature = "host")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "host")))]
     pub fn open_in(
         env: &crate::host::Environment,
         config_file: Option<&Path>,
@@ -172,6 +178,7 @@ impl Ssot {
     /// `postgres.dsn` (a request's own `pgdata`/`dsn` still wins); the state
     /// directory is `state_dir`, else `SSOT_STATE_DIR`, else the configuration's.
     #[cfg(feature = "host")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "host")))]
     pub fn in_environment(
         mut config: Config,
         mut source: ConfigSource,
