@@ -189,7 +189,7 @@ pub struct Report {
 
 impl Report {
     /// Sections, worst first; within a status, in the headline's order
-    /// (what stops data operations first, see [`HEADLINE_ORDER`]).
+    /// (what stops data operations first, WAL, the live probe, the disk guard, gates, the contract, then evidence).
     pub fn worst_first(&self) -> Vec<&Section> {
         let mut v: Vec<&Section> = self.sections.iter().collect();
         v.sort_by_key(|s| (std::cmp::Reverse(s.status), headline_rank(s)));
@@ -1141,7 +1141,7 @@ fn headline_rank(s: &Section) -> usize {
 /// The report's first line: the verdict, the worst section's problem and
 /// what to do about it, and how many other sections are not OK; `OK:
 /// nothing to do` when every section is OK. Among sections of the worst
-/// status, the one named is the first in [`HEADLINE_ORDER`].
+/// status, the one named is the first in its order of urgency (WAL first).
 pub fn headline(sections: &[Section]) -> String {
     let Some(status) = sections.iter().map(|s| s.status).max() else {
         return "OK: nothing to do".into();
