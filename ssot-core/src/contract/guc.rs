@@ -531,8 +531,13 @@ pub fn parse_value(name: &str, raw: &str) -> std::result::Result<GucValue, GucEr
             .find(|(n, _)| n.eq_ignore_ascii_case(raw))
             .map(|(_, canon)| GucValue::Enum(canon.to_string()))
             .ok_or_else(|| {
-                let mut shown: Vec<&str> = values.iter().map(|(_, c)| *c).collect();
-                shown.dedup();
+                // As PostgreSQL lists them: the canonical names, not the
+                // hidden spellings (true, yes, 1, ...).
+                let shown: Vec<&str> = values
+                    .iter()
+                    .filter(|(n, c)| n == c)
+                    .map(|(_, c)| *c)
+                    .collect();
                 invalid(Some(&format!("Available values: {}.", shown.join(", "))))
             }),
         GucKind::Text => Ok(GucValue::Text(raw.to_string())),
@@ -672,9 +677,13 @@ mod tests {
             parse_value("archive_mode", "Always").unwrap(),
             GucValue::Enum("always".into())
         );
-        assert!(
-            parse_value("archive_mode", "tru").is_err(),
-            "enums are exact"
+        let e = parse_value("archive_mode", "tru").expect_err("enums are exact");
+        // PostgreSQL lists the canonical names only (found by attack: each
+        // hidden spelling repeated its value).
+        assert_eq!(
+            e.hint.as_deref(),
+            Some("Available values: always, on, off."),
+            "{e:?}"
         );
         assert_eq!(parse_value("fsync", "tru").unwrap(), GucValue::Bool(true));
         assert_eq!(parse_value("fsync", "of").unwrap(), GucValue::Bool(false));
