@@ -295,13 +295,17 @@ fn unknown_ids(record: &ContractStatusRecord) -> Vec<&str> {
 /// Whether every unknown invariant judges a running server (`runtime.*`,
 /// `processes.*`): its settings, its processes, whether it answered. The
 /// declared side (the StatefulSet's args or the configuration files) was
-/// checked and held.
+/// checked and held. `conf.parameters_known` counts with them: without a
+/// probe its names may not be known, and PostgreSQL refuses an unknown name
+/// at the start itself.
 fn only_runtime_unknown(record: &ContractStatusRecord) -> bool {
     let unknown = unknown_ids(record);
     !unknown.is_empty()
-        && unknown
-            .iter()
-            .all(|id| id.starts_with("runtime.") || id.starts_with("processes."))
+        && unknown.iter().all(|id| {
+            id.starts_with("runtime.")
+                || id.starts_with("processes.")
+                || *id == crate::contract::PARAMETERS_KNOWN
+        })
 }
 
 /// Decides whether `op` may proceed. Pure: same inputs, same decision.

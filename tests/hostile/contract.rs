@@ -709,3 +709,74 @@ fn a_pgdata_behind_a_symlink_is_the_declared_data_directory() {
     let inv = check(&other);
     assert_eq!(inv["status"], "fail", "{inv:#}");
 }
+
+/// Found by attack: `max_wal_sise = 1GB` in postgresql.conf stops
+/// PostgreSQL 15 at its next start ("unrecognized configuration
+/// parameter"), yet the declared side passed. The names are checked against
+/// PostgreSQL 15's own list when the data directory's `PG_VERSION` says 15
+/// (a stopped server), or the live probe's `pg_settings`; a dotted name is an
+/// extension's placeholder. Another version without a probe cannot be
+/// checked, and that unknown alone does not keep a server from starting.
+#[test]
+fn an_unknown_parameter_name_fails_the_host_contract() {
+    let w = World::new();
+    let data = w.path("data");
+    fs::create_dir(&data).unwrap();
+    fs::write(data.join("PG_VERSION"), "15\n").unwrap();
+    fs::write(data.join("postgresql.auto.conf"), "# ALTER SYSTEM\n").unwrap();
+    let conf = data.join("postgresql.conf");
+    fs::write(
+        &conf,
+        "max_wal_size = 4GB\nMin_Wal_Size = 1GB\nwal_keep_size = 0\ncheckpoint_timeout = 5min\n\
+         archive_mode = off\nmax_wal_sise = 1GB\npg_stat_statements.max = 100\n",
+    )
+    .unwrap();
+    let r = json(&host_check(&w, &conf, &data));
+    let inv = invariant(&r, "conf.parameters_known");
+    assert_eq!(inv["status"], "fail", "{inv:#}");
+    let msg = inv["message"].as_str().unwrap();
+    assert!(msg.contains("postgresql.conf:6 max_wal_sise"), "{msg}");
+    assert!(
+        !msg.contains("pg_stat_statements") && !msg.contains("min_wal_size"),
+        "{msg}"
+    );
+    assert!(msg.contains("PG_VERSION"), "{msg}");
+    // Fixed: it passes.
+    fs::write(
+        &conf,
+        fs::read_to_string(&conf)
+            .unwrap()
+            .replace("max_wal_sise = 1GB\n", ""),
+    )
+    .unwrap();
+    let r = json(&host_check(&w, &conf, &data));
+    assert_eq!(
+        invariant(&r, "conf.parameters_known")["status"],
+        "pass",
+        "{r:#}"
+    );
+    // PostgreSQL 16, stopped: not checkable; the startup gate still allows
+    // when the rest of the declared side holds.
+    fs::write(data.join("PG_VERSION"), "16\n").unwrap();
+    let r = json(&host_check(&w, &conf, &data));
+    let inv = invariant(&r, "conf.parameters_known");
+    assert_eq!(inv["status"], "unknown", "{inv:#}");
+    assert!(
+        inv["message"].as_str().unwrap().contains("live probe"),
+        "{inv:#}"
+    );
+    assert_eq!(r["status"], "UNKNOWN", "{r:#}");
+    let unknown: Vec<&str> = r["invariants"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|i| i["status"] == "unknown")
+        .map(|i| i["id"].as_str().unwrap())
+        .filter(|id| !id.starts_with("runtime.") && !id.starts_with("processes."))
+        .collect();
+    assert_eq!(unknown, ["conf.parameters_known"], "{r:#}");
+    let now = real_now();
+    w.write_state("wal.status", &format!("wal_status=OK\nchecked_at={now}\n"));
+    let (c, d) = w.gate_json("startup");
+    assert_eq!(c, 0, "{d:#}");
+}

@@ -698,6 +698,7 @@ impl Ssot {
         }
         self.host_configuration(&mut c, conf_path)?;
         self.resolve_data_dirs(&mut c);
+        c.pg_version = self.pg_version(c.pgdata.as_deref());
         let backups = self.ports.state.read(state::BACKUP_STATUS);
         if let Ok(rec) = load_record(&backups, BackupStatusRecord::from_file) {
             if let Some(b) = rec.last_complete.or(rec.last) {
@@ -763,6 +764,20 @@ impl Ssot {
             }
         }
         Ok(())
+    }
+
+    /// PostgreSQL's major version from `PGDATA/PG_VERSION` (a regular file
+    /// of a few bytes), if it can be read.
+    fn pg_version(&self, pgdata: Option<&str>) -> Option<Sourced<u32>> {
+        let path = Path::new(pgdata?).join("PG_VERSION");
+        if self.ports.fs.kind(&path).ok()?? != crate::ports::PathKind::File
+            || self.ports.fs.size_followed(&path).ok()?? > 64
+        {
+            return None;
+        }
+        let text = self.ports.fs.read_input(&path).ok()?;
+        let major = text.trim().parse().ok()?;
+        Some(Sourced::new(major, path.display().to_string()))
     }
 
     /// The data directories the host's volume invariant compares, resolved

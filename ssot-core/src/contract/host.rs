@@ -120,3 +120,102 @@ fn pgdata_declared(inv: &mut Inv, inputs: &ContractInputs) {
         );
     }
 }
+
+/// The invariant that every parameter `postgresql.conf` (with its includes)
+/// and `postgresql.auto.conf` set is one PostgreSQL knows: an unknown name
+/// without a dot (a dot marks an extension's placeholder) stops the server
+/// at its next start ("unrecognized configuration parameter").
+pub const PARAMETERS_KNOWN: &str = "conf.parameters_known";
+
+/// `conf.parameters_known`. The names come from the live probe's
+/// `pg_settings` (any version), else PostgreSQL 15's own list when the
+/// server is known to be 15 (its `server_version_num` in the settings
+/// given, or the data directory's `PG_VERSION`); otherwise unknown.
+pub(super) fn parameters_known(inv: &mut Inv, inputs: &ContractInputs) {
+    let Some(conf) = &inputs.conf else {
+        inv.unknown(PARAMETERS_KNOWN, "postgresql_conf");
+        return;
+    };
+    let live = match inputs.live.as_ref().map(|l| (&l.value, &l.origin)) {
+        Some((Ok(l), origin)) if !l.settings.is_empty() => Some((l, origin)),
+        _ => None,
+    };
+    let major = live
+        .map(|(l, o)| (l.version / 10000, format!("the live probe of {o}")))
+        .or_else(|| {
+            let s = inputs.settings.as_ref()?;
+            let row = s.value.get("server_version_num")?;
+            let v: u32 = row.setting.trim().parse().ok()?;
+            Some((v / 10000, format!("server_version_num {v} ({})", row.at)))
+        })
+        .or_else(|| {
+            inputs
+                .pg_version
+                .as_ref()
+                .map(|v| (v.value, v.origin.clone()))
+        });
+    type Known<'a> = Box<dyn Fn(&str) -> bool + 'a>;
+    let (known, from): (Known, String) = match (live, &major) {
+        (Some((l, origin)), _) => (
+            Box::new(move |n: &str| l.settings.contains_key(n)),
+            format!("pg_settings ({origin})"),
+        ),
+        (None, Some((15, from))) => (
+            Box::new(|n: &str| {
+                super::pg15_parameters::PG15_PARAMETERS
+                    .binary_search(&n)
+                    .is_ok()
+            }),
+            format!("PostgreSQL 15's parameters ({from})"),
+        ),
+        (None, Some((v, from))) => {
+            inv.push(
+                PARAMETERS_KNOWN,
+                InvariantStatus::Unknown,
+                vec![format!("PostgreSQL {v} ({from})")],
+                format!(
+                    "not checked: PostgreSQL {v}'s parameter names are known only from a live probe (give --dsn while it runs)"
+                ),
+            );
+            return;
+        }
+        (None, None) => {
+            inv.unknown(PARAMETERS_KNOWN, "live probe, settings or PG_VERSION");
+            return;
+        }
+    };
+    let auto = inputs.auto_conf.as_ref();
+    let mut unknown: Vec<String> = conf
+        .value
+        .settings
+        .iter()
+        .filter(|(name, _)| !name.contains('.') && !known(&name.to_ascii_lowercase()))
+        .map(|(name, s)| format!("{} {name}", s.at()))
+        .collect();
+    if let Some(a) = auto {
+        unknown.extend(
+            a.value
+                .iter()
+                .filter(|(name, _)| !name.contains('.') && !known(&name.to_ascii_lowercase()))
+                .map(|(name, l)| format!("{}:{} {name}", a.origin, l.line)),
+        );
+    }
+    if unknown.is_empty() {
+        inv.push(
+            PARAMETERS_KNOWN,
+            InvariantStatus::Pass,
+            vec![format!("names checked against {from}")],
+            "every parameter set is one PostgreSQL knows".into(),
+        );
+    } else {
+        inv.push(
+            PARAMETERS_KNOWN,
+            InvariantStatus::Fail,
+            unknown.clone(),
+            format!(
+                "PostgreSQL will not start: unrecognized configuration parameter(s) {} (checked against {from})",
+                unknown.join(", ")
+            ),
+        );
+    }
+}

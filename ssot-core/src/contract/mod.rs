@@ -19,12 +19,14 @@ mod config;
 pub mod guc;
 mod host;
 mod limitations;
+mod pg15_parameters;
 mod pvc;
 mod settings;
 
 pub use config::{
     ContractConfig, ContractVerdict, Deployment, DEFAULT_NAMESPACE, DEFAULT_STATEFULSET,
 };
+pub use host::PARAMETERS_KNOWN;
 
 use std::collections::BTreeMap;
 
@@ -74,6 +76,9 @@ pub struct ContractInputs {
     pub conf: Option<Sourced<PostgresqlConf>>,
     /// The PGDATA ssot watches, for the host's volume invariant.
     pub pgdata: Option<String>,
+    /// PostgreSQL's major version as the data directory's `PG_VERSION`
+    /// says, for the parameter names a stopped server would accept.
+    pub pg_version: Option<Sourced<u32>>,
     /// The directories the volume invariant compares, as the host resolved
     /// them (symbolic links followed): written path → real path. A path not
     /// here is compared as written.
@@ -299,7 +304,10 @@ pub fn evaluate(
     settings::auto_conf(&mut inv, inputs, &source);
     archive::processes(&mut inv, inputs, contract);
     match deployment {
-        Deployment::Host => host::volumes(&mut inv, inputs),
+        Deployment::Host => {
+            host::volumes(&mut inv, inputs);
+            host::parameters_known(&mut inv, inputs);
+        }
         _ => pvc::claims(&mut inv, inputs),
     }
     if let Some(live) = &inputs.live {
