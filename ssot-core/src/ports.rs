@@ -101,6 +101,19 @@ pub trait Filesystem {
     /// Reads an input file a user named (`-` is standard input): anything
     /// readable, including a pipe, bounded in size, UTF-8.
     fn read_input(&self, path: &Path) -> Result<String>;
+    /// [`Filesystem::read_input`] bounded to `max` bytes (a contract input
+    /// is small; `/dev/zero` must not be read to the general limit). By
+    /// default, the general read, then refused when longer.
+    fn read_input_max(&self, path: &Path, max: u64) -> Result<String> {
+        let text = self.read_input(path)?;
+        if text.len() as u64 > max {
+            return Err(crate::error::Error::UnsafeFile {
+                path: path.into(),
+                problem: format!("is larger than {max} bytes"),
+            });
+        }
+        Ok(text)
+    }
     /// Reads a configuration file PostgreSQL reads, as bytes (PostgreSQL
     /// takes any bytes in a comment), bounded as [`Filesystem::read_input`].
     /// By default, [`Filesystem::read_input`]'s text.

@@ -124,6 +124,19 @@ fn rfc3339(v: &Bound<'_, PyAny>) -> PyResult<String> {
             ),
         ));
     }
+    // In UTC it must still be a datetime Python can hold, or a result that
+    // gives it back fails after the work was done (found by attack).
+    let utc = v
+        .py()
+        .import("datetime")?
+        .getattr("timezone")?
+        .getattr("utc")?;
+    if v.call_method1("astimezone", (utc,)).is_err() {
+        return Err(errors::bad_request(
+            "time",
+            &format!("{} is outside the years 1-9999 once in UTC", v.str()?),
+        ));
+    }
     v.call_method1("isoformat", ("T",))?.extract()
 }
 
@@ -168,7 +181,16 @@ pub fn time(v: &Bound<'_, PyAny>) -> PyResult<DateTime<Utc>> {
             PyTypeError::new_err("a time is an aware datetime or an RFC 3339 string")
         })?
     };
-    ssot_core::state::parse_timestamp(&text).map_err(|e| errors::bad_request("time", &e))
+    let t =
+        ssot_core::state::parse_timestamp(&text).map_err(|e| errors::bad_request("time", &e))?;
+    use chrono::Datelike;
+    if !(1..=9999).contains(&t.year()) {
+        return Err(errors::bad_request(
+            "time",
+            &format!("{text} is outside the years 1-9999 a Python datetime holds, once in UTC"),
+        ));
+    }
+    Ok(t)
 }
 
 /// The member of the enum `ssot.enums.<class>` whose value is `value` (the

@@ -317,6 +317,12 @@ def test_file_errors_are_oserrors_with_errno_and_filename(tmp_path: Path) -> Non
     with pytest.raises(FileNotFoundError) as e3:
         ssot.Ssot(state_dir=tmp_path).plan_retention({"catalog": str(tmp_path / "catalog.json")})
     assert e3.value.errno == errno.ENOENT and e3.value.filename == str(tmp_path / "catalog.json")
+    # Found by attack: a file ssot refuses (here a directory given as the
+    # configuration) was no OSError and carried no filename.
+    with pytest.raises(OSError) as e4:
+        ssot.Ssot(tmp_path)
+    assert isinstance(e4.value, ssot.UnsafeFileError)
+    assert e4.value.filename == str(tmp_path) and e4.value.errno == errno.EISDIR
     # A contract input that cannot be read is a recorded FAIL naming it, not
     # an exception that would leave the last PASS standing.
     c = ssot.Ssot(state_dir=tmp_path).check_contract(statefulset=tmp_path / "sts.json", now=NOW)
@@ -420,3 +426,14 @@ def test_the_package_parses_as_python_3_9() -> None:
     assert {f.name for f in files} >= {"__init__.py", "_ssot.pyi", "enums.py", "errors.py", "options.py"}
     for f in files:
         ast.parse(f.read_text(encoding="utf-8"), filename=str(f), feature_version=(3, 9))
+
+
+def test_a_time_beyond_the_years_python_holds_once_in_utc_is_refused(tmp_path: Path) -> None:
+    """Found by attack: 9999-12-31 23:59 at UTC-23 was accepted, then the
+    result could not give it back ("year 10000 is out of range")."""
+    edge = datetime(9999, 12, 31, 23, 59, tzinfo=timezone(timedelta(hours=-23)))
+    s = ssot.Ssot(state_dir=tmp_path / "state")
+    with pytest.raises(ssot.RequestError, match="outside the years 1-9999"):
+        s.report(now=edge)
+    with pytest.raises(ssot.RequestError, match="outside the years 1-9999"):
+        s.report(now="9999-12-31T23:59:00-23:00")

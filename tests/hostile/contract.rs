@@ -728,7 +728,8 @@ fn an_unknown_parameter_name_fails_the_host_contract() {
     fs::write(
         &conf,
         "max_wal_size = 4GB\nMin_Wal_Size = 1GB\nwal_keep_size = 0\ncheckpoint_timeout = 5min\n\
-         archive_mode = off\nmax_wal_sise = 1GB\npg_stat_statements.max = 100\n",
+         archive_mode = off\nmax_wal_sise = 1GB\npg_stat_statements.max = 100\n\
+         DateStyle = 'iso, mdy'\ntimezone = 'Etc/UTC'\n",
     )
     .unwrap();
     let r = json(&host_check(&w, &conf, &data));
@@ -779,4 +780,54 @@ fn an_unknown_parameter_name_fails_the_host_contract() {
     w.write_state("wal.status", &format!("wal_status=OK\nchecked_at={now}\n"));
     let (c, d) = w.gate_json("startup");
     assert_eq!(c, 0, "{d:#}");
+}
+
+/// Found by attack: a FIFO nobody writes to, given as `--settings`, hung the
+/// check forever in `open` (the old PASS stood), and `--settings /dev/zero`
+/// was read up to the general 1 GiB input limit. A writer-less FIFO now
+/// reads as empty at once and a contract input is bounded at 64 MiB: both
+/// are a recorded FAIL naming the file. A pipe with a writer (`<(...)`) is
+/// still read to its end.
+#[test]
+fn a_fifo_or_an_endless_device_as_a_contract_input_is_a_prompt_fail() {
+    let w = World::new();
+    let fifo = w.path("settings.fifo");
+    nix::unistd::mkfifo(&fifo, nix::sys::stat::Mode::from_bits_truncate(0o600)).unwrap();
+    for input in [s(&fifo), "/dev/zero"] {
+        let o = w.ssot(&["contract", "check", "--settings", input, "--format", "json"]);
+        assert_eq!(code(&o), 1, "{input}: {}", stderr(&o));
+        let r = json(&o);
+        let inv = invariant(&r, "inputs.readable");
+        assert_eq!(inv["status"], "fail", "{input}: {inv:#}");
+        assert!(inv["message"].as_str().unwrap().contains(input), "{inv:#}");
+    }
+    // A pipe with a writer is read whole.
+    let settings = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/contract/settings-clean.csv"
+    );
+    let o = std::process::Command::new("bash")
+        .arg("-c")
+        .arg(format!(
+            "\"$0\" --state \"$1\" --now {NOW} contract check --settings <(cat {settings}) --format json"
+        ))
+        .arg(env!("CARGO_BIN_EXE_ssot"))
+        .arg(&w.state)
+        .output()
+        .unwrap();
+    assert!(code(&o) <= 1, "{}", stderr(&o));
+    let r = json(&o);
+    assert!(
+        r["invariants"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|i| i["id"] != "inputs.readable"),
+        "{r:#}"
+    );
+    assert_eq!(
+        invariant(&r, "runtime.max_wal_size")["status"],
+        "pass",
+        "{r:#}"
+    );
 }

@@ -617,9 +617,17 @@ impl Ssot {
                 stdin.join(" and ")
             )));
         }
+        // Each input is small (a StatefulSet, pg_settings, ps, PVCs):
+        // bounded well below the general input limit.
         let read = |i: &Option<Input>| -> Result<Option<Input>> {
             i.as_ref()
-                .map(|i| self.read(i).map(|(text, origin)| Input::text(text, origin)))
+                .map(|i| match i {
+                    Input::Path(p) => Ok(Input::text(
+                        self.ports.fs.read_input_max(p, CONTRACT_INPUT_MAX)?,
+                        p.display().to_string(),
+                    )),
+                    Input::Text(t) => Ok(Input::text(t.text.clone(), t.origin.clone())),
+                })
                 .transpose()
         };
         // postgresql.conf given as a file is read below, with its includes.
@@ -1098,6 +1106,10 @@ fn recorded_by(by: &Option<String>) -> String {
 const CONF_FILE_MAX: u64 = 16 << 20;
 
 /// The configuration files PostgreSQL includes, read through the ports.
+/// The most a contract input given as a file is read: 64 MiB (a
+/// `kubectl get pvc -o json` of thousands of claims is a few MiB).
+const CONTRACT_INPUT_MAX: u64 = 64 << 20;
+
 struct PortConfFiles<'a>(&'a dyn crate::ports::Filesystem);
 
 impl inputs::ConfFiles for PortConfFiles<'_> {

@@ -156,10 +156,16 @@ pub(super) fn parameters_known(inv: &mut Inv, inputs: &ContractInputs) {
         });
     type Known<'a> = Box<dyn Fn(&str) -> bool + 'a>;
     let (known, from): (Known, String) = match (live, &major) {
-        (Some((l, origin)), _) => (
-            Box::new(move |n: &str| l.settings.contains_key(n)),
-            format!("pg_settings ({origin})"),
-        ),
+        (Some((l, origin)), _) => {
+            // pg_settings spells some names in mixed case (DateStyle,
+            // TimeZone); PostgreSQL compares them case-insensitively.
+            let names: std::collections::BTreeSet<String> =
+                l.settings.keys().map(|k| k.to_ascii_lowercase()).collect();
+            (
+                Box::new(move |n: &str| names.contains(n)),
+                format!("pg_settings ({origin})"),
+            )
+        }
         (None, Some((15, from))) => (
             Box::new(|n: &str| {
                 super::pg15_parameters::PG15_PARAMETERS

@@ -1,12 +1,10 @@
 //! The parameter names PostgreSQL 15 knows (`SELECT name FROM pg_settings`
-//! on PostgreSQL 15.18, Debian's build): a name outside them, without a dot
+//! on PostgreSQL 15.18, Debian's build), lower-cased as
+//! PostgreSQL compares them: a name outside them, without a dot
 //! (an extension's placeholder), stops the server from starting.
 
 /// PostgreSQL 15's parameter names, sorted.
 pub(super) const PG15_PARAMETERS: [&str; 354] = [
-    "DateStyle",
-    "IntervalStyle",
-    "TimeZone",
     "allow_in_place_tablespaces",
     "allow_system_table_mods",
     "application_name",
@@ -64,6 +62,7 @@ pub(super) const PG15_PARAMETERS: [&str; 354] = [
     "data_directory",
     "data_directory_mode",
     "data_sync_retry",
+    "datestyle",
     "db_user_namespace",
     "deadlock_timeout",
     "debug_assertions",
@@ -137,6 +136,7 @@ pub(super) const PG15_PARAMETERS: [&str; 354] = [
     "ignore_system_indexes",
     "in_hot_standby",
     "integer_datetimes",
+    "intervalstyle",
     "jit",
     "jit_above_cost",
     "jit_debugging_support",
@@ -303,6 +303,7 @@ pub(super) const PG15_PARAMETERS: [&str; 354] = [
     "temp_buffers",
     "temp_file_limit",
     "temp_tablespaces",
+    "timezone",
     "timezone_abbreviations",
     "trace_notify",
     "trace_recovery_messages",
@@ -365,6 +366,11 @@ mod tests {
     #[test]
     fn the_list_is_sorted_for_binary_search() {
         assert!(super::PG15_PARAMETERS.windows(2).all(|w| w[0] < w[1]));
+        // Lower-cased, as the names read from postgresql.conf are.
+        assert!(super::PG15_PARAMETERS
+            .iter()
+            .all(|n| *n == n.to_ascii_lowercase()));
+        assert!(super::PG15_PARAMETERS.binary_search(&"datestyle").is_ok());
         assert!(super::PG15_PARAMETERS
             .binary_search(&"max_wal_size")
             .is_ok());

@@ -108,13 +108,30 @@ pub fn read_input_bytes(path: &Path, max: u64) -> Result<Vec<u8>> {
     let bytes = if path == Path::new("-") {
         read_capped_from(std::io::stdin().lock(), max).map_err(|e| Error::io("read", "stdin", e))?
     } else {
-        let f = File::open(path).map_err(|e| Error::io("read", path, e))?;
+        let f = open_input(path).map_err(|e| Error::io("read", path, e))?;
         read_capped_from(f, max).map_err(|e| Error::io("read", path, e))?
     };
     bytes.ok_or_else(|| Error::UnsafeFile {
         path: what.into(),
         problem: format!("is larger than {}", limit_text(max)),
     })
+}
+
+/// Opens a named input without waiting for a writer: a FIFO nobody writes
+/// to would block `open` forever. Opened non-blocking, then read blocking:
+/// a pipe with a writer (`<(kubectl ...)`) is read to its end, and one with
+/// none reads as empty at once (POSIX: no writer is end of file).
+fn open_input(path: &Path) -> std::io::Result<File> {
+    use nix::fcntl::{fcntl, FcntlArg, OFlag};
+    use std::os::unix::fs::OpenOptionsExt;
+    let f = OpenOptions::new()
+        .read(true)
+        .custom_flags(OFlag::O_NONBLOCK.bits())
+        .open(path)?;
+    let flags =
+        OFlag::from_bits_truncate(fcntl(&f, FcntlArg::F_GETFL).map_err(std::io::Error::from)?);
+    fcntl(&f, FcntlArg::F_SETFL(flags - OFlag::O_NONBLOCK)).map_err(std::io::Error::from)?;
+    Ok(f)
 }
 
 fn read_capped_from(r: impl Read, max: u64) -> std::io::Result<Option<Vec<u8>>> {

@@ -128,6 +128,10 @@ impl Filesystem for StdFilesystem {
         super::read_input(path, super::INPUT_MAX)
     }
 
+    fn read_input_max(&self, path: &Path, max: u64) -> Result<String> {
+        super::read_input(path, max.min(super::INPUT_MAX))
+    }
+
     fn read_input_bytes(&self, path: &Path) -> Result<Vec<u8>> {
         super::files::read_input_bytes(path, super::INPUT_MAX)
     }

@@ -61,7 +61,7 @@ pub fn backup_section(input: &StateInput, freshness: &Freshness, now: DateTime<U
     let (rec, dated) = match load::<BackupStatusRecord>(input, "backup", freshness, now) {
         Loaded::Record(r, d) => (r, d),
         Loaded::Absent => {
-            return Section::new("backup", Verdict::Degraded, "no backup recorded (ssot evidence backup ...): data loss on a PVC failure would be total")
+            return Section::new("backup", Verdict::Degraded, "no backup recorded (ssot evidence backup ...): data loss on a failure of the database volume would be total")
                 .with_action(record_action("backup"))
         }
         Loaded::Broken(s) => return s,

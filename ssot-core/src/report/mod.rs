@@ -261,6 +261,25 @@ fn untrusted_verdict(u: &Untrusted) -> String {
     }
 }
 
+/// What to do about a state file that cannot be used, before `then` (what
+/// writes it): a missing one only needs `then`; an unreadable one must be
+/// made readable first (a run as root leaves files the service's user
+/// cannot read), and a corrupt one moved aside when its writer refuses to
+/// overwrite what it cannot read (`replaces_corrupt` false: the records that
+/// keep earlier keys; `wal check` writes `wal.status` whole).
+fn repair_then(u: &Untrusted, then: &str, replaces_corrupt: bool) -> String {
+    match u {
+        Untrusted::Corrupt(_) if replaces_corrupt => then.to_string(),
+        Untrusted::Unreadable(path, error) => format!(
+            "make {path} readable by the user ssot runs as ({error}; a run as root leaves root-owned state: chown the state directory to the service's user), then {then}"
+        ),
+        Untrusted::Corrupt(_) => format!(
+            "move the corrupt file aside (ssot never overwrites a state file it cannot read), then {then}"
+        ),
+        _ => then.to_string(),
+    }
+}
+
 fn wal_section(facts: &ReportFacts, policy: &ReportPolicy, now: DateTime<Utc>) -> Section {
     let input = facts.file(state::WAL_STATUS);
     let (rec, dated) = match load_trusted::<WalStatusRecord>(&input, &policy.freshness, now) {
@@ -275,9 +294,11 @@ fn wal_section(facts: &ReportFacts, policy: &ReportPolicy, now: DateTime<Utc>) -
                     untrusted_verdict(&u)
                 ),
             );
-            return s.with_action(
+            return s.with_action(repair_then(
+                &u,
                 "run `ssot wal check` on a schedule (every minute): until it records WAL OK, backup, snapshot, restore and startup are denied",
-            );
+                true,
+            ));
         }
     };
     let mut s = match dated {
@@ -733,7 +754,7 @@ fn contract_section(facts: &ReportFacts, policy: &ReportPolicy, now: DateTime<Ut
                     untrusted_verdict(&u)
                 ),
             )
-            .with_action("run `ssot contract check` (nightly, and before a restore or a startup: both are denied without a PASS)")
+            .with_action(repair_then(&u, "run `ssot contract check` (nightly, and before a restore or a startup: both are denied without a PASS)", false))
         }
     };
     let failed = rec.ids(InvariantStatus::Fail);
@@ -1349,6 +1370,24 @@ mod tests {
         assert_eq!(
             (stages.status, stages.summary.as_str()),
             (Verdict::Ok, stages::NONE_CONFIGURED)
+        );
+        // Found by attack: a wal.status left unreadable (a run as root) was
+        // answered with "run `ssot wal check`", which fails on it the same
+        // way. The headline says to repair it first.
+        let mut facts = ReportFacts::default();
+        facts.files.insert(
+            state::WAL_STATUS.into(),
+            StateInput::Unreadable {
+                path: "/var/lib/ssot/state/wal.status".into(),
+                error: "Permission denied (os error 13)".into(),
+            },
+        );
+        let r = build(&facts, &policy, now);
+        assert!(
+            r.headline.contains("do: make /var/lib/ssot/state/wal.status readable by the user ssot runs as (Permission denied")
+                && r.headline.contains("then run `ssot wal check`"),
+            "{}",
+            r.headline
         );
     }
 }

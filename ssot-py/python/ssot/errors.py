@@ -136,12 +136,20 @@ class NotOverwrittenError(StateFileError):
     """A record was not written over a state file ssot cannot read."""
 
 
-class UnsafeFileError(StateFileError):
-    """A file ssot refuses to use: a symlink, a FIFO, too large, not UTF-8."""
+class UnsafeFileError(StateFileError, OSError):
+    """A file ssot refuses to use: a symlink, a FIFO, a directory, too large,
+    not UTF-8. An :class:`OSError` with ``filename`` (the file) and
+    ``strerror`` (the problem); ``errno`` is ``EISDIR`` for a directory,
+    else ``None`` (no system call failed)."""
 
     def __init__(self, message: str, *, path: Optional[str] = None, problem: Optional[str] = None) -> None:
         super().__init__(message, path=path)
         self.problem = problem
+        code = _errno.EISDIR if problem is not None and "directory" in problem and "not a directory" not in problem else None
+        _os_error(self, code, problem, path)
+
+    def __str__(self) -> str:
+        return self.message
 
 
 # --- bad input: also ValueError ----------------------------------------------
