@@ -729,7 +729,7 @@ fn an_unknown_parameter_name_fails_the_host_contract() {
         &conf,
         "max_wal_size = 4GB\nMin_Wal_Size = 1GB\nwal_keep_size = 0\ncheckpoint_timeout = 5min\n\
          archive_mode = off\nmax_wal_sise = 1GB\npg_stat_statements.max = 100\n\
-         DateStyle = 'iso, mdy'\ntimezone = 'Etc/UTC'\n",
+         DateStyle = 'iso, mdy'\ntimezone = 'Etc/UTC'\nsort_mem = 4096\nseed = 0\n",
     )
     .unwrap();
     let r = json(&host_check(&w, &conf, &data));
@@ -737,10 +737,19 @@ fn an_unknown_parameter_name_fails_the_host_contract() {
     assert_eq!(inv["status"], "fail", "{inv:#}");
     let msg = inv["message"].as_str().unwrap();
     assert!(msg.contains("postgresql.conf:6 max_wal_sise"), "{msg}");
-    assert!(
-        !msg.contains("pg_stat_statements") && !msg.contains("min_wal_size"),
-        "{msg}"
-    );
+    // Found by the package check: pg_settings spells DateStyle and TimeZone
+    // in mixed case; names compare case-insensitively. A second attack: old
+    // aliases and settings hidden from pg_settings that PostgreSQL accepts.
+    for known in [
+        "pg_stat_statements",
+        "min_wal_size",
+        "datestyle",
+        "timezone",
+        "sort_mem",
+        "seed",
+    ] {
+        assert!(!msg.to_lowercase().contains(known), "{known}: {msg}");
+    }
     assert!(msg.contains("PG_VERSION"), "{msg}");
     // Fixed: it passes.
     fs::write(
@@ -793,13 +802,35 @@ fn a_fifo_or_an_endless_device_as_a_contract_input_is_a_prompt_fail() {
     let w = World::new();
     let fifo = w.path("settings.fifo");
     nix::unistd::mkfifo(&fifo, nix::sys::stat::Mode::from_bits_truncate(0o600)).unwrap();
-    for input in [s(&fifo), "/dev/zero"] {
-        let o = w.ssot(&["contract", "check", "--settings", input, "--format", "json"]);
-        assert_eq!(code(&o), 1, "{input}: {}", stderr(&o));
+    // A second attack: an empty read confirmed "no archiver" (--processes)
+    // and /dev/ptmx never answered. A process or mount list is never empty;
+    // a character device is refused unopened.
+    for (flag, input) in [
+        ("--settings", s(&fifo)),
+        ("--settings", "/dev/zero"),
+        ("--settings", "/dev/ptmx"),
+        ("--processes", s(&fifo)),
+        ("--mounts", s(&fifo)),
+        ("--slots", "/dev/ptmx"),
+    ] {
+        let o = w.ssot(&["contract", "check", flag, input, "--format", "json"]);
+        assert_eq!(code(&o), 1, "{flag} {input}: {}", stderr(&o));
         let r = json(&o);
         let inv = invariant(&r, "inputs.readable");
-        assert_eq!(inv["status"], "fail", "{input}: {inv:#}");
+        assert_eq!(inv["status"], "fail", "{flag} {input}: {inv:#}");
         assert!(inv["message"].as_str().unwrap().contains(input), "{inv:#}");
+    }
+    for args in [
+        vec!["wal", "check", "--slots", "/dev/ptmx"],
+        vec!["retention", "plan", "--catalog", "/dev/ptmx"],
+    ] {
+        let o = w.ssot(&args);
+        assert!(
+            (0..=3).contains(&code(&o)) && (stderr(&o) + &stdout(&o)).contains("character device"),
+            "{args:?}: {} {}",
+            code(&o),
+            stderr(&o)
+        );
     }
     // A pipe with a writer is read whole.
     let settings = concat!(
@@ -827,6 +858,41 @@ fn a_fifo_or_an_endless_device_as_a_contract_input_is_a_prompt_fail() {
     );
     assert_eq!(
         invariant(&r, "runtime.max_wal_size")["status"],
+        "pass",
+        "{r:#}"
+    );
+}
+
+/// A second attack: names PostgreSQL's lexer rejects (`foo.bar.baz`, `a.`,
+/// `a..b`, `a.1b`) passed as extension placeholders; PostgreSQL will not
+/// start on them. They are a syntax error naming the line (a recorded FAIL).
+#[test]
+fn a_name_postgresql_cannot_lex_is_a_syntax_error() {
+    let w = World::new();
+    let data = w.path("data");
+    fs::create_dir(&data).unwrap();
+    let conf = data.join("postgresql.conf");
+    for bad in ["foo.bar.baz = 1", "a. = 1", "a..b = 1", "a.1b = 1"] {
+        fs::write(&conf, format!("max_wal_size = 4GB\n{bad}\n")).unwrap();
+        let r = json(&host_check(&w, &conf, &data));
+        let inv = invariant(&r, "inputs.readable");
+        assert_eq!(inv["status"], "fail", "{bad}: {inv:#}");
+        assert!(
+            inv["message"]
+                .as_str()
+                .unwrap()
+                .contains("expected a setting name"),
+            "{bad}: {inv:#}"
+        );
+    }
+    fs::write(
+        &conf,
+        "max_wal_size = 4GB\nauto_explain.log_min_duration = 3\n",
+    )
+    .unwrap();
+    let r = json(&host_check(&w, &conf, &data));
+    assert_eq!(
+        invariant(&r, "conf.max_wal_size")["status"],
         "pass",
         "{r:#}"
     );

@@ -39,7 +39,17 @@ pub fn parse_contract_inputs(
         c.settings = Some(Sourced::new(inputs::parse_pg_settings(&t, &o)?, o));
     }
     if let Some((t, o)) = text("processes", &req.processes)? {
-        c.processes = Some(Sourced::new(inputs::parse_processes(&t), o));
+        let p = inputs::parse_processes(&t);
+        // A process list is never empty (ps sees at least the postmaster,
+        // or itself): an empty one is an input that was not read, such as a
+        // FIFO nobody wrote to, and must not confirm anything "off".
+        if p.is_empty() {
+            return Err(Error::input(
+                o,
+                "holds no process line: a process list is never empty (give `ps -eo args` from where PostgreSQL runs)",
+            ));
+        }
+        c.processes = Some(Sourced::new(p, o));
     }
     if let Some((t, o)) = text("pvcs", &req.pvcs)? {
         c.pvcs = Some(Sourced::new(inputs::parse_pvcs(&t, &o)?, o));
@@ -54,7 +64,14 @@ pub fn parse_contract_inputs(
         c.slots = Some(Sourced::new(inputs::parse_slots(&t, &o)?, o));
     }
     if let Some((t, o)) = text("mounts", &req.mounts)? {
-        c.mounts = Some(Sourced::new(inputs::parse_mounts(&t), o));
+        let m = inputs::parse_mounts(&t);
+        if m.is_empty() {
+            return Err(Error::input(
+                o,
+                "holds no mount line: /proc/mounts is never empty",
+            ));
+        }
+        c.mounts = Some(Sourced::new(m, o));
     }
     if let Some((t, o)) = text("postgresql_conf", &req.postgresql_conf)? {
         c.conf = Some(Sourced::new(inputs::parse_postgresql_conf(&t, &o)?, o));

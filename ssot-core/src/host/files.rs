@@ -123,7 +123,16 @@ pub fn read_input_bytes(path: &Path, max: u64) -> Result<Vec<u8>> {
 /// none reads as empty at once (POSIX: no writer is end of file).
 fn open_input(path: &Path) -> std::io::Result<File> {
     use nix::fcntl::{fcntl, FcntlArg, OFlag};
-    use std::os::unix::fs::OpenOptionsExt;
+    use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
+    // A character device is no input, and is not even opened (some act on
+    // open): /dev/zero never ends and /dev/ptmx never answers (found by
+    // attack). The caller's own terminal or pipe reaches ssot as `-` or as
+    // /dev/stdin, /dev/fd/N, /proc/self/fd/N.
+    if std::fs::metadata(path)?.file_type().is_char_device() && !is_own_descriptor(path) {
+        return Err(std::io::Error::other(
+            "is a character device, not a file or a pipe: give a file, `-` or <(command)",
+        ));
+    }
     let f = OpenOptions::new()
         .read(true)
         .custom_flags(OFlag::O_NONBLOCK.bits())
@@ -132,6 +141,14 @@ fn open_input(path: &Path) -> std::io::Result<File> {
         OFlag::from_bits_truncate(fcntl(&f, FcntlArg::F_GETFL).map_err(std::io::Error::from)?);
     fcntl(&f, FcntlArg::F_SETFL(flags - OFlag::O_NONBLOCK)).map_err(std::io::Error::from)?;
     Ok(f)
+}
+
+/// `/dev/stdin`, `/dev/fd/N`, `/proc/self/fd/N`: a descriptor the caller
+/// opened for ssot (its terminal, its pipe).
+fn is_own_descriptor(path: &Path) -> bool {
+    path == Path::new("/dev/stdin")
+        || path.starts_with("/dev/fd/")
+        || path.starts_with("/proc/self/fd/")
 }
 
 fn read_capped_from(r: impl Read, max: u64) -> std::io::Result<Option<Vec<u8>>> {

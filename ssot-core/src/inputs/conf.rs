@@ -219,10 +219,15 @@ fn conf_line(raw: &str) -> std::result::Result<Option<(String, String)>, String>
         .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '.' || !c.is_ascii()))
         .unwrap_or(line.len());
     let name = &line[..name_end];
-    if name.is_empty() || name.starts_with(|c: char| c.is_ascii_digit() || c == '.') {
+    // PostgreSQL's lexer: a name is an identifier (a letter or `_`, then
+    // letters, digits, `_`), or one `prefix.name` of two (found by attack:
+    // `foo.bar.baz`, `a.` and `a.1b` are syntax errors there).
+    let parts: Vec<&str> = name.split('.').collect();
+    let identifier = |p: &&str| !p.is_empty() && !p.starts_with(|c: char| c.is_ascii_digit());
+    if parts.len() > 2 || !parts.iter().all(identifier) {
         return Err(format!(
             "expected a setting name, found \"{}\"",
-            line.trim_end()
+            shorten(line.trim_end())
         ));
     }
     let mut rest = line[name_end..].trim_start();

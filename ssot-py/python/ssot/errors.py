@@ -145,7 +145,7 @@ class UnsafeFileError(StateFileError, OSError):
     def __init__(self, message: str, *, path: Optional[str] = None, problem: Optional[str] = None) -> None:
         super().__init__(message, path=path)
         self.problem = problem
-        code = _errno.EISDIR if problem is not None and "directory" in problem and "not a directory" not in problem else None
+        code = _errno.EISDIR if problem is not None and problem.startswith("is a directory") else None
         _os_error(self, code, problem, path)
 
     def __str__(self) -> str:
