@@ -45,13 +45,22 @@ fn load<R: Record>(
         Trust::Fresh { record, .. } | Trust::Undated(record) => Loaded::Record(record, None),
         Trust::Dated { record, why } => Loaded::Record(record, Some(why)),
         Trust::Absent(Untrusted::Missing(_)) => Loaded::Absent,
-        Trust::Absent(Untrusted::Corrupt(e)) => Loaded::Broken(
-            Section::new(name, Verdict::Degraded, format!("corrupt: {e}"))
-                .with_action(record_action(name)),
-        ),
-        Trust::Absent(u) => Loaded::Broken(
-            Section::new(name, Verdict::Degraded, u.to_string()).with_action(record_action(name)),
-        ),
+        // Evidence is recorded into the file (earlier keys kept): one that
+        // cannot be read is refused by the next record, so the action says
+        // to repair it first (found by attack).
+        Trust::Absent(u) => {
+            let summary = match &u {
+                Untrusted::Corrupt(e) => format!("corrupt: {e}"),
+                other => other.to_string(),
+            };
+            Loaded::Broken(
+                Section::new(name, Verdict::Degraded, summary).with_action(super::repair_then(
+                    &u,
+                    &record_action(name),
+                    false,
+                )),
+            )
+        }
     }
 }
 

@@ -267,7 +267,7 @@ fn untrusted_verdict(u: &Untrusted) -> String {
 /// cannot read), and a corrupt one moved aside when its writer refuses to
 /// overwrite what it cannot read (`replaces_corrupt` false: the records that
 /// keep earlier keys; `wal check` writes `wal.status` whole).
-fn repair_then(u: &Untrusted, then: &str, replaces_corrupt: bool) -> String {
+pub(super) fn repair_then(u: &Untrusted, then: &str, replaces_corrupt: bool) -> String {
     match u {
         Untrusted::Corrupt(_) if replaces_corrupt => then.to_string(),
         Untrusted::Unreadable(path, error) => format!(
@@ -1382,7 +1382,24 @@ mod tests {
                 error: "Permission denied (os error 13)".into(),
             },
         );
+        // A second attack: a corrupt backup.status was answered with "record
+        // it with ssot evidence backup", which refuses to write over it.
+        facts.files.insert(
+            state::BACKUP_STATUS.into(),
+            StateInput::Present {
+                path: "/var/lib/ssot/state/backup.status".into(),
+                content: b"no key here\n".to_vec(),
+            },
+        );
         let r = build(&facts, &policy, now);
+        let backup = r.sections.iter().find(|s| s.name == "backup").unwrap();
+        assert!(
+            backup
+                .action
+                .as_deref()
+                .is_some_and(|a| a.starts_with("move the corrupt file aside")),
+            "{backup:?}"
+        );
         assert!(
             r.headline.contains("do: make /var/lib/ssot/state/wal.status readable by the user ssot runs as (Permission denied")
                 && r.headline.contains("then run `ssot wal check`"),
