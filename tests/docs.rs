@@ -360,18 +360,22 @@ fn slug(heading: &str) -> String {
         .collect()
 }
 
+/// The lines of a Markdown file outside fenced code blocks.
+fn prose(md: &str) -> impl Iterator<Item = &str> {
+    let mut fenced = false;
+    md.lines().filter(move |line| {
+        if line.starts_with("```") {
+            fenced = !fenced;
+            return false;
+        }
+        !fenced
+    })
+}
+
 /// The anchors a Markdown file's headings define (outside code blocks).
 fn anchors(md: &str) -> BTreeSet<String> {
     let mut seen = BTreeSet::new();
-    let mut fenced = false;
-    for line in md.lines() {
-        if line.starts_with("```") {
-            fenced = !fenced;
-            continue;
-        }
-        if fenced {
-            continue;
-        }
+    for line in prose(md) {
         let hashes = line.chars().take_while(|c| *c == '#').count();
         if (1..=6).contains(&hashes) && line[hashes..].starts_with(' ') {
             let base = slug(&line[hashes..]);
@@ -390,15 +394,7 @@ fn anchors(md: &str) -> BTreeSet<String> {
 /// The targets of the inline links `[text](target)` outside code.
 fn links(md: &str) -> Vec<String> {
     let mut out = Vec::new();
-    let mut fenced = false;
-    for line in md.lines() {
-        if line.starts_with("```") {
-            fenced = !fenced;
-            continue;
-        }
-        if fenced {
-            continue;
-        }
+    for line in prose(md) {
         // Drop inline code spans.
         let mut text = String::new();
         for (i, part) in line.split('`').enumerate() {

@@ -417,6 +417,18 @@ fn a_runbook_probes_the_live_server_with_the_same_calls() {
     assert_eq!(r.output(), ["ERROR postgres_starting", "DOWN"]);
 }
 
+/// Writes the state file `name` holding `first` and `checked_at` at t0.
+fn record_at_t0(w: &World, name: &str, first: &str) {
+    w.write_text(
+        &format!("/opt/ssot/state/{name}"),
+        &format!(
+            "{first}\nchecked_at={}\n",
+            ssot_core::state::timestamp(t0())
+        ),
+        t0(),
+    );
+}
+
 /// Issue "WAL truth": a crashed server does not answer the probe, and the
 /// startup gate then denied its restart forever. A runbook's startup gate
 /// leaves the probe's rules out; its backup gate does not.
@@ -424,14 +436,7 @@ fn a_runbook_probes_the_live_server_with_the_same_calls() {
 fn a_runbook_may_start_a_server_that_does_not_answer() {
     let (w, cfg) = world();
     w.set_segments("/pgdata", 6);
-    w.write_text(
-        "/opt/ssot/state/contract.status",
-        &format!(
-            "contract_status=PASS\nchecked_at={}\n",
-            ssot_core::state::timestamp(t0())
-        ),
-        t0(),
-    );
+    record_at_t0(&w, "contract.status", "contract_status=PASS");
     let r = run_in(
         &w,
         cfg,
@@ -460,22 +465,8 @@ fn a_runbook_may_start_a_server_that_does_not_answer() {
 #[test]
 fn a_runbook_contract_check_that_cannot_read_its_inputs_fails() {
     let (w, cfg) = world();
-    w.write_text(
-        "/opt/ssot/state/wal.status",
-        &format!(
-            "wal_status=OK\nchecked_at={}\n",
-            ssot_core::state::timestamp(t0())
-        ),
-        t0(),
-    );
-    w.write_text(
-        "/opt/ssot/state/contract.status",
-        &format!(
-            "contract_status=PASS\nchecked_at={}\n",
-            ssot_core::state::timestamp(t0())
-        ),
-        t0(),
-    );
+    record_at_t0(&w, "wal.status", "wal_status=OK");
+    record_at_t0(&w, "contract.status", "contract_status=PASS");
     w.write_text(
         "/etc/pg/postgresql.conf",
         "max_wal_size = 4GB\ninclude 'tuning.conf'\n",

@@ -258,8 +258,17 @@ impl Ssot {
     /// Reads an input: a file through the ports, or inline text. Returns the
     /// text and its origin for messages.
     fn read(&self, input: &Input) -> Result<(String, String)> {
+        self.read_max(input, u64::MAX)
+    }
+
+    /// [`Self::read`], a file bounded to `max` bytes (and always to the
+    /// general input limit).
+    fn read_max(&self, input: &Input, max: u64) -> Result<(String, String)> {
         match input {
-            Input::Path(p) => Ok((self.ports.fs.read_input(p)?, p.display().to_string())),
+            Input::Path(p) => Ok((
+                self.ports.fs.read_input_max(p, max)?,
+                p.display().to_string(),
+            )),
             Input::Text(t) => Ok((t.text.clone(), t.origin.clone())),
         }
     }
@@ -621,12 +630,9 @@ impl Ssot {
         // bounded well below the general input limit.
         let read = |i: &Option<Input>| -> Result<Option<Input>> {
             i.as_ref()
-                .map(|i| match i {
-                    Input::Path(p) => Ok(Input::text(
-                        self.ports.fs.read_input_max(p, CONTRACT_INPUT_MAX)?,
-                        p.display().to_string(),
-                    )),
-                    Input::Text(t) => Ok(Input::text(t.text.clone(), t.origin.clone())),
+                .map(|i| {
+                    self.read_max(i, CONTRACT_INPUT_MAX)
+                        .map(|(text, origin)| Input::text(text, origin))
                 })
                 .transpose()
         };
@@ -807,10 +813,7 @@ impl Ssot {
             named.extend(s.value.get("data_directory").map(|r| r.setting.clone()));
         }
         for p in named {
-            let written = match p.trim_end_matches('/') {
-                "" => "/".to_string(),
-                d => d.to_string(),
-            };
+            let written = crate::contract::written_dir(&p).to_string();
             if !Path::new(&written).is_absolute() {
                 continue;
             }

@@ -29,8 +29,9 @@ pub(super) fn volumes(inv: &mut Inv, inputs: &ContractInputs) {
     }
 }
 
-/// A directory as written, without trailing slashes, for comparison.
-fn dir(p: &str) -> &str {
+/// A directory as written, without trailing slashes, for comparison (the
+/// key of [`ContractInputs::real_dirs`]).
+pub fn written_dir(p: &str) -> &str {
     match p.trim_end_matches('/') {
         "" => "/",
         d => d,
@@ -85,11 +86,11 @@ fn pgdata_declared(inv: &mut Inv, inputs: &ContractInputs) {
     // Through symbolic links, as the host resolved them: Debian's
     // /var/lib/postgresql/15/main may be a link to the real volume.
     let real = |p: &str| -> String {
-        let d = dir(p);
+        let d = written_dir(p);
         inputs
             .real_dirs
             .get(d)
-            .map_or_else(|| d.to_string(), |r| dir(r).to_string())
+            .map_or_else(|| d.to_string(), |r| written_dir(r).to_string())
     };
     let differ: Vec<&(String, String)> = declared
         .iter()
@@ -194,20 +195,23 @@ pub(super) fn parameters_known(inv: &mut Inv, inputs: &ContractInputs) {
     // the old aliases it maps (sort_mem, vacuum_mem) and settings hidden
     // from SHOW ALL (seed, role); found by attack as false failures.
     const ACCEPTED_UNLISTED: [&str; 4] = ["role", "seed", "sort_mem", "vacuum_mem"];
-    let known = |n: &str| ACCEPTED_UNLISTED.contains(&n) || known(n);
-    let auto = inputs.auto_conf.as_ref();
+    // A dotted name is an extension's placeholder.
+    let unknown_name = |name: &str| {
+        let n = name.to_ascii_lowercase();
+        !n.contains('.') && !ACCEPTED_UNLISTED.contains(&n.as_str()) && !known(&n)
+    };
     let mut unknown: Vec<String> = conf
         .value
         .settings
         .iter()
-        .filter(|(name, _)| !name.contains('.') && !known(&name.to_ascii_lowercase()))
+        .filter(|(name, _)| unknown_name(name))
         .map(|(name, s)| format!("{} {name}", s.at()))
         .collect();
-    if let Some(a) = auto {
+    if let Some(a) = &inputs.auto_conf {
         unknown.extend(
             a.value
                 .iter()
-                .filter(|(name, _)| !name.contains('.') && !known(&name.to_ascii_lowercase()))
+                .filter(|(name, _)| unknown_name(name))
                 .map(|(name, l)| format!("{}:{} {name}", a.origin, l.line)),
         );
     }

@@ -26,7 +26,7 @@ mod settings;
 pub use config::{
     ContractConfig, ContractVerdict, Deployment, DEFAULT_NAMESPACE, DEFAULT_STATEFULSET,
 };
-pub use host::PARAMETERS_KNOWN;
+pub use host::{written_dir, PARAMETERS_KNOWN};
 
 use std::collections::BTreeMap;
 
