@@ -127,7 +127,6 @@
 // no safe std or nix API), allowed there alone with a SAFETY note per block.
 #![deny(unsafe_code)]
 
-mod api;
 pub mod check;
 pub mod config;
 pub mod contract;
@@ -142,10 +141,11 @@ pub mod gated;
 pub mod host;
 pub mod inputs;
 pub mod num;
+mod ops;
 pub mod ports;
 pub mod report;
+pub mod request;
 pub mod retention;
-mod service;
 pub mod stages;
 pub mod state;
 pub mod statefile;
@@ -153,15 +153,14 @@ pub mod time;
 pub mod units;
 pub mod wal;
 
-pub use api::request;
-pub use api::{
+pub use error::{Error, Result};
+pub use ops::{
     exit, json, parse_contract_inputs, report_from_files, write_json, ApplyMode, ApplyOutcome,
     BackupRecorded, BackupRequest, Brief, Catalog, ConfigView, ContractRequest, DrDrillRecorded,
     DrDrillRequest, DrillResult, GateRequest, InlineText, Input, Outcome, Ports, ReportFormat,
     ReportRequest, RestoreDrillRecorded, RestoreDrillRequest, RetentionPlanned, RetentionRequest,
     Ssot, StageChecks, StatusView, VerifyOutcome, WalCheck, WalCheckRequest, DRILL_MARKER,
 };
-pub use error::{Error, Result};
 
 /// The documentation's Rust examples (the book's "Embedding" page), compiled and
 /// run as doctests.

@@ -7,10 +7,10 @@ use super::results::{
     BackupRecorded, ConfigView, DrDrillRecorded, RestoreDrillRecorded, RetentionPlanned,
     StageChecks, StatusView, VerifyOutcome,
 };
+use super::{ApplyOutcome, WalCheck};
 use crate::contract::{ContractReport, ContractVerdict};
 use crate::decision::Decision;
 use crate::report::Report;
-use crate::service::{ApplyOutcome, WalCheck};
 use crate::wal::{Level, WalReport};
 
 /// Exit codes: 0–2 are verdicts, 3 is "no verdict" (the monitoring-plugins

@@ -7,10 +7,12 @@ use std::path::{Path, PathBuf};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use super::Host;
-use crate::api::ApplyMode;
+use super::results::RetentionPlanned;
+use super::{Ports, Ssot};
 use crate::error::{Error, Result};
 use crate::ports::OpenRoot;
+use crate::request::{ApplyMode, Catalog, RetentionRequest};
+use crate::retention;
 use crate::retention::guard::{self, Protected, ProtectedKind};
 use crate::retention::journal::{self, JournalEvent};
 use crate::retention::source::{
@@ -53,12 +55,12 @@ pub struct ProtectedPaths {
 
 /// The lineages of the protected paths. A path whose lineage cannot be read
 /// makes planning fail: ssot cannot then prove a root safe.
-pub(crate) fn protected(host: &Host, paths: &ProtectedPaths) -> Result<Vec<Protected>> {
+pub(crate) fn protected(ports: &Ports, paths: &ProtectedPaths) -> Result<Vec<Protected>> {
     let mut out = Vec::new();
     let mut add = |kind: ProtectedKind, path: &Path| -> Result<()> {
         out.push(Protected {
             kind,
-            lineage: host.artifacts.lineage(path)?,
+            lineage: ports.artifacts.lineage(path)?,
         });
         Ok(())
     };
@@ -67,7 +69,7 @@ pub(crate) fn protected(host: &Host, paths: &ProtectedPaths) -> Result<Vec<Prote
     }
     if let Some(p) = &paths.pgdata {
         add(ProtectedKind::Pgdata, p)?;
-        match host.wal.resolve(p) {
+        match ports.wal.resolve(p) {
             Ok(wal) => add(ProtectedKind::PgWal, &wal)?,
             Err(_) => add(ProtectedKind::PgWal, &p.join("pg_wal"))?,
         }
@@ -85,19 +87,19 @@ enum Opened {
 }
 
 /// The lineages of the protected paths (PGDATA, pg_wal, the state directory, the configuration).
-pub fn protected_lineages(host: &Host, paths: &ProtectedPaths) -> Result<Vec<Protected>> {
-    protected(host, paths)
+pub fn protected_lineages(ports: &Ports, paths: &ProtectedPaths) -> Result<Vec<Protected>> {
+    protected(ports, paths)
 }
 
 /// Resolves `root`, checks it against the protected paths, and opens it
 /// once; what was opened must be what was checked (same device and inode).
-fn open_checked(host: &Host, root: &Path, protected: &[Protected]) -> Result<Opened> {
-    let resolved = host.artifacts.resolve(root)?;
-    let lineage = host.artifacts.lineage(&resolved)?;
+fn open_checked(ports: &Ports, root: &Path, protected: &[Protected]) -> Result<Opened> {
+    let resolved = ports.artifacts.resolve(root)?;
+    let lineage = ports.artifacts.lineage(&resolved)?;
     if let Err(r) = guard::check_root(&lineage, protected) {
         return Ok(Opened::Refused(r));
     }
-    let handle = host.artifacts.open(&resolved)?;
+    let handle = ports.artifacts.open(&resolved)?;
     if lineage.ids.first() != Some(&handle.id()) {
         return Err(Error::UnsafeFile {
             path: resolved,
@@ -144,8 +146,8 @@ fn catalog_refusal(source: &RetentionSource, now: DateTime<Utc>) -> Option<Reten
 
 /// What `restore_drill.status` says was drilled and passed: what a
 /// `.verified` marker in a root is checked against.
-fn drill_proofs(host: &Host) -> DrillProofs {
-    let input = host.state.read(state::RESTORE_DRILL_STATUS);
+fn drill_proofs(ports: &Ports) -> DrillProofs {
+    let input = ports.state.read(state::RESTORE_DRILL_STATUS);
     match state::load_record(&input, RestoreDrillRecord::from_file) {
         Ok(r) => DrillProofs::Read(
             r.verified_artifacts
@@ -163,7 +165,7 @@ fn drill_proofs(host: &Host) -> DrillProofs {
 /// Plans `source` with the root (if any) already open: every listing goes
 /// through `open`.
 fn plan_with(
-    host: &Host,
+    ports: &Ports,
     source: &RetentionSource,
     policy: &RetentionPolicy,
     protected: &[Protected],
@@ -191,7 +193,7 @@ fn plan_with(
                     e.sha256 = open.checksum(&e.name)?;
                 }
             }
-            let drills = drill_proofs(host);
+            let drills = drill_proofs(ports);
             let l =
                 artifacts_from_entries(&entries, pattern.as_deref(), tz, protected, &drills, now);
             (Cow::Owned(l.artifacts), l.sidecars, l.warnings)
@@ -273,22 +275,22 @@ fn source_root(source: &RetentionSource) -> Option<&Path> {
 /// Lists the source and plans. Reads only. A root that holds, or lies in,
 /// a protected path is refused before it is listed.
 pub fn retention_plan(
-    host: &Host,
+    ports: &Ports,
     source: &RetentionSource,
     policy: &RetentionPolicy,
     paths: &ProtectedPaths,
     now: DateTime<Utc>,
 ) -> Result<RetentionPlan> {
     policy.tz()?;
-    let protected = protected(host, paths)?;
+    let protected = protected(ports, paths)?;
     let open = match source_root(source) {
         None => None,
-        Some(r) => match open_checked(host, r, &protected)? {
+        Some(r) => match open_checked(ports, r, &protected)? {
             Opened::Refused(r) => return Ok(RetentionPlan::refused(r.to_string(), now)),
             Opened::Open(_, open) => Some(open),
         },
     };
-    Ok(plan_with(host, source, policy, &protected, open.as_deref(), now)?.0)
+    Ok(plan_with(ports, source, policy, &protected, open.as_deref(), now)?.0)
 }
 
 /// The outcome of [`crate::Ssot::apply_retention`].
@@ -324,7 +326,7 @@ fn journal(open: &dyn OpenRoot, ev: &JournalEvent) -> Result<()> {
 /// The root is opened once and every step goes through that descriptor.
 /// Killed at any moment and run again, it ends where an uninterrupted run would.
 pub fn retention_apply(
-    host: &Host,
+    ports: &Ports,
     source: &RetentionSource,
     policy: &RetentionPolicy,
     paths: &ProtectedPaths,
@@ -344,7 +346,7 @@ pub fn retention_apply(
             profile: profile.to_string(),
         };
     if *mode == ApplyMode::DryRun {
-        let first = retention_plan(host, source, policy, paths, now)?;
+        let first = retention_plan(ports, source, policy, paths, now)?;
         return Ok(outcome(first, None, Vec::new()));
     }
     policy.tz()?;
@@ -352,14 +354,14 @@ pub fn retention_apply(
         let r = refused.refused.clone();
         return Ok(outcome(refused, r, Vec::new()));
     }
-    let protected = protected(host, paths)?;
+    let protected = protected(ports, paths)?;
     let Some(given_root) = source_root(source) else {
         return Err(Error::Request(
             "apply needs the directory that holds the artifacts: a dir, or a root for the catalog"
                 .into(),
         ));
     };
-    let (root, open) = match open_checked(host, given_root, &protected)? {
+    let (root, open) = match open_checked(ports, given_root, &protected)? {
         Opened::Refused(r) => {
             let text = r.to_string();
             return Ok(outcome(
@@ -371,14 +373,14 @@ pub fn retention_apply(
         Opened::Open(root, open) => (root, open),
     };
     let open: &(dyn OpenRoot + Send + Sync) = &*open;
-    let (first, _) = plan_with(host, source, policy, &protected, Some(open), now)?;
+    let (first, _) = plan_with(ports, source, policy, &protected, Some(open), now)?;
     let holder = format!(
         "retention apply ({profile}) on {} by pid {} since {}",
         root.display(),
         std::process::id(),
         timestamp(now)
     );
-    let _op = match host.state.try_operation_lock(&holder) {
+    let _op = match ports.state.try_operation_lock(&holder) {
         Ok(h) => h,
         Err(Error::Locked { holder, path }) => {
             let who = holder.unwrap_or_else(|| path.display().to_string());
@@ -419,7 +421,7 @@ pub fn retention_apply(
         }
     }
 
-    let (mut plan, sidecars) = plan_with(host, source, policy, &protected, Some(open), now)?;
+    let (mut plan, sidecars) = plan_with(ports, source, policy, &protected, Some(open), now)?;
     if let Some(r) = &plan.refused {
         let r = r.clone();
         return Ok(outcome(plan, Some(r), recovered));
@@ -489,7 +491,7 @@ pub fn retention_apply(
         },
     )?;
     write_status(
-        host,
+        ports,
         profile,
         &root,
         &plan,
@@ -510,7 +512,7 @@ pub fn retention_apply(
 }
 
 fn write_status(
-    host: &Host,
+    ports: &Ports,
     profile: &str,
     root: &Path,
     plan: &RetentionPlan,
@@ -518,8 +520,8 @@ fn write_status(
     deleted: &[String],
     now: DateTime<Utc>,
 ) -> Result<()> {
-    let lock = host.state.lock()?;
-    let input = host.state.read(state::RETENTION_STATUS);
+    let lock = ports.state.lock()?;
+    let input = ports.state.read(state::RETENTION_STATUS);
     let mut f = match input.parse() {
         Ok(Some(f)) => f,
         _ => StateFile::new(input.path()),
@@ -538,15 +540,16 @@ fn write_status(
         },
         now,
     )?;
-    host.state
+    ports
+        .state
         .write_atomic(&lock, state::RETENTION_STATUS, f.render().as_bytes())?;
-    forget_deleted_backups(host, &lock, &root, deleted)
+    forget_deleted_backups(ports, &lock, &root, deleted)
 }
 
 /// Drops the backups retention deleted from `backup.status`'s recent list,
 /// so `verify` does not report a deletion by policy as a lost backup.
 fn forget_deleted_backups(
-    host: &Host,
+    ports: &Ports,
     lock: &crate::ports::Held,
     root: &str,
     deleted: &[String],
@@ -554,7 +557,7 @@ fn forget_deleted_backups(
     if deleted.is_empty() {
         return Ok(());
     }
-    let input = host.state.read(state::BACKUP_STATUS);
+    let input = ports.state.read(state::BACKUP_STATUS);
     let Ok(Some(mut f)) = input.parse() else {
         return Ok(()); // nothing recorded, or a record the report flags itself
     };
@@ -572,6 +575,131 @@ fn forget_deleted_backups(
         return Ok(());
     }
     state::write_recent(&mut f, &kept)?;
-    host.state
+    ports
+        .state
         .write_atomic(lock, state::BACKUP_STATUS, f.render().as_bytes())
+}
+impl Ssot {
+    /// The paths an artifact root must never hold.
+    pub(super) fn protected(&self, pgdata: Option<&Path>) -> ProtectedPaths {
+        ProtectedPaths {
+            state_dir: Some(self.state_dir.clone()),
+            pgdata: Some(self.pgdata(pgdata)),
+            config_file: self.source.file.clone(),
+        }
+    }
+
+    /// Resolves source, policy and profile name: the profile's root, pattern
+    /// and policy, with the request's keys on top.
+    fn retention_inputs(
+        &self,
+        req: &RetentionRequest,
+    ) -> Result<(RetentionSource, RetentionPolicy, String)> {
+        let profile =
+            match &req.profile {
+                Some(name) => Some(self.config.retention.0.get(name).ok_or_else(|| {
+                    Error::UnknownProfile {
+                        name: name.clone(),
+                        known: self.config.retention.0.keys().cloned().collect(),
+                    }
+                })?),
+                None => None,
+            };
+        let base = profile.map(|p| p.policy.clone()).unwrap_or_default();
+        let policy = req.policy.apply_to(&base);
+        policy.tz()?;
+        if let Some(p) = &req.pattern {
+            retention::source::validate_pattern(p)?;
+        }
+        let source = match (&req.catalog, &req.dir) {
+            (Some(_), Some(_)) => {
+                return Err(Error::Request("give a dir or a catalog, not both".into()))
+            }
+            (Some(catalog), None) => {
+                let artifacts = match catalog {
+                    Catalog::Artifacts(a) => a.clone(),
+                    Catalog::Input(i) => {
+                        let (text, origin) = self.read(i)?;
+                        serde_json::from_str::<Vec<Artifact>>(&text).map_err(|e| {
+                            Error::InputFile {
+                                origin,
+                                line: Some(e.line()),
+                                column: Some(e.column()),
+                                message: format!("not a JSON array of artifacts: {e}"),
+                            }
+                        })?
+                    }
+                };
+                RetentionSource::Catalog {
+                    artifacts,
+                    root: req.root.clone(),
+                }
+            }
+            (None, dir) => {
+                if req.root.is_some() {
+                    return Err(Error::Request(
+                        "a root goes with a catalog (a dir is its own root)".into(),
+                    ));
+                }
+                let root = dir
+                    .clone()
+                    .or_else(|| profile.and_then(|p| p.root.clone()).map(PathBuf::from))
+                    .ok_or(Error::NotGiven {
+                        field: "dir",
+                        message: "no artifacts to plan over: give a dir, a catalog, or a profile with a root".into(),
+                    })?;
+                let pattern = req
+                    .pattern
+                    .clone()
+                    .or_else(|| profile.and_then(|p| p.pattern.clone()));
+                RetentionSource::Dir { root, pattern }
+            }
+        };
+        let name = req.profile.clone().unwrap_or_else(|| "default".into());
+        Ok((source, policy, name))
+    }
+
+    /// Lists the artifacts and plans. Reads only. A root that holds, or lies
+    /// in, the state directory, PGDATA, pg_wal or the configuration file is
+    /// refused before it is listed.
+    pub fn plan_retention(
+        &self,
+        req: &RetentionRequest,
+        now: DateTime<Utc>,
+    ) -> Result<RetentionPlanned> {
+        let (source, policy, profile) = self.retention_inputs(req)?;
+        let paths = self.protected(req.pgdata.as_deref());
+        let plan = retention_plan(&self.ports, &source, &policy, &paths, now)?;
+        Ok(RetentionPlanned { profile, plan })
+    }
+
+    /// Plans and, when `mode` allows, deletes (see [`ApplyMode`]). Under the
+    /// operation lock and the root's lock, each deletion journalled first:
+    /// killed at any moment and run again, it ends where an uninterrupted
+    /// run would.
+    ///
+    /// A dry run reads only and is evaluated at `given` (else the clock);
+    /// an apply that deletes authorises work and runs at the real time
+    /// ([`Ssot::authorizing_now`]).
+    pub fn apply_retention(
+        &self,
+        req: &RetentionRequest,
+        mode: &ApplyMode,
+        given: Option<DateTime<Utc>>,
+    ) -> Result<ApplyOutcome> {
+        let now = match mode {
+            ApplyMode::DryRun => given.unwrap_or_else(|| self.now()),
+            _ => self.authorizing_now("retention apply", given)?,
+        };
+        let mode = match mode {
+            ApplyMode::PlanHash(h) => {
+                retention::check_plan_hash_prefix(h)?;
+                ApplyMode::PlanHash(h.to_ascii_lowercase())
+            }
+            m => m.clone(),
+        };
+        let (source, policy, profile) = self.retention_inputs(req)?;
+        let paths = self.protected(req.pgdata.as_deref());
+        retention_apply(&self.ports, &source, &policy, &paths, &profile, &mode, now)
+    }
 }

@@ -8,12 +8,12 @@ use super::results::{
     is_line_file, parsed, BackupRecorded, ConfigView, DrDrillRecorded, RestoreDrillRecorded,
     RetentionPlanned, StageChecks, StatusView, VerifyOutcome,
 };
+use super::{ApplyOutcome, WalCheck};
 use crate::contract::{ContractReport, InvariantStatus, LimitationStatus};
 use crate::decision::Decision;
 use crate::num::{human_bytes, human_secs, pct};
 use crate::report::Report;
 use crate::retention::{Action, RetentionPlan};
-use crate::service::{ApplyOutcome, WalCheck};
 use crate::stages::StageCheck;
 use crate::state::{parse_timestamp, timestamp, StateInput};
 use crate::wal::WalReport;

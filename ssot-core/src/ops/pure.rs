@@ -5,12 +5,12 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 
-use super::request::{ContractRequest, Input};
 use crate::config::{Config, ContractConfig};
 use crate::contract::{ContractInputs, Sourced};
 use crate::error::{Error, Result};
 use crate::inputs;
 use crate::report::{self, Report, ReportFacts};
+use crate::request::{ContractRequest, Input};
 use crate::state::{self, StateInput};
 
 /// Parses the contract inputs of `req`, each given as text (a path is an

@@ -9,9 +9,9 @@ use chrono::{DateTime, Utc};
 use serde::{Serialize, Serializer};
 use serde_json::{json, Value};
 
-use super::request::DrillResult;
 use crate::config::Config;
 use crate::evidence::{BackupEvidence, DrOutcome, RestoreDrillEvidence};
+use crate::request::DrillResult;
 use crate::retention::RetentionPlan;
 use crate::stages::StageCheck;
 use crate::state::{self, timestamp, StateInput};
