@@ -13,8 +13,9 @@ use crate::error::{Error, Result};
 use crate::ports::OpenRoot;
 use crate::request::{ApplyMode, Catalog, RetentionRequest};
 use crate::retention;
+use crate::retention::apply::{Apply, End, Reply, RunRecord, Step};
 use crate::retention::guard::{self, Protected, ProtectedKind};
-use crate::retention::journal::{self, JournalEvent};
+use crate::retention::journal;
 use crate::retention::source::{
     artifacts_from_entries, DrillPass, DrillProofs, EntryKind, RootEntry,
 };
@@ -316,11 +317,6 @@ pub struct ApplyOutcome {
     pub profile: String,
 }
 
-/// Appends one event to the root's journal (fsynced).
-fn journal(open: &dyn OpenRoot, ev: &JournalEvent) -> Result<()> {
-    open.append_journal(&ev.to_line())
-}
-
 /// Plans and, when `mode` allows, deletes. Under the operation lock and the
 /// root's lock; deletions oldest first, each journalled before the next.
 /// The root is opened once and every step goes through that descriptor.
@@ -334,25 +330,24 @@ pub fn retention_apply(
     mode: &ApplyMode,
     now: DateTime<Utc>,
 ) -> Result<ApplyOutcome> {
-    let outcome =
-        |plan: RetentionPlan, refused: Option<String>, recovered: Vec<String>| ApplyOutcome {
-            plan,
-            applied: false,
-            dry_run: *mode == ApplyMode::DryRun,
-            refused,
-            deleted: Vec::new(),
-            recovered,
-            resumed: None,
-            profile: profile.to_string(),
-        };
+    let outcome = |plan: RetentionPlan, refused: Option<String>| ApplyOutcome {
+        plan,
+        applied: false,
+        dry_run: *mode == ApplyMode::DryRun,
+        refused,
+        deleted: Vec::new(),
+        recovered: Vec::new(),
+        resumed: None,
+        profile: profile.to_string(),
+    };
     if *mode == ApplyMode::DryRun {
         let first = retention_plan(ports, source, policy, paths, now)?;
-        return Ok(outcome(first, None, Vec::new()));
+        return Ok(outcome(first, None));
     }
     policy.tz()?;
     if let Some(refused) = catalog_refusal(source, now) {
         let r = refused.refused.clone();
-        return Ok(outcome(refused, r, Vec::new()));
+        return Ok(outcome(refused, r));
     }
     let protected = protected(ports, paths)?;
     let Some(given_root) = source_root(source) else {
@@ -367,7 +362,6 @@ pub fn retention_apply(
             return Ok(outcome(
                 RetentionPlan::refused(text.clone(), now),
                 Some(text),
-                Vec::new(),
             ));
         }
         Opened::Open(root, open) => (root, open),
@@ -387,7 +381,6 @@ pub fn retention_apply(
             return Ok(outcome(
                 first,
                 Some(format!("another operation holds the lock: {who}")),
-                Vec::new(),
             ));
         }
         Err(e) => return Err(e),
@@ -401,114 +394,146 @@ pub fn retention_apply(
                     "another retention apply holds the root's lock {}",
                     path.display()
                 )),
-                Vec::new(),
             ));
         }
         Err(e) => return Err(e),
     };
-
-    // Recovery: finish what an interrupted run left half done. Only trash
-    // the journal names is removed; a user's own `.ssot-trash-*` is not ours.
-    let journal_state = journal::replay(&open.read_journal()?);
-    open.cleanup()?;
-    let present: BTreeSet<String> = open.list()?.into_iter().map(|e| e.name).collect();
-    let mut recovered = Vec::new();
-    for (id, (sidecars, trash)) in &journal_state.unfinished {
-        if !present.contains(id) {
-            open.remove(id, sidecars, trash)?;
-            journal(open, &JournalEvent::Deleted { id: id.clone() })?;
-            recovered.push(id.clone());
-        }
-    }
-
-    let (mut plan, sidecars) = plan_with(ports, source, policy, &protected, Some(open), now)?;
-    if let Some(r) = &plan.refused {
-        let r = r.clone();
-        return Ok(outcome(plan, Some(r), recovered));
-    }
-    let deletions: Vec<String> = plan
-        .deletions_oldest_first()
-        .iter()
-        .map(|d| d.id.clone())
-        .collect();
-    let (reviewed, resumed) = match mode {
-        ApplyMode::PlanHash(given) => {
-            match journal::reviewed_run(given, &plan.plan_hash, &deletions, &journal_state) {
-                Ok(r) => {
-                    let resumed = r.resumed.then(|| r.hash.clone());
-                    (Some(r.hash), resumed)
-                }
-                Err(refusal) => return Ok(outcome(plan, Some(refusal), recovered)),
-            }
-        }
-        _ => (None, None),
+    let reviewed = match mode {
+        ApplyMode::PlanHash(given) => Some(given.clone()),
+        _ => None,
     };
-    if journal_state.open_runs.is_empty() && journal_state.unfinished.is_empty() {
-        // Compact: keep only the recent completions (re-applying a completed
-        // plan hash stays a no-op instead of a refusal).
-        let text = journal::compacted(&journal_state)?;
-        open.rewrite_journal(&text)?;
-    }
-    journal(
+    let run = Locked {
+        ports,
+        source,
+        policy,
+        protected: &protected,
         open,
-        &JournalEvent::Plan {
-            plan_hash: plan.plan_hash.clone(),
-            reviewed: reviewed.clone(),
-            delete: deletions.clone(),
-            at: timestamp(now),
+        root: &root,
+        profile,
+        now,
+    };
+    let end = run.apply(reviewed)?;
+    Ok(match end {
+        End::Refused {
+            plan,
+            refused,
+            recovered,
+        } => ApplyOutcome {
+            recovered,
+            ..outcome(plan, Some(refused))
+        },
+        End::Applied {
+            plan,
+            deleted,
+            recovered,
+            resumed,
+        } => ApplyOutcome {
+            plan,
+            applied: true,
+            dry_run: false,
+            refused: None,
+            deleted,
+            recovered,
+            resumed,
             profile: profile.to_string(),
         },
-    )?;
-    let mut deleted = Vec::new();
-    for id in &deletions {
-        // What changed since the plan (a link or a mount put in its place)
-        // is passed over, never followed, and the rest goes on.
-        if let Some(why) = open.removable(id)? {
-            plan.warnings
-                .push(format!("{id}: {why}: passed over, not deleted"));
-            continue;
-        }
-        let sidecars = sidecars.get(id).cloned().unwrap_or_default();
-        let trash = open.trash_name(id)?;
-        journal(
-            open,
-            &JournalEvent::Deleting {
-                id: id.clone(),
-                sidecars: sidecars.clone(),
-                trash: Some(trash.clone()),
-            },
-        )?;
-        open.remove(id, &sidecars, &trash)?;
-        journal(open, &JournalEvent::Deleted { id: id.clone() })?;
-        deleted.push(id.clone());
-    }
-    journal(
-        open,
-        &JournalEvent::Complete {
-            plan_hash: plan.plan_hash.clone(),
-            reviewed: reviewed.clone(),
-            at: timestamp(now),
-        },
-    )?;
-    write_status(
-        ports,
-        profile,
-        &root,
-        &plan,
-        reviewed.as_deref(),
-        &deleted,
-        now,
-    )?;
-    Ok(ApplyOutcome {
-        plan,
-        applied: true,
-        dry_run: false,
-        refused: None,
-        deleted,
-        recovered,
-        resumed,
-        profile: profile.to_string(),
     })
+}
+
+/// An apply over a root that is open and locked: the host half of
+/// [`apply::Apply`], carrying out each step it returns.
+struct Locked<'a> {
+    ports: &'a Ports,
+    source: &'a RetentionSource,
+    policy: &'a RetentionPolicy,
+    protected: &'a [Protected],
+    open: &'a (dyn OpenRoot + Send + Sync),
+    root: &'a Path,
+    profile: &'a str,
+    now: DateTime<Utc>,
+}
+
+impl Locked<'_> {
+    /// Reads the journal, cleans up and lists the root, then runs the
+    /// machine to its end.
+    fn apply(&self, reviewed: Option<String>) -> Result<End> {
+        let open = self.open;
+        let journal_state = journal::replay(&open.read_journal()?);
+        open.cleanup()?;
+        let present: BTreeSet<String> = open.list()?.into_iter().map(|e| e.name).collect();
+        let mut machine = Apply::new(
+            journal_state,
+            &present,
+            reviewed,
+            self.profile,
+            timestamp(self.now),
+        );
+        let mut reply = Reply::Start;
+        loop {
+            reply = match machine.next(reply)? {
+                Step::Finished => break,
+                Step::Record => {
+                    if let Some(r) = machine.record() {
+                        self.record(&r)?;
+                    }
+                    Reply::Done
+                }
+                step => self.perform(step)?,
+            };
+        }
+        machine
+            .finish()
+            .ok_or_else(|| Error::Request("retention apply: the run stopped before its end".into()))
+    }
+
+    /// Carries out one step on the root.
+    fn perform(&self, step: Step) -> Result<Reply> {
+        let open = self.open;
+        Ok(match step {
+            Step::Remove {
+                id,
+                sidecars,
+                trash,
+            } => {
+                open.remove(&id, &sidecars, &trash)?;
+                Reply::Done
+            }
+            Step::Journal(ev) => {
+                open.append_journal(&ev.to_line())?;
+                Reply::Done
+            }
+            Step::RewriteJournal(text) => {
+                open.rewrite_journal(&text)?;
+                Reply::Done
+            }
+            Step::Plan => {
+                let (plan, sidecars) = plan_with(
+                    self.ports,
+                    self.source,
+                    self.policy,
+                    self.protected,
+                    Some(open),
+                    self.now,
+                )?;
+                Reply::Planned { plan, sidecars }
+            }
+            Step::CheckRemovable { id } => Reply::Removable(open.removable(&id)?),
+            Step::TrashName { id } => Reply::Trash(open.trash_name(&id)?),
+            Step::Record | Step::Finished => Reply::Done,
+        })
+    }
+
+    fn record(&self, r: &RunRecord<'_>) -> Result<()> {
+        write_status(
+            self.ports,
+            self.profile,
+            self.root,
+            r.plan,
+            r.reviewed,
+            r.deleted,
+            self.now,
+        )
+    }
 }
 
 fn write_status(

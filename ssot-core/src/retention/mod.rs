@@ -25,6 +25,7 @@
 //! 4. **Blast radius.** A plan that deletes more than `max_delete` (a count or
 //!    a percentage of all artifacts) is refused as a whole, not truncated.
 
+pub mod apply;
 pub mod guard;
 pub mod journal;
 pub mod restic;
