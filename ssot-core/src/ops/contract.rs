@@ -75,46 +75,11 @@ impl Ssot {
             mounts: read(&req.mounts)?,
         };
         if texts.active_pvcs.is_none() {
-            texts.active_pvcs = match self.ports.state.read(state::ACTIVE_PVC_LIST) {
-                StateInput::Present { path, content } => {
-                    Some(Input::text(String::from_utf8_lossy(&content), path))
-                }
-                StateInput::Unreadable { path, error } => {
-                    return Err(Error::Unreadable { path, error })
-                }
-                StateInput::Invalid { path, problem } => {
-                    return Err(Error::UnsafeFile {
-                        path: path.into(),
-                        problem,
-                    })
-                }
-                StateInput::Missing { .. } => None,
-            };
+            texts.active_pvcs = self.recorded_active_pvcs()?;
         }
         let mut c = parse_contract_inputs(&texts, &self.config.contract)?;
         if let Some(dsn) = self.dsn(req.dsn.as_deref()) {
-            let (server, probed) = self.probe(dsn);
-            if let Ok(l) = &probed {
-                if c.settings.is_none() {
-                    c.settings = Some(Sourced::new(
-                        l.settings.clone(),
-                        format!("pg_settings ({server})"),
-                    ));
-                }
-                if c.slots.is_none() {
-                    c.slots = Some(Sourced::new(
-                        l.slots.clone(),
-                        format!("pg_replication_slots ({server})"),
-                    ));
-                }
-                if c.processes.is_none() {
-                    c.processes = Some(Sourced::new(
-                        l.processes(),
-                        format!("pg_stat_activity ({server})"),
-                    ));
-                }
-            }
-            c.live = Some(Sourced::new(probed, server));
+            self.add_live(&mut c, dsn);
         }
         if let Some(path) = auto_path {
             c.auto_conf = Some(self.auto_conf(&path)?);
@@ -130,6 +95,52 @@ impl Ssot {
         }
         c.backup_target = self.config.gate.targets.get(&Operation::Backup).cloned();
         Ok(c)
+    }
+
+    /// `active_pvc.list` from the state directory, when there is one.
+    fn recorded_active_pvcs(&self) -> Result<Option<Input>> {
+        Ok(match self.ports.state.read(state::ACTIVE_PVC_LIST) {
+            StateInput::Present { path, content } => {
+                Some(Input::text(String::from_utf8_lossy(&content), path))
+            }
+            StateInput::Unreadable { path, error } => {
+                return Err(Error::Unreadable { path, error })
+            }
+            StateInput::Invalid { path, problem } => {
+                return Err(Error::UnsafeFile {
+                    path: path.into(),
+                    problem,
+                })
+            }
+            StateInput::Missing { .. } => None,
+        })
+    }
+
+    /// Probes the server `dsn`: what it answered fills the inputs not given
+    /// (pg_settings, the slots, the processes), and the probe itself is an input.
+    fn add_live(&self, c: &mut ContractInputs, dsn: &str) {
+        let (server, probed) = self.probe(dsn);
+        if let Ok(l) = &probed {
+            if c.settings.is_none() {
+                c.settings = Some(Sourced::new(
+                    l.settings.clone(),
+                    format!("pg_settings ({server})"),
+                ));
+            }
+            if c.slots.is_none() {
+                c.slots = Some(Sourced::new(
+                    l.slots.clone(),
+                    format!("pg_replication_slots ({server})"),
+                ));
+            }
+            if c.processes.is_none() {
+                c.processes = Some(Sourced::new(
+                    l.processes(),
+                    format!("pg_stat_activity ({server})"),
+                ));
+            }
+        }
+        c.live = Some(Sourced::new(probed, server));
     }
 
     /// `postgresql.conf` (with its includes) from `given`, and on a host the

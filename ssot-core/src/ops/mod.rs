@@ -1,4 +1,5 @@
-//! [`Ssot`]: the one entry point every surface calls.
+//! [`Ssot`]: the one entry point every surface calls, and the one layer of
+//! operations behind it.
 //!
 //! An `Ssot` owns the effective [`Config`] and the [`Ports`] through which
 //! facts come in. It has one method per operation the CLI offers; each takes
@@ -7,6 +8,16 @@
 //! (`Display`) and knows its exit code ([`Outcome`]). The CLI, the Python
 //! module and the Rhai engine only convert their inputs into requests and
 //! print what comes back.
+//!
+//! One file per operation, each gathering its own facts through the ports,
+//! handing them to the pure evaluator and recording the result:
+//! `wal_check.rs` (`wal check`), `gate.rs` (`gate`, and the disk facts the
+//! report shares), `contract.rs` (`contract check`), `evidence.rs` (backups,
+//! drills, `verify`), `retention.rs` (plan and apply, whose protocol is the
+//! pure state machine [`crate::retention::apply`]) and `report.rs` (the
+//! report, the stage check, `status`). Results that are no core type are in
+//! `results.rs`, exit codes in `outcome.rs`, the text renderings in
+//! `text.rs`, the operations over texts instead of files in `pure.rs`.
 
 mod contract;
 mod evidence;

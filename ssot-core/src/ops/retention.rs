@@ -10,7 +10,7 @@ use serde::Serialize;
 use super::results::RetentionPlanned;
 use super::{Ports, Ssot};
 use crate::error::{Error, Result};
-use crate::ports::OpenRoot;
+use crate::ports::{Held, OpenRoot};
 use crate::request::{ApplyMode, Catalog, RetentionRequest};
 use crate::retention;
 use crate::retention::apply::{Apply, End, Reply, RunRecord, Step};
@@ -330,15 +330,8 @@ pub fn retention_apply(
     mode: &ApplyMode,
     now: DateTime<Utc>,
 ) -> Result<ApplyOutcome> {
-    let outcome = |plan: RetentionPlan, refused: Option<String>| ApplyOutcome {
-        plan,
-        applied: false,
-        dry_run: *mode == ApplyMode::DryRun,
-        refused,
-        deleted: Vec::new(),
-        recovered: Vec::new(),
-        resumed: None,
-        profile: profile.to_string(),
+    let outcome = |plan: RetentionPlan, refused: Option<String>| {
+        ApplyOutcome::not_applied(plan, refused, mode, profile)
     };
     if *mode == ApplyMode::DryRun {
         let first = retention_plan(ports, source, policy, paths, now)?;
@@ -368,35 +361,9 @@ pub fn retention_apply(
     };
     let open: &(dyn OpenRoot + Send + Sync) = &*open;
     let (first, _) = plan_with(ports, source, policy, &protected, Some(open), now)?;
-    let holder = format!(
-        "retention apply ({profile}) on {} by pid {} since {}",
-        root.display(),
-        std::process::id(),
-        timestamp(now)
-    );
-    let _op = match ports.state.try_operation_lock(&holder) {
-        Ok(h) => h,
-        Err(Error::Locked { holder, path }) => {
-            let who = holder.unwrap_or_else(|| path.display().to_string());
-            return Ok(outcome(
-                first,
-                Some(format!("another operation holds the lock: {who}")),
-            ));
-        }
-        Err(e) => return Err(e),
-    };
-    let _root_lock = match open.lock() {
-        Ok(l) => l,
-        Err(Error::Locked { path, .. }) => {
-            return Ok(outcome(
-                first,
-                Some(format!(
-                    "another retention apply holds the root's lock {}",
-                    path.display()
-                )),
-            ));
-        }
-        Err(e) => return Err(e),
+    let _locks = match take_locks(ports, open, &root, profile, now)? {
+        Ok(locks) => locks,
+        Err(busy) => return Ok(outcome(first, Some(busy))),
     };
     let reviewed = match mode {
         ApplyMode::PlanHash(given) => Some(given.clone()),
@@ -412,8 +379,7 @@ pub fn retention_apply(
         profile,
         now,
     };
-    let end = run.apply(reviewed)?;
-    Ok(match end {
+    Ok(match run.apply(reviewed)? {
         End::Refused {
             plan,
             refused,
@@ -438,6 +404,65 @@ pub fn retention_apply(
             profile: profile.to_string(),
         },
     })
+}
+
+impl ApplyOutcome {
+    /// A plan not carried out: a dry run, or refused (`refused` says why).
+    fn not_applied(
+        plan: RetentionPlan,
+        refused: Option<String>,
+        mode: &ApplyMode,
+        profile: &str,
+    ) -> ApplyOutcome {
+        ApplyOutcome {
+            plan,
+            applied: false,
+            dry_run: *mode == ApplyMode::DryRun,
+            refused,
+            deleted: Vec::new(),
+            recovered: Vec::new(),
+            resumed: None,
+            profile: profile.to_string(),
+        }
+    }
+}
+
+/// The operation lock, then the root's lock (returned in the order they
+/// are to be released); `Ok(Err(why))` when another
+/// operation or apply holds one (a refusal, not an error).
+fn take_locks(
+    ports: &Ports,
+    open: &(dyn OpenRoot + Send + Sync),
+    root: &Path,
+    profile: &str,
+    now: DateTime<Utc>,
+) -> Result<std::result::Result<(Held, Held), String>> {
+    let holder = format!(
+        "retention apply ({profile}) on {} by pid {} since {}",
+        root.display(),
+        std::process::id(),
+        timestamp(now)
+    );
+    let op = match ports.state.try_operation_lock(&holder) {
+        Ok(h) => h,
+        Err(Error::Locked { holder, path }) => {
+            let who = holder.unwrap_or_else(|| path.display().to_string());
+            return Ok(Err(format!("another operation holds the lock: {who}")));
+        }
+        Err(e) => return Err(e),
+    };
+    let root_lock = match open.lock() {
+        Ok(l) => l,
+        Err(Error::Locked { path, .. }) => {
+            return Ok(Err(format!(
+                "another retention apply holds the root's lock {}",
+                path.display()
+            )));
+        }
+        Err(e) => return Err(e),
+    };
+    // Released as before: the root's lock first, then the operation lock.
+    Ok(Ok((root_lock, op)))
 }
 
 /// An apply over a root that is open and locked: the host half of

@@ -129,7 +129,86 @@ pub fn check_wal(
 ) -> Result<WalCheck> {
     let lock = ports.state.lock()?;
     let mut notes = Vec::new();
+    let previous = read_previous(ports, &mut notes);
+    let history_input = ports.state.read(state::WAL_HISTORY);
+    let history = state::parse_wal_history(&history_input).unwrap_or_else(|e| {
+        notes.push(format!(
+            "growth history discarded ({e}); growth is judged from new samples"
+        ));
+        Vec::new()
+    });
+    let probe = remembered_probe(ports, pgdata, input, now, &mut notes);
+    let (report, pg_wal, settings_source) = measure_and_evaluate(
+        ports,
+        cfg,
+        pgdata,
+        input,
+        Measured {
+            live: probe.live,
+            slots: probe.slots,
+            history: history.clone(),
+            previous: previous.status,
+        },
+        now,
+        &mut notes,
+    );
+    let mut status_file = previous.file;
+    // A status that cannot be written as it is (a value the file cannot
+    // hold) must not leave the previous one standing: record the failure.
+    let report = match state::write_wal_status(&mut status_file, &report) {
+        Ok(()) => report,
+        Err(e) => {
+            let failed = wal::measurement_failed(
+                &format!("the status could not be recorded: {e}"),
+                &cfg.wal,
+                report.soft_limit_bytes,
+                now,
+            );
+            status_file = StateFile::new(previous.path.as_str());
+            state::write_wal_status(&mut status_file, &failed)?;
+            failed
+        }
+    };
+    let status = status_file.render();
+    let history = state::render_wal_history(&wal::next_history(&history, &report, &cfg.wal));
+    let checked = format!("{}\n", state::timestamp(now));
+    let mut files = vec![
+        (state::WAL_STATUS, status.as_bytes()),
+        (state::WAL_HISTORY, history.as_bytes()),
+    ];
+    if report.wal_size.is_some() {
+        files.push((state::WAL_LAST_CHECK, checked.as_bytes()));
+    }
+    if let Some(p) = &probe.record {
+        files.push((state::WAL_PROBE, p.as_bytes()));
+    }
+    ports.state.write_atomic_all(&lock, &files)?;
+    if let (Some(d), Some(scanned)) = (input.waldir, report.wal_size) {
+        notes.push(format!(
+            "pg_ls_waldir() counts {} in {} segment(s); the scan {}",
+            crate::num::human_bytes(d.bytes),
+            d.segments,
+            crate::num::human_bytes(scanned)
+        ));
+    }
+    Ok(WalCheck {
+        report,
+        pg_wal,
+        settings_source,
+        notes,
+        pg_ls_waldir: input.waldir,
+    })
+}
 
+/// The previous `wal.status`: its path, its file (rewritten in place, so
+/// unknown keys survive) and the status hysteresis starts from.
+struct Previous {
+    path: String,
+    file: StateFile,
+    status: Option<wal::PreviousStatus>,
+}
+
+fn read_previous(ports: &Ports, notes: &mut Vec<String>) -> Previous {
     let prev_input = ports.state.read(state::WAL_STATUS);
     let mut status_file = StateFile::new(prev_input.path());
     let mut previous = None;
@@ -149,18 +228,31 @@ pub fn check_wal(
             prev_input.path()
         )),
     }
+    Previous {
+        path: prev_input.path().to_string(),
+        file: status_file,
+        status: previous,
+    }
+}
 
-    let history_input = ports.state.read(state::WAL_HISTORY);
-    let history = state::parse_wal_history(&history_input).unwrap_or_else(|e| {
-        notes.push(format!(
-            "growth history discarded ({e}); growth is judged from new samples"
-        ));
-        Vec::new()
-    });
+/// The live facts as a probe gives them, and what is remembered of it.
+struct Probe {
+    live: Option<wal::LiveWalFacts>,
+    slots: Vec<ReplicationSlot>,
+    /// `wal.probe`'s new content, when the server answered.
+    record: Option<String>,
+}
 
-    // A probe that answered is remembered; one that did not is described by
-    // the last that did (its slots, dated), so the slot that filled the disk
-    // is still named after the server went down.
+/// A probe that answered is remembered; one that did not is described by
+/// the last that did (its slots, dated), so the slot that filled the disk
+/// is still named after the server went down.
+fn remembered_probe(
+    ports: &Ports,
+    pgdata: &Path,
+    input: &WalCheckInput,
+    now: DateTime<Utc>,
+    notes: &mut Vec<String>,
+) -> Probe {
     let mut live = input.live.clone();
     let mut slots = input.slots.clone();
     let mut probe_record = None;
@@ -217,6 +309,33 @@ pub fn check_wal(
         }
         _ => {}
     }
+    Probe {
+        live,
+        slots,
+        record: probe_record,
+    }
+}
+
+/// The facts [`measure_and_evaluate`] adds the scan to.
+struct Measured {
+    live: Option<wal::LiveWalFacts>,
+    slots: Vec<ReplicationSlot>,
+    history: Vec<wal::WalSample>,
+    previous: Option<wal::PreviousStatus>,
+}
+
+/// Scans pg_wal and the volumes and evaluates: the report, pg_wal as
+/// resolved and where the declared settings came from. A measurement that
+/// fails is an `ERROR` report.
+fn measure_and_evaluate(
+    ports: &Ports,
+    cfg: &Config,
+    pgdata: &Path,
+    input: &WalCheckInput,
+    known: Measured,
+    now: DateTime<Utc>,
+    notes: &mut Vec<String>,
+) -> (WalReport, Option<PathBuf>, String) {
     let slots_error = input.slots_error.clone();
     let measured = declared_settings(ports, cfg).and_then(|(settings, source)| {
         if let Some(e) = slots_error {
@@ -229,9 +348,9 @@ pub fn check_wal(
         let volumes = watched_volumes(ports, pgdata, &scan.dir)?;
         Ok((settings, source, scan, volume, volumes))
     });
-    let (report, pg_wal, settings_source) = match measured {
+    match measured {
         Ok((mut settings, source, scan, volume, volumes)) => {
-            if let Some(l) = live.as_ref().filter(|l| l.unreachable.is_none()) {
+            if let Some(l) = known.live.as_ref().filter(|l| l.unreachable.is_none()) {
                 if let Some(rt) = l
                     .wal_segment_size
                     .filter(|rt| *rt != settings.wal_segment_size.bytes())
@@ -263,10 +382,10 @@ pub fn check_wal(
                 volume,
                 volumes,
                 settings,
-                slots,
-                history: history.clone(),
-                previous,
-                live,
+                slots: known.slots,
+                history: known.history,
+                previous: known.previous,
+                live: known.live,
             };
             (wal::evaluate(&facts, &cfg.wal, now), Some(scan.dir), source)
         }
@@ -280,53 +399,7 @@ pub fn check_wal(
             None,
             "unknown".into(),
         ),
-    };
-
-    // A status that cannot be written as it is (a value the file cannot
-    // hold) must not leave the previous one standing: record the failure.
-    let report = match state::write_wal_status(&mut status_file, &report) {
-        Ok(()) => report,
-        Err(e) => {
-            let failed = wal::measurement_failed(
-                &format!("the status could not be recorded: {e}"),
-                &cfg.wal,
-                report.soft_limit_bytes,
-                now,
-            );
-            status_file = StateFile::new(prev_input.path());
-            state::write_wal_status(&mut status_file, &failed)?;
-            failed
-        }
-    };
-    let status = status_file.render();
-    let history = state::render_wal_history(&wal::next_history(&history, &report, &cfg.wal));
-    let checked = format!("{}\n", state::timestamp(now));
-    let mut files = vec![
-        (state::WAL_STATUS, status.as_bytes()),
-        (state::WAL_HISTORY, history.as_bytes()),
-    ];
-    if report.wal_size.is_some() {
-        files.push((state::WAL_LAST_CHECK, checked.as_bytes()));
     }
-    if let Some(p) = &probe_record {
-        files.push((state::WAL_PROBE, p.as_bytes()));
-    }
-    ports.state.write_atomic_all(&lock, &files)?;
-    if let (Some(d), Some(scanned)) = (input.waldir, report.wal_size) {
-        notes.push(format!(
-            "pg_ls_waldir() counts {} in {} segment(s); the scan {}",
-            crate::num::human_bytes(d.bytes),
-            d.segments,
-            crate::num::human_bytes(scanned)
-        ));
-    }
-    Ok(WalCheck {
-        report,
-        pg_wal,
-        settings_source,
-        notes,
-        pg_ls_waldir: input.waldir,
-    })
 }
 
 impl Ssot {
