@@ -28,7 +28,7 @@ use crate::state::{
     WalStatusRecord,
 };
 use crate::units::Span;
-use crate::wal::Level;
+use crate::wal::{Level, WalRule};
 
 /// Who holds the operation lock, if anyone.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
@@ -168,29 +168,27 @@ fn trusted_check<R: Record>(
 
 /// The status the startup gate judges: the record's, without the rules
 /// that judge a running server through the live probe
-/// ([`crate::wal::is_probe_rule`]) — a server that is down does not answer,
+/// ([`WalRule::is_probe`]) — a server that is down does not answer,
 /// and that must never keep it down — nor, when it did not answer, what the
 /// last probe that answered saw of its slots and archiver
-/// ([`crate::wal::is_server_fact_rule`]). With their reasons, and a note
+/// ([`WalRule::is_server_fact`]). With their reasons, and a note
 /// when rules were left out.
 fn startup_view(record: &WalStatusRecord) -> (Level, Vec<String>, Option<String>) {
-    let is_probe = crate::wal::is_probe_rule;
-    if record.active_rules.is_empty() || !record.active_rules.iter().any(|r| is_probe(r)) {
+    if !record.active_rules.iter().any(|r| r.is_probe()) {
         return (record.status, record.reasons.clone(), None);
     }
-    let left = |r: &str| is_probe(r) || crate::wal::is_server_fact_rule(r);
+    let left = |r: WalRule| r.is_probe() || r.is_server_fact();
     let status = record
         .active_rules
         .iter()
-        .filter(|r| !left(r))
-        .filter_map(|r| crate::wal::rule_level(r))
+        .filter(|r| !left(**r))
+        .map(|r| r.level())
         .max()
         .unwrap_or(Level::Ok);
-    let (left_out, kept): (Vec<String>, Vec<String>) = record
-        .reasons
-        .iter()
-        .cloned()
-        .partition(|l| crate::state::reason_rule(l).is_some_and(|(_, r)| left(r)));
+    let (left_out, kept): (Vec<String>, Vec<String>) =
+        record.reasons.iter().cloned().partition(|l| {
+            crate::state::reason_rule(l).is_some_and(|(_, r)| r.parse().is_ok_and(left))
+        });
     let note = format!(
         "left out for startup (a server that is down does not answer, and what it last said of its slots and archiver cannot be acted on until it runs): {}",
         left_out.join("; ")

@@ -347,7 +347,7 @@ fn wal_reasons(r: &CoreWalReport) -> Vec<WalReason> {
     r.reasons
         .iter()
         .map(|x| WalReason {
-            rule: x.rule.clone(),
+            rule: x.rule.to_string(),
             level: x.level.as_str(),
             message: x.message.clone(),
             held: x.held,
