@@ -462,7 +462,7 @@ result_class! {
 
 fn check(c: &ssot_core::check::Check) -> Check {
     Check {
-        rule: c.rule.clone(),
+        rule: c.rule.to_string(),
         passed: c.passed,
         message: c.message.clone(),
     }
