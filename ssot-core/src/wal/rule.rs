@@ -422,6 +422,37 @@ mod tests {
             .all(|r| r.as_str().starts_with("slot_") || *r == WalRule::ArchiverFailing));
     }
 
+    /// The rule tables of the module docs and of `docs/src/wal.md` list
+    /// exactly the rules of the enum, each at its level.
+    #[test]
+    fn the_rule_tables_in_the_docs_list_every_rule_at_its_level() {
+        let table = |text: &str, prefix: &str| -> Vec<(String, String)> {
+            text.lines()
+                .filter_map(|l| l.strip_prefix(prefix))
+                .filter_map(|l| l.strip_prefix("| `"))
+                .filter_map(|l| {
+                    let (rule, rest) = l.split_once("` | ")?;
+                    let (level, _) = rest.split_once(" | ")?;
+                    Some((rule.to_string(), level.to_string()))
+                })
+                .collect()
+        };
+        let mut want: Vec<(String, String)> = WalRule::ALL
+            .iter()
+            .map(|r| (r.as_str().to_string(), r.level().as_str().to_string()))
+            .collect();
+        want.sort();
+        let book = concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/src/wal.md");
+        let book = std::fs::read_to_string(book).unwrap();
+        for (what, mut rows) in [
+            ("wal module docs", table(include_str!("mod.rs"), "//! ")),
+            ("docs/src/wal.md", table(&book, "")),
+        ] {
+            rows.sort();
+            assert_eq!(rows, want, "{what}");
+        }
+    }
+
     /// A rule added to the enum can never be unknown to the state reader:
     /// a `wal.status` written with it reads back with it.
     #[test]
