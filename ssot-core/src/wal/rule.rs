@@ -445,7 +445,7 @@ mod tests {
         let book = concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/src/wal.md");
         let book = std::fs::read_to_string(book).unwrap();
         for (what, mut rows) in [
-            ("wal module docs", table(include_str!("mod.rs"), "//! ")),
+            ("wal module docs", table(include_str!("../wal.rs"), "//! ")),
             ("docs/src/wal.md", table(&book, "")),
         ] {
             rows.sort();
