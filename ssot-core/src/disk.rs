@@ -346,7 +346,7 @@ pub fn guard(facts: &DiskFacts, policy: &DiskPolicy) -> Vec<Check> {
 }
 
 /// What to do when the disk-guard check `rule` fails for `op`'s target.
-pub fn advice(rule: GateCheck, op: &str) -> String {
+pub fn advice(rule: &GateCheck, op: &str) -> String {
     match rule {
         GateCheck::TargetExists | GateCheck::TargetIsDirectory => format!(
             "create the {op} target directory (owned by the user the {op} runs as), or set gate.targets.{op} to one that exists"

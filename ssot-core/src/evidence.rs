@@ -197,6 +197,13 @@ impl std::fmt::Display for BackupKind {
     }
 }
 
+/// A recorded kind (`backup.status` keeps it as text) names this kind.
+impl PartialEq<BackupKind> for String {
+    fn eq(&self, other: &BackupKind) -> bool {
+        self == other.as_str()
+    }
+}
+
 impl std::str::FromStr for BackupKind {
     type Err = Error;
     /// The kind named `kind`; any spelling of a snapshot is refused with the
@@ -316,7 +323,7 @@ pub fn check_kind(kind: &str) -> Result<BackupKind> {
 /// warnings. Empty is always refused; a broken format too.
 pub fn judge_backup(
     shown: &str,
-    kind: BackupKind,
+    kind: &BackupKind,
     inspection: &BackupInspection,
     earlier_sizes: &[u64],
     policy: &EvidencePolicy,
@@ -504,6 +511,8 @@ mod tests {
             let name = kind.as_str();
             assert_eq!(name.parse::<BackupKind>().unwrap(), kind);
             assert_eq!(check_kind(name).unwrap(), kind);
+            assert!(name.to_string() == kind);
+            assert!(name.to_uppercase() != kind);
             assert_eq!(kind.to_string(), name);
             assert_eq!(serde_json::to_value(kind).unwrap(), name, "{kind:?}");
             assert_eq!(

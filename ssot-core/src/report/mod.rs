@@ -432,7 +432,7 @@ fn disk_section(facts: &ReportFacts, policy: &ReportPolicy) -> Section {
             action.get_or_insert_with(|| {
                 format!(
                     "{}; {op} is denied until its disk guard passes",
-                    disk::advice(c.rule, op.as_str())
+                    disk::advice(&c.rule, op.as_str())
                 )
             });
         }

@@ -148,14 +148,14 @@ pub fn record_backup(
                 if complete {
                     let sizes: Vec<u64> = earlier
                         .iter()
-                        .filter(|b| b.kind == e.kind.as_str() && b.artifact != e.artifact)
+                        .filter(|b| b.kind == e.kind && b.artifact != e.artifact)
                         .filter_map(|b| b.size_bytes)
                         .take(5)
                         .collect();
                     let shown = path.display().to_string();
                     e.warnings.extend(evidence::judge_backup(
                         &shown,
-                        e.kind,
+                        &e.kind,
                         &i,
                         &sizes,
                         &cfg.evidence,
