@@ -11,7 +11,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::check::Check;
+use crate::check::{Check, GateCheck};
 use crate::num::{human_bytes, pct, pct_floor_2};
 use crate::units::ByteSize;
 use crate::wal::VolumeStats;
@@ -214,26 +214,29 @@ pub fn guard(facts: &DiskFacts, policy: &DiskPolicy) -> Vec<Check> {
     let mut checks = Vec::new();
     if !t.exists {
         checks.push(Check::fail(
-            "target_exists",
+            GateCheck::TargetExists,
             format!("target {} does not exist", t.path),
         ));
         return checks;
     }
     if !t.is_dir {
         checks.push(Check::fail(
-            "target_is_directory",
+            GateCheck::TargetIsDirectory,
             format!("target {} is not a directory", t.path),
         ));
         return checks;
     }
     checks.push(Check::pass(
-        "target_exists",
+        GateCheck::TargetExists,
         format!("target {} is a directory", t.path),
     ));
     checks.push(match &t.write_error {
-        None => Check::pass("target_writable", format!("target {} is writable", t.path)),
+        None => Check::pass(
+            GateCheck::TargetWritable,
+            format!("target {} is writable", t.path),
+        ),
         Some(e) => Check::fail(
-            "target_writable",
+            GateCheck::TargetWritable,
             format!("target {} is not writable: {e}", t.path),
         ),
     });
@@ -242,7 +245,7 @@ pub fn guard(facts: &DiskFacts, policy: &DiskPolicy) -> Vec<Check> {
         (Some(d), Some(v), None) => (d, v),
         (_, _, err) => {
             checks.push(Check::fail(
-                "target_volume",
+                GateCheck::TargetVolume,
                 format!(
                     "cannot read the filesystem of target {}: {}",
                     t.path,
@@ -255,7 +258,7 @@ pub fn guard(facts: &DiskFacts, policy: &DiskPolicy) -> Vec<Check> {
 
     if facts.protected.is_empty() {
         checks.push(Check::fail(
-            "separate_filesystem",
+            GateCheck::SeparateFilesystem,
             format!(
                 "cannot prove target {} is off the SSOT volume: PGDATA is unknown (give pgdata or set postgres.pgdata)",
                 t.path
@@ -265,21 +268,21 @@ pub fn guard(facts: &DiskFacts, policy: &DiskPolicy) -> Vec<Check> {
     for p in &facts.protected {
         checks.push(match (p.device, &p.error) {
             (Some(d), None) if d != device => Check::pass(
-                "separate_filesystem",
+                GateCheck::SeparateFilesystem,
                 format!(
                     "target {} (device {device}) is on a different filesystem from {} {} (device {d})",
                     t.path, p.label, p.path
                 ),
             ),
             (Some(d), None) => Check::fail(
-                "separate_filesystem",
+                GateCheck::SeparateFilesystem,
                 format!(
                     "target {} is on the same filesystem as {} {} (device {d}): backups must never live on the SSOT volume",
                     t.path, p.label, p.path
                 ),
             ),
             (_, err) => Check::fail(
-                "separate_filesystem",
+                GateCheck::SeparateFilesystem,
                 format!(
                     "cannot read the device of {} {}: {}",
                     p.label,
@@ -292,9 +295,9 @@ pub fn guard(facts: &DiskFacts, policy: &DiskPolicy) -> Vec<Check> {
 
     if let Some(lineage) = &facts.target_lineage {
         checks.push(match overlap(lineage, &facts.protected_paths) {
-            Some(why) => Check::fail("target_outside_protected", why),
+            Some(why) => Check::fail(GateCheck::TargetOutsideProtected, why),
             None => Check::pass(
-                "target_outside_protected",
+                GateCheck::TargetOutsideProtected,
                 format!(
                     "target {} neither is, holds nor lies inside PGDATA, pg_wal or the state directory",
                     t.path
@@ -320,7 +323,7 @@ pub fn guard(facts: &DiskFacts, policy: &DiskPolicy) -> Vec<Check> {
         && volume.total_bytes > 0
         && after as f64 * 100.0 >= policy.min_free_pct * volume.total_bytes as f64;
     checks.push(Check::new(
-        "free_space_pct",
+        GateCheck::FreeSpacePct,
         pct_ok,
         format!(
             "target volume keeps {} available {est_note}, minimum {}",
@@ -330,7 +333,7 @@ pub fn guard(facts: &DiskFacts, policy: &DiskPolicy) -> Vec<Check> {
     ));
     let floor = policy.min_free_bytes.bytes();
     checks.push(Check::new(
-        "free_space_bytes",
+        GateCheck::FreeSpaceBytes,
         !short_by_estimate && after >= floor,
         format!(
             "target volume keeps {} available after writing {}, minimum {}",
@@ -343,15 +346,15 @@ pub fn guard(facts: &DiskFacts, policy: &DiskPolicy) -> Vec<Check> {
 }
 
 /// What to do when the disk-guard check `rule` fails for `op`'s target.
-pub fn advice(rule: &str, op: &str) -> String {
+pub fn advice(rule: &GateCheck, op: &str) -> String {
     match rule {
-        "target_exists" | "target_is_directory" => format!(
+        GateCheck::TargetExists | GateCheck::TargetIsDirectory => format!(
             "create the {op} target directory (owned by the user the {op} runs as), or set gate.targets.{op} to one that exists"
         ),
-        "target_writable" => format!(
+        GateCheck::TargetWritable => format!(
             "let the user the {op} runs as write to its target (owner or mode), or set gate.targets.{op} to a directory it can write"
         ),
-        "separate_filesystem" | "target_outside_protected" => format!(
+        GateCheck::SeparateFilesystem | GateCheck::TargetOutsideProtected => format!(
             "point gate.targets.{op} at a volume other than PGDATA's, pg_wal's and the state directory's: a copy on the same volume dies with it"
         ),
         _ => format!(

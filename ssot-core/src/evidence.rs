@@ -124,17 +124,109 @@ pub fn sha256_hex(data: &[u8]) -> String {
 }
 
 /// The kinds of backup `evidence backup --kind` accepts. A snapshot is not
-/// one (seed STAGE 7), whatever it is called.
-pub const BACKUP_KINDS: [&str; 8] = [
-    "dump",
-    "basebackup",
-    "pgbackrest",
-    "barman",
-    "wal-g",
-    "pg_probackup",
-    "restic",
-    "borg",
-];
+/// one (seed STAGE 7), whatever it is called. Its serde name and
+/// [`BackupKind::as_str`] are what `backup.status` records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum BackupKind {
+    /// `pg_dump`'s output (an archive pg_restore reads, or a plain script).
+    #[serde(rename = "dump")]
+    Dump,
+    /// `pg_basebackup`.
+    #[serde(rename = "basebackup")]
+    Basebackup,
+    /// pgBackRest.
+    #[serde(rename = "pgbackrest")]
+    Pgbackrest,
+    /// Barman.
+    #[serde(rename = "barman")]
+    Barman,
+    /// WAL-G.
+    #[serde(rename = "wal-g")]
+    WalG,
+    /// pg_probackup.
+    #[serde(rename = "pg_probackup")]
+    PgProbackup,
+    /// restic.
+    #[serde(rename = "restic")]
+    Restic,
+    /// Borg.
+    #[serde(rename = "borg")]
+    Borg,
+}
+
+impl BackupKind {
+    /// Every kind, in the order the refusal lists them.
+    pub const ALL: [BackupKind; 8] = [
+        BackupKind::Dump,
+        BackupKind::Basebackup,
+        BackupKind::Pgbackrest,
+        BackupKind::Barman,
+        BackupKind::WalG,
+        BackupKind::PgProbackup,
+        BackupKind::Restic,
+        BackupKind::Borg,
+    ];
+
+    /// The name `--kind` takes and `backup.status` records.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            BackupKind::Dump => "dump",
+            BackupKind::Basebackup => "basebackup",
+            BackupKind::Pgbackrest => "pgbackrest",
+            BackupKind::Barman => "barman",
+            BackupKind::WalG => "wal-g",
+            BackupKind::PgProbackup => "pg_probackup",
+            BackupKind::Restic => "restic",
+            BackupKind::Borg => "borg",
+        }
+    }
+
+    /// The formats a backup of this kind may have, when ssot knows them
+    /// ([`DUMP_FORMATS`] for a dump); `None`: any format it reads whole.
+    pub const fn formats(self) -> Option<&'static [&'static str]> {
+        match self {
+            BackupKind::Dump => Some(&DUMP_FORMATS),
+            _ => None,
+        }
+    }
+}
+
+impl std::fmt::Display for BackupKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A recorded kind (`backup.status` keeps it as text) names this kind.
+impl PartialEq<BackupKind> for String {
+    fn eq(&self, other: &BackupKind) -> bool {
+        self == other.as_str()
+    }
+}
+
+impl std::str::FromStr for BackupKind {
+    type Err = Error;
+    /// The kind named `kind`; any spelling of a snapshot is refused with the
+    /// seed's reason, and an unknown kind with the list of known ones (both
+    /// [`Error::EvidenceRefused`]).
+    fn from_str(kind: &str) -> Result<Self> {
+        if kind.to_ascii_lowercase().contains("snap") {
+            return Err(Error::EvidenceRefused(format!(
+                "kind {kind:?}: a snapshot is not a backup (seed STAGE 7: it is a storage fact, not a copy of the data); record backups only"
+            )));
+        }
+        BackupKind::ALL
+            .into_iter()
+            .find(|k| k.as_str() == kind)
+            .ok_or_else(|| {
+                let known: Vec<&str> = BackupKind::ALL.iter().map(|k| k.as_str()).collect();
+                Error::EvidenceRefused(format!(
+                    "kind {kind:?} is not a backup kind ssot knows: one of {}",
+                    known.join(", ")
+                ))
+            })
+    }
+}
 
 /// The formats a `dump` (pg_dump's output) may have: an archive pg_restore
 /// reads, or a plain script (possibly gzip'd).
@@ -167,7 +259,7 @@ pub struct BackupEvidence {
     /// Size, if known.
     pub size_bytes: Option<u64>,
     /// `dump` (pg_dump), `basebackup`, ...
-    pub kind: String,
+    pub kind: BackupKind,
     /// Who ran it.
     pub recorded_by: String,
     /// Whether the location was on a different filesystem from every
@@ -210,11 +302,9 @@ pub(crate) fn duration_of(start: Option<DateTime<Utc>>, end: DateTime<Utc>) -> R
 /// Checks a backup's claims that need no I/O: a snapshot is not a backup
 /// (seed STAGE 7), fields are single lines, it did not finish before it started.
 pub fn validate_backup(e: &BackupEvidence) -> Result<()> {
-    check_kind(&e.kind)?;
     for (f, v) in [
         ("artifact", &e.artifact),
         ("location", &e.location),
-        ("kind", &e.kind),
         ("recorded_by", &e.recorded_by),
     ] {
         no_breaks(f, v)?;
@@ -222,22 +312,10 @@ pub fn validate_backup(e: &BackupEvidence) -> Result<()> {
     duration_of(e.started_at, e.finished_at).map(drop)
 }
 
-/// Refuses a `kind` that is not one of [`BACKUP_KINDS`]; any spelling of a
-/// snapshot is refused with the seed's reason.
-pub fn check_kind(kind: &str) -> Result<()> {
-    let k = kind.to_ascii_lowercase();
-    if k.contains("snap") {
-        return Err(Error::EvidenceRefused(format!(
-            "kind {kind:?}: a snapshot is not a backup (seed STAGE 7: it is a storage fact, not a copy of the data); record backups only"
-        )));
-    }
-    if !BACKUP_KINDS.contains(&kind) {
-        return Err(Error::EvidenceRefused(format!(
-            "kind {kind:?} is not a backup kind ssot knows: one of {}",
-            BACKUP_KINDS.join(", ")
-        )));
-    }
-    Ok(())
+/// The [`BackupKind`] named `kind`: any spelling of a snapshot is refused
+/// with the seed's reason, an unknown kind with the list of known ones.
+pub fn check_kind(kind: &str) -> Result<BackupKind> {
+    kind.parse()
 }
 
 /// Judges what reading a complete backup found, against the sizes of the
@@ -245,7 +323,7 @@ pub fn check_kind(kind: &str) -> Result<()> {
 /// warnings. Empty is always refused; a broken format too.
 pub fn judge_backup(
     shown: &str,
-    kind: &str,
+    kind: &BackupKind,
     inspection: &BackupInspection,
     earlier_sizes: &[u64],
     policy: &EvidencePolicy,
@@ -262,7 +340,10 @@ pub fn judge_backup(
             inspection.format
         )));
     }
-    if kind == "dump" && !DUMP_FORMATS.contains(&inspection.format.as_str()) {
+    if kind
+        .formats()
+        .is_some_and(|f| !f.contains(&inspection.format.as_str()))
+    {
         return Err(Error::EvidenceRefused(format!(
             "{shown} is not a pg_dump archive or script (its content is {}): a failed `pg_dump | gzip` writes exactly such a file; record a dump, or give the --kind it is",
             match inspection.format.as_str() {
@@ -418,4 +499,45 @@ pub fn dr_outcome(e: &DrDrillEvidence, policy: &EvidencePolicy) -> Result<DrOutc
         rpo_target_seconds: rpo_t,
         passed: rto <= rto_t && rpo <= rpo_t,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_backup_kind_round_trips_through_its_name_serde_and_display() {
+        for kind in BackupKind::ALL {
+            let name = kind.as_str();
+            assert_eq!(name.parse::<BackupKind>().unwrap(), kind);
+            assert_eq!(check_kind(name).unwrap(), kind);
+            assert!(name.to_string() == kind);
+            assert!(name.to_uppercase() != kind);
+            assert_eq!(kind.to_string(), name);
+            assert_eq!(serde_json::to_value(kind).unwrap(), name, "{kind:?}");
+            assert_eq!(
+                serde_json::from_value::<BackupKind>(name.into()).unwrap(),
+                kind
+            );
+        }
+        assert_eq!(BackupKind::Dump.formats(), Some(&DUMP_FORMATS[..]));
+        assert!(BackupKind::ALL[1..].iter().all(|k| k.formats().is_none()));
+    }
+
+    #[test]
+    fn a_snapshot_and_an_unknown_kind_are_refused() {
+        for snap in ["snapshot", "VolumeSnapshot", "zfs-snap"] {
+            let e = check_kind(snap).unwrap_err();
+            assert!(matches!(e, Error::EvidenceRefused(_)), "{snap}");
+            assert!(
+                e.to_string().contains("a snapshot is not a backup"),
+                "{snap}"
+            );
+        }
+        let e = check_kind("Dump").unwrap_err().to_string();
+        assert!(
+            e.contains("kind \"Dump\" is not a backup kind ssot knows: one of dump, basebackup, pgbackrest, barman, wal-g, pg_probackup, restic, borg"),
+            "{e}"
+        );
+    }
 }

@@ -19,7 +19,7 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-pub use crate::check::Check;
+pub use crate::check::{Check, Found, GateCheck, GatedFile};
 use crate::contract::ContractVerdict;
 pub use crate::decision::{Decision, Operation};
 use crate::disk::{self, DiskFacts, DiskPolicy};
@@ -28,7 +28,7 @@ use crate::state::{
     WalStatusRecord,
 };
 use crate::units::Span;
-use crate::wal::Level;
+use crate::wal::{Level, WalRule};
 
 /// Who holds the operation lock, if anyone.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
@@ -110,22 +110,22 @@ impl Default for GatePolicy {
     }
 }
 
-fn untrusted_rule(u: &Untrusted, base: &str) -> String {
-    let kind = match u {
-        Untrusted::Missing(_) => "missing",
-        Untrusted::Unreadable(..) => "unreadable",
-        Untrusted::Corrupt(_) => "corrupt",
-        Untrusted::Stale { .. } => "stale",
-        Untrusted::FutureDated { .. } => "future_dated",
+fn untrusted_rule(u: &Untrusted, file: GatedFile) -> GateCheck {
+    let found = match u {
+        Untrusted::Missing(_) => Found::Missing,
+        Untrusted::Unreadable(..) => Found::Unreadable,
+        Untrusted::Corrupt(_) => Found::Corrupt,
+        Untrusted::Stale { .. } => Found::Stale,
+        Untrusted::FutureDated { .. } => Found::FutureDated,
     };
-    format!("{base}_{kind}")
+    GateCheck::of(file, found)
 }
 
 /// The freshness check of a timestamped record, and the record if it could be
 /// read (a stale or future-dated one is still read: its status is shown).
 fn trusted_check<R: Record>(
     input: &StateInput,
-    base: &str,
+    file: GatedFile,
     producer: &str,
     policy: &GatePolicy,
     now: DateTime<Utc>,
@@ -135,7 +135,7 @@ fn trusted_check<R: Record>(
         Trust::Fresh { record, at } => (
             Some(record),
             Check::pass(
-                &format!("{base}_fresh"),
+                GateCheck::of(file, Found::Fresh),
                 format!(
                     "{path} {} {} is within {}",
                     R::TIME_KEY,
@@ -146,12 +146,12 @@ fn trusted_check<R: Record>(
         ),
         Trust::Dated { record, why } => (
             Some(record),
-            Check::fail(&untrusted_rule(&why, base), why.to_string()),
+            Check::fail(untrusted_rule(&why, file), why.to_string()),
         ),
         Trust::Undated(record) => (
             Some(record),
             Check::fail(
-                &format!("{base}_corrupt"),
+                GateCheck::of(file, Found::Corrupt),
                 format!("{path} has no {}", R::TIME_KEY),
             ),
         ),
@@ -161,36 +161,34 @@ fn trusted_check<R: Record>(
                 Untrusted::Missing(_) => format!("{u}: run `{producer}` first"),
                 other => other.to_string(),
             };
-            (None, Check::fail(&untrusted_rule(&u, base), msg))
+            (None, Check::fail(untrusted_rule(&u, file), msg))
         }
     }
 }
 
 /// The status the startup gate judges: the record's, without the rules
 /// that judge a running server through the live probe
-/// ([`crate::wal::is_probe_rule`]) — a server that is down does not answer,
+/// ([`WalRule::is_probe`]) — a server that is down does not answer,
 /// and that must never keep it down — nor, when it did not answer, what the
 /// last probe that answered saw of its slots and archiver
-/// ([`crate::wal::is_server_fact_rule`]). With their reasons, and a note
+/// ([`WalRule::is_server_fact`]). With their reasons, and a note
 /// when rules were left out.
 fn startup_view(record: &WalStatusRecord) -> (Level, Vec<String>, Option<String>) {
-    let is_probe = crate::wal::is_probe_rule;
-    if record.active_rules.is_empty() || !record.active_rules.iter().any(|r| is_probe(r)) {
+    if !record.active_rules.iter().any(|r| r.is_probe()) {
         return (record.status, record.reasons.clone(), None);
     }
-    let left = |r: &str| is_probe(r) || crate::wal::is_server_fact_rule(r);
+    let left = |r: WalRule| r.is_probe() || r.is_server_fact();
     let status = record
         .active_rules
         .iter()
-        .filter(|r| !left(r))
-        .filter_map(|r| crate::wal::rule_level(r))
+        .filter(|r| !left(**r))
+        .map(|r| r.level())
         .max()
         .unwrap_or(Level::Ok);
-    let (left_out, kept): (Vec<String>, Vec<String>) = record
-        .reasons
-        .iter()
-        .cloned()
-        .partition(|l| crate::state::reason_rule(l).is_some_and(|(_, r)| left(r)));
+    let (left_out, kept): (Vec<String>, Vec<String>) =
+        record.reasons.iter().cloned().partition(|l| {
+            crate::state::reason_rule(l).is_some_and(|(_, r)| r.parse().is_ok_and(left))
+        });
     let note = format!(
         "left out for startup (a server that is down does not answer, and what it last said of its slots and archiver cannot be acted on until it runs): {}",
         left_out.join("; ")
@@ -204,8 +202,13 @@ fn wal_checks(
     policy: &GatePolicy,
     now: DateTime<Utc>,
 ) -> Vec<Check> {
-    let (record, fresh) =
-        trusted_check::<WalStatusRecord>(input, "wal_status", "ssot wal check", policy, now);
+    let (record, fresh) = trusted_check::<WalStatusRecord>(
+        input,
+        GatedFile::WalStatus,
+        "ssot wal check",
+        policy,
+        now,
+    );
     let mut checks = vec![fresh];
     let Some(record) = record else {
         return checks;
@@ -218,7 +221,10 @@ fn wal_checks(
     };
     let note = note.map(|n| format!("; {n}")).unwrap_or_default();
     checks.push(if status == Level::Ok {
-        Check::pass("wal_status_ok", format!("WAL status is OK ({path}){note}"))
+        Check::pass(
+            GateCheck::WalStatusOk,
+            format!("WAL status is OK ({path}){note}"),
+        )
     } else {
         let why = if reasons.is_empty() {
             String::new()
@@ -226,7 +232,7 @@ fn wal_checks(
             format!(": {}", reasons.join("; "))
         };
         Check::fail(
-            "wal_status_ok",
+            GateCheck::WalStatusOk,
             format!("WAL status is {status}, operations need OK{why}{note}"),
         )
     });
@@ -241,13 +247,13 @@ fn contract_checks(
 ) -> Vec<Check> {
     let Some(input) = input else {
         return vec![Check::fail(
-            "contract_status_missing",
+            GateCheck::ContractStatusMissing,
             "contract.status was not read: run `ssot contract check` first".into(),
         )];
     };
     let (record, fresh) = trusted_check::<ContractStatusRecord>(
         input,
-        "contract_status",
+        GatedFile::ContractStatus,
         "ssot contract check",
         policy,
         now,
@@ -258,14 +264,14 @@ fn contract_checks(
     };
     let path = input.path();
     checks.push(match record.verdict {
-        ContractVerdict::Pass => Check::pass("contract_pass", "architecture contract holds".into()),
+        ContractVerdict::Pass => Check::pass(GateCheck::ContractPass, "architecture contract holds".into()),
         ContractVerdict::Fail => Check::fail(
-            "contract_pass",
+            GateCheck::ContractPass,
             format!("architecture contract fails ({path}): see the contract check"),
         ),
         ContractVerdict::Unknown if op == Operation::Startup && only_runtime_unknown(&record) => {
             Check::pass(
-                "contract_pass",
+                GateCheck::ContractPass,
                 format!(
                     "architecture contract holds as declared ({path}); what only a running server can show is unknown ({}): a server that is down must be startable, and its next check judges it",
                     unknown_ids(&record).join(", ")
@@ -273,7 +279,7 @@ fn contract_checks(
             )
         }
         ContractVerdict::Unknown => Check::fail(
-            "contract_pass",
+            GateCheck::ContractPass,
             format!(
                 "architecture contract is UNKNOWN ({path}): some invariant could not be checked"
             ),
@@ -320,7 +326,7 @@ pub fn evaluate(
         match &facts.disk {
             Some(d) => checks.extend(disk::guard(d, &policy.disk)),
             None => checks.push(Check::fail(
-                "target_configured",
+                GateCheck::TargetConfigured,
                 format!("no target directory for {op}: give a target or set gate.targets.{op}"),
             )),
         }
@@ -336,13 +342,13 @@ pub fn evaluate(
     if let Some(l) = &facts.liveness {
         checks.push(match &l.error {
             None => Check::pass(
-                "postgres_answers",
+                GateCheck::PostgresAnswers,
                 format!("PostgreSQL at {} answered a liveness probe", l.server),
             ),
             Some(why) => {
                 let class = crate::wal::ProbeFailure::classify(why);
                 Check::fail(
-                    "postgres_answers",
+                    GateCheck::PostgresAnswers,
                     format!(
                         "PostgreSQL at {} did not answer a liveness probe ({}): {why} ({})",
                         l.server,
@@ -355,14 +361,17 @@ pub fn evaluate(
     }
     checks.push(match (&facts.lock.held_by, &facts.lock.error) {
         (_, Some(e)) => Check::fail(
-            "operation_lock",
+            GateCheck::OperationLock,
             format!("cannot determine the operation lock: {e}"),
         ),
         (Some(holder), None) => Check::fail(
-            "operation_lock",
+            GateCheck::OperationLock,
             format!("another operation holds the lock: {holder}"),
         ),
-        (None, None) => Check::pass("operation_lock", "no other operation is running".into()),
+        (None, None) => Check::pass(
+            GateCheck::OperationLock,
+            "no other operation is running".into(),
+        ),
     });
     checks.sort_by_key(|c| c.passed);
     Decision {

@@ -82,8 +82,8 @@ impl fmt::Display for Claim {
 pub enum Criterion {
     /// `state:FILE`.
     State(String),
-    /// `fresh:FILE`.
-    Fresh(String),
+    /// `fresh:FILE` (one of [`state::TIMESTAMPED`]).
+    Fresh(state::StateFileName),
     /// `contract:pass`.
     ContractPass,
     /// `invariant:ID`.
@@ -122,7 +122,9 @@ impl FromStr for Criterion {
             .unwrap_or((s, None));
         Ok(match (k, v) {
             ("state", Some(f)) => Criterion::State(f.into()),
-            ("fresh", Some(f)) if state::TIMESTAMPED.contains(&f) => Criterion::Fresh(f.into()),
+            ("fresh", Some(f)) if state::TIMESTAMPED.contains(&f) => {
+                Criterion::Fresh(f.parse().map_err(|_| bad())?)
+            }
             ("contract", Some("pass")) => Criterion::ContractPass,
             ("invariant", Some(id)) => Criterion::Invariant(id.into()),
             ("limitation_off", Some(n)) => Criterion::LimitationOff(n.into()),
@@ -420,6 +422,7 @@ impl StageFacts<'_> {
                 }
             }
             Criterion::Fresh(name) => {
+                let name = name.as_str();
                 match state::freshness_of(name, &self.file(name), self.freshness, now) {
                     Ok((at, key, max)) => (
                         true,

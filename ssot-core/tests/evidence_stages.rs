@@ -5,7 +5,8 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, TimeDelta, Utc};
 use ssot_core::config::Config;
 use ssot_core::evidence::{
-    dr_outcome, BackupEvidence, BackupResult, DrDrillEvidence, EvidencePolicy, RestoreDrillEvidence,
+    dr_outcome, BackupEvidence, BackupKind, BackupResult, DrDrillEvidence, EvidencePolicy,
+    RestoreDrillEvidence,
 };
 use ssot_core::report::evidence::{backup_section, restore_drill_section};
 use ssot_core::report::Verdict;
@@ -33,7 +34,7 @@ fn backup(h: i64, result: BackupResult) -> BackupEvidence {
         location: "/opt/ssot-backup/dumps".into(),
         result,
         size_bytes: Some(1 << 20),
-        kind: "dump".into(),
+        kind: BackupKind::Dump,
         recorded_by: "alex".into(),
         separate_from_pgdata: Some(true),
         sha256: None,
@@ -125,9 +126,9 @@ fn backups_keep_the_newest_complete_apart_from_the_latest_attempt() {
         Verdict::Degraded
     );
 
-    let mut snap = backup(1, BackupResult::Complete);
-    snap.kind = "snapshot".into();
-    assert!(record_backup(&mut StateFile::new("b"), &snap, now())
+    // A snapshot is no BackupKind: a backup claiming to be one cannot be built.
+    assert!("snapshot"
+        .parse::<BackupKind>()
         .unwrap_err()
         .to_string()
         .contains("a snapshot is not a backup"));

@@ -9,7 +9,7 @@ use ssot_core::statefile::StateFile;
 use ssot_core::units::ByteSize;
 use ssot_core::wal::{
     evaluate, Level, PreviousStatus, ReplicationSlot, SlotWalStatus, VolumeStats, WalFacts,
-    WalPolicy, WalSample,
+    WalPolicy, WalRule, WalSample,
 };
 
 fn now() -> DateTime<Utc> {
@@ -70,7 +70,7 @@ fn facts() -> impl Strategy<Value = WalFacts> {
                 f.settings.wal_keep_size = ByteSize::from_bytes(keep);
                 f.previous = prev.then(|| PreviousStatus {
                     status: Level::NearLimit,
-                    active_rules: vec!["volume_used_near".into(), "time_to_near".into()],
+                    active_rules: vec![WalRule::VolumeUsedNear, WalRule::TimeToNear],
                 });
                 f
             },

@@ -197,7 +197,7 @@ fn gate_vectors() {
             d.reasons
                 .iter()
                 .filter(|c| c.passed == passed)
-                .map(|c| c.rule.clone())
+                .map(|c| c.rule.to_string())
                 .collect()
         };
         assert_eq!(

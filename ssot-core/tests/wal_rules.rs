@@ -257,7 +257,7 @@ fn the_soft_limit_releases_at_the_limit() {
     let mut f = wal(soft);
     f.previous = Some(ssot_core::wal::PreviousStatus {
         status: Level::NearLimit,
-        active_rules: vec!["wal_over_soft_limit".into()],
+        active_rules: vec![ssot_core::wal::WalRule::WalOverSoftLimit],
     });
     let r = evaluate(&f, &isolated(), now());
     assert_eq!(r.status, Level::Ok, "{:?}", rules(&r));
@@ -512,7 +512,7 @@ fn time_to_full() {
 fn previous(rule: &str, status: Level) -> Option<PreviousStatus> {
     Some(PreviousStatus {
         status,
-        active_rules: vec![rule.into()],
+        active_rules: vec![rule.parse().unwrap()],
     })
 }
 
@@ -680,7 +680,7 @@ fn history_is_bounded_and_ordered() {
 /// libpq and PostgreSQL 15 really print.
 #[test]
 fn every_probe_failure_has_its_own_rule() {
-    use ssot_core::wal::{is_probe_rule, rule_level, ProbeFailure};
+    use ssot_core::wal::{ProbeFailure, WalRule};
     let cases = [
         (
             "connection to server on socket \"/run/postgresql/.s.PGSQL.5432\" failed: No such file or directory",
@@ -724,8 +724,10 @@ fn every_probe_failure_has_its_own_rule() {
     for (why, rule) in cases {
         let class = ProbeFailure::classify(why);
         assert_eq!(class.rule(), rule, "{why}");
-        assert!(is_probe_rule(rule), "{rule}");
-        assert_eq!(rule_level(rule), Some(Level::Error), "{rule}");
+        let rule: WalRule = rule.parse().unwrap();
+        assert!(rule.is_probe(), "{rule}");
+        assert_eq!(rule.probe_failure(), Some(class), "{rule}");
+        assert_eq!(rule.level(), Level::Error, "{rule}");
     }
     // Each class has its own rule, advice and words.
     let all = ProbeFailure::ALL;

@@ -347,7 +347,7 @@ fn wal_reasons(r: &CoreWalReport) -> Vec<WalReason> {
     r.reasons
         .iter()
         .map(|x| WalReason {
-            rule: x.rule.clone(),
+            rule: x.rule.to_string(),
             level: x.level.as_str(),
             message: x.message.clone(),
             held: x.held,
@@ -462,7 +462,7 @@ result_class! {
 
 fn check(c: &ssot_core::check::Check) -> Check {
     Check {
-        rule: c.rule.clone(),
+        rule: c.rule.to_string(),
         passed: c.passed,
         message: c.message.clone(),
     }

@@ -32,9 +32,9 @@ use crate::retention::source::{EntryKind, MarkerContent, RootEntry};
 use crate::retention::validate_id;
 
 /// Hidden name of the retention journal inside a root.
-pub const JOURNAL: &str = ".ssot-retention.journal";
+pub const JOURNAL: &str = crate::state::StateFileName::RetentionJournal.as_str();
 /// Hidden name of the lock file inside a root.
-pub const LOCK: &str = ".ssot-retention.lock";
+pub const LOCK: &str = crate::state::StateFileName::RetentionLock.as_str();
 pub use crate::retention::journal::TRASH_PREFIX;
 /// The largest `.parent` marker read; a larger one is unreadable (the
 /// artifact is then kept with everything it might depend on).

@@ -14,9 +14,9 @@ use crate::gate::LockFacts;
 use crate::ports::{Held, StateStore};
 use crate::state::{self, StateInput};
 
-const STATE_LOCK: &str = ".ssot.lock";
+const STATE_LOCK: &str = state::StateFileName::StateLock.as_str();
 /// Name of the operation lock file in the state directory.
-pub const OPERATION_LOCK: &str = "operation.lock";
+pub const OPERATION_LOCK: &str = state::StateFileName::OperationLock.as_str();
 /// The most of a lock file's holder text that is read.
 const HOLDER_MAX: u64 = 4096;
 

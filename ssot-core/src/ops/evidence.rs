@@ -342,7 +342,7 @@ impl Ssot {
             location,
             result: req.result,
             size_bytes: req.size.map(|b| b.bytes()),
-            kind: req.kind.clone(),
+            kind: crate::evidence::check_kind(&req.kind)?,
             recorded_by: recorded_by(&req.by),
             separate_from_pgdata: None,
             sha256: None,

@@ -247,7 +247,7 @@ pub fn write_backup(file: &mut StateFile, e: &BackupEvidence, now: DateTime<Utc>
         file.set(&format!("{p}_at"), timestamp(e.finished_at))?;
         file.set(&format!("{p}_artifact"), &e.artifact)?;
         file.set(&format!("{p}_location"), &e.location)?;
-        file.set(&format!("{p}_kind"), &e.kind)?;
+        file.set(&format!("{p}_kind"), e.kind)?;
         file.set(&format!("{p}_separate_from_pgdata"), sep)?;
         match e.size_bytes {
             Some(b) => file.set(&format!("{p}_size_bytes"), b)?,
@@ -275,7 +275,7 @@ pub fn write_backup(file: &mut StateFile, e: &BackupEvidence, now: DateTime<Utc>
                 at: e.finished_at,
                 artifact: e.artifact.clone(),
                 location: e.location.clone(),
-                kind: e.kind.clone(),
+                kind: e.kind.to_string(),
                 separate_from_pgdata: e.separate_from_pgdata,
                 size_bytes: e.size_bytes,
                 duration_seconds: secs.and_then(|s| u64::try_from(s).ok()),

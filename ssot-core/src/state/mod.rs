@@ -17,6 +17,7 @@ use crate::units::Span;
 mod contract;
 mod evidence;
 mod gatelog;
+mod names;
 mod retention;
 mod trust;
 mod wal;
@@ -33,43 +34,41 @@ pub use wal::{
 };
 
 /// `wal.status`: the WAL status (seed field names).
-pub const WAL_STATUS: &str = "wal.status";
+pub const WAL_STATUS: &str = StateFileName::WalStatus.as_str();
 /// `wal.last_check`: time of the last completed measurement.
-pub const WAL_LAST_CHECK: &str = "wal.last_check";
+pub const WAL_LAST_CHECK: &str = StateFileName::WalLastCheck.as_str();
 /// `wal.history`: recent samples for the growth rate (JSON lines).
-pub const WAL_HISTORY: &str = "wal.history";
+pub const WAL_HISTORY: &str = StateFileName::WalHistory.as_str();
 /// `wal.probe`: what the last live probe that answered saw (JSON: when,
 /// the server, its slots and archiver), so a server that goes down is still
 /// described by its last good facts, dated.
-pub const WAL_PROBE: &str = "wal.probe";
+pub const WAL_PROBE: &str = StateFileName::WalProbe.as_str();
 /// `wal.settings`: WAL settings as declared by the source of truth.
-pub const WAL_SETTINGS: &str = "wal.settings";
+pub const WAL_SETTINGS: &str = StateFileName::WalSettings.as_str();
 /// `contract.status`: the architecture contract's verdict.
-pub const CONTRACT_STATUS: &str = "contract.status";
+pub const CONTRACT_STATUS: &str = StateFileName::ContractStatus.as_str();
 /// `retention.status`: the last retention apply per profile.
-pub const RETENTION_STATUS: &str = "retention.status";
+pub const RETENTION_STATUS: &str = StateFileName::RetentionStatus.as_str();
 /// `backup.status`: the latest backup and the newest complete one.
-pub const BACKUP_STATUS: &str = "backup.status";
+pub const BACKUP_STATUS: &str = StateFileName::BackupStatus.as_str();
 /// `restore_drill.status`: the latest restore drill and the last passed one.
-pub const RESTORE_DRILL_STATUS: &str = "restore_drill.status";
+pub const RESTORE_DRILL_STATUS: &str = StateFileName::RestoreDrillStatus.as_str();
 /// `dr_drill.status`: the latest DR drill with measured RTO/RPO.
-pub const DR_DRILL_STATUS: &str = "dr_drill.status";
+pub const DR_DRILL_STATUS: &str = StateFileName::DrDrillStatus.as_str();
 /// `verify.status`: what the last `ssot verify` found.
-pub const VERIFY_STATUS: &str = "verify.status";
+pub const VERIFY_STATUS: &str = StateFileName::VerifyStatus.as_str();
 /// `gate.log`: every gate decision, one JSON object a line.
-pub const GATE_LOG: &str = "gate.log";
+pub const GATE_LOG: &str = StateFileName::GateLog.as_str();
 /// `active_pvc.list`: PVCs that hold SSOT data.
-pub const ACTIVE_PVC_LIST: &str = "active_pvc.list";
+pub const ACTIVE_PVC_LIST: &str = StateFileName::ActivePvcList.as_str();
 
-/// The most bytes read from a state file; anything larger is not a file ssot
-/// wrote and reads as [`StateInput::Invalid`]. `gate.log` is read as a tail
-/// of [`GATE_LOG_TAIL`] bytes instead.
+/// The most bytes read from a state file ([`StateFileName::max_bytes`]);
+/// anything larger is not a file ssot wrote and reads as
+/// [`StateInput::Invalid`]. `gate.log` is read as a tail of
+/// [`GATE_LOG_TAIL`] bytes instead.
 pub fn size_limit(name: &str) -> u64 {
-    match name {
-        WAL_HISTORY => 4 << 20,
-        GATE_LOG => GATE_LOG_TAIL,
-        _ => 1 << 20,
-    }
+    name.parse::<StateFileName>()
+        .map_or(1 << 20, StateFileName::max_bytes)
 }
 
 /// How much of the end of `gate.log` the report and the stage check read.
@@ -77,6 +76,7 @@ pub const GATE_LOG_TAIL: u64 = 16 << 20;
 
 pub use crate::time::{parse_timestamp, timestamp};
 pub use gatelog::GateLog;
+pub use names::StateFileName;
 pub use trust::{
     freshness_of, load_trusted, Freshness, Record, Trust, WalSettingsRecord, TIMESTAMPED,
 };

@@ -8,7 +8,7 @@ use super::{timestamp, StateInput};
 use crate::error::{Error, Result};
 use crate::statefile::StateFile;
 use crate::units::{ByteSize, Setting};
-use crate::wal::{rule_level, Level, PreviousStatus, WalReport, WalSample, WalSettings};
+use crate::wal::{Level, PreviousStatus, WalReport, WalRule, WalSample, WalSettings};
 
 /// `wal.status`, every field typed and checked.
 ///
@@ -48,7 +48,7 @@ pub struct WalStatusRecord {
     /// `seconds_to_error` (≥ 0).
     pub seconds_to_error: Option<f64>,
     /// `active_rules` (comma separated rule ids).
-    pub active_rules: Vec<String>,
+    pub active_rules: Vec<WalRule>,
     /// `reason.N` lines, in the order of N.
     pub reasons: Vec<String>,
     /// `volume.<key>.used_pct`: each other volume the cluster writes, by key.
@@ -107,11 +107,11 @@ impl WalStatusRecord {
         let mut active_rules = Vec::new();
         let mut worst = Level::Ok;
         for r in rules.split(',').map(str::trim).filter(|r| !r.is_empty()) {
-            let level = rule_level(r).ok_or_else(|| {
+            let rule = WalRule::from_str(r).map_err(|_| {
                 f.invalid("active_rules", line, format!("unknown WAL rule \"{r}\""))
             })?;
-            worst = worst.max(level);
-            active_rules.push(r.to_string());
+            worst = worst.max(rule.level());
+            active_rules.push(rule);
         }
         if worst != rec.status {
             return Err(f.invalid(
@@ -129,8 +129,8 @@ impl WalStatusRecord {
         // to drop a line that names something else).
         for (i, reason) in rec.reasons.iter().enumerate() {
             let fits = reason_rule(reason).is_some_and(|(level, rule)| {
-                active_rules.iter().any(|r| r == rule)
-                    && rule_level(rule).is_some_and(|l| l.as_str() == level)
+                WalRule::from_str(rule)
+                    .is_ok_and(|r| active_rules.contains(&r) && r.level().as_str() == level)
             });
             if !fits {
                 let key = format!("reason.{}", i + 1);
@@ -286,7 +286,8 @@ pub fn write_wal_status(file: &mut StateFile, report: &WalReport) -> Result<()> 
     for v in &report.volumes {
         file.set(&format!("volume.{}.used_pct", v.key), num(v.used_pct))?;
     }
-    file.set("active_rules", report.active_rules().join(","))?;
+    let active: Vec<&str> = report.active_rules().iter().map(|r| r.as_str()).collect();
+    file.set("active_rules", active.join(","))?;
     file.remove_prefix("reason.");
     file.set("reason_count", report.reasons.len())?;
     for (i, r) in report.reasons.iter().enumerate() {
