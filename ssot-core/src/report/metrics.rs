@@ -218,7 +218,7 @@ pub fn declarations() -> Vec<(Option<SectionId>, &'static MetricSpec)> {
 
 /// The metric reference: a Markdown table of every declared metric (name,
 /// labels, section, HELP, when it is there), generated from the
-/// declarations. `docs/src/metrics.md` holds it between the markers
+/// declarations. `docs/src/report.md` holds it between the markers
 /// [`REFERENCE_BEGIN`] and [`REFERENCE_END`]; a test keeps the two equal.
 pub fn reference_markdown() -> String {
     let mut s = String::new();
@@ -246,7 +246,7 @@ pub fn reference_markdown() -> String {
     s
 }
 
-/// The line before the generated table in `docs/src/metrics.md`.
+/// The line before the generated table in `docs/src/report.md`.
 pub const REFERENCE_BEGIN: &str =
     "<!-- generated from ssot_core::report::metrics::reference_markdown(): do not edit -->";
 /// The line after it.
