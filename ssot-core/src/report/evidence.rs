@@ -12,6 +12,28 @@ use crate::state::{
     RestoreDrillRecord, StateInput, Trust, Untrusted,
 };
 
+/// How a record's date compares with the limit it is judged by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Recency {
+    /// Within the limit.
+    Fresh,
+    /// Older than the limit.
+    TooOld,
+    /// Dated after the report (clock skew).
+    FutureDated,
+}
+
+impl Recency {
+    fn of(dated: Option<&Untrusted>) -> Self {
+        match dated {
+            None => Recency::Fresh,
+            Some(Untrusted::FutureDated { .. }) => Recency::FutureDated,
+            Some(_) => Recency::TooOld,
+        }
+    }
+}
+
 /// What the `backup` section read from `backup.status`: the newest
 /// complete backup and the latest attempt's result.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
@@ -33,14 +55,20 @@ pub struct BackupSectionFacts {
     pub separate_from_pgdata: Option<bool>,
     /// How the latest attempt ended.
     pub last_result: Option<BackupResult>,
+    /// When the latest attempt, whatever its result, finished.
+    pub last_attempt_at: Option<DateTime<Utc>>,
+    /// The record's date against the backup RPO (`None`: no record).
+    pub recency: Option<Recency>,
     /// The backup RPO: how old the newest complete backup may be, in seconds.
     #[serde(serialize_with = "ser_num")]
     pub max_age_seconds: f64,
 }
 
 impl BackupSectionFacts {
-    fn read(&mut self, rec: &BackupStatusRecord, now: DateTime<Utc>) {
+    fn read(&mut self, rec: &BackupStatusRecord, dated: Option<&Untrusted>, now: DateTime<Utc>) {
         self.last_result = rec.last_result;
+        self.last_attempt_at = rec.last.as_ref().map(|l| l.at);
+        self.recency = Some(Recency::of(dated));
         if let Some(b) = &rec.last_complete {
             self.last_complete_at = Some(b.at);
             self.age_seconds = Some((now - b.at).num_seconds());
@@ -95,6 +123,10 @@ pub struct RestoreDrillSectionFacts {
     pub last_pass_at: Option<DateTime<Utc>>,
     /// The artifact it restored.
     pub last_pass_artifact: Option<String>,
+    /// How long before the report it ran, in seconds.
+    pub last_pass_age_seconds: Option<i64>,
+    /// The record's date against its limit (`None`: no record).
+    pub recency: Option<Recency>,
     /// When the latest drill ran, whatever its result.
     pub last_drill_at: Option<DateTime<Utc>>,
     /// Whether the latest drill passed.
@@ -102,20 +134,42 @@ pub struct RestoreDrillSectionFacts {
     /// The artifact the latest drill restored.
     pub last_artifact: Option<String>,
     /// Artifacts verified by a drill, newest first.
-    pub verified_artifacts: Vec<String>,
+    pub verified: Vec<VerifiedArtifact>,
     /// How old the last passed drill may be, in seconds.
     #[serde(serialize_with = "ser_num")]
     pub max_age_seconds: f64,
 }
 
+/// An artifact a restore drill verified.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct VerifiedArtifact {
+    /// The artifact.
+    pub artifact: String,
+    /// Until when it counts as verified (`None`: no expiry recorded).
+    pub until: Option<DateTime<Utc>>,
+    /// Whether that is past.
+    pub expired: bool,
+}
+
 impl RestoreDrillSectionFacts {
-    fn read(&mut self, rec: &RestoreDrillRecord) {
+    fn read(&mut self, rec: &RestoreDrillRecord, dated: Option<&Untrusted>, now: DateTime<Utc>) {
         self.last_pass_at = rec.last_pass.as_ref().map(|(at, _)| *at);
+        self.last_pass_age_seconds = self.last_pass_at.map(|at| (now - at).num_seconds());
+        self.recency = Some(Recency::of(dated));
         self.last_pass_artifact = rec.last_pass.as_ref().map(|(_, a)| a.clone());
         self.last_drill_at = rec.last_drill_at;
         self.last_passed = rec.last_passed;
         self.last_artifact = rec.last_artifact.clone();
-        self.verified_artifacts = rec.verified_artifacts.clone();
+        self.verified = rec
+            .verified_artifacts
+            .iter()
+            .zip(rec.verified_until.iter().chain(std::iter::repeat(&None)))
+            .map(|(a, until)| VerifiedArtifact {
+                artifact: a.clone(),
+                until: *until,
+                expired: until.is_some_and(|u| u <= now),
+            })
+            .collect();
     }
 }
 
@@ -155,6 +209,10 @@ pub struct DrDrillSectionFacts {
     pub rpo_seconds: Option<u64>,
     /// Its recorded result.
     pub passed: Option<bool>,
+    /// Whether the measured RTO and RPO meet the targets.
+    pub met: Option<bool>,
+    /// The record's date against its limit (`None`: no record).
+    pub recency: Option<Recency>,
     /// How old the last drill may be, in seconds.
     #[serde(serialize_with = "ser_num")]
     pub max_age_seconds: f64,
@@ -167,7 +225,21 @@ pub struct DrDrillSectionFacts {
 }
 
 impl DrDrillSectionFacts {
-    fn read(&mut self, rec: &DrDrillRecord, now: DateTime<Utc>) {
+    fn read(
+        &mut self,
+        rec: &DrDrillRecord,
+        dated: Option<&Untrusted>,
+        policy: &EvidencePolicy,
+        now: DateTime<Utc>,
+    ) {
+        self.recency = Some(Recency::of(dated));
+        self.met = Some(
+            rec.rto_seconds
+                .is_some_and(|v| v <= policy.rto_target.as_secs())
+                && rec
+                    .rpo_seconds
+                    .is_some_and(|v| v <= policy.rpo_target.as_secs()),
+        );
         self.scenario = Some(rec.scenario.clone());
         self.last_drill_at = Some(rec.last_drill_at);
         self.age_seconds = Some((now - rec.last_drill_at).num_seconds());
@@ -289,8 +361,8 @@ pub fn backup_section(input: &StateInput, freshness: &Freshness, now: DateTime<U
     };
     let s = match load::<BackupStatusRecord>(input, SectionId::Backup, freshness, now) {
         Loaded::Record(rec, dated) => {
-            f.read(&rec, now);
-            backup_words(rec, dated, freshness, now)
+            f.read(&rec, dated.as_ref(), now);
+            backup_words(&f, freshness)
         }
         Loaded::Absent => Section::new(SectionId::Backup, Verdict::Degraded, "no backup recorded (ssot evidence backup ...): data loss on a failure of the database volume would be total")
             .with_action(record_action(SectionId::Backup)),
@@ -299,15 +371,11 @@ pub fn backup_section(input: &StateInput, freshness: &Freshness, now: DateTime<U
     s.with_facts(SectionFacts::Backup(f))
 }
 
-/// The backup section's words, from a record that could be read.
-fn backup_words(
-    rec: BackupStatusRecord,
-    dated: Option<Untrusted>,
-    freshness: &Freshness,
-    now: DateTime<Utc>,
-) -> Section {
-    let Some(b) = rec.last_complete else {
-        let last = rec.last_result.map(BackupResult::as_str).unwrap_or("?");
+/// The backup section's words, from its facts.
+fn backup_words(f: &BackupSectionFacts, freshness: &Freshness) -> Section {
+    let (Some(at), Some(artifact), Some(age)) = (f.last_complete_at, &f.artifact, f.age_seconds)
+    else {
+        let last = f.last_result.map(BackupResult::as_str).unwrap_or("?");
         return Section::new(
             SectionId::Backup,
             Verdict::Degraded,
@@ -315,21 +383,19 @@ fn backup_words(
         )
         .with_action(record_action(SectionId::Backup));
     };
-    let age = (now - b.at).num_seconds();
-    let artifact = &b.artifact;
-    let mut s = match dated {
-        Some(Untrusted::FutureDated { .. }) => Section::new(
+    let mut s = match f.recency {
+        Some(Recency::FutureDated) => Section::new(
             SectionId::Backup,
             Verdict::Degraded,
             format!(
                 "newest complete backup {artifact} is dated in the future ({})",
-                timestamp(b.at)
+                timestamp(at)
             ),
         )
         .with_action(
             "check the clock (timedatectl; NTP) of the host that recorded it, then take a backup",
         ),
-        Some(_) => Section::new(
+        Some(Recency::TooOld) => Section::new(
             SectionId::Backup,
             Verdict::Degraded,
             format!(
@@ -339,7 +405,7 @@ fn backup_words(
             ),
         )
         .with_action(record_action(SectionId::Backup)),
-        None => Section::new(
+        Some(Recency::Fresh) | None => Section::new(
             SectionId::Backup,
             Verdict::Ok,
             format!(
@@ -349,20 +415,20 @@ fn backup_words(
             ),
         ),
     };
-    if let (Some(r), Some(last)) = (rec.last_result, &rec.last) {
+    if let (Some(r), Some(last_at)) = (f.last_result, f.last_attempt_at) {
         if r != BackupResult::Complete {
             s.raise(
                 Verdict::Degraded,
                 &format!(
                     "the latest backup attempt ended {} at {}",
                     r.as_str(),
-                    timestamp(last.at)
+                    timestamp(last_at)
                 ),
                 Some("find why the latest backup failed (its job's log) and run it again".into()),
             );
         }
     }
-    match b.separate_from_pgdata {
+    match f.separate_from_pgdata {
         Some(true) => {}
         Some(false) => s.raise(
             Verdict::Degraded,
@@ -375,8 +441,11 @@ fn backup_words(
             Some("record backups with PGDATA known (`ssot evidence backup --pgdata DIR`, or postgres.pgdata set) so that their filesystem is checked".into()),
         ),
     }
-    s.details.push(format!("location {}", b.location));
-    if let Some(bytes) = b.size_bytes {
+    s.details.push(format!(
+        "location {}",
+        f.location.as_deref().unwrap_or_default()
+    ));
+    if let Some(bytes) = f.size_bytes {
         s.details.push(format!("size {}", human_bytes(bytes)));
     }
     s
@@ -394,8 +463,8 @@ pub fn restore_drill_section(
     };
     let s = match load::<RestoreDrillRecord>(input, SectionId::RestoreDrill, freshness, now) {
         Loaded::Record(rec, dated) => {
-            f.read(&rec);
-            restore_drill_words(&rec, dated, freshness, now)
+            f.read(&rec, dated.as_ref(), now);
+            restore_drill_words(&f, freshness)
         }
         Loaded::Absent => Section::new(
             SectionId::RestoreDrill,
@@ -408,54 +477,48 @@ pub fn restore_drill_section(
     s.with_facts(SectionFacts::RestoreDrill(f))
 }
 
-/// The restore-drill section's words, from a record that could be read.
-fn restore_drill_words(
-    rec: &RestoreDrillRecord,
-    dated: Option<Untrusted>,
-    freshness: &Freshness,
-    now: DateTime<Utc>,
-) -> Section {
-    let mut s = match &rec.last_pass {
-        None => Section::new(
+/// The restore-drill section's words, from its facts.
+fn restore_drill_words(f: &RestoreDrillSectionFacts, freshness: &Freshness) -> Section {
+    let last_pass = (
+        f.last_pass_at,
+        &f.last_pass_artifact,
+        f.last_pass_age_seconds,
+    );
+    let mut s = match last_pass {
+        (Some(at), Some(artifact), Some(age)) => match f.recency {
+            Some(Recency::FutureDated) => Section::new(
+                SectionId::RestoreDrill,
+                Verdict::Degraded,
+                format!(
+                    "last passed drill ({artifact}) is dated in the future ({})",
+                    timestamp(at)
+                ),
+            )
+            .with_action("check the clock (timedatectl; NTP) of the host that recorded it, then run a restore drill"),
+            Some(Recency::TooOld) => Section::new(
+                SectionId::RestoreDrill,
+                Verdict::Degraded,
+                format!(
+                    "last passed drill ({artifact}) is {} old, more than {}",
+                    human_secs(age as f64),
+                    freshness.restore_drill
+                ),
+            )
+            .with_action(record_action(SectionId::RestoreDrill)),
+            Some(Recency::Fresh) | None => Section::new(SectionId::RestoreDrill, Verdict::Ok, format!("last passed drill restored {artifact} {} ago; newest verified backup {artifact}", human_secs(age.max(0) as f64))),
+        },
+        _ => Section::new(
             SectionId::RestoreDrill,
             Verdict::Degraded,
             "no restore drill has passed",
         )
         .with_action(record_action(SectionId::RestoreDrill)),
-        Some((at, artifact)) => {
-            let age = (now - *at).num_seconds();
-            let s = match dated {
-                Some(Untrusted::FutureDated { .. }) => Section::new(
-                    SectionId::RestoreDrill,
-                    Verdict::Degraded,
-                    format!(
-                        "last passed drill ({artifact}) is dated in the future ({})",
-                        timestamp(*at)
-                    ),
-                )
-                .with_action("check the clock (timedatectl; NTP) of the host that recorded it, then run a restore drill"),
-                Some(_) => Section::new(
-                    SectionId::RestoreDrill,
-                    Verdict::Degraded,
-                    format!(
-                        "last passed drill ({artifact}) is {} old, more than {}",
-                        human_secs(age as f64),
-                        freshness.restore_drill
-                    ),
-                )
-                .with_action(record_action(SectionId::RestoreDrill)),
-                None => Section::new(SectionId::RestoreDrill, Verdict::Ok, format!("last passed drill restored {artifact} {} ago; newest verified backup {artifact}", human_secs(age.max(0) as f64))),
-            };
-            s
-        }
     };
-    if rec.last_passed == Some(false) {
+    if f.last_passed == Some(false) {
         let problem = format!(
             "the latest drill FAILED at {} ({})",
-            rec.last_drill_at
-                .map(timestamp)
-                .unwrap_or_else(|| "?".into()),
-            rec.last_artifact.as_deref().unwrap_or("?")
+            f.last_drill_at.map(timestamp).unwrap_or_else(|| "?".into()),
+            f.last_artifact.as_deref().unwrap_or("?")
         );
         s.raise(
             Verdict::Degraded,
@@ -467,15 +530,14 @@ fn restore_drill_words(
             s.details.insert(0, p);
         }
     }
-    if !rec.verified_artifacts.is_empty() {
-        let each: Vec<String> = rec
-            .verified_artifacts
+    if !f.verified.is_empty() {
+        let each: Vec<String> = f
+            .verified
             .iter()
-            .zip(rec.verified_until.iter().chain(std::iter::repeat(&None)))
-            .map(|(a, until)| match until {
-                Some(u) if *u > now => format!("{a} (until {})", timestamp(*u)),
-                Some(u) => format!("{a} (expired {})", timestamp(*u)),
-                None => format!("{a} (no expiry recorded)"),
+            .map(|v| match (v.until, v.expired) {
+                (Some(u), false) => format!("{} (until {})", v.artifact, timestamp(u)),
+                (Some(u), true) => format!("{} (expired {})", v.artifact, timestamp(u)),
+                (None, _) => format!("{} (no expiry recorded)", v.artifact),
             })
             .collect();
         s.details.push(format!(
@@ -502,8 +564,8 @@ pub fn dr_drill_section(
     };
     let s = match load::<DrDrillRecord>(input, SectionId::DrDrill, freshness, now) {
         Loaded::Record(rec, dated) => {
-            f.read(&rec, now);
-            dr_drill_words(&rec, dated, freshness, policy, now)
+            f.read(&rec, dated.as_ref(), policy, now);
+            dr_drill_words(&f, freshness, policy)
         }
         Loaded::Absent => Section::new(
             SectionId::DrDrill,
@@ -515,15 +577,13 @@ pub fn dr_drill_section(
     s.with_facts(SectionFacts::DrDrill(f))
 }
 
-/// The DR-drill section's words, from a record that could be read.
+/// The DR-drill section's words, from its facts.
 fn dr_drill_words(
-    rec: &DrDrillRecord,
-    dated: Option<Untrusted>,
+    f: &DrDrillSectionFacts,
     freshness: &Freshness,
     policy: &EvidencePolicy,
-    now: DateTime<Utc>,
 ) -> Section {
-    let (rto, rpo) = (rec.rto_seconds, rec.rpo_seconds);
+    let (rto, rpo) = (f.rto_seconds, f.rpo_seconds);
     let figures = format!(
         "RTO {} (target {}), RPO {} (target {})",
         rto.map(|v| human_secs(v as f64))
@@ -533,30 +593,26 @@ fn dr_drill_words(
             .unwrap_or_else(|| "?".into()),
         policy.rpo_target
     );
-    let met = rto.is_some_and(|v| v <= policy.rto_target.as_secs())
-        && rpo.is_some_and(|v| v <= policy.rpo_target.as_secs());
-    let age = (now - rec.last_drill_at).num_seconds();
-    let scenario = &rec.scenario;
-    let s = if !met {
+    let scenario = f.scenario.as_deref().unwrap_or_default();
+    let last_drill_at = f.last_drill_at.map(timestamp).unwrap_or_default();
+    let age = f.age_seconds.unwrap_or_default();
+    if f.met != Some(true) {
         Section::new(
             SectionId::DrDrill,
             Verdict::Degraded,
             format!("DR drill \"{scenario}\" missed its targets: {figures}"),
         )
         .with_action("shorten the recovery path (or revisit evidence.rto_target and rpo_target), then run the DR drill again")
-    } else if let Some(Untrusted::FutureDated { .. }) = dated {
+    } else if f.recency == Some(Recency::FutureDated) {
         Section::new(
             SectionId::DrDrill,
             Verdict::Degraded,
-            format!(
-                "last DR drill is dated in the future ({}); it met {figures}",
-                timestamp(rec.last_drill_at)
-            ),
+            format!("last DR drill is dated in the future ({last_drill_at}); it met {figures}"),
         )
         .with_action(
             "check the clock (timedatectl; NTP) of the host that recorded it, then run a DR drill",
         )
-    } else if dated.is_some() {
+    } else if f.recency == Some(Recency::TooOld) {
         Section::new(
             SectionId::DrDrill,
             Verdict::Degraded,
@@ -573,6 +629,5 @@ fn dr_drill_words(
             Verdict::Ok,
             format!("DR drill \"{scenario}\" met its targets: {figures}"),
         )
-    };
-    s
+    }
 }

@@ -21,7 +21,9 @@ mod wal;
 
 pub use contract::{ContractSectionFacts, LimitationsSectionFacts, StageFact, StagesSectionFacts};
 pub use disk::{DiskSectionFacts, DiskTargetFacts};
-pub use evidence::{BackupSectionFacts, DrDrillSectionFacts, RestoreDrillSectionFacts};
+pub use evidence::{
+    BackupSectionFacts, DrDrillSectionFacts, Recency, RestoreDrillSectionFacts, VerifiedArtifact,
+};
 pub use gates::{GateCounts, GatesSectionFacts};
 pub use postgres::{PostgresSectionFacts, SlotFacts};
 pub use retention::{RetentionProfileFacts, RetentionSectionFacts};
