@@ -23,8 +23,12 @@ pub struct ContractSectionFacts {
     pub verdict: Option<ContractVerdict>,
     /// When `ssot contract check` recorded it.
     pub checked_at: Option<DateTime<Utc>>,
+    /// Why the recorded result does not count (too old, dated in the future).
+    pub untrusted: Option<String>,
     /// Each invariant's status, by id.
     pub invariants: BTreeMap<String, InvariantStatus>,
+    /// Why an invariant failed or is unknown, by id.
+    pub messages: BTreeMap<String, String>,
 }
 
 const CONTRACT_METRICS: &[MetricDecl<ContractSectionFacts>] = &[
@@ -143,13 +147,32 @@ pub(super) fn section(facts: &ReportFacts, policy: &ReportPolicy, now: DateTime<
             .with_action(repair_then(&u, "run `ssot contract check` (nightly, and before a restore or a startup: both are denied without a PASS)", false))
         }
     };
-    let failed = rec.ids(InvariantStatus::Fail);
-    let unknown = rec.ids(InvariantStatus::Unknown);
-    let mut s = match rec.verdict {
+    let f = ContractSectionFacts {
+        verdict: Some(rec.verdict),
+        checked_at: Some(rec.checked_at),
+        untrusted: dated.map(|u| u.to_string()),
+        invariants: rec.invariants,
+        messages: rec.messages,
+    };
+    contract_words(&f).with_facts(SectionFacts::Contract(f))
+}
+
+/// The contract section's words, from its facts (a record that could be read).
+fn contract_words(f: &ContractSectionFacts) -> Section {
+    let ids = |st: InvariantStatus| -> Vec<&str> {
+        f.invariants
+            .iter()
+            .filter(|(_, v)| **v == st)
+            .map(|(k, _)| k.as_str())
+            .collect()
+    };
+    let failed = ids(InvariantStatus::Fail);
+    let unknown = ids(InvariantStatus::Unknown);
+    let mut s = match f.verdict.unwrap_or(ContractVerdict::Unknown) {
         ContractVerdict::Pass => Section::new(
             SectionId::Contract,
             Verdict::Ok,
-            format!("{} invariants pass", rec.invariants.len()),
+            format!("{} invariants pass", f.invariants.len()),
         ),
         ContractVerdict::Fail => Section::new(
             SectionId::Contract,
@@ -168,12 +191,12 @@ pub(super) fn section(facts: &ReportFacts, policy: &ReportPolicy, now: DateTime<
     if let Some(id) = failed.first() {
         s.action = Some(format!(
             "fix {id} ({}) or declare what is meant in [contract], then run `ssot contract check` again",
-            rec.messages.get(*id).map_or("see contract.status", String::as_str)
+            f.messages.get(*id).map_or("see contract.status", String::as_str)
         ));
     } else if !unknown.is_empty() {
         s.action = Some("give `ssot contract check` the inputs it could not read (--dsn for the runtime settings and processes; --statefulset or --postgresql-conf for the declared ones): restore and startup are denied until it passes".into());
     }
-    if let Some(u) = dated {
+    if let Some(u) = &f.untrusted {
         s.status = Verdict::Degraded;
         s.summary = format!("{u}; last result {}", s.summary);
         if s.action.is_none() {
@@ -183,15 +206,10 @@ pub(super) fn section(facts: &ReportFacts, policy: &ReportPolicy, now: DateTime<
         }
     }
     for id in failed.iter().chain(unknown.iter()) {
-        let msg = rec.messages.get(*id).cloned().unwrap_or_default();
+        let msg = f.messages.get(*id).cloned().unwrap_or_default();
         s.details.push(format!("{id}: {msg}"));
     }
-    let f = ContractSectionFacts {
-        verdict: Some(rec.verdict),
-        checked_at: Some(rec.checked_at),
-        invariants: rec.invariants.clone(),
-    };
-    s.with_facts(SectionFacts::Contract(f))
+    s
 }
 
 /// The `limitations` section.
@@ -207,8 +225,16 @@ pub(super) fn limitations_section(facts: &ReportFacts) -> Section {
             .with_action("run `ssot contract check`: it checks each declared limitation")
         }
     };
+    let f = LimitationsSectionFacts {
+        limitations: rec.limitations,
+    };
+    limitations_words(&f).with_facts(SectionFacts::Limitations(f))
+}
+
+/// The limitations section's words, from its facts.
+fn limitations_words(f: &LimitationsSectionFacts) -> Section {
     let with = |st: LimitationStatus| -> Vec<&str> {
-        rec.limitations
+        f.limitations
             .iter()
             .filter(|(_, v)| **v == st)
             .map(|(k, _)| k.as_str())
@@ -237,12 +263,10 @@ pub(super) fn limitations_section(facts: &ReportFacts) -> Section {
             on[0]
         ))
     };
-    for (k, v) in &rec.limitations {
+    for (k, v) in &f.limitations {
         s.details.push(format!("{k}: {}", v.as_str()));
     }
-    s.with_facts(SectionFacts::Limitations(LimitationsSectionFacts {
-        limitations: rec.limitations,
-    }))
+    s
 }
 
 /// The `stages` section.

@@ -30,6 +30,8 @@ pub struct PostgresSectionFacts {
     pub archived_count: Option<u64>,
     /// `pg_stat_archiver.failed_count`.
     pub failed_count: Option<u64>,
+    /// The last WAL file the archiver failed on.
+    pub last_failed_wal: Option<String>,
     /// Whether an archiver process runs.
     pub archiver_running: Option<bool>,
     /// Whether the archiver's last attempt failed within `wal.growth_window`.
@@ -127,6 +129,7 @@ impl PostgresSectionFacts {
             wal_segments: Some(l.waldir.segments),
             archived_count: Some(l.archiver.archived_count),
             failed_count: Some(l.archiver.failed_count),
+            last_failed_wal: l.archiver.last_failed_wal.clone(),
             archiver_running: Some(l.runs("archiver")),
             archiver_failing: Some(l.archiver.failing(now, policy.archiver_recent)),
             slots: l
@@ -169,9 +172,15 @@ pub(super) fn section(
         }
     };
     let f = PostgresSectionFacts::read(server, l, policy, now);
-    let mut s = Section::new(SectionId::Postgres, Verdict::Ok, summary(&f));
+    words(&f).with_facts(SectionFacts::Postgres(f))
+}
+
+/// The section's words, from the facts of a server that answered.
+fn words(f: &PostgresSectionFacts) -> Section {
+    let server = &f.server;
+    let mut s = Section::new(SectionId::Postgres, Verdict::Ok, summary(f));
     let mut problems = Vec::new();
-    if l.in_recovery {
+    if f.in_recovery == Some(true) {
         problems.push((
             Verdict::Degraded,
             format!(
@@ -184,8 +193,8 @@ pub(super) fn section(
             Verdict::Degraded,
             format!(
                 "the archiver is failing: {} failed attempt(s), the last for {}",
-                l.archiver.failed_count,
-                l.archiver.last_failed_wal.as_deref().unwrap_or("?")
+                f.failed_count.unwrap_or_default(),
+                f.last_failed_wal.as_deref().unwrap_or("?")
             ),
         ));
     }
@@ -211,7 +220,7 @@ pub(super) fn section(
     let mut details: Vec<String> = problems.into_iter().map(|(_, m)| m).collect();
     details.append(&mut s.details);
     s.details = details;
-    s.with_facts(SectionFacts::Postgres(f))
+    s
 }
 
 /// The one-line summary of a server that answered.

@@ -52,6 +52,10 @@ pub struct WalSectionFacts {
     pub seconds_to_error: Option<f64>,
     /// Each other volume the cluster writes (PGDATA's, a tablespace's).
     pub volumes: Vec<VolumeUse>,
+    /// The recorded reasons (`LEVEL rule: message`), worst first.
+    pub reasons: Vec<String>,
+    /// Why the record is not trusted (too old, dated in the future).
+    pub untrusted: Option<String>,
     /// How old `wal.status` may be (`gate.wal_max_age`), in seconds.
     #[serde(serialize_with = "ser_num")]
     pub max_age_seconds: f64,
@@ -68,7 +72,12 @@ pub struct VolumeUse {
 }
 
 impl WalSectionFacts {
-    fn read(rec: &WalStatusRecord, max_age_seconds: f64, now: DateTime<Utc>) -> Self {
+    fn read(
+        rec: WalStatusRecord,
+        untrusted: Option<String>,
+        max_age_seconds: f64,
+        now: DateTime<Utc>,
+    ) -> Self {
         WalSectionFacts {
             status: Some(rec.status),
             checked_at: Some(rec.checked_at),
@@ -92,6 +101,8 @@ impl WalSectionFacts {
                     used_pct: *used_pct,
                 })
                 .collect(),
+            reasons: rec.reasons,
+            untrusted,
             max_age_seconds,
         }
     }
@@ -222,18 +233,23 @@ pub(super) fn section(facts: &ReportFacts, policy: &ReportPolicy, now: DateTime<
                 }));
         }
     };
-    let f = WalSectionFacts::read(&rec, max_age_seconds, now);
-    let mut s = match dated {
+    let f = WalSectionFacts::read(rec, dated.map(|u| u.to_string()), max_age_seconds, now);
+    words(&f).with_facts(SectionFacts::Wal(f))
+}
+
+/// The section's words, from its facts (a record that could be read).
+fn words(f: &WalSectionFacts) -> Section {
+    let mut s = match &f.untrusted {
         Some(u) => Section::new(SectionId::Wal, Verdict::Down, format!("WAL state untrusted: {u}"))
             .with_action("check that `ssot wal check` runs every minute (its timer or CronJob) and that the clocks agree: until it records WAL OK, backup, snapshot, restore and startup are denied"),
-        None => measured(&f, &rec.reasons),
+        None => measured(f),
     };
-    s.details.extend(rec.reasons.iter().cloned());
-    s.with_facts(SectionFacts::Wal(f))
+    s.details.extend(f.reasons.iter().cloned());
+    s
 }
 
 /// The section of a trusted `wal.status`: its words from its facts.
-fn measured(f: &WalSectionFacts, reasons: &[String]) -> Section {
+fn measured(f: &WalSectionFacts) -> Section {
     let level = f.status.unwrap_or(Level::Error);
     let status = match level {
         Level::Ok => Verdict::Ok,
@@ -257,7 +273,7 @@ fn measured(f: &WalSectionFacts, reasons: &[String]) -> Section {
     // The first reason is the worst rule's (wal.status lists them worst first).
     s.with_action(format!(
         "backup, snapshot, restore and startup are denied until WAL is OK; act on: {}",
-        reasons.first().map_or_else(
+        f.reasons.first().map_or_else(
             || "what `ssot wal check --format json` reports".to_string(),
             // "LEVEL rule: message": the message says what holds WAL.
             |r| r
