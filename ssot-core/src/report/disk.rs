@@ -28,6 +28,10 @@ pub struct DiskTargetFacts {
     pub available_bytes: Option<u64>,
     /// Size of its volume, when measured.
     pub total_bytes: Option<u64>,
+    /// The failed checks' messages.
+    pub failures: Vec<String>,
+    /// What to do about the first failed check.
+    pub advice: Option<String>,
 }
 
 const DISK_METRICS: &[MetricDecl<DiskSectionFacts>] = &[
@@ -73,46 +77,50 @@ pub(super) fn section(facts: &ReportFacts, policy: &ReportPolicy) -> Section {
             "no backup or snapshot target configured",
         );
     }
+    let targets: Vec<DiskTargetFacts> = facts
+        .disks
+        .iter()
+        .map(|(op, d)| {
+            let checks = disk::guard(d, &policy.disk);
+            let failed: Vec<_> = checks.iter().filter(|c| !c.passed).collect();
+            DiskTargetFacts {
+                operation: *op,
+                path: d.target.path.clone(),
+                passes: failed.is_empty(),
+                available_bytes: d.target.volume.map(|v| v.available_bytes),
+                total_bytes: d.target.volume.map(|v| v.total_bytes),
+                failures: failed.iter().map(|c| c.message.clone()).collect(),
+                advice: failed.first().map(|c| disk::advice(&c.rule, op.as_str())),
+            }
+        })
+        .collect();
+    let f = DiskSectionFacts { targets };
+    words(&f).with_facts(SectionFacts::Disk(f))
+}
+
+/// The section's words, from its facts (at least one target).
+fn words(f: &DiskSectionFacts) -> Section {
     let mut bad = Vec::new();
     let mut good = Vec::new();
-    let mut targets = Vec::new();
     let mut action = None;
-    for (op, d) in &facts.disks {
-        let checks = disk::guard(d, &policy.disk);
-        if let Some(c) = checks.iter().find(|c| !c.passed) {
+    for t in &f.targets {
+        let op = t.operation;
+        if let Some(advice) = &t.advice {
             action.get_or_insert_with(|| {
-                format!(
-                    "{}; {op} is denied until its disk guard passes",
-                    disk::advice(&c.rule, op.as_str())
-                )
+                format!("{advice}; {op} is denied until its disk guard passes")
             });
         }
-        let failed: Vec<String> = checks
-            .iter()
-            .filter(|c| !c.passed)
-            .map(|c| format!("{op}: {}", c.message))
-            .collect();
-        targets.push(DiskTargetFacts {
-            operation: *op,
-            path: d.target.path.clone(),
-            passes: failed.is_empty(),
-            available_bytes: d.target.volume.map(|v| v.available_bytes),
-            total_bytes: d.target.volume.map(|v| v.total_bytes),
-        });
-        if failed.is_empty() {
-            good.push(format!(
-                "{op} target {} passes the disk guard",
-                d.target.path
-            ));
+        if t.failures.is_empty() {
+            good.push(format!("{op} target {} passes the disk guard", t.path));
         } else {
-            bad.extend(failed);
+            bad.extend(t.failures.iter().map(|m| format!("{op}: {m}")));
         }
     }
     let mut s = if bad.is_empty() {
         Section::new(
             SectionId::Disk,
             Verdict::Ok,
-            format!("{} target(s) pass the disk guard", targets.len()),
+            format!("{} target(s) pass the disk guard", f.targets.len()),
         )
     } else {
         Section::new(
@@ -123,5 +131,5 @@ pub(super) fn section(facts: &ReportFacts, policy: &ReportPolicy) -> Section {
     };
     s.action = action;
     s.details = bad.into_iter().chain(good).collect();
-    s.with_facts(SectionFacts::Disk(DiskSectionFacts { targets }))
+    s
 }

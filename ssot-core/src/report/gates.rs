@@ -24,6 +24,9 @@ pub struct GatesSectionFacts {
     /// Operations whose latest decision for the configured target is a
     /// recent denial: blocked now.
     pub blocked: Vec<Operation>,
+    /// The denials that are the latest decision of their operation: the
+    /// blocking ones first, then older ones or ones of another target.
+    pub denials: Vec<GateDenial>,
     /// Lines of `gate.log` that are not decisions.
     pub unparsed_lines: usize,
     /// Decisions dated after the report (not counted).
@@ -41,6 +44,21 @@ pub struct GateCounts {
     pub allowed: usize,
     /// Decisions that denied it.
     pub denied: usize,
+}
+
+/// A denial that is the latest decision of its operation.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct GateDenial {
+    /// The operation denied.
+    pub operation: Operation,
+    /// When.
+    pub decided_at: DateTime<Utc>,
+    /// The target it was asked for.
+    pub target: Option<String>,
+    /// The failed checks' messages.
+    pub reasons: Vec<String>,
+    /// Whether it blocks the operation now (recent, and for the configured target).
+    pub current: bool,
 }
 
 const GATES_METRICS: &[MetricDecl<GatesSectionFacts>] = &[MetricDecl::gauge(
@@ -89,23 +107,15 @@ pub(super) fn section(facts: &ReportFacts, policy: &ReportPolicy, now: DateTime<
         ).with_facts(SectionFacts::Gates(empty)),
     };
     let tally = Tally::of(&log, policy, now);
-    let mut s = Section::new(SectionId::Gates, Verdict::Ok, String::new());
-    s.details = tally.denial_lines();
     let f = GatesSectionFacts {
         recent: tally.recent(),
         blocked: tally.blocked.iter().map(|d| d.operation).collect(),
+        denials: tally.denials(),
         unparsed_lines: log.corrupt,
         future_dated: log.future_dated(now),
         ..empty
     };
-    words(&mut s, &f, &tally, policy);
-    if facts.gate_log_truncated {
-        s.details.push(format!(
-            "only the last {}MiB of gate.log were read: rotate it (logrotate copytruncate)",
-            state::GATE_LOG_TAIL >> 20
-        ));
-    }
-    s.with_facts(SectionFacts::Gates(f))
+    words(&f, policy).with_facts(SectionFacts::Gates(f))
 }
 
 /// The decisions of `gate.log` that the section counts and names.
@@ -180,9 +190,9 @@ impl<'a> Tally<'a> {
             .collect()
     }
 
-    /// One line per denial that is the latest of its operation: the
-    /// blocking ones first, then older or ad-hoc ones (marked not current).
-    fn denial_lines(&self) -> Vec<String> {
+    /// The denials that are the latest of their operation: the blocking
+    /// ones first, then older or ad-hoc ones.
+    fn denials(&self) -> Vec<GateDenial> {
         let is_blocked = |d: &Decision| self.blocked.iter().any(|b| std::ptr::eq(*b, d));
         let stale_denials = self
             .last
@@ -193,46 +203,52 @@ impl<'a> Tally<'a> {
             .iter()
             .copied()
             .chain(stale_denials)
-            .map(|d| {
-                let why: Vec<&str> = d.denials().map(|c| c.message.as_str()).collect();
-                let now_or_then = if is_blocked(d) {
-                    ""
-                } else {
-                    " (not current: older than gate.wal_max_age or another target than the configured one)"
-                };
-                format!(
-                    "{} denied at {}{}{now_or_then}: {}",
-                    d.operation,
-                    state::timestamp(d.decided_at),
-                    d.target
-                        .as_ref()
-                        .map(|t| format!(" for {t}"))
-                        .unwrap_or_default(),
-                    why.join("; ")
-                )
+            .map(|d| GateDenial {
+                operation: d.operation,
+                decided_at: d.decided_at,
+                target: d.target.clone(),
+                reasons: d.denials().map(|c| c.message.clone()).collect(),
+                current: is_blocked(d),
             })
             .collect()
     }
 }
 
-/// The summary, status and action from the facts (and the blocking
-/// decisions' reasons).
-fn words(s: &mut Section, f: &GatesSectionFacts, tally: &Tally, policy: &ReportPolicy) {
+/// A denial's line in the details.
+fn denial_line(d: &GateDenial) -> String {
+    let now_or_then = if d.current {
+        ""
+    } else {
+        " (not current: older than gate.wal_max_age or another target than the configured one)"
+    };
+    format!(
+        "{} denied at {}{}{now_or_then}: {}",
+        d.operation,
+        state::timestamp(d.decided_at),
+        d.target
+            .as_ref()
+            .map(|t| format!(" for {t}"))
+            .unwrap_or_default(),
+        d.reasons.join("; ")
+    )
+}
+
+/// The section's words, from its facts.
+fn words(f: &GatesSectionFacts, policy: &ReportPolicy) -> Section {
+    let mut s = Section::new(SectionId::Gates, Verdict::Ok, String::new());
+    s.details = f.denials.iter().map(denial_line).collect();
     let denied: usize = f.recent.iter().map(|c| c.denied).sum();
     let allowed: usize = f.recent.iter().map(|c| c.allowed).sum();
     s.summary = format!(
         "last {}: {allowed} allowed, {denied} denied",
         policy.recent_window
     );
-    if let Some(first) = tally.blocked.first() {
+    if let Some(first) = f.denials.first().filter(|d| d.current) {
         s.status = Verdict::Degraded;
         s.action = Some(format!(
             "fix what denied {} ({}), then run it again",
             first.operation,
-            first
-                .denials()
-                .next()
-                .map_or("see gate.log", |c| c.message.as_str())
+            first.reasons.first().map_or("see gate.log", String::as_str)
         ));
         s.summary = format!(
             "{} blocked now (last decision denied); {}",
@@ -264,4 +280,11 @@ fn words(s: &mut Section, f: &GatesSectionFacts, tally: &Tally, policy: &ReportP
             Some("check the clock (timedatectl; NTP) of the hosts that run gates".into()),
         );
     }
+    if f.log_truncated {
+        s.details.push(format!(
+            "only the last {}MiB of gate.log were read: rotate it (logrotate copytruncate)",
+            state::GATE_LOG_TAIL >> 20
+        ));
+    }
+    s
 }
