@@ -572,6 +572,66 @@ mod tests {
     }
 
     #[test]
+    fn section_ids_are_named_once_and_ranked_for_the_headline() {
+        for id in SectionId::ALL {
+            assert_eq!(
+                serde_json::to_string(&id).unwrap(),
+                format!("\"{}\"", id.as_str())
+            );
+            assert_eq!(id.as_str().parse::<SectionId>(), Ok(id));
+            assert!(HEADLINE_ORDER.contains(&id), "{id} has no headline rank");
+            // A section's facts are of its own kind.
+            let facts = serde_json::to_value(SectionFacts::empty(id)).unwrap();
+            assert!(facts.is_object(), "{id}: {facts}");
+        }
+        assert!("nope".parse::<SectionId>().is_err());
+    }
+
+    #[test]
+    fn every_rendered_metric_is_declared_and_every_limit_is_rendered() {
+        let policy = ReportPolicy {
+            freshness: Freshness::default(),
+            disk: DiskPolicy::default(),
+            evidence: EvidencePolicy::default(),
+            retention_profiles: vec![],
+            stages: vec![],
+            recent_window: Span::hours(24),
+            archiver_recent: Span::mins(15),
+            blocked_max_age: Span::mins(10),
+            targets: BTreeMap::new(),
+        };
+        let now = "2026-02-05T12:00:00Z".parse().unwrap();
+        let r = build(&ReportFacts::default(), &policy, now);
+        let prom = render::prometheus(&r);
+        let declared: Vec<&str> = metrics::declarations()
+            .iter()
+            .map(|(_, s)| s.name)
+            .collect();
+        let families: Vec<&str> = prom
+            .lines()
+            .filter_map(|l| l.strip_prefix("# TYPE ssot_"))
+            .map(|l| l.split(' ').next().unwrap())
+            .collect();
+        for f in &families {
+            assert!(declared.contains(f), "{f} is rendered but not declared");
+        }
+        // The configured limits are there before anything is measured,
+        // and the facts they come from are in the JSON.
+        let wal = serde_json::to_value(&r.sections[0]).unwrap();
+        assert_eq!(wal["facts"]["max_age_seconds"], 600);
+        assert!(prom.contains("\nssot_wal_max_age_seconds 600\n"), "{prom}");
+        for limit in [
+            "backup_max_age_seconds",
+            "restore_drill_max_age_seconds",
+            "dr_drill_max_age_seconds",
+            "dr_drill_rto_target_seconds",
+            "dr_drill_rpo_target_seconds",
+        ] {
+            assert!(families.contains(&limit), "{limit} missing");
+        }
+    }
+
+    #[test]
     fn the_headline_names_the_worst_problem_and_what_to_do() {
         let ok = |n: &str| section(n, Verdict::Ok, "fine", None);
         assert_eq!(
