@@ -597,3 +597,39 @@ fn the_exit_annotation_is_parsed_as_documented() {
         "embedding-ssot-core-rust"
     );
 }
+
+/// The metric reference in docs/src/report.md is the table generated from the
+/// metrics' declarations (`SSOT_BLESS=1` rewrites it).
+#[test]
+fn the_metric_reference_is_generated_from_the_declarations() {
+    use ssot_core::report::metrics::{reference_markdown, REFERENCE_BEGIN, REFERENCE_END};
+    let path = repo().join("docs/src/report.md");
+    let page = fs::read_to_string(&path).unwrap();
+    let generated = format!(
+        "{REFERENCE_BEGIN}\n{}{REFERENCE_END}\n",
+        reference_markdown()
+    );
+    let (start, end) = match (page.find(REFERENCE_BEGIN), page.find(REFERENCE_END)) {
+        (Some(s), Some(e)) if s < e => (s, e + REFERENCE_END.len() + 1),
+        _ => panic!(
+            "{}: no generated metric table between its markers",
+            rel(&path)
+        ),
+    };
+    if std::env::var_os("SSOT_BLESS").is_some() {
+        let blessed = format!("{}{generated}{}", &page[..start], &page[end..]);
+        fs::write(&path, blessed).unwrap();
+        return;
+    }
+    assert_eq!(
+        &page[start..end],
+        generated,
+        "{}: the metric table differs from the declarations; run `SSOT_BLESS=1 cargo test --test docs the_metric_reference`",
+        rel(&path)
+    );
+    // One row per declared metric, under the header and its rule.
+    assert_eq!(
+        reference_markdown().lines().count(),
+        ssot_core::report::metrics::declarations().len() + 2
+    );
+}

@@ -899,7 +899,7 @@ result_class! {
             .sections
             .iter()
             .map(|s| Section {
-                name: s.name.clone(),
+                name: s.name.to_string(),
                 status: s.status.as_str(),
                 summary: s.summary.clone(),
                 action: s.action.clone(),

@@ -9,8 +9,25 @@
 //! counted as backups anywhere in it: the backup section reads only
 //! `backup.status`, which refuses snapshot records.
 
+mod contract;
+mod disk;
 pub mod evidence;
+mod gates;
+pub mod metrics;
+mod postgres;
 pub mod render;
+mod retention;
+mod wal;
+
+pub use contract::{ContractSectionFacts, LimitationsSectionFacts, StageFact, StagesSectionFacts};
+pub use disk::{DiskSectionFacts, DiskTargetFacts};
+pub use evidence::{
+    BackupSectionFacts, DrDrillSectionFacts, Recency, RestoreDrillSectionFacts, VerifiedArtifact,
+};
+pub use gates::{GateCounts, GatesSectionFacts};
+pub use postgres::{PostgresSectionFacts, SlotFacts};
+pub use retention::{RetentionProfileFacts, RetentionSectionFacts};
+pub use wal::{VolumeUse, WalSectionFacts};
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -18,23 +35,17 @@ use std::fmt;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::contract::ContractVerdict;
-use crate::contract::{InvariantStatus, LimitationStatus};
+use crate::disk::DiskFacts;
 use crate::disk::DiskPolicy;
-use crate::disk::{self, DiskFacts};
 use crate::evidence::EvidencePolicy;
-use crate::gate::{Decision, Operation};
+use crate::gate::Operation;
 use crate::inputs::LiveFacts;
-use crate::num::pct;
-use crate::num::{human_bytes, human_secs};
 use crate::stages::{self, StageDef, StageFacts};
-use crate::state::{
-    self, load_record, load_required, load_trusted, ContractStatusRecord, Freshness, GateLog,
-    RetentionStatusRecord, StateInput, Trust, Untrusted, WalStatusRecord,
-};
+use crate::state::{self, load_required, Freshness, StateInput, Untrusted};
 use crate::statefile::StateFile;
 use crate::units::Span;
-use crate::wal::Level;
+
+use metrics::{Declared, Metric, MetricSpec};
 
 /// Overall health, as the seed's healthchecks: exit 0 / 1 / 2.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -76,42 +87,191 @@ impl fmt::Display for Verdict {
     }
 }
 
-/// One Prometheus sample (rendered with the `ssot_` prefix).
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Metric {
-    /// Name without the `ssot_` prefix, in base units (`wal_size_bytes`).
-    pub name: String,
-    /// The HELP text.
-    pub help: String,
-    /// Labels.
-    pub labels: Vec<(String, String)>,
-    /// Value.
-    pub value: f64,
+/// The report's sections, by id: what a section is called in the JSON
+/// (`name`), the Prometheus labels, the ConfigMap and the text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SectionId {
+    /// `wal.status`, as `ssot wal check` recorded it.
+    Wal,
+    /// The disk guard of each configured target.
+    Disk,
+    /// Recent gate decisions (`gate.log`).
+    Gates,
+    /// The last retention apply of each profile.
+    Retention,
+    /// The newest complete backup (`backup.status`).
+    Backup,
+    /// The last restore drill.
+    RestoreDrill,
+    /// The last DR drill.
+    DrDrill,
+    /// The architecture contract (`contract.status`).
+    Contract,
+    /// The stage registry's claims.
+    Stages,
+    /// The declared limitations.
+    Limitations,
+    /// A live probe of PostgreSQL (only when one was asked for).
+    Postgres,
 }
 
-impl Metric {
-    /// A sample without labels.
-    pub fn new(name: &str, help: &str, value: f64) -> Self {
-        Metric {
-            name: name.into(),
-            help: help.into(),
-            labels: Vec::new(),
-            value,
+impl SectionId {
+    /// Every section, in the report's order.
+    pub const ALL: [SectionId; 11] = [
+        SectionId::Wal,
+        SectionId::Disk,
+        SectionId::Gates,
+        SectionId::Retention,
+        SectionId::Backup,
+        SectionId::RestoreDrill,
+        SectionId::DrDrill,
+        SectionId::Contract,
+        SectionId::Stages,
+        SectionId::Limitations,
+        SectionId::Postgres,
+    ];
+
+    /// The name (`wal`, `restore_drill`, ...).
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            SectionId::Wal => "wal",
+            SectionId::Disk => "disk",
+            SectionId::Gates => "gates",
+            SectionId::Retention => "retention",
+            SectionId::Backup => "backup",
+            SectionId::RestoreDrill => "restore_drill",
+            SectionId::DrDrill => "dr_drill",
+            SectionId::Contract => "contract",
+            SectionId::Stages => "stages",
+            SectionId::Limitations => "limitations",
+            SectionId::Postgres => "postgres",
+        }
+    }
+}
+
+impl fmt::Display for SectionId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.pad(self.as_str())
+    }
+}
+
+impl std::str::FromStr for SectionId {
+    type Err = String;
+
+    fn from_str(s: &str) -> std::result::Result<Self, String> {
+        SectionId::ALL
+            .into_iter()
+            .find(|id| id.as_str() == s)
+            .ok_or_else(|| format!("unknown report section {s:?}"))
+    }
+}
+
+impl PartialEq<str> for SectionId {
+    fn eq(&self, other: &str) -> bool {
+        self.as_str() == other
+    }
+}
+
+impl PartialEq<&str> for SectionId {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
+impl PartialEq<String> for SectionId {
+    fn eq(&self, other: &String) -> bool {
+        self.as_str() == other
+    }
+}
+
+/// What a section measured, typed: the numbers, times and enums its summary
+/// and its metrics are made from. Serialized as the section's `facts`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+pub enum SectionFacts {
+    /// The `wal` section's.
+    Wal(WalSectionFacts),
+    /// The `disk` section's.
+    Disk(DiskSectionFacts),
+    /// The `gates` section's.
+    Gates(GatesSectionFacts),
+    /// The `retention` section's.
+    Retention(RetentionSectionFacts),
+    /// The `backup` section's.
+    Backup(BackupSectionFacts),
+    /// The `restore_drill` section's.
+    RestoreDrill(RestoreDrillSectionFacts),
+    /// The `dr_drill` section's.
+    DrDrill(DrDrillSectionFacts),
+    /// The `contract` section's.
+    Contract(ContractSectionFacts),
+    /// The `stages` section's.
+    Stages(StagesSectionFacts),
+    /// The `limitations` section's.
+    Limitations(LimitationsSectionFacts),
+    /// The `postgres` section's.
+    Postgres(PostgresSectionFacts),
+}
+
+impl SectionFacts {
+    /// The facts of section `id` when nothing is known.
+    pub fn empty(id: SectionId) -> Self {
+        match id {
+            SectionId::Wal => SectionFacts::Wal(Default::default()),
+            SectionId::Disk => SectionFacts::Disk(Default::default()),
+            SectionId::Gates => SectionFacts::Gates(Default::default()),
+            SectionId::Retention => SectionFacts::Retention(Default::default()),
+            SectionId::Backup => SectionFacts::Backup(Default::default()),
+            SectionId::RestoreDrill => SectionFacts::RestoreDrill(Default::default()),
+            SectionId::DrDrill => SectionFacts::DrDrill(Default::default()),
+            SectionId::Contract => SectionFacts::Contract(Default::default()),
+            SectionId::Stages => SectionFacts::Stages(Default::default()),
+            SectionId::Limitations => SectionFacts::Limitations(Default::default()),
+            SectionId::Postgres => SectionFacts::Postgres(Default::default()),
         }
     }
 
-    /// Adds a label.
-    pub fn label(mut self, k: &str, v: impl Into<String>) -> Self {
-        self.labels.push((k.into(), v.into()));
-        self
+    /// The samples of the metrics these facts declare.
+    pub fn metrics(&self) -> Vec<Metric> {
+        match self {
+            SectionFacts::Wal(f) => f.metrics(),
+            SectionFacts::Disk(f) => f.metrics(),
+            SectionFacts::Gates(f) => f.metrics(),
+            SectionFacts::Retention(f) => f.metrics(),
+            SectionFacts::Backup(f) => f.metrics(),
+            SectionFacts::RestoreDrill(f) => f.metrics(),
+            SectionFacts::DrDrill(f) => f.metrics(),
+            SectionFacts::Contract(f) => f.metrics(),
+            SectionFacts::Stages(f) => f.metrics(),
+            SectionFacts::Limitations(f) => f.metrics(),
+            SectionFacts::Postgres(f) => f.metrics(),
+        }
+    }
+
+    /// The metrics section `id` declares.
+    pub fn specs(id: SectionId) -> Vec<&'static MetricSpec> {
+        match id {
+            SectionId::Wal => WalSectionFacts::specs(),
+            SectionId::Disk => DiskSectionFacts::specs(),
+            SectionId::Gates => GatesSectionFacts::specs(),
+            SectionId::Retention => RetentionSectionFacts::specs(),
+            SectionId::Backup => BackupSectionFacts::specs(),
+            SectionId::RestoreDrill => RestoreDrillSectionFacts::specs(),
+            SectionId::DrDrill => DrDrillSectionFacts::specs(),
+            SectionId::Contract => ContractSectionFacts::specs(),
+            SectionId::Stages => StagesSectionFacts::specs(),
+            SectionId::Limitations => LimitationsSectionFacts::specs(),
+            SectionId::Postgres => PostgresSectionFacts::specs(),
+        }
     }
 }
 
 /// One concern of the report.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Section {
-    /// `wal`, `disk`, `gates`, `retention`, `backup`, `restore_drill`, `dr_drill`, `contract`, `stages`, `limitations`.
-    pub name: String,
+    /// Which section.
+    pub name: SectionId,
     /// Its health.
     pub status: Verdict,
     /// One line for a person; when the status is not OK it leads with the
@@ -122,22 +282,27 @@ pub struct Section {
     pub action: Option<String>,
     /// Supporting lines (failures first).
     pub details: Vec<String>,
-    /// Its metrics.
-    #[serde(skip)]
-    pub metrics: Vec<Metric>,
+    /// What it measured; its metrics are read from these.
+    pub facts: SectionFacts,
 }
 
 impl Section {
-    /// A section.
-    pub fn new(name: &str, status: Verdict, summary: impl Into<String>) -> Self {
+    /// A section, its facts empty until [`Section::with_facts`].
+    pub fn new(name: SectionId, status: Verdict, summary: impl Into<String>) -> Self {
         Section {
-            name: name.into(),
+            name,
             status,
             summary: summary.into(),
             action: None,
             details: Vec::new(),
-            metrics: Vec::new(),
+            facts: SectionFacts::empty(name),
         }
+    }
+
+    /// With `facts` as what it measured.
+    pub fn with_facts(mut self, facts: SectionFacts) -> Self {
+        self.facts = facts;
+        self
     }
 
     /// With `action` as what to do.
@@ -280,876 +445,23 @@ pub(super) fn repair_then(u: &Untrusted, then: &str, replaces_corrupt: bool) -> 
     }
 }
 
-fn wal_section(facts: &ReportFacts, policy: &ReportPolicy, now: DateTime<Utc>) -> Section {
-    let input = facts.file(state::WAL_STATUS);
-    let (rec, dated) = match load_trusted::<WalStatusRecord>(&input, &policy.freshness, now) {
-        Trust::Fresh { record, .. } | Trust::Undated(record) => (record, None),
-        Trust::Dated { record, why } => (record, Some(why)),
-        Trust::Absent(u) => {
-            let s = Section::new(
-                "wal",
-                Verdict::Down,
-                format!(
-                    "WAL state unknown: {}; every data operation is gated off",
-                    untrusted_verdict(&u)
-                ),
-            );
-            return s.with_action(repair_then(
-                &u,
-                "run `ssot wal check` on a schedule (every minute): until it records WAL OK, backup, snapshot, restore and startup are denied",
-                true,
-            ));
-        }
-    };
-    let mut s = match dated {
-        Some(u) => Section::new("wal", Verdict::Down, format!("WAL state untrusted: {u}"))
-            .with_action("check that `ssot wal check` runs every minute (its timer or CronJob) and that the clocks agree: until it records WAL OK, backup, snapshot, restore and startup are denied"),
-        None => {
-            let status = match rec.status {
-                Level::Ok => Verdict::Ok,
-                Level::Growing | Level::NearLimit => Verdict::Degraded,
-                Level::Error => Verdict::Down,
-            };
-            let s = Section::new(
-                "wal",
-                status,
-                format!(
-                    "WAL {}: pg_wal {}, volume {} used, checked {} ago",
-                    rec.status,
-                    rec.wal_size.map(human_bytes).unwrap_or_else(|| "?".into()),
-                    rec.wal_used_pct.map(pct).unwrap_or_else(|| "?%".into()),
-                    human_secs((now - rec.checked_at).num_seconds() as f64)
-                ),
-            );
-            if status == Verdict::Ok {
-                s
-            } else {
-                // The first reason is the worst rule's (wal.status lists them worst first).
-                s.with_action(format!(
-                    "backup, snapshot, restore and startup are denied until WAL is OK; act on: {}",
-                    rec.reasons.first().map_or_else(
-                        || "what `ssot wal check --format json` reports".to_string(),
-                        // "LEVEL rule: message": the message says what holds WAL.
-                        |r| r.split_once(": ").map_or(r.as_str(), |(_, m)| m).to_string(),
-                    )
-                ))
-            }
-        }
-    };
-    s.details.extend(rec.reasons.iter().cloned());
-    for l in [Level::Ok, Level::Growing, Level::NearLimit, Level::Error] {
-        s.metrics.push(
-            Metric::new(
-                "wal_status",
-                "WAL status (1 for the current one)",
-                if rec.status == l { 1.0 } else { 0.0 },
-            )
-            .label("status", l.as_str()),
-        );
-    }
-    if let Some(v) = rec.wal_size {
-        s.metrics.push(Metric::new(
-            "wal_size_bytes",
-            "Bytes in pg_wal (sum of pg_ls_waldir())",
-            v as f64,
-        ));
-    }
-    if let Some(v) = rec.segment_count {
-        s.metrics.push(Metric::new(
-            "wal_segments",
-            "WAL segment files in pg_wal",
-            v as f64,
-        ));
-    }
-    if let Some(v) = rec.wal_used_pct {
-        s.metrics.push(Metric::new(
-            "wal_volume_used_ratio",
-            "Used share of the volume holding pg_wal",
-            v / 100.0,
-        ));
-    }
-    for (key, used) in &rec.volumes {
-        s.metrics.push(
-            Metric::new(
-                "cluster_volume_used_ratio",
-                "Used share of each other volume the cluster writes (PGDATA's, a tablespace's)",
-                used / 100.0,
-            )
-            .label("volume", key.as_str()),
-        );
-    }
-    if let Some(v) = rec.volume_available_bytes {
-        s.metrics.push(Metric::new(
-            "wal_volume_available_bytes",
-            "Available bytes on the volume holding pg_wal",
-            v as f64,
-        ));
-    }
-    if let Some(v) = rec.threshold_pct {
-        s.metrics.push(Metric::new(
-            "wal_volume_near_ratio",
-            "The volume share at which WAL is NEAR_LIMIT (volume_near_pct)",
-            v / 100.0,
-        ));
-    }
-    if let Some(v) = rec.soft_limit_bytes {
-        s.metrics.push(Metric::new(
-            "wal_soft_limit_bytes",
-            "pg_wal's soft limit: max_wal_size + wal_keep_size",
-            v as f64,
-        ));
-    }
-    if let Some(v) = rec.seconds_to_error {
-        s.metrics.push(Metric::new(
-            "wal_seconds_to_error",
-            "Predicted seconds until the pg_wal volume reaches its error threshold",
-            v,
-        ));
-    }
-    s.metrics.push(Metric::new(
-        "wal_last_check_timestamp_seconds",
-        "Time of the last WAL check",
-        rec.checked_at.timestamp() as f64,
-    ));
-    s
-}
-
-fn disk_section(facts: &ReportFacts, policy: &ReportPolicy) -> Section {
-    if facts.disks.is_empty() {
-        return Section::new(
-            "disk",
-            Verdict::Ok,
-            "no backup or snapshot target configured",
-        );
-    }
-    let mut bad = Vec::new();
-    let mut good = Vec::new();
-    let mut metrics = Vec::new();
-    let mut action = None;
-    for (op, d) in &facts.disks {
-        let checks = disk::guard(d, &policy.disk);
-        if let Some(c) = checks.iter().find(|c| !c.passed) {
-            action.get_or_insert_with(|| {
-                format!(
-                    "{}; {op} is denied until its disk guard passes",
-                    disk::advice(&c.rule, op.as_str())
-                )
-            });
-        }
-        let failed: Vec<String> = checks
-            .iter()
-            .filter(|c| !c.passed)
-            .map(|c| format!("{op}: {}", c.message))
-            .collect();
-        metrics.push(
-            Metric::new(
-                "disk_guard_pass",
-                "1 when the disk guard passes for the operation's target",
-                if failed.is_empty() { 1.0 } else { 0.0 },
-            )
-            .label("operation", op.as_str()),
-        );
-        if let Some(v) = d.target.volume {
-            metrics.push(
-                Metric::new(
-                    "disk_target_available_bytes",
-                    "Available bytes on the operation's target volume",
-                    v.available_bytes as f64,
-                )
-                .label("operation", op.as_str()),
-            );
-        }
-        if failed.is_empty() {
-            good.push(format!(
-                "{op} target {} passes the disk guard",
-                d.target.path
-            ));
-        } else {
-            bad.extend(failed);
-        }
-    }
-    let mut s = if bad.is_empty() {
-        Section::new(
-            "disk",
-            Verdict::Ok,
-            format!("{} target(s) pass the disk guard", facts.disks.len()),
-        )
-    } else {
-        Section::new(
-            "disk",
-            Verdict::Degraded,
-            format!("disk guard fails: {}", bad[0]),
-        )
-    };
-    s.action = action;
-    s.details = bad.into_iter().chain(good).collect();
-    s.metrics = metrics;
-    s
-}
-
-fn gates_section(facts: &ReportFacts, policy: &ReportPolicy, now: DateTime<Utc>) -> Section {
-    let log = match facts
-        .gate_log
-        .as_ref()
-        .map_or(Ok(GateLog::default()), GateLog::load)
-    {
-        Ok(log) if log.decisions.is_empty() && log.corrupt == 0 => {
-            return Section::new("gates", Verdict::Ok, "no gate decision recorded yet")
-        }
-        Ok(log) => log,
-        Err(u) => return Section::new("gates", Verdict::Degraded, u.to_string()).with_action(
-            "make gate.log readable by the user ssot runs as (the audit trail of every decision)",
-        ),
-    };
-    let since = crate::num::minus(now, policy.recent_window);
-    let mut counts: BTreeMap<(Operation, bool), usize> = BTreeMap::new();
-    let mut last: BTreeMap<Operation, &Decision> = BTreeMap::new();
-    for d in log.until(now) {
-        if d.decided_at >= since {
-            *counts.entry((d.operation, d.allowed)).or_default() += 1;
-        }
-        if last
-            .get(&d.operation)
-            .is_none_or(|p| p.decided_at <= d.decided_at)
-        {
-            last.insert(d.operation, d);
-        }
-    }
-    let mut s = Section::new("gates", Verdict::Ok, String::new());
-    // "Blocked now" needs a recent denial of the configured target: an old
-    // one was decided on state that has expired since, and a denial of an
-    // ad-hoc target says nothing about the configured one.
-    let fresh_since = crate::num::minus(now, policy.blocked_max_age);
-    // Paths compare by their components: `/backup/dumps/` and
-    // `/backup//dumps` are the configured `/backup/dumps`.
-    let configured = |d: &Decision| match (&d.target, policy.targets.get(&d.operation)) {
-        (Some(t), Some(c)) => std::path::Path::new(t)
-            .components()
-            .eq(std::path::Path::new(c).components()),
-        _ => true,
-    };
-    let mut latest_configured: BTreeMap<Operation, &Decision> = BTreeMap::new();
-    for d in log.until(now).filter(|d| configured(d)) {
-        if latest_configured
-            .get(&d.operation)
-            .is_none_or(|p| p.decided_at <= d.decided_at)
-        {
-            latest_configured.insert(d.operation, d);
-        }
-    }
-    let blocked: Vec<&Decision> = latest_configured
-        .values()
-        .copied()
-        .filter(|d| !d.allowed && d.decided_at >= fresh_since)
-        .collect();
-    let stale_denials = last
-        .values()
-        .copied()
-        .filter(|d| !d.allowed && !blocked.iter().any(|b| std::ptr::eq(*b, *d)));
-    for d in blocked.iter().copied().chain(stale_denials) {
-        let why: Vec<&str> = d.denials().map(|c| c.message.as_str()).collect();
-        let now_or_then = if blocked.iter().any(|b| std::ptr::eq(*b, d)) {
-            ""
-        } else {
-            " (not current: older than gate.wal_max_age or another target than the configured one)"
-        };
-        s.details.push(format!(
-            "{} denied at {}{}{now_or_then}: {}",
-            d.operation,
-            state::timestamp(d.decided_at),
-            d.target
-                .as_ref()
-                .map(|t| format!(" for {t}"))
-                .unwrap_or_default(),
-            why.join("; ")
-        ));
-    }
-    for op in Operation::ALL {
-        for allowed in [true, false] {
-            let n = counts.get(&(op, allowed)).copied().unwrap_or(0);
-            s.metrics.push(
-                Metric::new(
-                    "gate_recent_decisions",
-                    "Gate decisions within the recent window",
-                    n as f64,
-                )
-                .label("operation", op.as_str())
-                .label("decision", if allowed { "allowed" } else { "denied" }),
-            );
-        }
-    }
-    let denied: usize = counts.iter().filter(|((_, a), _)| !a).map(|(_, n)| n).sum();
-    let allowed: usize = counts.iter().filter(|((_, a), _)| *a).map(|(_, n)| n).sum();
-    s.summary = format!(
-        "last {}: {allowed} allowed, {denied} denied",
-        policy.recent_window
-    );
-    if !blocked.is_empty() {
-        s.status = Verdict::Degraded;
-        let first = blocked[0];
-        s.action = Some(format!(
-            "fix what denied {} ({}), then run it again",
-            first.operation,
-            first
-                .denials()
-                .next()
-                .map_or("see gate.log", |c| c.message.as_str())
-        ));
-        s.summary = format!(
-            "{} blocked now (last decision denied); {}",
-            blocked
-                .iter()
-                .map(|d| d.operation.as_str())
-                .collect::<Vec<_>>()
-                .join(", "),
-            s.summary
-        );
-    }
-    if log.corrupt > 0 {
-        s.raise(
-            Verdict::Degraded,
-            &format!("{} line(s) of gate.log are not decisions", log.corrupt),
-            Some(
-                "find what writes into gate.log besides ssot (only ssot's gate appends to it)"
-                    .into(),
-            ),
-        );
-    }
-    let ahead = log.future_dated(now);
-    if ahead > 0 {
-        s.raise(
-            Verdict::Degraded,
-            &format!(
-                "{ahead} decision(s) in gate.log are dated after now (clock skew?): not counted"
-            ),
-            Some("check the clock (timedatectl; NTP) of the hosts that run gates".into()),
-        );
-    }
-    if facts.gate_log_truncated {
-        s.details.push(format!(
-            "only the last {}MiB of gate.log were read: rotate it (logrotate copytruncate)",
-            state::GATE_LOG_TAIL >> 20
-        ));
-    }
-    s
-}
-
-fn retention_section(facts: &ReportFacts, policy: &ReportPolicy, now: DateTime<Utc>) -> Section {
-    let input = facts.file(state::RETENTION_STATUS);
-    let rec = match load_record(&input, RetentionStatusRecord::from_file) {
-        Ok(r) => r,
-        Err(Untrusted::Missing(_)) => RetentionStatusRecord::default(),
-        Err(u) => {
-            return Section::new("retention", Verdict::Degraded, untrusted_verdict(&u))
-                .with_action("run `ssot retention apply` again: it rewrites retention.status")
-        }
-    };
-    let mut s = Section::new("retention", Verdict::Ok, String::new());
-    let mut notes = Vec::new();
-    // The first problem leads the summary; `action` says what to do about it.
-    let mut problem: Option<(String, String)> = None;
-    let mut flag = |note: String, action: String| {
-        if problem.is_none() {
-            problem = Some((note.clone(), action));
-        }
-        note
-    };
-    for p in &policy.retention_profiles {
-        let Some((run, at)) = rec
-            .profiles
-            .get(p)
-            .and_then(|r| r.applied_at.map(|at| (r, at)))
-        else {
-            s.status = Verdict::Degraded;
-            notes.push(flag(
-                format!("{p}: never applied"),
-                format!(
-                    "run `ssot retention apply --profile {p} --confirm` on a schedule (nightly)"
-                ),
-            ));
-            continue;
-        };
-        let kept = run.kept.unwrap_or(0);
-        let freed = run.freed_bytes.unwrap_or(0);
-        s.metrics.push(
-            Metric::new(
-                "retention_last_apply_timestamp_seconds",
-                "Time of the profile's last retention apply",
-                at.timestamp() as f64,
-            )
-            .label("profile", p.as_str()),
-        );
-        s.metrics.push(
-            Metric::new(
-                "retention_kept_artifacts",
-                "Artifacts kept by the last apply",
-                kept as f64,
-            )
-            .label("profile", p.as_str()),
-        );
-        s.metrics.push(
-            Metric::new(
-                "retention_freed_bytes",
-                "Bytes freed by the last apply",
-                freed as f64,
-            )
-            .label("profile", p.as_str()),
-        );
-        let age = now - at;
-        if age > policy.freshness.retention.to_delta() {
-            s.status = Verdict::Degraded;
-            notes.push(flag(
-                format!(
-                    "{p}: last applied {} ago, more than {}",
-                    human_secs(age.num_seconds() as f64),
-                    policy.freshness.retention
-                ),
-                format!("check the schedule of `ssot retention apply --profile {p}` (its timer or CronJob)"),
-            ));
-        } else if let Some(w) = run.warnings.first() {
-            s.status = Verdict::Degraded;
-            notes.push(flag(
-                format!("{p}: {} warning(s): {w}", run.warnings.len()),
-                format!("read `ssot retention plan --profile {p}` and resolve its warnings"),
-            ));
-        } else {
-            notes.push(format!(
-                "{p}: applied {} ago, kept {kept}, freed {}",
-                human_secs(age.num_seconds() as f64),
-                human_bytes(freed)
-            ));
-        }
-    }
-    s.summary = match &problem {
-        Some((note, _)) => note.clone(),
-        None => notes
-            .first()
-            .cloned()
-            .unwrap_or_else(|| "no retention profile configured".into()),
-    };
-    s.action = problem.map(|(_, a)| a);
-    s.details = notes;
-    s
-}
-
-fn contract_record(facts: &ReportFacts) -> std::result::Result<ContractStatusRecord, String> {
-    load_record(
-        &facts.file(state::CONTRACT_STATUS),
-        ContractStatusRecord::from_file,
-    )
-    .map_err(|u| untrusted_verdict(&u))
-}
-
-fn contract_section(facts: &ReportFacts, policy: &ReportPolicy, now: DateTime<Utc>) -> Section {
-    let input = facts.file(state::CONTRACT_STATUS);
-    let (rec, dated) = match load_trusted::<ContractStatusRecord>(&input, &policy.freshness, now) {
-        Trust::Fresh { record, .. } | Trust::Undated(record) => (record, None),
-        Trust::Dated { record, why } => (record, Some(why)),
-        Trust::Absent(u) => {
-            return Section::new(
-                "contract",
-                Verdict::Degraded,
-                format!(
-                    "contract unchecked: {}; run `ssot contract check`",
-                    untrusted_verdict(&u)
-                ),
-            )
-            .with_action(repair_then(&u, "run `ssot contract check` (nightly, and before a restore or a startup: both are denied without a PASS)", false))
-        }
-    };
-    let failed = rec.ids(InvariantStatus::Fail);
-    let unknown = rec.ids(InvariantStatus::Unknown);
-    let mut s = match rec.verdict {
-        ContractVerdict::Pass => Section::new(
-            "contract",
-            Verdict::Ok,
-            format!("{} invariants pass", rec.invariants.len()),
-        ),
-        ContractVerdict::Fail => Section::new(
-            "contract",
-            Verdict::Degraded,
-            format!("FAIL: {}", failed.join(", ")),
-        ),
-        ContractVerdict::Unknown => Section::new(
-            "contract",
-            Verdict::Degraded,
-            format!(
-                "UNKNOWN (startup is denied): not checked {}",
-                unknown.join(", ")
-            ),
-        ),
-    };
-    if let Some(id) = failed.first() {
-        s.action = Some(format!(
-            "fix {id} ({}) or declare what is meant in [contract], then run `ssot contract check` again",
-            rec.messages.get(*id).map_or("see contract.status", String::as_str)
-        ));
-    } else if !unknown.is_empty() {
-        s.action = Some("give `ssot contract check` the inputs it could not read (--dsn for the runtime settings and processes; --statefulset or --postgresql-conf for the declared ones): restore and startup are denied until it passes".into());
-    }
-    if let Some(u) = dated {
-        s.status = Verdict::Degraded;
-        s.summary = format!("{u}; last result {}", s.summary);
-        if s.action.is_none() {
-            s.action = Some(
-                "run `ssot contract check` again (nightly): an old result does not count".into(),
-            );
-        }
-    }
-    for id in failed.iter().chain(unknown.iter()) {
-        let msg = rec.messages.get(*id).cloned().unwrap_or_default();
-        s.details.push(format!("{id}: {msg}"));
-    }
-    s.metrics.push(Metric::new(
-        "contract_pass",
-        "1 when every contract invariant passes",
-        if rec.verdict == ContractVerdict::Pass {
-            1.0
-        } else {
-            0.0
-        },
-    ));
-    for (id, st) in &rec.invariants {
-        s.metrics.push(
-            Metric::new(
-                "contract_invariant",
-                "Contract invariants (1 for the current status)",
-                1.0,
-            )
-            .label("invariant", id.as_str())
-            .label("status", st.as_str()),
-        );
-    }
-    s
-}
-
-/// The `postgres` section, from a live probe: reachable, primary, slots,
-/// the archiver, what `pg_ls_waldir()` counts.
-fn postgres_section(
-    server: &str,
-    probed: &std::result::Result<LiveFacts, String>,
-    policy: &ReportPolicy,
-    now: DateTime<Utc>,
-) -> Section {
-    let l = match probed {
-        Ok(l) => l,
-        Err(why) => {
-            let class = crate::wal::ProbeFailure::classify(why);
-            let mut s = Section::new(
-                "postgres",
-                Verdict::Down,
-                format!("PostgreSQL at {server}: {} ({why})", class.rule()),
-            );
-            s.details.push(class.advice().to_string());
-            s.action = Some(class.advice().to_string());
-            s.metrics.push(Metric::new(
-                "postgres_up",
-                "1 when the live probe of PostgreSQL answered",
-                0.0,
-            ));
-            return s;
-        }
-    };
-    let mut s =
-        Section::new(
-            "postgres",
-            Verdict::Ok,
-            format!(
-            "PostgreSQL {}.{} at {server}: {}, pg_wal {} in {} segment(s), {} slot(s), archiver {}",
-            l.version / 10000,
-            l.version % 10000,
-            if l.in_recovery { "a standby (in recovery)" } else { "primary" },
-            human_bytes(l.waldir.bytes),
-            l.waldir.segments,
-            l.slots.len(),
-            if l.archiver.failing(now, policy.archiver_recent) {
-                "FAILING"
-            } else if l.runs("archiver") {
-                "running"
-            } else {
-                "not running"
-            }
-        ),
-        );
-    let mut problems = Vec::new();
-    if l.in_recovery {
-        problems.push((
-            Verdict::Degraded,
-            format!(
-                "{server} is in recovery: a standby, not the single instance the contract declares"
-            ),
-        ));
-    }
-    if l.archiver.failing(now, policy.archiver_recent) {
-        problems.push((
-            Verdict::Degraded,
-            format!(
-                "the archiver is failing: {} failed attempt(s), the last for {}",
-                l.archiver.failed_count,
-                l.archiver.last_failed_wal.as_deref().unwrap_or("?")
-            ),
-        ));
-    }
-    for slot in &l.slots {
-        let safe = l
-            .slot_safe_wal_size
-            .get(&slot.name)
-            .copied()
-            .flatten()
-            .map(|b| format!(", safe_wal_size {}", human_bytes(b.max(0) as u64)))
-            .unwrap_or_default();
-        let line = format!(
-            "slot {}: {}, wal_status {}, holds {}{safe}",
-            slot.name,
-            if slot.active { "active" } else { "INACTIVE" },
-            slot.wal_status.map(|w| w.as_str()).unwrap_or("?"),
-            slot.retained_bytes
-                .map(human_bytes)
-                .unwrap_or_else(|| "?".into()),
-        );
-        match slot.wal_status {
-            Some(crate::wal::SlotWalStatus::Lost) => problems.push((Verdict::Down, line)),
-            Some(crate::wal::SlotWalStatus::Unreserved) => problems.push((Verdict::Degraded, line)),
-            _ if !slot.active => problems.push((Verdict::Degraded, line)),
-            _ => s.details.push(line),
-        }
-        let label = |m: Metric| m.label("slot", slot.name.as_str());
-        s.metrics.push(label(Metric::new(
-            "postgres_slot_active",
-            "1 when the replication slot is active",
-            if slot.active { 1.0 } else { 0.0 },
-        )));
-        if let Some(b) = slot.retained_bytes {
-            s.metrics.push(label(Metric::new(
-                "postgres_slot_retained_bytes",
-                "WAL bytes the replication slot holds back",
-                b as f64,
-            )));
-        }
-    }
-    if let Some(worst) = problems.iter().map(|(v, _)| *v).max() {
-        let first = problems
-            .iter()
-            .find(|(v, _)| *v == worst)
-            .map(|(_, m)| m.clone())
-            .unwrap_or_default();
-        s.status = worst;
-        s.action = Some(format!("see to {first}"));
-        s.summary = format!("{first}; {}", s.summary);
-    }
-    let mut details: Vec<String> = problems.into_iter().map(|(_, m)| m).collect();
-    details.append(&mut s.details);
-    s.details = details;
-    for (name, help, v) in [
-        (
-            "postgres_up",
-            "1 when the live probe of PostgreSQL answered",
-            1.0,
-        ),
-        (
-            "postgres_in_recovery",
-            "1 when PostgreSQL is a standby (pg_is_in_recovery())",
-            if l.in_recovery { 1.0 } else { 0.0 },
-        ),
-        (
-            "postgres_wal_bytes",
-            "Bytes in pg_wal as pg_ls_waldir() counts them",
-            l.waldir.bytes as f64,
-        ),
-        (
-            "postgres_archiver_archived",
-            "WAL files archived (pg_stat_archiver.archived_count)",
-            l.archiver.archived_count as f64,
-        ),
-        (
-            "postgres_archiver_failed",
-            "Failed archive attempts (pg_stat_archiver.failed_count)",
-            l.archiver.failed_count as f64,
-        ),
-    ] {
-        s.metrics.push(Metric::new(name, help, v));
-    }
-    s
-}
-
-fn limitations_section(facts: &ReportFacts) -> Section {
-    let rec = match contract_record(facts) {
-        Ok(r) => r,
-        Err(e) => {
-            return Section::new("limitations", Verdict::Degraded, format!("unchecked: {e}"))
-                .with_action("run `ssot contract check`: it checks each declared limitation")
-        }
-    };
-    let with = |st: LimitationStatus| -> Vec<&str> {
-        rec.limitations
-            .iter()
-            .filter(|(_, v)| **v == st)
-            .map(|(k, _)| k.as_str())
-            .collect()
-    };
-    let on = with(LimitationStatus::On);
-    let unverified = with(LimitationStatus::Unverified);
-    let off = with(LimitationStatus::Off).len();
-    let mut s = if on.is_empty() {
-        Section::new(
-            "limitations",
-            Verdict::Ok,
-            format!(
-                "{off} confirmed off, {} declared but unverifiable",
-                unverified.len()
-            ),
-        )
-    } else {
-        Section::new(
-            "limitations",
-            Verdict::Degraded,
-            format!("declared off but on: {}", on.join(", ")),
-        )
-        .with_action(format!(
-            "turn {} off, or take it out of contract.declared_limitations if it is meant to run",
-            on[0]
-        ))
-    };
-    for (k, v) in &rec.limitations {
-        s.details.push(format!("{k}: {}", v.as_str()));
-        s.metrics.push(
-            Metric::new(
-                "limitation",
-                "Declared limitations (1 for the current status)",
-                1.0,
-            )
-            .label("limitation", k.as_str())
-            .label("status", v.as_str()),
-        );
-    }
-    s
-}
-
-fn stages_section(checks: &[stages::StageCheck]) -> Section {
-    if checks.is_empty() {
-        return Section::new("stages", Verdict::Ok, stages::NONE_CONFIGURED);
-    }
-    let bad: Vec<&stages::StageCheck> = checks.iter().filter(|c| !c.consistent).collect();
-    let mut s = if bad.is_empty() {
-        Section::new(
-            "stages",
-            Verdict::Ok,
-            format!("all {} stage claims are backed by evidence", checks.len()),
-        )
-    } else {
-        Section::new(
-            "stages",
-            Verdict::Degraded,
-            format!(
-                "{} of {} stage claims lack evidence: {}",
-                bad.len(),
-                checks.len(),
-                bad.iter()
-                    .map(|c| format!("STAGE {}", c.id))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
-        )
-        .with_action("back each claim with its evidence, or claim what is true in [[stages]] (`ssot stages check` lists what is missing)")
-    };
-    for c in bad {
-        s.details.push(format!(
-            "STAGE {} {}{}: {}",
-            c.id,
-            c.title,
-            if c.final_ { " (FINAL)" } else { "" },
-            c.message
-        ));
-    }
-    for c in checks {
-        s.metrics.push(
-            Metric::new(
-                "stage_consistent",
-                "1 when the stage's claimed status is backed by evidence",
-                if c.consistent { 1.0 } else { 0.0 },
-            )
-            .label("stage", c.id.as_str())
-            .label("claimed", c.claimed.as_str()),
-        );
-    }
-    s
-}
-
-/// The configured limits each section is judged by, as metrics, so that a
-/// dashboard or an alert draws its thresholds from the configuration ssot
-/// applies rather than from a copy of its defaults. Emitted whether or not the
-/// section's evidence exists: a limit is known before anything is measured.
-fn limit_metrics(policy: &ReportPolicy) -> Vec<(&'static str, Metric)> {
-    let f = &policy.freshness;
-    vec![
-        (
-            "wal",
-            Metric::new(
-                "wal_max_age_seconds",
-                "How old wal.status may be before gates deny and the report is DOWN (gate.wal_max_age)",
-                f.wal_status.as_secs_f64(),
-            ),
-        ),
-        (
-            "backup",
-            Metric::new(
-                "backup_max_age_seconds",
-                "The backup RPO: how old the newest complete backup may be (evidence.backup_max_age)",
-                f.backup.as_secs_f64(),
-            ),
-        ),
-        (
-            "restore_drill",
-            Metric::new(
-                "restore_drill_max_age_seconds",
-                "How old the last passed restore drill may be (evidence.restore_drill_max_age)",
-                f.restore_drill.as_secs_f64(),
-            ),
-        ),
-        (
-            "dr_drill",
-            Metric::new(
-                "dr_drill_max_age_seconds",
-                "How old the last DR drill may be (evidence.dr_drill_max_age)",
-                f.dr_drill.as_secs_f64(),
-            ),
-        ),
-        (
-            "dr_drill",
-            Metric::new(
-                "dr_drill_rto_target_seconds",
-                "The RTO a DR drill must meet (evidence.rto_target)",
-                policy.evidence.rto_target.as_secs_f64(),
-            ),
-        ),
-        (
-            "dr_drill",
-            Metric::new(
-                "dr_drill_rpo_target_seconds",
-                "The RPO a DR drill must meet (evidence.rpo_target)",
-                policy.evidence.rpo_target.as_secs_f64(),
-            ),
-        ),
-    ]
-}
-
 /// Which section's problem the headline names among sections of the same
 /// status: first what stops data operations now (WAL, the server, the
 /// targets' disk guard, a denied gate), then the contract (restore and
 /// startup need it), then the evidence that recovery works, then
 /// housekeeping and claims.
-const HEADLINE_ORDER: [&str; 11] = [
-    "wal",
-    "postgres",
-    "disk",
-    "gates",
-    "contract",
-    "backup",
-    "restore_drill",
-    "retention",
-    "dr_drill",
-    "limitations",
-    "stages",
+const HEADLINE_ORDER: [SectionId; 11] = [
+    SectionId::Wal,
+    SectionId::Postgres,
+    SectionId::Disk,
+    SectionId::Gates,
+    SectionId::Contract,
+    SectionId::Backup,
+    SectionId::RestoreDrill,
+    SectionId::Retention,
+    SectionId::DrDrill,
+    SectionId::Limitations,
+    SectionId::Stages,
 ];
 
 fn headline_rank(s: &Section) -> usize {
@@ -1204,24 +516,19 @@ pub fn build(facts: &ReportFacts, policy: &ReportPolicy, now: DateTime<Utc>) -> 
     let restore = facts.file(state::RESTORE_DRILL_STATUS);
     let dr = facts.file(state::DR_DRILL_STATUS);
     let mut sections = vec![
-        wal_section(facts, policy, now),
-        disk_section(facts, policy),
-        gates_section(facts, policy, now),
-        retention_section(facts, policy, now),
+        wal::section(facts, policy, now),
+        disk::section(facts, policy),
+        gates::section(facts, policy, now),
+        retention::section(facts, policy, now),
         evidence::backup_section(&backup, &policy.freshness, now),
         evidence::restore_drill_section(&restore, &policy.freshness, now),
         evidence::dr_drill_section(&dr, &policy.freshness, &policy.evidence, now),
-        contract_section(facts, policy, now),
-        stages_section(&stage_checks),
-        limitations_section(facts),
+        contract::section(facts, policy, now),
+        contract::stages_section(&stage_checks),
+        contract::limitations_section(facts),
     ];
     if let Some((server, probed)) = &facts.live {
-        sections.push(postgres_section(server, probed, policy, now));
-    }
-    for (section, metric) in limit_metrics(policy) {
-        if let Some(s) = sections.iter_mut().find(|s| s.name == section) {
-            s.metrics.push(metric);
-        }
+        sections.push(postgres::section(server, probed, policy, now));
     }
     let verdict = sections
         .iter()
@@ -1257,10 +564,70 @@ mod tests {
     use super::*;
 
     fn section(name: &str, status: Verdict, summary: &str, action: Option<&str>) -> Section {
-        let s = Section::new(name, status, summary);
+        let s = Section::new(name.parse().unwrap(), status, summary);
         match action {
             Some(a) => s.with_action(a),
             None => s,
+        }
+    }
+
+    #[test]
+    fn section_ids_are_named_once_and_ranked_for_the_headline() {
+        for id in SectionId::ALL {
+            assert_eq!(
+                serde_json::to_string(&id).unwrap(),
+                format!("\"{}\"", id.as_str())
+            );
+            assert_eq!(id.as_str().parse::<SectionId>(), Ok(id));
+            assert!(HEADLINE_ORDER.contains(&id), "{id} has no headline rank");
+            // A section's facts are of its own kind.
+            let facts = serde_json::to_value(SectionFacts::empty(id)).unwrap();
+            assert!(facts.is_object(), "{id}: {facts}");
+        }
+        assert!("nope".parse::<SectionId>().is_err());
+    }
+
+    #[test]
+    fn every_rendered_metric_is_declared_and_every_limit_is_rendered() {
+        let policy = ReportPolicy {
+            freshness: Freshness::default(),
+            disk: DiskPolicy::default(),
+            evidence: EvidencePolicy::default(),
+            retention_profiles: vec![],
+            stages: vec![],
+            recent_window: Span::hours(24),
+            archiver_recent: Span::mins(15),
+            blocked_max_age: Span::mins(10),
+            targets: BTreeMap::new(),
+        };
+        let now = "2026-02-05T12:00:00Z".parse().unwrap();
+        let r = build(&ReportFacts::default(), &policy, now);
+        let prom = render::prometheus(&r);
+        let declared: Vec<&str> = metrics::declarations()
+            .iter()
+            .map(|(_, s)| s.name)
+            .collect();
+        let families: Vec<&str> = prom
+            .lines()
+            .filter_map(|l| l.strip_prefix("# TYPE ssot_"))
+            .map(|l| l.split(' ').next().unwrap())
+            .collect();
+        for f in &families {
+            assert!(declared.contains(f), "{f} is rendered but not declared");
+        }
+        // The configured limits are there before anything is measured,
+        // and the facts they come from are in the JSON.
+        let wal = serde_json::to_value(&r.sections[0]).unwrap();
+        assert_eq!(wal["facts"]["max_age_seconds"], 600);
+        assert!(prom.contains("\nssot_wal_max_age_seconds 600\n"), "{prom}");
+        for limit in [
+            "backup_max_age_seconds",
+            "restore_drill_max_age_seconds",
+            "dr_drill_max_age_seconds",
+            "dr_drill_rto_target_seconds",
+            "dr_drill_rpo_target_seconds",
+        ] {
+            assert!(families.contains(&limit), "{limit} missing");
         }
     }
 

@@ -5,7 +5,8 @@
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
-use super::{Metric, Report, Verdict};
+use super::metrics::{self, Metric};
+use super::{Report, Verdict};
 use crate::time::timestamp;
 
 /// The version in `ssot_build_info`: this crate's, fixed at compile time.
@@ -28,7 +29,7 @@ pub fn text(r: &Report) -> String {
             s,
             "  {:<8}  {:<13}  {}",
             sec.status.as_str(),
-            sec.name,
+            sec.name.as_str(),
             sec.summary
         );
         if sec.status != Verdict::Ok {
@@ -76,69 +77,34 @@ fn number(v: f64) -> String {
 /// base units, HELP and TYPE once per family, statuses as labelled gauges
 /// (1 for the current status).
 pub fn prometheus(r: &Report) -> String {
-    let mut all: Vec<Metric> = vec![Metric::new(
-        "build_info",
-        "The ssot version that rendered these metrics (always 1)",
-        1.0,
-    )
-    .label("version", VERSION)];
-    for v in [Verdict::Ok, Verdict::Degraded, Verdict::Down] {
-        all.push(
-            Metric::new(
-                "verdict",
-                "Overall verdict of the single view of truth (1 for the current one)",
-                if r.verdict == v { 1.0 } else { 0.0 },
-            )
-            .label("verdict", v.as_str()),
-        );
-    }
-    for sec in &r.sections {
-        for v in [Verdict::Ok, Verdict::Degraded, Verdict::Down] {
-            all.push(
-                Metric::new(
-                    "section_status",
-                    "Status of each report section (1 for the current one)",
-                    if sec.status == v { 1.0 } else { 0.0 },
-                )
-                .label("section", sec.name.as_str())
-                .label("status", v.as_str()),
-            );
-        }
-    }
-    for sec in &r.sections {
-        all.extend(sec.metrics.iter().cloned());
-    }
-    all.push(Metric::new(
-        "report_generated_timestamp_seconds",
-        "When this report was generated",
-        r.generated_at.timestamp() as f64,
-    ));
-
+    let all = metrics::samples(r);
     // Group by family, keeping first-appearance order.
-    let mut order: Vec<String> = Vec::new();
-    let mut families: BTreeMap<String, Vec<&Metric>> = BTreeMap::new();
+    let mut order: Vec<&str> = Vec::new();
+    let mut families: BTreeMap<&str, Vec<&Metric>> = BTreeMap::new();
     for m in &all {
-        if !families.contains_key(&m.name) {
-            order.push(m.name.clone());
+        if !families.contains_key(m.spec.name) {
+            order.push(m.spec.name);
         }
-        families.entry(m.name.clone()).or_default().push(m);
+        families.entry(m.spec.name).or_default().push(m);
     }
     let mut out = String::new();
     for name in order {
-        let ms = &families[&name];
+        let ms = &families[name];
+        let spec = ms[0].spec;
         let _ = writeln!(
             out,
             "# HELP ssot_{name} {}",
-            ms[0].help.replace('\\', "\\\\").replace('\n', "\\n")
+            spec.help.replace('\\', "\\\\").replace('\n', "\\n")
         );
-        let _ = writeln!(out, "# TYPE ssot_{name} gauge");
+        let _ = writeln!(out, "# TYPE ssot_{name} {}", spec.kind.as_str());
         for m in ms {
             if m.labels.is_empty() {
                 let _ = writeln!(out, "ssot_{name} {}", number(m.value));
             } else {
-                let labels: Vec<String> = m
+                let labels: Vec<String> = spec
                     .labels
                     .iter()
+                    .zip(&m.labels)
                     .map(|(k, v)| format!("{k}=\"{}\"", escape_label(v)))
                     .collect();
                 let _ = writeln!(
