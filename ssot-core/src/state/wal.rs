@@ -397,3 +397,155 @@ pub fn parse_wal_settings(f: &StateFile, defaults: &WalSettings) -> Result<WalSe
     }
     Ok(s)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A report with every field of `wal.status` set, two volumes and two
+    /// reasons (one message with a line break, escaped on write).
+    fn report() -> WalReport {
+        serde_json::from_value(serde_json::json!({
+            "status": "ERROR",
+            "checked_at": "2026-02-05T12:00:00Z",
+            "wal_size": 1_073_741_824u64,
+            "segment_count": 64,
+            "ready_count": 3,
+            "wal_used_pct": 91.25,
+            "threshold_pct": 80.0,
+            "volume_total_bytes": 10_000_000_000u64,
+            "volume_available_bytes": 875_000_000u64,
+            "soft_limit_bytes": 1_140_850_688u64,
+            "wal_growth_bytes_per_second": 1234.5678,
+            "volume_growth_bytes_per_second": -2.0,
+            "seconds_to_error": 3600.0,
+            "samples_in_window": 5,
+            "volumes": [
+                {"key": "pgdata", "holds": "PGDATA /d", "total_bytes": 100, "available_bytes": 50, "used_pct": 50.0},
+                {"key": "tablespace_16384", "holds": "tablespace", "total_bytes": 300, "available_bytes": 200, "used_pct": 33.33},
+            ],
+            "reasons": [
+                {"rule": "volume_used_error", "level": "ERROR", "message": "volume 91.25% used\nover 90%"},
+                {"rule": "wal_growing", "level": "GROWING", "message": "pg_wal is over its soft limit"},
+            ],
+        }))
+        .unwrap()
+    }
+
+    /// The layout ssot 0.x wrote: the record reads it and writes it back byte
+    /// for byte (an upgrade must not make a gate deny), keeping foreign keys.
+    const OLD_FORMAT: &str = "# kept\nowner=alex\nwal_status=ERROR\nwal_used_pct=91.25\nwal_size=1073741824\nthreshold_pct=80\nchecked_at=2026-02-05T12:00:00Z\nsegment_count=64\nready_count=3\nvolume_total_bytes=10000000000\nvolume_available_bytes=875000000\nsoft_limit_bytes=1140850688\nwal_growth_bytes_per_second=1234.57\nvolume_growth_bytes_per_second=-2\nseconds_to_error=3600\nvolume.pgdata.used_pct=50\nvolume.tablespace_16384.used_pct=33.33\nactive_rules=volume_used_error,wal_growing\nreason_count=2\nreason.1=ERROR volume_used_error: volume 91.25% used\\nover 90%\nreason.2=GROWING wal_growing: pg_wal is over its soft limit\n";
+
+    #[test]
+    fn the_report_is_written_in_the_old_layout_and_reads_back() {
+        let mut f = StateFile::parse(b"# kept\nowner=alex\n", "wal.status").unwrap();
+        write_wal_status(&mut f, &report()).unwrap();
+        assert_eq!(f.render(), OLD_FORMAT);
+        let rec = WalStatusRecord::from_file(&f).unwrap();
+        assert_eq!(rec.status, Level::Error);
+        assert_eq!(rec.wal_used_pct, Some(91.25));
+        assert_eq!(rec.wal_growth_bytes_per_second, Some(1234.57));
+        assert_eq!(rec.volume_growth_bytes_per_second, Some(-2.0));
+        assert_eq!(
+            rec.volumes,
+            vec![
+                ("pgdata".to_string(), 50.0),
+                ("tablespace_16384".to_string(), 33.33)
+            ]
+        );
+        assert_eq!(rec.active_rules, vec!["volume_used_error", "wal_growing"]);
+        assert_eq!(rec.reasons.len(), 2);
+        assert_eq!(
+            rec.reasons[0],
+            "ERROR volume_used_error: volume 91.25% used\\nover 90%"
+        );
+    }
+
+    #[test]
+    fn a_literal_old_file_reads_and_a_rewrite_keeps_foreign_keys_in_place() {
+        let old = StateFile::parse(OLD_FORMAT.as_bytes(), "wal.status").unwrap();
+        let rec = WalStatusRecord::from_file(&old).unwrap();
+        assert_eq!(rec.checked_at.to_rfc3339(), "2026-02-05T12:00:00+00:00");
+        assert_eq!(rec.wal_size, Some(1_073_741_824));
+        assert_eq!(rec.soft_limit_bytes, Some(1_140_850_688));
+        assert_eq!(rec.seconds_to_error, Some(3600.0));
+        // Rewriting with fewer reasons and no growth: the owned keys change,
+        // foreign ones and comments stay where they were.
+        let mut f = old.clone();
+        let mut r = report();
+        r.reasons.truncate(1);
+        r.status = Level::Error;
+        r.wal_growth_bytes_per_second = None;
+        r.volumes.clear();
+        write_wal_status(&mut f, &r).unwrap();
+        let text = f.render();
+        assert!(
+            text.starts_with("# kept\nowner=alex\nwal_status=ERROR\n"),
+            "{text}"
+        );
+        assert!(!text.contains("wal_growth_bytes_per_second"), "{text}");
+        assert!(!text.contains("volume.pgdata"), "{text}");
+        assert!(!text.contains("reason.2"), "{text}");
+        assert!(text.ends_with("active_rules=volume_used_error\nreason_count=1\nreason.1=ERROR volume_used_error: volume 91.25% used\\nover 90%\n"), "{text}");
+        WalStatusRecord::from_file(&f).unwrap();
+    }
+
+    #[test]
+    fn every_validation_names_file_line_and_key() {
+        let base = "wal_status=OK\nchecked_at=2026-02-05T12:00:00Z\n";
+        let cases: &[(&str, &str)] = &[
+            ("", "wal.status: missing key \"wal_status\""),
+            ("wal_status=OK\n", "wal.status: missing key \"checked_at\""),
+            ("wal_status=OK\nchecked_at=2026-02-05T12:00:00Z\nwal_status2=x\n", ""),
+            (
+                "wal_status=BAD\nchecked_at=2026-02-05T12:00:00Z\n",
+                "wal.status:1: key \"wal_status\": unknown WAL status \"BAD\" (expected OK, GROWING, NEAR_LIMIT or ERROR)",
+            ),
+            (
+                "wal_status=OK\nchecked_at=yesterday\n",
+                "wal.status:2: key \"checked_at\": \"yesterday\" is not an RFC 3339 timestamp",
+            ),
+            ("+wal_size=banana\n", "wal.status:3: key \"wal_size\": invalid value \"banana\": invalid digit found in string"),
+            ("+wal_used_pct=-5\n", "wal.status:3: key \"wal_used_pct\": \"-5\" is outside the range 0 to 100"),
+            ("+threshold_pct=x\n", "wal.status:3: key \"threshold_pct\": \"x\" is not a number"),
+            ("+seconds_to_error=-1\n", "wal.status:3: key \"seconds_to_error\": \"-1\" is outside the range 0 to"),
+            ("+wal_growth_bytes_per_second=inf\n", "wal.status:3: key \"wal_growth_bytes_per_second\": \"inf\" is outside the range"),
+            (
+                "+volume_total_bytes=10\nvolume_available_bytes=11\n",
+                "wal.status:4: key \"volume_available_bytes\": more than volume_total_bytes 10",
+            ),
+            ("+active_rules=nope\n", "wal.status:3: key \"active_rules\": unknown WAL rule \"nope\""),
+            (
+                "+active_rules=volume_used_error\n",
+                "wal.status:3: key \"active_rules\": the active rules make the status ERROR, but wal_status says OK",
+            ),
+            ("+reason.2=x\n", "wal.status:3: key \"reason.2\": reason.1 is missing before it"),
+            ("+reason.0=x\n", "wal.status:3: key \"reason.0\": a reason key is reason.N with N = 1, 2, ..."),
+            ("+reason.x=x\n", "wal.status:3: key \"reason.x\": a reason key is reason.N with N = 1, 2, ..."),
+            ("+reason.1=x\nreason_count=2\n", "wal.status:4: key \"reason_count\": says 2, but the file holds 1 reason line(s)"),
+            ("+reason_count=many\n", "wal.status:3: key \"reason_count\": \"many\" is not a count"),
+            (
+                "+active_rules=\nreason.1=ERROR volume_used_error: x\n",
+                "wal.status:4: key \"reason.1\": does not name one of active_rules at its level",
+            ),
+            ("+volume.pg-data.used_pct=1\n", "wal.status:3: key \"volume.pg-data"),
+            ("+volume.pgdata.used_pct=101\n", "wal.status:3: key \"volume.pgdata.used_pct\": \"101\" is outside the range 0 to 100"),
+            ("+volume.pgdata=1\n", "wal.status"),
+        ];
+        let mut wrong = Vec::new();
+        for (text, want) in cases {
+            let text = match text.strip_prefix('+') {
+                Some(rest) => format!("{base}{rest}"),
+                None => text.to_string(),
+            };
+            let f = StateFile::parse(text.as_bytes(), "wal.status").unwrap();
+            match WalStatusRecord::from_file(&f) {
+                Ok(_) if want.is_empty() => {}
+                Ok(_) => wrong.push(format!("{text:?} read, expected {want:?}")),
+                Err(e) if !want.is_empty() && e.to_string().starts_with(want) => {}
+                Err(e) => wrong.push(format!("{text:?}: {e:?} should start with {want:?}")),
+            }
+        }
+        assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+    }
+}
