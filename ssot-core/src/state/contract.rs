@@ -107,47 +107,7 @@ impl ContractStatusRecord {
             ));
         }
         if !invariants.is_empty() {
-            for (key, ids, status) in [
-                ("failed", &failed, InvariantStatus::Fail),
-                ("unknown", &unknown, InvariantStatus::Unknown),
-            ] {
-                let actual: Vec<&str> = invariants
-                    .iter()
-                    .filter(|(_, v)| **v == status)
-                    .map(|(k, _)| k.as_str())
-                    .collect();
-                let mut given: Vec<&str> = ids.iter().map(String::as_str).collect();
-                given.sort_unstable();
-                if given != actual {
-                    let l = f.entry(key).map_or(0, |(l, _)| l);
-                    return Err(f.invalid(
-                        key,
-                        l,
-                        format!(
-                            "lists {}, but the invariants say {}",
-                            if given.is_empty() {
-                                "none".into()
-                            } else {
-                                given.join(",")
-                            },
-                            if actual.is_empty() {
-                                "none".into()
-                            } else {
-                                actual.join(",")
-                            }
-                        ),
-                    ));
-                }
-            }
-            if let Some((l, n)) = f.entry("invariant_count") {
-                if n.trim().parse::<usize>().ok() != Some(invariants.len()) {
-                    return Err(f.invalid(
-                        "invariant_count",
-                        l,
-                        format!("says {n}, but {} invariants are listed", invariants.len()),
-                    ));
-                }
-            }
+            check_summaries(f, &invariants, &failed, &unknown)?;
         }
         let messages = f
             .family("message.")
@@ -170,6 +130,58 @@ impl ContractStatusRecord {
             .map(|(k, _)| k.as_str())
             .collect()
     }
+}
+
+/// With invariants listed, the `failed` and `unknown` summaries and
+/// `invariant_count` must say what the invariants say.
+fn check_summaries(
+    f: &StateFile,
+    invariants: &BTreeMap<String, InvariantStatus>,
+    failed: &[String],
+    unknown: &[String],
+) -> Result<()> {
+    for (key, ids, status) in [
+        ("failed", failed, InvariantStatus::Fail),
+        ("unknown", unknown, InvariantStatus::Unknown),
+    ] {
+        let actual: Vec<&str> = invariants
+            .iter()
+            .filter(|(_, v)| **v == status)
+            .map(|(k, _)| k.as_str())
+            .collect();
+        let mut given: Vec<&str> = ids.iter().map(String::as_str).collect();
+        given.sort_unstable();
+        if given != actual {
+            let l = f.entry(key).map_or(0, |(l, _)| l);
+            return Err(f.invalid(
+                key,
+                l,
+                format!(
+                    "lists {}, but the invariants say {}",
+                    if given.is_empty() {
+                        "none".into()
+                    } else {
+                        given.join(",")
+                    },
+                    if actual.is_empty() {
+                        "none".into()
+                    } else {
+                        actual.join(",")
+                    }
+                ),
+            ));
+        }
+    }
+    if let Some((l, n)) = f.entry("invariant_count") {
+        if n.trim().parse::<usize>().ok() != Some(invariants.len()) {
+            return Err(f.invalid(
+                "invariant_count",
+                l,
+                format!("says {n}, but {} invariants are listed", invariants.len()),
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// Writes a contract report into `contract.status`, replacing ssot's keys.
