@@ -134,6 +134,8 @@ struct Out {
 struct Ser<'a> {
     key: String,
     out: &'a mut Out,
+    /// Inside [`dotted_map`]: map keys may hold `.`.
+    dotted: bool,
 }
 
 impl Ser<'_> {
@@ -198,8 +200,15 @@ impl<'a> ser::Serializer for Ser<'a> {
     fn serialize_unit_variant(self, _: &'static str, _: u32, variant: &'static str) -> R<Shape> {
         self.leaf(variant.to_string())
     }
-    fn serialize_newtype_struct<T: ?Sized + Serialize>(self, _: &'static str, v: &T) -> R<Shape> {
-        v.serialize(self)
+    fn serialize_newtype_struct<T: ?Sized + Serialize>(
+        self,
+        name: &'static str,
+        v: &T,
+    ) -> R<Shape> {
+        v.serialize(Ser {
+            dotted: name == DOTTED,
+            ..self
+        })
     }
     fn serialize_newtype_variant<T: ?Sized + Serialize>(
         self,
@@ -260,6 +269,7 @@ impl SeqSer<'_> {
         v.serialize(Ser {
             key,
             out: self.ser.out,
+            dotted: false,
         })
         .map(drop)
     }
@@ -308,7 +318,7 @@ impl ser::SerializeMap for MapSer<'_> {
     type Error = RecordError;
     fn serialize_key<T: ?Sized + Serialize>(&mut self, key: &T) -> R<()> {
         let k = scalar_string(key)?;
-        if k.is_empty() || !super::valid_key(&k) || k.contains('.') {
+        if !super::valid_key(&k) || (!self.ser.dotted && k.contains('.')) {
             return Err(RecordError::Message(format!(
                 "\"{k}\" cannot be a key segment (letters, digits, '_', '-')"
             )));
@@ -325,6 +335,7 @@ impl ser::SerializeMap for MapSer<'_> {
         v.serialize(Ser {
             key,
             out: self.ser.out,
+            dotted: false,
         })
         .map(drop)
     }
@@ -346,6 +357,7 @@ impl ser::SerializeStruct for StructSer<'_> {
         let shape = v.serialize(Ser {
             key: child_key(&self.ser.key, name),
             out: self.ser.out,
+            dotted: false,
         })?;
         if top {
             let end = self.ser.out.pairs.len();
@@ -366,6 +378,7 @@ pub fn scalar_string<T: ?Sized + Serialize>(value: &T) -> R<String> {
     let shape = value.serialize(Ser {
         key: "_".into(),
         out: &mut out,
+        dotted: false,
     })?;
     match (shape, out.pairs.pop()) {
         (Shape::Scalar, Some((_, v))) => Ok(v),
@@ -398,6 +411,7 @@ pub fn write<T: Serialize>(file: &mut StateFile, record: &T) -> crate::error::Re
         .serialize(Ser {
             key: String::new(),
             out: &mut out,
+            dotted: false,
         })
         .map_err(|e| located(file.path(), "", 0, e))?;
     for (name, shape, range) in out.fields {
@@ -432,6 +446,8 @@ struct Node<'a> {
     leaf: Option<Entry<'a>>,
     children: Vec<Entry<'a>>,
     top: bool,
+    /// Inside [`dotted_map`]: each key below is one entry, dots and all.
+    dotted: bool,
 }
 
 impl<'a> Node<'a> {
@@ -447,7 +463,10 @@ impl<'a> Node<'a> {
         let mut index: HashMap<&'a str, usize> = HashMap::new();
         let mut out: Vec<(&'a str, Node<'a>)> = Vec::new();
         for e in &self.children {
-            let (segment, tail) = e.rest.split_once('.').unwrap_or((e.rest, ""));
+            let (segment, tail) = match e.rest.split_once('.') {
+                Some(split) if !self.dotted => split,
+                _ => (e.rest, ""),
+            };
             let at = *index.entry(segment).or_insert_with(|| {
                 out.push((
                     segment,
@@ -457,6 +476,7 @@ impl<'a> Node<'a> {
                         leaf: None,
                         children: Vec::new(),
                         top: false,
+                        dotted: false,
                     },
                 ));
                 out.len() - 1
@@ -578,10 +598,13 @@ impl<'de> de::Deserializer<'de> for Node<'de> {
     }
     fn deserialize_newtype_struct<V: Visitor<'de>>(
         self,
-        _: &'static str,
+        name: &'static str,
         visitor: V,
     ) -> R<V::Value> {
-        visitor.visit_newtype_struct(self)
+        visitor.visit_newtype_struct(Node {
+            dotted: name == DOTTED,
+            ..self
+        })
     }
     fn deserialize_seq<V: Visitor<'de>>(self, visitor: V) -> R<V::Value> {
         let items = self.list()?;
@@ -713,11 +736,57 @@ pub fn read<'a, T: Deserialize<'a>>(file: &'a StateFile) -> crate::error::Result
         leaf: None,
         children,
         top: true,
+        dotted: false,
     };
     T::deserialize(top).map_err(|e| located(&file.path, "", 0, e))
 }
 
 // ---- field helpers for `#[serde(with = ...)]` ----
+
+/// The newtype name by which [`dotted_map`] tells the format its keys may hold dots.
+const DOTTED: &str = "$ssot::record::dotted_map";
+
+/// A map of single values whose keys may hold `.`
+/// (`invariant.sts.single_instance=pass`): every key below the field is one
+/// entry, in key order.
+pub mod dotted_map {
+    use std::collections::BTreeMap;
+    use std::marker::PhantomData;
+
+    use serde::de::{Deserialize, Deserializer, Visitor};
+    use serde::{Serialize, Serializer};
+
+    /// Writes each entry as `field.<key>=<value>`.
+    pub fn serialize<S: Serializer, K: Serialize, V: Serialize>(
+        m: &BTreeMap<K, V>,
+        s: S,
+    ) -> Result<S::Ok, S::Error> {
+        s.serialize_newtype_struct(super::DOTTED, m)
+    }
+
+    /// Reads every `field.<key>=<value>`.
+    pub fn deserialize<'de, D, K, V>(d: D) -> Result<BTreeMap<K, V>, D::Error>
+    where
+        D: Deserializer<'de>,
+        K: Deserialize<'de> + Ord,
+        V: Deserialize<'de>,
+    {
+        struct Dotted<K, V>(PhantomData<(K, V)>);
+        impl<'de, K: Deserialize<'de> + Ord, V: Deserialize<'de>> Visitor<'de> for Dotted<K, V> {
+            type Value = BTreeMap<K, V>;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("keys below the field")
+            }
+            fn visit_newtype_struct<D: Deserializer<'de>>(
+                self,
+                d: D,
+            ) -> Result<Self::Value, D::Error> {
+                BTreeMap::deserialize(d)
+            }
+        }
+        d.deserialize_newtype_struct(super::DOTTED, Dotted(PhantomData))
+    }
+}
 
 /// A float in `[min, max]` read from its text, with the messages every
 /// state file uses.
@@ -804,6 +873,70 @@ pub mod opt_timestamp {
                     .map_err(|m| de::Error::custom(format!("\"{v}\" is {m}")))
             })
             .transpose()
+    }
+}
+
+/// A value written by its serde name and read with `FromStr`, whose error
+/// message is the one the file's error gives.
+pub mod from_str {
+    use std::fmt::Display;
+    use std::str::FromStr;
+
+    use serde::{de, Deserialize, Deserializer, Serialize, Serializer};
+
+    /// Writes `v` by its serde name.
+    pub fn serialize<S: Serializer, T: Serialize>(v: &T, s: S) -> Result<S::Ok, S::Error> {
+        v.serialize(s)
+    }
+
+    /// Reads `v` with `FromStr`.
+    pub fn deserialize<'de, D, T>(d: D) -> Result<T, D::Error>
+    where
+        D: Deserializer<'de>,
+        T: FromStr,
+        T::Err: Display,
+    {
+        <&str>::deserialize(d)?.parse().map_err(de::Error::custom)
+    }
+}
+
+/// [`dotted_map`] whose values are read with `FromStr` (each error names
+/// its own key and line).
+pub mod dotted_map_from_str {
+    use std::collections::BTreeMap;
+    use std::fmt::Display;
+    use std::str::FromStr;
+
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    struct Parsed<T>(T);
+
+    impl<'de, T: FromStr> Deserialize<'de> for Parsed<T>
+    where
+        T::Err: Display,
+    {
+        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            super::from_str::deserialize(d).map(Parsed)
+        }
+    }
+
+    /// Writes each entry as `field.<key>=<serde name>`.
+    pub fn serialize<S: Serializer, V: Serialize>(
+        m: &BTreeMap<String, V>,
+        s: S,
+    ) -> Result<S::Ok, S::Error> {
+        super::dotted_map::serialize(m, s)
+    }
+
+    /// Reads every `field.<key>=<value>`, each value with `FromStr`.
+    pub fn deserialize<'de, D, V>(d: D) -> Result<BTreeMap<String, V>, D::Error>
+    where
+        D: Deserializer<'de>,
+        V: FromStr,
+        V::Err: Display,
+    {
+        let m: BTreeMap<String, Parsed<V>> = super::dotted_map::deserialize(d)?;
+        Ok(m.into_iter().map(|(k, Parsed(v))| (k, v)).collect())
     }
 }
 
