@@ -17,7 +17,9 @@
 //!   decimals (`91.25`, `3600`); unit enum variants print their serde name;
 //! * reading ignores keys the record does not declare (other tools' keys),
 //!   and [`write`] replaces only the keys the record owns: a scalar field's
-//!   key in place, a list's or map's family (`reason.*`) removed and appended.
+//!   key in place, a list's or map's family (`reason.*`) removed and appended;
+//!   a struct field, or an entry of a top-level map (`<profile>.*`), owns its
+//!   fields one by one the same way, so other entries and keys stay.
 //!
 //! Every error names the file, the line and the key; validators that need
 //! more than one field run on the typed value after [`read`].
@@ -120,15 +122,18 @@ enum Shape {
     Absent,
     /// One key, the field's own.
     Scalar,
-    /// A family of `field.*` keys (a list, map or struct).
+    /// A family of `field.*` keys (a list, map or struct), replaced whole.
     Family,
+    /// A struct (or the top-level map) whose fields were recorded one by one.
+    Merged,
 }
 
 #[derive(Default)]
 struct Out {
     pairs: Vec<(String, String)>,
-    /// Top-level fields: name, shape, and the range of `pairs` it wrote.
-    fields: Vec<(&'static str, Shape, std::ops::Range<usize>)>,
+    /// The keys a rewrite owns, in order: each key (or family prefix), its
+    /// shape, and the range of `pairs` it wrote.
+    fields: Vec<(String, Shape, std::ops::Range<usize>)>,
 }
 
 struct Ser<'a> {
@@ -136,6 +141,9 @@ struct Ser<'a> {
     out: &'a mut Out,
     /// Inside [`dotted_map`]: map keys may hold `.`.
     dotted: bool,
+    /// A struct here owns its fields one by one (the top level, and structs
+    /// below it); anything else is a family replaced whole.
+    merge: bool,
 }
 
 impl Ser<'_> {
@@ -270,6 +278,7 @@ impl SeqSer<'_> {
             key,
             out: self.ser.out,
             dotted: false,
+            merge: false,
         })
         .map(drop)
     }
@@ -332,15 +341,28 @@ impl ser::SerializeMap for MapSer<'_> {
             .take()
             .ok_or_else(|| RecordError::Message("a map value without a key".into()))?;
         let key = child_key(&self.ser.key, &k);
-        v.serialize(Ser {
-            key,
+        // The top-level map's entries are owned one by one (as a struct's
+        // fields are); a map below is a family.
+        let merge = self.ser.merge && self.ser.key.is_empty();
+        let start = self.ser.out.pairs.len();
+        let shape = v.serialize(Ser {
+            key: key.clone(),
             out: self.ser.out,
             dotted: false,
-        })
-        .map(drop)
+            merge,
+        })?;
+        if merge && shape != Shape::Merged {
+            let end = self.ser.out.pairs.len();
+            self.ser.out.fields.push((key, shape, start..end));
+        }
+        Ok(())
     }
     fn end(self) -> R<Shape> {
-        Ok(Shape::Family)
+        Ok(if self.ser.merge && self.ser.key.is_empty() {
+            Shape::Merged
+        } else {
+            Shape::Family
+        })
     }
 }
 
@@ -352,21 +374,27 @@ impl ser::SerializeStruct for StructSer<'_> {
     type Ok = Shape;
     type Error = RecordError;
     fn serialize_field<T: ?Sized + Serialize>(&mut self, name: &'static str, v: &T) -> R<()> {
-        let top = self.ser.key.is_empty();
+        let merge = self.ser.merge;
+        let key = child_key(&self.ser.key, name);
         let start = self.ser.out.pairs.len();
         let shape = v.serialize(Ser {
-            key: child_key(&self.ser.key, name),
+            key: key.clone(),
             out: self.ser.out,
             dotted: false,
+            merge,
         })?;
-        if top {
+        if merge && shape != Shape::Merged {
             let end = self.ser.out.pairs.len();
-            self.ser.out.fields.push((name, shape, start..end));
+            self.ser.out.fields.push((key, shape, start..end));
         }
         Ok(())
     }
     fn end(self) -> R<Shape> {
-        Ok(Shape::Family)
+        Ok(if self.ser.merge {
+            Shape::Merged
+        } else {
+            Shape::Family
+        })
     }
 }
 
@@ -379,6 +407,7 @@ pub fn scalar_string<T: ?Sized + Serialize>(value: &T) -> R<String> {
         key: "_".into(),
         out: &mut out,
         dotted: false,
+        merge: false,
     })?;
     match (shape, out.pairs.pop()) {
         (Shape::Scalar, Some((_, v))) => Ok(v),
@@ -412,12 +441,14 @@ pub fn write<T: Serialize>(file: &mut StateFile, record: &T) -> crate::error::Re
             key: String::new(),
             out: &mut out,
             dotted: false,
+            merge: true,
         })
         .map_err(|e| located(file.path(), "", 0, e))?;
     for (name, shape, range) in out.fields {
         match shape {
-            Shape::Absent => file.remove(name),
-            Shape::Scalar => file.set(name, &out.pairs[range.start].1)?,
+            Shape::Merged => {}
+            Shape::Absent => file.remove(&name),
+            Shape::Scalar => file.set(&name, &out.pairs[range.start].1)?,
             Shape::Family => {
                 file.remove_prefix(&format!("{name}."));
                 for (k, v) in &out.pairs[range] {
