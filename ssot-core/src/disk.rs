@@ -208,6 +208,94 @@ pub fn estimate_from_entries(
         .map(|e| (e.name.clone(), e.size_bytes))
 }
 
+/// `separate_filesystem`: the target is on another filesystem than each
+/// protected path (PGDATA, pg_wal, the state directory); failed when none is known.
+fn separate_filesystem_checks(facts: &DiskFacts, device: u64, checks: &mut Vec<Check>) {
+    let t = &facts.target;
+    if facts.protected.is_empty() {
+        checks.push(Check::fail(
+            GateCheck::SeparateFilesystem,
+            format!(
+                "cannot prove target {} is off the SSOT volume: PGDATA is unknown (give pgdata or set postgres.pgdata)",
+                t.path
+            ),
+        ));
+    }
+    for p in &facts.protected {
+        checks.push(match (p.device, &p.error) {
+            (Some(d), None) if d != device => Check::pass(
+                GateCheck::SeparateFilesystem,
+                format!(
+                    "target {} (device {device}) is on a different filesystem from {} {} (device {d})",
+                    t.path, p.label, p.path
+                ),
+            ),
+            (Some(d), None) => Check::fail(
+                GateCheck::SeparateFilesystem,
+                format!(
+                    "target {} is on the same filesystem as {} {} (device {d}): backups must never live on the SSOT volume",
+                    t.path, p.label, p.path
+                ),
+            ),
+            (_, err) => Check::fail(
+                GateCheck::SeparateFilesystem,
+                format!(
+                    "cannot read the device of {} {}: {}",
+                    p.label,
+                    p.path,
+                    err.as_deref().unwrap_or("unknown")
+                ),
+            ),
+        });
+    }
+}
+
+/// `free_space_pct` and `free_space_bytes`: what the target volume keeps
+/// available after the estimated write.
+fn free_space_checks(
+    facts: &DiskFacts,
+    policy: &DiskPolicy,
+    volume: VolumeStats,
+    checks: &mut Vec<Check>,
+) {
+    let est = facts.estimated_bytes;
+    let after = volume.available_bytes.saturating_sub(est);
+    let short_by_estimate = est > volume.available_bytes;
+    let est_note = if facts.estimate_source.is_empty() {
+        format!("after writing {}", human_bytes(est))
+    } else {
+        format!(
+            "after writing {} ({})",
+            human_bytes(est),
+            facts.estimate_source
+        )
+    };
+    let after_pct = pct_floor_2(after, volume.total_bytes);
+    let pct_ok = !short_by_estimate
+        && volume.total_bytes > 0
+        && after as f64 * 100.0 >= policy.min_free_pct * volume.total_bytes as f64;
+    checks.push(Check::new(
+        GateCheck::FreeSpacePct,
+        pct_ok,
+        format!(
+            "target volume keeps {} available {est_note}, minimum {}",
+            pct(after_pct),
+            pct(policy.min_free_pct)
+        ),
+    ));
+    let floor = policy.min_free_bytes.bytes();
+    checks.push(Check::new(
+        GateCheck::FreeSpaceBytes,
+        !short_by_estimate && after >= floor,
+        format!(
+            "target volume keeps {} available after writing {}, minimum {}",
+            human_bytes(after),
+            human_bytes(est),
+            human_bytes(floor)
+        ),
+    ));
+}
+
 /// Runs the disk guard; every check it made is returned, passed or not.
 pub fn guard(facts: &DiskFacts, policy: &DiskPolicy) -> Vec<Check> {
     let t = &facts.target;
@@ -256,42 +344,7 @@ pub fn guard(facts: &DiskFacts, policy: &DiskPolicy) -> Vec<Check> {
         }
     };
 
-    if facts.protected.is_empty() {
-        checks.push(Check::fail(
-            GateCheck::SeparateFilesystem,
-            format!(
-                "cannot prove target {} is off the SSOT volume: PGDATA is unknown (give pgdata or set postgres.pgdata)",
-                t.path
-            ),
-        ));
-    }
-    for p in &facts.protected {
-        checks.push(match (p.device, &p.error) {
-            (Some(d), None) if d != device => Check::pass(
-                GateCheck::SeparateFilesystem,
-                format!(
-                    "target {} (device {device}) is on a different filesystem from {} {} (device {d})",
-                    t.path, p.label, p.path
-                ),
-            ),
-            (Some(d), None) => Check::fail(
-                GateCheck::SeparateFilesystem,
-                format!(
-                    "target {} is on the same filesystem as {} {} (device {d}): backups must never live on the SSOT volume",
-                    t.path, p.label, p.path
-                ),
-            ),
-            (_, err) => Check::fail(
-                GateCheck::SeparateFilesystem,
-                format!(
-                    "cannot read the device of {} {}: {}",
-                    p.label,
-                    p.path,
-                    err.as_deref().unwrap_or("unknown")
-                ),
-            ),
-        });
-    }
+    separate_filesystem_checks(facts, device, &mut checks);
 
     if let Some(lineage) = &facts.target_lineage {
         checks.push(match overlap(lineage, &facts.protected_paths) {
@@ -306,42 +359,7 @@ pub fn guard(facts: &DiskFacts, policy: &DiskPolicy) -> Vec<Check> {
         });
     }
 
-    let est = facts.estimated_bytes;
-    let after = volume.available_bytes.saturating_sub(est);
-    let short_by_estimate = est > volume.available_bytes;
-    let est_note = if facts.estimate_source.is_empty() {
-        format!("after writing {}", human_bytes(est))
-    } else {
-        format!(
-            "after writing {} ({})",
-            human_bytes(est),
-            facts.estimate_source
-        )
-    };
-    let after_pct = pct_floor_2(after, volume.total_bytes);
-    let pct_ok = !short_by_estimate
-        && volume.total_bytes > 0
-        && after as f64 * 100.0 >= policy.min_free_pct * volume.total_bytes as f64;
-    checks.push(Check::new(
-        GateCheck::FreeSpacePct,
-        pct_ok,
-        format!(
-            "target volume keeps {} available {est_note}, minimum {}",
-            pct(after_pct),
-            pct(policy.min_free_pct)
-        ),
-    ));
-    let floor = policy.min_free_bytes.bytes();
-    checks.push(Check::new(
-        GateCheck::FreeSpaceBytes,
-        !short_by_estimate && after >= floor,
-        format!(
-            "target volume keeps {} available after writing {}, minimum {}",
-            human_bytes(after),
-            human_bytes(est),
-            human_bytes(floor)
-        ),
-    ));
+    free_space_checks(facts, policy, volume, &mut checks);
     checks
 }
 

@@ -179,7 +179,7 @@ pub enum Error {
     /// `gate.max_clock_skew` is refused rather than silently replaced.
     #[error("now: {operation} authorises work and uses the real clock; the given time {given} is {off} {direction} the real clock ({real}), more than gate.max_clock_skew ({max_skew}): leave the time out (it is only for read-only evaluations)",
         given = crate::time::timestamp(*given), real = crate::time::timestamp(*real),
-        off = crate::num::human_secs((*given - *real).num_seconds().unsigned_abs() as f64),
+        off = crate::time::human_secs((*given - *real).num_seconds().unsigned_abs() as f64),
         direction = if given > real { "ahead of" } else { "behind" })]
     ClockRefused {
         /// What was asked (`gate backup`, `retention apply`).
@@ -269,3 +269,13 @@ impl Error {
 
 /// `Result` with [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl From<crate::units::UnitError> for Error {
+    fn from(e: crate::units::UnitError) -> Self {
+        Error::Unit {
+            what: e.what,
+            input: e.input,
+            message: e.message,
+        }
+    }
+}

@@ -13,6 +13,17 @@ use crate::error::{Error, Result};
 use crate::time::timestamp;
 use crate::units::Span;
 
+/// What a path is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PathKind {
+    /// A directory.
+    Directory,
+    /// A regular file.
+    File,
+    /// Anything else that exists (a symlink where links are not followed, a FIFO, a device).
+    Other,
+}
+
 /// Limits and targets for evidence.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -98,7 +109,7 @@ impl std::str::FromStr for BackupResult {
 pub struct BackupInspection {
     /// A regular file, a directory, or anything else (a link, a special file: never followed).
     #[serde(skip)]
-    pub kind: crate::ports::PathKind,
+    pub kind: PathKind,
     /// Bytes read (a directory: its regular files summed).
     pub size_bytes: u64,
     /// SHA-256 of the content, hex (a directory: of its file list; see `host::inspect`).

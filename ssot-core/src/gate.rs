@@ -174,12 +174,12 @@ fn trusted_check<R: Record>(
 /// ([`WalRule::is_server_fact`]). With their reasons, and a note
 /// when rules were left out.
 fn startup_view(record: &WalStatusRecord) -> (Level, Vec<String>, Option<String>) {
-    if !record.active_rules.iter().any(|r| r.is_probe()) {
+    let rules = record.rules();
+    if !rules.iter().any(|r| r.is_probe()) {
         return (record.status, record.reasons.clone(), None);
     }
     let left = |r: WalRule| r.is_probe() || r.is_server_fact();
-    let status = record
-        .active_rules
+    let status = rules
         .iter()
         .filter(|r| !left(**r))
         .map(|r| r.level())

@@ -61,24 +61,7 @@ pub fn human_bytes(bytes: u64) -> String {
     format!("{bytes}B")
 }
 
-/// `1h30min`-style rendering of seconds, for messages.
-pub fn human_secs(secs: f64) -> String {
-    if !secs.is_finite() {
-        return "never".into();
-    }
-    let s = secs.max(0.0).round() as u64;
-    let (d, h, m, sec) = (s / 86_400, s % 86_400 / 3600, s % 3600 / 60, s % 60);
-    let mut out = String::new();
-    for (v, u) in [(d, "d"), (h, "h"), (m, "min"), (sec, "s")] {
-        if v > 0 {
-            out.push_str(&format!("{v}{u}"));
-        }
-    }
-    if out.is_empty() {
-        out.push_str("0s");
-    }
-    out
-}
+pub use crate::time::human_secs;
 
 /// Formats a percentage with at most two decimals, dropping trailing zeros.
 pub fn pct(v: f64) -> String {

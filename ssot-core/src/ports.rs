@@ -72,16 +72,7 @@ pub trait VolumeProbe {
     fn device(&self, path: &Path) -> Result<u64>;
 }
 
-/// What a path is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PathKind {
-    /// A directory.
-    Directory,
-    /// A regular file.
-    File,
-    /// Anything else that exists (a symlink where links are not followed, a FIFO, a device).
-    Other,
-}
+pub use crate::evidence::PathKind;
 
 /// Inspects target directories.
 pub trait Filesystem {

@@ -197,140 +197,148 @@ pub const NONE_CONFIGURED: &str = "no stage registry configured: declare your st
 /// as `[[stages]]` tables). Stages 11–14 are not described in the seeds and
 /// are not listed.
 pub fn seed_registry() -> Vec<StageDef> {
-    use Claim::*;
-    vec![
-        StageDef::new(
-            "1",
-            "Truth fixation",
-            Complete,
-            false,
-            &["state:active_pvc.list"],
-        ),
-        StageDef::new(
-            "2",
-            "State",
-            Complete,
-            false,
-            &[
-                "state:wal.status",
-                "state:wal.last_check",
-                "state:wal.settings",
-            ],
-        ),
-        StageDef::new(
-            "3",
-            "Audit",
-            Complete,
-            false,
-            &["fresh:contract.status", "contract:pass"],
-        ),
-        StageDef::new(
-            "3.3",
-            "Audit: WAL",
-            Complete,
-            false,
-            &[
-                "fresh:wal.status",
-                "invariant:sts.max_wal_size",
-                "invariant:sts.min_wal_size",
-            ],
-        ),
-        StageDef::new(
-            "3.4",
-            "Orphan PVC / local-path",
-            Complete,
-            false,
-            &["invariant:pvc.no_orphans", "invariant:pvc.pgdata_active"],
-        ),
-        StageDef::new("4", "Snapshot", Complete, false, &["snapshot:kept"]),
-        StageDef::new(
-            "5",
-            "WAL archive disabled",
-            Complete,
-            true,
-            &[
-                "invariant:sts.archive_disabled",
-                "invariant:processes.no_archiver",
-                "limitation_off:wal_archive",
-            ],
-        ),
-        StageDef::new(
-            "6",
-            "WAL retention guarantee",
-            Complete,
-            true,
-            &[
-                "invariant:sts.max_wal_size",
-                "invariant:sts.min_wal_size",
-                "invariant:sts.wal_keep_size",
-                "invariant:runtime.wal_keep_size",
-            ],
-        ),
-        StageDef::new(
-            "7",
-            "WAL as stop-factor",
-            Complete,
-            true,
-            &["fresh:wal.status", "gate_used:backup", "gate_denied:backup"],
-        ),
-        StageDef::new(
-            "8",
-            "Backup / restore drills",
-            Implemented,
-            false,
-            &[
-                "backup",
-                "backup:separate",
-                "file:/opt/ssot-backup/RESTORE.md",
-                "restore_drill:passed",
-            ],
-        ),
-        StageDef::new(
-            "9",
-            "Replication / HA",
-            Frozen,
-            false,
-            &[
-                "limitation_off:ha_replication",
-                "invariant:sts.single_instance",
-            ],
-        ),
-        StageDef::new(
-            "10",
-            "Observability",
-            Implemented,
-            false,
-            &["file:/var/lib/node_exporter/textfile_collector/ssot.prom"],
-        ),
-        StageDef::new(
-            "15.2",
-            "Disk safety / retention",
-            Implemented,
-            false,
-            &["retention:backups", "retention:snapshots"],
-        ),
-        StageDef::new(
-            "15.3",
-            "Disk guard",
-            Implemented,
-            false,
-            &["gate_used:backup"],
-        ),
-        StageDef::new(
-            "16",
-            "Optional resilience extensions (off by default)",
-            Design,
-            false,
-            &[
-                "limitation_off:pitr",
-                "limitation_off:wal_archive",
-                "limitation_off:pg_basebackup",
-                "limitation_off:offsite_backup",
-                "limitation_off:ha_replication",
-            ],
-        ),
-    ]
+    SEED_STAGES
+        .iter()
+        .map(|(id, title, claim, final_, criteria)| {
+            StageDef::new(id, title, *claim, *final_, criteria)
+        })
+        .collect()
 }
+
+/// [`seed_registry`]'s stages: id, title, claim, final, criteria.
+#[allow(clippy::type_complexity)]
+const SEED_STAGES: [(&str, &str, Claim, bool, &[&str]); 15] = [
+    (
+        "1",
+        "Truth fixation",
+        Claim::Complete,
+        false,
+        &["state:active_pvc.list"],
+    ),
+    (
+        "2",
+        "State",
+        Claim::Complete,
+        false,
+        &[
+            "state:wal.status",
+            "state:wal.last_check",
+            "state:wal.settings",
+        ],
+    ),
+    (
+        "3",
+        "Audit",
+        Claim::Complete,
+        false,
+        &["fresh:contract.status", "contract:pass"],
+    ),
+    (
+        "3.3",
+        "Audit: WAL",
+        Claim::Complete,
+        false,
+        &[
+            "fresh:wal.status",
+            "invariant:sts.max_wal_size",
+            "invariant:sts.min_wal_size",
+        ],
+    ),
+    (
+        "3.4",
+        "Orphan PVC / local-path",
+        Claim::Complete,
+        false,
+        &["invariant:pvc.no_orphans", "invariant:pvc.pgdata_active"],
+    ),
+    ("4", "Snapshot", Claim::Complete, false, &["snapshot:kept"]),
+    (
+        "5",
+        "WAL archive disabled",
+        Claim::Complete,
+        true,
+        &[
+            "invariant:sts.archive_disabled",
+            "invariant:processes.no_archiver",
+            "limitation_off:wal_archive",
+        ],
+    ),
+    (
+        "6",
+        "WAL retention guarantee",
+        Claim::Complete,
+        true,
+        &[
+            "invariant:sts.max_wal_size",
+            "invariant:sts.min_wal_size",
+            "invariant:sts.wal_keep_size",
+            "invariant:runtime.wal_keep_size",
+        ],
+    ),
+    (
+        "7",
+        "WAL as stop-factor",
+        Claim::Complete,
+        true,
+        &["fresh:wal.status", "gate_used:backup", "gate_denied:backup"],
+    ),
+    (
+        "8",
+        "Backup / restore drills",
+        Claim::Implemented,
+        false,
+        &[
+            "backup",
+            "backup:separate",
+            "file:/opt/ssot-backup/RESTORE.md",
+            "restore_drill:passed",
+        ],
+    ),
+    (
+        "9",
+        "Replication / HA",
+        Claim::Frozen,
+        false,
+        &[
+            "limitation_off:ha_replication",
+            "invariant:sts.single_instance",
+        ],
+    ),
+    (
+        "10",
+        "Observability",
+        Claim::Implemented,
+        false,
+        &["file:/var/lib/node_exporter/textfile_collector/ssot.prom"],
+    ),
+    (
+        "15.2",
+        "Disk safety / retention",
+        Claim::Implemented,
+        false,
+        &["retention:backups", "retention:snapshots"],
+    ),
+    (
+        "15.3",
+        "Disk guard",
+        Claim::Implemented,
+        false,
+        &["gate_used:backup"],
+    ),
+    (
+        "16",
+        "Optional resilience extensions (off by default)",
+        Claim::Design,
+        false,
+        &[
+            "limitation_off:pitr",
+            "limitation_off:wal_archive",
+            "limitation_off:pg_basebackup",
+            "limitation_off:offsite_backup",
+            "limitation_off:ha_replication",
+        ],
+    ),
+];
 
 /// A claim checked against the evidence.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -397,30 +405,101 @@ impl StageFacts<'_> {
         .map_err(|u| u.to_string())
     }
 
+    /// `state:<name>`: the file exists and parses (a plain-line file: is not empty).
+    fn judge_state(&self, name: &str) -> (bool, String) {
+        let input = self.file(name);
+        if matches!(name, state::WAL_LAST_CHECK | state::ACTIVE_PVC_LIST) {
+            return match input {
+                StateInput::Present { content, .. }
+                    if !String::from_utf8_lossy(&content).trim().is_empty() =>
+                {
+                    (true, format!("{name} exists"))
+                }
+                StateInput::Present { .. } => (false, format!("{name} is empty")),
+                other => (false, format!("{} is missing or unreadable", other.path())),
+            };
+        }
+        match load_record(&input, |f| state::validate(name, f)) {
+            Ok(()) => (true, format!("{name} exists and parses")),
+            Err(u) => (false, u.to_string()),
+        }
+    }
+
+    /// `backup` and `backup:separate`: a complete backup is recorded (off PGDATA's filesystem).
+    fn judge_backup(&self, c: &Criterion) -> (bool, String) {
+        let rec = match load_record(
+            &self.file(state::BACKUP_STATUS),
+            BackupStatusRecord::from_file,
+        ) {
+            Ok(r) => r,
+            Err(u) => return (false, u.to_string()),
+        };
+        let Some(b) = rec.last_complete else {
+            return (false, "no complete backup recorded".into());
+        };
+        if *c == Criterion::Backup {
+            return (
+                true,
+                format!(
+                    "complete backup {} at {}",
+                    b.artifact,
+                    state::timestamp(b.at)
+                ),
+            );
+        }
+        match b.separate_from_pgdata {
+            Some(true) => (
+                true,
+                format!(
+                    "backup location {} is on another filesystem than PGDATA",
+                    b.location
+                ),
+            ),
+            Some(false) => (
+                false,
+                "the newest complete backup is on PGDATA's filesystem".into(),
+            ),
+            None => (
+                false,
+                "the backup's filesystem was not checked (record it with PGDATA given)".into(),
+            ),
+        }
+    }
+
+    /// `gate_used:<op>` and `gate_denied:<op>`: gate.log holds such a decision.
+    fn judge_gate(&self, c: &Criterion, op: &Operation, now: DateTime<Utc>) -> (bool, String) {
+        let want_denied = matches!(c, Criterion::GateDenied(_));
+        let log = match self.gate_log() {
+            Ok(log) => log,
+            Err(e) => return (false, e),
+        };
+        let hit = log
+            .until(now)
+            .filter(|d| d.operation == *op && (!want_denied || !d.allowed))
+            .max_by_key(|d| d.decided_at);
+        match hit {
+            Some(d) => (
+                true,
+                format!(
+                    "gate.log: {op} {} at {}",
+                    if d.allowed { "allowed" } else { "denied" },
+                    state::timestamp(d.decided_at)
+                ),
+            ),
+            None => (
+                false,
+                format!(
+                    "gate.log has no {op} {}",
+                    if want_denied { "denial" } else { "decision" }
+                ),
+            ),
+        }
+    }
+
     /// Whether `c` is met, and the fact that decides it.
     fn judge(&self, c: &Criterion, now: DateTime<Utc>) -> (bool, String) {
         match c {
-            Criterion::State(name) => {
-                let input = self.file(name);
-                if matches!(
-                    name.as_str(),
-                    state::WAL_LAST_CHECK | state::ACTIVE_PVC_LIST
-                ) {
-                    return match input {
-                        StateInput::Present { content, .. }
-                            if !String::from_utf8_lossy(&content).trim().is_empty() =>
-                        {
-                            (true, format!("{name} exists"))
-                        }
-                        StateInput::Present { .. } => (false, format!("{name} is empty")),
-                        other => (false, format!("{} is missing or unreadable", other.path())),
-                    };
-                }
-                match load_record(&input, |f| state::validate(name, f)) {
-                    Ok(()) => (true, format!("{name} exists and parses")),
-                    Err(u) => (false, u.to_string()),
-                }
-            }
+            Criterion::State(name) => self.judge_state(name),
             Criterion::Fresh(name) => {
                 let name = name.as_str();
                 match state::freshness_of(name, &self.file(name), self.freshness, now) {
@@ -457,46 +536,7 @@ impl StageFacts<'_> {
                 },
                 Err(e) => (false, e),
             },
-            Criterion::Backup | Criterion::BackupSeparate => {
-                let rec = match load_record(
-                    &self.file(state::BACKUP_STATUS),
-                    BackupStatusRecord::from_file,
-                ) {
-                    Ok(r) => r,
-                    Err(u) => return (false, u.to_string()),
-                };
-                let Some(b) = rec.last_complete else {
-                    return (false, "no complete backup recorded".into());
-                };
-                if *c == Criterion::Backup {
-                    return (
-                        true,
-                        format!(
-                            "complete backup {} at {}",
-                            b.artifact,
-                            state::timestamp(b.at)
-                        ),
-                    );
-                }
-                match b.separate_from_pgdata {
-                    Some(true) => (
-                        true,
-                        format!(
-                            "backup location {} is on another filesystem than PGDATA",
-                            b.location
-                        ),
-                    ),
-                    Some(false) => (
-                        false,
-                        "the newest complete backup is on PGDATA's filesystem".into(),
-                    ),
-                    None => (
-                        false,
-                        "the backup's filesystem was not checked (record it with PGDATA given)"
-                            .into(),
-                    ),
-                }
-            }
+            Criterion::Backup | Criterion::BackupSeparate => self.judge_backup(c),
             Criterion::RestoreDrillPassed => match load_record(
                 &self.file(state::RESTORE_DRILL_STATUS),
                 RestoreDrillRecord::from_file,
@@ -536,34 +576,7 @@ impl StageFacts<'_> {
                 },
                 Err(e) => (false, e),
             },
-            Criterion::GateUsed(op) | Criterion::GateDenied(op) => {
-                let want_denied = matches!(c, Criterion::GateDenied(_));
-                let log = match self.gate_log() {
-                    Ok(log) => log,
-                    Err(e) => return (false, e),
-                };
-                let hit = log
-                    .until(now)
-                    .filter(|d| d.operation == *op && (!want_denied || !d.allowed))
-                    .max_by_key(|d| d.decided_at);
-                match hit {
-                    Some(d) => (
-                        true,
-                        format!(
-                            "gate.log: {op} {} at {}",
-                            if d.allowed { "allowed" } else { "denied" },
-                            state::timestamp(d.decided_at)
-                        ),
-                    ),
-                    None => (
-                        false,
-                        format!(
-                            "gate.log has no {op} {}",
-                            if want_denied { "denial" } else { "decision" }
-                        ),
-                    ),
-                }
-            }
+            Criterion::GateUsed(op) | Criterion::GateDenied(op) => self.judge_gate(c, op, now),
             Criterion::File(p) => match self.files_exist.get(p) {
                 Some(true) => (true, format!("{p} exists")),
                 Some(false) => (false, format!("{p} does not exist")),

@@ -20,6 +20,8 @@
 //! # Ok::<(), ssot_core::Error>(())
 //! ```
 
+pub mod record;
+
 use std::collections::HashMap;
 use std::fmt;
 use std::str::FromStr;

@@ -24,6 +24,25 @@ pub fn whole_seconds(t: DateTime<Utc>) -> DateTime<Utc> {
     t.trunc_subsecs(0)
 }
 
+/// `1h30min`-style rendering of seconds, for messages.
+pub fn human_secs(secs: f64) -> String {
+    if !secs.is_finite() {
+        return "never".into();
+    }
+    let s = secs.max(0.0).round() as u64;
+    let (d, h, m, sec) = (s / 86_400, s % 86_400 / 3600, s % 3600 / 60, s % 60);
+    let mut out = String::new();
+    for (v, u) in [(d, "d"), (h, "h"), (m, "min"), (sec, "s")] {
+        if v > 0 {
+            out.push_str(&format!("{v}{u}"));
+        }
+    }
+    if out.is_empty() {
+        out.push_str("0s");
+    }
+    out
+}
+
 /// Deserializes a timestamp exactly as chrono's `DateTime<Utc>` does (RFC
 /// 3339, relaxed), trying chrono's strict RFC 3339 parser first: it accepts
 /// the usual form and is several times faster, which a catalog of a million

@@ -23,7 +23,22 @@ use std::fmt;
 use serde::de::{self, Visitor};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use crate::error::{Error, Result};
+/// A value with a unit (`4GB`, `5min`) that could not be parsed. It converts
+/// into the crate's `Error::Unit` (the same fields and message), so `?` works
+/// in code returning the crate's `Result`; this module depends on nothing
+/// else in the crate.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid {what} \"{input}\": {message}")]
+pub struct UnitError {
+    /// What was being parsed (a size, a duration).
+    pub what: &'static str,
+    /// The offending input.
+    pub input: String,
+    /// What is wrong and which spellings are accepted.
+    pub message: String,
+}
+
+type Result<T> = std::result::Result<T, UnitError>;
 
 const MEMORY_UNITS: [(&str, u64); 5] = [
     ("TB", 1 << 40),
@@ -62,7 +77,7 @@ fn parse_scaled(
     units: &[(&str, u64)],
     default_unit: u64,
 ) -> Result<i128> {
-    let err = |message: String| Error::Unit {
+    let err = |message: String| UnitError {
         what,
         input: input.to_string(),
         message,
@@ -164,7 +179,7 @@ impl ByteSize {
     /// with `pg_settings.unit = '8kB'` or `'MB'`.
     pub fn parse_with_default_unit(input: &str, default_unit: u64) -> Result<Self> {
         let v = parse_scaled(input, "size", &MEMORY_UNITS, default_unit)?;
-        u64::try_from(v).map(ByteSize).map_err(|_| Error::Unit {
+        u64::try_from(v).map(ByteSize).map_err(|_| UnitError {
             what: "size",
             input: input.to_string(),
             message: "must not be negative".into(),
@@ -178,7 +193,7 @@ impl ByteSize {
             if split_number(input).0.trim_start_matches('-') == "1" {
                 return Ok(Setting::Unset);
             }
-            return Err(Error::Unit {
+            return Err(UnitError {
                 what: "size",
                 input: input.to_string(),
                 message: "the only negative value allowed is -1".into(),
@@ -194,7 +209,7 @@ impl ByteSize {
             // A bare unit such as "MB" means one of it.
             parse_scaled(&format!("1{unit}"), "size unit", &MEMORY_UNITS, 1)
         })?;
-        u64::try_from(v).map_err(|_| Error::Unit {
+        u64::try_from(v).map_err(|_| UnitError {
             what: "size unit",
             input: unit.to_string(),
             message: "must be positive".into(),
@@ -278,7 +293,7 @@ impl Span {
     /// Accepts 0 to [`Span::MAX`].
     pub fn parse_with_default_unit(input: &str, default_unit_us: u64) -> Result<Self> {
         let v = parse_scaled(input, "duration", &TIME_UNITS_US, default_unit_us)?;
-        let span = u64::try_from(v).map(Span).map_err(|_| Error::Unit {
+        let span = u64::try_from(v).map(Span).map_err(|_| UnitError {
             what: "duration",
             input: input.to_string(),
             message: "must not be negative".into(),
@@ -288,7 +303,7 @@ impl Span {
 
     fn checked(span: Span, input: &str) -> Result<Span> {
         if span > Span::MAX {
-            return Err(Error::Unit {
+            return Err(UnitError {
                 what: "duration",
                 input: input.to_string(),
                 message: format!(
@@ -313,7 +328,7 @@ impl Span {
             if split_number(input).0.trim_start_matches('-') == "1" {
                 return Ok(Setting::Unset);
             }
-            return Err(Error::Unit {
+            return Err(UnitError {
                 what: "duration",
                 input: input.to_string(),
                 message: "the only negative value allowed is -1".into(),
@@ -325,7 +340,7 @@ impl Span {
     /// Microseconds in one `pg_settings.unit` time unit (`s`, `ms`, `min`, ...).
     pub fn unit_multiplier(unit: &str) -> Result<u64> {
         let v = parse_scaled(&format!("1{unit}"), "duration unit", &TIME_UNITS_US, 1)?;
-        u64::try_from(v).map_err(|_| Error::Unit {
+        u64::try_from(v).map_err(|_| UnitError {
             what: "duration unit",
             input: unit.to_string(),
             message: "must be positive".into(),
@@ -340,14 +355,14 @@ impl fmt::Display for Span {
 }
 
 impl std::str::FromStr for ByteSize {
-    type Err = Error;
+    type Err = UnitError;
     fn from_str(s: &str) -> Result<Self> {
         ByteSize::parse(s)
     }
 }
 
 impl std::str::FromStr for Span {
-    type Err = Error;
+    type Err = UnitError;
     fn from_str(s: &str) -> Result<Self> {
         Span::parse(s)
     }
@@ -390,7 +405,7 @@ macro_rules! serde_via_str {
 serde_via_str!(
     ByteSize,
     "a size such as \"4GB\", \"512MB\" or a number of bytes",
-    |v| Ok::<_, Error>(ByteSize::from_bytes(v))
+    |v| Ok::<_, UnitError>(ByteSize::from_bytes(v))
 );
 serde_via_str!(
     Span,

@@ -97,9 +97,8 @@ fn disk(f: impl FnOnce(&mut DiskFacts)) -> GateFacts {
     with(|g| f(g.disk.as_mut().unwrap()))
 }
 
-#[test]
-fn fail_closed_matrix() {
-    use Operation::*;
+/// Every operation: all good, and each state file or the lock failing.
+fn state_cases() -> Vec<Case> {
     let mut cases = vec![];
     for op in Operation::ALL {
         cases.push(Case {
@@ -200,6 +199,13 @@ fn fail_closed_matrix() {
             },
         ]);
     }
+    cases
+}
+
+/// Operations that write to a target: the disk guard at each boundary.
+fn target_cases() -> Vec<Case> {
+    use Operation::*;
+    let mut cases = vec![];
     for op in [Snapshot, Backup, Restore] {
         cases.extend([
             Case {
@@ -296,6 +302,13 @@ fn fail_closed_matrix() {
             denied_by: Some(("free_space_bytes", "minimum 1GB")),
         });
     }
+    cases
+}
+
+/// Operations that read contract.status: each way it fails.
+fn contract_cases() -> Vec<Case> {
+    use Operation::*;
+    let mut cases = vec![];
     for op in [Restore, Startup] {
         cases.extend([
             Case {
@@ -360,6 +373,16 @@ fn fail_closed_matrix() {
             },
         ]);
     }
+    cases
+}
+
+#[test]
+fn fail_closed_matrix() {
+    use Operation::*;
+    let mut cases = vec![];
+    cases.extend(state_cases());
+    cases.extend(target_cases());
+    cases.extend(contract_cases());
     // Operations that do not read a file are not affected by it.
     cases.push(Case {
         name: "backup ignores the contract",

@@ -23,8 +23,122 @@ use std::path::Path;
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 use ssot_core::retention::{
-    plan, Action, Artifact, ResticCompat, RetentionPolicy, RetentionReason,
+    plan, Action, Artifact, ResticCompat, RetentionPlan, RetentionPolicy, RetentionReason,
 };
+
+/// The timeline of a comparison file as artifacts.
+fn snapshots(doc: &Value) -> Vec<Artifact> {
+    doc["snapshots"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            let t: DateTime<Utc> = DateTime::parse_from_rfc3339(s["created_at"].as_str().unwrap())
+                .unwrap()
+                .with_timezone(&Utc);
+            Artifact::new(s["id"].as_str().unwrap(), t)
+        })
+        .collect()
+}
+
+/// A case's policy, in the file's time zone, with the semantics of the
+/// restic version that produced it.
+fn policy_of(doc: &Value, case: &Value) -> RetentionPolicy {
+    let mut policy: RetentionPolicy = serde_json::from_value(case["policy"].clone()).unwrap();
+    policy.timezone = doc["timezone"].as_str().unwrap().to_string();
+    let version = doc["restic"].as_str().unwrap();
+    policy.restic_compat = if version.starts_with("restic 0.14") {
+        ResticCompat::V0_14
+    } else {
+        ResticCompat::Current
+    };
+    policy
+}
+
+/// With future-dated snapshots in the timeline: they are kept as such and
+/// the rest is planned as if they were absent (then `true`).
+fn future_dated_set_apart(
+    name: &str,
+    case: &Value,
+    artifacts: &[Artifact],
+    policy: &RetentionPolicy,
+    now: DateTime<Utc>,
+    p: &RetentionPlan,
+) -> bool {
+    let skew = ssot_core::retention::ALLOWED_SKEW.to_delta();
+    let (future, present): (Vec<Artifact>, Vec<Artifact>) = artifacts
+        .iter()
+        .cloned()
+        .partition(|a| a.created_at > now + skew);
+    if future.is_empty() {
+        return false;
+    }
+    let without = plan(&present, policy, now).unwrap();
+    for a in &future {
+        let d = p.decisions.iter().find(|d| d.id == a.id).unwrap();
+        assert_eq!(d.action, Action::Keep, "{name} {}", a.id);
+        assert_eq!(d.reasons, [RetentionReason::FutureDated], "{name} {}", a.id);
+    }
+    let rest: Vec<_> = p
+        .decisions
+        .iter()
+        .filter(|d| !future.iter().any(|a| a.id == d.id))
+        .map(|d| (&d.id, d.action, &d.reasons))
+        .collect();
+    let alone: Vec<_> = without
+        .decisions
+        .iter()
+        .map(|d| (&d.id, d.action, &d.reasons))
+        .collect();
+    assert_eq!(rest, alone, "{name} {}", case["restic_args"]);
+    true
+}
+
+/// Today's semantics keep a superset of 0.14's: how many more (at most one,
+/// the oldest, kept only as "oldest …").
+fn extra_keeps_today(
+    name: &str,
+    case: &Value,
+    artifacts: &[Artifact],
+    policy: &RetentionPolicy,
+    now: DateTime<Utc>,
+    p: &RetentionPlan,
+) -> usize {
+    // Today's semantics keep a superset: the 0.14 keeps plus, at most,
+    // the oldest artifact, kept only as "oldest …".
+    let today = plan(
+        artifacts,
+        &RetentionPolicy {
+            restic_compat: ResticCompat::Current,
+            ..policy.clone()
+        },
+        now,
+    )
+    .unwrap();
+    let extra: Vec<_> = today
+        .with_action(Action::Keep)
+        .filter(|d| {
+            p.decisions
+                .iter()
+                .any(|o| o.id == d.id && o.action == Action::Delete)
+        })
+        .collect();
+    assert!(p
+        .with_action(Action::Keep)
+        .all(|k| today.with_action(Action::Keep).any(|d| d.id == k.id)));
+    assert!(extra.len() <= 1, "{name}: today keeps {} more", extra.len());
+    for d in &extra {
+        assert!(
+            d.reasons
+                .iter()
+                .all(|r| matches!(r, RetentionReason::Oldest(_))),
+            "{name} {}: {:?}",
+            case["restic_args"],
+            d.reasons
+        );
+    }
+    extra.len()
+}
 
 #[test]
 fn kept_sets_equal_restic_forget() {
@@ -46,91 +160,16 @@ fn kept_sets_equal_restic_forget() {
             doc["restic"].as_str().unwrap().starts_with("restic "),
             "{name}"
         );
-        let artifacts: Vec<Artifact> = doc["snapshots"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|s| {
-                let t: DateTime<Utc> =
-                    DateTime::parse_from_rfc3339(s["created_at"].as_str().unwrap())
-                        .unwrap()
-                        .with_timezone(&Utc);
-                Artifact::new(s["id"].as_str().unwrap(), t)
-            })
-            .collect();
+        let artifacts = snapshots(&doc);
         for case in doc["cases"].as_array().unwrap() {
-            let mut policy: RetentionPolicy =
-                serde_json::from_value(case["policy"].clone()).unwrap();
-            policy.timezone = doc["timezone"].as_str().unwrap().to_string();
-            let version = doc["restic"].as_str().unwrap();
-            policy.restic_compat = if version.starts_with("restic 0.14") {
-                ResticCompat::V0_14
-            } else {
-                ResticCompat::Current
-            };
+            let policy = policy_of(&doc, case);
             let now: DateTime<Utc> = case["now"].as_str().unwrap().parse().unwrap();
             let p = plan(&artifacts, &policy, now).unwrap();
-            let skew = ssot_core::retention::ALLOWED_SKEW.to_delta();
-            let (future, present): (Vec<Artifact>, Vec<Artifact>) = artifacts
-                .iter()
-                .cloned()
-                .partition(|a| a.created_at > now + skew);
-            if !future.is_empty() {
-                let without = plan(&present, &policy, now).unwrap();
-                for a in &future {
-                    let d = p.decisions.iter().find(|d| d.id == a.id).unwrap();
-                    assert_eq!(d.action, Action::Keep, "{name} {}", a.id);
-                    assert_eq!(d.reasons, [RetentionReason::FutureDated], "{name} {}", a.id);
-                }
-                let rest: Vec<_> = p
-                    .decisions
-                    .iter()
-                    .filter(|d| !future.iter().any(|a| a.id == d.id))
-                    .map(|d| (&d.id, d.action, &d.reasons))
-                    .collect();
-                let alone: Vec<_> = without
-                    .decisions
-                    .iter()
-                    .map(|d| (&d.id, d.action, &d.reasons))
-                    .collect();
-                assert_eq!(rest, alone, "{name} {}", case["restic_args"]);
+            if future_dated_set_apart(&name, case, &artifacts, &policy, now, &p) {
                 set_apart += 1;
                 continue;
             }
-            // Today's semantics keep a superset: the 0.14 keeps plus, at most,
-            // the oldest artifact, kept only as "oldest …".
-            let today = plan(
-                &artifacts,
-                &RetentionPolicy {
-                    restic_compat: ResticCompat::Current,
-                    ..policy.clone()
-                },
-                now,
-            )
-            .unwrap();
-            let extra: Vec<_> = today
-                .with_action(Action::Keep)
-                .filter(|d| {
-                    p.decisions
-                        .iter()
-                        .any(|o| o.id == d.id && o.action == Action::Delete)
-                })
-                .collect();
-            assert!(p
-                .with_action(Action::Keep)
-                .all(|k| today.with_action(Action::Keep).any(|d| d.id == k.id)));
-            assert!(extra.len() <= 1, "{name}: today keeps {} more", extra.len());
-            for d in &extra {
-                assert!(
-                    d.reasons
-                        .iter()
-                        .all(|r| matches!(r, RetentionReason::Oldest(_))),
-                    "{name} {}: {:?}",
-                    case["restic_args"],
-                    d.reasons
-                );
-            }
-            keep_more_today += extra.len();
+            keep_more_today += extra_keeps_today(&name, case, &artifacts, &policy, now, &p);
             let mut ours: Vec<&str> = p.with_action(Action::Keep).map(|d| d.id.as_str()).collect();
             ours.sort();
             let theirs: Vec<&str> = case["keep"]

@@ -146,7 +146,9 @@ fn load_config(config: Option<&Bound<'_, PyAny>>) -> PyResult<(CoreConfig, Confi
 /// A size: bytes as an int, or PostgreSQL's spelling (`2GB`) parsed by the core.
 fn size(v: &Bound<'_, PyAny>) -> PyResult<ByteSize> {
     if v.is_instance_of::<PyString>() {
-        return ByteSize::parse(&v.extract::<String>()?).or_py();
+        return ByteSize::parse(&v.extract::<String>()?)
+            .map_err(ssot_core::Error::from)
+            .or_py();
     }
     from_py(v, "size")
 }

@@ -109,7 +109,7 @@ pub mod time_api {
     pub fn duration(text: &str) -> Res<Duration> {
         text.parse::<ssot_core::units::Span>()
             .map(Duration)
-            .map_err(core_err)
+            .map_err(|e| core_err(e.into()))
     }
     /// The time in strftime `pattern`, in UTC: `now().format("%Y%m%d_%H%M%S")`.
     #[rhai_fn(global, return_raw)]
@@ -153,7 +153,7 @@ pub mod time_api {
             .map_err(|_| err("the first time is earlier than the second"))?;
         ssot_core::units::Span::try_secs(secs)
             .map(Duration)
-            .map_err(core_err)
+            .map_err(|e| core_err(e.into()))
     }
     #[rhai_fn(global, name = "==")]
     pub fn eq(a: Time, b: Time) -> bool {

@@ -33,8 +33,15 @@ pub(super) fn single_instance(inv: &mut Inv, sts: Option<&super::Sourced<Statefu
 
 /// `pvc.pgdata_on_pvc`, `pvc.pgdata_active`, `pvc.no_orphans`, `pvc.active_list_current`.
 pub(super) fn claims(inv: &mut Inv, inputs: &ContractInputs) {
-    let sts = inputs.statefulset.as_ref();
     // PVCs (seed: PGDATA only on PVCs in active_pvc.list; STAGE 3.4 orphan PVCs).
+    pgdata_on_pvc(inv, inputs);
+    pgdata_active(inv, inputs);
+    orphans_and_stale_entries(inv, inputs);
+}
+
+/// `pvc.pgdata_on_pvc`: PGDATA's volumeMount is a PersistentVolumeClaim.
+fn pgdata_on_pvc(inv: &mut Inv, inputs: &ContractInputs) {
+    let sts = inputs.statefulset.as_ref();
     match sts {
         None => inv.unknown("pvc.pgdata_on_pvc", "statefulset"),
         Some(s) => inv.push(
@@ -58,6 +65,11 @@ pub(super) fn claims(inv: &mut Inv, inputs: &ContractInputs) {
             },
         ),
     }
+}
+
+/// `pvc.pgdata_active`: PGDATA's PVCs are in active_pvc.list.
+fn pgdata_active(inv: &mut Inv, inputs: &ContractInputs) {
+    let sts = inputs.statefulset.as_ref();
     match (sts, &inputs.active_pvcs) {
         (Some(s), Some(active)) => {
             let missing: Vec<&String> = s
@@ -102,6 +114,11 @@ pub(super) fn claims(inv: &mut Inv, inputs: &ContractInputs) {
         (None, _) => inv.unknown("pvc.pgdata_active", "statefulset"),
         (_, None) => inv.unknown("pvc.pgdata_active", "active_pvcs (active_pvc.list)"),
     }
+}
+
+/// `pvc.no_orphans` and `pvc.active_list_current`: every PVC is listed, and
+/// every listed PVC exists.
+fn orphans_and_stale_entries(inv: &mut Inv, inputs: &ContractInputs) {
     match (&inputs.pvcs, &inputs.active_pvcs) {
         (Some(pvcs), Some(active)) => {
             let orphans: Vec<String> = pvcs

@@ -65,12 +65,11 @@ fn strings(v: &Value) -> Vec<String> {
         .unwrap_or_default()
 }
 
-/// Parses `kubectl get sts NAME -o json` (or a List holding StatefulSets; then
-/// `want_name` picks one).
-pub fn parse_statefulset(text: &str, origin: &str, want_name: &str) -> Result<StatefulSetFacts> {
-    let doc: Value = serde_json::from_str(text).map_err(|e| Error::json(origin, &e))?;
-    let sts = match doc["kind"].as_str() {
-        Some("StatefulSet") => &doc,
+/// The StatefulSet in `doc`: the document itself, or the one named
+/// `want_name` in a List (the only one when the List holds one).
+fn pick_statefulset<'a>(doc: &'a Value, origin: &str, want_name: &str) -> Result<&'a Value> {
+    match doc["kind"].as_str() {
+        Some("StatefulSet") => Ok(doc),
         Some("List") | Some("StatefulSetList") => {
             let items = doc["items"].as_array().map(Vec::as_slice).unwrap_or(&[]);
             items
@@ -82,21 +81,78 @@ pub fn parse_statefulset(text: &str, origin: &str, want_name: &str) -> Result<St
                         origin,
                         format!("no StatefulSet named {want_name} in the list"),
                     )
-                })?
+                })
         }
-        Some(other) => {
-            return Err(Error::input(
-                origin,
-                format!("kind is \"{other}\", expected StatefulSet (kubectl get sts NAME -o json)"),
-            ))
-        }
-        None => {
-            return Err(Error::input(
-                origin,
-                "has no \"kind\": expected a StatefulSet (kubectl get sts NAME -o json)",
-            ))
+        Some(other) => Err(Error::input(
+            origin,
+            format!("kind is \"{other}\", expected StatefulSet (kubectl get sts NAME -o json)"),
+        )),
+        None => Err(Error::input(
+            origin,
+            "has no \"kind\": expected a StatefulSet (kubectl get sts NAME -o json)",
+        )),
+    }
+}
+
+/// The PVCs behind the volumeMount holding PGDATA, how that volume was
+/// found, and how many PVC names were left out of the list.
+fn pgdata_claims(
+    sts: &Value,
+    pod: &Value,
+    name: &str,
+    replicas: &Replicas,
+    mount: Option<(&str, &str)>,
+    pgdata: &str,
+) -> (Vec<String>, String, u64) {
+    let mut not_listed = 0;
+    let (pvcs, volume) = match mount {
+        None => (Vec::new(), format!("no volumeMount holds PGDATA {pgdata}")),
+        Some((vol, path)) => {
+            let templates = sts["spec"]["volumeClaimTemplates"]
+                .as_array()
+                .into_iter()
+                .flatten();
+            if templates.clone().any(|t| t["metadata"]["name"] == vol) {
+                // One PVC per replica ordinal; an invalid count still has ordinal 0.
+                let n = match *replicas {
+                    Replicas::Count(n) => n.max(1),
+                    Replicas::Invalid(_) => 1,
+                };
+                not_listed = n.saturating_sub(PVC_NAMES_LISTED);
+                (
+                    (0..n.min(PVC_NAMES_LISTED))
+                        .map(|i| format!("{vol}-{name}-{i}"))
+                        .collect(),
+                    format!("volumeMount {vol} at {path} from volumeClaimTemplate {vol}"),
+                )
+            } else {
+                let claim = pod["volumes"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .find(|v| v["name"] == vol)
+                    .and_then(|v| v["persistentVolumeClaim"]["claimName"].as_str());
+                match claim {
+                    Some(c) => (
+                        vec![c.to_string()],
+                        format!("volumeMount {vol} at {path} from persistentVolumeClaim {c}"),
+                    ),
+                    None => (
+                        Vec::new(),
+                        format!("volumeMount {vol} at {path} is not a PersistentVolumeClaim"),
+                    ),
+                }
+            }
         }
     };
+    (pvcs, volume, not_listed)
+}
+
+/// Parses `kubectl get sts NAME -o json` (or a List holding StatefulSets; then
+/// `want_name` picks one).
+pub fn parse_statefulset(text: &str, origin: &str, want_name: &str) -> Result<StatefulSetFacts> {
+    let doc: Value = serde_json::from_str(text).map_err(|e| Error::json(origin, &e))?;
+    let sts = pick_statefulset(&doc, origin, want_name)?;
     let name = sts["metadata"]["name"]
         .as_str()
         .unwrap_or_default()
@@ -152,47 +208,8 @@ pub fn parse_statefulset(text: &str, origin: &str, want_name: &str) -> Result<St
             pgdata == *p || pgdata.starts_with(&format!("{}/", p.trim_end_matches('/')))
         })
         .max_by_key(|(_, p)| p.len());
-    let mut not_listed = 0;
-    let (pgdata_pvcs, pgdata_volume) = match mount {
-        None => (Vec::new(), format!("no volumeMount holds PGDATA {pgdata}")),
-        Some((vol, path)) => {
-            let templates = sts["spec"]["volumeClaimTemplates"]
-                .as_array()
-                .into_iter()
-                .flatten();
-            if templates.clone().any(|t| t["metadata"]["name"] == vol) {
-                // One PVC per replica ordinal; an invalid count still has ordinal 0.
-                let n = match replicas {
-                    Replicas::Count(n) => n.max(1),
-                    Replicas::Invalid(_) => 1,
-                };
-                not_listed = n.saturating_sub(PVC_NAMES_LISTED);
-                (
-                    (0..n.min(PVC_NAMES_LISTED))
-                        .map(|i| format!("{vol}-{name}-{i}"))
-                        .collect(),
-                    format!("volumeMount {vol} at {path} from volumeClaimTemplate {vol}"),
-                )
-            } else {
-                let claim = pod["volumes"]
-                    .as_array()
-                    .into_iter()
-                    .flatten()
-                    .find(|v| v["name"] == vol)
-                    .and_then(|v| v["persistentVolumeClaim"]["claimName"].as_str());
-                match claim {
-                    Some(c) => (
-                        vec![c.to_string()],
-                        format!("volumeMount {vol} at {path} from persistentVolumeClaim {c}"),
-                    ),
-                    None => (
-                        Vec::new(),
-                        format!("volumeMount {vol} at {path} is not a PersistentVolumeClaim"),
-                    ),
-                }
-            }
-        }
-    };
+    let (pgdata_pvcs, pgdata_volume, not_listed) =
+        pgdata_claims(sts, pod, &name, &replicas, mount, &pgdata);
     Ok(StatefulSetFacts {
         name,
         namespace,

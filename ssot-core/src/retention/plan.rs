@@ -309,6 +309,138 @@ pub(super) struct Slot<'a> {
     pub(super) floor: bool,
 }
 
+/// Warnings about the input: future-dated and held artifacts, and
+/// parents that are not among the artifacts (`parent_of` is empty when no
+/// artifact names a parent).
+fn input_warnings(
+    artifacts: &[Artifact],
+    parent_of: &[Option<usize>],
+    now: DateTime<Utc>,
+) -> Vec<String> {
+    let has_parents = !parent_of.is_empty();
+    let mut warnings = Vec::new();
+    for (k, a) in artifacts.iter().enumerate() {
+        if is_future(a, now) {
+            warnings.push(format!(
+                "{} is dated {} in the future (clock skew, or a wrong name?): kept, and counted toward no rule or floor",
+                a.id,
+                crate::num::human_secs((a.created_at - now).num_seconds() as f64)
+            ));
+        }
+        if let Some(why) = &a.held {
+            warnings.push(format!("{}: {why}: kept", a.id));
+        }
+        if let (Some(p), true) = (&a.parent, has_parents && parent_of[k].is_none()) {
+            warnings.push(format!(
+                "{}'s parent {p} is not among the artifacts: {} cannot be restored",
+                a.id, a.id
+            ));
+        }
+    }
+    warnings
+}
+
+/// Evicts for the `max_total_size` budget until a whole pass evicts
+/// nothing, then warns about groups still over it or with unknown sizes.
+fn budget_pass(
+    slots: &mut [Slot],
+    groups: &[(&str, Range<usize>)],
+    budget: crate::units::ByteSize,
+    warnings: &mut Vec<String>,
+) {
+    let mut children = kept_children(slots);
+    // Evicting in one group can free a parent in another (cross-group
+    // parents), so repeat until a whole pass evicts nothing.
+    loop {
+        let mut evicted = 0;
+        for (_, range) in groups {
+            evicted += enforce_budget(slots, range.clone(), &mut children, budget).evicted;
+        }
+        if evicted == 0 {
+            break;
+        }
+    }
+    for (g, range) in groups {
+        let b = enforce_budget(slots, range.clone(), &mut children, budget);
+        if b.unknown_sizes {
+            warnings.push(format!(
+                "group {g}: some artifacts have no known size; the {budget} budget counts them as 0"
+            ));
+        }
+        if b.total > budget.bytes() as u128 {
+            warnings.push(format!(
+                "group {g}: {} kept is still over the {budget} budget; everything left is protected (pinned, min_keep, min_verified or a parent of a kept artifact)",
+                human_bytes(u64::try_from(b.total).unwrap_or(u64::MAX))
+            ));
+        }
+    }
+}
+
+/// Warnings about what would remain in each group: fewer verified copies
+/// than `min_verified`, or no complete artifact.
+fn remainder_warnings(
+    slots: &[Slot],
+    groups: &[(&str, Range<usize>)],
+    policy: &RetentionPolicy,
+    warnings: &mut Vec<String>,
+) {
+    for (g, range) in groups {
+        let members = &slots[range.clone()];
+        if policy.min_verified > 0 {
+            let kept_verified = members
+                .iter()
+                .filter(|s| is_verified_copy(s.a) && !s.keep.is_empty())
+                .count();
+            if kept_verified < policy.min_verified as usize {
+                warnings.push(format!(
+                    "group {g}: only {kept_verified} verified artifact(s) would remain, min_verified is {}",
+                    policy.min_verified
+                ));
+            }
+        }
+        let kept_complete = members
+            .iter()
+            .filter(|s| s.a.state == ArtifactState::Complete && !s.keep.is_empty())
+            .count();
+        if kept_complete == 0 && members.iter().any(|s| s.a.state == ArtifactState::Complete) {
+            warnings.push(format!("group {g}: no complete artifact would remain"));
+        }
+    }
+}
+
+/// One [`Slot`] per artifact, in `order`, each with its parent's slot
+/// (`parent_of` is empty when no artifact names a parent).
+fn slots_in_order<'a>(
+    artifacts: &'a [Artifact],
+    order: &[usize],
+    parent_of: &[Option<usize>],
+) -> Vec<Slot<'a>> {
+    let has_parents = !parent_of.is_empty();
+    let mut slot_of = vec![0usize; if has_parents { artifacts.len() } else { 0 }];
+    if has_parents {
+        for (pos, &k) in order.iter().enumerate() {
+            slot_of[k] = pos;
+        }
+    }
+    order
+        .iter()
+        .map(|&k| {
+            let a = &artifacts[k];
+            Slot {
+                a,
+                parent: if has_parents {
+                    parent_of[k].map(|p| slot_of[p])
+                } else {
+                    None
+                },
+                keep: Vec::new(),
+                delete: Vec::new(),
+                floor: false,
+            }
+        })
+        .collect()
+}
+
 /// Plans retention. Pure. `Err` for input that cannot be planned safely:
 /// duplicate or unsafe ids, a parent cycle, an unknown time zone.
 ///
@@ -346,49 +478,9 @@ pub fn plan(
             id: artifacts[k].id.clone(),
         });
     }
-    let mut warnings = Vec::new();
-    for (k, a) in artifacts.iter().enumerate() {
-        if is_future(a, now) {
-            warnings.push(format!(
-                "{} is dated {} in the future (clock skew, or a wrong name?): kept, and counted toward no rule or floor",
-                a.id,
-                crate::num::human_secs((a.created_at - now).num_seconds() as f64)
-            ));
-        }
-        if let Some(why) = &a.held {
-            warnings.push(format!("{}: {why}: kept", a.id));
-        }
-        if let (Some(p), true) = (&a.parent, has_parents && parent_of[k].is_none()) {
-            warnings.push(format!(
-                "{}'s parent {p} is not among the artifacts: {} cannot be restored",
-                a.id, a.id
-            ));
-        }
-    }
-    let mut slot_of = vec![0usize; if has_parents { artifacts.len() } else { 0 }];
-    if has_parents {
-        for (pos, &k) in order.iter().enumerate() {
-            slot_of[k] = pos;
-        }
-    }
-    let mut slots: Vec<Slot> = order
-        .iter()
-        .map(|&k| {
-            let a = &artifacts[k];
-            Slot {
-                a,
-                parent: if has_parents {
-                    parent_of[k].map(|p| slot_of[p])
-                } else {
-                    None
-                },
-                keep: Vec::new(),
-                delete: Vec::new(),
-                floor: false,
-            }
-        })
-        .collect();
-    drop((order, slot_of, parent_of));
+    let mut warnings = input_warnings(artifacts, &parent_of, now);
+    let mut slots = slots_in_order(artifacts, &order, &parent_of);
+    drop((order, parent_of));
 
     let groups = group_ranges(&slots);
     let rules: std::sync::Arc<str> = policy.describe().into();
@@ -424,55 +516,9 @@ pub fn plan(
     keep_for_unknown_parents(&mut slots, &mut warnings);
     keep_parents(&mut slots);
     if let Some(budget) = policy.max_total_size {
-        let mut children = kept_children(&slots);
-        // Evicting in one group can free a parent in another (cross-group
-        // parents), so repeat until a whole pass evicts nothing.
-        loop {
-            let mut evicted = 0;
-            for (_, range) in &groups {
-                evicted += enforce_budget(&mut slots, range.clone(), &mut children, budget).evicted;
-            }
-            if evicted == 0 {
-                break;
-            }
-        }
-        for (g, range) in &groups {
-            let b = enforce_budget(&mut slots, range.clone(), &mut children, budget);
-            if b.unknown_sizes {
-                warnings.push(format!(
-                    "group {g}: some artifacts have no known size; the {budget} budget counts them as 0"
-                ));
-            }
-            if b.total > budget.bytes() as u128 {
-                warnings.push(format!(
-                    "group {g}: {} kept is still over the {budget} budget; everything left is protected (pinned, min_keep, min_verified or a parent of a kept artifact)",
-                    human_bytes(u64::try_from(b.total).unwrap_or(u64::MAX))
-                ));
-            }
-        }
+        budget_pass(&mut slots, &groups, budget, &mut warnings);
     }
-    for (g, range) in &groups {
-        let members = &slots[range.clone()];
-        if policy.min_verified > 0 {
-            let kept_verified = members
-                .iter()
-                .filter(|s| is_verified_copy(s.a) && !s.keep.is_empty())
-                .count();
-            if kept_verified < policy.min_verified as usize {
-                warnings.push(format!(
-                    "group {g}: only {kept_verified} verified artifact(s) would remain, min_verified is {}",
-                    policy.min_verified
-                ));
-            }
-        }
-        let kept_complete = members
-            .iter()
-            .filter(|s| s.a.state == ArtifactState::Complete && !s.keep.is_empty())
-            .count();
-        if kept_complete == 0 && members.iter().any(|s| s.a.state == ArtifactState::Complete) {
-            warnings.push(format!("group {g}: no complete artifact would remain"));
-        }
-    }
+    remainder_warnings(&slots, &groups, policy, &mut warnings);
 
     let (total, group_count) = (slots.len(), groups.len());
     // (Built on one thread: the work is allocation and first-touch page

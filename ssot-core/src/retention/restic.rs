@@ -259,6 +259,45 @@ pub(crate) struct WithinRules {
     pub buckets: [Option<ResticDuration>; 5],
 }
 
+/// The bucket rules in the order restic applies them, indexed like [`BucketCounts`].
+const COUNTED: [Bucket; 6] = [
+    Bucket::Last,
+    Bucket::Hourly,
+    Bucket::Daily,
+    Bucket::Weekly,
+    Bucket::Monthly,
+    Bucket::Yearly,
+];
+
+/// The `keep_within_<bucket>` rules for the artifact at `t` (`local` in the
+/// profile's zone, `nr` in the walk): a rule keeps the first artifact of
+/// each of its buckets after its cutoff (and the oldest, with `oldest`).
+fn within_bucket_reasons(
+    within_buckets: &[(usize, ResticDuration, Option<DateTime<Utc>>)],
+    within_last: &mut [Option<i64>; 5],
+    (t, local, nr): (DateTime<Utc>, chrono::NaiveDateTime, usize),
+    is_oldest: bool,
+    r: &mut Vec<RetentionReason>,
+) {
+    for (i, d, c) in within_buckets {
+        if c.is_some_and(|c| t <= c) {
+            continue;
+        }
+        let kind = Bucket::TIMED[*i];
+        let key = kind.key(local, nr);
+        let new_bucket = within_last[*i] != Some(key);
+        if new_bucket || is_oldest {
+            within_last[*i] = Some(key);
+            let reason = RetentionReason::BucketWithin {
+                bucket: kind,
+                within: *d,
+                label: kind.label(local),
+            };
+            r.push(as_kept(reason, new_bucket));
+        }
+    }
+}
+
 /// Applies the restic rules to the complete artifacts of one group, given
 /// newest first by their times and tags, and returns the positions that are
 /// kept, in order, each with its reasons — in restic's order of checks:
@@ -295,14 +334,6 @@ pub(crate) fn apply(
         counts.monthly,
         counts.yearly,
     ];
-    let kinds = [
-        Bucket::Last,
-        Bucket::Hourly,
-        Bucket::Daily,
-        Bucket::Weekly,
-        Bucket::Monthly,
-        Bucket::Yearly,
-    ];
     let mut left = total;
     let mut last: [Option<i64>; 6] = [None; 6];
     let within_buckets: Vec<(usize, ResticDuration, Option<DateTime<Utc>>)> = within
@@ -336,7 +367,7 @@ pub(crate) fn apply(
                 r.push(RetentionReason::Within(d));
             }
         }
-        for (i, kind) in kinds.iter().enumerate() {
+        for (i, kind) in COUNTED.iter().enumerate() {
             if left[i] == 0 {
                 continue;
             }
@@ -360,23 +391,13 @@ pub(crate) fn apply(
                 r.push(as_kept(reason, new_bucket));
             }
         }
-        for (i, d, c) in &within_buckets {
-            if c.is_some_and(|c| *t <= c) {
-                continue;
-            }
-            let kind = Bucket::TIMED[*i];
-            let key = kind.key(local, nr);
-            let new_bucket = within_last[*i] != Some(key);
-            if new_bucket || is_oldest {
-                within_last[*i] = Some(key);
-                let reason = RetentionReason::BucketWithin {
-                    bucket: kind,
-                    within: *d,
-                    label: kind.label(local),
-                };
-                r.push(as_kept(reason, new_bucket));
-            }
-        }
+        within_bucket_reasons(
+            &within_buckets,
+            &mut within_last,
+            (*t, local, nr),
+            is_oldest,
+            &mut r,
+        );
         if !r.is_empty() {
             kept.push((nr, r));
         }

@@ -313,6 +313,229 @@ fn parent_from_marker(content: Option<&MarkerContent>) -> std::result::Result<St
     }
 }
 
+/// The entries retention may handle: not hidden, a UTF-8 name it can
+/// handle, not (holding) a protected path; the others are warned about.
+fn usable_entries<'a>(
+    entries: &'a [RootEntry],
+    protected: &[Protected],
+    warnings: &mut Vec<String>,
+) -> Vec<&'a RootEntry> {
+    let mut usable: Vec<&RootEntry> = Vec::new();
+    for e in entries {
+        if e.name.starts_with('.') {
+            continue;
+        }
+        if !e.name_is_utf8 {
+            warnings.push(format!(
+                "{} has a name that is not valid UTF-8: skipped, never deleted (rename it to let retention handle it)",
+                e.name.escape_debug()
+            ));
+            continue;
+        }
+        if let Some(why) = unhandled_name(&e.name) {
+            warnings.push(format!(
+                "\"{}\" {why}: skipped, never deleted (rename it to let retention handle it)",
+                e.name.escape_debug()
+            ));
+            continue;
+        }
+        if let Some(p) = e.file_id.and_then(|id| guard::is_protected(id, protected)) {
+            warnings.push(format!(
+                "{} is or holds {}: never listed, never deleted",
+                e.name,
+                guard::describe(p)
+            ));
+            continue;
+        }
+        usable.push(e);
+    }
+    usable
+}
+
+/// The artifact an entry is: its time from its name (`pattern`, else its
+/// modification time), size, kind, hold, and whether it is partial.
+fn artifact_of(
+    e: &RootEntry,
+    pattern: Option<&str>,
+    tz: Tz,
+    warnings: &mut Vec<String>,
+) -> Artifact {
+    let (base, partial) = match e
+        .name
+        .strip_suffix(".partial")
+        .or_else(|| e.name.strip_suffix(".tmp"))
+    {
+        Some(b) => (b, true),
+        None => (e.name.as_str(), false),
+    };
+    let created_at = match pattern.and_then(|p| time_from_name(base, p, tz)) {
+        Some(t) => t,
+        None => {
+            if pattern.is_some() {
+                warnings.push(format!(
+                    "{} does not match the name pattern: its modification time is used",
+                    e.name
+                ));
+            }
+            e.modified
+        }
+    };
+    let mut a = Artifact::new(e.name.clone(), created_at);
+    a.size_bytes = Some(e.size_bytes);
+    a.held = e.held.clone();
+    a.kind = Some(
+        if e.kind == EntryKind::Directory {
+            "directory"
+        } else {
+            "file"
+        }
+        .into(),
+    );
+    if partial {
+        a.state = ArtifactState::Partial;
+    }
+    a
+}
+
+/// A `.verified` marker counts (the artifact is verified) only when it
+/// parses, has not expired, names the artifact's checksum, and a passed
+/// restore drill of that content is recorded and still counts; otherwise a
+/// warning says why (and an unreadable drill record holds the artifact).
+#[allow(clippy::too_many_arguments)]
+fn verified_marker(
+    a: &mut Artifact,
+    marker: &str,
+    m: &RootEntry,
+    entry: Option<&RootEntry>,
+    drills: &DrillProofs,
+    now: DateTime<Utc>,
+    warnings: &mut Vec<String>,
+) {
+    let proof = match m.content.as_ref() {
+        Some(MarkerContent::Text(t)) => VerifiedMarker::parse(t),
+        Some(MarkerContent::Unreadable(why)) => Err(format!("is unreadable: {why}")),
+        None => Err("was not read".into()),
+    };
+    match proof {
+        Err(why) => warnings.push(format!(
+            "{marker} {why}: {} is not counted as verified",
+            a.id
+        )),
+        Ok(v) if v.expires_at <= now => warnings.push(format!(
+            "{marker} expired at {}: {} is not counted as verified (run a restore drill again)",
+            crate::time::timestamp(v.expires_at),
+            a.id
+        )),
+        Ok(v) if entry.and_then(|e| e.sha256.as_deref()) != Some(v.sha256.as_str()) => {
+            warnings.push(format!(
+                "{marker} names another checksum than {}'s content: the backup changed since its drill; not counted as verified",
+                a.id
+            ))
+        }
+        Ok(_) => match drills {
+            DrillProofs::Read(passed) => match passed.get(&a.id) {
+                None => warnings.push(format!(
+                    "{marker}: no passed restore drill of {} is recorded: not counted as verified (a marker counts only for a drill ssot recorded)",
+                    a.id
+                )),
+                Some(DrillPass { until: None, .. }) => warnings.push(format!(
+                    "{marker}: the recorded drill of {} has no expiry: not counted as verified (run a restore drill again)",
+                    a.id
+                )),
+                Some(DrillPass { until: Some(until), .. }) if *until <= now => {
+                    warnings.push(format!(
+                        "{marker}: the recorded drill of {} counted until {}: not counted as verified (run a restore drill again)",
+                        a.id,
+                        crate::time::timestamp(*until)
+                    ))
+                }
+                Some(DrillPass { sha256, .. })
+                    if sha256.is_none()
+                        || entry.and_then(|e| e.sha256.as_deref())
+                            != sha256.as_deref() =>
+                {
+                    warnings.push(format!(
+                        "{marker}: {}'s content is not what its recorded drill restored (restore_drill.status {}): not counted as verified",
+                        a.id,
+                        if sha256.is_none() { "has no checksum for it" } else { "names another checksum" }
+                    ))
+                }
+                Some(_) => a.verified = true,
+            },
+            DrillProofs::Missing(why) => warnings.push(format!(
+                "{marker}: no restore drill is recorded ({why}): {} is not counted as verified",
+                a.id
+            )),
+            DrillProofs::Unreadable(why) => {
+                warnings.push(format!(
+                    "{marker} cannot be checked against the drill record ({why}): {} is kept",
+                    a.id
+                ));
+                a.held = Some(format!(
+                    "its .verified marker cannot be checked: {why}"
+                ));
+            }
+        },
+    }
+}
+
+/// What an artifact's markers say: `.verified` (checked against the drill
+/// record), `.pinned`, `.failed`, `.used`, `.tags` and `.parent`; a marker
+/// that cannot be read keeps the artifact, with a warning.
+fn apply_markers(
+    a: &mut Artifact,
+    markers: &[String],
+    by_name: &HashMap<&str, &RootEntry>,
+    drills: &DrillProofs,
+    now: DateTime<Utc>,
+    warnings: &mut Vec<String>,
+) {
+    for marker in markers {
+        let m = by_name[marker.as_str()];
+        match marker_of(marker).map(|(_, m)| m) {
+            Some(".verified") => {
+                let entry = by_name.get(a.id.as_str()).copied();
+                verified_marker(a, marker, m, entry, drills, now, warnings);
+            }
+            Some(".pinned") => a.pinned = true,
+            Some(".failed") => a.state = ArtifactState::Failed,
+            Some(".used") => a.last_used_at = Some(m.modified),
+            Some(".tags") => match m.content.as_ref() {
+                Some(MarkerContent::Text(t)) => {
+                    a.tags = t
+                        .lines()
+                        .map(str::trim)
+                        .filter(|l| !l.is_empty())
+                        .map(String::from)
+                        .collect();
+                }
+                other => {
+                    let why = match other {
+                        Some(MarkerContent::Unreadable(why)) => why.as_str(),
+                        _ => "was not read",
+                    };
+                    warnings.push(format!(
+                        "{marker} {why}: {} is kept as if pinned (a keep_tags rule might want it)",
+                        a.id
+                    ));
+                    a.pinned = true;
+                }
+            },
+            Some(".parent") => match parent_from_marker(m.content.as_ref()) {
+                Ok(p) => a.parent = Some(p),
+                Err(why) => {
+                    warnings.push(format!(
+                        "{marker} {why}: {} is kept, with every artifact it might depend on",
+                        a.id
+                    ));
+                    a.parent_unknown = true;
+                }
+            },
+            _ => {}
+        }
+    }
+}
+
 /// Builds artifacts from a root's entries at `now` (a `.verified` marker
 /// counts only until its expiry, and only for the checksum it names).
 /// Entries that are, or contain, a
@@ -328,35 +551,7 @@ pub fn artifacts_from_entries(
     now: DateTime<Utc>,
 ) -> Listing {
     let mut out = Listing::default();
-    let mut usable: Vec<&RootEntry> = Vec::new();
-    for e in entries {
-        if e.name.starts_with('.') {
-            continue;
-        }
-        if !e.name_is_utf8 {
-            out.warnings.push(format!(
-                "{} has a name that is not valid UTF-8: skipped, never deleted (rename it to let retention handle it)",
-                e.name.escape_debug()
-            ));
-            continue;
-        }
-        if let Some(why) = unhandled_name(&e.name) {
-            out.warnings.push(format!(
-                "\"{}\" {why}: skipped, never deleted (rename it to let retention handle it)",
-                e.name.escape_debug()
-            ));
-            continue;
-        }
-        if let Some(p) = e.file_id.and_then(|id| guard::is_protected(id, protected)) {
-            out.warnings.push(format!(
-                "{} is or holds {}: never listed, never deleted",
-                e.name,
-                guard::describe(p)
-            ));
-            continue;
-        }
-        usable.push(e);
-    }
+    let usable = usable_entries(entries, protected, &mut out.warnings);
     let by_name: HashMap<&str, &RootEntry> = usable.iter().map(|e| (e.name.as_str(), *e)).collect();
     let is_artifact_entry =
         |e: &RootEntry| matches!(e.kind, EntryKind::File | EntryKind::Directory);
@@ -409,40 +604,7 @@ pub fn artifacts_from_entries(
             }
             _ => {}
         }
-        let (base, partial) = match e
-            .name
-            .strip_suffix(".partial")
-            .or_else(|| e.name.strip_suffix(".tmp"))
-        {
-            Some(b) => (b, true),
-            None => (e.name.as_str(), false),
-        };
-        let created_at = match pattern.and_then(|p| time_from_name(base, p, tz)) {
-            Some(t) => t,
-            None => {
-                if pattern.is_some() {
-                    out.warnings.push(format!(
-                        "{} does not match the name pattern: its modification time is used",
-                        e.name
-                    ));
-                }
-                e.modified
-            }
-        };
-        let mut a = Artifact::new(e.name.clone(), created_at);
-        a.size_bytes = Some(e.size_bytes);
-        a.held = e.held.clone();
-        a.kind = Some(
-            if e.kind == EntryKind::Directory {
-                "directory"
-            } else {
-                "file"
-            }
-            .into(),
-        );
-        if partial {
-            a.state = ArtifactState::Partial;
-        }
+        let a = artifact_of(e, pattern, tz, &mut out.warnings);
         out.artifacts.push(a);
     }
     for (id, why) in &unhandleable {
@@ -463,116 +625,12 @@ pub fn artifacts_from_entries(
         out.sidecars.remove(id);
     }
     for a in &mut out.artifacts {
-        for marker in out.sidecars.get(&a.id).into_iter().flatten() {
-            let m = by_name[marker.as_str()];
-            match marker_of(marker).map(|(_, m)| m) {
-                Some(".verified") => {
-                    let entry = by_name.get(a.id.as_str());
-                    let proof = match m.content.as_ref() {
-                        Some(MarkerContent::Text(t)) => VerifiedMarker::parse(t),
-                        Some(MarkerContent::Unreadable(why)) => {
-                            Err(format!("is unreadable: {why}"))
-                        }
-                        None => Err("was not read".into()),
-                    };
-                    match proof {
-                        Err(why) => out
-                            .warnings
-                            .push(format!("{marker} {why}: {} is not counted as verified", a.id)),
-                        Ok(v) if v.expires_at <= now => out.warnings.push(format!(
-                            "{marker} expired at {}: {} is not counted as verified (run a restore drill again)",
-                            crate::time::timestamp(v.expires_at),
-                            a.id
-                        )),
-                        Ok(v) if entry.and_then(|e| e.sha256.as_deref()) != Some(v.sha256.as_str()) => {
-                            out.warnings.push(format!(
-                                "{marker} names another checksum than {}'s content: the backup changed since its drill; not counted as verified",
-                                a.id
-                            ))
-                        }
-                        Ok(_) => match drills {
-                            DrillProofs::Read(passed) => match passed.get(&a.id) {
-                                None => out.warnings.push(format!(
-                                    "{marker}: no passed restore drill of {} is recorded: not counted as verified (a marker counts only for a drill ssot recorded)",
-                                    a.id
-                                )),
-                                Some(DrillPass { until: None, .. }) => out.warnings.push(format!(
-                                    "{marker}: the recorded drill of {} has no expiry: not counted as verified (run a restore drill again)",
-                                    a.id
-                                )),
-                                Some(DrillPass { until: Some(until), .. }) if *until <= now => {
-                                    out.warnings.push(format!(
-                                        "{marker}: the recorded drill of {} counted until {}: not counted as verified (run a restore drill again)",
-                                        a.id,
-                                        crate::time::timestamp(*until)
-                                    ))
-                                }
-                                Some(DrillPass { sha256, .. })
-                                    if sha256.is_none()
-                                        || entry.and_then(|e| e.sha256.as_deref())
-                                            != sha256.as_deref() =>
-                                {
-                                    out.warnings.push(format!(
-                                        "{marker}: {}'s content is not what its recorded drill restored (restore_drill.status {}): not counted as verified",
-                                        a.id,
-                                        if sha256.is_none() { "has no checksum for it" } else { "names another checksum" }
-                                    ))
-                                }
-                                Some(_) => a.verified = true,
-                            },
-                            DrillProofs::Missing(why) => out.warnings.push(format!(
-                                "{marker}: no restore drill is recorded ({why}): {} is not counted as verified",
-                                a.id
-                            )),
-                            DrillProofs::Unreadable(why) => {
-                                out.warnings.push(format!(
-                                    "{marker} cannot be checked against the drill record ({why}): {} is kept",
-                                    a.id
-                                ));
-                                a.held = Some(format!(
-                                    "its .verified marker cannot be checked: {why}"
-                                ));
-                            }
-                        },
-                    }
-                }
-                Some(".pinned") => a.pinned = true,
-                Some(".failed") => a.state = ArtifactState::Failed,
-                Some(".used") => a.last_used_at = Some(m.modified),
-                Some(".tags") => match m.content.as_ref() {
-                    Some(MarkerContent::Text(t)) => {
-                        a.tags = t
-                            .lines()
-                            .map(str::trim)
-                            .filter(|l| !l.is_empty())
-                            .map(String::from)
-                            .collect();
-                    }
-                    other => {
-                        let why = match other {
-                            Some(MarkerContent::Unreadable(why)) => why.as_str(),
-                            _ => "was not read",
-                        };
-                        out.warnings.push(format!(
-                            "{marker} {why}: {} is kept as if pinned (a keep_tags rule might want it)",
-                            a.id
-                        ));
-                        a.pinned = true;
-                    }
-                },
-                Some(".parent") => match parent_from_marker(m.content.as_ref()) {
-                    Ok(p) => a.parent = Some(p),
-                    Err(why) => {
-                        out.warnings.push(format!(
-                            "{marker} {why}: {} is kept, with every artifact it might depend on",
-                            a.id
-                        ));
-                        a.parent_unknown = true;
-                    }
-                },
-                _ => {}
-            }
-        }
+        let markers = out
+            .sidecars
+            .get(&a.id)
+            .map(Vec::as_slice)
+            .unwrap_or_default();
+        apply_markers(a, markers, &by_name, drills, now, &mut out.warnings);
     }
     out
 }

@@ -3,51 +3,58 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
 
-use super::timestamp;
 use crate::error::Result;
-use crate::statefile::StateFile;
+use crate::statefile::{record, StateFile};
 
-/// What one profile's last apply recorded (`<profile>.<field>` keys).
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+/// What one profile's last apply recorded (`<profile>.<field>` keys),
+/// written and read by the [`record`] format.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct RetentionRun {
     /// `applied_at`.
+    #[serde(default, with = "record::opt_timestamp")]
     pub applied_at: Option<DateTime<Utc>>,
     /// `root`.
+    #[serde(default)]
     pub root: Option<String>,
     /// `plan_hash`: the hash applied (the reviewed one when `--plan-hash` was given).
+    #[serde(default)]
     pub plan_hash: Option<String>,
+    /// `computed_plan_hash`: the hash of the plan this run computed and carried out.
+    #[serde(default)]
+    pub computed_plan_hash: Option<String>,
     /// `kept`.
+    #[serde(default)]
     pub kept: Option<u64>,
     /// `deleted`.
+    #[serde(default)]
     pub deleted: Option<u64>,
     /// `kept_bytes`.
+    #[serde(default)]
     pub kept_bytes: Option<u64>,
     /// `freed_bytes`.
+    #[serde(default)]
     pub freed_bytes: Option<u64>,
     /// `verified_kept`.
+    #[serde(default)]
     pub verified_kept: Option<u64>,
-    /// `warning.N`, in the order of N.
+    /// `deleted_ids`: the ids this run deleted, escaped, comma separated.
+    #[serde(default)]
+    pub deleted_ids: Option<String>,
+    /// `warning_count`.
+    #[serde(default)]
+    pub warning_count: Option<u64>,
+    /// `warning.N`, in the order of N (from 1, without gaps).
+    #[serde(rename = "warning", default)]
     pub warnings: Vec<String>,
 }
 
-/// The fields of a run, as key suffixes.
-const FIELDS: [&str; 11] = [
-    "applied_at",
-    "root",
-    "plan_hash",
-    "computed_plan_hash",
-    "kept",
-    "deleted",
-    "kept_bytes",
-    "freed_bytes",
-    "verified_kept",
-    "deleted_ids",
-    "warning_count",
-];
-
-/// `retention.status`, every field typed and checked.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+/// `retention.status`: each profile's last apply, by profile name. Keys
+/// without a dot, or under names that are not profiles, read as profiles
+/// that record nothing (every field absent).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(transparent)]
 pub struct RetentionStatusRecord {
     /// Runs by profile name.
     pub profiles: BTreeMap<String, RetentionRun>,
@@ -56,48 +63,7 @@ pub struct RetentionStatusRecord {
 impl RetentionStatusRecord {
     /// Reads the record; every problem names file, line and key.
     pub fn from_file(f: &StateFile) -> Result<Self> {
-        let mut profiles: BTreeMap<String, RetentionRun> = BTreeMap::new();
-        let mut warnings: BTreeMap<String, Vec<(u64, String)>> = BTreeMap::new();
-        for (key, value) in f.pairs() {
-            if let Some((profile, n)) = key
-                .rsplit_once(".warning.")
-                .and_then(|(p, n)| n.parse::<u64>().ok().map(|n| (p, n)))
-            {
-                warnings
-                    .entry(profile.to_string())
-                    .or_default()
-                    .push((n, value.to_string()));
-                continue;
-            }
-            let Some((profile, field)) = FIELDS
-                .iter()
-                .find_map(|fld| key.strip_suffix(&format!(".{fld}")).map(|p| (p, *fld)))
-            else {
-                continue; // a key ssot does not own: kept, not interpreted
-            };
-            let run = profiles.entry(profile.to_string()).or_default();
-            let u = |k: &str| f.parse_optional::<u64>(k);
-            match field {
-                "applied_at" => run.applied_at = f.parse_time(key)?,
-                "root" => run.root = Some(value.to_string()),
-                "plan_hash" => run.plan_hash = Some(value.to_string()),
-                "kept" => run.kept = u(key)?,
-                "deleted" => run.deleted = u(key)?,
-                "kept_bytes" => run.kept_bytes = u(key)?,
-                "freed_bytes" => run.freed_bytes = u(key)?,
-                "verified_kept" => run.verified_kept = u(key)?,
-                "warning_count" => {
-                    u(key)?;
-                }
-                _ => {}
-            }
-        }
-        for (profile, mut list) in warnings {
-            list.sort_by_key(|(n, _)| *n);
-            profiles.entry(profile).or_default().warnings =
-                list.into_iter().map(|(_, w)| w).collect();
-        }
-        Ok(RetentionStatusRecord { profiles })
+        record::read(f)
     }
 }
 
@@ -127,31 +93,113 @@ pub fn write_retention_run(
     w: &RetentionRunWrite,
     now: DateTime<Utc>,
 ) -> Result<()> {
-    let k = |key: &str| format!("{}.{key}", w.profile);
     let line = |s: &str| s.replace(['\n', '\r', '\0'], " ");
-    f.set(&k("applied_at"), timestamp(now))?;
-    f.set(&k("root"), line(w.root))?;
-    f.set(&k("plan_hash"), w.plan_hash)?;
-    f.set(&k("computed_plan_hash"), w.computed_plan_hash)?;
-    f.set(&k("kept"), w.summary.kept)?;
-    f.set(&k("deleted"), w.summary.deleted)?;
-    f.set(&k("kept_bytes"), w.summary.kept_bytes)?;
-    f.set(&k("freed_bytes"), w.summary.freed_bytes)?;
-    f.set(&k("verified_kept"), w.summary.verified_kept)?;
-    f.set(
-        &k("deleted_ids"),
-        line(
+    let run = RetentionRun {
+        applied_at: Some(now),
+        root: Some(line(w.root)),
+        plan_hash: Some(w.plan_hash.to_string()),
+        computed_plan_hash: Some(w.computed_plan_hash.to_string()),
+        kept: Some(w.summary.kept as u64),
+        deleted: Some(w.summary.deleted as u64),
+        kept_bytes: Some(w.summary.kept_bytes),
+        freed_bytes: Some(w.summary.freed_bytes),
+        verified_kept: Some(w.summary.verified_kept as u64),
+        deleted_ids: Some(line(
             &w.deleted_ids
                 .iter()
                 .map(|id| id.escape_debug().to_string())
                 .collect::<Vec<_>>()
                 .join(","),
-        ),
-    )?;
-    f.remove_prefix(&k("warning."));
-    f.set(&k("warning_count"), w.warnings.len())?;
-    for (i, warning) in w.warnings.iter().enumerate() {
-        f.set(&k(&format!("warning.{}", i + 1)), line(warning))?;
+        )),
+        warning_count: Some(w.warnings.len() as u64),
+        warnings: w.warnings.iter().map(|s| line(s)).collect(),
+    };
+    record::write(f, &BTreeMap::from([(w.profile, run)]))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What ssot 0.x wrote for two profiles, with another tool's keys.
+    const OLD_FORMAT: &str = "# kept\nbackups.applied_at=2026-02-05T03:00:00Z\nbackups.root=/b\nbackups.plan_hash=abc\nbackups.computed_plan_hash=abc\nbackups.kept=3\nbackups.deleted=1\nbackups.kept_bytes=300\nbackups.freed_bytes=100\nbackups.verified_kept=1\nbackups.deleted_ids=a\\nb,c\nbackups.warning_count=2\nbackups.warning.1=one\nbackups.warning.2=two\nbackups.note=by hand\nsnapshots.applied_at=2026-02-04T03:00:00Z\nsnapshots.kept=7\nowner=alex\n";
+
+    #[test]
+    fn a_literal_old_file_reads() {
+        let f = StateFile::parse(OLD_FORMAT.as_bytes(), "retention.status").unwrap();
+        let rec = RetentionStatusRecord::from_file(&f).unwrap();
+        let b = &rec.profiles["backups"];
+        assert_eq!(b.root.as_deref(), Some("/b"));
+        assert_eq!(
+            (b.kept, b.deleted, b.verified_kept),
+            (Some(3), Some(1), Some(1))
+        );
+        assert_eq!(b.warnings, ["one", "two"]);
+        assert_eq!(rec.profiles["snapshots"].kept, Some(7));
+        assert_eq!(
+            rec.profiles["snapshots"]
+                .applied_at
+                .map(crate::time::timestamp),
+            Some("2026-02-04T03:00:00Z".to_string())
+        );
     }
-    Ok(())
+
+    #[test]
+    fn a_run_replaces_its_profile_keys_in_place_and_keeps_the_rest() {
+        let mut f = StateFile::parse(OLD_FORMAT.as_bytes(), "retention.status").unwrap();
+        let summary = crate::retention::Summary {
+            kept: 4,
+            deleted: 0,
+            kept_bytes: 400,
+            freed_bytes: 0,
+            verified_kept: 2,
+            ..Default::default()
+        };
+        let w = RetentionRunWrite {
+            profile: "backups",
+            root: "/b\nx",
+            plan_hash: "def",
+            computed_plan_hash: "def",
+            summary: &summary,
+            deleted_ids: &[],
+            warnings: &["only".to_string()],
+        };
+        let now = crate::time::parse_timestamp("2026-02-06T03:00:00Z").unwrap();
+        write_retention_run(&mut f, &w, now).unwrap();
+        assert_eq!(
+            f.render(),
+            "# kept\nbackups.applied_at=2026-02-06T03:00:00Z\nbackups.root=/b x\nbackups.plan_hash=def\nbackups.computed_plan_hash=def\nbackups.kept=4\nbackups.deleted=0\nbackups.kept_bytes=400\nbackups.freed_bytes=0\nbackups.verified_kept=2\nbackups.deleted_ids=\nbackups.warning_count=1\nbackups.note=by hand\nsnapshots.applied_at=2026-02-04T03:00:00Z\nsnapshots.kept=7\nowner=alex\nbackups.warning.1=only\n"
+        );
+        let rec = RetentionStatusRecord::from_file(&f).unwrap();
+        assert_eq!(rec.profiles["backups"].warnings, ["only"]);
+        assert_eq!(rec.profiles["snapshots"].kept, Some(7));
+    }
+
+    #[test]
+    fn bad_fields_name_file_line_and_key() {
+        for (text, want) in [
+            (
+                "p.kept=lots\n",
+                "retention.status:1: key \"p.kept\": invalid value \"lots\"",
+            ),
+            (
+                "p.applied_at=monday\n",
+                "retention.status:1: key \"p.applied_at\": \"monday\" is not an RFC 3339",
+            ),
+            (
+                "p.warning_count=x\n",
+                "retention.status:1: key \"p.warning_count\": invalid value \"x\"",
+            ),
+            (
+                "p.warning.2=x\n",
+                "retention.status:1: key \"p.warning.2\": p.warning.1 is missing before it",
+            ),
+        ] {
+            let f = StateFile::parse(text.as_bytes(), "retention.status").unwrap();
+            let err = RetentionStatusRecord::from_file(&f)
+                .unwrap_err()
+                .to_string();
+            assert!(err.starts_with(want), "{err:?} should start with {want:?}");
+        }
+    }
 }

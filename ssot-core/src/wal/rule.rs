@@ -475,7 +475,7 @@ mod tests {
             crate::state::write_wal_status(&mut file, &report).unwrap();
             let back = StateFile::parse(file.render().as_bytes(), "wal.status").unwrap();
             let rec = WalStatusRecord::from_file(&back).unwrap_or_else(|e| panic!("{rule}: {e}"));
-            assert_eq!(rec.active_rules, vec![rule]);
+            assert_eq!(rec.rules(), vec![rule]);
             assert_eq!(rec.status, rule.level());
             assert_eq!(
                 rec.previous().active_rules,
