@@ -148,11 +148,7 @@ pub fn run(cli: Cli, flags: GivenFlags) -> Result<u8, String> {
             Ok(code)
         }
         Cmd::Retention(RetentionCmd::Apply(a)) => {
-            let mode = match (a.confirm, a.plan_hash.clone()) {
-                (true, _) => ApplyMode::Confirm,
-                (false, Some(h)) => ApplyMode::PlanHash(h),
-                (false, None) => ApplyMode::DryRun,
-            };
+            let mode = ApplyMode::from_options(a.confirm, a.plan_hash.clone()).map_err(e)?;
             let req = retention_request(&a.source);
             let outcome = ssot.apply_retention(&req, &mode, given).map_err(e)?;
             let code = show(&outcome, a.source.out.format);

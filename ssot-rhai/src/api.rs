@@ -406,7 +406,9 @@ pub mod retention_api {
     pub fn apply_retention(ctx: NativeCallContext, options: Map) -> Res<SsotResult> {
         let host = host(&ctx)?;
         let mut opts = options;
-        let hash = take(&mut opts, "plan_hash");
+        let hash = take(&mut opts, "plan_hash")
+            .map(|h| from_script::<String>(&h, "plan_hash"))
+            .transpose()?;
         let confirm = take(&mut opts, "confirm")
             .map(|c| {
                 c.as_bool()
@@ -414,12 +416,7 @@ pub mod retention_api {
             })
             .transpose()?
             .unwrap_or(false);
-        let mode = match (hash, confirm) {
-            (Some(_), true) => return Err(err("give plan_hash or confirm: true, not both")),
-            (Some(h), false) => ssot_core::ApplyMode::PlanHash(from_script(&h, "plan_hash")?),
-            (None, true) => ssot_core::ApplyMode::Confirm,
-            (None, false) => ssot_core::ApplyMode::DryRun,
-        };
+        let mode = ssot_core::ApplyMode::from_options(confirm, hash).map_err(core_err)?;
         let c = call::<ssot_core::RetentionRequest>(&host, opts, "apply_retention")?;
         // An apply that deletes uses the real clock; a given time is only checked.
         let o = c

@@ -32,6 +32,7 @@ pub mod source;
 
 mod artifact;
 mod budget;
+mod mode;
 mod plan;
 mod policy;
 mod reason;
