@@ -81,6 +81,44 @@ fn non_empty_path(s: &str) -> Result<PathBuf, String> {
     }
 }
 
+/// `--pgdata`, one definition for every command that takes it (a command
+/// whose use of it differs says so with `mut_args(help_of("pgdata", ...))`).
+#[derive(Debug, Args, Clone, Default)]
+pub struct PgdataArg {
+    /// PostgreSQL data directory [default: $PGDATA, else config postgres.pgdata].
+    #[arg(long, value_name = "DIR", env = "PGDATA")]
+    pub pgdata: Option<PathBuf>,
+}
+
+/// `--dsn`, one definition for every command that takes it (a command
+/// whose use of it differs says so with `mut_args(help_of("dsn", ...))`).
+#[derive(Debug, Args, Clone, Default)]
+pub struct DsnArg {
+    /// PostgreSQL to probe live (libpq keyword/value string or URI, e.g.
+    /// "host=/var/run/postgresql user=postgres dbname=postgres") [default: config postgres.dsn; none: no probe].
+    #[arg(
+        long,
+        value_name = "CONNINFO",
+        env = "SSOT_DSN",
+        hide_env_values = true,
+        value_parser = dsn_parser()
+    )]
+    pub dsn: Option<String>,
+}
+
+/// Gives the argument `id` this help, in place: a shared flag said the way
+/// one command uses it (`mut_arg` would move it to the end of the
+/// completions).
+fn help_of(id: &'static str, help: &'static str) -> impl FnMut(clap::Arg) -> clap::Arg {
+    move |a| if a.get_id() == id { a.help(help) } else { a }
+}
+
+/// `contract check --dsn`: what the probe stands in for.
+const DSN_STANDS_IN: &str = "PostgreSQL to probe live (libpq keyword/value string or URI, e.g. \"host=/var/run/postgresql user=postgres dbname=postgres\") pg_settings, slots and backends stand in for --settings, --slots, --processes [default: config postgres.dsn]";
+
+/// `report --dsn`: the section it feeds.
+const DSN_FOR_REPORT: &str = "PostgreSQL to probe live (libpq keyword/value string or URI, e.g. \"host=/var/run/postgresql user=postgres dbname=postgres\") for the postgres section [default: config postgres.dsn; none: no section]";
+
 #[derive(Debug, Subcommand)]
 pub enum Cmd {
     /// WAL status.
@@ -157,23 +195,14 @@ pub enum WalCmd {
 
 #[derive(Debug, Args)]
 pub struct WalCheckArgs {
-    /// PostgreSQL data directory [default: $PGDATA, else config postgres.pgdata].
-    #[arg(long, value_name = "DIR", env = "PGDATA")]
-    pub pgdata: Option<PathBuf>,
+    #[command(flatten)]
+    pub pgdata: PgdataArg,
     /// Replication slots: a JSON array, or `psql -AtF,` output of
     /// slot_name,active,wal_status,retained_bytes (`-` for stdin) [default: from --dsn].
     #[arg(long, value_name = "FILE")]
     pub slots: Option<PathBuf>,
-    /// PostgreSQL to probe live (libpq keyword/value string or URI, e.g.
-    /// "host=/var/run/postgresql user=postgres dbname=postgres") [default: config postgres.dsn; none: no probe].
-    #[arg(
-        long,
-        value_name = "CONNINFO",
-        env = "SSOT_DSN",
-        hide_env_values = true,
-        value_parser = dsn_parser()
-    )]
-    pub dsn: Option<String>,
+    #[command(flatten)]
+    pub dsn: DsnArg,
     #[command(flatten)]
     pub out: Output,
 }
@@ -201,9 +230,8 @@ pub struct GateArgs {
     /// Directory the operation writes to [default: config gate.targets.<operation>].
     #[arg(long, value_name = "DIR")]
     pub target: Option<PathBuf>,
-    /// PostgreSQL data directory [default: $PGDATA, else config postgres.pgdata].
-    #[arg(long, value_name = "DIR", env = "PGDATA")]
-    pub pgdata: Option<PathBuf>,
+    #[command(flatten)]
+    pub pgdata: PgdataArg,
     /// Expected size written, e.g. 2GB [default: size of the newest file in the target].
     #[arg(long, value_name = "SIZE", value_parser = parse_from_str::<ByteSize>)]
     pub estimate: Option<ByteSize>,
@@ -229,6 +257,7 @@ pub enum ContractCmd {
 
 /// Inputs of the contract check; each a file or `-` for stdin (one at most).
 #[derive(Debug, Args)]
+#[command(mut_args(help_of("dsn", DSN_STANDS_IN)))]
 pub struct ContractArgs {
     /// `kubectl get sts NAME -o json` (the source of truth).
     #[arg(long, value_name = "FILE")]
@@ -261,19 +290,10 @@ pub struct ContractArgs {
     /// PGDATA/postgresql.conf].
     #[arg(long, value_name = "FILE")]
     pub postgresql_conf: Option<PathBuf>,
-    /// PostgreSQL data directory [default: $PGDATA, else config postgres.pgdata].
-    #[arg(long, value_name = "DIR", env = "PGDATA")]
-    pub pgdata: Option<PathBuf>,
-    /// PostgreSQL to probe live (libpq keyword/value string or URI, e.g.
-    /// "host=/var/run/postgresql user=postgres dbname=postgres") pg_settings, slots and backends stand in for --settings, --slots, --processes [default: config postgres.dsn].
-    #[arg(
-        long,
-        value_name = "CONNINFO",
-        env = "SSOT_DSN",
-        hide_env_values = true,
-        value_parser = dsn_parser()
-    )]
-    pub dsn: Option<String>,
+    #[command(flatten)]
+    pub pgdata: PgdataArg,
+    #[command(flatten)]
+    pub dsn: DsnArg,
     #[command(flatten)]
     pub out: Output,
 }
@@ -300,6 +320,7 @@ pub enum EvidenceCmd {
 }
 
 #[derive(Debug, Args)]
+#[command(mut_args(help_of("pgdata", "PGDATA, to record whether the location is on another filesystem [default: $PGDATA, else config]")))]
 pub struct BackupArgs {
     /// The backup's file (or directory) name inside its location.
     #[arg(long)]
@@ -326,9 +347,8 @@ pub struct BackupArgs {
     /// Who ran it [default: $USER, else "unknown"].
     #[arg(long)]
     pub by: Option<String>,
-    /// PGDATA, to record whether the location is on another filesystem [default: $PGDATA, else config].
-    #[arg(long, value_name = "DIR", env = "PGDATA")]
-    pub pgdata: Option<PathBuf>,
+    #[command(flatten)]
+    pub pgdata: PgdataArg,
 }
 
 #[derive(Debug, Args)]
@@ -381,6 +401,10 @@ pub struct DrDrillArgs {
 }
 
 #[derive(Debug, Args)]
+#[command(
+    mut_args(help_of("pgdata", "PGDATA, for the disk guard on the backup and snapshot targets [default: $PGDATA, else config]")),
+    mut_args(help_of("dsn", DSN_FOR_REPORT)),
+)]
 pub struct ReportArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = ReportFormatArg::Text)]
@@ -388,19 +412,10 @@ pub struct ReportArgs {
     /// Write the output here atomically instead of stdout (e.g. the textfile collector's ssot.prom).
     #[arg(long, value_name = "FILE")]
     pub output: Option<PathBuf>,
-    /// PGDATA, for the disk guard on the backup and snapshot targets [default: $PGDATA, else config].
-    #[arg(long, value_name = "DIR", env = "PGDATA")]
-    pub pgdata: Option<PathBuf>,
-    /// PostgreSQL to probe live (libpq keyword/value string or URI, e.g.
-    /// "host=/var/run/postgresql user=postgres dbname=postgres") for the postgres section [default: config postgres.dsn; none: no section].
-    #[arg(
-        long,
-        value_name = "CONNINFO",
-        env = "SSOT_DSN",
-        hide_env_values = true,
-        value_parser = dsn_parser()
-    )]
-    pub dsn: Option<String>,
+    #[command(flatten)]
+    pub pgdata: PgdataArg,
+    #[command(flatten)]
+    pub dsn: DsnArg,
 }
 
 #[derive(Debug, Subcommand)]
@@ -414,6 +429,10 @@ pub enum RetentionCmd {
 }
 
 #[derive(Debug, Args)]
+#[command(mut_args(help_of(
+    "pgdata",
+    "PGDATA, which an artifact root must never hold [default: $PGDATA, else config]"
+)))]
 pub struct RetentionArgs {
     /// A profile from the configuration ([retention.NAME]; seed: backups, snapshots).
     #[arg(long, value_name = "NAME")]
@@ -430,9 +449,8 @@ pub struct RetentionArgs {
     /// With --catalog: the directory where the artifact ids are entries (needed to apply).
     #[arg(long, value_name = "DIR", requires = "catalog")]
     pub root: Option<PathBuf>,
-    /// PGDATA, which an artifact root must never hold [default: $PGDATA, else config].
-    #[arg(long, value_name = "DIR", env = "PGDATA")]
-    pub pgdata: Option<PathBuf>,
+    #[command(flatten)]
+    pub pgdata: PgdataArg,
     #[command(flatten)]
     pub policy: PolicyFlags,
     #[command(flatten)]
@@ -668,4 +686,95 @@ pub fn gate_command_given(argv: &[OsString]) -> bool {
         .position(|a| a == "gate");
     let dashdash = argv.iter().position(|a| a == "--");
     matches!((first_word, dashdash), (Some(_), Some(d)) if d + 1 < argv.len())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    /// Every subcommand path (`retention plan`) with its command.
+    fn leaves(cmd: &clap::Command, path: String, out: &mut Vec<(String, clap::Command)>) {
+        if cmd.get_subcommands().next().is_none() {
+            out.push((path.clone(), cmd.clone()));
+        }
+        for sub in cmd.get_subcommands() {
+            let p = format!("{path} {}", sub.get_name()).trim().to_string();
+            leaves(sub, p, out);
+        }
+    }
+
+    #[test]
+    fn pgdata_and_dsn_are_one_definition_said_per_command() {
+        let mut cmd = Cli::command();
+        cmd.build();
+        let mut all = Vec::new();
+        leaves(&cmd, String::new(), &mut all);
+        let with = |id: &str| -> Vec<(String, clap::Arg)> {
+            all.iter()
+                .filter_map(|(p, c)| {
+                    c.get_arguments()
+                        .find(|a| a.get_id() == id)
+                        .map(|a| (p.clone(), a.clone()))
+                })
+                .collect()
+        };
+        let pgdata = with("pgdata");
+        let names: Vec<&str> = pgdata.iter().map(|(p, _)| p.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "wal check",
+                "gate",
+                "retention plan",
+                "retention apply",
+                "contract check",
+                "evidence backup",
+                "report"
+            ]
+        );
+        for (path, a) in &pgdata {
+            assert_eq!(a.get_long(), Some("pgdata"), "{path}");
+            assert_eq!(a.get_env(), Some(std::ffi::OsStr::new("PGDATA")), "{path}");
+            assert_eq!(a.get_value_names().unwrap(), ["DIR"], "{path}");
+            let help = a.get_help().unwrap().to_string();
+            assert!(
+                help.contains("[default: $PGDATA, else config"),
+                "{path}: {help}"
+            );
+        }
+        let dsn = with("dsn");
+        let names: Vec<&str> = dsn.iter().map(|(p, _)| p.as_str()).collect();
+        assert_eq!(names, ["wal check", "contract check", "report"]);
+        for (path, a) in &dsn {
+            assert_eq!(
+                a.get_env(),
+                Some(std::ffi::OsStr::new("SSOT_DSN")),
+                "{path}"
+            );
+            assert!(a.is_hide_env_values_set(), "{path}");
+            assert_eq!(a.get_value_names().unwrap(), ["CONNINFO"], "{path}");
+            let help = a.get_help().unwrap().to_string();
+            assert!(
+                help.starts_with("PostgreSQL to probe live"),
+                "{path}: {help}"
+            );
+            assert!(
+                help.contains("[default: config postgres.dsn"),
+                "{path}: {help}"
+            );
+        }
+        // Each command's own wording reached its flag (`help_of` found it).
+        let help = |list: &[(String, clap::Arg)], path: &str| {
+            let (_, a) = list.iter().find(|(p, _)| p == path).unwrap();
+            a.get_help().unwrap().to_string()
+        };
+        assert!(help(&pgdata, "report").starts_with("PGDATA, for the disk guard"));
+        assert!(help(&pgdata, "evidence backup").starts_with("PGDATA, to record whether"));
+        assert!(help(&pgdata, "retention apply").starts_with("PGDATA, which an artifact root"));
+        assert!(help(&pgdata, "gate").starts_with("PostgreSQL data directory"));
+        assert!(help(&dsn, "contract check").contains("stand in for --settings"));
+        assert!(help(&dsn, "report").contains("for the postgres section"));
+        assert!(help(&dsn, "wal check").ends_with("none: no probe]"));
+    }
 }

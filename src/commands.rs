@@ -117,9 +117,9 @@ pub fn run(cli: Cli, flags: GivenFlags) -> Result<u8, String> {
     match cli.command {
         Cmd::Wal(WalCmd::Check(a)) => {
             let req = WalCheckRequest {
-                pgdata: a.pgdata,
+                pgdata: a.pgdata.pgdata,
                 slots: a.slots.map(Input::Path),
-                dsn: a.dsn,
+                dsn: a.dsn.dsn,
             };
             Ok(show(&ssot.check_wal(&req, now).map_err(e)?, a.out.format))
         }
@@ -175,8 +175,8 @@ pub fn run(cli: Cli, flags: GivenFlags) -> Result<u8, String> {
                 // Absolute, so the directory holding it (PostgreSQL's data
                 // directory when it sets none) is a real path.
                 postgresql_conf: a.postgresql_conf.map(|p| Input::Path(absolute(p))),
-                dsn: a.dsn,
-                pgdata: a.pgdata.map(absolute),
+                dsn: a.dsn.dsn,
+                pgdata: a.pgdata.pgdata.map(absolute),
             };
             Ok(show(
                 &ssot.check_contract(&req, now).map_err(e)?,
@@ -194,7 +194,7 @@ pub fn run(cli: Cli, flags: GivenFlags) -> Result<u8, String> {
                 size: a.size,
                 kind: a.kind,
                 by: by(a.by),
-                pgdata: a.pgdata,
+                pgdata: a.pgdata.pgdata,
             };
             recorded(ssot.record_backup(&req, now), Format::Text)
         }
@@ -224,8 +224,8 @@ pub fn run(cli: Cli, flags: GivenFlags) -> Result<u8, String> {
         Cmd::Verify(out) => Ok(show(&ssot.verify(now).map_err(e)?, out.format)),
         Cmd::Report(a) => {
             let req = ReportRequest {
-                pgdata: a.pgdata,
-                dsn: a.dsn,
+                pgdata: a.pgdata.pgdata,
+                dsn: a.dsn.dsn,
             };
             let r = ssot.report(&req, now);
             let format = match a.format {
@@ -282,7 +282,7 @@ fn retention_request(a: &RetentionArgs) -> RetentionRequest {
         pattern: a.pattern.clone(),
         catalog: a.catalog.clone().map(|p| Catalog::Input(Input::Path(p))),
         root: a.root.clone(),
-        pgdata: a.pgdata.clone(),
+        pgdata: a.pgdata.pgdata.clone(),
         policy: a.policy.patch(),
     }
 }
@@ -295,7 +295,7 @@ fn gate(
     let req = GateRequest {
         operation: a.operation.into(),
         target: a.target,
-        pgdata: a.pgdata,
+        pgdata: a.pgdata.pgdata,
         estimate: a.estimate,
     };
     let with_command = !a.command.is_empty();
