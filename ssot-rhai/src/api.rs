@@ -393,6 +393,11 @@ pub mod retention_api {
     }
     /// A plan over a directory or profile (options: `profile`, `dir`,
     /// `pattern`, `catalog`, `root`, `pgdata`, `policy`, `now`).
+    ///
+    /// `policy` is a map of these keys, each overriding the profile's
+    /// (`apply_retention` takes the same; the retention knobs' declaration):
+    ///
+    #[doc = ssot_core::retention_knobs!(ssot_core::retention_knobs_table)]
     #[rhai_fn(name = "plan_retention", return_raw)]
     pub fn plan(ctx: NativeCallContext, options: Map) -> Res<SsotResult> {
         let host = host(&ctx)?;
@@ -948,5 +953,24 @@ pub mod strict_api {
     #[rhai_fn(global, name = "!=", return_raw, pure)]
     pub fn map_ne(ctx: NativeCallContext, a: &mut Map, b: Map) -> Res<bool> {
         maps_equal(&ctx, a, &b, MAX_DEPTH).map(|e| !e)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    /// The table in `plan_retention(options)`'s docs, as rendered there.
+    const POLICY_KEYS: &str = ssot_core::retention_knobs!(ssot_core::retention_knobs_table);
+
+    #[test]
+    fn the_policy_option_docs_list_every_retention_knob() {
+        let rows: Vec<&str> = POLICY_KEYS.lines().skip(2).collect();
+        assert_eq!(
+            rows.len(),
+            ssot_core::retention::KNOBS.len(),
+            "{POLICY_KEYS}"
+        );
+        for (row, knob) in rows.iter().zip(ssot_core::retention::KNOBS) {
+            assert_eq!(*row, format!("| `{}` | {} |", knob.name, knob.doc));
+        }
     }
 }
