@@ -81,6 +81,44 @@ fn non_empty_path(s: &str) -> Result<PathBuf, String> {
     }
 }
 
+/// `--pgdata`, one definition for every command that takes it (a command
+/// whose use of it differs says so with `mut_args(help_of("pgdata", ...))`).
+#[derive(Debug, Args, Clone, Default)]
+pub struct PgdataArg {
+    /// PostgreSQL data directory [default: $PGDATA, else config postgres.pgdata].
+    #[arg(long, value_name = "DIR", env = "PGDATA")]
+    pub pgdata: Option<PathBuf>,
+}
+
+/// `--dsn`, one definition for every command that takes it (a command
+/// whose use of it differs says so with `mut_args(help_of("dsn", ...))`).
+#[derive(Debug, Args, Clone, Default)]
+pub struct DsnArg {
+    /// PostgreSQL to probe live (libpq keyword/value string or URI, e.g.
+    /// "host=/var/run/postgresql user=postgres dbname=postgres") [default: config postgres.dsn; none: no probe].
+    #[arg(
+        long,
+        value_name = "CONNINFO",
+        env = "SSOT_DSN",
+        hide_env_values = true,
+        value_parser = dsn_parser()
+    )]
+    pub dsn: Option<String>,
+}
+
+/// Gives the argument `id` this help, in place: a shared flag said the way
+/// one command uses it (`mut_arg` would move it to the end of the
+/// completions).
+fn help_of(id: &'static str, help: &'static str) -> impl FnMut(clap::Arg) -> clap::Arg {
+    move |a| if a.get_id() == id { a.help(help) } else { a }
+}
+
+/// `contract check --dsn`: what the probe stands in for.
+const DSN_STANDS_IN: &str = "PostgreSQL to probe live (libpq keyword/value string or URI, e.g. \"host=/var/run/postgresql user=postgres dbname=postgres\") pg_settings, slots and backends stand in for --settings, --slots, --processes [default: config postgres.dsn]";
+
+/// `report --dsn`: the section it feeds.
+const DSN_FOR_REPORT: &str = "PostgreSQL to probe live (libpq keyword/value string or URI, e.g. \"host=/var/run/postgresql user=postgres dbname=postgres\") for the postgres section [default: config postgres.dsn; none: no section]";
+
 #[derive(Debug, Subcommand)]
 pub enum Cmd {
     /// WAL status.
@@ -157,23 +195,14 @@ pub enum WalCmd {
 
 #[derive(Debug, Args)]
 pub struct WalCheckArgs {
-    /// PostgreSQL data directory [default: $PGDATA, else config postgres.pgdata].
-    #[arg(long, value_name = "DIR", env = "PGDATA")]
-    pub pgdata: Option<PathBuf>,
+    #[command(flatten)]
+    pub pgdata: PgdataArg,
     /// Replication slots: a JSON array, or `psql -AtF,` output of
     /// slot_name,active,wal_status,retained_bytes (`-` for stdin) [default: from --dsn].
     #[arg(long, value_name = "FILE")]
     pub slots: Option<PathBuf>,
-    /// PostgreSQL to probe live (libpq keyword/value string or URI, e.g.
-    /// "host=/var/run/postgresql user=postgres dbname=postgres") [default: config postgres.dsn; none: no probe].
-    #[arg(
-        long,
-        value_name = "CONNINFO",
-        env = "SSOT_DSN",
-        hide_env_values = true,
-        value_parser = dsn_parser()
-    )]
-    pub dsn: Option<String>,
+    #[command(flatten)]
+    pub dsn: DsnArg,
     #[command(flatten)]
     pub out: Output,
 }
@@ -201,9 +230,8 @@ pub struct GateArgs {
     /// Directory the operation writes to [default: config gate.targets.<operation>].
     #[arg(long, value_name = "DIR")]
     pub target: Option<PathBuf>,
-    /// PostgreSQL data directory [default: $PGDATA, else config postgres.pgdata].
-    #[arg(long, value_name = "DIR", env = "PGDATA")]
-    pub pgdata: Option<PathBuf>,
+    #[command(flatten)]
+    pub pgdata: PgdataArg,
     /// Expected size written, e.g. 2GB [default: size of the newest file in the target].
     #[arg(long, value_name = "SIZE", value_parser = parse_from_str::<ByteSize>)]
     pub estimate: Option<ByteSize>,
@@ -229,6 +257,7 @@ pub enum ContractCmd {
 
 /// Inputs of the contract check; each a file or `-` for stdin (one at most).
 #[derive(Debug, Args)]
+#[command(mut_args(help_of("dsn", DSN_STANDS_IN)))]
 pub struct ContractArgs {
     /// `kubectl get sts NAME -o json` (the source of truth).
     #[arg(long, value_name = "FILE")]
@@ -261,19 +290,10 @@ pub struct ContractArgs {
     /// PGDATA/postgresql.conf].
     #[arg(long, value_name = "FILE")]
     pub postgresql_conf: Option<PathBuf>,
-    /// PostgreSQL data directory [default: $PGDATA, else config postgres.pgdata].
-    #[arg(long, value_name = "DIR", env = "PGDATA")]
-    pub pgdata: Option<PathBuf>,
-    /// PostgreSQL to probe live (libpq keyword/value string or URI, e.g.
-    /// "host=/var/run/postgresql user=postgres dbname=postgres") pg_settings, slots and backends stand in for --settings, --slots, --processes [default: config postgres.dsn].
-    #[arg(
-        long,
-        value_name = "CONNINFO",
-        env = "SSOT_DSN",
-        hide_env_values = true,
-        value_parser = dsn_parser()
-    )]
-    pub dsn: Option<String>,
+    #[command(flatten)]
+    pub pgdata: PgdataArg,
+    #[command(flatten)]
+    pub dsn: DsnArg,
     #[command(flatten)]
     pub out: Output,
 }
@@ -300,6 +320,7 @@ pub enum EvidenceCmd {
 }
 
 #[derive(Debug, Args)]
+#[command(mut_args(help_of("pgdata", "PGDATA, to record whether the location is on another filesystem [default: $PGDATA, else config]")))]
 pub struct BackupArgs {
     /// The backup's file (or directory) name inside its location.
     #[arg(long)]
@@ -326,9 +347,8 @@ pub struct BackupArgs {
     /// Who ran it [default: $USER, else "unknown"].
     #[arg(long)]
     pub by: Option<String>,
-    /// PGDATA, to record whether the location is on another filesystem [default: $PGDATA, else config].
-    #[arg(long, value_name = "DIR", env = "PGDATA")]
-    pub pgdata: Option<PathBuf>,
+    #[command(flatten)]
+    pub pgdata: PgdataArg,
 }
 
 #[derive(Debug, Args)]
@@ -381,6 +401,10 @@ pub struct DrDrillArgs {
 }
 
 #[derive(Debug, Args)]
+#[command(
+    mut_args(help_of("pgdata", "PGDATA, for the disk guard on the backup and snapshot targets [default: $PGDATA, else config]")),
+    mut_args(help_of("dsn", DSN_FOR_REPORT)),
+)]
 pub struct ReportArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = ReportFormatArg::Text)]
@@ -388,19 +412,10 @@ pub struct ReportArgs {
     /// Write the output here atomically instead of stdout (e.g. the textfile collector's ssot.prom).
     #[arg(long, value_name = "FILE")]
     pub output: Option<PathBuf>,
-    /// PGDATA, for the disk guard on the backup and snapshot targets [default: $PGDATA, else config].
-    #[arg(long, value_name = "DIR", env = "PGDATA")]
-    pub pgdata: Option<PathBuf>,
-    /// PostgreSQL to probe live (libpq keyword/value string or URI, e.g.
-    /// "host=/var/run/postgresql user=postgres dbname=postgres") for the postgres section [default: config postgres.dsn; none: no section].
-    #[arg(
-        long,
-        value_name = "CONNINFO",
-        env = "SSOT_DSN",
-        hide_env_values = true,
-        value_parser = dsn_parser()
-    )]
-    pub dsn: Option<String>,
+    #[command(flatten)]
+    pub pgdata: PgdataArg,
+    #[command(flatten)]
+    pub dsn: DsnArg,
 }
 
 #[derive(Debug, Subcommand)]
@@ -414,6 +429,10 @@ pub enum RetentionCmd {
 }
 
 #[derive(Debug, Args)]
+#[command(mut_args(help_of(
+    "pgdata",
+    "PGDATA, which an artifact root must never hold [default: $PGDATA, else config]"
+)))]
 pub struct RetentionArgs {
     /// A profile from the configuration ([retention.NAME]; seed: backups, snapshots).
     #[arg(long, value_name = "NAME")]
@@ -430,9 +449,8 @@ pub struct RetentionArgs {
     /// With --catalog: the directory where the artifact ids are entries (needed to apply).
     #[arg(long, value_name = "DIR", requires = "catalog")]
     pub root: Option<PathBuf>,
-    /// PGDATA, which an artifact root must never hold [default: $PGDATA, else config].
-    #[arg(long, value_name = "DIR", env = "PGDATA")]
-    pub pgdata: Option<PathBuf>,
+    #[command(flatten)]
+    pub pgdata: PgdataArg,
     #[command(flatten)]
     pub policy: PolicyFlags,
     #[command(flatten)]
@@ -443,77 +461,6 @@ fn parse_pattern(s: &str) -> Result<String, String> {
     ssot_core::retention::source::validate_pattern(s)
         .map(|()| s.to_string())
         .map_err(|e| e.to_string())
-}
-
-/// Policy flags; each overrides the profile's key of the same name.
-#[derive(Debug, Args, Default)]
-pub struct PolicyFlags {
-    /// Keep the newest N artifacts (restic --keep-last; -1: all).
-    #[arg(long, value_name = "N", allow_negative_numbers = true, value_parser = parse_count)]
-    pub keep_last: Option<i64>,
-    /// Keep the newest artifact of each of the last N hours that have one (-1: every hour).
-    #[arg(long, value_name = "N", allow_negative_numbers = true, value_parser = parse_count)]
-    pub keep_hourly: Option<i64>,
-    /// Keep the newest artifact of each of the last N days that have one (-1: every day).
-    #[arg(long, value_name = "N", allow_negative_numbers = true, value_parser = parse_count)]
-    pub keep_daily: Option<i64>,
-    /// Keep the newest artifact of each of the last N ISO weeks that have one (-1: every week).
-    #[arg(long, value_name = "N", allow_negative_numbers = true, value_parser = parse_count)]
-    pub keep_weekly: Option<i64>,
-    /// Keep the newest artifact of each of the last N months that have one (-1: every month).
-    #[arg(long, value_name = "N", allow_negative_numbers = true, value_parser = parse_count)]
-    pub keep_monthly: Option<i64>,
-    /// Keep the newest artifact of each of the last N years that have one (-1: every year).
-    #[arg(long, value_name = "N", allow_negative_numbers = true, value_parser = parse_count)]
-    pub keep_yearly: Option<i64>,
-    /// Keep everything created within DURATION of the newest artifact (restic duration, e.g. 2d12h or 1y5m7d2h).
-    #[arg(long, value_name = "DURATION", value_parser = parse_from_str::<ResticDuration>)]
-    pub keep_within: Option<ResticDuration>,
-    /// Keep the newest artifact of each hour within DURATION of the newest artifact.
-    #[arg(long, value_name = "DURATION", value_parser = parse_from_str::<ResticDuration>)]
-    pub keep_within_hourly: Option<ResticDuration>,
-    /// Keep the newest artifact of each day within DURATION of the newest artifact.
-    #[arg(long, value_name = "DURATION", value_parser = parse_from_str::<ResticDuration>)]
-    pub keep_within_daily: Option<ResticDuration>,
-    /// Keep the newest artifact of each ISO week within DURATION of the newest artifact.
-    #[arg(long, value_name = "DURATION", value_parser = parse_from_str::<ResticDuration>)]
-    pub keep_within_weekly: Option<ResticDuration>,
-    /// Keep the newest artifact of each month within DURATION of the newest artifact.
-    #[arg(long, value_name = "DURATION", value_parser = parse_from_str::<ResticDuration>)]
-    pub keep_within_monthly: Option<ResticDuration>,
-    /// Keep the newest artifact of each year within DURATION of the newest artifact.
-    #[arg(long, value_name = "DURATION", value_parser = parse_from_str::<ResticDuration>)]
-    pub keep_within_yearly: Option<ResticDuration>,
-    /// Delete complete artifacts older than now − AGE (e.g. 7d) unless another rule keeps them.
-    #[arg(long, value_name = "AGE", value_parser = parse_from_str::<Span>)]
-    pub max_age: Option<Span>,
-    /// Barman: keep all within now − WINDOW plus the newest one before it.
-    #[arg(long, value_name = "WINDOW", value_parser = parse_from_str::<Span>)]
-    pub recovery_window: Option<Span>,
-    /// Never delete the newest N complete artifacts of a group.
-    #[arg(long, value_name = "N")]
-    pub min_keep: Option<u32>,
-    /// Never delete the newest N verified artifacts; warn if fewer would remain.
-    #[arg(long, value_name = "N")]
-    pub min_verified: Option<u32>,
-    /// Per-group size budget, e.g. 50GB: evict unprotected artifacts until the group fits.
-    #[arg(long, value_name = "SIZE", value_parser = parse_from_str::<ByteSize>)]
-    pub max_total_size: Option<ByteSize>,
-    /// Delete partial and failed artifacts once older than AGE [default: 1d].
-    #[arg(long, value_name = "AGE", value_parser = parse_from_str::<Span>)]
-    pub partial_grace: Option<Span>,
-    /// IANA time zone for bucket boundaries and names [default: UTC].
-    #[arg(long, value_name = "TZ")]
-    pub timezone: Option<String>,
-    /// Refuse a plan that deletes more than N or N% of the artifacts.
-    #[arg(long, value_name = "N|N%", value_parser = parse_from_str::<MaxDelete>)]
-    pub max_delete: Option<MaxDelete>,
-    /// Keep every artifact that has all of these tags (restic --keep-tag; repeat for alternatives).
-    #[arg(long = "keep-tag", value_name = "TAG[,TAG...]", value_parser = parse_tags)]
-    pub keep_tag: Vec<Vec<String>>,
-    /// Bucket semantics: current (today's restic, the default) or 0.14 (Debian 12's restic).
-    #[arg(long, value_name = "current|0.14", value_parser = parse_from_str::<ResticCompat>)]
-    pub restic_compat: Option<ResticCompat>,
 }
 
 /// A `keep_*` count: an integer in -1..=4294967295.
@@ -536,34 +483,115 @@ fn parse_tags(s: &str) -> Result<Vec<String>, String> {
     Ok(tags)
 }
 
+/// Policy flags; each overrides the profile's key of the same name. One
+/// flag per knob of [`ssot_core::retention_knobs!`], built by
+/// `policy_flags!` below: the name, the help and the value name are the
+/// declaration's, the parsing is the knob kind's.
+#[derive(Debug, Clone, Default)]
+pub struct PolicyFlags(RetentionPolicyPatch);
+
 impl PolicyFlags {
+    /// The flags given, as a patch over the profile's policy.
     pub fn patch(&self) -> RetentionPolicyPatch {
-        RetentionPolicyPatch {
-            keep_last: self.keep_last,
-            keep_hourly: self.keep_hourly,
-            keep_daily: self.keep_daily,
-            keep_weekly: self.keep_weekly,
-            keep_monthly: self.keep_monthly,
-            keep_yearly: self.keep_yearly,
-            keep_within: self.keep_within,
-            keep_within_hourly: self.keep_within_hourly,
-            keep_within_daily: self.keep_within_daily,
-            keep_within_weekly: self.keep_within_weekly,
-            keep_within_monthly: self.keep_within_monthly,
-            keep_within_yearly: self.keep_within_yearly,
-            max_age: self.max_age,
-            recovery_window: self.recovery_window,
-            min_keep: self.min_keep,
-            min_verified: self.min_verified,
-            max_total_size: self.max_total_size,
-            partial_grace: self.partial_grace,
-            timezone: self.timezone.clone(),
-            max_delete: self.max_delete,
-            keep_tags: (!self.keep_tag.is_empty()).then(|| self.keep_tag.clone()),
-            restic_compat: self.restic_compat,
-        }
+        self.0.clone()
     }
 }
+
+/// A knob's doc as clap's derive makes a help line of a doc comment: the
+/// lines trimmed and joined, a final period dropped.
+fn help_line(doc: &str) -> &str {
+    match doc.strip_suffix('.') {
+        Some(h) if !h.ends_with('.') => h,
+        _ => doc,
+    }
+}
+
+/// Renders the knobs as [`PolicyFlags`]' `clap::Args` and
+/// `clap::FromArgMatches`; what a kind's flag parses is said once below.
+macro_rules! policy_flags {
+    ($( $(#[doc = $doc:literal])+ $name:ident : $kind:ident $vn:literal
+        $(flag $flag:literal)? $(default $default:expr)? ; )*) => {
+        impl clap::FromArgMatches for PolicyFlags {
+            fn from_arg_matches(m: &clap::ArgMatches) -> Result<Self, clap::Error> {
+                let mut m = m.clone();
+                Self::from_arg_matches_mut(&mut m)
+            }
+            fn from_arg_matches_mut(m: &mut clap::ArgMatches) -> Result<Self, clap::Error> {
+                Ok(PolicyFlags(RetentionPolicyPatch {
+                    $( $name: policy_flags!(@get $kind m, stringify!($name)), )*
+                }))
+            }
+            fn update_from_arg_matches(&mut self, m: &clap::ArgMatches) -> Result<(), clap::Error> {
+                let mut m = m.clone();
+                self.update_from_arg_matches_mut(&mut m)
+            }
+            fn update_from_arg_matches_mut(
+                &mut self,
+                m: &mut clap::ArgMatches,
+            ) -> Result<(), clap::Error> {
+                $(
+                    if m.contains_id(stringify!($name)) {
+                        self.0.$name = policy_flags!(@get $kind m, stringify!($name));
+                    }
+                )*
+                Ok(())
+            }
+        }
+
+        impl Args for PolicyFlags {
+            fn group_id() -> Option<clap::Id> {
+                Some(clap::Id::from("PolicyFlags"))
+            }
+            fn augment_args(cmd: clap::Command) -> clap::Command {
+                let ids = [$( stringify!($name) ),*];
+                let cmd = cmd.group(clap::ArgGroup::new("PolicyFlags").multiple(true).args(ids));
+                $(
+                    let arg = clap::Arg::new(stringify!($name))
+                        .long(policy_flags!(@long $name $($flag)?))
+                        .value_name($vn)
+                        .help(help_line(concat!($($doc),+).trim()))
+                        .required(false);
+                    let cmd = cmd.arg(policy_flags!(@arg $kind arg));
+                )*
+                cmd
+            }
+            fn augment_args_for_update(cmd: clap::Command) -> clap::Command {
+                Self::augment_args(cmd)
+            }
+        }
+    };
+    (@long $name:ident $flag:literal) => { $flag };
+    // The name with dashes, made once per command built (a few bytes).
+    (@long $name:ident) => {
+        &*Box::leak(stringify!($name).replace('_', "-").into_boxed_str())
+    };
+    // What each kind's flag parses, and how it is read back.
+    (@arg count $a:ident) => {
+        $a.allow_negative_numbers(true).value_parser(parse_count).action(clap::ArgAction::Set)
+    };
+    (@arg within $a:ident) => { policy_flags!(@parsed $a ResticDuration) };
+    (@arg age $a:ident) => { policy_flags!(@parsed $a Span) };
+    (@arg grace $a:ident) => { policy_flags!(@parsed $a Span) };
+    (@arg size $a:ident) => { policy_flags!(@parsed $a ByteSize) };
+    (@arg max_delete $a:ident) => { policy_flags!(@parsed $a MaxDelete) };
+    (@arg compat $a:ident) => { policy_flags!(@parsed $a ResticCompat) };
+    (@arg floor $a:ident) => {
+        $a.value_parser(clap::value_parser!(u32)).action(clap::ArgAction::Set)
+    };
+    (@arg zone $a:ident) => {
+        $a.value_parser(clap::value_parser!(String)).action(clap::ArgAction::Set)
+    };
+    (@arg tags $a:ident) => { $a.value_parser(parse_tags).action(clap::ArgAction::Append) };
+    (@parsed $a:ident $t:ty) => {
+        $a.value_parser(parse_from_str::<$t>).action(clap::ArgAction::Set)
+    };
+    (@get tags $m:ident, $id:expr) => {
+        $m.remove_many::<Vec<String>>($id).map(|v| v.collect())
+    };
+    (@get $kind:ident $m:ident, $id:expr) => { $m.remove_one($id) };
+}
+
+ssot_core::retention_knobs!(policy_flags);
 
 #[derive(Debug, Args)]
 pub struct ApplyArgs {
@@ -668,4 +696,151 @@ pub fn gate_command_given(argv: &[OsString]) -> bool {
         .position(|a| a == "gate");
     let dashdash = argv.iter().position(|a| a == "--");
     matches!((first_word, dashdash), (Some(_), Some(d)) if d + 1 < argv.len())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    /// Every subcommand path (`retention plan`) with its command.
+    fn leaves(cmd: &clap::Command, path: String, out: &mut Vec<(String, clap::Command)>) {
+        if cmd.get_subcommands().next().is_none() {
+            out.push((path.clone(), cmd.clone()));
+        }
+        for sub in cmd.get_subcommands() {
+            let p = format!("{path} {}", sub.get_name()).trim().to_string();
+            leaves(sub, p, out);
+        }
+    }
+
+    /// A command-line value of each kind.
+    fn sample(kind: ssot_core::retention::KnobKind) -> &'static str {
+        use ssot_core::retention::KnobKind as K;
+        match kind {
+            K::Count => "3",
+            K::Within => "2d",
+            K::Age | K::Grace => "7d",
+            K::Tags => "a,b",
+            K::Floor => "2",
+            K::Size => "1GB",
+            K::Zone => "Europe/Berlin",
+            K::MaxDelete => "50%",
+            K::Compat => "0.14",
+        }
+    }
+
+    #[test]
+    fn every_declared_retention_knob_is_a_flag_with_its_doc_that_sets_its_key() {
+        use ssot_core::retention::KNOBS;
+        let cmd = Cli::command();
+        let plan = cmd
+            .find_subcommand("retention")
+            .and_then(|r| r.find_subcommand("plan"))
+            .unwrap();
+        for knob in KNOBS {
+            let flag = knob.cli_flag();
+            let arg = plan
+                .get_arguments()
+                .find(|a| a.get_long() == Some(flag.as_str()))
+                .unwrap_or_else(|| panic!("no --{flag}"));
+            assert_eq!(arg.get_help().unwrap().to_string(), help_line(knob.doc));
+            assert_eq!(arg.get_value_names().unwrap(), [knob.value_name]);
+            let argv = [
+                "ssot",
+                "retention",
+                "plan",
+                "--dir",
+                "d",
+                &format!("--{flag}"),
+            ];
+            let parsed = Cli::try_parse_from(argv.iter().copied().chain([sample(knob.kind)]))
+                .unwrap_or_else(|e| panic!("--{flag}: {e}"));
+            let Cmd::Retention(RetentionCmd::Plan(a)) = parsed.command else {
+                panic!("not a plan")
+            };
+            let given = serde_json::to_value(a.policy.patch()).unwrap();
+            let keys: Vec<&String> = given.as_object().unwrap().keys().collect();
+            assert_eq!(keys, [knob.name], "--{flag}");
+        }
+        let group = plan
+            .get_groups()
+            .find(|g| g.get_id() == "PolicyFlags")
+            .unwrap();
+        assert_eq!(group.get_args().count(), KNOBS.len(), "one flag per knob");
+    }
+
+    #[test]
+    fn pgdata_and_dsn_are_one_definition_said_per_command() {
+        let mut cmd = Cli::command();
+        cmd.build();
+        let mut all = Vec::new();
+        leaves(&cmd, String::new(), &mut all);
+        let with = |id: &str| -> Vec<(String, clap::Arg)> {
+            all.iter()
+                .filter_map(|(p, c)| {
+                    c.get_arguments()
+                        .find(|a| a.get_id() == id)
+                        .map(|a| (p.clone(), a.clone()))
+                })
+                .collect()
+        };
+        let pgdata = with("pgdata");
+        let names: Vec<&str> = pgdata.iter().map(|(p, _)| p.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "wal check",
+                "gate",
+                "retention plan",
+                "retention apply",
+                "contract check",
+                "evidence backup",
+                "report"
+            ]
+        );
+        for (path, a) in &pgdata {
+            assert_eq!(a.get_long(), Some("pgdata"), "{path}");
+            assert_eq!(a.get_env(), Some(std::ffi::OsStr::new("PGDATA")), "{path}");
+            assert_eq!(a.get_value_names().unwrap(), ["DIR"], "{path}");
+            let help = a.get_help().unwrap().to_string();
+            assert!(
+                help.contains("[default: $PGDATA, else config"),
+                "{path}: {help}"
+            );
+        }
+        let dsn = with("dsn");
+        let names: Vec<&str> = dsn.iter().map(|(p, _)| p.as_str()).collect();
+        assert_eq!(names, ["wal check", "contract check", "report"]);
+        for (path, a) in &dsn {
+            assert_eq!(
+                a.get_env(),
+                Some(std::ffi::OsStr::new("SSOT_DSN")),
+                "{path}"
+            );
+            assert!(a.is_hide_env_values_set(), "{path}");
+            assert_eq!(a.get_value_names().unwrap(), ["CONNINFO"], "{path}");
+            let help = a.get_help().unwrap().to_string();
+            assert!(
+                help.starts_with("PostgreSQL to probe live"),
+                "{path}: {help}"
+            );
+            assert!(
+                help.contains("[default: config postgres.dsn"),
+                "{path}: {help}"
+            );
+        }
+        // Each command's own wording reached its flag (`help_of` found it).
+        let help = |list: &[(String, clap::Arg)], path: &str| {
+            let (_, a) = list.iter().find(|(p, _)| p == path).unwrap();
+            a.get_help().unwrap().to_string()
+        };
+        assert!(help(&pgdata, "report").starts_with("PGDATA, for the disk guard"));
+        assert!(help(&pgdata, "evidence backup").starts_with("PGDATA, to record whether"));
+        assert!(help(&pgdata, "retention apply").starts_with("PGDATA, which an artifact root"));
+        assert!(help(&pgdata, "gate").starts_with("PostgreSQL data directory"));
+        assert!(help(&dsn, "contract check").contains("stand in for --settings"));
+        assert!(help(&dsn, "report").contains("for the postgres section"));
+        assert!(help(&dsn, "wal check").ends_with("none: no probe]"));
+    }
 }

@@ -117,55 +117,15 @@ pub fn run(cli: Cli, flags: GivenFlags) -> Result<u8, String> {
     match cli.command {
         Cmd::Wal(WalCmd::Check(a)) => {
             let req = WalCheckRequest {
-                pgdata: a.pgdata,
+                pgdata: a.pgdata.pgdata,
                 slots: a.slots.map(Input::Path),
-                dsn: a.dsn,
+                dsn: a.dsn.dsn,
             };
             Ok(show(&ssot.check_wal(&req, now).map_err(e)?, a.out.format))
         }
         Cmd::Gate(a) => gate(&ssot, a, given),
-        Cmd::Retention(RetentionCmd::Plan(a)) => {
-            let req = retention_request(&a);
-            let planned = ssot.plan_retention(&req, now).map_err(e)?;
-            let code = show(&planned, a.out.format);
-            let p = &planned.plan;
-            let mut code = code;
-            if code != exit::NO_VERDICT
-                && a.out.format == Format::Text
-                && p.refused.is_none()
-                && p.summary.deleted > 0
-            {
-                let hint = format!(
-                    "to apply exactly this plan: `ssot retention apply` with the same arguments{} and --plan-hash {}\n",
-                    without_now(given),
-                    p.plan_hash
-                );
-                code = emit(&hint).map_or_else(|c| c, |()| code);
-            }
-            // The process ends next: a plan of a million artifacts is not
-            // worth freeing piece by piece (the kernel takes it back whole).
-            std::mem::forget(planned);
-            Ok(code)
-        }
-        Cmd::Retention(RetentionCmd::Apply(a)) => {
-            let mode = match (a.confirm, a.plan_hash.clone()) {
-                (true, _) => ApplyMode::Confirm,
-                (false, Some(h)) => ApplyMode::PlanHash(h),
-                (false, None) => ApplyMode::DryRun,
-            };
-            let req = retention_request(&a.source);
-            let outcome = ssot.apply_retention(&req, &mode, given).map_err(e)?;
-            let code = show(&outcome, a.source.out.format);
-            if code != exit::NO_VERDICT && a.source.out.format == Format::Text && outcome.dry_run {
-                let hint = format!(
-                    "To apply, re-run with the same arguments{} and --plan-hash {} (or --confirm)\n",
-                    without_now(given),
-                    outcome.plan.plan_hash
-                );
-                return Ok(emit(&hint).map_or_else(|c| c, |()| code));
-            }
-            Ok(code)
-        }
+        Cmd::Retention(RetentionCmd::Plan(a)) => retention_plan(&ssot, &a, now, given),
+        Cmd::Retention(RetentionCmd::Apply(a)) => retention_apply(&ssot, &a, given),
         Cmd::Contract(ContractCmd::Check(a)) => {
             let req = ContractRequest {
                 statefulset: a.statefulset.map(Input::Path),
@@ -179,8 +139,8 @@ pub fn run(cli: Cli, flags: GivenFlags) -> Result<u8, String> {
                 // Absolute, so the directory holding it (PostgreSQL's data
                 // directory when it sets none) is a real path.
                 postgresql_conf: a.postgresql_conf.map(|p| Input::Path(absolute(p))),
-                dsn: a.dsn,
-                pgdata: a.pgdata.map(absolute),
+                dsn: a.dsn.dsn,
+                pgdata: a.pgdata.pgdata.map(absolute),
             };
             Ok(show(
                 &ssot.check_contract(&req, now).map_err(e)?,
@@ -188,7 +148,78 @@ pub fn run(cli: Cli, flags: GivenFlags) -> Result<u8, String> {
             ))
         }
         Cmd::Stages(StagesCmd::Check(out)) => Ok(show(&ssot.check_stages(now), out.format)),
-        Cmd::Evidence(EvidenceCmd::Backup(a)) => {
+        Cmd::Evidence(cmd) => evidence(&ssot, cmd, now),
+        Cmd::Verify(out) => Ok(show(&ssot.verify(now).map_err(e)?, out.format)),
+        Cmd::Report(a) => report(&ssot, a, now),
+        // Answered before the configuration is read; here only for completeness.
+        c @ (Cmd::Completions(_) | Cmd::Man(_)) => generated(&c).unwrap_or(Ok(exit::NO_VERDICT)),
+        Cmd::Status(out) => Ok(show(&ssot.status(now), out.format)),
+        Cmd::Config(ConfigCmd::Show(out)) => Ok(show(&ssot.effective_config(), out.format)),
+        Cmd::Demo(_) | Cmd::Run(_) => unreachable!("handled above"),
+    }
+}
+
+/// `retention plan`, with the hint to apply exactly this plan.
+fn retention_plan(
+    ssot: &Ssot,
+    a: &RetentionArgs,
+    now: chrono::DateTime<chrono::Utc>,
+    given: Option<chrono::DateTime<chrono::Utc>>,
+) -> Result<u8, String> {
+    let e = |e: Error| hint(&e);
+    let req = retention_request(a);
+    let planned = ssot.plan_retention(&req, now).map_err(e)?;
+    let code = show(&planned, a.out.format);
+    let p = &planned.plan;
+    let mut code = code;
+    if code != exit::NO_VERDICT
+        && a.out.format == Format::Text
+        && p.refused.is_none()
+        && p.summary.deleted > 0
+    {
+        let hint = format!(
+            "to apply exactly this plan: `ssot retention apply` with the same arguments{} and --plan-hash {}\n",
+            without_now(given),
+            p.plan_hash
+        );
+        code = emit(&hint).map_or_else(|c| c, |()| code);
+    }
+    // The process ends next: a plan of a million artifacts is not
+    // worth freeing piece by piece (the kernel takes it back whole).
+    std::mem::forget(planned);
+    Ok(code)
+}
+
+/// `retention apply`: the mode chosen by the core from the flags.
+fn retention_apply(
+    ssot: &Ssot,
+    a: &ApplyArgs,
+    given: Option<chrono::DateTime<chrono::Utc>>,
+) -> Result<u8, String> {
+    let e = |e: Error| hint(&e);
+    let mode = ApplyMode::from_options(a.confirm, a.plan_hash.clone()).map_err(e)?;
+    let req = retention_request(&a.source);
+    let outcome = ssot.apply_retention(&req, &mode, given).map_err(e)?;
+    let code = show(&outcome, a.source.out.format);
+    if code != exit::NO_VERDICT && a.source.out.format == Format::Text && outcome.dry_run {
+        let hint = format!(
+            "To apply, re-run with the same arguments{} and --plan-hash {} (or --confirm)\n",
+            without_now(given),
+            outcome.plan.plan_hash
+        );
+        return Ok(emit(&hint).map_or_else(|c| c, |()| code));
+    }
+    Ok(code)
+}
+
+/// `evidence backup`, `evidence restore-drill`, `evidence dr-drill`.
+fn evidence(
+    ssot: &Ssot,
+    cmd: EvidenceCmd,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<u8, String> {
+    match cmd {
+        EvidenceCmd::Backup(a) => {
             let req = BackupRequest {
                 artifact: a.artifact,
                 location: a.location,
@@ -198,11 +229,11 @@ pub fn run(cli: Cli, flags: GivenFlags) -> Result<u8, String> {
                 size: a.size,
                 kind: a.kind,
                 by: by(a.by),
-                pgdata: a.pgdata,
+                pgdata: a.pgdata.pgdata,
             };
             recorded(ssot.record_backup(&req, now), Format::Text)
         }
-        Cmd::Evidence(EvidenceCmd::RestoreDrill(a)) => {
+        EvidenceCmd::RestoreDrill(a) => {
             let req = RestoreDrillRequest {
                 artifact: a.artifact,
                 result: a.result,
@@ -214,7 +245,7 @@ pub fn run(cli: Cli, flags: GivenFlags) -> Result<u8, String> {
             };
             recorded(ssot.record_restore_drill(&req, now), Format::Text)
         }
-        Cmd::Evidence(EvidenceCmd::DrDrill(a)) => {
+        EvidenceCmd::DrDrill(a) => {
             let req = DrDrillRequest {
                 scenario: a.scenario,
                 t0: a.t0,
@@ -225,36 +256,33 @@ pub fn run(cli: Cli, flags: GivenFlags) -> Result<u8, String> {
             };
             recorded(ssot.record_dr_drill(&req, now), a.out.format)
         }
-        Cmd::Verify(out) => Ok(show(&ssot.verify(now).map_err(e)?, out.format)),
-        Cmd::Report(a) => {
-            let req = ReportRequest {
-                pgdata: a.pgdata,
-                dsn: a.dsn,
-            };
-            let r = ssot.report(&req, now);
-            let format = match a.format {
-                ReportFormatArg::Text => ReportFormat::Text,
-                ReportFormatArg::Json => ReportFormat::Json,
-                ReportFormatArg::Prometheus => ReportFormat::Prometheus,
-                ReportFormatArg::Configmap => ReportFormat::Configmap,
-            };
-            let out = ssot.render_report(&r, format);
-            match &a.output {
-                Some(path) => ssot.write_output(path, &out).map_err(e)?,
-                None => {
-                    if let Err(c) = emit(&out) {
-                        return Ok(c);
-                    }
-                }
-            }
-            Ok(r.exit_code())
-        }
-        // Answered before the configuration is read; here only for completeness.
-        c @ (Cmd::Completions(_) | Cmd::Man(_)) => generated(&c).unwrap_or(Ok(exit::NO_VERDICT)),
-        Cmd::Status(out) => Ok(show(&ssot.status(now), out.format)),
-        Cmd::Config(ConfigCmd::Show(out)) => Ok(show(&ssot.effective_config(), out.format)),
-        Cmd::Demo(_) | Cmd::Run(_) => unreachable!("handled above"),
     }
+}
+
+/// `report`: rendered in the chosen format, to stdout or a file.
+fn report(ssot: &Ssot, a: ReportArgs, now: chrono::DateTime<chrono::Utc>) -> Result<u8, String> {
+    let e = |e: Error| hint(&e);
+    let req = ReportRequest {
+        pgdata: a.pgdata.pgdata,
+        dsn: a.dsn.dsn,
+    };
+    let r = ssot.report(&req, now);
+    let format = match a.format {
+        ReportFormatArg::Text => ReportFormat::Text,
+        ReportFormatArg::Json => ReportFormat::Json,
+        ReportFormatArg::Prometheus => ReportFormat::Prometheus,
+        ReportFormatArg::Configmap => ReportFormat::Configmap,
+    };
+    let out = ssot.render_report(&r, format);
+    match &a.output {
+        Some(path) => ssot.write_output(path, &out).map_err(e)?,
+        None => {
+            if let Err(c) = emit(&out) {
+                return Ok(c);
+            }
+        }
+    }
+    Ok(r.exit_code())
 }
 
 /// An apply that deletes runs at the real time: the hint after a plan made
@@ -286,7 +314,7 @@ fn retention_request(a: &RetentionArgs) -> RetentionRequest {
         pattern: a.pattern.clone(),
         catalog: a.catalog.clone().map(|p| Catalog::Input(Input::Path(p))),
         root: a.root.clone(),
-        pgdata: a.pgdata.clone(),
+        pgdata: a.pgdata.pgdata.clone(),
         policy: a.policy.patch(),
     }
 }
@@ -299,7 +327,7 @@ fn gate(
     let req = GateRequest {
         operation: a.operation.into(),
         target: a.target,
-        pgdata: a.pgdata,
+        pgdata: a.pgdata.pgdata,
         estimate: a.estimate,
     };
     let with_command = !a.command.is_empty();

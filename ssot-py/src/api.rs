@@ -344,15 +344,7 @@ impl Ssot {
         pgdata: Option<&Bound<'_, PyAny>>,
         now: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<ApplyOutcome> {
-        let mode =
-            match (plan_hash, confirm) {
-                (Some(_), true) => return Err(PyValueError::new_err(
-                    "give plan_hash (apply exactly the reviewed plan) or confirm=True, not both",
-                )),
-                (Some(h), false) => ApplyMode::PlanHash(h),
-                (None, true) => ApplyMode::Confirm,
-                (None, false) => ApplyMode::DryRun,
-            };
+        let mode = ApplyMode::from_options(confirm, plan_hash).or_py()?;
         let req = retention_request(source, policy, profile, root, pattern, pgdata)?;
         // A dry run is evaluated at `now`; an apply that deletes uses the real clock.
         let given = now.filter(|n| !n.is_none()).map(time).transpose()?;

@@ -393,6 +393,11 @@ pub mod retention_api {
     }
     /// A plan over a directory or profile (options: `profile`, `dir`,
     /// `pattern`, `catalog`, `root`, `pgdata`, `policy`, `now`).
+    ///
+    /// `policy` is a map of these keys, each overriding the profile's
+    /// (`apply_retention` takes the same; the retention knobs' declaration):
+    ///
+    #[doc = ssot_core::retention_knobs!(ssot_core::retention_knobs_table)]
     #[rhai_fn(name = "plan_retention", return_raw)]
     pub fn plan(ctx: NativeCallContext, options: Map) -> Res<SsotResult> {
         let host = host(&ctx)?;
@@ -406,7 +411,9 @@ pub mod retention_api {
     pub fn apply_retention(ctx: NativeCallContext, options: Map) -> Res<SsotResult> {
         let host = host(&ctx)?;
         let mut opts = options;
-        let hash = take(&mut opts, "plan_hash");
+        let hash = take(&mut opts, "plan_hash")
+            .map(|h| from_script::<String>(&h, "plan_hash"))
+            .transpose()?;
         let confirm = take(&mut opts, "confirm")
             .map(|c| {
                 c.as_bool()
@@ -414,12 +421,7 @@ pub mod retention_api {
             })
             .transpose()?
             .unwrap_or(false);
-        let mode = match (hash, confirm) {
-            (Some(_), true) => return Err(err("give plan_hash or confirm: true, not both")),
-            (Some(h), false) => ssot_core::ApplyMode::PlanHash(from_script(&h, "plan_hash")?),
-            (None, true) => ssot_core::ApplyMode::Confirm,
-            (None, false) => ssot_core::ApplyMode::DryRun,
-        };
+        let mode = ssot_core::ApplyMode::from_options(confirm, hash).map_err(core_err)?;
         let c = call::<ssot_core::RetentionRequest>(&host, opts, "apply_retention")?;
         // An apply that deletes uses the real clock; a given time is only checked.
         let o = c
@@ -951,5 +953,24 @@ pub mod strict_api {
     #[rhai_fn(global, name = "!=", return_raw, pure)]
     pub fn map_ne(ctx: NativeCallContext, a: &mut Map, b: Map) -> Res<bool> {
         maps_equal(&ctx, a, &b, MAX_DEPTH).map(|e| !e)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    /// The table in `plan_retention(options)`'s docs, as rendered there.
+    const POLICY_KEYS: &str = ssot_core::retention_knobs!(ssot_core::retention_knobs_table);
+
+    #[test]
+    fn the_policy_option_docs_list_every_retention_knob() {
+        let rows: Vec<&str> = POLICY_KEYS.lines().skip(2).collect();
+        assert_eq!(
+            rows.len(),
+            ssot_core::retention::KNOBS.len(),
+            "{POLICY_KEYS}"
+        );
+        for (row, knob) in rows.iter().zip(ssot_core::retention::KNOBS) {
+            assert_eq!(*row, format!("| `{}` | {} |", knob.name, knob.doc));
+        }
     }
 }

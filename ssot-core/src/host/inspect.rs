@@ -24,6 +24,7 @@ use nix::fcntl::{openat, AtFlags, OFlag};
 use nix::sys::stat::{fstatat, Mode, SFlag};
 use sha2::{Digest, Sha256};
 
+use super::process::{supervise, Supervision, Unsupervised};
 use crate::evidence::BackupInspection;
 use crate::ports::PathKind;
 
@@ -95,28 +96,40 @@ fn pg_restore() -> Option<PathBuf> {
         .find(|p| p.is_file())
 }
 
-/// Runs `pg_restore ARGS PATH`; the first line of its complaint when it fails.
+/// The most bytes of `pg_restore`'s complaint kept (its first line is used).
+const COMPLAINT_MAX: usize = 1 << 20;
+
+/// Runs `pg_restore ARGS PATH` (through the host's one supervisor, with no
+/// time limit: reading a large archive through takes what it takes); the
+/// first line of its complaint when it fails.
 fn run_pg_restore(bin: &Path, args: &[&str], target: &Path) -> Option<String> {
-    let out = Command::new(bin)
-        .args(args)
+    let mut cmd = Command::new(bin);
+    cmd.args(args)
         .arg(target)
         .stdin(Stdio::null())
         .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .output();
-    match out {
-        Ok(o) if o.status.success() => None,
-        Ok(o) => {
-            let err = String::from_utf8_lossy(&o.stderr);
+        .stderr(Stdio::piped());
+    let how = Supervision {
+        own_group: false,
+        timeout: None,
+        grace: None,
+        max_output: COMPLAINT_MAX,
+    };
+    match supervise(cmd, &how, |_| {}) {
+        Ok((_, status)) if status.success() => None,
+        Ok((done, status)) => {
+            let err = String::from_utf8_lossy(&done.stderr);
             let line = err.lines().next().unwrap_or("").trim();
             Some(format!(
                 "pg_restore {} failed ({}): {}",
                 args.join(" "),
-                o.status,
+                status,
                 line.chars().take(300).collect::<String>()
             ))
         }
-        Err(e) => Some(format!("pg_restore could not run: {e}")),
+        Err(Unsupervised::Spawn(e) | Unsupervised::Wait(e)) => {
+            Some(format!("pg_restore could not run: {e}"))
+        }
     }
 }
 

@@ -233,6 +233,32 @@ pub fn run_holding_then(
     opts: &RunOptions,
     started: impl FnOnce(u32),
 ) -> Result<Finished, ExecFailure> {
+    let Some(program) = argv.first() else {
+        return Err(ExecFailure::NotFound("an empty command".into()));
+    };
+    let cmd = holding_command(lock, argv, opts)?;
+    let how = Supervision {
+        own_group: true,
+        timeout: opts.timeout,
+        grace: Some(opts.grace),
+        max_output: opts.max_output,
+    };
+    supervise(cmd, &how, started)
+        .map(|(f, _)| f)
+        .map_err(|e| match e {
+            Unsupervised::Spawn(e) => spawn_failure(program, e),
+            Unsupervised::Wait(e) => ExecFailure::CannotExecute(format!("{program}: {e}")),
+        })
+}
+
+/// The command [`run_holding`] runs: `argv` with its stdin, its output
+/// (captured, or into [`RunOptions::stdout_file`]) and the lock's
+/// descriptor left open across exec.
+fn holding_command(
+    lock: Option<&Held>,
+    argv: &[String],
+    opts: &RunOptions,
+) -> Result<Command, ExecFailure> {
     let Some((program, args)) = argv.split_first() else {
         return Err(ExecFailure::NotFound("an empty command".into()));
     };
@@ -242,7 +268,7 @@ pub fn run_holding_then(
     } else {
         Stdio::null()
     };
-    cmd.args(args).stdin(stdin).process_group(0);
+    cmd.args(args).stdin(stdin);
     if opts.capture {
         cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
     }
@@ -274,93 +300,213 @@ pub fn run_holding_then(
             });
         }
     }
+    Ok(cmd)
+}
+
+/// How [`supervise`] runs a command: the one process-with-timeout loop of
+/// the host, for gated commands ([`run_holding`]), `psql` ([`super::PsqlClient`])
+/// and `pg_restore` (a backup's check).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Supervision {
+    /// Run it in its own process group, forward SIGTERM, SIGINT and SIGHUP
+    /// to that group while it runs, and end the whole group at the timeout;
+    /// else it stays in ssot's group and the timeout ends the process.
+    pub own_group: bool,
+    /// After this long it is ended; `None`: no limit.
+    pub timeout: Option<Duration>,
+    /// At the timeout: SIGTERM, then SIGKILL this much later; `None`:
+    /// SIGKILL at once.
+    pub grace: Option<Duration>,
+    /// The most bytes kept of each piped stream (reading goes on past it).
+    pub max_output: usize,
+}
+
+/// Why [`supervise`] has no [`Finished`].
+#[derive(Debug)]
+pub(crate) enum Unsupervised {
+    /// The command could not be started.
+    Spawn(std::io::Error),
+    /// It could not be waited for (it was killed and reaped, if possible).
+    Wait(std::io::Error),
+}
+
+/// Spawns `cmd` (its stdin and stdout/stderr as the caller set them; the
+/// piped ones are read, each up to `max_output` bytes) and waits for it
+/// under `how`, calling `started` with its pid once it runs. Returns when
+/// the command itself has ended, its output collected (a daemon it started
+/// that keeps the pipes open is not waited for beyond [`DRAIN`]), with its
+/// exit status as the OS said it.
+pub(crate) fn supervise(
+    mut cmd: Command,
+    how: &Supervision,
+    started: impl FnOnce(u32),
+) -> Result<(Finished, std::process::ExitStatus), Unsupervised> {
+    if how.own_group {
+        cmd.process_group(0);
+    }
     // From here on a TERM/INT/HUP to the runner is counted, not fatal: one
     // that arrives while the command starts is forwarded as soon as it runs.
-    let mut forwarding = forward::Forwarding::start();
+    let mut forwarding = how.own_group.then(forward::Forwarding::start);
     let start = Instant::now();
-    let mut child = cmd.spawn().map_err(|e| spawn_failure(program, e))?;
-    let group = Pid::from_raw(child.id() as i32);
-    started(child.id());
-    let (out, err) = (
-        Arc::new(Mutex::new(Captured::default())),
-        Arc::new(Mutex::new(Captured::default())),
-    );
-    let readers = [
-        child.stdout.take().map(|s| {
-            let (o, max) = (out.clone(), opts.max_output);
-            std::thread::spawn(move || read_capped(s, max, o))
-        }),
-        child.stderr.take().map(|s| {
-            let (e, max) = (err.clone(), opts.max_output);
-            std::thread::spawn(move || read_capped(s, max, e))
-        }),
-    ];
-    let mut forwarded = None;
-    let mut timed_out = false;
-    let mut terminated_at: Option<Instant> = None;
-    let status = loop {
-        for sig in forwarding.received() {
-            signal_group(group, sig);
-            forwarded = Some(sig as i32);
-        }
-        match child.try_wait() {
-            Ok(Some(s)) => break s,
-            Ok(None) => {}
-            Err(_) => {
-                // Cannot wait (should not happen): end the group, then reap.
-                let _ = killpg(group, Signal::SIGKILL);
-                match child.wait() {
-                    Ok(s) => break s,
-                    Err(e) => return Err(ExecFailure::CannotExecute(format!("{program}: {e}"))),
-                }
-            }
-        }
-        if let Some(limit) = opts.timeout {
-            if !timed_out && start.elapsed() >= limit {
-                timed_out = true;
-                terminated_at = Some(Instant::now());
-                signal_group(group, Signal::SIGTERM);
-            }
-        }
-        if terminated_at.is_some_and(|t| t.elapsed() >= opts.grace) {
-            terminated_at = None;
-            let _ = killpg(group, Signal::SIGKILL);
-        }
-        std::thread::sleep(POLL);
+    let mut child = cmd.spawn().map_err(Unsupervised::Spawn)?;
+    let target = Target {
+        pid: Pid::from_raw(child.id() as i32),
+        group: how.own_group,
     };
+    started(child.id());
+    let readers = Readers::start(&mut child, how.max_output);
+    let waited = wait_for(&mut child, target, how, forwarding.as_mut(), start)?;
     let duration = start.elapsed();
-    if timed_out {
+    if waited.timed_out && target.group {
         // Whatever of the group outlived the command (or ignored SIGTERM).
-        let _ = killpg(group, Signal::SIGKILL);
+        let _ = killpg(target.pid, Signal::SIGKILL);
     }
     drop(forwarding);
-    // Wait for the pipes to close, but not for a daemon that inherited them.
-    let exited = Instant::now();
-    for r in readers.into_iter().flatten() {
-        while !r.is_finished() && exited.elapsed() < DRAIN {
-            std::thread::sleep(POLL);
-        }
-        if r.is_finished() {
-            let _ = r.join();
-        }
-    }
-    let take = |c: &Arc<Mutex<Captured>>| {
-        c.lock()
-            .map(|mut c| (std::mem::take(&mut c.bytes), c.truncated))
-            .unwrap_or_default()
-    };
-    let ((stdout, stdout_truncated), (stderr, stderr_truncated)) = (take(&out), take(&err));
-    Ok(Finished {
-        code: status.code(),
-        signal: status.signal(),
+    let ((stdout, stdout_truncated), (stderr, stderr_truncated)) = readers.finish();
+    let finished = Finished {
+        code: waited.status.code(),
+        signal: waited.status.signal(),
         stdout,
         stdout_truncated,
         stderr,
         stderr_truncated,
         duration,
-        timed_out,
-        forwarded,
-    })
+        timed_out: waited.timed_out,
+        forwarded: waited.forwarded,
+    };
+    Ok((finished, waited.status))
+}
+
+/// What a supervised command's signals go to: its process group, or the
+/// process alone.
+#[derive(Debug, Clone, Copy)]
+struct Target {
+    pid: Pid,
+    group: bool,
+}
+
+impl Target {
+    /// Sends `sig` (to the group: then SIGCONT too, see [`signal_group`]).
+    fn signal(self, sig: Signal) {
+        if self.group {
+            signal_group(self.pid, sig);
+        } else {
+            let _ = nix::sys::signal::kill(self.pid, sig);
+        }
+    }
+}
+
+/// How the wait ended.
+struct Waited {
+    status: std::process::ExitStatus,
+    timed_out: bool,
+    forwarded: Option<i32>,
+}
+
+/// Polls `child` until it ends: forwards the signals the runner received,
+/// and at the timeout sends SIGTERM (SIGKILL after the grace) or SIGKILL.
+fn wait_for(
+    child: &mut std::process::Child,
+    target: Target,
+    how: &Supervision,
+    mut forwarding: Option<&mut forward::Forwarding>,
+    start: Instant,
+) -> Result<Waited, Unsupervised> {
+    let mut forwarded = None;
+    let mut timed_out = false;
+    let mut terminated_at: Option<Instant> = None;
+    loop {
+        for sig in forwarding
+            .as_mut()
+            .map(|f| f.received())
+            .unwrap_or_default()
+        {
+            target.signal(sig);
+            forwarded = Some(sig as i32);
+        }
+        match child.try_wait() {
+            Ok(Some(status)) => {
+                return Ok(Waited {
+                    status,
+                    timed_out,
+                    forwarded,
+                })
+            }
+            Ok(None) => {}
+            Err(_) => {
+                // Cannot wait (should not happen): end it, then reap.
+                target.signal(Signal::SIGKILL);
+                let status = child.wait().map_err(Unsupervised::Wait)?;
+                return Ok(Waited {
+                    status,
+                    timed_out,
+                    forwarded,
+                });
+            }
+        }
+        if let Some(limit) = how.timeout {
+            if !timed_out && start.elapsed() >= limit {
+                timed_out = true;
+                terminated_at = Some(Instant::now());
+                target.signal(how.grace.map_or(Signal::SIGKILL, |_| Signal::SIGTERM));
+            }
+        }
+        if let (Some(t), Some(grace)) = (terminated_at, how.grace) {
+            if t.elapsed() >= grace {
+                terminated_at = None;
+                target.signal(Signal::SIGKILL);
+            }
+        }
+        std::thread::sleep(POLL);
+    }
+}
+
+/// The threads reading a child's piped stdout and stderr.
+struct Readers {
+    out: Arc<Mutex<Captured>>,
+    err: Arc<Mutex<Captured>>,
+    threads: [Option<std::thread::JoinHandle<()>>; 2],
+}
+
+impl Readers {
+    /// Starts reading whichever of `child`'s stdout and stderr are pipes.
+    fn start(child: &mut std::process::Child, max: usize) -> Readers {
+        let (out, err) = (
+            Arc::new(Mutex::new(Captured::default())),
+            Arc::new(Mutex::new(Captured::default())),
+        );
+        let threads = [
+            child.stdout.take().map(|s| {
+                let o = out.clone();
+                std::thread::spawn(move || read_capped(s, max, o))
+            }),
+            child.stderr.take().map(|s| {
+                let e = err.clone();
+                std::thread::spawn(move || read_capped(s, max, e))
+            }),
+        ];
+        Readers { out, err, threads }
+    }
+
+    /// What was read: waits for the pipes to close, but not for a daemon
+    /// that inherited them (at most [`DRAIN`] after the command exited).
+    fn finish(self) -> ((Vec<u8>, bool), (Vec<u8>, bool)) {
+        let exited = Instant::now();
+        for r in self.threads.into_iter().flatten() {
+            while !r.is_finished() && exited.elapsed() < DRAIN {
+                std::thread::sleep(POLL);
+            }
+            if r.is_finished() {
+                let _ = r.join();
+            }
+        }
+        let take = |c: &Arc<Mutex<Captured>>| {
+            c.lock()
+                .map(|mut c| (std::mem::take(&mut c.bytes), c.truncated))
+                .unwrap_or_default()
+        };
+        (take(&self.out), take(&self.err))
+    }
 }
 
 /// Forwarding of SIGTERM, SIGINT and SIGHUP while a command runs.

@@ -33,11 +33,14 @@ pub mod source;
 
 mod artifact;
 mod budget;
+pub mod knobs;
+mod mode;
 mod plan;
 mod policy;
 mod reason;
 
 pub use artifact::{validate_id, Artifact, ArtifactState};
+pub use knobs::{Knob, KnobKind, KNOBS};
 pub use plan::{
     check_plan_hash_prefix, first_cycle, plan, plan_hash, Action, ArtifactDecision, RetentionPlan,
     Summary, ALLOWED_SKEW, PLAN_HASH_MIN_PREFIX,

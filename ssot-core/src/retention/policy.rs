@@ -87,65 +87,6 @@ impl<'de> Deserialize<'de> for MaxDelete {
     }
 }
 
-/// A retention policy. Every rule is optional and they combine: a rule keeps,
-/// floors override deletes. Field names match the CLI flags (`keep_daily` ↔
-/// `--keep-daily`) and restic's options.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct RetentionPolicy {
-    /// Keep the newest N (`-1`: all, like every count).
-    #[serde(deserialize_with = "count")]
-    pub keep_last: i64,
-    /// Keep the newest artifact of each of the last N hours that have one.
-    #[serde(deserialize_with = "count")]
-    pub keep_hourly: i64,
-    /// ... days.
-    #[serde(deserialize_with = "count")]
-    pub keep_daily: i64,
-    /// ... ISO weeks.
-    #[serde(deserialize_with = "count")]
-    pub keep_weekly: i64,
-    /// ... months.
-    #[serde(deserialize_with = "count")]
-    pub keep_monthly: i64,
-    /// ... years.
-    #[serde(deserialize_with = "count")]
-    pub keep_yearly: i64,
-    /// Keep everything created within this of the newest artifact.
-    pub keep_within: Option<ResticDuration>,
-    /// Keep the newest of each hour within this of the newest artifact.
-    pub keep_within_hourly: Option<ResticDuration>,
-    /// ... of each day.
-    pub keep_within_daily: Option<ResticDuration>,
-    /// ... of each week.
-    pub keep_within_weekly: Option<ResticDuration>,
-    /// ... of each month.
-    pub keep_within_monthly: Option<ResticDuration>,
-    /// ... of each year.
-    pub keep_within_yearly: Option<ResticDuration>,
-    /// Keep what is younger than this (relative to `now`); older complete artifacts are deleted.
-    pub max_age: Option<Span>,
-    /// Barman: keep everything inside `now − window`, plus the newest artifact older than that.
-    pub recovery_window: Option<Span>,
-    /// Never fewer than this many complete artifacts per group (the newest are kept).
-    pub min_keep: u32,
-    /// The newest N verified artifacts are never deleted.
-    pub min_verified: u32,
-    /// Per-group size budget.
-    pub max_total_size: Option<ByteSize>,
-    /// How long partial/failed artifacts are kept before deletion.
-    pub partial_grace: Span,
-    /// IANA time zone for bucket boundaries.
-    pub timezone: String,
-    /// Refuse a plan that deletes more than this.
-    pub max_delete: Option<MaxDelete>,
-    /// Keep every artifact that has all the tags of any of these lists
-    /// (restic `--keep-tag a,b`, repeatable); such keeps use up no count.
-    pub keep_tags: Vec<Vec<String>>,
-    /// Whose bucket semantics: today's restic (default), or `0.14`'s.
-    pub restic_compat: ResticCompat,
-}
-
 /// Which restic's bucket semantics a policy follows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub enum ResticCompat {
@@ -187,17 +128,6 @@ impl FromStr for ResticCompat {
 /// The largest count; `-1` means every bucket.
 pub const MAX_COUNT: i64 = u32::MAX as i64;
 
-/// Reads a `keep_*` count: an integer in `-1..=4294967295` (`-1`: all).
-fn count<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<i64, D::Error> {
-    let n = i64::deserialize(d)?;
-    check_count(n).map_err(serde::de::Error::custom)?;
-    Ok(n)
-}
-
-fn count_patch<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<Option<i64>, D::Error> {
-    count(d).map(Some)
-}
-
 /// `Err` with the reason when `n` is not a count (`-1..=4294967295`).
 pub fn check_count(n: i64) -> std::result::Result<(), String> {
     if (-1..=MAX_COUNT).contains(&n) {
@@ -206,35 +136,6 @@ pub fn check_count(n: i64) -> std::result::Result<(), String> {
         Err(format!(
             "{n} is not in -1..={MAX_COUNT} (-1 keeps every bucket)"
         ))
-    }
-}
-
-impl Default for RetentionPolicy {
-    fn default() -> Self {
-        RetentionPolicy {
-            keep_last: 0,
-            keep_hourly: 0,
-            keep_daily: 0,
-            keep_weekly: 0,
-            keep_monthly: 0,
-            keep_yearly: 0,
-            keep_within: None,
-            keep_within_hourly: None,
-            keep_within_daily: None,
-            keep_within_weekly: None,
-            keep_within_monthly: None,
-            keep_within_yearly: None,
-            max_age: None,
-            recovery_window: None,
-            min_keep: 0,
-            min_verified: 0,
-            max_total_size: None,
-            partial_grace: Span::days(1),
-            timezone: "UTC".into(),
-            max_delete: None,
-            keep_tags: Vec::new(),
-            restic_compat: ResticCompat::Current,
-        }
     }
 }
 
@@ -281,17 +182,6 @@ impl RetentionPolicy {
         Ok(())
     }
 
-    fn count_names(&self) -> [(i64, &'static str); 6] {
-        [
-            (self.keep_last, "keep_last"),
-            (self.keep_hourly, "keep_hourly"),
-            (self.keep_daily, "keep_daily"),
-            (self.keep_weekly, "keep_weekly"),
-            (self.keep_monthly, "keep_monthly"),
-            (self.keep_yearly, "keep_yearly"),
-        ]
-    }
-
     pub(super) fn counts(&self) -> restic::BucketCounts {
         restic::BucketCounts {
             last: self.keep_last,
@@ -302,64 +192,132 @@ impl RetentionPolicy {
             yearly: self.keep_yearly,
         }
     }
+}
 
-    /// True when no rule selects artifacts to keep (then everything is kept, as in restic).
-    pub fn has_no_rule(&self) -> bool {
-        let c = self.counts();
-        let w = self.within_rules();
-        [c.last, c.hourly, c.daily, c.weekly, c.monthly, c.yearly]
-            .iter()
-            .all(|n| *n == 0)
-            && w.within.is_none_or(|d| d.is_zero())
-            && w.buckets.iter().all(|d| d.is_none_or(|d| d.is_zero()))
-            && self.max_age.is_none()
-            && self.recovery_window.is_none()
-            && self.keep_tags.is_empty()
+/// How a knob's value is read: its type's own reading, plus what the type
+/// cannot check (a count's range).
+trait KnobValue: Sized {
+    /// `Err` with the reason when the value is out of range.
+    fn check(&self) -> std::result::Result<(), String> {
+        Ok(())
     }
 
-    /// One line naming the rules in force, for messages.
-    pub fn describe(&self) -> String {
-        let mut parts = Vec::new();
-        for (n, name) in self.count_names() {
-            match n {
-                -1 => parts.push(format!("{name} all")),
-                n if n > 0 => parts.push(format!("{name} {n}")),
-                _ => {}
-            }
+    /// A patch's value: `null` is "not given" (a count has no `null`).
+    fn read_patch<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<Option<Self>, D::Error>
+    where
+        Self: Deserialize<'de>,
+    {
+        let v = Option::<Self>::deserialize(d)?;
+        if let Some(v) = &v {
+            v.check().map_err(serde::de::Error::custom)?;
         }
-        for tags in &self.keep_tags {
-            parts.push(format!("keep_tag {}", tags.join(",")));
-        }
-        for (d, name) in [
-            (self.keep_within, "keep_within"),
-            (self.keep_within_hourly, "keep_within_hourly"),
-            (self.keep_within_daily, "keep_within_daily"),
-            (self.keep_within_weekly, "keep_within_weekly"),
-            (self.keep_within_monthly, "keep_within_monthly"),
-            (self.keep_within_yearly, "keep_within_yearly"),
-        ] {
-            if let Some(d) = d.filter(|d| !d.is_zero()) {
-                parts.push(format!("{name} {d}"));
-            }
-        }
-        if let Some(a) = self.max_age {
-            parts.push(format!("max_age {a}"));
-        }
-        if let Some(w) = self.recovery_window {
-            parts.push(format!("recovery_window {w}"));
-        }
-        if parts.is_empty() {
-            "no rule".into()
-        } else {
-            parts.join(", ")
-        }
+        Ok(v)
     }
 }
 
-/// Declares [`RetentionPolicyPatch`] from one list of (key, type, how it is
-/// set), so the overlay cannot forget a key.
-macro_rules! policy_patch {
-    ($( $(#[$attr:meta])* $field:ident : $ty:ty => $set:ident ),* $(,)?) => {
+/// A `keep_*` count: an integer in `-1..=4294967295` (`-1`: all).
+impl KnobValue for i64 {
+    fn check(&self) -> std::result::Result<(), String> {
+        check_count(*self)
+    }
+
+    fn read_patch<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<Option<Self>, D::Error> {
+        knob(d).map(Some)
+    }
+}
+
+impl KnobValue for u32 {}
+impl KnobValue for String {}
+impl KnobValue for Span {}
+impl KnobValue for ByteSize {}
+impl KnobValue for ResticDuration {}
+impl KnobValue for MaxDelete {}
+impl KnobValue for ResticCompat {}
+impl KnobValue for Vec<Vec<String>> {}
+
+impl<T: KnobValue> KnobValue for Option<T> {
+    fn check(&self) -> std::result::Result<(), String> {
+        self.as_ref().map_or(Ok(()), KnobValue::check)
+    }
+}
+
+/// Reads a policy's knob ([`KnobValue`]).
+fn knob<'de, D: Deserializer<'de>, T: Deserialize<'de> + KnobValue>(
+    d: D,
+) -> std::result::Result<T, D::Error> {
+    let v = T::deserialize(d)?;
+    v.check().map_err(serde::de::Error::custom)?;
+    Ok(v)
+}
+
+/// Reads a patch's knob ([`KnobValue::read_patch`]).
+fn knob_patch<'de, D: Deserializer<'de>, T: Deserialize<'de> + KnobValue>(
+    d: D,
+) -> std::result::Result<Option<T>, D::Error> {
+    T::read_patch(d)
+}
+
+/// Renders the knobs of [`crate::retention_knobs!`] as [`RetentionPolicy`]
+/// (fields, `Default`, `has_no_rule`, `describe`) and
+/// [`RetentionPolicyPatch`] (its fields, `apply_to`). What a kind means is
+/// said once below, in the `@...` arms.
+macro_rules! declare_policy {
+    ($( $(#[doc = $doc:literal])+ $name:ident : $kind:ident $vn:literal
+        $(flag $flag:literal)? $(default $default:expr)? ; )*) => {
+        /// A retention policy. Every rule is optional and they combine: a
+        /// rule keeps, floors override deletes. Field names match the CLI
+        /// flags (`keep_daily` ↔ `--keep-daily`) and restic's options; the
+        /// knobs are declared once, in [`crate::retention_knobs!`].
+        #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+        #[serde(default, deny_unknown_fields)]
+        pub struct RetentionPolicy {
+            $(
+                $(#[doc = $doc])+
+                #[serde(deserialize_with = "knob")]
+                pub $name: declare_policy!(@type $kind),
+            )*
+        }
+
+        impl Default for RetentionPolicy {
+            fn default() -> Self {
+                RetentionPolicy {
+                    $( $name: declare_policy!(@default $($default)?), )*
+                }
+            }
+        }
+
+        impl RetentionPolicy {
+            /// True when no rule selects artifacts to keep (then everything
+            /// is kept, as in restic).
+            pub fn has_no_rule(&self) -> bool {
+                true $( && declare_policy!(@unset $kind self.$name) )*
+            }
+
+            /// One line naming the rules in force, for messages: the
+            /// counts, the tags, the `keep_within*` durations, then the
+            /// ages (each in declaration order).
+            pub fn describe(&self) -> String {
+                let mut parts: Vec<String> = Vec::new();
+                $( declare_policy!(@describe count $kind self.$name, stringify!($name), parts); )*
+                $( declare_policy!(@describe tags $kind self.$name, stringify!($name), parts); )*
+                $( declare_policy!(@describe within $kind self.$name, stringify!($name), parts); )*
+                $( declare_policy!(@describe age $kind self.$name, stringify!($name), parts); )*
+                if parts.is_empty() {
+                    "no rule".into()
+                } else {
+                    parts.join(", ")
+                }
+            }
+
+            /// The `keep_*` counts with their names.
+            #[allow(clippy::vec_init_then_push)] // one push per count knob
+            fn count_names(&self) -> Vec<(i64, &'static str)> {
+                let mut counts = Vec::new();
+                $( declare_policy!(@count $kind self.$name, stringify!($name), counts); )*
+                counts
+            }
+        }
+
         /// Overrides of a [`RetentionPolicy`]'s keys: what a command line, a
         /// Python call or a runbook gives on top of a profile. A key left
         /// `None` keeps the profile's value. Unknown keys are refused, so a
@@ -368,10 +326,9 @@ macro_rules! policy_patch {
         #[serde(default, deny_unknown_fields)]
         pub struct RetentionPolicyPatch {
             $(
-                #[doc = concat!("Overrides `", stringify!($field), "`.")]
-                #[serde(skip_serializing_if = "Option::is_none")]
-                $(#[$attr])*
-                pub $field: Option<$ty>,
+                #[doc = concat!("Overrides `", stringify!($name), "`.")]
+                #[serde(skip_serializing_if = "Option::is_none", deserialize_with = "knob_patch")]
+                pub $name: Option<declare_policy!(@given $kind)>,
             )*
         }
 
@@ -379,43 +336,73 @@ macro_rules! policy_patch {
             /// `base` with every given key replaced.
             pub fn apply_to(&self, base: &RetentionPolicy) -> RetentionPolicy {
                 let mut p = base.clone();
-                $( policy_patch!(@set p, self.$field, $field, $set); )*
+                $(
+                    if let Some(v) = &self.$name {
+                        p.$name = declare_policy!(@set $kind v.clone());
+                    }
+                )*
                 p
             }
         }
     };
-    (@set $p:ident, $v:expr, $field:ident, value) => {
-        if let Some(v) = &$v { $p.$field = v.clone(); }
+    // The policy's type of each kind, and what a patch gives for it.
+    (@type count) => { i64 };
+    (@type within) => { Option<ResticDuration> };
+    (@type age) => { Option<Span> };
+    (@type tags) => { Vec<Vec<String>> };
+    (@type floor) => { u32 };
+    (@type size) => { Option<ByteSize> };
+    (@type grace) => { Span };
+    (@type zone) => { String };
+    (@type max_delete) => { Option<MaxDelete> };
+    (@type compat) => { ResticCompat };
+    (@given within) => { ResticDuration };
+    (@given age) => { Span };
+    (@given size) => { ByteSize };
+    (@given max_delete) => { MaxDelete };
+    (@given $kind:ident) => { declare_policy!(@type $kind) };
+    (@set within $v:expr) => { Some($v) };
+    (@set age $v:expr) => { Some($v) };
+    (@set size $v:expr) => { Some($v) };
+    (@set max_delete $v:expr) => { Some($v) };
+    (@set $kind:ident $v:expr) => { $v };
+    (@default $default:expr) => { $default };
+    (@default) => { Default::default() };
+    // A rule left out (the kinds of `KnobKind::is_rule`).
+    (@unset count $v:expr) => { $v == 0 };
+    (@unset within $v:expr) => { $v.is_none_or(|d| d.is_zero()) };
+    (@unset age $v:expr) => { $v.is_none() };
+    (@unset tags $v:expr) => { $v.is_empty() };
+    (@unset $kind:ident $v:expr) => { true };
+    // `describe`'s words for a rule in force, one pass per kind.
+    (@describe count count $v:expr, $name:expr, $parts:ident) => {
+        match $v {
+            -1 => $parts.push(format!("{} all", $name)),
+            n if n > 0 => $parts.push(format!("{} {n}", $name)),
+            _ => {}
+        }
     };
-    (@set $p:ident, $v:expr, $field:ident, some) => {
-        if let Some(v) = &$v { $p.$field = Some(v.clone()); }
+    (@describe tags tags $v:expr, $name:expr, $parts:ident) => {
+        for tags in &$v {
+            $parts.push(format!("keep_tag {}", tags.join(",")));
+        }
     };
+    (@describe within within $v:expr, $name:expr, $parts:ident) => {
+        if let Some(d) = $v.filter(|d| !d.is_zero()) {
+            $parts.push(format!("{} {d}", $name));
+        }
+    };
+    (@describe age age $v:expr, $name:expr, $parts:ident) => {
+        if let Some(a) = $v {
+            $parts.push(format!("{} {a}", $name));
+        }
+    };
+    (@describe $pass:ident $kind:ident $v:expr, $name:expr, $parts:ident) => {};
+    (@count count $v:expr, $name:expr, $out:ident) => { $out.push(($v, $name)) };
+    (@count $kind:ident $v:expr, $name:expr, $out:ident) => {};
 }
 
-policy_patch! {
-    #[serde(deserialize_with = "count_patch")] keep_last: i64 => value,
-    #[serde(deserialize_with = "count_patch")] keep_hourly: i64 => value,
-    #[serde(deserialize_with = "count_patch")] keep_daily: i64 => value,
-    #[serde(deserialize_with = "count_patch")] keep_weekly: i64 => value,
-    #[serde(deserialize_with = "count_patch")] keep_monthly: i64 => value,
-    #[serde(deserialize_with = "count_patch")] keep_yearly: i64 => value,
-    keep_within: ResticDuration => some,
-    keep_within_hourly: ResticDuration => some,
-    keep_within_daily: ResticDuration => some,
-    keep_within_weekly: ResticDuration => some,
-    keep_within_monthly: ResticDuration => some,
-    keep_within_yearly: ResticDuration => some,
-    max_age: Span => some,
-    recovery_window: Span => some,
-    min_keep: u32 => value,
-    min_verified: u32 => value,
-    max_total_size: ByteSize => some,
-    partial_grace: Span => value,
-    timezone: String => value,
-    max_delete: MaxDelete => some,
-    keep_tags: Vec<Vec<String>> => value,
-    restic_compat: ResticCompat => value,
-}
+crate::retention_knobs!(declare_policy);
 
 #[cfg(test)]
 mod patch_tests {
@@ -437,6 +424,29 @@ mod patch_tests {
         assert_eq!(p.max_delete, Some(MaxDelete::Percent(50.0)));
         assert_eq!(p.keep_within.map(|d| d.to_string()), Some("2d".into()));
         assert_eq!(RetentionPolicyPatch::default().apply_to(&base), base);
+    }
+
+    #[test]
+    fn describe_names_counts_then_tags_then_durations_then_ages() {
+        let p: RetentionPolicy = serde_json::from_str(
+            r#"{"max_age": "7d", "keep_within": "2d", "keep_tags": [["x"]], "keep_daily": 7,
+                "keep_last": -1, "recovery_window": "1d", "min_keep": 3}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            p.describe(),
+            "keep_last all, keep_daily 7, keep_tag x, keep_within 2d, max_age 7d, recovery_window 1d"
+        );
+    }
+
+    #[test]
+    fn a_null_in_a_patch_is_not_given_except_for_a_count() {
+        let p: RetentionPolicyPatch =
+            serde_json::from_str(r#"{"keep_within": null, "max_delete": null}"#).unwrap();
+        assert_eq!(p, RetentionPolicyPatch::default());
+        assert!(serde_json::from_str::<RetentionPolicyPatch>(r#"{"keep_daily": null}"#).is_err());
+        let e = serde_json::from_str::<RetentionPolicyPatch>(r#"{"keep_daily": -2}"#).unwrap_err();
+        assert!(e.to_string().contains("-1 keeps every bucket"), "{e}");
     }
 
     #[test]

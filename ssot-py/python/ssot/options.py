@@ -50,7 +50,8 @@ _Size = Union[int, str]
 class RetentionPolicy(TypedDict, total=False):
     """A retention policy (``[retention.NAME]``, ``retention plan``'s flags,
     restic's ``forget`` options). Rules combine: a rule keeps, floors
-    override deletes. Counts are ``-1`` for every bucket."""
+    override deletes. Counts are ``-1`` for every bucket. The keys are the
+    core's retention knobs, in their order (checked by ``tests/knobs.rs``)."""
 
     keep_last: int
     keep_hourly: int
