@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 
 /// One condition a decision checked.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Check {
     /// Stable id of the condition.
     pub rule: String,

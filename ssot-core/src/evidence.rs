@@ -55,6 +55,7 @@ impl Default for EvidencePolicy {
 
 /// How a backup ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum BackupResult {
     /// Whole and usable.
@@ -153,6 +154,7 @@ pub enum SizeDrop {
 
 /// A backup that ran.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct BackupEvidence {
     /// When it finished.
     pub finished_at: DateTime<Utc>,
@@ -323,6 +325,7 @@ pub const NOTES_MAX: usize = 2000;
 
 /// What `ssot verify` found for one recorded backup.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct BackupCheck {
     /// The artifact.
     pub artifact: String,
@@ -337,6 +340,7 @@ pub struct BackupCheck {
 
 /// A restore drill that ran.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct RestoreDrillEvidence {
     /// When it finished.
     pub finished_at: DateTime<Utc>,
@@ -378,6 +382,7 @@ pub struct DrDrillEvidence {
 
 /// Measured RTO/RPO against the targets.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct DrOutcome {
     /// `restored_at − t0`, seconds.
     pub rto_seconds: i64,

@@ -145,6 +145,9 @@ pub mod num;
 pub mod ports;
 pub mod report;
 pub mod retention;
+#[cfg(feature = "schema")]
+#[cfg_attr(docsrs, doc(cfg(feature = "schema")))]
+pub mod schema;
 mod service;
 pub mod stages;
 pub mod state;

@@ -68,6 +68,7 @@ use crate::units::{ByteSize, Span};
 
 /// The four WAL states, ordered so that the worst compares greatest.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub enum Level {
     /// Within limits: operations are allowed.
     #[serde(rename = "OK")]
@@ -392,6 +393,7 @@ pub struct WatchedVolume {
 
 /// The report on one [`WatchedVolume`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct VolumeReport {
     /// Its key.
     pub key: String,
@@ -833,6 +835,7 @@ impl WalPolicy {
 
 /// One fired rule: which, how bad, the measured value and the threshold.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Reason {
     /// Stable rule id (see the module docs).
     pub rule: String,
@@ -857,6 +860,7 @@ pub struct Reason {
 
 /// The WAL status with its reasons and metrics; what `wal.status` records.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[must_use]
 pub struct WalReport {
     /// The worst level among the reasons; `OK` when none fired.

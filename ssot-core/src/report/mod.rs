@@ -38,6 +38,7 @@ use crate::wal::Level;
 
 /// Overall health, as the seed's healthchecks: exit 0 / 1 / 2.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub enum Verdict {
     /// All good.
     #[serde(rename = "OK")]
@@ -109,6 +110,7 @@ impl Metric {
 
 /// One concern of the report.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Section {
     /// `wal`, `disk`, `gates`, `retention`, `backup`, `restore_drill`, `dr_drill`, `contract`, `stages`, `limitations`.
     pub name: String,
@@ -170,6 +172,7 @@ impl Section {
 
 /// The single view of truth.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[must_use]
 pub struct Report {
     /// The worst section status.

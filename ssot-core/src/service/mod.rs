@@ -53,6 +53,7 @@ pub struct Host<'a> {
 
 /// The outcome of [`crate::Ssot::check_wal`].
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[must_use]
 pub struct WalCheck {
     /// The report, as written to `wal.status`.
