@@ -94,7 +94,7 @@ fn record_of<'py, S: serde::Serialize>(
 ) -> PyResult<Bound<'py, PyAny>> {
     let json = serde_json::to_value(v)
         .map_err(|e| pyo3::exceptions::PyValueError::new_err(e.to_string()))?;
-    schema::to_py(py, &json, &Ty::Record(name.to_string()))
+    schema::record_owned(py, name, json)
 }
 
 // -------------------------------------------------------------- results ---

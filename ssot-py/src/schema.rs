@@ -379,53 +379,62 @@ pub fn at<'v>(v: &'v Value, path: &[String]) -> &'v Value {
         .unwrap_or(&Value::Null)
 }
 
-/// The base of the record classes: an immutable record whose attributes
-/// are converted once, from its JSON object, when it is made.
+/// What a record is made from: its JSON, taken by the record made.
+#[pyclass(frozen)]
+struct Payload(std::sync::Mutex<Option<Value>>);
+
+/// The base of the record classes: an immutable record holding its JSON
+/// object; each attribute is converted from it when read.
 #[pyclass(frozen, subclass, module = "ssot", name = "_Record")]
 pub struct Record {
-    attrs: Py<PyDict>,
+    json: Value,
 }
 
 #[pymethods]
 impl Record {
     #[new]
-    fn new(attrs: Bound<'_, PyDict>) -> Self {
-        Record {
-            attrs: attrs.unbind(),
-        }
+    fn new(payload: &Bound<'_, Payload>) -> Self {
+        let json = payload
+            .get()
+            .0
+            .lock()
+            .ok()
+            .and_then(|mut v| v.take())
+            .unwrap_or(Value::Null);
+        Record { json }
     }
 
     fn __repr__(slf: &Bound<'_, Self>) -> PyResult<String> {
-        let py = slf.py();
         let name = slf.get_type().name()?;
-        let mut parts = Vec::new();
-        for (k, v) in slf.get().attrs.bind(py).iter().take(3) {
-            parts.push(format!("{}={}", k.str()?, v.repr()?));
-        }
+        let parts: Vec<String> = slf
+            .get()
+            .json
+            .as_object()
+            .map(|m| m.iter().take(3).map(|(k, v)| format!("{k}={v}")).collect())
+            .unwrap_or_default();
         Ok(format!("<{} {}>", name, parts.join(" ")))
     }
 }
 
-/// A record class made by [`install`] and its fields.
-type Made = (Py<PyAny>, Vec<Field>);
-
 /// The record classes, made once by [`install`], by name.
-static RECORDS: pyo3::sync::PyOnceLock<BTreeMap<String, Made>> = pyo3::sync::PyOnceLock::new();
+static RECORDS: pyo3::sync::PyOnceLock<BTreeMap<String, Py<PyAny>>> = pyo3::sync::PyOnceLock::new();
 
 fn record<'py>(py: Python<'py>, name: &str, v: &Value) -> PyResult<Bound<'py, PyAny>> {
-    let Some((class, fields)) = RECORDS.get(py).and_then(|r| r.get(name)) else {
-        return convert::to_py(py, v);
-    };
-    let attrs = PyDict::new(py);
-    for f in fields {
-        attrs.set_item(&f.name, to_py(py, at(v, &f.path), &f.ty)?)?;
-    }
-    class.bind(py).call1((attrs,))
+    record_owned(py, name, v.clone())
 }
 
-/// A `property` reading the record attribute `name`.
+/// A record of class `name` holding `v`.
+pub fn record_owned<'py>(py: Python<'py>, name: &str, v: Value) -> PyResult<Bound<'py, PyAny>> {
+    let Some(class) = RECORDS.get(py).and_then(|r| r.get(name)) else {
+        return convert::to_py(py, &v);
+    };
+    let payload = Bound::new(py, Payload(std::sync::Mutex::new(Some(v))))?;
+    class.bind(py).call1((payload,))
+}
+
+/// A `property` converting the record's field `f` when read.
 fn record_property<'py>(py: Python<'py>, f: &Field) -> PyResult<Bound<'py, PyAny>> {
-    let name = f.name.clone();
+    let (path, ty) = (f.path.clone(), f.ty.clone());
     let get = pyo3::types::PyCFunction::new_closure(
         py,
         None,
@@ -433,11 +442,7 @@ fn record_property<'py>(py: Python<'py>, f: &Field) -> PyResult<Bound<'py, PyAny
         move |args: &Bound<'_, PyTuple>, _| -> PyResult<Py<PyAny>> {
             let obj = args.get_item(0)?;
             let rec = obj.cast::<Record>()?;
-            let py = obj.py();
-            match rec.get().attrs.bind(py).get_item(&name)? {
-                Some(v) => Ok(v.unbind()),
-                None => Ok(py.None()),
-            }
+            Ok(to_py(obj.py(), at(&rec.get().json, &path), &ty)?.unbind())
         },
     )?;
     property(py, get.into_any(), &f.doc)
@@ -473,7 +478,7 @@ pub fn install(m: &Bound<'_, PyModule>, model: &Model) -> PyResult<()> {
             .getattr("type")?
             .call1((name, (base.clone(),), ns))?;
         m.add(name.as_str(), &cls)?;
-        made.insert(name.clone(), (cls.unbind(), class.fields.clone()));
+        made.insert(name.clone(), cls.unbind());
     }
     let _ = RECORDS.set(py, made);
     Ok(())
