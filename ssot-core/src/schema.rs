@@ -76,7 +76,11 @@ fn with_doc(mut s: Schema, doc: &str) -> Schema {
     s
 }
 
-/// The schema of `T`, its definitions under `$defs` (JSON Schema 2020-12).
+/// The schema of `T` as it serializes (a field with a serde default is
+/// still always written), its definitions under `$defs` (JSON Schema 2020-12).
 pub fn schema_of<T: JsonSchema>() -> Schema {
-    schemars::schema_for!(T)
+    schemars::generate::SchemaSettings::draft2020_12()
+        .for_serialize()
+        .into_generator()
+        .into_root_schema_for::<T>()
 }

@@ -216,7 +216,10 @@ impl Model {
                     continue;
                 }
                 let mut ty = self.ty(p, defs);
-                if !required.contains(name) && !matches!(ty, Ty::Opt(_)) {
+                // A field left out when empty (a list, a map) reads as empty;
+                // anything else left out reads as `None`.
+                if !required.contains(name) && !matches!(ty, Ty::Opt(_) | Ty::List(_) | Ty::Dict(_))
+                {
                     ty = Ty::Opt(Box::new(ty));
                 }
                 let mut doc = doc_of(p);
@@ -325,7 +328,11 @@ impl Model {
 /// `v` as the Python value of type `ty`.
 pub fn to_py<'py>(py: Python<'py>, v: &Value, ty: &Ty) -> PyResult<Bound<'py, PyAny>> {
     if v.is_null() {
-        return Ok(py.None().into_bound(py));
+        return Ok(match ty {
+            Ty::List(_) => PyList::empty(py).into_any(),
+            Ty::Dict(_) => PyDict::new(py).into_any(),
+            _ => py.None().into_bound(py),
+        });
     }
     match ty {
         Ty::Opt(t) => to_py(py, v, t),

@@ -295,6 +295,9 @@ def test_results_from_a_state_directory_are_typed(tmp_path: Path) -> None:
     s = ssot.Ssot(state_dir=tmp_path / "state")
     b = s.record_backup("a.sql.gz", location=str(dumps), now=NOW)
     assert b.result is ssot.BackupResult.COMPLETE and aware_utc(b.finished_at)
+    # The evidence as a record too; a list the JSON leaves out when empty is empty.
+    assert isinstance(b.evidence, ssot._ssot.BackupEvidence) and b.evidence.artifact == "a.sql.gz"
+    assert b.warnings == [] and b.evidence.warnings == [] and b.size_bytes == b.evidence.size_bytes
     v = s.verify(now=NOW)
     assert v.checks[0][2] is ssot.VerifyResult.OK
 

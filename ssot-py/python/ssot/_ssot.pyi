@@ -323,7 +323,7 @@ class WalDir:
 class WalReason:
     """One fired rule: which, how bad, the measured value and the threshold."""
     @property
-    def held(self) -> Optional[bool]:
+    def held(self) -> bool:
         """True when the value no longer crosses the threshold but has not cleared
         it by the hysteresis margin, so the previous state is held."""
     @property
@@ -391,7 +391,7 @@ class WalReport:
     def volume_total_bytes(self) -> Optional[int]:
         """Total bytes of the volume holding pg_wal."""
     @property
-    def volumes(self) -> Optional[List[VolumeReport]]:
+    def volumes(self) -> List[VolumeReport]:
         """The other volumes the cluster writes (PGDATA's, tablespaces')."""
     @property
     def wal_growth_bytes_per_second(self) -> Optional[float]:
@@ -471,7 +471,7 @@ class WalCheck:
     def volume_total_bytes(self) -> Optional[int]:
         """Total bytes of the volume holding pg_wal."""
     @property
-    def volumes(self) -> Optional[List[VolumeReport]]:
+    def volumes(self) -> List[VolumeReport]:
         """The other volumes the cluster writes (PGDATA's, tablespaces')."""
     @property
     def wal_growth_bytes_per_second(self) -> Optional[float]:
