@@ -468,6 +468,8 @@ result_class! {
 /// members it defines itself (their docstrings are read from the class).
 struct Spec {
     name: &'static str,
+    /// Adds the class, with its schema's attributes, to the module.
+    install: Installer,
     schema: Option<fn() -> Value>,
     flatten: &'static [&'static str],
     own: &'static [&'static str],
@@ -511,13 +513,17 @@ mod schemars_free {
     );
 }
 
+/// Adds a result class to the module (see [`install_one`]).
+type Installer = fn(&Bound<'_, PyModule>, &mut Model, &Spec) -> PyResult<Class>;
+
 const DICT: &str = "Dict[str, Any]";
 
 /// Every result class, in the stub's order.
 const SPECS: &[Spec] = &[
-    Spec { name: "WalReport", schema: Some(schema_value::<CoreWalReport>), flatten: &[], own: &[], to_dict: DICT },
+    Spec { name: "WalReport", install: install_one::<WalReport>, schema: Some(schema_value::<CoreWalReport>), flatten: &[], own: &[], to_dict: DICT },
     Spec {
         name: "WalCheck",
+        install: install_one::<WalCheck>,
         schema: Some(schema_value::<ssot_core::WalCheck>),
         flatten: &[],
         own: &["@property\ndef report(self) -> WalReport", "@property\ndef measurement_failed(self) -> bool"],
@@ -525,6 +531,7 @@ const SPECS: &[Spec] = &[
     },
     Spec {
         name: "Decision",
+        install: install_one::<Decision>,
         schema: Some(schema_value::<CoreDecision>),
         flatten: &[],
         own: &["@property\ndef denials(self) -> List[Check]", "def raise_if_denied(self) -> None", "def __bool__(self) -> bool"],
@@ -532,6 +539,7 @@ const SPECS: &[Spec] = &[
     },
     Spec {
         name: "RetentionPlan",
+        install: install_one::<RetentionPlan>,
         schema: Some(schema_value::<ssot_core::RetentionPlanned>),
         flatten: &[],
         own: &[
@@ -549,6 +557,7 @@ const SPECS: &[Spec] = &[
     },
     Spec {
         name: "ApplyOutcome",
+        install: install_one::<ApplyOutcome>,
         schema: Some(schema_value::<ssot_core::ApplyOutcome>),
         flatten: &[],
         own: &["@property\ndef plan(self) -> RetentionPlan"],
@@ -556,6 +565,7 @@ const SPECS: &[Spec] = &[
     },
     Spec {
         name: "ContractReport",
+        install: install_one::<ContractReport>,
         schema: Some(schema_value::<CoreContractReport>),
         flatten: &[],
         own: &["@property\ndef failed(self) -> List[str]"],
@@ -563,6 +573,7 @@ const SPECS: &[Spec] = &[
     },
     Spec {
         name: "StageChecks",
+        install: install_one::<StageChecks>,
         schema: Some(schema_value::<ssot_core::StageChecks>),
         flatten: &[],
         own: &["@property\ndef checks(self) -> List[StageCheck]", "@property\ndef consistent(self) -> bool", "def __len__(self) -> int"],
@@ -570,6 +581,7 @@ const SPECS: &[Spec] = &[
     },
     Spec {
         name: "BackupRecorded",
+        install: install_one::<BackupRecorded>,
         schema: Some(schema_value::<ssot_core::BackupRecorded>),
         flatten: &["evidence"],
         own: &[],
@@ -577,6 +589,7 @@ const SPECS: &[Spec] = &[
     },
     Spec {
         name: "VerifyOutcome",
+        install: install_one::<VerifyOutcome>,
         schema: Some(schema_value::<ssot_core::VerifyOutcome>),
         flatten: &[],
         own: &["@property\ndef checks(\n    self,\n) -> List[Tuple[str, str, VerifyResult, Optional[str]]]"],
@@ -584,6 +597,7 @@ const SPECS: &[Spec] = &[
     },
     Spec {
         name: "RestoreDrillRecorded",
+        install: install_one::<RestoreDrillRecorded>,
         schema: Some(schema_value::<ssot_core::RestoreDrillRecorded>),
         flatten: &["evidence"],
         own: &[],
@@ -591,6 +605,7 @@ const SPECS: &[Spec] = &[
     },
     Spec {
         name: "DrDrillRecorded",
+        install: install_one::<DrDrillRecorded>,
         schema: Some(schema_value::<ssot_core::DrDrillRecorded>),
         flatten: &[],
         own: &["@property\ndef scenario(self) -> str"],
@@ -598,6 +613,7 @@ const SPECS: &[Spec] = &[
     },
     Spec {
         name: "Report",
+        install: install_one::<Report>,
         schema: Some(schema_value::<CoreReport>),
         flatten: &[],
         own: &["def to_prometheus(self) -> str"],
@@ -605,6 +621,7 @@ const SPECS: &[Spec] = &[
     },
     Spec {
         name: "Status",
+        install: install_one::<Status>,
         schema: None,
         flatten: &[],
         own: &["@property\ndef state_dir(self) -> str", "@property\ndef files(self) -> Dict[str, Dict[str, Any]]"],
@@ -612,6 +629,7 @@ const SPECS: &[Spec] = &[
     },
     Spec {
         name: "Config",
+        install: install_one::<Config>,
         schema: None,
         flatten: &[],
         own: &["@property\ndef origin(self) -> str", "@property\ndef state_dir(self) -> str", "def to_toml(self) -> str"],
@@ -696,25 +714,7 @@ pub fn install(m: &Bound<'_, PyModule>) -> PyResult<()> {
     let mut model = Model::new(enums);
     let mut classes = Vec::new();
     for spec in SPECS {
-        let class = match spec.name {
-            "WalReport" => install_one::<WalReport>(m, &mut model, spec),
-            "WalCheck" => install_one::<WalCheck>(m, &mut model, spec),
-            "Decision" => install_one::<Decision>(m, &mut model, spec),
-            "RetentionPlan" => install_one::<RetentionPlan>(m, &mut model, spec),
-            "ApplyOutcome" => install_one::<ApplyOutcome>(m, &mut model, spec),
-            "ContractReport" => install_one::<ContractReport>(m, &mut model, spec),
-            "StageChecks" => install_one::<StageChecks>(m, &mut model, spec),
-            "BackupRecorded" => install_one::<BackupRecorded>(m, &mut model, spec),
-            "VerifyOutcome" => install_one::<VerifyOutcome>(m, &mut model, spec),
-            "RestoreDrillRecorded" => install_one::<RestoreDrillRecorded>(m, &mut model, spec),
-            "DrDrillRecorded" => install_one::<DrDrillRecorded>(m, &mut model, spec),
-            "Report" => install_one::<Report>(m, &mut model, spec),
-            "Status" => install_one::<Status>(m, &mut model, spec),
-            "Config" => install_one::<Config>(m, &mut model, spec),
-            other => Err(pyo3::exceptions::PyRuntimeError::new_err(format!(
-                "no class {other}"
-            ))),
-        }?;
+        let class = (spec.install)(m, &mut model, spec)?;
         classes.push(class);
     }
     // The records the results' own members give (not reached through a field).
