@@ -84,3 +84,67 @@ pub fn schema_of<T: JsonSchema>() -> Schema {
         .into_generator()
         .into_root_schema_for::<T>()
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use chrono::TimeZone;
+    use serde_json::Value;
+
+    use super::*;
+
+    fn keys(v: &Value) -> BTreeSet<String> {
+        v.as_object()
+            .map(|m| m.keys().cloned().collect())
+            .unwrap_or_default()
+    }
+
+    /// The hand-written schemas name exactly the keys the hand-written
+    /// `Serialize` writes, each with a description (the Python docstring).
+    #[test]
+    fn the_hand_written_schemas_match_the_json() {
+        let now = chrono::Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
+        let plan = RetentionPlan::refused("over max_delete".into(), now);
+        let json = serde_json::to_value(&plan).unwrap();
+        let schema = schema_of::<RetentionPlan>().to_value();
+        assert_eq!(keys(&schema["properties"]), keys(&json));
+        assert_eq!(keys(&schema["properties"]).len(), 7);
+        for (name, p) in schema["properties"].as_object().unwrap() {
+            assert!(
+                p["description"].as_str().is_some_and(|d| !d.is_empty()),
+                "{name}"
+            );
+        }
+        let planned = schema_of::<RetentionPlanned>().to_value();
+        assert_eq!(planned["properties"], schema["properties"]);
+        assert!(schema["$defs"]["ArtifactDecision"]["properties"]["reasons"].is_object());
+        assert_eq!(schema["$defs"]["RetentionReason"]["type"], "string");
+    }
+
+    /// Every field of a derived result schema has a description and a time
+    /// is a `date-time` string.
+    #[test]
+    fn derived_schemas_describe_every_field() {
+        let schema = schema_of::<crate::wal::WalReport>().to_value();
+        let props = schema["properties"].as_object().unwrap();
+        assert!(props.len() >= 17, "{}", props.len());
+        for (name, p) in props {
+            assert!(
+                p["description"].as_str().is_some_and(|d| !d.is_empty()),
+                "{name}"
+            );
+        }
+        assert_eq!(props["checked_at"]["format"], "date-time");
+        // As serialized: a field with a serde default is always written.
+        let required = keys(&Value::Object(
+            schema["required"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|k| (k.as_str().unwrap().to_string(), Value::Null))
+                .collect(),
+        ));
+        assert!(required.contains("volumes") && required.contains("df_used_pct"));
+    }
+}
