@@ -13,6 +13,7 @@ use crate::error::Error;
 /// and `gate.log`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub enum GateCheck {
     /// `wal.status` is within its max age.
     WalStatusFresh,
@@ -221,6 +222,7 @@ impl PartialEq<&str> for GateCheck {
 
 /// One condition a decision checked.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Check {
     /// Which condition.
     pub rule: GateCheck,

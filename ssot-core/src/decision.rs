@@ -14,6 +14,7 @@ use crate::error::Error;
 
 /// A gated operation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum Operation {
     /// A snapshot of the SSOT PVC (seed STAGE 7).
@@ -78,6 +79,7 @@ impl FromStr for Operation {
 
 /// A gate's answer.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[must_use]
 pub struct Decision {
     /// The operation asked about.

@@ -66,6 +66,7 @@ impl Default for EvidencePolicy {
 
 /// How a backup ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum BackupResult {
     /// Whole and usable.
@@ -138,6 +139,7 @@ pub fn sha256_hex(data: &[u8]) -> String {
 /// one (seed STAGE 7), whatever it is called. Its serde name and
 /// [`BackupKind::as_str`] are what `backup.status` records.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub enum BackupKind {
     /// `pg_dump`'s output (an archive pg_restore reads, or a plain script).
     #[serde(rename = "dump")]
@@ -256,6 +258,7 @@ pub enum SizeDrop {
 
 /// A backup that ran.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct BackupEvidence {
     /// When it finished.
     pub finished_at: DateTime<Utc>,
@@ -415,6 +418,7 @@ pub const NOTES_MAX: usize = 2000;
 
 /// What `ssot verify` found for one recorded backup.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct BackupCheck {
     /// The artifact.
     pub artifact: String,
@@ -429,6 +433,7 @@ pub struct BackupCheck {
 
 /// A restore drill that ran.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct RestoreDrillEvidence {
     /// When it finished.
     pub finished_at: DateTime<Utc>,
@@ -470,6 +475,7 @@ pub struct DrDrillEvidence {
 
 /// Measured RTO/RPO against the targets.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct DrOutcome {
     /// `restored_at − t0`, seconds.
     pub rto_seconds: i64,

@@ -146,6 +146,9 @@ pub mod ports;
 pub mod report;
 pub mod request;
 pub mod retention;
+#[cfg(feature = "schema")]
+#[cfg_attr(docsrs, doc(cfg(feature = "schema")))]
+pub mod schema;
 pub mod stages;
 pub mod state;
 pub mod statefile;

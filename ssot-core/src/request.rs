@@ -248,6 +248,7 @@ impl BackupRequest {
 
 /// A restore drill's result.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum DrillResult {
     /// The restored database came up and checked out.

@@ -44,6 +44,7 @@ use crate::state::{
 
 /// A claimed stage status.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "UPPERCASE")]
 pub enum Claim {
     /// Done and final.
@@ -342,6 +343,7 @@ const SEED_STAGES: [(&str, &str, Claim, bool, &[&str]); 15] = [
 
 /// A claim checked against the evidence.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct StageCheck {
     /// Stage id.
     pub id: String,

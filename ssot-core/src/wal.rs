@@ -75,6 +75,7 @@ pub use rule::{ProbeFailure, WalRule};
 
 /// The four WAL states, ordered so that the worst compares greatest.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub enum Level {
     /// Within limits: operations are allowed.
     #[serde(rename = "OK")]
@@ -193,6 +194,7 @@ pub struct WatchedVolume {
 
 /// The report on one [`WatchedVolume`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct VolumeReport {
     /// Its key.
     pub key: String,
@@ -298,6 +300,7 @@ impl WalSettings {
 /// `pg_replication_slots.wal_status`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub enum SlotWalStatus {
     /// WAL within `max_wal_size`.
     Reserved,
@@ -634,6 +637,7 @@ impl WalPolicy {
 
 /// One fired rule: which, how bad, the measured value and the threshold.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Reason {
     /// The rule (its stable id is its serde name; see the module docs).
     pub rule: WalRule,
@@ -658,6 +662,7 @@ pub struct Reason {
 
 /// The WAL status with its reasons and metrics; what `wal.status` records.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[must_use]
 pub struct WalReport {
     /// The worst level among the reasons; `OK` when none fired.

@@ -10,6 +10,7 @@ mod api;
 mod convert;
 mod errors;
 mod results;
+mod schema;
 
 use pyo3::prelude::*;
 
@@ -26,26 +27,8 @@ fn _ssot(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(api::evaluate_contract, m)?)?;
     m.add_function(wrap_pyfunction!(api::build_report, m)?)?;
     m.add_function(wrap_pyfunction!(errors::_raise_core_error, m)?)?;
-    m.add_class::<results::WalReport>()?;
-    m.add_class::<results::WalReason>()?;
-    m.add_class::<results::WalCheck>()?;
-    m.add_class::<results::Decision>()?;
-    m.add_class::<results::Check>()?;
-    m.add_class::<results::RetentionPlan>()?;
-    m.add_class::<results::ArtifactDecision>()?;
-    m.add_class::<results::ApplyOutcome>()?;
-    m.add_class::<results::ContractReport>()?;
-    m.add_class::<results::Invariant>()?;
-    m.add_class::<results::Limitation>()?;
-    m.add_class::<results::StageChecks>()?;
-    m.add_class::<results::StageCheck>()?;
-    m.add_class::<results::BackupRecorded>()?;
-    m.add_class::<results::RestoreDrillRecorded>()?;
-    m.add_class::<results::VerifyOutcome>()?;
-    m.add_class::<results::DrDrillRecorded>()?;
-    m.add_class::<results::Report>()?;
-    m.add_class::<results::Section>()?;
-    m.add_class::<results::Status>()?;
-    m.add_class::<results::Config>()?;
+    m.add_function(wrap_pyfunction!(results::_result_stubs, m)?)?;
+    m.add_function(wrap_pyfunction!(results::_result_schemas, m)?)?;
+    results::install(m)?;
     Ok(())
 }

@@ -1,13 +1,18 @@
-//! The result classes: immutable wrappers of the core's results. Each gives
-//! typed attributes, `to_dict()`/`to_json()` (the CLI's JSON, by serde),
-//! `__str__` (the CLI's text, the core's `Display`), `exit_code` and
-//! `outcome` (the core's `Outcome`). Items (checks, decisions, invariants,
-//! sections) are plain immutable records.
+//! The result classes: immutable wrappers of the core's results. Their
+//! attributes are the fields of the result's JSON, served from the core's
+//! JSON Schema (`schema.rs`): typed (aware UTC datetimes, the str enums of
+//! `ssot.enums`, nested objects as records) and documented by the core's
+//! doc comments. What a class defines here is only what the JSON does not
+//! hold or holds differently (kept as the API always gave it): computed
+//! attributes, methods, and a few compatible shapes. Each result also gives
+//! `to_dict()`/`to_json()` (the CLI's JSON, by serde), `__str__` (the CLI's
+//! text), `exit_code` and `outcome` (the core's `Outcome`).
 
-use std::path::PathBuf;
+use std::collections::BTreeSet;
 
-use chrono::{DateTime, Utc};
 use pyo3::prelude::*;
+use pyo3::types::{PyDict, PyTuple};
+use serde_json::Value;
 use ssot_core::contract::{ContractReport as CoreContractReport, InvariantStatus};
 use ssot_core::gate::Decision as CoreDecision;
 use ssot_core::report::Report as CoreReport;
@@ -16,6 +21,7 @@ use ssot_core::wal::WalReport as CoreWalReport;
 use ssot_core::{exit, Outcome};
 
 use crate::convert;
+use crate::schema::{self, Class, Field, Model, Ty};
 
 /// A result class: the struct wrapping the core's result, its own methods,
 /// and the ones every result shares — `exit_code` and `outcome` (the core's
@@ -26,6 +32,12 @@ macro_rules! result_class {
         $(#[$doc])*
         #[pyclass(frozen, module = "ssot", name = $pyname)]
         pub struct $name(pub $inner);
+
+        impl Served for $name {
+            fn json(&self) -> Value {
+                serde_json::to_value(&self.0).unwrap_or(Value::Null)
+            }
+        }
 
         #[pymethods]
         impl $name {
@@ -57,244 +69,32 @@ macro_rules! result_class {
     };
 }
 
-// ---------------------------------------------------------------- items ---
-
-/// One check of a gate decision.
-#[pyclass(frozen, skip_from_py_object, module = "ssot", name = "Check")]
-#[derive(Clone)]
-pub struct Check {
-    /// Stable rule id (`wal_status_fresh`, `separate_filesystem`, ...).
-    #[pyo3(get)]
-    rule: String,
-    /// Whether it passed.
-    #[pyo3(get)]
-    passed: bool,
-    /// What was found.
-    #[pyo3(get)]
-    message: String,
+/// A result class whose attributes come from its JSON.
+trait Served {
+    /// The CLI's JSON.
+    fn json(&self) -> Value;
 }
 
-#[pymethods]
-impl Check {
-    fn __repr__(&self) -> String {
-        format!(
-            "<Check {} {}: {}>",
-            if self.passed { "ok" } else { "DENY" },
-            self.rule,
-            self.message
-        )
-    }
+/// The value of `v`'s JSON at `path`, as type `ty`.
+fn field<'py, T: Served>(
+    v: &T,
+    py: Python<'py>,
+    path: &[String],
+    ty: &Ty,
+) -> PyResult<Bound<'py, PyAny>> {
+    let json = v.json();
+    schema::to_py(py, schema::at(&json, path), ty)
 }
 
-/// One reason of a WAL status.
-#[pyclass(frozen, skip_from_py_object, module = "ssot", name = "WalReason")]
-#[derive(Clone)]
-pub struct WalReason {
-    /// Stable rule id (`wal_over_soft_limit`, `volume_used_near`, ...).
-    #[pyo3(get)]
-    rule: String,
-    level: &'static str,
-    /// One sentence naming value and threshold.
-    #[pyo3(get)]
-    message: String,
-    /// True when hysteresis holds it.
-    #[pyo3(get)]
-    held: bool,
-}
-
-#[pymethods]
-impl WalReason {
-    /// The level it asserts: a `WalStatus`.
-    #[getter]
-    fn level<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        convert::member(py, "WalStatus", self.level)
-    }
-    fn __repr__(&self) -> String {
-        format!("<WalReason {} {}: {}>", self.level, self.rule, self.message)
-    }
-}
-
-/// One artifact of a retention plan, with every reason.
-#[pyclass(
-    frozen,
-    skip_from_py_object,
-    module = "ssot",
-    name = "ArtifactDecision"
-)]
-#[derive(Clone)]
-pub struct ArtifactDecision {
-    /// The artifact id.
-    #[pyo3(get)]
-    id: String,
-    /// Its group.
-    #[pyo3(get)]
-    group: String,
-    action: &'static str,
-    /// Every reason, as the CLI prints them.
-    #[pyo3(get)]
-    reasons: Vec<String>,
-    /// Creation time.
-    #[pyo3(get)]
-    created_at: DateTime<Utc>,
-    /// Size, when known.
-    #[pyo3(get)]
-    size_bytes: Option<u64>,
-    state: &'static str,
-}
-
-#[pymethods]
-impl ArtifactDecision {
-    /// `Action.KEEP` or `Action.DELETE`.
-    #[getter]
-    fn action<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        convert::member(py, "Action", self.action)
-    }
-    /// Whether it is whole: an `ArtifactState`.
-    #[getter]
-    fn state<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        convert::member(py, "ArtifactState", self.state)
-    }
-    fn __repr__(&self) -> String {
-        format!(
-            "<ArtifactDecision {} {}: {}>",
-            self.action,
-            self.id,
-            self.reasons.join("; ")
-        )
-    }
-}
-
-/// One invariant of the architecture contract.
-#[pyclass(frozen, skip_from_py_object, module = "ssot", name = "Invariant")]
-#[derive(Clone)]
-pub struct Invariant {
-    /// Stable id (`sts.max_wal_size`, `processes.no_archiver`, ...).
-    #[pyo3(get)]
-    id: String,
-    status: &'static str,
-    /// What was found.
-    #[pyo3(get)]
-    message: String,
-    /// The facts it rests on.
-    #[pyo3(get)]
-    evidence: Vec<String>,
-}
-
-#[pymethods]
-impl Invariant {
-    /// An `InvariantStatus`: pass, fail, unknown or not applicable.
-    #[getter]
-    fn status<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        convert::member(py, "InvariantStatus", self.status)
-    }
-    fn __repr__(&self) -> String {
-        format!("<Invariant {} {}>", self.id, self.status)
-    }
-}
-
-/// One declared limitation.
-#[pyclass(frozen, skip_from_py_object, module = "ssot", name = "Limitation")]
-#[derive(Clone)]
-pub struct Limitation {
-    /// `pitr`, `wal_archive`, `offsite_backup`, ...
-    #[pyo3(get)]
-    name: String,
-    status: &'static str,
-    /// Explanation.
-    #[pyo3(get)]
-    message: String,
-    /// Facts consulted.
-    #[pyo3(get)]
-    evidence: Vec<String>,
-}
-
-#[pymethods]
-impl Limitation {
-    /// A `LimitationStatus`: off (confirmed), on (contradicted) or unverified.
-    #[getter]
-    fn status<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        convert::member(py, "LimitationStatus", self.status)
-    }
-    fn __repr__(&self) -> String {
-        format!("<Limitation {} {}>", self.name, self.status)
-    }
-}
-
-/// One stage claim checked against the evidence.
-#[pyclass(frozen, skip_from_py_object, module = "ssot", name = "StageCheck")]
-#[derive(Clone)]
-pub struct StageCheck {
-    /// Stage id.
-    #[pyo3(get)]
-    id: String,
-    /// Title.
-    #[pyo3(get)]
-    title: String,
-    claimed: &'static str,
-    /// Whether the evidence backs the claim.
-    #[pyo3(get)]
-    consistent: bool,
-    /// Criteria met, each with the fact that decides it.
-    #[pyo3(get)]
-    met: Vec<String>,
-    /// Criteria not met.
-    #[pyo3(get)]
-    missing: Vec<String>,
-    /// One line.
-    #[pyo3(get)]
-    message: String,
-}
-
-#[pymethods]
-impl StageCheck {
-    /// The claimed status: a `Claim`.
-    #[getter]
-    fn claimed<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        convert::member(py, "Claim", self.claimed)
-    }
-    fn __repr__(&self) -> String {
-        format!(
-            "<StageCheck {} {}: {}>",
-            self.id,
-            if self.consistent {
-                "consistent"
-            } else {
-                "INCONSISTENT"
-            },
-            self.message
-        )
-    }
-}
-
-/// One section of the report.
-#[pyclass(frozen, skip_from_py_object, module = "ssot", name = "Section")]
-#[derive(Clone)]
-pub struct Section {
-    /// `wal`, `disk`, `gates`, `retention`, `backup`, ...
-    #[pyo3(get)]
-    name: String,
-    status: &'static str,
-    /// One line.
-    #[pyo3(get)]
-    summary: String,
-    /// What to do about it, when it is not OK and ssot knows.
-    #[pyo3(get)]
-    action: Option<String>,
-    /// Supporting lines.
-    #[pyo3(get)]
-    details: Vec<String>,
-}
-
-#[pymethods]
-impl Section {
-    /// A `Verdict`: OK, DEGRADED or DOWN.
-    #[getter]
-    fn status<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        convert::member(py, "Verdict", self.status)
-    }
-    fn __repr__(&self) -> String {
-        format!("<Section {} {}: {}>", self.name, self.status, self.summary)
-    }
+/// A record of `name` made from a core value's JSON.
+fn record_of<'py, S: serde::Serialize>(
+    py: Python<'py>,
+    name: &str,
+    v: &S,
+) -> PyResult<Bound<'py, PyAny>> {
+    let json = serde_json::to_value(v)
+        .map_err(|e| pyo3::exceptions::PyValueError::new_err(e.to_string()))?;
+    schema::record_owned(py, name, json)
 }
 
 // -------------------------------------------------------------- results ---
@@ -302,91 +102,19 @@ impl Section {
 result_class! {
     /// A WAL status from the pure evaluator.
     WalReport, "WalReport", CoreWalReport;
-    /// The status: a `WalStatus`.
-    #[getter]
-    fn status<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        convert::member(py, "WalStatus", self.0.status.as_str())
-    }
-    /// Every reason, worst first.
-    #[getter]
-    fn reasons(&self) -> Vec<WalReason> {
-        wal_reasons(&self.0)
-    }
-    /// The evaluation time.
-    #[getter]
-    fn checked_at(&self) -> DateTime<Utc> {
-        self.0.checked_at
-    }
-    /// Bytes in pg_wal; `None` when the measurement failed.
-    #[getter]
-    fn wal_size(&self) -> Option<u64> {
-        self.0.wal_size
-    }
-    /// WAL segment files in pg_wal.
-    #[getter]
-    fn segment_count(&self) -> Option<u64> {
-        self.0.segment_count
-    }
-    /// Used % of the volume holding pg_wal.
-    #[getter]
-    fn wal_used_pct(&self) -> Option<f64> {
-        self.0.wal_used_pct
-    }
-    /// Predicted seconds until the volume reaches its error threshold.
-    #[getter]
-    fn seconds_to_error(&self) -> Option<f64> {
-        self.0.seconds_to_error
-    }
     fn __repr__(&self) -> String {
         let rules: Vec<&str> = self.0.reasons.iter().map(|r| r.rule.as_str()).collect();
         format!("<WalReport {} [{}]>", self.0.status, rules.join(", "))
     }
 }
 
-fn wal_reasons(r: &CoreWalReport) -> Vec<WalReason> {
-    r.reasons
-        .iter()
-        .map(|x| WalReason {
-            rule: x.rule.to_string(),
-            level: x.level.as_str(),
-            message: x.message.clone(),
-            held: x.held,
-        })
-        .collect()
-}
-
 result_class! {
     /// A WAL check: the report as recorded in `wal.status`, with where pg_wal is.
     WalCheck, "WalCheck", ssot_core::WalCheck;
-    /// The status: a `WalStatus`.
-    #[getter]
-    fn status<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        convert::member(py, "WalStatus", self.0.report.status.as_str())
-    }
     /// The report.
     #[getter]
     fn report(&self) -> WalReport {
         WalReport(self.0.report.clone())
-    }
-    /// Every reason, worst first.
-    #[getter]
-    fn reasons(&self) -> Vec<WalReason> {
-        wal_reasons(&self.0.report)
-    }
-    /// pg_wal as resolved (through a symlink, if any).
-    #[getter]
-    fn pg_wal(&self) -> Option<PathBuf> {
-        self.0.pg_wal.clone()
-    }
-    /// Where the declared WAL settings came from.
-    #[getter]
-    fn settings_source(&self) -> String {
-        self.0.settings_source.clone()
-    }
-    /// Things to know that did not change the status.
-    #[getter]
-    fn notes(&self) -> Vec<String> {
-        self.0.notes.clone()
     }
     /// True when pg_wal could not be measured.
     #[getter]
@@ -401,30 +129,10 @@ result_class! {
 result_class! {
     /// A gate's decision, with every check.
     Decision, "Decision", CoreDecision;
-    /// The operation decided: an `Operation`.
-    #[getter]
-    fn operation<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        convert::member(py, "Operation", self.0.operation.as_str())
-    }
-    /// True only when every check passed.
-    #[getter]
-    fn allowed(&self) -> bool {
-        self.0.allowed
-    }
-    /// When it was decided.
-    #[getter]
-    fn decided_at(&self) -> DateTime<Utc> {
-        self.0.decided_at
-    }
-    /// Every check, failed ones first.
-    #[getter]
-    fn reasons(&self) -> Vec<Check> {
-        self.0.reasons.iter().map(check).collect()
-    }
     /// The checks that failed.
     #[getter]
-    fn denials(&self) -> Vec<Check> {
-        self.0.denials().map(check).collect()
+    fn denials<'py>(&self, py: Python<'py>) -> PyResult<Vec<Bound<'py, PyAny>>> {
+        self.0.denials().map(|c| record_of(py, "Check", c)).collect()
     }
     /// Raises `ssot.GateDenied` (with this decision) unless allowed.
     pub(crate) fn raise_if_denied(slf: &Bound<'_, Self>) -> PyResult<()> {
@@ -439,7 +147,7 @@ result_class! {
             .collect();
         let message = format!("gate {} DENIED: {}", d.operation, why.join("; "));
         let cls = py.import("ssot.errors")?.getattr("GateDenied")?;
-        let kwargs = pyo3::types::PyDict::new(py);
+        let kwargs = PyDict::new(py);
         kwargs.set_item("decision", slf)?;
         Err(PyErr::from_value(cls.call((message,), Some(&kwargs))?))
     }
@@ -460,14 +168,6 @@ result_class! {
     }
 }
 
-fn check(c: &ssot_core::check::Check) -> Check {
-    Check {
-        rule: c.rule.to_string(),
-        passed: c.passed,
-        message: c.message.clone(),
-    }
-}
-
 result_class! {
     /// A retention plan: every artifact with keep/delete and its reasons.
     RetentionPlan, "RetentionPlan", ssot_core::RetentionPlanned;
@@ -478,37 +178,39 @@ result_class! {
     }
     /// Every artifact, by group, newest first.
     #[getter]
-    fn decisions(&self) -> Vec<ArtifactDecision> {
-        self.items(None)
+    fn decisions<'py>(&self, py: Python<'py>) -> PyResult<Vec<Bound<'py, PyAny>>> {
+        self.items(py, None)
     }
     /// The artifacts kept.
     #[getter]
-    fn keep(&self) -> Vec<ArtifactDecision> {
-        self.items(Some(Action::Keep))
+    fn keep<'py>(&self, py: Python<'py>) -> PyResult<Vec<Bound<'py, PyAny>>> {
+        self.items(py, Some(Action::Keep))
     }
     /// The artifacts to delete.
     #[getter]
-    fn delete(&self) -> Vec<ArtifactDecision> {
-        self.items(Some(Action::Delete))
+    fn delete<'py>(&self, py: Python<'py>) -> PyResult<Vec<Bound<'py, PyAny>>> {
+        self.items(py, Some(Action::Delete))
     }
-    /// Applying needs exactly this hash (or a 12-digit prefix of it).
+    // The plan's JSON holds every artifact: these few are read directly,
+    // not through it (a plan of 100k artifacts).
+    /// sha256 of the decisions (group, id, action), hex.
     #[getter]
     fn plan_hash(&self) -> String {
         self.plan().plan_hash.clone()
     }
-    /// Why the plan may not be applied, if it may not.
+    /// Set when the plan must not be applied (e.g. over `max_delete`).
     #[getter]
     fn refused(&self) -> Option<String> {
         self.plan().refused.clone()
     }
-    /// Warnings (a refusal is one of them).
+    /// Things a person should look at before applying.
     #[getter]
     fn warnings(&self) -> Vec<String> {
         self.plan().warnings.clone()
     }
-    /// As of.
+    /// The evaluation time.
     #[getter]
-    fn now(&self) -> DateTime<Utc> {
+    fn now(&self) -> chrono::DateTime<chrono::Utc> {
         self.plan().now
     }
     /// Totals: total, kept, deleted, kept_bytes, freed_bytes, verified_kept, groups.
@@ -538,20 +240,16 @@ impl RetentionPlan {
         &self.0.plan
     }
 
-    fn items(&self, action: Option<Action>) -> Vec<ArtifactDecision> {
+    fn items<'py>(
+        &self,
+        py: Python<'py>,
+        action: Option<Action>,
+    ) -> PyResult<Vec<Bound<'py, PyAny>>> {
         self.plan()
             .decisions
             .iter()
             .filter(|d| action.is_none_or(|a| d.action == a))
-            .map(|d| ArtifactDecision {
-                id: d.id.clone(),
-                group: d.group.to_string(),
-                action: d.action.as_str(),
-                reasons: d.reasons.iter().map(|r| r.to_string()).collect(),
-                created_at: d.created_at,
-                size_bytes: d.size_bytes,
-                state: d.state.as_str(),
-            })
+            .map(|d| record_of(py, "ArtifactDecision", d))
             .collect()
     }
 }
@@ -566,36 +264,6 @@ result_class! {
             profile: self.0.profile.clone(),
             plan: self.0.plan.clone(),
         })
-    }
-    /// True when deletions were carried out.
-    #[getter]
-    fn applied(&self) -> bool {
-        self.0.applied
-    }
-    /// True when nothing was deleted because no confirmation was given.
-    #[getter]
-    fn dry_run(&self) -> bool {
-        self.0.dry_run
-    }
-    /// Why nothing was deleted, if it was refused.
-    #[getter]
-    fn refused(&self) -> Option<String> {
-        self.0.refused.clone()
-    }
-    /// Ids deleted, oldest first.
-    #[getter]
-    fn deleted(&self) -> Vec<String> {
-        self.0.deleted.clone()
-    }
-    /// Leftovers of an interrupted earlier run, finished first.
-    #[getter]
-    fn recovered(&self) -> Vec<String> {
-        self.0.recovered.clone()
-    }
-    /// The reviewed plan hash this run continued or found already applied.
-    #[getter]
-    fn resumed(&self) -> Option<String> {
-        self.0.resumed.clone()
     }
     fn __repr__(&self) -> String {
         let what = if self.0.dry_run {
@@ -612,55 +280,12 @@ result_class! {
 result_class! {
     /// The architecture contract checked.
     ContractReport, "ContractReport", CoreContractReport;
-    /// The contract's status: a `ContractStatus`.
-    #[getter]
-    fn status<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        convert::member(py, "ContractStatus", self.0.status.as_str())
-    }
-    /// When it was checked.
-    #[getter]
-    fn checked_at(&self) -> DateTime<Utc> {
-        self.0.checked_at
-    }
-    /// The deployment checked: `Deployment.HOST` or `Deployment.KUBERNETES`.
-    #[getter]
-    fn deployment<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        convert::member(py, "Deployment", self.0.deployment.as_str())
-    }
-    /// Every invariant.
-    #[getter]
-    fn invariants(&self) -> Vec<Invariant> {
-        self.0
-            .invariants
-            .iter()
-            .map(|i| Invariant {
-                id: i.id.clone(),
-                status: i.status.as_str(),
-                message: i.message.clone(),
-                evidence: i.evidence.clone(),
-            })
-            .collect()
-    }
     /// The ids of the failed invariants.
     #[getter]
     fn failed(&self) -> Vec<String> {
         self.0
             .with_status(InvariantStatus::Fail)
             .map(|i| i.id.clone())
-            .collect()
-    }
-    /// Every declared limitation.
-    #[getter]
-    fn limitations(&self) -> Vec<Limitation> {
-        self.0
-            .limitations
-            .iter()
-            .map(|l| Limitation {
-                name: l.name.clone(),
-                status: l.status.as_str(),
-                message: l.message.clone(),
-                evidence: l.evidence.clone(),
-            })
             .collect()
     }
     fn __repr__(&self) -> String {
@@ -677,20 +302,8 @@ result_class! {
     StageChecks, "StageChecks", ssot_core::StageChecks;
     /// One per stage.
     #[getter]
-    fn checks(&self) -> Vec<StageCheck> {
-        self.0
-             .0
-            .iter()
-            .map(|c| StageCheck {
-                id: c.id.clone(),
-                title: c.title.clone(),
-                claimed: c.claimed.as_str(),
-                consistent: c.consistent,
-                met: c.met.clone(),
-                missing: c.missing.clone(),
-                message: c.message.clone(),
-            })
-            .collect()
+    fn checks<'py>(&self, py: Python<'py>) -> PyResult<Vec<Bound<'py, PyAny>>> {
+        self.0 .0.iter().map(|c| record_of(py, "StageCheck", c)).collect()
     }
     /// True when every claim is backed.
     #[getter]
@@ -713,51 +326,6 @@ result_class! {
 result_class! {
     /// A backup recorded in `backup.status`.
     BackupRecorded, "BackupRecorded", ssot_core::BackupRecorded;
-    /// The artifact.
-    #[getter]
-    fn artifact(&self) -> String {
-        self.0.evidence.artifact.clone()
-    }
-    /// The location, resolved.
-    #[getter]
-    fn location(&self) -> String {
-        self.0.evidence.location.clone()
-    }
-    /// How it ended: a `BackupResult`.
-    #[getter]
-    fn result<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        convert::member(py, "BackupResult", self.0.evidence.result.as_str())
-    }
-    /// The size, measured.
-    #[getter]
-    fn size_bytes(&self) -> Option<u64> {
-        self.0.evidence.size_bytes
-    }
-    /// Whether it is on another filesystem than PGDATA (`None`: unknown).
-    #[getter]
-    fn separate_from_pgdata(&self) -> Option<bool> {
-        self.0.evidence.separate_from_pgdata
-    }
-    /// When it finished.
-    #[getter]
-    fn finished_at(&self) -> DateTime<Utc> {
-        self.0.evidence.finished_at
-    }
-    /// The state file it was recorded in.
-    #[getter]
-    fn state_file(&self) -> String {
-        self.0.state_file.clone()
-    }
-    /// SHA-256 of its content, measured when recorded (local backups).
-    #[getter]
-    fn sha256(&self) -> Option<String> {
-        self.0.evidence.sha256.clone()
-    }
-    /// What was worth saying but did not refuse it.
-    #[getter]
-    fn warnings(&self) -> Vec<String> {
-        self.0.evidence.warnings.clone()
-    }
     fn __repr__(&self) -> String {
         format!(
             "<BackupRecorded {} {}>",
@@ -791,16 +359,6 @@ result_class! {
             })
             .collect()
     }
-    /// How many failed.
-    #[getter]
-    fn failed(&self) -> usize {
-        self.0.failed
-    }
-    /// Where the findings were recorded.
-    #[getter]
-    fn state_file(&self) -> String {
-        self.0.state_file.clone()
-    }
     fn __repr__(&self) -> String {
         format!(
             "<VerifyOutcome {} checked, {} failed>",
@@ -813,21 +371,6 @@ result_class! {
 result_class! {
     /// A restore drill recorded in `restore_drill.status`.
     RestoreDrillRecorded, "RestoreDrillRecorded", ssot_core::RestoreDrillRecorded;
-    /// The artifact restored.
-    #[getter]
-    fn artifact(&self) -> String {
-        self.0.evidence.artifact.clone()
-    }
-    /// Whether it passed.
-    #[getter]
-    fn passed(&self) -> bool {
-        self.0.evidence.passed
-    }
-    /// The `.verified` marker written, if any.
-    #[getter]
-    fn marked_verified(&self) -> Option<PathBuf> {
-        self.0.marked_verified.clone()
-    }
     fn __repr__(&self) -> String {
         format!(
             "<RestoreDrillRecorded {} {}>",
@@ -845,21 +388,6 @@ result_class! {
     fn scenario(&self) -> String {
         self.0.scenario.clone()
     }
-    /// Measured RTO, seconds.
-    #[getter]
-    fn rto_seconds(&self) -> i64 {
-        self.0.outcome.rto_seconds
-    }
-    /// Measured RPO, seconds.
-    #[getter]
-    fn rpo_seconds(&self) -> i64 {
-        self.0.outcome.rpo_seconds
-    }
-    /// Both within target.
-    #[getter]
-    fn passed(&self) -> bool {
-        self.0.outcome.passed
-    }
     fn __repr__(&self) -> String {
         format!(
             "<DrDrillRecorded {}: {}>",
@@ -876,37 +404,6 @@ result_class! {
 result_class! {
     /// The single view of truth.
     Report, "Report", CoreReport;
-    /// The worst section's status: a `Verdict`.
-    #[getter]
-    fn verdict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        convert::member(py, "Verdict", self.0.verdict.as_str())
-    }
-    /// The first line for 3 a.m.: what is wrong and what to do
-    /// (`OK: nothing to do ...` when all is well).
-    #[getter]
-    fn headline(&self) -> &str {
-        &self.0.headline
-    }
-    /// When it was built.
-    #[getter]
-    fn generated_at(&self) -> DateTime<Utc> {
-        self.0.generated_at
-    }
-    /// Every section, in a fixed order.
-    #[getter]
-    fn sections(&self) -> Vec<Section> {
-        self.0
-            .sections
-            .iter()
-            .map(|s| Section {
-                name: s.name.to_string(),
-                status: s.status.as_str(),
-                summary: s.summary.clone(),
-                action: s.action.clone(),
-                details: s.details.clone(),
-            })
-            .collect()
-    }
     /// The Prometheus text exposition (node_exporter's textfile collector).
     fn to_prometheus(&self) -> String {
         ssot_core::report::render::prometheus(&self.0)
@@ -961,4 +458,342 @@ result_class! {
     fn __repr__(&self) -> String {
         format!("<Config {}>", self.0.origin)
     }
+}
+
+// ------------------------------------------------------------- classes ---
+
+/// One result class: its schema (`None`: its JSON is not a result schema
+/// ssot declares, e.g. the configuration), the nested objects whose fields
+/// it also gives at the top (as it always did), and the stub lines of the
+/// members it defines itself (their docstrings are read from the class).
+struct Spec {
+    name: &'static str,
+    /// Adds the class, with its schema's attributes, to the module.
+    install: Installer,
+    schema: Option<fn() -> Value>,
+    flatten: &'static [&'static str],
+    own: &'static [&'static str],
+    to_dict: &'static str,
+}
+
+fn schema_value<T: schemars_free::Schema>() -> Value {
+    T::value()
+}
+
+/// The schema of a core type, as JSON (a private shim so that this crate
+/// names no schemars type).
+mod schemars_free {
+    /// A core type with a JSON Schema.
+    pub trait Schema {
+        /// Its schema.
+        fn value() -> serde_json::Value;
+    }
+    macro_rules! with_schema {
+        ($($t:ty),*) => {$(
+            impl Schema for $t {
+                fn value() -> serde_json::Value {
+                    ssot_core::schema::schema_of::<$t>().to_value()
+                }
+            }
+        )*};
+    }
+    with_schema!(
+        ssot_core::wal::WalReport,
+        ssot_core::WalCheck,
+        ssot_core::gate::Decision,
+        ssot_core::RetentionPlanned,
+        ssot_core::ApplyOutcome,
+        ssot_core::contract::ContractReport,
+        ssot_core::StageChecks,
+        ssot_core::BackupRecorded,
+        ssot_core::VerifyOutcome,
+        ssot_core::RestoreDrillRecorded,
+        ssot_core::DrDrillRecorded,
+        ssot_core::report::Report
+    );
+}
+
+/// Adds a result class to the module (see [`install_one`]).
+type Installer = fn(&Bound<'_, PyModule>, &mut Model, &Spec) -> PyResult<Class>;
+
+const DICT: &str = "Dict[str, Any]";
+
+/// Every result class, in the stub's order.
+const SPECS: &[Spec] = &[
+    Spec { name: "WalReport", install: install_one::<WalReport>, schema: Some(schema_value::<CoreWalReport>), flatten: &[], own: &[], to_dict: DICT },
+    Spec {
+        name: "WalCheck",
+        install: install_one::<WalCheck>,
+        schema: Some(schema_value::<ssot_core::WalCheck>),
+        flatten: &[],
+        own: &["@property\ndef report(self) -> WalReport", "@property\ndef measurement_failed(self) -> bool"],
+        to_dict: DICT,
+    },
+    Spec {
+        name: "Decision",
+        install: install_one::<Decision>,
+        schema: Some(schema_value::<CoreDecision>),
+        flatten: &[],
+        own: &["@property\ndef denials(self) -> List[Check]", "def raise_if_denied(self) -> None", "def __bool__(self) -> bool"],
+        to_dict: DICT,
+    },
+    Spec {
+        name: "RetentionPlan",
+        install: install_one::<RetentionPlan>,
+        schema: Some(schema_value::<ssot_core::RetentionPlanned>),
+        flatten: &[],
+        own: &[
+            "@property\ndef profile(self) -> str",
+            "@property\ndef decisions(self) -> List[ArtifactDecision]",
+            "@property\ndef keep(self) -> List[ArtifactDecision]",
+            "@property\ndef delete(self) -> List[ArtifactDecision]",
+            "@property\ndef plan_hash(self) -> str",
+            "@property\ndef refused(self) -> Optional[str]",
+            "@property\ndef warnings(self) -> List[str]",
+            "@property\ndef now(self) -> datetime",
+            "@property\ndef summary(self) -> Dict[str, int]",
+        ],
+        to_dict: DICT,
+    },
+    Spec {
+        name: "ApplyOutcome",
+        install: install_one::<ApplyOutcome>,
+        schema: Some(schema_value::<ssot_core::ApplyOutcome>),
+        flatten: &[],
+        own: &["@property\ndef plan(self) -> RetentionPlan"],
+        to_dict: DICT,
+    },
+    Spec {
+        name: "ContractReport",
+        install: install_one::<ContractReport>,
+        schema: Some(schema_value::<CoreContractReport>),
+        flatten: &[],
+        own: &["@property\ndef failed(self) -> List[str]"],
+        to_dict: DICT,
+    },
+    Spec {
+        name: "StageChecks",
+        install: install_one::<StageChecks>,
+        schema: Some(schema_value::<ssot_core::StageChecks>),
+        flatten: &[],
+        own: &["@property\ndef checks(self) -> List[StageCheck]", "@property\ndef consistent(self) -> bool", "def __len__(self) -> int"],
+        to_dict: "List[Dict[str, Any]]",
+    },
+    Spec {
+        name: "BackupRecorded",
+        install: install_one::<BackupRecorded>,
+        schema: Some(schema_value::<ssot_core::BackupRecorded>),
+        flatten: &["evidence"],
+        own: &[],
+        to_dict: DICT,
+    },
+    Spec {
+        name: "VerifyOutcome",
+        install: install_one::<VerifyOutcome>,
+        schema: Some(schema_value::<ssot_core::VerifyOutcome>),
+        flatten: &[],
+        own: &["@property\ndef checks(\n    self,\n) -> List[Tuple[str, str, VerifyResult, Optional[str]]]"],
+        to_dict: DICT,
+    },
+    Spec {
+        name: "RestoreDrillRecorded",
+        install: install_one::<RestoreDrillRecorded>,
+        schema: Some(schema_value::<ssot_core::RestoreDrillRecorded>),
+        flatten: &["evidence"],
+        own: &[],
+        to_dict: DICT,
+    },
+    Spec {
+        name: "DrDrillRecorded",
+        install: install_one::<DrDrillRecorded>,
+        schema: Some(schema_value::<ssot_core::DrDrillRecorded>),
+        flatten: &[],
+        own: &["@property\ndef scenario(self) -> str"],
+        to_dict: DICT,
+    },
+    Spec {
+        name: "Report",
+        install: install_one::<Report>,
+        schema: Some(schema_value::<CoreReport>),
+        flatten: &[],
+        own: &["def to_prometheus(self) -> str"],
+        to_dict: DICT,
+    },
+    Spec {
+        name: "Status",
+        install: install_one::<Status>,
+        schema: None,
+        flatten: &[],
+        own: &["@property\ndef state_dir(self) -> str", "@property\ndef files(self) -> Dict[str, Dict[str, Any]]"],
+        to_dict: DICT,
+    },
+    Spec {
+        name: "Config",
+        install: install_one::<Config>,
+        schema: None,
+        flatten: &[],
+        own: &["@property\ndef origin(self) -> str", "@property\ndef state_dir(self) -> str", "def to_toml(self) -> str"],
+        to_dict: DICT,
+    },
+];
+
+/// The name a stub line defines (`def NAME(`).
+fn member_name(stub: &str) -> &str {
+    stub.split("def ")
+        .nth(1)
+        .and_then(|s| s.split('(').next())
+        .unwrap_or("")
+}
+
+/// A `property` reading `path` of the JSON of a `T`.
+fn result_property<'py, T>(py: Python<'py>, f: &Field) -> PyResult<Bound<'py, PyAny>>
+where
+    T: pyo3::PyClass<Frozen = pyo3::pyclass::boolean_struct::True> + Served + Sync,
+{
+    let (path, ty) = (f.path.clone(), f.ty.clone());
+    let get = pyo3::types::PyCFunction::new_closure(
+        py,
+        None,
+        None,
+        move |args: &Bound<'_, PyTuple>, _| -> PyResult<Py<PyAny>> {
+            let obj = args.get_item(0)?;
+            let this = obj.cast::<T>()?;
+            Ok(field(this.get(), obj.py(), &path, &ty)?.unbind())
+        },
+    )?;
+    schema::property(py, get.into_any(), &f.doc)
+}
+
+/// Gives the class `T` (named `spec.name`) one property per field of its
+/// schema that it does not define itself.
+fn install_one<T>(m: &Bound<'_, PyModule>, model: &mut Model, spec: &Spec) -> PyResult<Class>
+where
+    T: pyo3::PyClass<Frozen = pyo3::pyclass::boolean_struct::True> + Served + Sync,
+{
+    let py = m.py();
+    let cls = py.get_type::<T>();
+    let mut own: Vec<String> = spec
+        .own
+        .iter()
+        .map(|s| member_name(s).to_string())
+        .collect();
+    own.extend(["exit_code", "outcome", "to_dict", "to_json"].map(String::from));
+    let skip: Vec<&str> = own.iter().map(String::as_str).collect();
+    let mut class = match spec.schema {
+        Some(s) => model.result(&s(), &skip, spec.flatten),
+        None => Class::default(),
+    };
+    class.name = spec.name.to_string();
+    for f in &mut class.fields {
+        if schema::PATHS.contains(&(spec.name, f.name.as_str())) {
+            f.ty = match &f.ty {
+                Ty::Opt(_) => Ty::Opt(Box::new(Ty::Path)),
+                _ => Ty::Path,
+            };
+        }
+        cls.setattr(f.name.as_str(), result_property::<T>(py, f)?)?;
+    }
+    m.add_class::<T>()?;
+    Ok(class)
+}
+
+/// The stub of every result and record class (`_result_stubs()`), made by [`install`].
+static STUBS: pyo3::sync::PyOnceLock<String> = pyo3::sync::PyOnceLock::new();
+
+/// Adds every result class to the module, with the attributes of its
+/// schema, then the record classes those attributes use, and renders their
+/// stubs.
+pub fn install(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    let py = m.py();
+    let enums: BTreeSet<String> = py
+        .import("ssot.enums")?
+        .getattr("__all__")?
+        .extract::<Vec<String>>()?
+        .into_iter()
+        .collect();
+    let mut model = Model::new(enums);
+    let mut classes = Vec::new();
+    for spec in SPECS {
+        let class = (spec.install)(m, &mut model, spec)?;
+        classes.push(class);
+    }
+    // The records the results' own members give (not reached through a field).
+    for (name, schema) in [
+        (
+            "ArtifactDecision",
+            schema_value::<ssot_core::RetentionPlanned>(),
+        ),
+        ("StageCheck", schema_value::<ssot_core::StageChecks>()),
+        ("Check", schema_value::<CoreDecision>()),
+    ] {
+        if !model.records.contains_key(name) {
+            model.whole(&serde_json::json!({"$ref": format!("#/$defs/{name}"), "$defs": schema.get("$defs")}));
+        }
+    }
+    schema::install(m, &model)?;
+    let _ = STUBS.set(py, stubs(m, &model, &classes)?);
+    Ok(())
+}
+
+/// The stubs of the result and record classes, as `_ssot.pyi` holds them.
+fn stubs(m: &Bound<'_, PyModule>, model: &Model, classes: &[Class]) -> PyResult<String> {
+    let mut out = String::new();
+    for class in model.records.values() {
+        out.push_str(&schema::record_stub(class));
+        out.push('\n');
+    }
+    for (spec, class) in SPECS.iter().zip(classes) {
+        let cls = m.getattr(spec.name)?;
+        let doc: String = cls.getattr("__doc__")?.extract().unwrap_or_default();
+        out.push_str(&format!(
+            "@final\nclass {}:\n{}",
+            spec.name,
+            schema::doc_lines(&doc, 4)
+        ));
+        for f in &class.fields {
+            out.push_str(&schema::property_stub(f));
+        }
+        for own in spec.own {
+            let name = member_name(own);
+            let lines: Vec<String> = own.lines().map(|l| format!("    {l}")).collect();
+            if name.starts_with("__") {
+                out.push_str(&format!("{}: ...\n", lines.join("\n")));
+                continue;
+            }
+            let doc: String = cls
+                .getattr(name)?
+                .getattr("__doc__")?
+                .extract()
+                .unwrap_or_default();
+            out.push_str(&format!(
+                "{}:\n{}",
+                lines.join("\n"),
+                schema::doc_lines(&doc, 8)
+            ));
+        }
+        out.push_str(&format!(
+            "    @property\n    def exit_code(self) -> int:\n        \"\"\"The CLI's exit code for this result.\"\"\"\n    @property\n    def outcome(self) -> Outcome:\n        \"\"\"The exit code's name (`Outcome.OK`, `Outcome.WARNING`, ...).\"\"\"\n    def to_dict(self) -> {}:\n        \"\"\"The CLI's JSON, as Python values.\"\"\"\n    def to_json(self) -> str:\n        \"\"\"The CLI's JSON.\"\"\"\n\n",
+            spec.to_dict
+        ));
+    }
+    Ok(out)
+}
+
+/// The stubs of the result and record classes, rendered from the schema
+/// (`ssot-py/stubgen.py` writes them into `_ssot.pyi`; a test compares).
+#[pyfunction]
+pub fn _result_stubs(py: Python<'_>) -> String {
+    STUBS.get(py).cloned().unwrap_or_default()
+}
+
+/// The JSON Schema of each result class that has one, by class name.
+#[pyfunction]
+pub fn _result_schemas(py: Python<'_>) -> PyResult<Bound<'_, PyAny>> {
+    let d = PyDict::new(py);
+    for spec in SPECS {
+        if let Some(s) = spec.schema {
+            d.set_item(spec.name, convert::to_py(py, &s())?)?;
+        }
+    }
+    Ok(d.into_any())
 }

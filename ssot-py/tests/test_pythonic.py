@@ -295,6 +295,9 @@ def test_results_from_a_state_directory_are_typed(tmp_path: Path) -> None:
     s = ssot.Ssot(state_dir=tmp_path / "state")
     b = s.record_backup("a.sql.gz", location=str(dumps), now=NOW)
     assert b.result is ssot.BackupResult.COMPLETE and aware_utc(b.finished_at)
+    # The evidence as a record too; a list the JSON leaves out when empty is empty.
+    assert isinstance(b.evidence, ssot._ssot.BackupEvidence) and b.evidence.artifact == "a.sql.gz"
+    assert b.warnings == [] and b.evidence.warnings == [] and b.size_bytes == b.evidence.size_bytes
     v = s.verify(now=NOW)
     assert v.checks[0][2] is ssot.VerifyResult.OK
 
@@ -437,3 +440,100 @@ def test_a_time_beyond_the_years_python_holds_once_in_utc_is_refused(tmp_path: P
         s.report(now=edge)
     with pytest.raises(ssot.RequestError, match="outside the years 1-9999"):
         s.report(now="9999-12-31T23:59:00-23:00")
+
+
+# --- results served from the core's schema -----------------------------------------
+
+
+def test_the_stub_is_generated_from_the_schema() -> None:
+    """The result and record classes of `_ssot.pyi` are what the core's JSON
+    Schema renders now: a field added to a core result without regenerating
+    the stub (`python ssot-py/stubgen.py`) fails here."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("stubgen", PKG / "stubgen.py")
+    assert spec is not None and spec.loader is not None
+    stubgen = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(stubgen)
+    text = STUB.read_text(encoding="utf-8")
+    assert stubgen.generated(text) == text, "the stub is stale: run python ssot-py/stubgen.py"
+
+
+def json_fields_are_attributes(result: Any, expected: Dict[str, Any]) -> None:
+    """Every field of the result's JSON is an attribute; times are aware
+    datetimes, plain values equal the JSON's (numbers as float or int)."""
+    for key, value in expected.items():
+        assert hasattr(result, key), f"{type(result).__name__}.{key}"
+        got = getattr(result, key)
+        if isinstance(value, str) and isinstance(got, datetime):
+            assert aware_utc(got) and got == datetime.fromisoformat(value.replace("Z", "+00:00"))
+        elif isinstance(value, (int, float, bool)) or value is None:
+            assert got == value, f"{type(result).__name__}.{key}: {got!r} != {value!r}"
+        elif isinstance(value, str):
+            assert got == value and isinstance(got, str), f"{type(result).__name__}.{key}"
+
+
+def test_every_json_field_is_a_typed_attribute(tmp_path: Path) -> None:
+    """WalReport once gave 7 of its 15 fields and Report lacked `stages` and
+    `restore_drill`: now each field of each vector's JSON is an attribute."""
+    from conftest import VECTORS, load
+
+    for path in sorted((VECTORS / "wal").glob("*.json")):
+        v = load(path)
+        w = ssot.evaluate_wal(v["facts"], v["policy"], now=v["now"])
+        json_fields_are_attributes(w, v["expected"])
+        for reason, want in zip(w.reasons, v["expected"]["reasons"]):
+            json_fields_are_attributes(reason, want)
+            assert isinstance(reason, ssot.WalReason) and isinstance(reason.level, ssot.WalStatus)
+        for volume, want in zip(w.volumes, v["expected"].get("volumes", [])):
+            json_fields_are_attributes(volume, want)
+    for path in sorted((VECTORS / "report").glob("*.json")):
+        v = load(path)
+        r = ssot.build_report(v["files"], gate_log=v.get("gate_log"), config=v["config"], now=v["now"])
+        json_fields_are_attributes(r, v["expected"])
+        assert r.restore_drill == v["expected"]["restore_drill"]
+        assert [s.id for s in r.stages] == [s["id"] for s in v["expected"]["stages"]]
+        assert all(isinstance(s, ssot.StageCheck) and isinstance(s.claimed, ssot.Claim) for s in r.stages)
+        for section, want in zip(r.sections, v["expected"]["sections"]):
+            json_fields_are_attributes(section, want)
+    for path in sorted((VECTORS / "gate").glob("*.json")):
+        v = load(path)
+        d = ssot.evaluate_gate(v["operation"], v["facts"], v["policy"], now=v["now"])
+        json_fields_are_attributes(d, v["expected"])
+        assert [c.rule for c in d.reasons] == [c["rule"] for c in v["expected"]["reasons"]]
+    for path in sorted((VECTORS / "contract").glob("*.json")):
+        v = load(path)
+        c = ssot.evaluate_contract(
+            v["inputs"], v["config"], now=v["now"],
+            backup_location=v.get("backup_location"), backup_target=v.get("backup_target"),
+        )
+        json_fields_are_attributes(c, v["expected"])
+    # A float field is a float even when the JSON writes it whole (80, not 80.0).
+    w = ssot.evaluate_wal(WAL_FACTS, now=NOW)
+    assert isinstance(w.threshold_pct, float) and isinstance(w.wal_used_pct, float)
+    assert isinstance(w.soft_limit_bytes, int) and isinstance(w.samples_in_window, int)
+
+
+def test_results_and_records_are_immutable() -> None:
+    w = ssot.evaluate_wal(WAL_FACTS, now=NOW)
+    d = ssot.evaluate_gate("backup", GATE_FACTS, now=NOW)
+    for obj, attr in ((w, "wal_size"), (w, "status"), (d.reasons[0], "rule"), (d.reasons[0], "invented")):
+        with pytest.raises(AttributeError):
+            setattr(obj, attr, 1)
+    assert repr(d.reasons[0]).startswith("<Check ")
+
+
+def test_every_enum_of_the_schema_is_an_enum_of_ssot_enums() -> None:
+    """A string enum of a result's schema whose name is a class of
+    ssot.enums has exactly its values (so an attribute typed with it holds a
+    member, never a ValueError)."""
+    renames = {"Level": "WalStatus", "ContractVerdict": "ContractStatus"}
+    seen = set()
+    for schema in ssot._ssot._result_schemas().values():
+        for name, d in schema.get("$defs", {}).items():
+            values = d.get("enum") or [x.get("const") for x in d.get("oneOf", [])]
+            cls = getattr(ssot.enums, renames.get(name, name), None)
+            if values and all(isinstance(x, str) for x in values) and cls is not None:
+                assert sorted(values) == sorted(m.value for m in cls), name
+                seen.add(cls.__name__)
+    assert {"WalStatus", "Operation", "Verdict", "ContractStatus", "InvariantStatus", "Action", "ArtifactState"} <= seen

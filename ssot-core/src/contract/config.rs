@@ -49,6 +49,7 @@ pub struct ContractConfig {
 
 /// Where PostgreSQL runs.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum Deployment {
     /// Kubernetes when a StatefulSet is given to the check, else a host.
@@ -139,6 +140,7 @@ impl ContractConfig {
 
 /// `contract.status`'s verdict.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "UPPERCASE")]
 pub enum ContractVerdict {
     /// Every invariant holds.

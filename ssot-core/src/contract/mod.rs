@@ -99,6 +99,7 @@ pub struct ContractInputs {
 
 /// An invariant's outcome.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum InvariantStatus {
     /// Holds.
@@ -152,6 +153,7 @@ impl InvariantStatus {
 
 /// One checked claim.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Invariant {
     /// Stable id (`sts.max_wal_size`, `runtime.wal_keep_size`, `processes.no_archiver`, ...).
     pub id: String,
@@ -165,6 +167,7 @@ pub struct Invariant {
 
 /// A declared limitation's outcome.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum LimitationStatus {
     /// The facts confirm the capability is off, as declared.
@@ -188,6 +191,7 @@ impl LimitationStatus {
 
 /// A declared limitation and what the facts say about it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Limitation {
     /// `pitr`, `wal_archive`, `pg_basebackup`, `offsite_backup`, `ha_replication`, `sla_rpo_rto`, `fs_quota`.
     pub name: String,
@@ -212,6 +216,7 @@ pub const LIMITATIONS: [&str; 7] = [
 
 /// The outcome of [`evaluate`].
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[must_use]
 pub struct ContractReport {
     /// `PASS` when nothing fails and nothing is unknown, `FAIL` when anything fails, else `UNKNOWN`.

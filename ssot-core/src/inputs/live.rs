@@ -40,6 +40,7 @@ pub const LIVE_QUERY: &str = r"SELECT json_build_object(
 
 /// `pg_ls_waldir()`: what PostgreSQL itself counts in pg_wal.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct WalDir {
     /// `sum(size)`.
     pub bytes: u64,

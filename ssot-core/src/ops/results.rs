@@ -36,12 +36,14 @@ impl Serialize for RetentionPlanned {
 
 /// Every stage claim checked against the evidence.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(transparent)]
 #[must_use]
 pub struct StageChecks(pub Vec<StageCheck>);
 
 /// A backup recorded in `backup.status`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[must_use]
 pub struct BackupRecorded {
     /// What was recorded: the location resolved, the size measured, whether
@@ -53,6 +55,7 @@ pub struct BackupRecorded {
 
 /// A restore drill recorded in `restore_drill.status`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[must_use]
 pub struct RestoreDrillRecorded {
     /// What was recorded.
@@ -66,6 +69,7 @@ pub struct RestoreDrillRecorded {
 /// What `ssot verify` found: each recorded backup re-read and compared
 /// with its recorded checksum (recorded in `verify.status`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[must_use]
 pub struct VerifyOutcome {
     /// One check per recorded backup, newest first.

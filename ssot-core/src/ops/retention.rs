@@ -296,6 +296,7 @@ pub fn retention_plan(
 
 /// The outcome of [`crate::Ssot::apply_retention`].
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[must_use]
 pub struct ApplyOutcome {
     /// The plan that was (or would be) applied.

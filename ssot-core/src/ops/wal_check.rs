@@ -22,6 +22,7 @@ use crate::wal::{self, ReplicationSlot, WalFacts, WalReport, WalSettings};
 
 /// The outcome of [`crate::Ssot::check_wal`].
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[must_use]
 pub struct WalCheck {
     /// The report, as written to `wal.status`.

@@ -18,6 +18,7 @@ use crate::state::{self, load_record, load_trusted, ContractStatusRecord, Trust}
 /// What the `contract` section read from `contract.status` (empty when it
 /// cannot be read).
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ContractSectionFacts {
     /// The recorded verdict.
     pub verdict: Option<ContractVerdict>,
@@ -59,6 +60,7 @@ impl Declared for ContractSectionFacts {
 
 /// What the `limitations` section read from `contract.status`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct LimitationsSectionFacts {
     /// Each declared limitation's status, by name (empty when unchecked).
     pub limitations: BTreeMap<String, LimitationStatus>,
@@ -83,6 +85,7 @@ impl Declared for LimitationsSectionFacts {
 
 /// What the `stages` section checked: each claim of the stage registry.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct StagesSectionFacts {
     /// Each stage, in the registry's order (details in the report's `stages`).
     pub stages: Vec<StageFact>,
@@ -90,6 +93,7 @@ pub struct StagesSectionFacts {
 
 /// One stage's claim and whether the evidence backs it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct StageFact {
     /// The stage id.
     pub id: String,

@@ -10,6 +10,7 @@ use crate::gate::Operation;
 
 /// What the `disk` section measured: one entry per configured target.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct DiskSectionFacts {
     /// The targets, in the configuration's order.
     pub targets: Vec<DiskTargetFacts>,
@@ -17,6 +18,7 @@ pub struct DiskSectionFacts {
 
 /// One operation's target and its disk guard.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct DiskTargetFacts {
     /// The operation that writes there.
     pub operation: Operation,

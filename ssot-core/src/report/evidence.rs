@@ -15,6 +15,7 @@ use crate::state::{
 /// How a record's date compares with the limit it is judged by.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub enum Recency {
     /// Within the limit.
     Fresh,
@@ -37,6 +38,7 @@ impl Recency {
 /// What the `backup` section read from `backup.status`: the newest
 /// complete backup and the latest attempt's result.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct BackupSectionFacts {
     /// When the newest complete backup finished.
     pub last_complete_at: Option<DateTime<Utc>>,
@@ -118,6 +120,7 @@ impl Declared for BackupSectionFacts {
 
 /// What the `restore_drill` section read from `restore_drill.status`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct RestoreDrillSectionFacts {
     /// When the last passed drill ran.
     pub last_pass_at: Option<DateTime<Utc>>,
@@ -142,6 +145,7 @@ pub struct RestoreDrillSectionFacts {
 
 /// An artifact a restore drill verified.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct VerifiedArtifact {
     /// The artifact.
     pub artifact: String,
@@ -196,6 +200,7 @@ impl Declared for RestoreDrillSectionFacts {
 
 /// What the `dr_drill` section read from `dr_drill.status`, and the targets.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct DrDrillSectionFacts {
     /// The last drill's scenario.
     pub scenario: Option<String>,

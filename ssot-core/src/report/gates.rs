@@ -14,6 +14,7 @@ use crate::state::{self, GateLog};
 
 /// What the `gates` section read from `gate.log`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct GatesSectionFacts {
     /// The window decisions are counted in (`report.recent_window`), in seconds.
     #[serde(serialize_with = "ser_num")]
@@ -37,6 +38,7 @@ pub struct GatesSectionFacts {
 
 /// One operation's decisions within the recent window.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct GateCounts {
     /// The operation.
     pub operation: Operation,
@@ -48,6 +50,7 @@ pub struct GateCounts {
 
 /// A denial that is the latest decision of its operation.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct GateDenial {
     /// The operation denied.
     pub operation: Operation,

@@ -49,6 +49,7 @@ use metrics::{Declared, Metric, MetricSpec};
 
 /// Overall health, as the seed's healthchecks: exit 0 / 1 / 2.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub enum Verdict {
     /// All good.
     #[serde(rename = "OK")]
@@ -91,6 +92,7 @@ impl fmt::Display for Verdict {
 /// (`name`), the Prometheus labels, the ConfigMap and the text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub enum SectionId {
     /// `wal.status`, as `ssot wal check` recorded it.
     Wal,
@@ -189,6 +191,7 @@ impl PartialEq<String> for SectionId {
 /// and its metrics are made from. Serialized as the section's `facts`.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(untagged)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub enum SectionFacts {
     /// The `wal` section's.
     Wal(WalSectionFacts),
@@ -269,6 +272,7 @@ impl SectionFacts {
 
 /// One concern of the report.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Section {
     /// Which section.
     pub name: SectionId,
@@ -335,6 +339,7 @@ impl Section {
 
 /// The single view of truth.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[must_use]
 pub struct Report {
     /// The worst section status.

@@ -13,6 +13,7 @@ use crate::wal::{ProbeFailure, SlotWalStatus};
 
 /// What the live probe saw (`up` false and nothing else when it could not).
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct PostgresSectionFacts {
     /// The server, as given (any password masked).
     pub server: String,
@@ -42,6 +43,7 @@ pub struct PostgresSectionFacts {
 
 /// One replication slot.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct SlotFacts {
     /// `slot_name`.
     pub name: String,

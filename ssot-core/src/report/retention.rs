@@ -13,6 +13,7 @@ use crate::state::{self, load_record, RetentionStatusRecord, Untrusted};
 
 /// What the `retention` section read from `retention.status`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct RetentionSectionFacts {
     /// Each configured profile (`retention.profiles`), in order; empty when
     /// `retention.status` cannot be read.
@@ -24,6 +25,7 @@ pub struct RetentionSectionFacts {
 
 /// One profile's last apply.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct RetentionProfileFacts {
     /// The profile.
     pub profile: String,

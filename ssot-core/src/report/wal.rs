@@ -16,6 +16,7 @@ use crate::wal::Level;
 /// What the `wal` section read from `wal.status` (all `None` when it could
 /// not be used), and the limit it is judged by.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct WalSectionFacts {
     /// The recorded WAL status.
     pub status: Option<Level>,
@@ -63,6 +64,7 @@ pub struct WalSectionFacts {
 
 /// The used share of one volume the cluster writes.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct VolumeUse {
     /// Its key (`pgdata`, a tablespace's).
     pub volume: String,

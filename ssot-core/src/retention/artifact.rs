@@ -7,6 +7,7 @@ use crate::error::{Error, Result};
 
 /// Whether an artifact is whole.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum ArtifactState {
     /// Finished; takes part in the rules and counts as a copy.

@@ -41,6 +41,7 @@ pub fn check_plan_hash_prefix(h: &str) -> Result<()> {
 
 /// Keep or delete.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum Action {
     /// Stays.
@@ -61,6 +62,7 @@ impl Action {
 
 /// One artifact's fate.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ArtifactDecision {
     /// The artifact id.
     pub id: String,
@@ -80,6 +82,7 @@ pub struct ArtifactDecision {
 
 /// Totals of a plan.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Summary {
     /// Artifacts considered.
     pub total: usize,

@@ -17,6 +17,7 @@ use crate::error::{Error, Result};
 /// state reader and the gates.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub enum WalRule {
     /// pg_wal or a volume could not be measured.
     MeasurementFailed,

@@ -1,5 +1,7 @@
-# Type stubs of the extension module `ssot._ssot` (kept by hand; checked by
-# `python -m mypy.stubtest ssot` in CI).
+# Type stubs of the extension module `ssot._ssot`: the result and record
+# classes and `__all__` are generated from the core's JSON Schema by
+# ssot-py/stubgen.py (a test fails when they are stale); the rest is kept by
+# hand. Checked by `python -m mypy.stubtest ssot` in CI.
 
 import os
 from datetime import datetime
@@ -40,18 +42,25 @@ __version__: str
 __all__ = [
     "ApplyOutcome",
     "ArtifactDecision",
+    "BackupEvidence",
     "BackupRecorded",
-    "VerifyOutcome",
+    "build_report",
     "Check",
     "CommandResult",
     "Config",
     "ContractReport",
     "Decision",
     "DrDrillRecorded",
+    "evaluate_contract",
+    "evaluate_gate",
+    "evaluate_wal",
+    "gate",
     "Hold",
     "Invariant",
     "Limitation",
+    "plan_retention",
     "Report",
+    "RestoreDrillEvidence",
     "RestoreDrillRecorded",
     "RetentionPlan",
     "Section",
@@ -59,17 +68,16 @@ __all__ = [
     "StageCheck",
     "StageChecks",
     "Status",
+    "VerifyOutcome",
+    "VolumeReport",
     "WalCheck",
+    "WalDir",
     "WalReason",
     "WalReport",
     "__version__",
     "_raise_core_error",
-    "build_report",
-    "evaluate_contract",
-    "evaluate_gate",
-    "evaluate_wal",
-    "gate",
-    "plan_retention",
+    "_result_schemas",
+    "_result_stubs",
 ]
 
 _Path = Union[str, "os.PathLike[str]"]
@@ -82,160 +90,318 @@ _Config = Union[_Path, ConfigDict, None]
 _Operation = Union[Operation, Literal["snapshot", "backup", "restore", "startup"]]
 _ReportFormat = Literal["text", "json", "prometheus", "configmap"]
 
-@final
-class Check:
-    """One check of a gate decision."""
-    @property
-    def rule(self) -> str:
-        """Stable rule id (`wal_status_fresh`, `separate_filesystem`, ...)."""
-    @property
-    def passed(self) -> bool:
-        """Whether it passed."""
-    @property
-    def message(self) -> str:
-        """What was found."""
-
-@final
-class WalReason:
-    """One reason of a WAL status."""
-    @property
-    def rule(self) -> str:
-        """Stable rule id (`wal_over_soft_limit`, `volume_used_near`, ...)."""
-    @property
-    def level(self) -> WalStatus:
-        """The level it asserts: a `WalStatus`."""
-    @property
-    def message(self) -> str:
-        """One sentence naming value and threshold."""
-    @property
-    def held(self) -> bool:
-        """True when hysteresis holds it."""
+# --- generated from the core's schema by ssot-py/stubgen.py: do not edit ---
 
 @final
 class ArtifactDecision:
-    """One artifact of a retention plan, with every reason."""
+    """One artifact's fate."""
+    @property
+    def action(self) -> Action:
+        """Keep or delete."""
+    @property
+    def created_at(self) -> datetime:
+        """Creation time."""
+    @property
+    def group(self) -> str:
+        """Its group (one shared text per group of a plan)."""
     @property
     def id(self) -> str:
         """The artifact id."""
     @property
-    def group(self) -> str:
-        """Its group."""
-    @property
-    def action(self) -> Action:
-        """`Action.KEEP` or `Action.DELETE`."""
-    @property
     def reasons(self) -> List[str]:
-        """Every reason, as the CLI prints them."""
-    @property
-    def created_at(self) -> datetime:
-        """Creation time."""
+        """Every reason, in the order they were found."""
     @property
     def size_bytes(self) -> Optional[int]:
         """Size, when known."""
     @property
     def state(self) -> ArtifactState:
-        """Whether it is whole: an `ArtifactState`."""
+        """State."""
+
+@final
+class BackupEvidence:
+    """A backup that ran."""
+    @property
+    def artifact(self) -> str:
+        """The artifact (file name or id)."""
+    @property
+    def finished_at(self) -> datetime:
+        """When it finished."""
+    @property
+    def format(self) -> Optional[str]:
+        """The format recognised, and how it was checked."""
+    @property
+    def kind(self) -> str:
+        """`dump` (pg_dump), `basebackup`, ..."""
+    @property
+    def location(self) -> str:
+        """Where it was written (directory or URI)."""
+    @property
+    def recorded_by(self) -> str:
+        """Who ran it."""
+    @property
+    def result(self) -> BackupResult:
+        """Outcome."""
+    @property
+    def separate_from_pgdata(self) -> Optional[bool]:
+        """Whether the location was on a different filesystem from every
+        protected volume (PGDATA, pg_wal, the state directory), if checked."""
+    @property
+    def sha256(self) -> Optional[str]:
+        """SHA-256 of its content, measured when it was recorded (local backups)."""
+    @property
+    def size_bytes(self) -> Optional[int]:
+        """Size, if known."""
+    @property
+    def started_at(self) -> Optional[datetime]:
+        """When it started, if known."""
+    @property
+    def warnings(self) -> List[str]:
+        """What was worth saying but did not refuse it."""
+
+@final
+class Check:
+    """One condition a decision checked."""
+    @property
+    def message(self) -> str:
+        """What was found, naming files, values and thresholds."""
+    @property
+    def passed(self) -> bool:
+        """Whether it holds."""
+    @property
+    def rule(self) -> str:
+        """Stable id of the condition."""
 
 @final
 class Invariant:
-    """One invariant of the architecture contract."""
-    @property
-    def id(self) -> str:
-        """Stable id (`sts.max_wal_size`, `processes.no_archiver`, ...)."""
-    @property
-    def status(self) -> InvariantStatus:
-        """An `InvariantStatus`: pass, fail, unknown or not applicable."""
-    @property
-    def message(self) -> str:
-        """What was found."""
+    """One checked claim."""
     @property
     def evidence(self) -> List[str]:
-        """The facts it rests on."""
+        """The facts it rests on: arguments, rows, process lines, each with its source."""
+    @property
+    def id(self) -> str:
+        """Stable id (`sts.max_wal_size`, `runtime.wal_keep_size`, `processes.no_archiver`, ...)."""
+    @property
+    def message(self) -> str:
+        """What was found, naming values on both sides of a disagreement."""
+    @property
+    def status(self) -> InvariantStatus:
+        """Outcome."""
 
 @final
 class Limitation:
-    """One declared limitation."""
+    """A declared limitation and what the facts say about it."""
     @property
-    def name(self) -> str:
-        """`pitr`, `wal_archive`, `offsite_backup`, ..."""
-    @property
-    def status(self) -> LimitationStatus:
-        """A `LimitationStatus`: off (confirmed), on (contradicted) or unverified."""
+    def evidence(self) -> List[str]:
+        """Facts consulted."""
     @property
     def message(self) -> str:
         """Explanation."""
     @property
-    def evidence(self) -> List[str]:
-        """Facts consulted."""
+    def name(self) -> str:
+        """`pitr`, `wal_archive`, `pg_basebackup`, `offsite_backup`, `ha_replication`, `sla_rpo_rto`, `fs_quota`."""
+    @property
+    def status(self) -> LimitationStatus:
+        """Outcome."""
+
+@final
+class RestoreDrillEvidence:
+    """A restore drill that ran."""
+    @property
+    def artifact(self) -> str:
+        """The backup artifact restored."""
+    @property
+    def finished_at(self) -> datetime:
+        """When it finished."""
+    @property
+    def notes(self) -> str:
+        """Free text (control characters escaped, bounded: [`sanitize_notes`])."""
+    @property
+    def passed(self) -> bool:
+        """Whether the restored database came up and checked out."""
+    @property
+    def recorded_by(self) -> str:
+        """Who ran it."""
+    @property
+    def sha256(self) -> Optional[str]:
+        """On a pass: the SHA-256 of the backup the drill restored (its
+        recorded checksum, still matching), which a `.verified` marker must
+        name; `None` for a remote backup."""
+    @property
+    def started_at(self) -> Optional[datetime]:
+        """When it started, if known."""
+    @property
+    def verified_until(self) -> Optional[datetime]:
+        """On a pass: until when the backup counts as verified."""
+
+@final
+class Section:
+    """One concern of the report."""
+    @property
+    def action(self) -> Optional[str]:
+        """What to do about it, when the status is not OK and ssot knows."""
+    @property
+    def details(self) -> List[str]:
+        """Supporting lines (failures first)."""
+    @property
+    def name(self) -> str:
+        """`wal`, `disk`, `gates`, `retention`, `backup`, `restore_drill`, `dr_drill`, `contract`, `stages`, `limitations`."""
+    @property
+    def status(self) -> Verdict:
+        """Its health."""
+    @property
+    def summary(self) -> str:
+        """One line for a person; when the status is not OK it leads with the
+        problem, never with a healthy-looking fact."""
 
 @final
 class StageCheck:
-    """One stage claim checked against the evidence."""
-    @property
-    def id(self) -> str:
-        """Stage id."""
-    @property
-    def title(self) -> str:
-        """Title."""
+    """A claim checked against the evidence."""
     @property
     def claimed(self) -> Claim:
-        """The claimed status: a `Claim`."""
+        """Claimed status."""
     @property
     def consistent(self) -> bool:
         """Whether the evidence backs the claim."""
     @property
-    def met(self) -> List[str]:
-        """Criteria met, each with the fact that decides it."""
+    def final(self) -> bool:
+        """Marked final in the seed."""
     @property
-    def missing(self) -> List[str]:
-        """Criteria not met."""
+    def id(self) -> str:
+        """Stage id."""
     @property
     def message(self) -> str:
         """One line."""
+    @property
+    def met(self) -> List[str]:
+        """Criteria met, with what met them."""
+    @property
+    def missing(self) -> List[str]:
+        """Criteria not met, with why."""
+    @property
+    def title(self) -> str:
+        """Title."""
 
 @final
-class Section:
-    """One section of the report."""
+class VolumeReport:
+    """The report on one [`WatchedVolume`]."""
     @property
-    def name(self) -> str:
-        """`wal`, `disk`, `gates`, `retention`, `backup`, ..."""
+    def available_bytes(self) -> int:
+        """Available bytes."""
     @property
-    def status(self) -> Verdict:
-        """A `Verdict`: OK, DEGRADED or DOWN."""
+    def df_used_pct(self) -> Optional[float]:
+        """Used % as `df` shows it, when known."""
     @property
-    def summary(self) -> str:
-        """One line."""
+    def growth_bytes_per_second(self) -> Optional[float]:
+        """Fill rate over its recent run, bytes per second."""
     @property
-    def action(self) -> Optional[str]:
-        """What to do about it, when it is not OK and ssot knows."""
+    def holds(self) -> str:
+        """What it holds."""
     @property
-    def details(self) -> List[str]:
-        """Supporting lines."""
+    def key(self) -> str:
+        """Its key."""
+    @property
+    def seconds_to_error(self) -> Optional[float]:
+        """Predicted seconds until its error threshold."""
+    @property
+    def total_bytes(self) -> int:
+        """Total bytes."""
+    @property
+    def used_pct(self) -> float:
+        """Used % as the thresholds read it, rounded down to 0.01."""
+
+@final
+class WalDir:
+    """`pg_ls_waldir()`: what PostgreSQL itself counts in pg_wal."""
+    @property
+    def bytes(self) -> int:
+        """`sum(size)`."""
+    @property
+    def segments(self) -> int:
+        """Files named like WAL segments."""
+
+@final
+class WalReason:
+    """One fired rule: which, how bad, the measured value and the threshold."""
+    @property
+    def held(self) -> bool:
+        """True when the value no longer crosses the threshold but has not cleared
+        it by the hysteresis margin, so the previous state is held."""
+    @property
+    def level(self) -> WalStatus:
+        """The level this rule asserts."""
+    @property
+    def message(self) -> str:
+        """One sentence for a person, naming value and threshold."""
+    @property
+    def rule(self) -> str:
+        """Stable rule id (see the module docs)."""
+    @property
+    def threshold(self) -> Optional[float]:
+        """The threshold it was compared with, in `unit`."""
+    @property
+    def unit(self) -> Optional[str]:
+        """`percent`, `bytes`, `seconds` or `count`."""
+    @property
+    def value(self) -> Optional[float]:
+        """The measured value, in `unit`."""
 
 @final
 class WalReport:
     """A WAL status from the pure evaluator."""
     @property
-    def status(self) -> WalStatus:
-        """The status: a `WalStatus`."""
+    def checked_at(self) -> datetime:
+        """The evaluation time (`now`)."""
+    @property
+    def df_used_pct(self) -> Optional[float]:
+        """Used % of the volume holding pg_wal as `df` shows it (root-reserved
+        blocks left out), beside `wal_used_pct`, which the thresholds use."""
+    @property
+    def ready_count(self) -> Optional[int]:
+        """`archive_status/*.ready` files."""
     @property
     def reasons(self) -> List[WalReason]:
-        """Every reason, worst first."""
+        """Every rule that fired, worst first."""
     @property
-    def checked_at(self) -> datetime:
-        """The evaluation time."""
+    def samples_in_window(self) -> int:
+        """Samples (including this one) within the growth window."""
     @property
-    def wal_size(self) -> Optional[int]:
-        """Bytes in pg_wal; `None` when the measurement failed."""
+    def seconds_to_error(self) -> Optional[float]:
+        """Predicted seconds until the volume reaches the error threshold at the
+        current rate; absent when not growing or not enough samples."""
     @property
     def segment_count(self) -> Optional[int]:
         """WAL segment files in pg_wal."""
     @property
-    def wal_used_pct(self) -> Optional[float]:
-        """Used % of the volume holding pg_wal."""
+    def soft_limit_bytes(self) -> int:
+        """What PostgreSQL normally keeps in pg_wal ([`WalSettings::normal_ceiling`]),
+        the threshold of `wal_over_soft_limit`."""
     @property
-    def seconds_to_error(self) -> Optional[float]:
-        """Predicted seconds until the volume reaches its error threshold."""
+    def status(self) -> WalStatus:
+        """The worst level among the reasons; `OK` when none fired."""
+    @property
+    def threshold_pct(self) -> float:
+        """The NEAR_LIMIT threshold on `wal_used_pct` (seed field)."""
+    @property
+    def volume_available_bytes(self) -> Optional[int]:
+        """Available bytes of that volume."""
+    @property
+    def volume_growth_bytes_per_second(self) -> Optional[float]:
+        """Growth of the volume's used bytes over the window, bytes per second."""
+    @property
+    def volume_total_bytes(self) -> Optional[int]:
+        """Total bytes of the volume holding pg_wal."""
+    @property
+    def volumes(self) -> List[VolumeReport]:
+        """The other volumes the cluster writes (PGDATA's, tablespaces')."""
+    @property
+    def wal_growth_bytes_per_second(self) -> Optional[float]:
+        """pg_wal growth over the window, bytes per second (negative when shrinking)."""
+    @property
+    def wal_size(self) -> Optional[int]:
+        """pg_wal bytes (seed field `wal_size`); absent if the measurement failed."""
+    @property
+    def wal_used_pct(self) -> Optional[float]:
+        """Used % of the volume holding pg_wal, rounded down to 0.01 (seed field)."""
     @property
     def exit_code(self) -> int:
         """The CLI's exit code for this result."""
@@ -251,23 +417,74 @@ class WalReport:
 class WalCheck:
     """A WAL check: the report as recorded in `wal.status`, with where pg_wal is."""
     @property
-    def status(self) -> WalStatus:
-        """The status: a `WalStatus`."""
+    def checked_at(self) -> datetime:
+        """The evaluation time (`now`)."""
     @property
-    def report(self) -> WalReport:
-        """The report."""
+    def df_used_pct(self) -> Optional[float]:
+        """Used % of the volume holding pg_wal as `df` shows it (root-reserved
+        blocks left out), beside `wal_used_pct`, which the thresholds use."""
     @property
-    def reasons(self) -> List[WalReason]:
-        """Every reason, worst first."""
+    def notes(self) -> List[str]:
+        """Things an operator should know that did not change the status."""
+    @property
+    def pg_ls_waldir(self) -> Optional[WalDir]:
+        """What `pg_ls_waldir()` counted, when the server was probed."""
     @property
     def pg_wal(self) -> Optional[Path]:
         """pg_wal as resolved (through a symlink, if any)."""
     @property
+    def ready_count(self) -> Optional[int]:
+        """`archive_status/*.ready` files."""
+    @property
+    def reasons(self) -> List[WalReason]:
+        """Every rule that fired, worst first."""
+    @property
+    def samples_in_window(self) -> int:
+        """Samples (including this one) within the growth window."""
+    @property
+    def seconds_to_error(self) -> Optional[float]:
+        """Predicted seconds until the volume reaches the error threshold at the
+        current rate; absent when not growing or not enough samples."""
+    @property
+    def segment_count(self) -> Optional[int]:
+        """WAL segment files in pg_wal."""
+    @property
     def settings_source(self) -> str:
         """Where the declared WAL settings came from."""
     @property
-    def notes(self) -> List[str]:
-        """Things to know that did not change the status."""
+    def soft_limit_bytes(self) -> int:
+        """What PostgreSQL normally keeps in pg_wal ([`WalSettings::normal_ceiling`]),
+        the threshold of `wal_over_soft_limit`."""
+    @property
+    def status(self) -> WalStatus:
+        """The worst level among the reasons; `OK` when none fired."""
+    @property
+    def threshold_pct(self) -> float:
+        """The NEAR_LIMIT threshold on `wal_used_pct` (seed field)."""
+    @property
+    def volume_available_bytes(self) -> Optional[int]:
+        """Available bytes of that volume."""
+    @property
+    def volume_growth_bytes_per_second(self) -> Optional[float]:
+        """Growth of the volume's used bytes over the window, bytes per second."""
+    @property
+    def volume_total_bytes(self) -> Optional[int]:
+        """Total bytes of the volume holding pg_wal."""
+    @property
+    def volumes(self) -> List[VolumeReport]:
+        """The other volumes the cluster writes (PGDATA's, tablespaces')."""
+    @property
+    def wal_growth_bytes_per_second(self) -> Optional[float]:
+        """pg_wal growth over the window, bytes per second (negative when shrinking)."""
+    @property
+    def wal_size(self) -> Optional[int]:
+        """pg_wal bytes (seed field `wal_size`); absent if the measurement failed."""
+    @property
+    def wal_used_pct(self) -> Optional[float]:
+        """Used % of the volume holding pg_wal, rounded down to 0.01 (seed field)."""
+    @property
+    def report(self) -> WalReport:
+        """The report."""
     @property
     def measurement_failed(self) -> bool:
         """True when pg_wal could not be measured."""
@@ -286,22 +503,26 @@ class WalCheck:
 class Decision:
     """A gate's decision, with every check."""
     @property
-    def operation(self) -> Operation:
-        """The operation decided: an `Operation`."""
-    @property
     def allowed(self) -> bool:
         """True only when every check passed."""
     @property
     def decided_at(self) -> datetime:
-        """When it was decided."""
+        """When the decision was made."""
+    @property
+    def operation(self) -> Operation:
+        """The operation asked about."""
     @property
     def reasons(self) -> List[Check]:
         """Every check, failed ones first."""
+    @property
+    def target(self) -> Optional[str]:
+        """The target directory judged, for an operation that writes one."""
     @property
     def denials(self) -> List[Check]:
         """The checks that failed."""
     def raise_if_denied(self) -> None:
         """Raises `ssot.GateDenied` (with this decision) unless allowed."""
+    def __bool__(self) -> bool: ...
     @property
     def exit_code(self) -> int:
         """The CLI's exit code for this result."""
@@ -312,7 +533,6 @@ class Decision:
         """The CLI's JSON, as Python values."""
     def to_json(self) -> str:
         """The CLI's JSON."""
-    def __bool__(self) -> bool: ...
 
 @final
 class RetentionPlan:
@@ -331,16 +551,16 @@ class RetentionPlan:
         """The artifacts to delete."""
     @property
     def plan_hash(self) -> str:
-        """Applying needs exactly this hash (or a 12-digit prefix of it)."""
+        """sha256 of the decisions (group, id, action), hex."""
     @property
     def refused(self) -> Optional[str]:
-        """Why the plan may not be applied, if it may not."""
+        """Set when the plan must not be applied (e.g. over `max_delete`)."""
     @property
     def warnings(self) -> List[str]:
-        """Warnings (a refusal is one of them)."""
+        """Things a person should look at before applying."""
     @property
     def now(self) -> datetime:
-        """As of."""
+        """The evaluation time."""
     @property
     def summary(self) -> Dict[str, int]:
         """Totals: total, kept, deleted, kept_bytes, freed_bytes, verified_kept, groups."""
@@ -359,26 +579,26 @@ class RetentionPlan:
 class ApplyOutcome:
     """What `apply_retention` did (or would do, in a dry run)."""
     @property
-    def plan(self) -> RetentionPlan:
-        """The plan that was (or would be) applied."""
-    @property
     def applied(self) -> bool:
         """True when deletions were carried out."""
-    @property
-    def dry_run(self) -> bool:
-        """True when nothing was deleted because no confirmation was given."""
-    @property
-    def refused(self) -> Optional[str]:
-        """Why nothing was deleted, if it was refused."""
     @property
     def deleted(self) -> List[str]:
         """Ids deleted, oldest first."""
     @property
+    def dry_run(self) -> bool:
+        """True when nothing was deleted because no confirmation was given."""
+    @property
     def recovered(self) -> List[str]:
-        """Leftovers of an interrupted earlier run, finished first."""
+        """Leftovers of an interrupted earlier run that were cleaned up first."""
+    @property
+    def refused(self) -> Optional[str]:
+        """Why the plan was not applied, if it was not."""
     @property
     def resumed(self) -> Optional[str]:
-        """The reviewed plan hash this run continued or found already applied."""
+        """Hash of the reviewed plan this run continued or found already applied, if any."""
+    @property
+    def plan(self) -> RetentionPlan:
+        """The plan that was (or would be) applied."""
     @property
     def exit_code(self) -> int:
         """The CLI's exit code for this result."""
@@ -394,23 +614,23 @@ class ApplyOutcome:
 class ContractReport:
     """The architecture contract checked."""
     @property
-    def status(self) -> ContractStatus:
-        """The contract's status: a `ContractStatus`."""
-    @property
     def checked_at(self) -> datetime:
-        """When it was checked."""
+        """When it was evaluated."""
     @property
     def deployment(self) -> Deployment:
-        """The deployment checked: `Deployment.HOST` or `Deployment.KUBERNETES`."""
+        """The deployment checked: `host` or `kubernetes`."""
     @property
     def invariants(self) -> List[Invariant]:
         """Every invariant."""
     @property
-    def failed(self) -> List[str]:
-        """The ids of the failed invariants."""
-    @property
     def limitations(self) -> List[Limitation]:
         """Every declared limitation."""
+    @property
+    def status(self) -> ContractStatus:
+        """`PASS` when nothing fails and nothing is unknown, `FAIL` when anything fails, else `UNKNOWN`."""
+    @property
+    def failed(self) -> List[str]:
+        """The ids of the failed invariants."""
     @property
     def exit_code(self) -> int:
         """The CLI's exit code for this result."""
@@ -431,6 +651,7 @@ class StageChecks:
     @property
     def consistent(self) -> bool:
         """True when every claim is backed."""
+    def __len__(self) -> int: ...
     @property
     def exit_code(self) -> int:
         """The CLI's exit code for this result."""
@@ -441,35 +662,51 @@ class StageChecks:
         """The CLI's JSON, as Python values."""
     def to_json(self) -> str:
         """The CLI's JSON."""
-    def __len__(self) -> int: ...
 
 @final
 class BackupRecorded:
     """A backup recorded in `backup.status`."""
     @property
     def artifact(self) -> str:
-        """The artifact."""
+        """The artifact (file name or id)."""
     @property
-    def location(self) -> str:
-        """The location, resolved."""
-    @property
-    def result(self) -> BackupResult:
-        """How it ended: a `BackupResult`."""
-    @property
-    def size_bytes(self) -> Optional[int]:
-        """The size, measured."""
-    @property
-    def separate_from_pgdata(self) -> Optional[bool]:
-        """Whether it is on another filesystem than PGDATA (`None`: unknown)."""
+    def evidence(self) -> BackupEvidence:
+        """What was recorded: the location resolved, the size measured, whether
+        it is on another filesystem than PGDATA."""
     @property
     def finished_at(self) -> datetime:
         """When it finished."""
     @property
-    def state_file(self) -> str:
-        """The state file it was recorded in."""
+    def format(self) -> Optional[str]:
+        """The format recognised, and how it was checked."""
+    @property
+    def kind(self) -> str:
+        """`dump` (pg_dump), `basebackup`, ..."""
+    @property
+    def location(self) -> str:
+        """Where it was written (directory or URI)."""
+    @property
+    def recorded_by(self) -> str:
+        """Who ran it."""
+    @property
+    def result(self) -> BackupResult:
+        """Outcome."""
+    @property
+    def separate_from_pgdata(self) -> Optional[bool]:
+        """Whether the location was on a different filesystem from every
+        protected volume (PGDATA, pg_wal, the state directory), if checked."""
     @property
     def sha256(self) -> Optional[str]:
-        """SHA-256 of its content, measured when recorded (local backups)."""
+        """SHA-256 of its content, measured when it was recorded (local backups)."""
+    @property
+    def size_bytes(self) -> Optional[int]:
+        """Size, if known."""
+    @property
+    def started_at(self) -> Optional[datetime]:
+        """When it started, if known."""
+    @property
+    def state_file(self) -> str:
+        """Where it was recorded."""
     @property
     def warnings(self) -> List[str]:
         """What was worth saying but did not refuse it."""
@@ -488,18 +725,17 @@ class BackupRecorded:
 class VerifyOutcome:
     """What `verify` found: each recorded backup re-read against its checksum."""
     @property
-    def checks(
-        self,
-    ) -> List[Tuple[str, str, VerifyResult, Optional[str]]]:
-        """One `(artifact, location, result, problem)` per recorded backup;
-        `result` is a `VerifyResult`.
-        """
-    @property
     def failed(self) -> int:
         """How many failed."""
     @property
     def state_file(self) -> str:
         """Where the findings were recorded."""
+    @property
+    def checks(
+        self,
+    ) -> List[Tuple[str, str, VerifyResult, Optional[str]]]:
+        """One `(artifact, location, result, problem)` per recorded backup;
+        `result` is a `VerifyResult`."""
     @property
     def exit_code(self) -> int:
         """The CLI's exit code for this result."""
@@ -516,13 +752,39 @@ class RestoreDrillRecorded:
     """A restore drill recorded in `restore_drill.status`."""
     @property
     def artifact(self) -> str:
-        """The artifact restored."""
+        """The backup artifact restored."""
     @property
-    def passed(self) -> bool:
-        """Whether it passed."""
+    def evidence(self) -> RestoreDrillEvidence:
+        """What was recorded."""
+    @property
+    def finished_at(self) -> datetime:
+        """When it finished."""
     @property
     def marked_verified(self) -> Optional[Path]:
-        """The `.verified` marker written, if any."""
+        """The `.verified` sidecar written, if one was asked for and the drill passed."""
+    @property
+    def notes(self) -> str:
+        """Free text (control characters escaped, bounded: [`sanitize_notes`])."""
+    @property
+    def passed(self) -> bool:
+        """Whether the restored database came up and checked out."""
+    @property
+    def recorded_by(self) -> str:
+        """Who ran it."""
+    @property
+    def result(self) -> str:
+        """pass or fail."""
+    @property
+    def sha256(self) -> Optional[str]:
+        """On a pass: the SHA-256 of the backup the drill restored (its
+        recorded checksum, still matching), which a `.verified` marker must
+        name; `None` for a remote backup."""
+    @property
+    def started_at(self) -> Optional[datetime]:
+        """When it started, if known."""
+    @property
+    def verified_until(self) -> Optional[datetime]:
+        """On a pass: until when the backup counts as verified."""
     @property
     def exit_code(self) -> int:
         """The CLI's exit code for this result."""
@@ -538,17 +800,23 @@ class RestoreDrillRecorded:
 class DrDrillRecorded:
     """A DR drill recorded in `dr_drill.status`, with measured RTO and RPO."""
     @property
-    def scenario(self) -> str:
-        """What was simulated."""
-    @property
-    def rto_seconds(self) -> int:
-        """Measured RTO, seconds."""
-    @property
-    def rpo_seconds(self) -> int:
-        """Measured RPO, seconds."""
-    @property
     def passed(self) -> bool:
         """Both within target."""
+    @property
+    def rpo_seconds(self) -> int:
+        """`newest_data_before − newest_data_after`, seconds (0 when nothing was lost)."""
+    @property
+    def rpo_target_seconds(self) -> int:
+        """RPO target, seconds."""
+    @property
+    def rto_seconds(self) -> int:
+        """`restored_at − t0`, seconds."""
+    @property
+    def rto_target_seconds(self) -> int:
+        """RTO target, seconds."""
+    @property
+    def scenario(self) -> str:
+        """What was simulated."""
     @property
     def exit_code(self) -> int:
         """The CLI's exit code for this result."""
@@ -564,18 +832,24 @@ class DrDrillRecorded:
 class Report:
     """The single view of truth."""
     @property
-    def verdict(self) -> Verdict:
-        """The worst section's status: a `Verdict`."""
-    @property
-    def headline(self) -> str:
-        """The first line for 3 a.m.: what is wrong and what to do
-        (`OK: nothing to do ...` when all is well)."""
-    @property
     def generated_at(self) -> datetime:
         """When it was built."""
     @property
+    def headline(self) -> str:
+        """One line for 3 a.m.: the verdict, the worst finding and the first
+        thing to do (`OK: nothing to do` when all is well). See [`headline`]."""
+    @property
+    def restore_drill(self) -> Dict[str, str]:
+        """Facts for the restore-drill marker (`last_pass_at`, `artifact`, `result`)."""
+    @property
     def sections(self) -> List[Section]:
         """Every section, in a fixed order."""
+    @property
+    def stages(self) -> List[StageCheck]:
+        """The stage registry evaluated."""
+    @property
+    def verdict(self) -> Verdict:
+        """The worst section status."""
     def to_prometheus(self) -> str:
         """The Prometheus text exposition (node_exporter's textfile collector)."""
     @property
@@ -630,6 +904,8 @@ class Config:
         """The CLI's JSON, as Python values."""
     def to_json(self) -> str:
         """The CLI's JSON."""
+
+# --- end of the generated classes ---
 
 @final
 class CommandResult:
@@ -944,3 +1220,5 @@ def build_report(
     state file names to their content; `config` is `ssot.toml` text or a dict.
     """
 def _raise_core_error(kind: str) -> None: ...
+def _result_stubs() -> str: ...
+def _result_schemas() -> Dict[str, Any]: ...
