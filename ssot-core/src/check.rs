@@ -224,7 +224,7 @@ impl PartialEq<&str> for GateCheck {
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Check {
-    /// Which condition.
+    /// Stable id of the condition (`wal_status_fresh`, `separate_filesystem`, ...).
     pub rule: GateCheck,
     /// Whether it holds.
     pub passed: bool,

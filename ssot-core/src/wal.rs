@@ -639,7 +639,7 @@ impl WalPolicy {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Reason {
-    /// The rule (its stable id is its serde name; see the module docs).
+    /// Stable rule id (`wal_over_soft_limit`, `slot_lost`, ...; see the module docs).
     pub rule: WalRule,
     /// The level this rule asserts.
     pub level: Level,

@@ -107,99 +107,118 @@ fn state_cases() -> Vec<Case> {
             facts: good(),
             denied_by: None,
         });
-        cases.extend([
-            Case {
-                name: "wal.status missing",
-                op,
-                facts: with(|g| g.wal_status = StateInput::Missing { path: "/s/wal.status".into() }),
-                denied_by: Some(("wal_status_missing", "/s/wal.status is missing: run `ssot wal check` first")),
-            },
-            Case {
-                name: "wal.status unreadable",
-                op,
-                facts: with(|g| {
-                    g.wal_status = StateInput::Unreadable {
-                        path: "/s/wal.status".into(),
-                        error: "Permission denied (os error 13)".into(),
-                    }
-                }),
-                denied_by: Some(("wal_status_unreadable", "/s/wal.status is unreadable: Permission denied")),
-            },
-            Case {
-                name: "wal.status with a garbage line",
-                op,
-                facts: with(|g| g.wal_status = present("/s/wal.status", format!("wal_status=OK\n%%%\nchecked_at={}\n", ts(0)))),
-                denied_by: Some(("wal_status_corrupt", "/s/wal.status is corrupt: /s/wal.status:2: expected key=value")),
-            },
-            Case {
-                name: "wal.status with the seed's old FAIL value",
-                op,
-                facts: with(|g| g.wal_status = wal_file("FAIL", 0)),
-                denied_by: Some(("wal_status_corrupt", "key \"wal_status\": unknown WAL status \"FAIL\"")),
-            },
-            Case {
-                name: "wal.status without checked_at",
-                op,
-                facts: with(|g| g.wal_status = present("/s/wal.status", "wal_status=OK\n".into())),
-                denied_by: Some(("wal_status_corrupt", "missing key \"checked_at\"")),
-            },
-            Case {
-                name: "wal.status with a malformed checked_at",
-                op,
-                facts: with(|g| g.wal_status = present("/s/wal.status", "wal_status=OK\nchecked_at=yesterday\n".into())),
-                denied_by: Some(("wal_status_corrupt", "/s/wal.status:2: key \"checked_at\": \"yesterday\" is not an RFC 3339 timestamp")),
-            },
-            Case {
-                name: "wal.status with a duplicated key",
-                op,
-                facts: with(|g| g.wal_status = present("/s/wal.status", format!("wal_status=OK\nwal_status=ERROR\nchecked_at={}\n", ts(0)))),
-                denied_by: Some(("wal_status_corrupt", "duplicate key \"wal_status\"")),
-            },
-            Case {
-                name: "wal.status 10 min + 1 s old",
-                op,
-                facts: with(|g| g.wal_status = wal_file("OK", -601)),
-                denied_by: Some(("wal_status_stale", "is stale: checked_at 2026-02-05T11:49:59Z is 10min1s old, more than the allowed 10min")),
-            },
-            Case {
-                name: "wal.status 2 min in the future",
-                op,
-                facts: with(|g| g.wal_status = wal_file("OK", 120)),
-                denied_by: Some(("wal_status_future_dated", "is future-dated: checked_at 2026-02-05T12:02:00Z is 2min ahead of now")),
-            },
-            Case {
-                name: "WAL GROWING",
-                op,
-                facts: with(|g| g.wal_status = wal_file("GROWING", 0)),
-                denied_by: Some(("wal_status_ok", "WAL status is GROWING, operations need OK")),
-            },
-            Case {
-                name: "WAL NEAR_LIMIT",
-                op,
-                facts: with(|g| g.wal_status = wal_file("NEAR_LIMIT", 0)),
-                denied_by: Some(("wal_status_ok", "WAL status is NEAR_LIMIT")),
-            },
-            Case {
-                name: "WAL ERROR",
-                op,
-                facts: with(|g| g.wal_status = wal_file("ERROR", 0)),
-                denied_by: Some(("wal_status_ok", "WAL status is ERROR")),
-            },
-            Case {
-                name: "another operation holds the lock",
-                op,
-                facts: with(|g| g.lock.held_by = Some("backup by pid 42 since 2026-02-05T11:59:00Z".into())),
-                denied_by: Some(("operation_lock", "another operation holds the lock: backup by pid 42")),
-            },
-            Case {
-                name: "the lock state is unknown",
-                op,
-                facts: with(|g| g.lock.error = Some("open /s/operation.lock: Permission denied".into())),
-                denied_by: Some(("operation_lock", "cannot determine the operation lock")),
-            },
-        ]);
+        cases.extend(wal_status_cases(op));
+        cases.extend(lock_cases(op));
     }
     cases
+}
+
+/// `op` with `wal.status` missing, unreadable, corrupt, stale, future-dated or not OK.
+fn wal_status_cases(op: Operation) -> Vec<Case> {
+    vec![
+        Case {
+            name: "wal.status missing",
+            op,
+            facts: with(|g| g.wal_status = StateInput::Missing { path: "/s/wal.status".into() }),
+            denied_by: Some(("wal_status_missing", "/s/wal.status is missing: run `ssot wal check` first")),
+        },
+        Case {
+            name: "wal.status unreadable",
+            op,
+            facts: with(|g| {
+                g.wal_status = StateInput::Unreadable {
+                    path: "/s/wal.status".into(),
+                    error: "Permission denied (os error 13)".into(),
+                }
+            }),
+            denied_by: Some(("wal_status_unreadable", "/s/wal.status is unreadable: Permission denied")),
+        },
+        Case {
+            name: "wal.status with a garbage line",
+            op,
+            facts: with(|g| g.wal_status = present("/s/wal.status", format!("wal_status=OK\n%%%\nchecked_at={}\n", ts(0)))),
+            denied_by: Some(("wal_status_corrupt", "/s/wal.status is corrupt: /s/wal.status:2: expected key=value")),
+        },
+        Case {
+            name: "wal.status with the seed's old FAIL value",
+            op,
+            facts: with(|g| g.wal_status = wal_file("FAIL", 0)),
+            denied_by: Some(("wal_status_corrupt", "key \"wal_status\": unknown WAL status \"FAIL\"")),
+        },
+        Case {
+            name: "wal.status without checked_at",
+            op,
+            facts: with(|g| g.wal_status = present("/s/wal.status", "wal_status=OK\n".into())),
+            denied_by: Some(("wal_status_corrupt", "missing key \"checked_at\"")),
+        },
+        Case {
+            name: "wal.status with a malformed checked_at",
+            op,
+            facts: with(|g| g.wal_status = present("/s/wal.status", "wal_status=OK\nchecked_at=yesterday\n".into())),
+            denied_by: Some(("wal_status_corrupt", "/s/wal.status:2: key \"checked_at\": \"yesterday\" is not an RFC 3339 timestamp")),
+        },
+        Case {
+            name: "wal.status with a duplicated key",
+            op,
+            facts: with(|g| g.wal_status = present("/s/wal.status", format!("wal_status=OK\nwal_status=ERROR\nchecked_at={}\n", ts(0)))),
+            denied_by: Some(("wal_status_corrupt", "duplicate key \"wal_status\"")),
+        },
+        Case {
+            name: "wal.status 10 min + 1 s old",
+            op,
+            facts: with(|g| g.wal_status = wal_file("OK", -601)),
+            denied_by: Some(("wal_status_stale", "is stale: checked_at 2026-02-05T11:49:59Z is 10min1s old, more than the allowed 10min")),
+        },
+        Case {
+            name: "wal.status 2 min in the future",
+            op,
+            facts: with(|g| g.wal_status = wal_file("OK", 120)),
+            denied_by: Some(("wal_status_future_dated", "is future-dated: checked_at 2026-02-05T12:02:00Z is 2min ahead of now")),
+        },
+        Case {
+            name: "WAL GROWING",
+            op,
+            facts: with(|g| g.wal_status = wal_file("GROWING", 0)),
+            denied_by: Some(("wal_status_ok", "WAL status is GROWING, operations need OK")),
+        },
+        Case {
+            name: "WAL NEAR_LIMIT",
+            op,
+            facts: with(|g| g.wal_status = wal_file("NEAR_LIMIT", 0)),
+            denied_by: Some(("wal_status_ok", "WAL status is NEAR_LIMIT")),
+        },
+        Case {
+            name: "WAL ERROR",
+            op,
+            facts: with(|g| g.wal_status = wal_file("ERROR", 0)),
+            denied_by: Some(("wal_status_ok", "WAL status is ERROR")),
+        },
+    ]
+}
+
+/// `op` with the operation lock held or unknown.
+fn lock_cases(op: Operation) -> Vec<Case> {
+    vec![
+        Case {
+            name: "another operation holds the lock",
+            op,
+            facts: with(|g| {
+                g.lock.held_by = Some("backup by pid 42 since 2026-02-05T11:59:00Z".into())
+            }),
+            denied_by: Some((
+                "operation_lock",
+                "another operation holds the lock: backup by pid 42",
+            )),
+        },
+        Case {
+            name: "the lock state is unknown",
+            op,
+            facts: with(|g| {
+                g.lock.error = Some("open /s/operation.lock: Permission denied".into())
+            }),
+            denied_by: Some(("operation_lock", "cannot determine the operation lock")),
+        },
+    ]
 }
 
 /// Operations that write to a target: the disk guard at each boundary.

@@ -274,7 +274,7 @@ impl SectionFacts {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Section {
-    /// Which section.
+    /// `wal`, `disk`, `gates`, `retention`, `backup`, `restore_drill`, `dr_drill`, `contract`, `stages`, `limitations`, `postgres`.
     pub name: SectionId,
     /// Its health.
     pub status: Verdict,

@@ -169,7 +169,7 @@ class Check:
         """Whether it holds."""
     @property
     def rule(self) -> str:
-        """Stable id of the condition."""
+        """Stable id of the condition (`wal_status_fresh`, `separate_filesystem`, ...)."""
 
 @final
 class Invariant:
@@ -243,8 +243,11 @@ class Section:
     def details(self) -> List[str]:
         """Supporting lines (failures first)."""
     @property
+    def facts(self) -> Any:
+        """What it measured; its metrics are read from these."""
+    @property
     def name(self) -> str:
-        """`wal`, `disk`, `gates`, `retention`, `backup`, `restore_drill`, `dr_drill`, `contract`, `stages`, `limitations`."""
+        """`wal`, `disk`, `gates`, `retention`, `backup`, `restore_drill`, `dr_drill`, `contract`, `stages`, `limitations`, `postgres`."""
     @property
     def status(self) -> Verdict:
         """Its health."""
@@ -334,7 +337,7 @@ class WalReason:
         """One sentence for a person, naming value and threshold."""
     @property
     def rule(self) -> str:
-        """Stable rule id (see the module docs)."""
+        """Stable rule id (`wal_over_soft_limit`, `slot_lost`, ...; see the module docs)."""
     @property
     def threshold(self) -> Optional[float]:
         """The threshold it was compared with, in `unit`."""
