@@ -234,7 +234,7 @@ impl Ssot {
         let now = now_or(now, || self.0.now())?;
         py.detach(|| self.0.check_wal(&req, now))
             .or_py()
-            .map(WalCheck)
+            .map(WalCheck::from)
     }
 
     /// Decides whether `operation` (snapshot, backup, restore, startup) may
@@ -255,7 +255,9 @@ impl Ssot {
         let req = gate_request(operation, target, pgdata, estimate)?;
         // A decision that authorises work: the real clock, `now` only checked.
         let given = now.filter(|n| !n.is_none()).map(time).transpose()?;
-        py.detach(|| self.0.gate(&req, given)).or_py().map(Decision)
+        py.detach(|| self.0.gate(&req, given))
+            .or_py()
+            .map(Decision::from)
     }
 
     /// Like `gate`, but first takes the operation lock (naming `holder`) and,
@@ -322,7 +324,7 @@ impl Ssot {
         let now = now_or(now, || self.0.now())?;
         py.detach(|| self.0.plan_retention(&req, now))
             .or_py()
-            .map(RetentionPlan)
+            .map(RetentionPlan::from)
     }
 
     /// Applies a retention plan: with `plan_hash`, exactly the reviewed plan
@@ -350,7 +352,7 @@ impl Ssot {
         let given = now.filter(|n| !n.is_none()).map(time).transpose()?;
         py.detach(|| self.0.apply_retention(&req, &mode, given))
             .or_py()
-            .map(ApplyOutcome)
+            .map(ApplyOutcome::from)
     }
 
     /// Checks the architecture contract against its source of truth (the
@@ -392,7 +394,7 @@ impl Ssot {
         let now = now_or(now, || self.0.now())?;
         py.detach(|| self.0.check_contract(&req, now))
             .or_py()
-            .map(ContractReport)
+            .map(ContractReport::from)
     }
 
     /// Checks every stage's claimed status against the evidence in the
@@ -404,7 +406,7 @@ impl Ssot {
         now: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<StageChecks> {
         let now = now_or(now, || self.0.now())?;
-        Ok(StageChecks(py.detach(|| self.0.check_stages(now))))
+        Ok(StageChecks::from(py.detach(|| self.0.check_stages(now))))
     }
 
     /// Records a backup that ran in `backup.status`, after checking it is
@@ -446,7 +448,7 @@ impl Ssot {
         let now = now_or(now, || self.0.now())?;
         py.detach(|| self.0.record_backup(&req, now))
             .or_py()
-            .map(BackupRecorded)
+            .map(BackupRecorded::from)
     }
 
     /// Records a restore drill of a recorded backup (`result`: `pass` or
@@ -482,7 +484,7 @@ impl Ssot {
         let now = now_or(now, || self.0.now())?;
         py.detach(|| self.0.record_restore_drill(&req, now))
             .or_py()
-            .map(RestoreDrillRecorded)
+            .map(RestoreDrillRecorded::from)
     }
 
     /// Records a disaster-recovery drill in `dr_drill.status`, with the RTO
@@ -516,7 +518,7 @@ impl Ssot {
         let now = now_or(now, || self.0.now())?;
         py.detach(|| self.0.record_dr_drill(&req, now))
             .or_py()
-            .map(DrDrillRecorded)
+            .map(DrDrillRecorded::from)
     }
 
     /// The single view of truth over the state directory (and, with a DSN,
@@ -534,7 +536,7 @@ impl Ssot {
             dsn,
         };
         let now = now_or(now, || self.0.now())?;
-        Ok(Report(py.detach(|| self.0.report(&req, now))))
+        Ok(Report::from(py.detach(|| self.0.report(&req, now))))
     }
 
     /// The report as `text`, `json`, `prometheus` or `configmap` (named by the configuration).
@@ -552,7 +554,9 @@ impl Ssot {
     #[pyo3(signature = (*, now=None))]
     fn verify(&self, py: Python<'_>, now: Option<&Bound<'_, PyAny>>) -> PyResult<VerifyOutcome> {
         let now = now_or(now, || self.0.now())?;
-        Ok(VerifyOutcome(py.detach(|| self.0.verify(now)).or_py()?))
+        Ok(VerifyOutcome::from(
+            py.detach(|| self.0.verify(now)).or_py()?,
+        ))
     }
 
     /// Every state file as it is (present, missing, corrupt, ...) with its
@@ -560,12 +564,12 @@ impl Ssot {
     #[pyo3(signature = (now=None))]
     fn status(&self, py: Python<'_>, now: Option<&Bound<'_, PyAny>>) -> PyResult<Status> {
         let now = now_or(now, || self.0.now())?;
-        Ok(Status(py.detach(|| self.0.status(now))))
+        Ok(Status::from(py.detach(|| self.0.status(now))))
     }
 
     /// The effective configuration and where it came from: `ssot config show`.
     fn config(&self) -> Config {
-        Config(self.0.effective_config())
+        Config::from(self.0.effective_config())
     }
 
     fn __repr__(&self) -> String {
@@ -599,7 +603,7 @@ pub fn evaluate_wal(
         });
     }
     let now = time(now)?;
-    Ok(WalReport(
+    Ok(WalReport::from(
         py.detach(|| ssot_core::wal::evaluate(&facts, &policy, now)),
     ))
 }
@@ -618,7 +622,7 @@ pub fn evaluate_gate(
         Some(p) => from_py(p, "policy")?,
         None => GatePolicy::default(),
     };
-    Ok(Decision(ssot_core::gate::evaluate(
+    Ok(Decision::from(ssot_core::gate::evaluate(
         crate::api::operation(operation)?,
         &facts,
         &policy,
@@ -644,7 +648,7 @@ pub fn plan_retention(
     let plan = py
         .detach(|| ssot_core::retention::plan(&artifacts, &policy, now))
         .or_py()?;
-    Ok(RetentionPlan(ssot_core::RetentionPlanned {
+    Ok(RetentionPlan::from(ssot_core::RetentionPlanned {
         profile: "default".into(),
         plan,
     }))
@@ -702,7 +706,7 @@ pub fn evaluate_contract(
     inputs.backup_location =
         backup_location.map(|l| ssot_core::contract::Sourced::new(l, "backup.status"));
     inputs.backup_target = backup_target;
-    Ok(ContractReport(ssot_core::contract::evaluate(
+    Ok(ContractReport::from(ssot_core::contract::evaluate(
         &inputs,
         &cfg,
         time(now)?,
@@ -724,7 +728,7 @@ pub fn build_report(
         None => CoreConfig::default(),
         Some(c) => load_config(Some(c))?.0,
     };
-    Ok(Report(ssot_core::report_from_files(
+    Ok(Report::from(ssot_core::report_from_files(
         &files,
         gate_log.as_deref(),
         &cfg,
@@ -734,7 +738,7 @@ pub fn build_report(
 
 /// `GateDenied` carrying `decision`.
 fn gate_denied(py: Python<'_>, decision: ssot_core::gate::Decision) -> PyResult<PyErr> {
-    let d = Bound::new(py, Decision(decision))?;
+    let d = Bound::new(py, Decision::from(decision))?;
     Ok(match Decision::raise_if_denied(&d) {
         Err(e) => e,
         Ok(()) => pyo3::exceptions::PyRuntimeError::new_err("an allowed decision is not a denial"),
@@ -758,7 +762,7 @@ impl Hold {
     /// The decision.
     #[getter]
     fn decision(&self) -> Decision {
-        Decision(self.decision.clone())
+        Decision::from(self.decision.clone())
     }
     /// True while the lock is held (only ever after an allowed decision).
     #[getter]

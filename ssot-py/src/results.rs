@@ -31,11 +31,20 @@ macro_rules! result_class {
     ($(#[$doc:meta])* $name:ident, $pyname:literal, $inner:ty; $($methods:tt)*) => {
         $(#[$doc])*
         #[pyclass(frozen, module = "ssot", name = $pyname)]
-        pub struct $name(pub $inner);
+        pub struct $name(pub $inner, std::sync::OnceLock<Value>);
+
+        impl From<$inner> for $name {
+            fn from(v: $inner) -> Self {
+                $name(v, std::sync::OnceLock::new())
+            }
+        }
 
         impl Served for $name {
-            fn json(&self) -> Value {
-                serde_json::to_value(&self.0).unwrap_or(Value::Null)
+            fn json(&self) -> &Value {
+                // Serialized once, when the first attribute is read (the
+                // result is immutable).
+                self.1
+                    .get_or_init(|| serde_json::to_value(&self.0).unwrap_or(Value::Null))
             }
         }
 
@@ -72,7 +81,7 @@ macro_rules! result_class {
 /// A result class whose attributes come from its JSON.
 trait Served {
     /// The CLI's JSON.
-    fn json(&self) -> Value;
+    fn json(&self) -> &Value;
 }
 
 /// The value of `v`'s JSON at `path`, as type `ty`.
@@ -82,8 +91,7 @@ fn field<'py, T: Served>(
     path: &[String],
     ty: &Ty,
 ) -> PyResult<Bound<'py, PyAny>> {
-    let json = v.json();
-    schema::to_py(py, schema::at(&json, path), ty)
+    schema::to_py(py, schema::at(v.json(), path), ty)
 }
 
 /// A record of `name` made from a core value's JSON.
@@ -114,7 +122,7 @@ result_class! {
     /// The report.
     #[getter]
     fn report(&self) -> WalReport {
-        WalReport(self.0.report.clone())
+        WalReport::from(self.0.report.clone())
     }
     /// True when pg_wal could not be measured.
     #[getter]
@@ -260,7 +268,7 @@ result_class! {
     /// The plan that was (or would be) applied.
     #[getter]
     fn plan(&self) -> RetentionPlan {
-        RetentionPlan(ssot_core::RetentionPlanned {
+        RetentionPlan::from(ssot_core::RetentionPlanned {
             profile: self.0.profile.clone(),
             plan: self.0.plan.clone(),
         })

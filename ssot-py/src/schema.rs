@@ -9,7 +9,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use pyo3::prelude::*;
-use pyo3::types::{PyDict, PyList, PyTuple};
+use pyo3::types::{PyDict, PyList, PyString, PyTuple};
 use serde_json::{Map, Value};
 
 use crate::convert;
@@ -375,8 +375,24 @@ pub fn to_py<'py>(py: Python<'py>, v: &Value, ty: &Ty) -> PyResult<Bound<'py, Py
             None => convert::to_py(py, v),
         },
         Ty::Record(name) => record(py, name, v),
-        Ty::Str | Ty::Int | Ty::Bool | Ty::Any => convert::to_py(py, v),
+        Ty::Str | Ty::Int | Ty::Bool | Ty::Any => scalar(py, v),
     }
+}
+
+/// A JSON scalar as its Python value, directly; anything else through
+/// [`convert::to_py`].
+fn scalar<'py>(py: Python<'py>, v: &Value) -> PyResult<Bound<'py, PyAny>> {
+    Ok(match v {
+        Value::String(s) => PyString::new(py, s).into_any(),
+        Value::Bool(b) => b.into_pyobject(py)?.to_owned().into_any(),
+        Value::Number(n) => match (n.as_u64(), n.as_i64(), n.as_f64()) {
+            (Some(u), _, _) => u.into_pyobject(py)?.into_any(),
+            (None, Some(i), _) => i.into_pyobject(py)?.into_any(),
+            (None, None, Some(f)) => f.into_pyobject(py)?.into_any(),
+            (None, None, None) => return convert::to_py(py, v),
+        },
+        _ => return convert::to_py(py, v),
+    })
 }
 
 /// The value at `path` in `v` (`null` when absent).
@@ -413,11 +429,22 @@ impl Record {
 
     fn __repr__(slf: &Bound<'_, Self>) -> PyResult<String> {
         let name = slf.get_type().name()?;
+        // What names a record comes first (an artifact's id, a check's
+        // rule), then its other fields in key order.
+        const FIRST: [&str; 5] = ["id", "name", "rule", "status", "action"];
         let parts: Vec<String> = slf
             .get()
             .json
             .as_object()
-            .map(|m| m.iter().take(3).map(|(k, v)| format!("{k}={v}")).collect())
+            .map(|m| {
+                let first = FIRST.iter().filter_map(|k| m.get_key_value(*k));
+                let rest = m.iter().filter(|(k, _)| !FIRST.contains(&k.as_str()));
+                first
+                    .chain(rest)
+                    .take(4)
+                    .map(|(k, v)| format!("{k}={v}"))
+                    .collect()
+            })
             .unwrap_or_default();
         Ok(format!("<{} {}>", name, parts.join(" ")))
     }

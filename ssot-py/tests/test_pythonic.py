@@ -520,7 +520,17 @@ def test_results_and_records_are_immutable() -> None:
     for obj, attr in ((w, "wal_size"), (w, "status"), (d.reasons[0], "rule"), (d.reasons[0], "invented")):
         with pytest.raises(AttributeError):
             setattr(obj, attr, 1)
-    assert repr(d.reasons[0]).startswith("<Check ")
+    assert repr(d.reasons[0]).startswith('<Check rule="')
+
+
+def test_a_records_repr_leads_with_what_names_it() -> None:
+    """A record's repr shows its id (an artifact), rule (a check) or name
+    first: the generic repr once showed a decision's action, created_at and
+    group, but not which artifact it was."""
+    arts = [{"id": f"a{i}", "created_at": f"2026-01-0{i + 1}T00:00:00Z"} for i in range(3)]
+    plan = ssot.plan_retention(arts, {"keep_last": 1}, now="2026-01-05T00:00:00Z")
+    for d in plan.decisions:
+        assert repr(d).startswith(f'<ArtifactDecision id="{d.id}" action="{d.action.value}"'), repr(d)
 
 
 def test_every_enum_of_the_schema_is_an_enum_of_ssot_enums() -> None:
