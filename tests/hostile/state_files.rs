@@ -410,6 +410,7 @@ fn a_status_that_contradicts_its_rules_denies() {
 /// dot (`wal_status.=OK`) is another tool's key, as it was before; it was
 /// read as `wal_status` itself, the last line winning, so a hand-edited or
 /// stale line overrode the status ssot wrote and the gate allowed over ERROR.
+/// And a key below a list-valued field (`failed.note`) denied every gate.
 #[test]
 fn a_trailing_dot_key_is_not_read_as_the_key() {
     let w = World::new();
@@ -444,6 +445,19 @@ fn a_trailing_dot_key_is_not_read_as_the_key() {
         denial(&d, "contract_status_corrupt").contains("makes it FAIL"),
         "{d:#}"
     );
+
+    // Other tools' keys below a list-valued key (`failed.note`) are theirs,
+    // as before: not a "missing key \"failed\"" that denied every gate.
+    w.write_state(
+        "wal.status",
+        &format!("wal_status=OK\nchecked_at={now}\nactive_rules.note=x\n"),
+    );
+    w.write_state(
+        "contract.status",
+        &format!("contract_status=PASS\nchecked_at={now}\nfailed.note=x\nunknown.by=me\n"),
+    );
+    let (c, d) = w.gate_json("startup");
+    assert_eq!(c, 0, "{d:#}");
 }
 
 /// Point 12: the evidence records are validated too: a bad size is corrupt,

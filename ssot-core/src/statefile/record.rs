@@ -984,9 +984,11 @@ pub mod comma_list {
         s.serialize_str(&items.join(","))
     }
 
-    /// Reads the items.
+    /// Reads the items; no key (only other tools' keys below it, such as
+    /// `failed.note`) is no items.
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
-        Ok(<&str>::deserialize(d)?
+        Ok(Option::<&str>::deserialize(d)?
+            .unwrap_or_default()
             .split(',')
             .map(str::trim)
             .filter(|r| !r.is_empty())
