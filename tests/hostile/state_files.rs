@@ -406,6 +406,60 @@ fn a_status_that_contradicts_its_rules_denies() {
         .contains("says PASS, but what it lists makes it FAIL"));
 }
 
+/// Found by attack on the record format (issue 21): a key with a trailing
+/// dot (`wal_status.=OK`) is another tool's key, as it was before; it was
+/// read as `wal_status` itself, the last line winning, so a hand-edited or
+/// stale line overrode the status ssot wrote and the gate allowed over ERROR.
+/// And a key below a list-valued field (`failed.note`) denied every gate.
+#[test]
+fn a_trailing_dot_key_is_not_read_as_the_key() {
+    let w = World::new();
+    w.healthy();
+    let now = real_now();
+    w.write_state(
+        "wal.status",
+        &format!("wal_status=ERROR\nchecked_at={now}\nwal_status.=OK\n"),
+    );
+    let (c, d) = w.gate_json("startup");
+    assert_eq!(c, 1, "{d:#}");
+    assert_eq!(denied_rules(&d), ["wal_status_ok"], "{d:#}");
+
+    w.healthy();
+    w.write_state(
+        "contract.status",
+        &format!("contract_status=FAIL\nchecked_at={now}\ncontract_status.=PASS\n"),
+    );
+    let (c, d) = w.gate_json("startup");
+    assert_eq!(c, 1, "{d:#}");
+    assert_eq!(denied_rules(&d), ["contract_pass"], "{d:#}");
+
+    // `invariant.` names an invariant (with an empty id), as it always did:
+    // a failing one under a PASS is corrupt.
+    w.write_state(
+        "contract.status",
+        &format!("contract_status=PASS\nchecked_at={now}\ninvariant.=fail\n"),
+    );
+    let (c, d) = w.gate_json("startup");
+    assert_eq!(c, 1, "{d:#}");
+    assert!(
+        denial(&d, "contract_status_corrupt").contains("makes it FAIL"),
+        "{d:#}"
+    );
+
+    // Other tools' keys below a list-valued key (`failed.note`) are theirs,
+    // as before: not a "missing key \"failed\"" that denied every gate.
+    w.write_state(
+        "wal.status",
+        &format!("wal_status=OK\nchecked_at={now}\nactive_rules.note=x\n"),
+    );
+    w.write_state(
+        "contract.status",
+        &format!("contract_status=PASS\nchecked_at={now}\nfailed.note=x\nunknown.by=me\n"),
+    );
+    let (c, d) = w.gate_json("startup");
+    assert_eq!(c, 0, "{d:#}");
+}
+
 /// Point 12: the evidence records are validated too: a bad size is corrupt,
 /// not silently dropped.
 #[test]

@@ -494,9 +494,12 @@ impl<'a> Node<'a> {
         let mut index: HashMap<&'a str, usize> = HashMap::new();
         let mut out: Vec<(&'a str, Node<'a>)> = Vec::new();
         for e in &self.children {
-            let (segment, tail) = match e.rest.split_once('.') {
-                Some(split) if !self.dotted => split,
-                _ => (e.rest, ""),
+            // `split` tells a key with nothing after its dot (`wal_status.`,
+            // another tool's key) from the node's own key (`wal_status`):
+            // the former is a child with an empty rest, never the leaf.
+            let (segment, tail, split) = match e.rest.split_once('.') {
+                Some((segment, tail)) if !self.dotted => (segment, tail, true),
+                _ => (e.rest, "", false),
             };
             let at = *index.entry(segment).or_insert_with(|| {
                 out.push((
@@ -513,7 +516,7 @@ impl<'a> Node<'a> {
                 out.len() - 1
             });
             let entry = Entry { rest: tail, ..*e };
-            if tail.is_empty() {
+            if !split {
                 out[at].1.leaf = Some(entry);
             } else {
                 out[at].1.children.push(entry);
@@ -981,9 +984,11 @@ pub mod comma_list {
         s.serialize_str(&items.join(","))
     }
 
-    /// Reads the items.
+    /// Reads the items; no key (only other tools' keys below it, such as
+    /// `failed.note`) is no items.
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
-        Ok(<&str>::deserialize(d)?
+        Ok(Option::<&str>::deserialize(d)?
+            .unwrap_or_default()
             .split(',')
             .map(str::trim)
             .filter(|r| !r.is_empty())
@@ -1084,6 +1089,18 @@ mod tests {
         }
         let f = StateFile::parse(b"name=x\nratio=1\nforeign.1=a\nname.x=1\n", "r").unwrap();
         assert_eq!(read::<Rec>(&f).unwrap().name, "x");
+        // A trailing dot is another key, never the field (nor a list item).
+        let f = StateFile::parse(b"name=x\nratio=1\nname.=y\nitem.1=a\nitem.1.=b\n", "r").unwrap();
+        let r = read::<Rec>(&f).unwrap();
+        assert_eq!(
+            (r.name.as_str(), r.item.as_slice()),
+            ("x", ["a".to_string()].as_slice())
+        );
+        let f = StateFile::parse(b"name.=y\nratio=1\n", "r").unwrap();
+        assert!(read::<Rec>(&f)
+            .unwrap_err()
+            .to_string()
+            .starts_with("r: missing key \"name\""));
     }
 
     #[test]
