@@ -460,6 +460,44 @@ fn a_trailing_dot_key_is_not_read_as_the_key() {
     assert_eq!(c, 0, "{d:#}");
 }
 
+/// `retention.status` with other tools' keys under a `warning.` family
+/// (`tool.warning.x`, `owner.warning.`, `backups.warning.1.x`,
+/// `backups.warning.0`): the serde reader called the file corrupt and the
+/// report DEGRADED; such keys were always another tool's. Its own
+/// `warning.N` lines still read, in the order of N.
+#[test]
+fn other_tools_keys_under_a_retention_warning_family_are_theirs() {
+    let w = World::new();
+    w.healthy();
+    let at = real_now();
+    w.write_state(
+        "retention.status",
+        &format!(
+            "backups.applied_at={at}\nbackups.kept=3\nbackups.warning.2=second\nbackups.warning.1=first\n\
+             backups.warning.1.x=3\nbackups.warning.0=zero\nbackups.warning.note=x\n\
+             tool.warning.x=1\nowner.warning.=y\n"
+        ),
+    );
+    let o = w.ssot(&["report", "--format", "json"]);
+    let r = json(&o);
+    let text = r.to_string();
+    assert!(!text.contains("corrupt"), "{r:#}");
+    assert!(!text.contains("a warning key"), "{r:#}");
+    let f = ssot_core::statefile::StateFile::parse(
+        std::fs::read(w.state.join("retention.status"))
+            .unwrap()
+            .as_slice(),
+        "retention.status",
+    )
+    .unwrap();
+    let rec = ssot_core::state::RetentionStatusRecord::from_file(&f).unwrap();
+    assert_eq!(
+        rec.profiles["backups"].warnings,
+        ["zero", "first", "second"]
+    );
+    assert_eq!(rec.profiles["backups"].kept, Some(3));
+}
+
 /// Point 12: the evidence records are validated too: a bad size is corrupt,
 /// not silently dropped.
 #[test]

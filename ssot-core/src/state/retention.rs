@@ -45,14 +45,45 @@ pub struct RetentionRun {
     /// `warning_count`.
     #[serde(default)]
     pub warning_count: Option<u64>,
-    /// `warning.N`, in the order of N (from 1, without gaps).
-    #[serde(rename = "warning", default)]
+    /// `warning.N`, in the order of N. Other keys under `warning.` are
+    /// another tool's and read as nothing, as they always did (no gate reads
+    /// this file; the report must not call it corrupt over them).
+    #[serde(rename = "warning", default, deserialize_with = "numbered_lines")]
     pub warnings: Vec<String>,
+}
+
+/// The `N` lines of a `warning.N` family in the order of N; a key whose
+/// segment is not a number, or that has no value of its own, is skipped.
+fn numbered_lines<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> std::result::Result<Vec<String>, D::Error> {
+    struct Lines;
+    impl<'de> serde::de::Visitor<'de> for Lines {
+        type Value = Vec<String>;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("warning.N lines")
+        }
+        fn visit_map<A: serde::de::MapAccess<'de>>(
+            self,
+            mut m: A,
+        ) -> std::result::Result<Self::Value, A::Error> {
+            let mut numbered = Vec::new();
+            while let Some(key) = m.next_key::<String>()? {
+                let line: Option<String> = m.next_value()?;
+                if let (Ok(n), Some(line)) = (key.parse::<u64>(), line) {
+                    numbered.push((n, line));
+                }
+            }
+            numbered.sort_by_key(|(n, _)| *n);
+            Ok(numbered.into_iter().map(|(_, line)| line).collect())
+        }
+    }
+    d.deserialize_map(Lines)
 }
 
 /// `retention.status`: each profile's last apply, by profile name. Keys
 /// without a dot, or under names that are not profiles, read as profiles
-/// that record nothing (every field absent).
+/// that record nothing (every field absent, other tools' keys ignored).
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct RetentionStatusRecord {
@@ -175,6 +206,16 @@ mod tests {
         assert_eq!(rec.profiles["snapshots"].kept, Some(7));
     }
 
+    /// `warning.N` reads as the old reader read it: in the order of N, gaps
+    /// allowed, other keys under `warning.` ignored.
+    #[test]
+    fn warnings_read_in_the_order_of_n_and_other_keys_are_ignored() {
+        let text = "p.warning.3=c\np.warning.1=a\np.warning.x=no\np.warning.1.y=no\n";
+        let f = StateFile::parse(text.as_bytes(), "retention.status").unwrap();
+        let rec = RetentionStatusRecord::from_file(&f).unwrap();
+        assert_eq!(rec.profiles["p"].warnings, ["a", "c"]);
+    }
+
     #[test]
     fn bad_fields_name_file_line_and_key() {
         for (text, want) in [
@@ -189,10 +230,6 @@ mod tests {
             (
                 "p.warning_count=x\n",
                 "retention.status:1: key \"p.warning_count\": invalid value \"x\"",
-            ),
-            (
-                "p.warning.2=x\n",
-                "retention.status:1: key \"p.warning.2\": p.warning.1 is missing before it",
             ),
         ] {
             let f = StateFile::parse(text.as_bytes(), "retention.status").unwrap();
