@@ -181,6 +181,13 @@ const WAL_METRICS: &[MetricDecl<WalSectionFacts>] = &[
         |f| known(f.measures.seconds_to_error),
     ),
     MetricDecl::gauge(
+        "wal_safe_wal_size_bytes",
+        "Bytes of WAL that can still be written before a replication slot is lost (the smallest safe_wal_size)",
+        &[],
+        "When a replication slot reports `safe_wal_size` (negative: a slot is already past it).",
+        |f| known(f.measures.safe_wal_size_bytes.map(|v| v as f64)),
+    ),
+    MetricDecl::gauge(
         "wal_last_check_timestamp_seconds",
         "Time of the last WAL check",
         &[],
@@ -277,4 +284,37 @@ fn measured(f: &WalSectionFacts) -> Section {
                 .to_string(),
         )
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use crate::config::Config;
+
+    #[test]
+    fn safe_wal_size_bytes_is_a_gauge_only_when_recorded() {
+        let status = "wal_status=OK\nchecked_at=2026-02-05T12:00:00Z\n";
+        let now = "2026-02-05T12:00:30Z".parse().unwrap();
+        let prom = |text: String| {
+            let files = BTreeMap::from([(crate::state::WAL_STATUS.to_string(), text)]);
+            super::super::render::prometheus(&crate::report_from_files(
+                &files,
+                None,
+                &Config::default(),
+                now,
+            ))
+        };
+        let with = prom(format!("{status}safe_wal_size_bytes=1073741824\n"));
+        assert!(
+            with.contains("# TYPE ssot_wal_safe_wal_size_bytes gauge\n")
+                && with.contains("\nssot_wal_safe_wal_size_bytes 1073741824\n"),
+            "{with}"
+        );
+        let without = prom(status.to_string());
+        assert!(
+            !without.contains("\nssot_wal_safe_wal_size_bytes "),
+            "{without}"
+        );
+    }
 }

@@ -48,6 +48,11 @@ pub struct WalMeasures {
         default
     )]
     pub seconds_to_error: Option<f64>,
+    /// The smallest `safe_wal_size` among the replication slots the check
+    /// saw: bytes of WAL that can still be written before a slot is lost
+    /// (negative: already past); absent when no slot reports one.
+    #[serde(default)]
+    pub safe_wal_size_bytes: Option<i64>,
 }
 
 /// The rates the rules derive while they judge, which the measurements report.
@@ -62,11 +67,12 @@ pub(super) struct Rates {
 
 impl WalMeasures {
     /// The measurements of `facts`, with the rates the rules derived.
-    pub(super) fn measured(_facts: &WalFacts, rates: Rates) -> Self {
+    pub(super) fn measured(facts: &WalFacts, rates: Rates) -> Self {
         WalMeasures {
             wal_growth_bytes_per_second: rates.wal,
             volume_growth_bytes_per_second: rates.volume,
             seconds_to_error: rates.seconds_to_error,
+            safe_wal_size_bytes: facts.slots.iter().filter_map(|s| s.safe_wal_size).min(),
         }
     }
 }
@@ -77,7 +83,18 @@ pub type TextLine = (&'static str, fn(&WalMeasures) -> Option<String>);
 
 /// The measurements' own lines in `ssot wal check`'s text, printed after the
 /// growth line in this order.
-pub const TEXT: &[TextLine] = &[];
+pub const TEXT: &[TextLine] = &[("safe_wal_size_bytes", |m| {
+    m.safe_wal_size_bytes.map(|b| match u64::try_from(b) {
+        Ok(b) => format!(
+            "slots       {} can still be written before a slot is lost",
+            crate::num::human_bytes(b)
+        ),
+        Err(_) => format!(
+            "slots       a slot is {} past what it may hold (safe_wal_size {b})",
+            crate::num::human_bytes(b.unsigned_abs())
+        ),
+    })
+})];
 
 /// The measurements the text's growth line already shows (with the samples
 /// in the window, which only the report has).
@@ -196,6 +213,51 @@ mod tests {
         for n in names() {
             assert!(f.entry(&n).is_none(), "{n} left in {}", f.render());
         }
+    }
+
+    #[test]
+    fn safe_wal_size_bytes_is_the_smallest_a_slot_reports() {
+        let slot = |name: &str, safe: Option<i64>| crate::wal::ReplicationSlot {
+            name: name.into(),
+            active: true,
+            wal_status: None,
+            retained_bytes: None,
+            safe_wal_size: safe,
+        };
+        let rates = || Rates {
+            wal: None,
+            volume: None,
+            seconds_to_error: None,
+        };
+        let mut facts = WalFacts::new(96 << 20, 6, VolumeStats::new(100 << 30, 62 << 30));
+        assert_eq!(
+            WalMeasures::measured(&facts, rates()).safe_wal_size_bytes,
+            None
+        );
+        facts.slots = vec![
+            slot("a", Some(3 << 30)),
+            slot("b", None),
+            slot("c", Some(1 << 30)),
+        ];
+        let m = WalMeasures::measured(&facts, rates());
+        assert_eq!(m.safe_wal_size_bytes, Some(1 << 30));
+        assert_eq!(
+            m.text_lines(),
+            ["slots       1GB can still be written before a slot is lost"]
+        );
+        facts.slots.push(slot("d", Some(-(16 << 20))));
+        let r = evaluate(
+            &facts,
+            &WalPolicy::default(),
+            "2026-02-05T12:00:00Z".parse().unwrap(),
+        );
+        assert_eq!(r.safe_wal_size_bytes, Some(-(16 << 20)));
+        assert!(
+            r.to_string().contains(
+                "  slots       a slot is 16MB past what it may hold (safe_wal_size -16777216)\n"
+            ),
+            "{r}"
+        );
     }
 
     #[test]
