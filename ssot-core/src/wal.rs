@@ -67,10 +67,12 @@ use crate::num::ser_opt_num;
 use crate::units::{ByteSize, Span};
 
 mod evaluate;
+mod measures;
 mod rate;
 mod rule;
 
 pub use evaluate::{evaluate, free_floor, measurement_failed, next_history};
+pub use measures::{TextLine, WalMeasures, TEXT, TEXT_ELSEWHERE};
 pub use rule::{ProbeFailure, WalRule};
 
 /// The four WAL states, ordered so that the worst compares greatest.
@@ -688,16 +690,10 @@ pub struct WalReport {
     /// What PostgreSQL normally keeps in pg_wal ([`WalSettings::normal_ceiling`]),
     /// the threshold of `wal_over_soft_limit`.
     pub soft_limit_bytes: u64,
-    /// pg_wal growth over the window, bytes per second (negative when shrinking).
-    #[serde(serialize_with = "ser_opt_num")]
-    pub wal_growth_bytes_per_second: Option<f64>,
-    /// Growth of the volume's used bytes over the window, bytes per second.
-    #[serde(serialize_with = "ser_opt_num")]
-    pub volume_growth_bytes_per_second: Option<f64>,
-    /// Predicted seconds until the volume reaches the error threshold at the
-    /// current rate; absent when not growing or not enough samples.
-    #[serde(serialize_with = "ser_opt_num")]
-    pub seconds_to_error: Option<f64>,
+    /// The measurements declared once ([`WalMeasures`]); they read as the
+    /// report's own fields (`report.seconds_to_error`).
+    #[serde(flatten)]
+    pub measures: WalMeasures,
     /// Samples (including this one) within the growth window.
     pub samples_in_window: u32,
     /// Used % of the volume holding pg_wal as `df` shows it (root-reserved
@@ -709,6 +705,19 @@ pub struct WalReport {
     pub volumes: Vec<VolumeReport>,
     /// Every rule that fired, worst first.
     pub reasons: Vec<Reason>,
+}
+
+impl std::ops::Deref for WalReport {
+    type Target = WalMeasures;
+    fn deref(&self) -> &WalMeasures {
+        &self.measures
+    }
+}
+
+impl std::ops::DerefMut for WalReport {
+    fn deref_mut(&mut self) -> &mut WalMeasures {
+        &mut self.measures
+    }
 }
 
 impl WalReport {

@@ -107,6 +107,9 @@ fn wal_text(
             );
         }
     }
+    for line in r.measures.text_lines() {
+        let _ = writeln!(s, "  {line}");
+    }
     let _ = writeln!(s, "  checked_at  {}", timestamp(r.checked_at));
     if !r.reasons.is_empty() {
         let _ = writeln!(s, "reasons:");

@@ -11,7 +11,7 @@ use super::{
 };
 use crate::num::{human_bytes, human_secs, pct, ser_num, ser_opt_num};
 use crate::state::{self, load_trusted, Trust, WalStatusRecord};
-use crate::wal::Level;
+use crate::wal::{Level, WalMeasures};
 
 /// What the `wal` section read from `wal.status` (all `None` when it could
 /// not be used), and the limit it is judged by.
@@ -42,15 +42,10 @@ pub struct WalSectionFacts {
     pub volume_available_bytes: Option<u64>,
     /// pg_wal's soft limit: `max_wal_size + wal_keep_size`.
     pub soft_limit_bytes: Option<u64>,
-    /// pg_wal's growth over the window.
-    #[serde(serialize_with = "ser_opt_num")]
-    pub wal_growth_bytes_per_second: Option<f64>,
-    /// The volume's growth over the window.
-    #[serde(serialize_with = "ser_opt_num")]
-    pub volume_growth_bytes_per_second: Option<f64>,
-    /// Predicted seconds until the volume reaches its error threshold.
-    #[serde(serialize_with = "ser_opt_num")]
-    pub seconds_to_error: Option<f64>,
+    /// The measurements `wal.status` records ([`WalMeasures`]), each under
+    /// its own name.
+    #[serde(flatten)]
+    pub measures: WalMeasures,
     /// Each other volume the cluster writes (PGDATA's, a tablespace's).
     pub volumes: Vec<VolumeUse>,
     /// The recorded reasons (`LEVEL rule: message`), worst first.
@@ -92,9 +87,7 @@ impl WalSectionFacts {
             volume_total_bytes: rec.volume_total_bytes,
             volume_available_bytes: rec.volume_available_bytes,
             soft_limit_bytes: rec.soft_limit_bytes,
-            wal_growth_bytes_per_second: rec.wal_growth_bytes_per_second,
-            volume_growth_bytes_per_second: rec.volume_growth_bytes_per_second,
-            seconds_to_error: rec.seconds_to_error,
+            measures: rec.measures.clone(),
             volumes: rec
                 .volumes
                 .iter()
@@ -185,7 +178,14 @@ const WAL_METRICS: &[MetricDecl<WalSectionFacts>] = &[
         "Predicted seconds until the pg_wal volume reaches its error threshold",
         &[],
         "When the volume grows: the prediction over `wal.growth_window`.",
-        |f| known(f.seconds_to_error),
+        |f| known(f.measures.seconds_to_error),
+    ),
+    MetricDecl::gauge(
+        "wal_safe_wal_size_bytes",
+        "Bytes of WAL that can still be written before a replication slot is lost (the smallest safe_wal_size)",
+        &[],
+        "When a replication slot reports `safe_wal_size` (negative: a slot is already past it).",
+        |f| known(f.measures.safe_wal_size_bytes.map(|v| v as f64)),
     ),
     MetricDecl::gauge(
         "wal_last_check_timestamp_seconds",
@@ -284,4 +284,37 @@ fn measured(f: &WalSectionFacts) -> Section {
                 .to_string(),
         )
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use crate::config::Config;
+
+    #[test]
+    fn safe_wal_size_bytes_is_a_gauge_only_when_recorded() {
+        let status = "wal_status=OK\nchecked_at=2026-02-05T12:00:00Z\n";
+        let now = "2026-02-05T12:00:30Z".parse().unwrap();
+        let prom = |text: String| {
+            let files = BTreeMap::from([(crate::state::WAL_STATUS.to_string(), text)]);
+            super::super::render::prometheus(&crate::report_from_files(
+                &files,
+                None,
+                &Config::default(),
+                now,
+            ))
+        };
+        let with = prom(format!("{status}safe_wal_size_bytes=1073741824\n"));
+        assert!(
+            with.contains("# TYPE ssot_wal_safe_wal_size_bytes gauge\n")
+                && with.contains("\nssot_wal_safe_wal_size_bytes 1073741824\n"),
+            "{with}"
+        );
+        let without = prom(status.to_string());
+        assert!(
+            !without.contains("\nssot_wal_safe_wal_size_bytes "),
+            "{without}"
+        );
+    }
 }

@@ -9,7 +9,7 @@ use super::StateInput;
 use crate::error::{Error, Result};
 use crate::statefile::{record, StateFile};
 use crate::units::{ByteSize, Setting};
-use crate::wal::{Level, PreviousStatus, WalReport, WalRule, WalSample, WalSettings};
+use crate::wal::{Level, PreviousStatus, WalMeasures, WalReport, WalRule, WalSample, WalSettings};
 
 /// `wal.status`: the [`WalReport`] as the state file keeps it, written and
 /// read by the [`record`] format (one layout, one type).
@@ -60,15 +60,10 @@ pub struct WalStatusRecord {
     /// `soft_limit_bytes`.
     #[serde(default)]
     pub soft_limit_bytes: Option<u64>,
-    /// `wal_growth_bytes_per_second`.
-    #[serde(default, deserialize_with = "record::opt_finite")]
-    pub wal_growth_bytes_per_second: Option<f64>,
-    /// `volume_growth_bytes_per_second`.
-    #[serde(default, deserialize_with = "record::opt_finite")]
-    pub volume_growth_bytes_per_second: Option<f64>,
-    /// `seconds_to_error` (≥ 0).
-    #[serde(default, deserialize_with = "record::opt_non_negative")]
-    pub seconds_to_error: Option<f64>,
+    /// The report's [`WalMeasures`], each under its own key (no prefix:
+    /// [`record::INLINE`]); they read as the record's own fields.
+    #[serde(rename = "", default)]
+    pub measures: WalMeasures,
     /// `volume.<key>.used_pct`: each other volume the cluster writes, by key.
     #[serde(rename = "volume", default, with = "volume_map")]
     pub volumes: Vec<(String, f64)>,
@@ -160,6 +155,13 @@ mod volume_map {
     }
 }
 
+impl std::ops::Deref for WalStatusRecord {
+    type Target = WalMeasures;
+    fn deref(&self) -> &WalMeasures {
+        &self.measures
+    }
+}
+
 impl WalStatusRecord {
     /// The record of `report`: what `wal.status` keeps of it.
     pub fn from_report(report: &WalReport) -> Result<Self> {
@@ -195,9 +197,7 @@ impl WalStatusRecord {
             volume_total_bytes: report.volume_total_bytes,
             volume_available_bytes: report.volume_available_bytes,
             soft_limit_bytes: Some(report.soft_limit_bytes),
-            wal_growth_bytes_per_second: report.wal_growth_bytes_per_second,
-            volume_growth_bytes_per_second: report.volume_growth_bytes_per_second,
-            seconds_to_error: report.seconds_to_error,
+            measures: report.measures.clone(),
             volumes: report
                 .volumes
                 .iter()

@@ -19,7 +19,12 @@
 //!   and [`write`] replaces only the keys the record owns: a scalar field's
 //!   key in place, a list's or map's family (`reason.*`) removed and appended;
 //!   a struct field, or an entry of a top-level map (`<profile>.*`), owns its
-//!   fields one by one the same way, so other entries and keys stay.
+//!   fields one by one the same way, so other entries and keys stay;
+//! * a struct field renamed to [`INLINE`] (`#[serde(rename = "")]`) adds no
+//!   segment: its struct's fields are keys of the enclosing node, so a
+//!   struct declared once (the WAL measurements) is a record's keys as it
+//!   is a JSON object's keys under `#[serde(flatten)]` (which this format
+//!   cannot read: flatten buffers every value, and here numbers are text).
 //!
 //! Every error names the file, the line and the key; validators that need
 //! more than one field run on the typed value after [`read`].
@@ -375,7 +380,11 @@ impl ser::SerializeStruct for StructSer<'_> {
     type Error = RecordError;
     fn serialize_field<T: ?Sized + Serialize>(&mut self, name: &'static str, v: &T) -> R<()> {
         let merge = self.ser.merge;
-        let key = child_key(&self.ser.key, name);
+        let key = if name == INLINE {
+            self.ser.key.clone()
+        } else {
+            child_key(&self.ser.key, name)
+        };
         let start = self.ser.out.pairs.len();
         let shape = v.serialize(Ser {
             key: key.clone(),
@@ -675,6 +684,20 @@ impl<'de> de::Deserializer<'de> for Node<'de> {
             // Other tools' keys are theirs: not offered, not checked.
             groups.retain(|(segment, _)| fields.contains(segment));
         }
+        if fields.contains(&INLINE) {
+            // The inlined struct reads the same keys (it picks its own).
+            groups.push((
+                INLINE,
+                Node {
+                    path: self.path,
+                    key: self.key.clone(),
+                    leaf: None,
+                    children: self.children.clone(),
+                    top: self.top,
+                    dotted: false,
+                },
+            ));
+        }
         visitor
             .visit_map(Groups {
                 groups: groups.into_iter(),
@@ -780,6 +803,10 @@ pub fn read<'a, T: Deserialize<'a>>(file: &'a StateFile) -> crate::error::Result
 /// The newtype name by which [`dotted_map`] tells the format its keys may hold dots.
 const DOTTED: &str = "$ssot::record::dotted_map";
 
+/// The field name (`#[serde(rename = "")]`) of a struct field whose fields
+/// are written and read without a key segment of their own.
+pub const INLINE: &str = "";
+
 /// A map of single values whose keys may hold `.`
 /// (`invariant.sts.single_instance=pass`): every key below the field is one
 /// entry, in key order.
@@ -832,13 +859,42 @@ fn f64_in(v: &str, min: f64, max: f64) -> std::result::Result<f64, String> {
     }
 }
 
+/// A number as a state file holds it (text) or as JSON does, kept as text
+/// so [`f64_in`] judges both with the same messages.
+struct NumberText(String);
+
+impl<'de> Deserialize<'de> for NumberText {
+    fn deserialize<D: de::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        struct Text;
+        impl Visitor<'_> for Text {
+            type Value = NumberText;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a number")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> std::result::Result<NumberText, E> {
+                Ok(NumberText(v.to_string()))
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> std::result::Result<NumberText, E> {
+                Ok(NumberText(v.to_string()))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> std::result::Result<NumberText, E> {
+                Ok(NumberText(v.to_string()))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> std::result::Result<NumberText, E> {
+                Ok(NumberText(v.to_string()))
+            }
+        }
+        d.deserialize_any(Text)
+    }
+}
+
 fn opt_f64_in<'de, D: de::Deserializer<'de>>(
     d: D,
     min: f64,
     max: f64,
 ) -> std::result::Result<Option<f64>, D::Error> {
-    Option::<&str>::deserialize(d)?
-        .map(|v| f64_in(v, min, max).map_err(de::Error::custom))
+    Option::<NumberText>::deserialize(d)?
+        .map(|v| f64_in(&v.0, min, max).map_err(de::Error::custom))
         .transpose()
 }
 

@@ -5,10 +5,11 @@
 
 use chrono::{DateTime, Utc};
 
+use super::measures::Rates;
 use super::rate::{fill_rate, growth, Growth, Point};
 use super::{
     Level, PreviousStatus, ProbeFailure, Reason, SlotWalStatus, VolumeReport, VolumeStats,
-    WalFacts, WalPolicy, WalReport, WalRule, WalSample, STEADY_STATE_SEGMENTS,
+    WalFacts, WalMeasures, WalPolicy, WalReport, WalRule, WalSample, STEADY_STATE_SEGMENTS,
 };
 use crate::num::{human_bytes, human_secs, pct, pct_floor_2};
 
@@ -605,9 +606,14 @@ pub fn evaluate(facts: &WalFacts, policy: &WalPolicy, now: DateTime<Utc>) -> Wal
         volume_total_bytes: Some(vol.total_bytes),
         volume_available_bytes: Some(vol.available_bytes),
         soft_limit_bytes: soft_limit,
-        wal_growth_bytes_per_second: ctx.growth.wal_rate,
-        volume_growth_bytes_per_second: eval.volume_rate,
-        seconds_to_error: eval.seconds_to_error,
+        measures: WalMeasures::measured(
+            facts,
+            Rates {
+                wal: ctx.growth.wal_rate,
+                volume: eval.volume_rate,
+                seconds_to_error: eval.seconds_to_error,
+            },
+        ),
         samples_in_window: ctx.growth.samples,
         df_used_pct: vol.df_used_pct(),
         volumes: eval.volumes,
@@ -634,9 +640,7 @@ pub fn measurement_failed(
         volume_total_bytes: None,
         volume_available_bytes: None,
         soft_limit_bytes,
-        wal_growth_bytes_per_second: None,
-        volume_growth_bytes_per_second: None,
-        seconds_to_error: None,
+        measures: WalMeasures::default(),
         samples_in_window: 0,
         df_used_pct: None,
         volumes: Vec::new(),

@@ -365,6 +365,11 @@ class WalReport:
     def reasons(self) -> List[WalReason]:
         """Every rule that fired, worst first."""
     @property
+    def safe_wal_size_bytes(self) -> Optional[int]:
+        """The smallest `safe_wal_size` among the replication slots the check
+        saw: bytes of WAL that can still be written before a slot is lost
+        (negative: already past); absent when no slot reports one."""
+    @property
     def samples_in_window(self) -> int:
         """Samples (including this one) within the growth window."""
     @property
@@ -441,6 +446,11 @@ class WalCheck:
     @property
     def reasons(self) -> List[WalReason]:
         """Every rule that fired, worst first."""
+    @property
+    def safe_wal_size_bytes(self) -> Optional[int]:
+        """The smallest `safe_wal_size` among the replication slots the check
+        saw: bytes of WAL that can still be written before a slot is lost
+        (negative: already past); absent when no slot reports one."""
     @property
     def samples_in_window(self) -> int:
         """Samples (including this one) within the growth window."""
