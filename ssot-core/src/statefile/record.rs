@@ -1,7 +1,7 @@
 //! Records as `key=value` lines: a serde format over [`StateFile`].
 //!
 //! A state record is a Rust type that derives `Serialize` and `Deserialize`;
-//! [`write`] writes it into a file and [`read`] reads it back, so a record has
+//! [`write()`] writes it into a file and [`read`] reads it back, so a record has
 //! one layout and no hand-kept reader/writer pair. The layout:
 //!
 //! * a struct's fields are keys; a nested struct or map adds a dotted segment
@@ -16,7 +16,7 @@
 //! * integers print plain, floats as integers when integral, else with two
 //!   decimals (`91.25`, `3600`); unit enum variants print their serde name;
 //! * reading ignores keys the record does not declare (other tools' keys),
-//!   and [`write`] replaces only the keys the record owns: a scalar field's
+//!   and [`write()`] replaces only the keys the record owns: a scalar field's
 //!   key in place, a list's or map's family (`reason.*`) removed and appended;
 //!   a struct field, or an entry of a top-level map (`<profile>.*`), owns its
 //!   fields one by one the same way, so other entries and keys stay;
@@ -60,7 +60,7 @@ use super::{Line, StateFile};
 use crate::error::Error;
 
 /// An error inside the format, located (file, line, key) before it leaves
-/// [`read`] or [`write`].
+/// [`read`] or [`write()`].
 #[derive(Debug)]
 pub enum RecordError {
     /// A message about the value being read or written.
