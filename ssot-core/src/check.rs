@@ -1,12 +1,7 @@
 //! [`Check`]: one condition a decision looked at, passed or not, named by a
 //! [`GateCheck`]. Gates and the disk guard list their checks with it.
 
-use std::fmt;
-use std::str::FromStr;
-
 use serde::{Deserialize, Serialize};
-
-use crate::error::Error;
 
 /// The id of a condition a gate or the disk guard checks. Its serde name and
 /// [`GateCheck::as_str`] are the stable id shown in `DENY <id>`, the JSON
@@ -188,37 +183,7 @@ impl GateCheck {
     }
 }
 
-impl fmt::Display for GateCheck {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for GateCheck {
-    type Err = Error;
-    fn from_str(s: &str) -> Result<Self, Error> {
-        GateCheck::ALL
-            .into_iter()
-            .find(|c| c.as_str() == s)
-            .ok_or_else(|| Error::InvalidName {
-                what: "gate check",
-                value: s.into(),
-                message: "not a check a gate makes".into(),
-            })
-    }
-}
-
-impl PartialEq<str> for GateCheck {
-    fn eq(&self, other: &str) -> bool {
-        self.as_str() == other
-    }
-}
-
-impl PartialEq<&str> for GateCheck {
-    fn eq(&self, other: &&str) -> bool {
-        self.as_str() == *other
-    }
-}
+named_id!(GateCheck, "gate check", "not a check a gate makes");
 
 /// One condition a decision checked.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]

@@ -127,6 +127,45 @@
 // no safe std or nix API), allowed there alone with a SAFETY note per block.
 #![deny(unsafe_code)]
 
+/// The name-side of an id enum with `ALL` and `as_str()`: `Display` (its
+/// name), `FromStr` (by name, else [`Error::InvalidName`] with `what` and
+/// `message`) and comparison with `str`.
+macro_rules! named_id {
+    ($ty:ty, $what:literal, $message:literal) => {
+        impl ::std::fmt::Display for $ty {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl ::std::str::FromStr for $ty {
+            type Err = $crate::Error;
+            fn from_str(s: &str) -> ::std::result::Result<Self, $crate::Error> {
+                <$ty>::ALL
+                    .into_iter()
+                    .find(|x| x.as_str() == s)
+                    .ok_or_else(|| $crate::Error::InvalidName {
+                        what: $what,
+                        value: s.into(),
+                        message: $message.into(),
+                    })
+            }
+        }
+
+        impl PartialEq<str> for $ty {
+            fn eq(&self, other: &str) -> bool {
+                self.as_str() == other
+            }
+        }
+
+        impl PartialEq<&str> for $ty {
+            fn eq(&self, other: &&str) -> bool {
+                self.as_str() == *other
+            }
+        }
+    };
+}
+
 pub mod check;
 pub mod config;
 pub mod contract;

@@ -568,6 +568,21 @@ pub fn build(facts: &ReportFacts, policy: &ReportPolicy, now: DateTime<Utc>) -> 
 mod tests {
     use super::*;
 
+    /// The seed's report policy, no profiles, stages or targets.
+    fn seed_policy() -> ReportPolicy {
+        ReportPolicy {
+            freshness: Freshness::default(),
+            disk: DiskPolicy::default(),
+            evidence: EvidencePolicy::default(),
+            retention_profiles: vec![],
+            stages: vec![],
+            recent_window: Span::hours(24),
+            archiver_recent: Span::mins(15),
+            blocked_max_age: Span::mins(10),
+            targets: BTreeMap::new(),
+        }
+    }
+
     fn section(name: &str, status: Verdict, summary: &str, action: Option<&str>) -> Section {
         let s = Section::new(name.parse().unwrap(), status, summary);
         match action {
@@ -594,17 +609,7 @@ mod tests {
 
     #[test]
     fn every_rendered_metric_is_declared_and_every_limit_is_rendered() {
-        let policy = ReportPolicy {
-            freshness: Freshness::default(),
-            disk: DiskPolicy::default(),
-            evidence: EvidencePolicy::default(),
-            retention_profiles: vec![],
-            stages: vec![],
-            recent_window: Span::hours(24),
-            archiver_recent: Span::mins(15),
-            blocked_max_age: Span::mins(10),
-            targets: BTreeMap::new(),
-        };
+        let policy = seed_policy();
         let now = "2026-02-05T12:00:00Z".parse().unwrap();
         let r = build(&ReportFacts::default(), &policy, now);
         let prom = render::prometheus(&r);
@@ -715,17 +720,7 @@ mod tests {
     #[test]
     fn the_text_report_starts_with_the_headline_and_says_what_to_do() {
         let facts = ReportFacts::default();
-        let policy = ReportPolicy {
-            freshness: Freshness::default(),
-            disk: DiskPolicy::default(),
-            evidence: EvidencePolicy::default(),
-            retention_profiles: vec![],
-            stages: vec![],
-            recent_window: Span::hours(24),
-            archiver_recent: Span::mins(15),
-            blocked_max_age: Span::mins(10),
-            targets: BTreeMap::new(),
-        };
+        let policy = seed_policy();
         let now = "2026-02-05T12:00:00Z".parse().unwrap();
         let r = build(&facts, &policy, now);
         let text = render::text(&r);

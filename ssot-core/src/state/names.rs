@@ -2,11 +2,6 @@
 //! `state::*` name constants, the host's lock and journal names and the size
 //! limits are taken from it.
 
-use std::fmt;
-use std::str::FromStr;
-
-use crate::error::Error;
-
 /// A file ssot reads or writes: the records of the state directory, its
 /// locks and log, and the retention journal and lock kept in each artifact
 /// root ([`StateFileName::in_state_dir`] tells which).
@@ -113,25 +108,7 @@ impl StateFileName {
     }
 }
 
-impl fmt::Display for StateFileName {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for StateFileName {
-    type Err = Error;
-    fn from_str(s: &str) -> Result<Self, Error> {
-        StateFileName::ALL
-            .into_iter()
-            .find(|n| n.as_str() == s)
-            .ok_or_else(|| Error::InvalidName {
-                what: "state file",
-                value: s.into(),
-                message: "not a file ssot keeps".into(),
-            })
-    }
-}
+named_id!(StateFileName, "state file", "not a file ssot keeps");
 
 #[cfg(test)]
 mod tests {

@@ -2,13 +2,9 @@
 //! asserts; and [`ProbeFailure`], the live probe's failure classes, each of
 //! which fires its own rule.
 
-use std::fmt;
-use std::str::FromStr;
-
 use serde::{Deserialize, Serialize};
 
 use super::Level;
-use crate::error::{Error, Result};
 
 /// One WAL rule (the table in [`crate::wal`]'s docs). Its serde name and
 /// [`WalRule::as_str`] are the stable id written in `wal.status`, the JSON
@@ -187,37 +183,7 @@ impl WalRule {
     }
 }
 
-impl fmt::Display for WalRule {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for WalRule {
-    type Err = Error;
-    fn from_str(s: &str) -> Result<Self> {
-        WalRule::ALL
-            .into_iter()
-            .find(|r| r.as_str() == s)
-            .ok_or_else(|| Error::InvalidName {
-                what: "WAL rule",
-                value: s.into(),
-                message: "not a rule of the WAL status".into(),
-            })
-    }
-}
-
-impl PartialEq<str> for WalRule {
-    fn eq(&self, other: &str) -> bool {
-        self.as_str() == other
-    }
-}
-
-impl PartialEq<&str> for WalRule {
-    fn eq(&self, other: &&str) -> bool {
-        self.as_str() == *other
-    }
-}
+named_id!(WalRule, "WAL rule", "not a rule of the WAL status");
 
 /// Why a live probe failed, from libpq's and the server's own words: each
 /// class has its own rule and its own advice.
