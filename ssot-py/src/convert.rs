@@ -1,8 +1,9 @@
 //! Python values → the core's serde types, and back. Nothing here decides
 //! anything: Python values are first made plain (the JSON the CLI reads:
 //! times as RFC 3339, durations as `"7d"`, paths as strings), then
-//! deserialized by serde (pythonize), so a dict loaded from a JSON file and
-//! the same values typed in Python mean the same.
+//! deserialized by the core types' own serde `Deserialize` ([`crate::depy`]),
+//! so a dict loaded from a JSON file and the same values typed in Python mean
+//! the same. Results go back through pythonize.
 
 use chrono::{DateTime, Utc};
 use pyo3::exceptions::{PyTypeError, PyValueError};
@@ -11,7 +12,7 @@ use pyo3::types::{PyDict, PyList, PyString, PyTuple};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
-use crate::errors;
+use crate::{depy, errors};
 
 /// How deep lists, tuples and dicts may nest in a value passed to ssot:
 /// deeper is a `RequestError`, never a crash (a conversion recurses).
@@ -22,37 +23,6 @@ fn too_deep(what: &str) -> PyErr {
         what,
         &format!("the value nests lists, tuples or dicts deeper than {MAX_DEPTH} levels"),
     )
-}
-
-/// Fails when `v` nests deeper than [`MAX_DEPTH`]; walks at most that deep.
-pub fn check_depth(v: &Bound<'_, PyAny>, what: &str) -> PyResult<()> {
-    fn walk(v: &Bound<'_, PyAny>, left: usize) -> PyResult<bool> {
-        if let Ok(d) = v.cast::<PyDict>() {
-            if left == 0 {
-                return Ok(false);
-            }
-            for (_, x) in d.iter() {
-                if !walk(&x, left - 1)? {
-                    return Ok(false);
-                }
-            }
-        } else if v.is_instance_of::<PyList>() || v.is_instance_of::<PyTuple>() {
-            if left == 0 {
-                return Ok(false);
-            }
-            for x in v.try_iter()? {
-                if !walk(&x?, left - 1)? {
-                    return Ok(false);
-                }
-            }
-        }
-        Ok(true)
-    }
-    if walk(v, MAX_DEPTH)? {
-        Ok(())
-    } else {
-        Err(too_deep(what))
-    }
 }
 
 /// `v` with every datetime, timedelta, path and ssot result made plain.
@@ -223,15 +193,21 @@ pub fn now_or(
 }
 
 /// Deserializes a core type from a Python value. Plain data (what
-/// `json.load` gives) is read as it is; anything else (a datetime, a
-/// timedelta, a path, a result) is made plain first.
+/// `json.load` gives) is read as it is, by the core type's own
+/// `Deserialize` ([`depy`]); anything else (a datetime, a timedelta, a path,
+/// a result) is made plain first. Values nested deeper than [`MAX_DEPTH`]
+/// are a `RequestError`.
 pub fn from_py<T: DeserializeOwned>(v: &Bound<'_, PyAny>, what: &str) -> PyResult<T> {
-    check_depth(v, what)?;
-    if let Ok(x) = pythonize::depythonize::<T>(v) {
-        return Ok(x);
+    match depy::from_plain::<T>(v, MAX_DEPTH) {
+        Ok(x) => return Ok(x),
+        Err(depy::Error::TooDeep) => return Err(too_deep(what)),
+        Err(_) => {}
     }
     let p = plain(v)?;
-    pythonize::depythonize::<T>(&p).map_err(|e| errors::bad_request(what, &e.to_string()))
+    depy::from_plain::<T>(&p, MAX_DEPTH).map_err(|e| match e {
+        depy::Error::TooDeep => too_deep(what),
+        e => errors::bad_request(what, &e.to_string()),
+    })
 }
 
 /// A core value as plain Python (dicts, lists, str, int, float): the CLI's JSON.

@@ -8,7 +8,9 @@
 
 mod api;
 mod convert;
+mod depy;
 mod errors;
+mod pick;
 mod results;
 mod schema;
 

@@ -9,9 +9,10 @@
 //! text), `exit_code` and `outcome` (the core's `Outcome`).
 
 use std::collections::BTreeSet;
+use std::sync::{Arc, OnceLock};
 
 use pyo3::prelude::*;
-use pyo3::types::{PyDict, PyTuple};
+use pyo3::types::PyDict;
 use serde_json::Value;
 use ssot_core::contract::{ContractReport as CoreContractReport, InvariantStatus};
 use ssot_core::gate::Decision as CoreDecision;
@@ -20,8 +21,12 @@ use ssot_core::retention::{Action, RetentionPlan as CorePlan};
 use ssot_core::wal::WalReport as CoreWalReport;
 use ssot_core::{exit, Outcome};
 
-use crate::convert;
-use crate::schema::{self, Class, Field, Model, Ty};
+use crate::{convert, pick};
+
+fn value_error(e: impl std::fmt::Display) -> PyErr {
+    pyo3::exceptions::PyValueError::new_err(e.to_string())
+}
+use crate::schema::{self, Class, Model, Ty};
 
 /// A result class: the struct wrapping the core's result, its own methods,
 /// and the ones every result shares — `exit_code` and `outcome` (the core's
@@ -31,20 +36,21 @@ macro_rules! result_class {
     ($(#[$doc:meta])* $name:ident, $pyname:literal, $inner:ty; $($methods:tt)*) => {
         $(#[$doc])*
         #[pyclass(frozen, module = "ssot", name = $pyname)]
-        pub struct $name(pub $inner, std::sync::OnceLock<Value>);
+        pub struct $name(pub $inner, Cache);
 
         impl From<$inner> for $name {
             fn from(v: $inner) -> Self {
-                $name(v, std::sync::OnceLock::new())
+                $name(v, Cache::default())
             }
         }
 
         impl Served for $name {
-            fn json(&self) -> &Value {
+            fn json(&self) -> &Arc<Value> {
                 // Serialized once, when the first attribute is read (the
                 // result is immutable).
                 self.1
-                    .get_or_init(|| serde_json::to_value(&self.0).unwrap_or(Value::Null))
+                    .json
+                    .get_or_init(|| Arc::new(serde_json::to_value(&self.0).unwrap_or(Value::Null)))
             }
         }
 
@@ -78,20 +84,25 @@ macro_rules! result_class {
     };
 }
 
+/// A result's JSON, made when first needed.
+#[derive(Default)]
+pub struct Cache {
+    json: OnceLock<Arc<Value>>,
+}
+
 /// A result class whose attributes come from its JSON.
 trait Served {
     /// The CLI's JSON.
-    fn json(&self) -> &Value;
+    fn json(&self) -> &Arc<Value>;
 }
 
-/// The value of `v`'s JSON at `path`, as type `ty`.
-fn field<'py, T: Served>(
-    v: &T,
-    py: Python<'py>,
-    path: &[String],
-    ty: &Ty,
-) -> PyResult<Bound<'py, PyAny>> {
-    schema::to_py(py, schema::at(v.json(), path), ty)
+/// The JSON at `path` of a result of class `T`.
+fn result_node<T>(obj: &Bound<'_, PyAny>, path: &[String]) -> PyResult<schema::Node>
+where
+    T: pyo3::PyClass<Frozen = pyo3::pyclass::boolean_struct::True> + Served + Sync,
+{
+    let root = schema::Node::new(Arc::clone(obj.cast::<T>()?.get().json()));
+    Ok(root.pick(|v| schema::at(v, path)))
 }
 
 /// A record of `name` made from a core value's JSON.
@@ -186,18 +197,18 @@ result_class! {
     }
     /// Every artifact, by group, newest first.
     #[getter]
-    fn decisions<'py>(&self, py: Python<'py>) -> PyResult<Vec<Bound<'py, PyAny>>> {
-        self.items(py, None)
+    fn decisions<'py>(slf: &Bound<'py, Self>) -> PyResult<Vec<Bound<'py, PyAny>>> {
+        Self::items(slf, None)
     }
     /// The artifacts kept.
     #[getter]
-    fn keep<'py>(&self, py: Python<'py>) -> PyResult<Vec<Bound<'py, PyAny>>> {
-        self.items(py, Some(Action::Keep))
+    fn keep<'py>(slf: &Bound<'py, Self>) -> PyResult<Vec<Bound<'py, PyAny>>> {
+        Self::items(slf, Some(Action::Keep))
     }
     /// The artifacts to delete.
     #[getter]
-    fn delete<'py>(&self, py: Python<'py>) -> PyResult<Vec<Bound<'py, PyAny>>> {
-        self.items(py, Some(Action::Delete))
+    fn delete<'py>(slf: &Bound<'py, Self>) -> PyResult<Vec<Bound<'py, PyAny>>> {
+        Self::items(slf, Some(Action::Delete))
     }
     // The plan's JSON holds every artifact: these few are read directly,
     // not through it (a plan of 100k artifacts).
@@ -248,17 +259,41 @@ impl RetentionPlan {
         &self.0.plan
     }
 
+    /// The decisions with `action` (all without one), as records read from
+    /// the plan itself: a plan of 100k artifacts is not serialized to give
+    /// them, and each attribute read serializes one field.
     fn items<'py>(
-        &self,
-        py: Python<'py>,
+        slf: &Bound<'py, Self>,
         action: Option<Action>,
     ) -> PyResult<Vec<Bound<'py, PyAny>>> {
-        self.plan()
+        static DECISIONS: schema::ItemReader = schema::ItemReader {
+            field: |owner, i, name| {
+                pick::field(RetentionPlan::decision(owner, i)?, name).map_err(value_error)
+            },
+            whole: |owner, i| {
+                serde_json::to_value(RetentionPlan::decision(owner, i)?).map_err(value_error)
+            },
+        };
+        let owner = slf.as_any();
+        slf.get()
+            .plan()
             .decisions
             .iter()
-            .filter(|d| action.is_none_or(|a| d.action == a))
-            .map(|d| record_of(py, "ArtifactDecision", d))
+            .enumerate()
+            .filter(|(_, d)| action.is_none_or(|a| d.action == a))
+            .map(|(i, _)| schema::record_item(owner, "ArtifactDecision", i, &DECISIONS))
             .collect()
+    }
+
+    fn decision<'a>(
+        owner: &'a Bound<'_, PyAny>,
+        i: usize,
+    ) -> PyResult<&'a ssot_core::retention::ArtifactDecision> {
+        let plan = owner.cast::<RetentionPlan>()?.get();
+        plan.plan()
+            .decisions
+            .get(i)
+            .ok_or_else(|| pyo3::exceptions::PyIndexError::new_err(i))
     }
 }
 
@@ -653,25 +688,6 @@ fn member_name(stub: &str) -> &str {
         .unwrap_or("")
 }
 
-/// A `property` reading `path` of the JSON of a `T`.
-fn result_property<'py, T>(py: Python<'py>, f: &Field) -> PyResult<Bound<'py, PyAny>>
-where
-    T: pyo3::PyClass<Frozen = pyo3::pyclass::boolean_struct::True> + Served + Sync,
-{
-    let (path, ty) = (f.path.clone(), f.ty.clone());
-    let get = pyo3::types::PyCFunction::new_closure(
-        py,
-        None,
-        None,
-        move |args: &Bound<'_, PyTuple>, _| -> PyResult<Py<PyAny>> {
-            let obj = args.get_item(0)?;
-            let this = obj.cast::<T>()?;
-            Ok(field(this.get(), obj.py(), &path, &ty)?.unbind())
-        },
-    )?;
-    schema::property(py, get.into_any(), &f.doc)
-}
-
 /// Gives the class `T` (named `spec.name`) one property per field of its
 /// schema that it does not define itself.
 fn install_one<T>(m: &Bound<'_, PyModule>, model: &mut Model, spec: &Spec) -> PyResult<Class>
@@ -699,7 +715,7 @@ where
                 _ => Ty::Path,
             };
         }
-        cls.setattr(f.name.as_str(), result_property::<T>(py, f)?)?;
+        cls.setattr(f.name.as_str(), schema::attr(py, f, result_node::<T>)?)?;
     }
     m.add_class::<T>()?;
     Ok(class)

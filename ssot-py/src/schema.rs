@@ -9,7 +9,11 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use pyo3::prelude::*;
-use pyo3::types::{PyDict, PyList, PyString, PyTuple};
+use std::ptr::NonNull;
+use std::sync::Arc;
+
+use pyo3::intern;
+use pyo3::types::{PyDict, PyList, PyString, PyTuple, PyType};
 use serde_json::{Map, Value};
 
 use crate::convert;
@@ -325,8 +329,93 @@ impl Model {
     }
 }
 
-/// `v` as the Python value of type `ty`.
-pub fn to_py<'py>(py: Python<'py>, v: &Value, ty: &Ty) -> PyResult<Bound<'py, PyAny>> {
+impl Ty {
+    /// True when a value of this type holds a record (which keeps a
+    /// reference to the document it is in).
+    fn holds_record(&self) -> bool {
+        match self {
+            Ty::Record(_) => true,
+            Ty::List(t) | Ty::Opt(t) | Ty::Dict(t) => t.holds_record(),
+            _ => false,
+        }
+    }
+}
+
+/// A value inside a shared, immutable JSON document: what a record and an
+/// attribute read from. Records of one result share its document (a plan of
+/// 100k artifacts is serialized once, not once per record).
+#[derive(Clone)]
+pub struct Node {
+    root: Arc<Value>,
+    at: NonNull<Value>,
+}
+
+// SAFETY: `at` points into `root`'s value (or at a `'static` value, see
+// `pick`), which is never mutated and lives as long as `root`; `Value` is
+// `Send + Sync`.
+unsafe impl Send for Node {}
+// SAFETY: as above.
+unsafe impl Sync for Node {}
+
+impl Node {
+    /// The whole document.
+    pub fn new(root: Arc<Value>) -> Node {
+        let at = NonNull::from(&*root);
+        Node { root, at }
+    }
+
+    /// The value this node is at.
+    pub fn get(&self) -> &Value {
+        // SAFETY: see the `Send` impl: `at` is valid while `root` lives.
+        unsafe { self.at.as_ref() }
+    }
+
+    /// The node at the value `f` finds from this one. `f` must return a
+    /// reference into its argument or a `'static` value (the signature
+    /// admits nothing else), so the node stays inside the document.
+    pub fn pick(&self, f: impl for<'a> FnOnce(&'a Value) -> &'a Value) -> Node {
+        let at = NonNull::from(f(self.get()));
+        Node {
+            root: Arc::clone(&self.root),
+            at,
+        }
+    }
+}
+
+/// The value at `node` as the Python value of type `ty`.
+pub fn to_py<'py>(py: Python<'py>, node: &Node, ty: &Ty) -> PyResult<Bound<'py, PyAny>> {
+    let v = node.get();
+    if v.is_null() || !ty.holds_record() {
+        return value_to_py(py, v, ty);
+    }
+    match ty {
+        Ty::Opt(t) => to_py(py, node, t),
+        Ty::List(t) => match v.as_array() {
+            Some(a) => {
+                let items: PyResult<Vec<Bound<'py, PyAny>>> = (0..a.len())
+                    .map(|i| to_py(py, &node.pick(|v| &v[i]), t))
+                    .collect();
+                Ok(PyList::new(py, items?)?.into_any())
+            }
+            None => convert::to_py(py, v),
+        },
+        Ty::Dict(t) => match v.as_object() {
+            Some(m) => {
+                let d = PyDict::new(py);
+                for k in m.keys() {
+                    d.set_item(k, to_py(py, &node.pick(|v| &v[k.as_str()]), t)?)?;
+                }
+                Ok(d.into_any())
+            }
+            None => convert::to_py(py, v),
+        },
+        Ty::Record(name) => record(py, name, node.clone()),
+        _ => value_to_py(py, v, ty),
+    }
+}
+
+/// `v` as the Python value of type `ty`, which holds no record.
+fn value_to_py<'py>(py: Python<'py>, v: &Value, ty: &Ty) -> PyResult<Bound<'py, PyAny>> {
     if v.is_null() {
         return Ok(match ty {
             Ty::List(_) => PyList::empty(py).into_any(),
@@ -335,17 +424,20 @@ pub fn to_py<'py>(py: Python<'py>, v: &Value, ty: &Ty) -> PyResult<Bound<'py, Py
         });
     }
     match ty {
-        Ty::Opt(t) => to_py(py, v, t),
+        Ty::Opt(t) => value_to_py(py, v, t),
         Ty::Float => match v.as_f64() {
             Some(f) => Ok(f.into_pyobject(py)?.into_any()),
             None => convert::to_py(py, v),
         },
         Ty::Time => match v.as_str() {
-            Some(s) => {
-                let t = ssot_core::state::parse_timestamp(s)
-                    .map_err(pyo3::exceptions::PyValueError::new_err)?;
-                Ok(t.into_pyobject(py)?.into_any())
-            }
+            Some(s) => match whole_utc_seconds(s) {
+                Some(parts) => utc_datetime(py, parts),
+                None => {
+                    let t = ssot_core::state::parse_timestamp(s)
+                        .map_err(pyo3::exceptions::PyValueError::new_err)?;
+                    Ok(t.into_pyobject(py)?.into_any())
+                }
+            },
             None => convert::to_py(py, v),
         },
         Ty::Path => match v.as_str() {
@@ -359,7 +451,7 @@ pub fn to_py<'py>(py: Python<'py>, v: &Value, ty: &Ty) -> PyResult<Bound<'py, Py
         Ty::List(t) => match v.as_array() {
             Some(a) => {
                 let items: PyResult<Vec<Bound<'py, PyAny>>> =
-                    a.iter().map(|x| to_py(py, x, t)).collect();
+                    a.iter().map(|x| value_to_py(py, x, t)).collect();
                 Ok(PyList::new(py, items?)?.into_any())
             }
             None => convert::to_py(py, v),
@@ -368,15 +460,63 @@ pub fn to_py<'py>(py: Python<'py>, v: &Value, ty: &Ty) -> PyResult<Bound<'py, Py
             Some(m) => {
                 let d = PyDict::new(py);
                 for (k, x) in m {
-                    d.set_item(k, to_py(py, x, t)?)?;
+                    d.set_item(k, value_to_py(py, x, t)?)?;
                 }
                 Ok(d.into_any())
             }
             None => convert::to_py(py, v),
         },
-        Ty::Record(name) => record(py, name, v),
+        // Not reached (a record is made by `to_py`): the plain value.
+        Ty::Record(_) => convert::to_py(py, v),
         Ty::Str | Ty::Int | Ty::Bool | Ty::Any => scalar(py, v),
     }
+}
+
+/// The fields of a time the core writes as `YYYY-MM-DDTHH:MM:SSZ` (whole
+/// seconds, UTC), when `s` is exactly that and a valid date and time;
+/// anything else (a fraction, an offset, a leap second) is parsed by the
+/// core's parser.
+fn whole_utc_seconds(s: &str) -> Option<(i32, u8, u8, u8, u8, u8)> {
+    let b = s.as_bytes();
+    let shape = b"dddd-dd-ddTdd:dd:ddZ";
+    if b.len() != shape.len()
+        || !b.iter().zip(shape).all(|(c, p)| match p {
+            b'd' => c.is_ascii_digit(),
+            _ => c == p,
+        })
+    {
+        return None;
+    }
+    let n = |from: usize, to: usize| {
+        b[from..to]
+            .iter()
+            .fold(0u32, |a, c| a * 10 + u32::from(c - b'0'))
+    };
+    let (y, mo, d) = (n(0, 4), n(5, 7), n(8, 10));
+    let (h, mi, se) = (n(11, 13), n(14, 16), n(17, 19));
+    // A real calendar date (chrono knows the month lengths), no leap second.
+    chrono::NaiveDate::from_ymd_opt(y as i32, mo, d)?;
+    if h > 23 || mi > 59 || se > 59 || y == 0 {
+        return None;
+    }
+    Some((y as i32, mo as u8, d as u8, h as u8, mi as u8, se as u8))
+}
+
+/// An aware UTC `datetime` (`datetime.timezone.utc`, as pyo3's chrono
+/// conversion gives), made by one call of the cached class.
+fn utc_datetime(
+    py: Python<'_>,
+    (y, mo, d, h, mi, s): (i32, u8, u8, u8, u8, u8),
+) -> PyResult<Bound<'_, PyAny>> {
+    static CLASS: pyo3::sync::PyOnceLock<(Py<PyAny>, Py<PyAny>)> = pyo3::sync::PyOnceLock::new();
+    let (class, utc) = CLASS.get_or_try_init(py, || -> PyResult<_> {
+        let m = py.import("datetime")?;
+        Ok((
+            m.getattr("datetime")?.unbind(),
+            m.getattr("timezone")?.getattr("utc")?.unbind(),
+        ))
+    })?;
+    class.bind(py).call1((y, mo, d, h, mi, s, 0, utc.bind(py)))
 }
 
 /// A JSON scalar as its Python value, directly; anything else through
@@ -397,44 +537,68 @@ fn scalar<'py>(py: Python<'py>, v: &Value) -> PyResult<Bound<'py, PyAny>> {
 
 /// The value at `path` in `v` (`null` when absent).
 pub fn at<'v>(v: &'v Value, path: &[String]) -> &'v Value {
-    path.iter()
-        .try_fold(v, |v, k| v.get(k))
-        .unwrap_or(&Value::Null)
+    static NULL: Value = Value::Null;
+    path.iter().try_fold(v, |v, k| v.get(k)).unwrap_or(&NULL)
 }
 
-/// What a record is made from: its JSON, taken by the record made.
-#[pyclass(frozen)]
-struct Payload(std::sync::Mutex<Option<Value>>);
+/// A core list a record can be one item of, read one field at a time.
+pub struct ItemReader {
+    /// The JSON of field `name` of item `index` of `owner` (`None`: no such
+    /// field, or left out).
+    pub field: fn(&Bound<'_, PyAny>, usize, &str) -> PyResult<Option<Value>>,
+    /// The whole item's JSON.
+    pub whole: fn(&Bound<'_, PyAny>, usize) -> PyResult<Value>,
+}
 
-/// The base of the record classes: an immutable record holding its JSON
-/// object; each attribute is converted from it when read.
+/// What a record reads its fields from.
+enum Source {
+    /// A place in a JSON document.
+    Json(Node),
+    /// Item `index` of the core list `owner` holds, read through `reader`.
+    Item {
+        owner: Py<PyAny>,
+        index: usize,
+        reader: &'static ItemReader,
+    },
+}
+
+/// The base of the record classes: an immutable record of a result's JSON
+/// or of an item of a core list; each attribute is converted when read.
 #[pyclass(frozen, subclass, module = "ssot", name = "_Record")]
 pub struct Record {
-    json: Value,
+    source: Source,
+}
+
+impl Record {
+    /// The node at `path` in the record.
+    fn node(&self, py: Python<'_>, path: &[String]) -> PyResult<Node> {
+        match &self.source {
+            Source::Json(node) => Ok(node.pick(|v| at(v, path))),
+            Source::Item {
+                owner,
+                index,
+                reader,
+            } => {
+                let Some((first, rest)) = path.split_first() else {
+                    return Ok(Node::new(Arc::new((reader.whole)(owner.bind(py), *index)?)));
+                };
+                let v = (reader.field)(owner.bind(py), *index, first)?.unwrap_or(Value::Null);
+                Ok(Node::new(Arc::new(v)).pick(|v| at(v, rest)))
+            }
+        }
+    }
 }
 
 #[pymethods]
 impl Record {
-    #[new]
-    fn new(payload: &Bound<'_, Payload>) -> Self {
-        let json = payload
-            .get()
-            .0
-            .lock()
-            .ok()
-            .and_then(|mut v| v.take())
-            .unwrap_or(Value::Null);
-        Record { json }
-    }
-
     fn __repr__(slf: &Bound<'_, Self>) -> PyResult<String> {
         let name = slf.get_type().name()?;
+        let whole = slf.get().node(slf.py(), &[])?;
         // What names a record comes first (an artifact's id, a check's
         // rule), then its other fields in key order.
         const FIRST: [&str; 5] = ["id", "name", "rule", "status", "action"];
-        let parts: Vec<String> = slf
+        let parts: Vec<String> = whole
             .get()
-            .json
             .as_object()
             .map(|m| {
                 let first = FIRST.iter().filter_map(|k| m.get_key_value(*k));
@@ -451,46 +615,157 @@ impl Record {
 }
 
 /// The record classes, made once by [`install`], by name.
-static RECORDS: pyo3::sync::PyOnceLock<BTreeMap<String, Py<PyAny>>> = pyo3::sync::PyOnceLock::new();
+static RECORDS: pyo3::sync::PyOnceLock<BTreeMap<String, Py<PyType>>> =
+    pyo3::sync::PyOnceLock::new();
 
-fn record<'py>(py: Python<'py>, name: &str, v: &Value) -> PyResult<Bound<'py, PyAny>> {
-    record_owned(py, name, v.clone())
-}
-
-/// A record of class `name` holding `v`.
-pub fn record_owned<'py>(py: Python<'py>, name: &str, v: Value) -> PyResult<Bound<'py, PyAny>> {
+/// A record of class `name` reading from `source`.
+fn make<'py>(py: Python<'py>, name: &str, source: Source) -> PyResult<Bound<'py, PyAny>> {
     let Some(class) = RECORDS.get(py).and_then(|r| r.get(name)) else {
-        return convert::to_py(py, &v);
+        let whole = Record { source }.node(py, &[])?;
+        return convert::to_py(py, whole.get());
     };
-    let payload = Bound::new(py, Payload(std::sync::Mutex::new(Some(v))))?;
-    class.bind(py).call1((payload,))
+    // Made as the base class, then given its record class: a class call
+    // (`type.__call__`, argument parsing, `__init__`) costs more than the
+    // rest of a record. The record classes add no storage and share the
+    // base's deallocator (`record_class`), so Python's own `__class__`
+    // assignment accepts the change.
+    let obj = Bound::new(py, Record { source })?.into_any();
+    obj.setattr(intern!(py, "__class__"), class.bind(py))?;
+    Ok(obj)
 }
 
-/// A `property` converting the record's field `f` when read.
-fn record_property<'py>(py: Python<'py>, f: &Field) -> PyResult<Bound<'py, PyAny>> {
-    let (path, ty) = (f.path.clone(), f.ty.clone());
-    let get = pyo3::types::PyCFunction::new_closure(
-        py,
-        None,
-        None,
-        move |args: &Bound<'_, PyTuple>, _| -> PyResult<Py<PyAny>> {
-            let obj = args.get_item(0)?;
-            let rec = obj.cast::<Record>()?;
-            Ok(to_py(obj.py(), at(&rec.get().json, &path), &ty)?.unbind())
-        },
-    )?;
-    property(py, get.into_any(), &f.doc)
+/// A record of class `name` at `node`.
+pub fn record<'py>(py: Python<'py>, name: &str, node: Node) -> PyResult<Bound<'py, PyAny>> {
+    make(py, name, Source::Json(node))
 }
 
-/// `property(get, doc=doc)`.
-pub fn property<'py>(
-    py: Python<'py>,
-    get: Bound<'py, PyAny>,
-    doc: &str,
+/// A record of class `name` holding the JSON `v`.
+pub fn record_owned<'py>(py: Python<'py>, name: &str, v: Value) -> PyResult<Bound<'py, PyAny>> {
+    record(py, name, Node::new(Arc::new(v)))
+}
+
+/// A record of class `name`: item `index` of the list `owner` holds.
+pub fn record_item<'py>(
+    owner: &Bound<'py, PyAny>,
+    name: &str,
+    index: usize,
+    reader: &'static ItemReader,
 ) -> PyResult<Bound<'py, PyAny>> {
-    py.import("builtins")?
-        .getattr("property")?
-        .call1((get, py.None(), py.None(), doc))
+    let source = Source::Item {
+        owner: owner.clone().unbind(),
+        index,
+        reader,
+    };
+    make(owner.py(), name, source)
+}
+
+/// Where an attribute's object keeps its JSON: the node at a path in it.
+pub type NodeOf = fn(&Bound<'_, PyAny>, &[String]) -> PyResult<Node>;
+
+// A read-only attribute: a field of its object's JSON, converted to its
+// type when read. A descriptor (not a `property` over a function): a read
+// is one slot call. No doc comment: the class's docstring would shadow the
+// `__doc__` getter, which gives each attribute's own doc.
+#[pyclass(frozen, module = "ssot", name = "_Field")]
+pub struct Attr {
+    path: Vec<String>,
+    ty: Ty,
+    doc: String,
+    node_of: NodeOf,
+}
+
+#[pymethods]
+impl Attr {
+    fn __get__(
+        slf: &Bound<'_, Self>,
+        obj: Option<&Bound<'_, PyAny>>,
+        _owner: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Py<PyAny>> {
+        let py = slf.py();
+        let Some(obj) = obj.filter(|o| !o.is_none()) else {
+            // Read on the class: the descriptor itself (its doc).
+            return Ok(slf.clone().into_any().unbind());
+        };
+        let this = slf.get();
+        let node = (this.node_of)(obj, &this.path)?;
+        Ok(to_py(py, &node, &this.ty)?.unbind())
+    }
+
+    fn __set__(&self, _obj: &Bound<'_, PyAny>, _value: &Bound<'_, PyAny>) -> PyResult<()> {
+        Err(pyo3::exceptions::PyAttributeError::new_err(
+            "results are immutable",
+        ))
+    }
+
+    fn __delete__(&self, _obj: &Bound<'_, PyAny>) -> PyResult<()> {
+        Err(pyo3::exceptions::PyAttributeError::new_err(
+            "results are immutable",
+        ))
+    }
+
+    /// The field's doc comment in the core.
+    #[getter(__doc__)]
+    fn doc(&self) -> &str {
+        &self.doc
+    }
+}
+
+/// The attribute reading field `f` of the JSON `node_of` gives.
+pub fn attr<'py>(py: Python<'py>, f: &Field, node_of: NodeOf) -> PyResult<Bound<'py, Attr>> {
+    Bound::new(
+        py,
+        Attr {
+            path: f.path.clone(),
+            ty: f.ty.clone(),
+            doc: f.doc.clone(),
+            node_of,
+        },
+    )
+}
+
+fn record_node(obj: &Bound<'_, PyAny>, path: &[String]) -> PyResult<Node> {
+    obj.cast::<Record>()?.get().node(obj.py(), path)
+}
+
+/// A record class: `ssot.NAME`, a subclass of `_Record` that adds no
+/// storage and shares its deallocator, so a record made as a `_Record` can
+/// be given it by `__class__` assignment (see [`record`]). A class made by
+/// `type()` would have Python's own deallocator, which that assignment
+/// refuses. Not subclassable, as the stub's `@final` says.
+fn record_class<'py>(base: &Bound<'py, PyType>, name: &str) -> PyResult<Bound<'py, PyType>> {
+    use pyo3::ffi;
+    let py = base.py();
+    // The name must outlive the class (CPython before 3.12 keeps the
+    // pointer): one small string per record class, made once per process.
+    let full = std::ffi::CString::new(format!("ssot.{name}"))
+        .map_err(|e| pyo3::exceptions::PyValueError::new_err(e.to_string()))?;
+    let full: &'static std::ffi::CStr = Box::leak(full.into_boxed_c_str());
+    // SAFETY: `base` is a live type object; the slot is read, not changed.
+    let dealloc = unsafe { ffi::PyType_GetSlot(base.as_type_ptr(), ffi::Py_tp_dealloc) };
+    let mut slots = [
+        ffi::PyType_Slot {
+            slot: ffi::Py_tp_dealloc,
+            pfunc: dealloc,
+        },
+        ffi::PyType_Slot {
+            slot: 0,
+            pfunc: std::ptr::null_mut(),
+        },
+    ];
+    let mut spec = ffi::PyType_Spec {
+        name: full.as_ptr(),
+        basicsize: 0,
+        itemsize: 0,
+        flags: ffi::Py_TPFLAGS_DEFAULT as std::os::raw::c_uint,
+        slots: slots.as_mut_ptr(),
+    };
+    let bases = PyTuple::new(py, [base])?;
+    // SAFETY: the spec and its slots are valid for the call; the name lives
+    // forever; the result is a new reference or NULL with an exception set.
+    let cls = unsafe {
+        Bound::from_owned_ptr_or_err(py, ffi::PyType_FromSpecWithBases(&mut spec, bases.as_ptr()))
+    }?;
+    Ok(cls.cast_into::<PyType>()?)
 }
 
 /// Makes every record class of `model` (a subclass of `_Record` with one
@@ -500,17 +775,11 @@ pub fn install(m: &Bound<'_, PyModule>, model: &Model) -> PyResult<()> {
     let base = py.get_type::<Record>();
     let mut made = BTreeMap::new();
     for (name, class) in &model.records {
-        let ns = PyDict::new(py);
-        ns.set_item("__doc__", &class.doc)?;
-        ns.set_item("__module__", "ssot")?;
-        ns.set_item("__slots__", PyTuple::empty(py))?;
+        let cls = record_class(&base, name)?;
+        cls.setattr("__doc__", &class.doc)?;
         for f in &class.fields {
-            ns.set_item(&f.name, record_property(py, f)?)?;
+            cls.setattr(f.name.as_str(), attr(py, f, record_node)?)?;
         }
-        let cls = py
-            .import("builtins")?
-            .getattr("type")?
-            .call1((name, (base.clone(),), ns))?;
         m.add(name.as_str(), &cls)?;
         made.insert(name.clone(), cls.unbind());
     }
@@ -563,5 +832,30 @@ pub fn doc_lines(doc: &str, indent: usize) -> String {
         format!("{pad}\"\"\"{first}\"\"\"\n")
     } else {
         format!("{pad}\"\"\"{first}\n{}\"\"\"\n", rest.join("\n"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_a_whole_second_utc_time_takes_the_short_way() {
+        assert_eq!(
+            whole_utc_seconds("2024-02-29T23:59:59Z"),
+            Some((2024, 2, 29, 23, 59, 59))
+        );
+        for other in [
+            "2023-02-29T00:00:00Z",      // no such day: the core's parser says so
+            "2024-01-01T24:00:00Z",      // no such hour
+            "2016-12-31T23:59:60Z",      // a leap second
+            "2024-01-01T00:00:00.5Z",    // a fraction
+            "2024-01-01T00:00:00+01:00", // an offset
+            "2024-01-01 00:00:00Z",
+            "0000-01-01T00:00:00Z",
+            "２024-01-01T00:00:00Z",
+        ] {
+            assert_eq!(whole_utc_seconds(other), None, "{other}");
+        }
     }
 }

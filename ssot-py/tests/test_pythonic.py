@@ -7,6 +7,7 @@ from __future__ import annotations
 import ast
 import enum
 import errno
+import gc
 import inspect
 import io
 import re
@@ -521,6 +522,40 @@ def test_results_and_records_are_immutable() -> None:
         with pytest.raises(AttributeError):
             setattr(obj, attr, 1)
     assert repr(d.reasons[0]).startswith('<Check rule="')
+
+
+def test_a_plans_records_read_the_plan_itself_and_outlive_it() -> None:
+    """A plan's decisions are records over the plan's own items (one field
+    serialized per read): each reads what the plan's JSON says, in every
+    time shape (whole seconds, a fraction, an offset), and stays readable
+    after the plan object is gone."""
+    arts = [
+        {"id": "whole", "created_at": "2026-01-03T10:00:00Z", "size_bytes": 5},
+        {"id": "fraction", "created_at": "2026-01-02T10:00:00.250Z"},
+        {"id": "offset", "created_at": "2026-01-01T10:00:00+02:00", "verified": True},
+    ]
+    plan = ssot.plan_retention(arts, {"keep_last": 1}, now="2026-01-05T00:00:00Z")
+    want = {d["id"]: d for d in plan.to_dict()["keep"] + plan.to_dict()["delete"]}
+    given = {a["id"]: datetime.fromisoformat(str(a["created_at"]).replace("Z", "+00:00")) for a in arts}
+    decisions = plan.decisions
+    del plan
+    gc.collect()
+    assert [d.id for d in decisions] == ["whole", "fraction", "offset"]
+    for d in decisions:
+        w = want[d.id]
+        assert d.created_at == given[d.id]
+        assert d.created_at.tzinfo is timezone.utc
+        assert d.size_bytes == w.get("size_bytes")
+        assert [str(r) for r in d.reasons] == w["reasons"]
+        assert d.action in (ssot.enums.Action.KEEP, ssot.enums.Action.DELETE)
+
+
+def test_a_record_class_is_final_and_documents_each_attribute() -> None:
+    cls = ssot.ArtifactDecision
+    assert cls.id.__doc__ == "The artifact id."
+    assert isinstance(ssot.plan_retention([], {}, now=NOW).decisions, list)
+    with pytest.raises(TypeError):
+        type("Sub", (cls,), {})
 
 
 def test_a_records_repr_leads_with_what_names_it() -> None:
