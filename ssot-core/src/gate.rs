@@ -298,19 +298,18 @@ fn unknown_ids(record: &ContractStatusRecord) -> Vec<&str> {
         .collect()
 }
 
-/// Whether every unknown invariant judges a running server (`runtime.*`,
-/// `processes.*`): its settings, its processes, whether it answered. The
-/// declared side (the StatefulSet's args or the configuration files) was
-/// checked and held. `conf.parameters_known` counts with them: without a
-/// probe its names may not be known, and PostgreSQL refuses an unknown name
-/// at the start itself.
+/// Whether every unknown invariant judges a running server
+/// ([`InvariantId::judges_running_server`](crate::contract::InvariantId::judges_running_server):
+/// `runtime.*`, `processes.*`, `conf.parameters_known`): its settings, its
+/// processes, whether it answered. The declared side (the StatefulSet's
+/// args or the configuration files) was checked and held. An id ssot does
+/// not know (a hand-edited record) is not one of them: it denies.
 fn only_runtime_unknown(record: &ContractStatusRecord) -> bool {
     let unknown = unknown_ids(record);
     !unknown.is_empty()
         && unknown.iter().all(|id| {
-            id.starts_with("runtime.")
-                || id.starts_with("processes.")
-                || *id == crate::contract::PARAMETERS_KNOWN
+            id.parse::<crate::contract::InvariantId>()
+                .is_ok_and(crate::contract::InvariantId::judges_running_server)
         })
 }
 
