@@ -385,3 +385,44 @@ pub fn evaluate(
         reasons: checks,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::statefile::StateFile;
+
+    /// A `contract.status` with these invariants unknown.
+    fn unknown(ids: &[&str]) -> ContractStatusRecord {
+        let mut text = format!(
+            "contract_status=UNKNOWN\nchecked_at=2026-02-05T12:00:00Z\nunknown={}\n",
+            ids.join(",")
+        );
+        for id in ids {
+            text.push_str(&format!("invariant.{id}=unknown\n"));
+        }
+        let file = StateFile::parse(text.as_bytes(), "contract.status").unwrap();
+        ContractStatusRecord::from_file(&file).unwrap()
+    }
+
+    /// Startup may proceed on an UNKNOWN contract only when every unknown
+    /// invariant is one that judges a running server; an id ssot does not
+    /// know (whatever its prefix) is not one of them.
+    #[test]
+    fn only_invariants_that_judge_a_running_server_may_be_unknown_at_startup() {
+        let running = [
+            "conf.parameters_known",
+            "processes.no_archiver",
+            "runtime.max_wal_size",
+            "runtime.reachable",
+        ];
+        assert!(only_runtime_unknown(&unknown(&running)));
+        assert!(!only_runtime_unknown(&unknown(&[
+            "conf.max_wal_size",
+            "runtime.reachable"
+        ])));
+        assert!(!only_runtime_unknown(&unknown(&[
+            "runtime.not_an_invariant"
+        ])));
+        assert!(!only_runtime_unknown(&unknown(&[])));
+    }
+}
