@@ -633,3 +633,41 @@ fn the_metric_reference_is_generated_from_the_declarations() {
         ssot_core::report::metrics::declarations().len() + 2
     );
 }
+
+/// The retention policy table in `docs/src/retention.md` is the one
+/// `ssot_core::retention::knobs::reference_markdown()` renders from the
+/// knobs' declaration (`SSOT_BLESS=1` rewrites it).
+#[test]
+fn the_retention_policy_table_is_generated_from_the_knobs() {
+    use ssot_core::retention::knobs::{reference_markdown, REFERENCE_BEGIN, REFERENCE_END};
+    let path = repo().join("docs/src/retention.md");
+    let page = fs::read_to_string(&path).unwrap();
+    let generated = format!(
+        "{REFERENCE_BEGIN}\n{}{REFERENCE_END}\n",
+        reference_markdown()
+    );
+    let (start, end) = match (page.find(REFERENCE_BEGIN), page.find(REFERENCE_END)) {
+        (Some(s), Some(e)) if s < e => (s, e + REFERENCE_END.len() + 1),
+        _ => panic!(
+            "{}: no generated policy table between its markers",
+            rel(&path)
+        ),
+    };
+    if std::env::var_os("SSOT_BLESS").is_some() {
+        let blessed = format!("{}{generated}{}", &page[..start], &page[end..]);
+        fs::write(&path, blessed).unwrap();
+        return;
+    }
+    assert_eq!(
+        &page[start..end],
+        generated,
+        "{}: the policy table differs from the knobs' declaration; run `SSOT_BLESS=1 cargo test --test docs the_retention_policy_table`",
+        rel(&path)
+    );
+    // One row per knob, under the header and its rule, each naming its key.
+    let table = reference_markdown();
+    assert_eq!(table.lines().count(), ssot_core::retention::KNOBS.len() + 2);
+    for (row, knob) in table.lines().skip(2).zip(ssot_core::retention::KNOBS) {
+        assert!(row.starts_with(&format!("| `{}` |", knob.name)), "{row}");
+    }
+}

@@ -298,19 +298,18 @@ fn unknown_ids(record: &ContractStatusRecord) -> Vec<&str> {
         .collect()
 }
 
-/// Whether every unknown invariant judges a running server (`runtime.*`,
-/// `processes.*`): its settings, its processes, whether it answered. The
-/// declared side (the StatefulSet's args or the configuration files) was
-/// checked and held. `conf.parameters_known` counts with them: without a
-/// probe its names may not be known, and PostgreSQL refuses an unknown name
-/// at the start itself.
+/// Whether every unknown invariant judges a running server
+/// ([`InvariantId::judges_running_server`](crate::contract::InvariantId::judges_running_server):
+/// `runtime.*`, `processes.*`, `conf.parameters_known`): its settings, its
+/// processes, whether it answered. The declared side (the StatefulSet's
+/// args or the configuration files) was checked and held. An id ssot does
+/// not know (a hand-edited record) is not one of them: it denies.
 fn only_runtime_unknown(record: &ContractStatusRecord) -> bool {
     let unknown = unknown_ids(record);
     !unknown.is_empty()
         && unknown.iter().all(|id| {
-            id.starts_with("runtime.")
-                || id.starts_with("processes.")
-                || *id == crate::contract::PARAMETERS_KNOWN
+            id.parse::<crate::contract::InvariantId>()
+                .is_ok_and(crate::contract::InvariantId::judges_running_server)
         })
 }
 
@@ -384,5 +383,46 @@ pub fn evaluate(
             .filter(|_| op.writes_target())
             .map(|d| d.target.path.clone()),
         reasons: checks,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::statefile::StateFile;
+
+    /// A `contract.status` with these invariants unknown.
+    fn unknown(ids: &[&str]) -> ContractStatusRecord {
+        let mut text = format!(
+            "contract_status=UNKNOWN\nchecked_at=2026-02-05T12:00:00Z\nunknown={}\n",
+            ids.join(",")
+        );
+        for id in ids {
+            text.push_str(&format!("invariant.{id}=unknown\n"));
+        }
+        let file = StateFile::parse(text.as_bytes(), "contract.status").unwrap();
+        ContractStatusRecord::from_file(&file).unwrap()
+    }
+
+    /// Startup may proceed on an UNKNOWN contract only when every unknown
+    /// invariant is one that judges a running server; an id ssot does not
+    /// know (whatever its prefix) is not one of them.
+    #[test]
+    fn only_invariants_that_judge_a_running_server_may_be_unknown_at_startup() {
+        let running = [
+            "conf.parameters_known",
+            "processes.no_archiver",
+            "runtime.max_wal_size",
+            "runtime.reachable",
+        ];
+        assert!(only_runtime_unknown(&unknown(&running)));
+        assert!(!only_runtime_unknown(&unknown(&[
+            "conf.max_wal_size",
+            "runtime.reachable"
+        ])));
+        assert!(!only_runtime_unknown(&unknown(&[
+            "runtime.not_an_invariant"
+        ])));
+        assert!(!only_runtime_unknown(&unknown(&[])));
     }
 }

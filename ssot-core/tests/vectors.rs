@@ -288,7 +288,10 @@ fn contract_vectors() {
             (contract::InvariantStatus::NotApplicable, "not_applicable"),
         ] {
             if exp.get(key).is_some() {
-                let got: Vec<String> = report.with_status(status).map(|i| i.id.clone()).collect();
+                let got: Vec<String> = report
+                    .with_status(status)
+                    .map(|i| i.id.to_string())
+                    .collect();
                 assert_eq!(
                     got,
                     strings(&exp[key]),

@@ -328,7 +328,7 @@ result_class! {
     fn failed(&self) -> Vec<String> {
         self.0
             .with_status(InvariantStatus::Fail)
-            .map(|i| i.id.clone())
+            .map(|i| i.id.to_string())
             .collect()
     }
     fn __repr__(&self) -> String {

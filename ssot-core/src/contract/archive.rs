@@ -2,7 +2,7 @@
 //! (seed STAGE 5), or on and configured when the contract declares it.
 
 use super::guc;
-use super::{process_lines, ContractConfig, ContractInputs, Inv, InvariantStatus};
+use super::{process_lines, ContractConfig, ContractInputs, Inv, InvariantId, InvariantStatus};
 use crate::inputs::{self, StatefulSetFacts};
 
 pub(super) const ARCHIVE_ARGS: [&str; 3] = ["archive_mode", "archive_command", "archive_timeout"];
@@ -14,7 +14,7 @@ pub(super) fn args(
     contract: &ContractConfig,
 ) {
     match sts {
-        None => inv.unknown("sts.archive_disabled", "statefulset"),
+        None => inv.unknown(InvariantId::StsArchiveDisabled, "statefulset"),
         Some(s) => {
             let present: Vec<&inputs::ArgSetting> = ARCHIVE_ARGS
                 .iter()
@@ -36,14 +36,14 @@ pub(super) fn args(
                         .get("archive_command")
                         .is_some_and(|a| !a.value.is_empty());
                 inv.push(
-                    "sts.archive_enabled",
+                    InvariantId::StsArchiveEnabled,
                     if ok { InvariantStatus::Pass } else { InvariantStatus::Fail },
                     evidence,
                     if ok { "archiving is declared on and configured".into() } else { "archiving is declared on but archive_mode=on and an archive_command are not both in the args".into() },
                 );
             } else if present.is_empty() {
                 inv.push(
-                    "sts.archive_disabled",
+                    InvariantId::StsArchiveDisabled,
                     InvariantStatus::Pass,
                     vec![format!(
                         "no archive_mode, archive_command or archive_timeout in {}",
@@ -53,7 +53,7 @@ pub(super) fn args(
                 );
             } else {
                 inv.push(
-                    "sts.archive_disabled",
+                    InvariantId::StsArchiveDisabled,
                     InvariantStatus::Fail,
                     evidence,
                     format!(
@@ -79,9 +79,9 @@ pub(super) fn conf(
     contract: &ContractConfig,
 ) {
     let id = if contract.archive_mode {
-        "conf.archive_enabled"
+        InvariantId::ConfArchiveEnabled
     } else {
-        "conf.archive_disabled"
+        InvariantId::ConfArchiveDisabled
     };
     let Some(c) = conf else {
         inv.unknown(id, "postgresql_conf");
@@ -152,7 +152,7 @@ pub(super) fn conf(
 pub(super) fn processes(inv: &mut Inv, inputs: &ContractInputs, contract: &ContractConfig) {
     // No archiver process (seed: ps aux | grep '[p]ostgres: archiver').
     match &inputs.processes {
-        None => inv.unknown("processes.no_archiver", "processes"),
+        None => inv.unknown(InvariantId::ProcessesNoArchiver, "processes"),
         Some(p) => {
             let pg = p
                 .value
@@ -161,10 +161,10 @@ pub(super) fn processes(inv: &mut Inv, inputs: &ContractInputs, contract: &Contr
                 .count();
             let archivers: Vec<String> = process_lines(p, |x| x.is_pg("archiver"));
             if pg == 0 {
-                inv.push("processes.no_archiver", InvariantStatus::Unknown, vec![], format!("{} lists no PostgreSQL process: was ps run inside the PostgreSQL container?", p.origin));
+                inv.push(InvariantId::ProcessesNoArchiver, InvariantStatus::Unknown, vec![], format!("{} lists no PostgreSQL process: was ps run inside the PostgreSQL container?", p.origin));
             } else if contract.archive_mode {
                 inv.push(
-                    "processes.archiver_running",
+                    InvariantId::ProcessesArchiverRunning,
                     if archivers.is_empty() {
                         InvariantStatus::Fail
                     } else {
@@ -179,7 +179,7 @@ pub(super) fn processes(inv: &mut Inv, inputs: &ContractInputs, contract: &Contr
                 );
             } else if archivers.is_empty() {
                 inv.push(
-                    "processes.no_archiver",
+                    InvariantId::ProcessesNoArchiver,
                     InvariantStatus::Pass,
                     vec![format!(
                         "{}: {} PostgreSQL processes, none is the archiver",
@@ -189,7 +189,7 @@ pub(super) fn processes(inv: &mut Inv, inputs: &ContractInputs, contract: &Contr
                 );
             } else {
                 inv.push(
-                    "processes.no_archiver",
+                    InvariantId::ProcessesNoArchiver,
                     InvariantStatus::Fail,
                     archivers.clone(),
                     format!(

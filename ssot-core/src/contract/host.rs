@@ -3,20 +3,20 @@
 //! invariants become one volume invariant: PGDATA is the data directory the
 //! configuration declares (and the running server uses).
 
-use super::{ContractInputs, Inv, InvariantStatus};
+use super::{ContractInputs, Inv, InvariantId, InvariantStatus};
 
 /// The Kubernetes invariants a host has no object for.
-const KUBERNETES_ONLY: [&str; 4] = [
-    "pvc.pgdata_on_pvc",
-    "pvc.pgdata_active",
-    "pvc.no_orphans",
-    "pvc.active_list_current",
+const KUBERNETES_ONLY: [InvariantId; 4] = [
+    InvariantId::PvcPgdataOnPvc,
+    InvariantId::PvcPgdataActive,
+    InvariantId::PvcNoOrphans,
+    InvariantId::PvcActiveListCurrent,
 ];
 
 /// `sts.single_instance` is not applicable on a host.
 pub(super) fn single_instance(inv: &mut Inv) {
     inv.not_applicable(
-        "sts.single_instance",
+        InvariantId::StsSingleInstance,
         "a host runs no StatefulSet: PostgreSQL's postmaster.pid allows one server per data directory",
     );
 }
@@ -39,7 +39,7 @@ pub fn written_dir(p: &str) -> &str {
 }
 
 fn pgdata_declared(inv: &mut Inv, inputs: &ContractInputs) {
-    const ID: &str = "volume.pgdata_declared";
+    const ID: InvariantId = InvariantId::VolumePgdataDeclared;
     let Some(pgdata) = inputs.pgdata.as_deref() else {
         inv.unknown(ID, "pgdata");
         return;
@@ -122,19 +122,17 @@ fn pgdata_declared(inv: &mut Inv, inputs: &ContractInputs) {
     }
 }
 
-/// The invariant that every parameter `postgresql.conf` (with its includes)
-/// and `postgresql.auto.conf` set is one PostgreSQL knows: an unknown name
-/// without a dot (a dot marks an extension's placeholder) stops the server
-/// at its next start ("unrecognized configuration parameter").
-pub const PARAMETERS_KNOWN: &str = "conf.parameters_known";
-
-/// `conf.parameters_known`. The names come from the live probe's
+/// `conf.parameters_known`: every parameter `postgresql.conf` (with its
+/// includes) and `postgresql.auto.conf` set is one PostgreSQL knows (an
+/// unknown name without a dot, which marks an extension's placeholder,
+/// stops the server at its next start: "unrecognized configuration
+/// parameter"). The names come from the live probe's
 /// `pg_settings` (any version), else PostgreSQL 15's own list when the
 /// server is known to be 15 (its `server_version_num` in the settings
 /// given, or the data directory's `PG_VERSION`); otherwise unknown.
 pub(super) fn parameters_known(inv: &mut Inv, inputs: &ContractInputs) {
     let Some(conf) = &inputs.conf else {
-        inv.unknown(PARAMETERS_KNOWN, "postgresql_conf");
+        inv.unknown(InvariantId::ConfParametersKnown, "postgresql_conf");
         return;
     };
     let live = match inputs.live.as_ref().map(|l| (&l.value, &l.origin)) {
@@ -177,7 +175,7 @@ pub(super) fn parameters_known(inv: &mut Inv, inputs: &ContractInputs) {
         ),
         (None, Some((v, from))) => {
             inv.push(
-                PARAMETERS_KNOWN,
+                InvariantId::ConfParametersKnown,
                 InvariantStatus::Unknown,
                 vec![format!("PostgreSQL {v} ({from})")],
                 format!(
@@ -187,7 +185,10 @@ pub(super) fn parameters_known(inv: &mut Inv, inputs: &ContractInputs) {
             return;
         }
         (None, None) => {
-            inv.unknown(PARAMETERS_KNOWN, "live probe, settings or PG_VERSION");
+            inv.unknown(
+                InvariantId::ConfParametersKnown,
+                "live probe, settings or PG_VERSION",
+            );
             return;
         }
     };
@@ -217,14 +218,14 @@ pub(super) fn parameters_known(inv: &mut Inv, inputs: &ContractInputs) {
     }
     if unknown.is_empty() {
         inv.push(
-            PARAMETERS_KNOWN,
+            InvariantId::ConfParametersKnown,
             InvariantStatus::Pass,
             vec![format!("names checked against {from}")],
             "every parameter set is one PostgreSQL knows".into(),
         );
     } else {
         inv.push(
-            PARAMETERS_KNOWN,
+            InvariantId::ConfParametersKnown,
             InvariantStatus::Fail,
             unknown.clone(),
             format!(

@@ -18,6 +18,7 @@ mod archive;
 mod config;
 pub mod guc;
 mod host;
+mod id;
 mod limitations;
 mod pg15_parameters;
 mod pvc;
@@ -26,7 +27,8 @@ mod settings;
 pub use config::{
     ContractConfig, ContractVerdict, Deployment, DEFAULT_NAMESPACE, DEFAULT_STATEFULSET,
 };
-pub use host::{written_dir, PARAMETERS_KNOWN};
+pub use host::written_dir;
+pub use id::InvariantId;
 
 use std::collections::BTreeMap;
 
@@ -156,7 +158,7 @@ impl InvariantStatus {
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Invariant {
     /// Stable id (`sts.max_wal_size`, `runtime.wal_keep_size`, `processes.no_archiver`, ...).
-    pub id: String,
+    pub id: InvariantId,
     /// Outcome.
     pub status: InvariantStatus,
     /// The facts it rests on: arguments, rows, process lines, each with its source.
@@ -246,22 +248,22 @@ pub(crate) struct Inv<'a>(&'a mut Vec<Invariant>);
 impl Inv<'_> {
     pub(crate) fn push(
         &mut self,
-        id: &str,
+        id: InvariantId,
         status: InvariantStatus,
         evidence: Vec<String>,
         message: String,
     ) {
         self.0.push(Invariant {
-            id: id.into(),
+            id,
             status,
             evidence,
             message,
         });
     }
-    pub(crate) fn not_applicable(&mut self, id: &str, why: &str) {
+    pub(crate) fn not_applicable(&mut self, id: InvariantId, why: &str) {
         self.push(id, InvariantStatus::NotApplicable, vec![], why.into());
     }
-    pub(crate) fn unknown(&mut self, id: &str, missing: &str) {
+    pub(crate) fn unknown(&mut self, id: InvariantId, missing: &str) {
         self.push(
             id,
             InvariantStatus::Unknown,
@@ -318,7 +320,7 @@ pub fn evaluate(
     if let Some(live) = &inputs.live {
         match &live.value {
             Ok(l) => inv.push(
-                "runtime.reachable",
+                InvariantId::RuntimeReachable,
                 InvariantStatus::Pass,
                 vec![format!(
                     "PostgreSQL {} answered ({})",
@@ -327,7 +329,7 @@ pub fn evaluate(
                 format!("the live probe of {} answered", live.origin),
             ),
             Err(why) => inv.push(
-                "runtime.reachable",
+                InvariantId::RuntimeReachable,
                 InvariantStatus::Unknown,
                 vec![],
                 format!(
@@ -382,7 +384,7 @@ pub fn unreadable_inputs(
     report.invariants.insert(
         0,
         Invariant {
-            id: "inputs.readable".into(),
+            id: InvariantId::InputsReadable,
             status: InvariantStatus::Fail,
             evidence: Vec::new(),
             message: format!(

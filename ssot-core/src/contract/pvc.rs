@@ -1,13 +1,13 @@
 //! Instances and claims: one PostgreSQL instance (STAGE 9 frozen), PGDATA on
 //! a PVC listed in `active_pvc.list`, no orphan PVCs (STAGE 3.4).
 
-use super::{ContractInputs, Inv, InvariantStatus};
+use super::{ContractInputs, Inv, InvariantId, InvariantStatus};
 use crate::inputs::{self, Replicas, StatefulSetFacts};
 
 /// `sts.single_instance`: `spec.replicas` is a whole number ≤ 1.
 pub(super) fn single_instance(inv: &mut Inv, sts: Option<&super::Sourced<StatefulSetFacts>>) {
     match sts {
-        None => inv.unknown("sts.single_instance", "statefulset"),
+        None => inv.unknown(InvariantId::StsSingleInstance, "statefulset"),
         Some(s) => {
             let evidence = vec![format!(
                 "spec.replicas = {} ({})",
@@ -26,7 +26,7 @@ pub(super) fn single_instance(inv: &mut Inv, sts: Option<&super::Sourced<Statefu
                     format!("spec.replicas is {v}, not a whole number ≥ 0: the instance count cannot be trusted"),
                 ),
             };
-            inv.push("sts.single_instance", status, evidence, message);
+            inv.push(InvariantId::StsSingleInstance, status, evidence, message);
         }
     }
 }
@@ -43,9 +43,9 @@ pub(super) fn claims(inv: &mut Inv, inputs: &ContractInputs) {
 fn pgdata_on_pvc(inv: &mut Inv, inputs: &ContractInputs) {
     let sts = inputs.statefulset.as_ref();
     match sts {
-        None => inv.unknown("pvc.pgdata_on_pvc", "statefulset"),
+        None => inv.unknown(InvariantId::PvcPgdataOnPvc, "statefulset"),
         Some(s) => inv.push(
-            "pvc.pgdata_on_pvc",
+            InvariantId::PvcPgdataOnPvc,
             if s.value.pgdata_pvcs.is_empty() {
                 InvariantStatus::Fail
             } else {
@@ -79,7 +79,7 @@ fn pgdata_active(inv: &mut Inv, inputs: &ContractInputs) {
                 .filter(|p| !inputs::listed(&active.value, p, &s.value.namespace))
                 .collect();
             inv.push(
-                "pvc.pgdata_active",
+                InvariantId::PvcPgdataActive,
                 if missing.is_empty() && !s.value.pgdata_pvcs.is_empty() {
                     InvariantStatus::Pass
                 } else {
@@ -111,8 +111,11 @@ fn pgdata_active(inv: &mut Inv, inputs: &ContractInputs) {
                 },
             );
         }
-        (None, _) => inv.unknown("pvc.pgdata_active", "statefulset"),
-        (_, None) => inv.unknown("pvc.pgdata_active", "active_pvcs (active_pvc.list)"),
+        (None, _) => inv.unknown(InvariantId::PvcPgdataActive, "statefulset"),
+        (_, None) => inv.unknown(
+            InvariantId::PvcPgdataActive,
+            "active_pvcs (active_pvc.list)",
+        ),
     }
 }
 
@@ -128,7 +131,7 @@ fn orphans_and_stale_entries(inv: &mut Inv, inputs: &ContractInputs) {
                 .map(|p| format!("{}/{} ({})", p.namespace, p.name, p.phase))
                 .collect();
             inv.push(
-                "pvc.no_orphans",
+                InvariantId::PvcNoOrphans,
                 if orphans.is_empty() {
                     InvariantStatus::Pass
                 } else {
@@ -168,7 +171,7 @@ fn orphans_and_stale_entries(inv: &mut Inv, inputs: &ContractInputs) {
                 })
                 .collect();
             inv.push(
-                "pvc.active_list_current",
+                InvariantId::PvcActiveListCurrent,
                 if stale.is_empty() {
                     InvariantStatus::Pass
                 } else {
@@ -191,12 +194,15 @@ fn orphans_and_stale_entries(inv: &mut Inv, inputs: &ContractInputs) {
             );
         }
         (None, _) => {
-            inv.unknown("pvc.no_orphans", "pvcs");
-            inv.unknown("pvc.active_list_current", "pvcs");
+            inv.unknown(InvariantId::PvcNoOrphans, "pvcs");
+            inv.unknown(InvariantId::PvcActiveListCurrent, "pvcs");
         }
         (_, None) => {
-            inv.unknown("pvc.no_orphans", "active_pvcs (active_pvc.list)");
-            inv.unknown("pvc.active_list_current", "active_pvcs (active_pvc.list)");
+            inv.unknown(InvariantId::PvcNoOrphans, "active_pvcs (active_pvc.list)");
+            inv.unknown(
+                InvariantId::PvcActiveListCurrent,
+                "active_pvcs (active_pvc.list)",
+            );
         }
     }
 }

@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use super::guc::{self, GucValue};
-use super::{ContractConfig, ContractInputs, Inv, InvariantStatus};
+use super::{ContractConfig, ContractInputs, Inv, InvariantId, InvariantStatus};
 use crate::inputs::{PostgresqlConf, StatefulSetFacts};
 
 /// Where the declared settings are read from: the StatefulSet's args
@@ -24,11 +24,11 @@ struct Declaration {
 }
 
 impl Source<'_> {
-    /// The invariant id prefix: `sts` or `conf`.
-    fn prefix(&self) -> &'static str {
+    /// The invariant of `setting` in this source: `sts.<name>` or `conf.<name>`.
+    fn id(&self, setting: &Setting) -> InvariantId {
         match self {
-            Source::Sts(_) => "sts",
-            Source::Conf(_) => "conf",
+            Source::Sts(_) => setting.sts,
+            Source::Conf(_) => setting.conf,
         }
     }
 
@@ -114,38 +114,69 @@ impl Source<'_> {
 /// What the StatefulSet's arguments declare, per setting: the value and the argument.
 pub(super) type Truth = BTreeMap<&'static str, (GucValue, String)>;
 
-/// The WAL settings the contract declares, as PostgreSQL reads them: (name,
-/// the value or why PostgreSQL would refuse it, whether it must appear in the
-/// StatefulSet args — seed STAGE 6 lists the first three).
+/// A WAL setting the contract declares, with its invariants: in the
+/// StatefulSet args (`sts.<name>`), in the configuration files
+/// (`conf.<name>`) and at runtime (`runtime.<name>`).
+struct Setting {
+    name: &'static str,
+    sts: InvariantId,
+    conf: InvariantId,
+    runtime: InvariantId,
+    /// The declared value, as the contract configuration gives it.
+    declared: fn(&ContractConfig) -> String,
+    /// Whether it must appear in the StatefulSet args (seed STAGE 6 lists
+    /// the first three).
+    required: bool,
+}
+
+/// The WAL settings the contract declares.
+const SETTINGS: [Setting; 4] = [
+    Setting {
+        name: "max_wal_size",
+        sts: InvariantId::StsMaxWalSize,
+        conf: InvariantId::ConfMaxWalSize,
+        runtime: InvariantId::RuntimeMaxWalSize,
+        declared: |c| c.max_wal_size.to_string(),
+        required: true,
+    },
+    Setting {
+        name: "min_wal_size",
+        sts: InvariantId::StsMinWalSize,
+        conf: InvariantId::ConfMinWalSize,
+        runtime: InvariantId::RuntimeMinWalSize,
+        declared: |c| c.min_wal_size.to_string(),
+        required: true,
+    },
+    Setting {
+        name: "wal_keep_size",
+        sts: InvariantId::StsWalKeepSize,
+        conf: InvariantId::ConfWalKeepSize,
+        runtime: InvariantId::RuntimeWalKeepSize,
+        declared: |c| c.wal_keep_size.to_string(),
+        required: true,
+    },
+    Setting {
+        name: "checkpoint_timeout",
+        sts: InvariantId::StsCheckpointTimeout,
+        conf: InvariantId::ConfCheckpointTimeout,
+        runtime: InvariantId::RuntimeCheckpointTimeout,
+        declared: |c| c.checkpoint_timeout.to_string(),
+        required: false,
+    },
+];
+
+/// The WAL settings the contract declares, as PostgreSQL reads them: each
+/// setting with its value or why PostgreSQL would refuse it.
 fn declared_values(
     c: &ContractConfig,
 ) -> Vec<(
-    &'static str,
+    &'static Setting,
     std::result::Result<GucValue, guc::GucError>,
-    bool,
 )> {
-    vec![
-        (
-            "max_wal_size",
-            guc::parse_value("max_wal_size", &c.max_wal_size.to_string()),
-            true,
-        ),
-        (
-            "min_wal_size",
-            guc::parse_value("min_wal_size", &c.min_wal_size.to_string()),
-            true,
-        ),
-        (
-            "wal_keep_size",
-            guc::parse_value("wal_keep_size", &c.wal_keep_size.to_string()),
-            true,
-        ),
-        (
-            "checkpoint_timeout",
-            guc::parse_value("checkpoint_timeout", &c.checkpoint_timeout.to_string()),
-            false,
-        ),
-    ]
+    SETTINGS
+        .iter()
+        .map(|s| (s, guc::parse_value(s.name, &(s.declared)(c))))
+        .collect()
 }
 
 /// PostgreSQL's built-in defaults for the settings above.
@@ -166,13 +197,13 @@ fn pg_default(name: &str) -> Option<GucValue> {
 /// the source says (the truth).
 pub(super) fn declared(inv: &mut Inv, source: &Source<'_>, contract: &ContractConfig) -> Truth {
     let mut truth: BTreeMap<&str, (GucValue, String)> = BTreeMap::new();
-    for (name, declared, required) in declared_values(contract) {
-        let id = format!("{}.{name}", source.prefix());
+    for (setting, declared) in declared_values(contract) {
+        let (name, required, id) = (setting.name, setting.required, source.id(setting));
         let declared = match declared {
             Ok(d) => d,
             Err(e) => {
                 inv.push(
-                    &id,
+                    id,
                     InvariantStatus::Fail,
                     vec![format!("contract.{name}")],
                     format!("the contract declares a value PostgreSQL refuses: {e}"),
@@ -181,7 +212,7 @@ pub(super) fn declared(inv: &mut Inv, source: &Source<'_>, contract: &ContractCo
             }
         };
         if !source.given() {
-            inv.unknown(&id, source.input());
+            inv.unknown(id, source.input());
             continue;
         }
         match source.get(name) {
@@ -193,7 +224,7 @@ pub(super) fn declared(inv: &mut Inv, source: &Source<'_>, contract: &ContractCo
                 Ok(v) if v == declared => {
                     truth.insert(name, (v, label));
                     inv.push(
-                        &id,
+                        id,
                         InvariantStatus::Pass,
                         vec![evidence],
                         format!("{name} = {declared} as declared"),
@@ -202,7 +233,7 @@ pub(super) fn declared(inv: &mut Inv, source: &Source<'_>, contract: &ContractCo
                 Ok(v) => {
                     truth.insert(name, (v.clone(), label));
                     inv.push(
-                        &id,
+                        id,
                         InvariantStatus::Fail,
                         vec![evidence],
                         format!(
@@ -212,7 +243,7 @@ pub(super) fn declared(inv: &mut Inv, source: &Source<'_>, contract: &ContractCo
                     );
                 }
                 Err(e) => inv.push(
-                    &id,
+                    id,
                     InvariantStatus::Fail,
                     vec![evidence],
                     format!(
@@ -230,7 +261,7 @@ pub(super) fn declared(inv: &mut Inv, source: &Source<'_>, contract: &ContractCo
                     ),
                 );
                 inv.push(
-                    &id,
+                    id,
                     InvariantStatus::Pass,
                     vec![source.absent(name, false)],
                     format!("not set; PostgreSQL's default {declared} equals the contract"),
@@ -244,7 +275,7 @@ pub(super) fn declared(inv: &mut Inv, source: &Source<'_>, contract: &ContractCo
                     );
                 }
                 inv.push(
-                    &id,
+                    id,
                     InvariantStatus::Fail,
                     vec![source.absent(name, true)],
                     format!("{name} is not set in {what}; the contract declares {declared} and {what} are its only source of truth", what = source.what()),
@@ -265,28 +296,33 @@ pub(super) fn runtime(
 ) {
     let runtime = inputs.settings.as_ref();
     // Drift: runtime values against the truth (or, without a StatefulSet, the declaration).
-    let mut names: Vec<(&str, GucValue, String)> = declared_values(contract)
+    let mut names: Vec<(&str, InvariantId, GucValue, String)> = declared_values(contract)
         .into_iter()
-        .filter_map(|(n, d, _)| match (truth.get(n), d) {
-            (Some((v, arg)), _) => Some((n, v.clone(), arg.clone())),
-            (None, Ok(d)) => Some((n, d.clone(), format!("the contract's {n} = {d}"))),
+        .filter_map(|(s, d)| match (truth.get(s.name), d) {
+            (Some((v, arg)), _) => Some((s.name, s.runtime, v.clone(), arg.clone())),
+            (None, Ok(d)) => Some((
+                s.name,
+                s.runtime,
+                d.clone(),
+                format!("the contract's {} = {d}", s.name),
+            )),
             (None, Err(_)) => None, // reported by sts.<name>
         })
         .collect();
     names.push((
         "archive_mode",
+        InvariantId::RuntimeArchiveMode,
         GucValue::Enum(if contract.archive_mode { "on" } else { "off" }.into()),
         "the contract's archive_mode".into(),
     ));
-    for (name, want, source) in names {
-        let id = format!("runtime.{name}");
+    for (name, id, want, source) in names {
         let Some(rt) = runtime else {
-            inv.unknown(&id, "settings");
+            inv.unknown(id, "settings");
             continue;
         };
         let Some(row) = rt.value.get(name) else {
             inv.push(
-                &id,
+                id,
                 InvariantStatus::Unknown,
                 vec![],
                 format!("{} has no {name} row", rt.origin),
@@ -304,7 +340,7 @@ pub(super) fn runtime(
             Ok(v) => v,
             Err(e) => {
                 inv.push(
-                    &id,
+                    id,
                     InvariantStatus::Fail,
                     vec![row_ev],
                     format!("cannot parse: {e}"),
@@ -317,7 +353,7 @@ pub(super) fn runtime(
             got == want || (name == "archive_mode" && want.is_word("on") && got.is_word("always"));
         if same {
             inv.push(
-                &id,
+                id,
                 InvariantStatus::Pass,
                 vec![row_ev, source],
                 format!("runtime {name} = {got} matches"),
@@ -335,7 +371,7 @@ pub(super) fn runtime(
                 }
             }
             inv.push(
-                &id,
+                id,
                 InvariantStatus::Fail,
                 evidence,
                 format!("drift: runtime {name} = {got}, but {source} says {want}{hint}"),
@@ -348,7 +384,7 @@ pub(super) fn runtime(
 pub(super) fn auto_conf(inv: &mut Inv, inputs: &ContractInputs, source: &Source<'_>) {
     // ALTER SYSTEM overrides of contract settings.
     match &inputs.auto_conf {
-        None => inv.unknown("auto_conf.no_wal_override", "auto_conf"),
+        None => inv.unknown(InvariantId::AutoConfNoWalOverride, "auto_conf"),
         Some(ac) => {
             let watched = [
                 "max_wal_size",
@@ -369,14 +405,14 @@ pub(super) fn auto_conf(inv: &mut Inv, inputs: &ContractInputs, source: &Source<
                 .collect();
             if hits.is_empty() {
                 inv.push(
-                    "auto_conf.no_wal_override",
+                    InvariantId::AutoConfNoWalOverride,
                     InvariantStatus::Pass,
                     vec![format!("{}: no WAL or archive setting", ac.origin)],
                     "no ALTER SYSTEM override of a contract setting".into(),
                 );
             } else {
                 inv.push(
-                    "auto_conf.no_wal_override",
+                    InvariantId::AutoConfNoWalOverride,
                     InvariantStatus::Fail,
                     hits.clone(),
                     format!(
@@ -420,4 +456,21 @@ pub(super) fn declared_wal(source: &Source<'_>) -> Option<BTreeMap<String, Strin
     );
     m.insert("source".into(), origin);
     Some(m)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Each declared setting's invariants are named after it, as
+    /// `contract.status` and the JSON have always named them.
+    #[test]
+    fn each_settings_invariants_are_named_after_it() {
+        for s in &SETTINGS {
+            assert_eq!(s.sts.as_str(), format!("sts.{}", s.name));
+            assert_eq!(s.conf.as_str(), format!("conf.{}", s.name));
+            assert_eq!(s.runtime.as_str(), format!("runtime.{}", s.name));
+        }
+        assert_eq!(InvariantId::RuntimeArchiveMode, "runtime.archive_mode");
+    }
 }

@@ -302,7 +302,7 @@ fn contract(r: &ContractReport) -> String {
             InvariantStatus::NotApplicable => "N/A".to_string(),
             s => s.as_str().to_uppercase(),
         };
-        let _ = writeln!(s, "  {:<7}  {:<27}  {}", label, i.id, i.message);
+        let _ = writeln!(s, "  {:<7}  {:<27}  {}", label, i.id.as_str(), i.message);
         if i.status == InvariantStatus::Fail {
             for e in &i.evidence {
                 let _ = writeln!(s, "  {:<7}  {:<27}    evidence: {e}", "", "");

@@ -6,9 +6,13 @@
 //! [`RetentionPolicy`](super::RetentionPolicy) (fields, defaults,
 //! `has_no_rule`, `describe`), [`RetentionPolicyPatch`](super::RetentionPolicyPatch),
 //! the table [`KNOBS`], the CLI's flags (`ssot retention plan --help`) and
-//! the Rhai docs; Python's `RetentionPolicy` `TypedDict` is checked against
-//! [`KNOBS`] by a test. A knob added to the list appears in each, or the
-//! build or a test fails.
+//! the Rhai docs, Python's `RetentionPolicy` `TypedDict`
+//! ([`python_typed_dict`]) and the policy table of `docs/src/retention.md`
+//! ([`reference_markdown`]); the last two are written into their files by
+//! tests that fail while a file is stale. A knob added to the list appears
+//! in each, or the build or a test fails.
+
+use std::fmt::Write as _;
 
 /// Calls the macro `$then` with the list of retention knobs, in the order of
 /// [`RetentionPolicy`](crate::retention::RetentionPolicy)'s fields.
@@ -105,6 +109,20 @@ impl KnobKind {
             KnobKind::Count | KnobKind::Within | KnobKind::Age | KnobKind::Tags
         )
     }
+
+    /// The Python type of a value of this kind, as `ssot.options` spells it
+    /// (`_Duration` is a `timedelta` or `"7d"`, `_Size` bytes or `"2GB"`).
+    pub const fn python_type(self) -> &'static str {
+        match self {
+            KnobKind::Count | KnobKind::Floor => "int",
+            KnobKind::Within | KnobKind::Age | KnobKind::Grace => "_Duration",
+            KnobKind::Tags => "Sequence[Sequence[str]]",
+            KnobKind::Size => "_Size",
+            KnobKind::Zone => "str",
+            KnobKind::MaxDelete => "Union[int, str]",
+            KnobKind::Compat => "Literal[\"current\", \"0.14\"]",
+        }
+    }
 }
 
 /// One retention knob, as declared in [`retention_knobs!`](crate::retention_knobs).
@@ -162,6 +180,62 @@ macro_rules! knob_table {
 
 /// Every retention knob, in declaration order.
 pub const KNOBS: &[Knob] = crate::retention_knobs!(knob_table);
+
+/// The keys of Python's `RetentionPolicy` `TypedDict`
+/// (`ssot-py/python/ssot/options.py`), one per knob in declaration order:
+/// `name: type` and the knob's doc as the key's docstring, indented for
+/// the class body. `tests/knobs.rs` keeps the file's lines between
+/// [`PYTHON_BEGIN`] and [`PYTHON_END`] equal to it (`SSOT_BLESS=1`
+/// rewrites them).
+pub fn python_typed_dict() -> String {
+    let mut s = String::new();
+    for knob in KNOBS {
+        let doc = knob.doc.replace('\\', "\\\\").replace('"', "\\\"");
+        let _ = writeln!(s, "    {}: {}", knob.name, knob.kind.python_type());
+        let _ = writeln!(s, "    \"\"\"{doc}\"\"\"");
+    }
+    s
+}
+
+/// The line before the generated keys in `options.py`.
+pub const PYTHON_BEGIN: &str =
+    "    # --- generated from ssot_core::retention_knobs! (tests/knobs.rs): do not edit ---";
+/// The line after them.
+pub const PYTHON_END: &str = "    # --- end of the generated knobs ---";
+
+/// The policy table of `docs/src/retention.md`: one row per knob in
+/// declaration order, with its CLI flag and value, its default (as the
+/// configuration spells it; `—`: not set) and its doc. `tests/docs.rs`
+/// keeps the page's lines between [`REFERENCE_BEGIN`] and
+/// [`REFERENCE_END`] equal to it (`SSOT_BLESS=1` rewrites them).
+pub fn reference_markdown() -> String {
+    let defaults = serde_json::to_value(super::RetentionPolicy::default()).unwrap_or_default();
+    let mut s = String::new();
+    let _ = writeln!(s, "| key | flag | default | meaning |");
+    let _ = writeln!(s, "|---|---|---|---|");
+    for knob in KNOBS {
+        let default = match &defaults[knob.name] {
+            serde_json::Value::Null => "—".to_string(),
+            serde_json::Value::String(v) => format!("`{v}`"),
+            v => format!("`{v}`"),
+        };
+        let _ = writeln!(
+            s,
+            "| `{}` | `--{} {}` | {default} | {} |",
+            knob.name,
+            knob.cli_flag(),
+            knob.value_name.replace('|', "\\|"),
+            knob.doc.replace('|', "\\|"),
+        );
+    }
+    s
+}
+
+/// The line before the generated table in `docs/src/retention.md`.
+pub const REFERENCE_BEGIN: &str =
+    "<!-- generated from ssot_core::retention::knobs::reference_markdown(): do not edit -->";
+/// The line after it.
+pub const REFERENCE_END: &str = "<!-- end of generated table -->";
 
 /// Renders the knobs of [`retention_knobs!`](crate::retention_knobs) as a
 /// Markdown table (`| key | meaning |`), a string literal a doc attribute
@@ -249,6 +323,30 @@ mod tests {
                 assert_eq!(described, "no rule", "{}", knob.name);
             }
         }
+    }
+
+    #[test]
+    fn the_rendered_surfaces_have_one_entry_per_knob_in_order() {
+        let table = reference_markdown();
+        let rows: Vec<&str> = table.lines().skip(2).collect();
+        let python = python_typed_dict();
+        let keys: Vec<&str> = python.lines().step_by(2).collect();
+        assert_eq!(rows.len(), KNOBS.len());
+        assert_eq!(keys.len(), KNOBS.len());
+        for ((row, key), knob) in rows.iter().zip(&keys).zip(KNOBS) {
+            let flag = format!("| `{}` | `--{} ", knob.name, knob.cli_flag());
+            assert!(row.starts_with(&flag), "{row}");
+            assert_eq!(
+                *key,
+                format!("    {}: {}", knob.name, knob.kind.python_type())
+            );
+        }
+        // The defaults are the policy's, as the configuration spells them.
+        assert!(table.contains("| `partial_grace` | `--partial-grace AGE` | `1d` |"));
+        assert!(table.contains("| `timezone` | `--timezone TZ` | `UTC` |"));
+        assert!(table.contains("| `max_age` | `--max-age AGE` | — |"));
+        // A `|` in a value name does not split its cell.
+        assert!(table.contains("`--max-delete N\\|N%`"));
     }
 
     #[test]

@@ -61,7 +61,7 @@ impl ContractStatusRecord {
 
     /// The record of `r`: what `contract.status` keeps of it.
     pub fn from_report(r: &crate::contract::ContractReport) -> Self {
-        let ids = |s: InvariantStatus| r.with_status(s).map(|i| i.id.clone()).collect();
+        let ids = |s: InvariantStatus| r.with_status(s).map(|i| i.id.to_string()).collect();
         ContractStatusRecord {
             verdict: r.status,
             checked_at: r.checked_at,
@@ -71,7 +71,7 @@ impl ContractStatusRecord {
             invariants: r
                 .invariants
                 .iter()
-                .map(|i| (i.id.clone(), i.status))
+                .map(|i| (i.id.to_string(), i.status))
                 .collect(),
             // Bounded and on one line: a message quotes configuration
             // values, and a record ssot could not read back would lock it out.
@@ -79,7 +79,12 @@ impl ContractStatusRecord {
                 .invariants
                 .iter()
                 .filter(|i| i.status != InvariantStatus::Pass)
-                .map(|i| (i.id.clone(), crate::evidence::sanitize_notes(&i.message)))
+                .map(|i| {
+                    (
+                        i.id.to_string(),
+                        crate::evidence::sanitize_notes(&i.message),
+                    )
+                })
                 .collect(),
             limitations: r
                 .limitations

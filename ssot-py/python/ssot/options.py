@@ -51,30 +51,55 @@ class RetentionPolicy(TypedDict, total=False):
     """A retention policy (``[retention.NAME]``, ``retention plan``'s flags,
     restic's ``forget`` options). Rules combine: a rule keeps, floors
     override deletes. Counts are ``-1`` for every bucket. The keys are the
-    core's retention knobs, in their order (checked by ``tests/knobs.rs``)."""
+    core's retention knobs, in their order, generated from their declaration
+    (``SSOT_BLESS=1 cargo test --test knobs`` rewrites them)."""
 
+    # --- generated from ssot_core::retention_knobs! (tests/knobs.rs): do not edit ---
     keep_last: int
+    """Keep the newest N artifacts (restic --keep-last; -1: all)."""
     keep_hourly: int
+    """Keep the newest artifact of each of the last N hours that have one (-1: every hour)."""
     keep_daily: int
+    """Keep the newest artifact of each of the last N days that have one (-1: every day)."""
     keep_weekly: int
+    """Keep the newest artifact of each of the last N ISO weeks that have one (-1: every week)."""
     keep_monthly: int
+    """Keep the newest artifact of each of the last N months that have one (-1: every month)."""
     keep_yearly: int
+    """Keep the newest artifact of each of the last N years that have one (-1: every year)."""
     keep_within: _Duration
+    """Keep everything created within DURATION of the newest artifact (restic duration, e.g. 2d12h or 1y5m7d2h)."""
     keep_within_hourly: _Duration
+    """Keep the newest artifact of each hour within DURATION of the newest artifact."""
     keep_within_daily: _Duration
+    """Keep the newest artifact of each day within DURATION of the newest artifact."""
     keep_within_weekly: _Duration
+    """Keep the newest artifact of each ISO week within DURATION of the newest artifact."""
     keep_within_monthly: _Duration
+    """Keep the newest artifact of each month within DURATION of the newest artifact."""
     keep_within_yearly: _Duration
+    """Keep the newest artifact of each year within DURATION of the newest artifact."""
     max_age: _Duration
+    """Delete complete artifacts older than now − AGE (e.g. 7d) unless another rule keeps them."""
     recovery_window: _Duration
+    """Barman: keep all within now − WINDOW plus the newest one before it."""
     min_keep: int
+    """Never delete the newest N complete artifacts of a group."""
     min_verified: int
+    """Never delete the newest N verified artifacts; warn if fewer would remain."""
     max_total_size: _Size
+    """Per-group size budget, e.g. 50GB: evict unprotected artifacts until the group fits."""
     partial_grace: _Duration
+    """Delete partial and failed artifacts once older than AGE [default: 1d]."""
     timezone: str
+    """IANA time zone for bucket boundaries and names [default: UTC]."""
     max_delete: Union[int, str]
+    """Refuse a plan that deletes more than N or N% of the artifacts."""
     keep_tags: Sequence[Sequence[str]]
+    """Keep every artifact that has all of these tags (restic --keep-tag; repeat for alternatives)."""
     restic_compat: Literal["current", "0.14"]
+    """Bucket semantics: current (today's restic, the default) or 0.14 (Debian 12's restic)."""
+    # --- end of the generated knobs ---
 
 
 class RetentionProfile(RetentionPolicy, total=False):
