@@ -122,6 +122,32 @@ mod tests {
         assert_eq!(schema["$defs"]["RetentionReason"]["type"], "string");
     }
 
+    /// A section's facts are typed by its `name`: the schema's alternative
+    /// for each section id is the facts type that section holds.
+    #[test]
+    fn each_section_id_selects_the_facts_type_its_section_holds() {
+        use crate::report::{SectionFacts, SectionId};
+        let schema = schema_of::<crate::report::Report>().to_value();
+        let facts = &schema["$defs"]["SectionFacts"];
+        assert_eq!(facts["x-selected-by"], "name");
+        assert!(schema["$defs"]["Section"]["properties"]["name"].is_object());
+        let alts = facts["anyOf"].as_array().unwrap();
+        assert_eq!(alts.len(), SectionId::ALL.len());
+        for id in SectionId::ALL {
+            let held = format!("{:?}", SectionFacts::empty(id));
+            let variant = held.split('(').next().unwrap();
+            let alt = alts
+                .iter()
+                .find(|a| a["x-when"] == id.as_str())
+                .unwrap_or_else(|| panic!("no alternative for {id}"));
+            assert_eq!(
+                alt["$ref"],
+                format!("#/$defs/{variant}SectionFacts"),
+                "{id}"
+            );
+        }
+    }
+
     /// Every field of a derived result schema has a description and a time
     /// is a `date-time` string.
     #[test]

@@ -43,6 +43,15 @@ pub enum Ty {
     Opt(Box<Ty>),
     /// `Dict[str, T]`.
     Dict(Box<Ty>),
+    /// One of several types, chosen by the value of a sibling field: the
+    /// schema's `x-selected-by` (that field's name) and each alternative's
+    /// `x-when` (its value), as the report's section facts are.
+    Select {
+        /// The sibling field whose value chooses.
+        by: String,
+        /// Each value and the type it chooses.
+        alts: Vec<(String, Ty)>,
+    },
     /// Plain JSON values.
     Any,
 }
@@ -61,6 +70,11 @@ impl Ty {
             Ty::List(t) => format!("List[{}]", t.stub()),
             Ty::Opt(t) => format!("Optional[{}]", t.stub()),
             Ty::Dict(t) => format!("Dict[str, {}]", t.stub()),
+            Ty::Select { alts, .. } => {
+                let mut names: Vec<String> = alts.iter().map(|(_, t)| t.stub()).collect();
+                names.dedup();
+                format!("Union[{}]", names.join(", "))
+            }
             Ty::Any => "Any".into(),
         }
     }
@@ -273,6 +287,22 @@ impl Model {
             }
             return self.ty(&def, defs);
         }
+        if let (Some(by), Some(alts)) = (
+            s.get("x-selected-by").and_then(Value::as_str),
+            s.get("anyOf").and_then(Value::as_array),
+        ) {
+            let mut chosen = Vec::new();
+            for alt in alts {
+                let Some(when) = alt.get("x-when").and_then(Value::as_str) else {
+                    return Ty::Any;
+                };
+                chosen.push((when.to_string(), self.ty(alt, defs)));
+            }
+            return Ty::Select {
+                by: by.to_string(),
+                alts: chosen,
+            };
+        }
         for key in ["anyOf", "oneOf"] {
             if let Some(alts) = s.get(key).and_then(Value::as_array) {
                 if enum_values(s).is_some() {
@@ -336,6 +366,7 @@ impl Ty {
         match self {
             Ty::Record(_) => true,
             Ty::List(t) | Ty::Opt(t) | Ty::Dict(t) => t.holds_record(),
+            Ty::Select { alts, .. } => alts.iter().any(|(_, t)| t.holds_record()),
             _ => false,
         }
     }
@@ -468,6 +499,8 @@ fn value_to_py<'py>(py: Python<'py>, v: &Value, ty: &Ty) -> PyResult<Bound<'py, 
         },
         // Not reached (a record is made by `to_py`): the plain value.
         Ty::Record(_) => convert::to_py(py, v),
+        // Not reached (`Attr` chooses the type by the sibling): plain.
+        Ty::Select { .. } => convert::to_py(py, v),
         Ty::Str | Ty::Int | Ty::Bool | Ty::Any => scalar(py, v),
     }
 }
@@ -688,7 +721,21 @@ impl Attr {
         };
         let this = slf.get();
         let node = (this.node_of)(obj, &this.path)?;
-        Ok(to_py(py, &node, &this.ty)?.unbind())
+        let ty = match &this.ty {
+            Ty::Select { by, alts } => {
+                // The sibling `by` of the field, in the same object.
+                let mut sibling = this.path.clone();
+                sibling.pop();
+                sibling.push(by.clone());
+                let chooser = (this.node_of)(obj, &sibling)?;
+                let when = chooser.get().as_str().unwrap_or_default();
+                alts.iter()
+                    .find(|(w, _)| w == when)
+                    .map_or(&Ty::Any, |(_, t)| t)
+            }
+            ty => ty,
+        };
+        Ok(to_py(py, &node, ty)?.unbind())
     }
 
     fn __set__(&self, _obj: &Bound<'_, PyAny>, _value: &Bound<'_, PyAny>) -> PyResult<()> {

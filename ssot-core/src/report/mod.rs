@@ -189,31 +189,47 @@ impl PartialEq<String> for SectionId {
 
 /// What a section measured, typed: the numbers, times and enums its summary
 /// and its metrics are made from. Serialized as the section's `facts`.
+///
+/// The schema says which type a section's facts have: `x-selected-by` names
+/// the section's field that chooses (`name`), and each alternative's `x-when`
+/// the section id it is for (the bindings read these to give typed facts).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(untagged)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "schema", schemars(extend("x-selected-by" = "name")))]
 pub enum SectionFacts {
     /// The `wal` section's.
+    #[cfg_attr(feature = "schema", schemars(extend("x-when" = "wal")))]
     Wal(WalSectionFacts),
     /// The `disk` section's.
+    #[cfg_attr(feature = "schema", schemars(extend("x-when" = "disk")))]
     Disk(DiskSectionFacts),
     /// The `gates` section's.
+    #[cfg_attr(feature = "schema", schemars(extend("x-when" = "gates")))]
     Gates(GatesSectionFacts),
     /// The `retention` section's.
+    #[cfg_attr(feature = "schema", schemars(extend("x-when" = "retention")))]
     Retention(RetentionSectionFacts),
     /// The `backup` section's.
+    #[cfg_attr(feature = "schema", schemars(extend("x-when" = "backup")))]
     Backup(BackupSectionFacts),
     /// The `restore_drill` section's.
+    #[cfg_attr(feature = "schema", schemars(extend("x-when" = "restore_drill")))]
     RestoreDrill(RestoreDrillSectionFacts),
     /// The `dr_drill` section's.
+    #[cfg_attr(feature = "schema", schemars(extend("x-when" = "dr_drill")))]
     DrDrill(DrDrillSectionFacts),
     /// The `contract` section's.
+    #[cfg_attr(feature = "schema", schemars(extend("x-when" = "contract")))]
     Contract(ContractSectionFacts),
     /// The `stages` section's.
+    #[cfg_attr(feature = "schema", schemars(extend("x-when" = "stages")))]
     Stages(StagesSectionFacts),
     /// The `limitations` section's.
+    #[cfg_attr(feature = "schema", schemars(extend("x-when" = "limitations")))]
     Limitations(LimitationsSectionFacts),
     /// The `postgres` section's.
+    #[cfg_attr(feature = "schema", schemars(extend("x-when" = "postgres")))]
     Postgres(PostgresSectionFacts),
 }
 
