@@ -52,7 +52,7 @@
 //! let now = "2026-02-05T12:00:00Z".parse()?;
 //! let report = evaluate(&facts, &WalPolicy::default(), now);
 //! assert_eq!(report.status, Level::Ok);
-//! assert_eq!(report.wal_used_pct, Some(38.0));
+//! assert_eq!(report.measures.wal_used_pct, Some(38.0));
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
@@ -72,7 +72,7 @@ mod rate;
 mod rule;
 
 pub use evaluate::{evaluate, free_floor, measurement_failed, next_history};
-pub use measures::{TextLine, WalMeasures, TEXT, TEXT_ELSEWHERE};
+pub use measures::{Carry, Datum, Recorded, Reported, TextLine, WalMeasures, TEXT, TEXT_ELSEWHERE};
 pub use rule::{ProbeFailure, WalRule};
 
 /// The four WAL states, ordered so that the worst compares greatest.
@@ -671,27 +671,8 @@ pub struct WalReport {
     pub status: Level,
     /// The evaluation time (`now`).
     pub checked_at: DateTime<Utc>,
-    /// pg_wal bytes (seed field `wal_size`); absent if the measurement failed.
-    pub wal_size: Option<u64>,
-    /// WAL segment files in pg_wal.
-    pub segment_count: Option<u64>,
-    /// `archive_status/*.ready` files.
-    pub ready_count: Option<u64>,
-    /// Used % of the volume holding pg_wal, rounded down to 0.01 (seed field).
-    #[serde(serialize_with = "ser_opt_num")]
-    pub wal_used_pct: Option<f64>,
-    /// The NEAR_LIMIT threshold on `wal_used_pct` (seed field).
-    #[serde(serialize_with = "crate::num::ser_num")]
-    pub threshold_pct: f64,
-    /// Total bytes of the volume holding pg_wal.
-    pub volume_total_bytes: Option<u64>,
-    /// Available bytes of that volume.
-    pub volume_available_bytes: Option<u64>,
-    /// What PostgreSQL normally keeps in pg_wal ([`WalSettings::normal_ceiling`]),
-    /// the threshold of `wal_over_soft_limit`.
-    pub soft_limit_bytes: u64,
-    /// The measurements declared once ([`WalMeasures`]); they read as the
-    /// report's own fields (`report.seconds_to_error`).
+    /// The measurements, declared once ([`WalMeasures`]): each is a key
+    /// of the report's own (`report.measures.seconds_to_error` in Rust).
     #[serde(flatten)]
     pub measures: WalMeasures,
     /// Samples (including this one) within the growth window.
@@ -705,19 +686,6 @@ pub struct WalReport {
     pub volumes: Vec<VolumeReport>,
     /// Every rule that fired, worst first.
     pub reasons: Vec<Reason>,
-}
-
-impl std::ops::Deref for WalReport {
-    type Target = WalMeasures;
-    fn deref(&self) -> &WalMeasures {
-        &self.measures
-    }
-}
-
-impl std::ops::DerefMut for WalReport {
-    fn deref_mut(&mut self) -> &mut WalMeasures {
-        &mut self.measures
-    }
 }
 
 impl WalReport {
@@ -738,10 +706,11 @@ impl WalReport {
     pub fn sample(&self) -> Option<WalSample> {
         Some(WalSample {
             at: self.checked_at,
-            wal_bytes: self.wal_size?,
+            wal_bytes: self.measures.wal_size?,
             volume_used_bytes: self
+                .measures
                 .volume_total_bytes?
-                .saturating_sub(self.volume_available_bytes?),
+                .saturating_sub(self.measures.volume_available_bytes?),
             volumes: self
                 .volumes
                 .iter()

@@ -65,7 +65,7 @@ fn wal_status_follows_pg_wal_with_hysteresis_and_gates_follow_it() {
         let check = ssot.check_wal(&req, mins(m)).unwrap();
         assert_eq!(check.report.status, status, "at +{m}min");
         assert_eq!(check.exit_code(), code, "at +{m}min");
-        assert_eq!(check.report.segment_count, Some(segments));
+        assert_eq!(check.report.measures.segment_count, Some(segments));
         assert!(!check.report.reasons.iter().any(|r| r.held), "at +{m}min");
         let file = w.read("/opt/ssot/state/wal.status").unwrap();
         assert!(
@@ -126,7 +126,7 @@ fn pgdata_and_tablespace_volumes_are_watched_when_pg_wal_lives_elsewhere() {
         "{}",
         first.message
     );
-    assert!(check.report.wal_used_pct.unwrap() < 10.0);
+    assert!(check.report.measures.wal_used_pct.unwrap() < 10.0);
     let d = gate(&w, &ssot, mins(1));
     assert!(!d.allowed, "{d}");
     assert!(w

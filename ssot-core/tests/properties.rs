@@ -88,7 +88,7 @@ proptest! {
         prop_assert_eq!(&a, &b, "deterministic");
         let worst = a.reasons.iter().map(|r| r.level).max().unwrap_or(Level::Ok);
         prop_assert_eq!(a.status, worst);
-        if let Some(p) = a.wal_used_pct {
+        if let Some(p) = a.measures.wal_used_pct {
             prop_assert!((0.0..=100.0).contains(&p), "pct {}", p);
         }
         prop_assert!(a.reasons.windows(2).all(|w| w[0].level >= w[1].level), "worst first");

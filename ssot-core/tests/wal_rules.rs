@@ -226,7 +226,7 @@ fn soft_and_hard_limits() {
     f.settings.wal_keep_size = ByteSize::gib(1);
     let r = evaluate(&f, &isolated(), now());
     assert_eq!(r.status, Level::Ok);
-    assert_eq!(r.soft_limit_bytes, 5 * GIB + 2 * (16 << 20));
+    assert_eq!(r.measures.soft_limit_bytes, 5 * GIB + 2 * (16 << 20));
     f.wal_bytes += 1;
     assert_eq!(evaluate(&f, &isolated(), now()).status, Level::NearLimit);
     // So does what an active slot legitimately retains (the larger of it and
@@ -241,7 +241,7 @@ fn soft_and_hard_limits() {
     });
     let r = evaluate(&f, &isolated(), now());
     assert_eq!(r.status, Level::Ok, "{:?}", rules(&r));
-    assert_eq!(r.soft_limit_bytes, 6 * GIB + 2 * (16 << 20));
+    assert_eq!(r.measures.soft_limit_bytes, 6 * GIB + 2 * (16 << 20));
     f.settings.max_slot_wal_keep_size = Some(ByteSize::gib(1));
     let r = evaluate(&f, &isolated(), now());
     assert_eq!(r.status, Level::NearLimit, "{:?}", rules(&r));
@@ -441,7 +441,7 @@ fn sustained_growth() {
     let r = evaluate(&f, &isolated(), now());
     assert_eq!(r.samples_in_window, 3);
     assert_eq!(
-        r.wal_growth_bytes_per_second,
+        r.measures.wal_growth_bytes_per_second,
         Some((2 * min) as f64 / 600.0)
     );
 }
@@ -505,8 +505,8 @@ fn time_to_full() {
         },
     ]);
     let r = evaluate(&filling(3600), &policy, now());
-    assert_eq!(r.seconds_to_error, Some(3600.0));
-    assert_eq!(r.volume_growth_bytes_per_second, Some(MIB as f64));
+    assert_eq!(r.measures.seconds_to_error, Some(3600.0));
+    assert_eq!(r.measures.volume_growth_bytes_per_second, Some(MIB as f64));
 }
 
 fn previous(rule: &str, status: Level) -> Option<PreviousStatus> {
@@ -617,9 +617,9 @@ fn seed_fields_and_failed_measurement() {
     );
     let r = evaluate(&f, &WalPolicy::default(), now());
     assert_eq!(r.status, Level::Ok);
-    assert_eq!(r.wal_size, Some(97 * MIB));
-    assert_eq!(r.wal_used_pct, Some(38.0));
-    assert_eq!(r.threshold_pct, 80.0);
+    assert_eq!(r.measures.wal_size, Some(97 * MIB));
+    assert_eq!(r.measures.wal_used_pct, Some(38.0));
+    assert_eq!(r.measures.threshold_pct, 80.0);
     assert_eq!(r.checked_at, now());
 
     let r = measurement_failed(
@@ -631,7 +631,7 @@ fn seed_fields_and_failed_measurement() {
     assert_eq!(r.status, Level::Error);
     assert_eq!(r.reasons[0].rule, "measurement_failed");
     assert!(r.reasons[0].message.contains("Permission denied"));
-    assert_eq!(r.wal_size, None);
+    assert_eq!(r.measures.wal_size, None);
 
     let zero = WalFacts::new(
         0,
@@ -652,7 +652,7 @@ fn wal_used_pct_rounds_down_so_a_threshold_is_never_shown_as_reached_when_it_is_
     let f = on_volume(pct_of_total(80) - 1);
     let r = evaluate(&f, &WalPolicy::default(), now());
     assert_eq!(r.status, Level::Ok);
-    assert_eq!(r.wal_used_pct, Some(79.99));
+    assert_eq!(r.measures.wal_used_pct, Some(79.99));
 }
 
 #[test]
@@ -783,6 +783,7 @@ fn a_staircase_fill_is_predicted_from_its_trend_not_its_last_step() {
             .collect();
         let r = evaluate(&f, &policy, now());
         let left = r
+            .measures
             .seconds_to_error
             .unwrap_or_else(|| panic!("no prediction at {tc:.1}s: {:?}", r.reasons));
         let error = (tc + left - crossing).abs() / (crossing - tc);
@@ -822,7 +823,7 @@ fn a_jump_above_the_trend_counts_in_full() {
             .map(|m| sample(now_at - 60 * m, GIB, used_at(60 * m)))
             .collect();
         let r = evaluate(&f, &policy, now());
-        let left = r.seconds_to_error.expect("a prediction");
+        let left = r.measures.seconds_to_error.expect("a prediction");
         let from_now = (pct_of_total(90) as f64 - used_at(now_at) as f64) / MIB as f64;
         assert!(
             left <= from_now + segment / MIB as f64 + 1.0,

@@ -78,7 +78,7 @@ fn warn_if(b: bool) -> u8 {
 /// A failed measurement (no `wal_size`) is critical whatever the status says.
 impl Outcome for WalReport {
     fn exit_code(&self) -> u8 {
-        if self.wal_size.is_none() {
+        if self.measures.wal_size.is_none() {
             return exit::CRITICAL;
         }
         match self.status {

@@ -34,24 +34,24 @@ fn wal_text(
     source: Option<&str>,
     notes: &[String],
 ) -> String {
-    let failed = r.wal_size.is_none();
+    let failed = r.measures.wal_size.is_none();
     let mut s = String::new();
     let _ = writeln!(s, "WAL status: {}", r.status);
-    if let (Some(size), Some(segs)) = (r.wal_size, r.segment_count) {
+    if let (Some(size), Some(segs)) = (r.measures.wal_size, r.measures.segment_count) {
         let _ = writeln!(
             s,
             "  pg_wal      {} in {segs} segment(s), {} .ready{}",
             human_bytes(size),
-            r.ready_count.unwrap_or(0),
+            r.measures.ready_count.unwrap_or(0),
             pg_wal
                 .map(|p| format!("  ({})", p.display()))
                 .unwrap_or_default()
         );
     }
     if let (Some(p), Some(total), Some(avail)) = (
-        r.wal_used_pct,
-        r.volume_total_bytes,
-        r.volume_available_bytes,
+        r.measures.wal_used_pct,
+        r.measures.volume_total_bytes,
+        r.measures.volume_available_bytes,
     ) {
         let _ = writeln!(
             s,
@@ -60,7 +60,7 @@ fn wal_text(
             r.df_used_pct
                 .map(|d| format!(", df {}", pct(d)))
                 .unwrap_or_default(),
-            pct(r.threshold_pct),
+            pct(r.measures.threshold_pct),
             human_bytes(avail),
             human_bytes(total)
         );
@@ -82,12 +82,15 @@ fn wal_text(
         let _ = writeln!(
             s,
             "  soft limit  {} (max_wal_size + the larger of wal_keep_size and what active slots retain + {} segments{})",
-            human_bytes(r.soft_limit_bytes),
+            human_bytes(r.measures.soft_limit_bytes),
             crate::wal::STEADY_STATE_SEGMENTS,
             source.map(|x| format!(", from {x}")).unwrap_or_default()
         );
     }
-    match (r.wal_growth_bytes_per_second, r.seconds_to_error) {
+    match (
+        r.measures.wal_growth_bytes_per_second,
+        r.measures.seconds_to_error,
+    ) {
         _ if failed => {}
         (Some(rate), ttf) => {
             let _ = writeln!(

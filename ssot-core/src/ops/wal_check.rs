@@ -42,7 +42,7 @@ pub struct WalCheck {
 impl WalCheck {
     /// True when pg_wal could not be measured.
     pub fn measurement_failed(&self) -> bool {
-        self.report.wal_size.is_none()
+        self.report.measures.wal_size.is_none()
     }
 }
 
@@ -162,7 +162,7 @@ pub fn check_wal(
             let failed = wal::measurement_failed(
                 &format!("the status could not be recorded: {e}"),
                 &cfg.wal,
-                report.soft_limit_bytes,
+                report.measures.soft_limit_bytes,
                 now,
             );
             status_file = StateFile::new(previous.path.as_str());
@@ -177,14 +177,14 @@ pub fn check_wal(
         (state::WAL_STATUS, status.as_bytes()),
         (state::WAL_HISTORY, history.as_bytes()),
     ];
-    if report.wal_size.is_some() {
+    if report.measures.wal_size.is_some() {
         files.push((state::WAL_LAST_CHECK, checked.as_bytes()));
     }
     if let Some(p) = &probe.record {
         files.push((state::WAL_PROBE, p.as_bytes()));
     }
     ports.state.write_atomic_all(&lock, &files)?;
-    if let (Some(d), Some(scanned)) = (input.waldir, report.wal_size) {
+    if let (Some(d), Some(scanned)) = (input.waldir, report.measures.wal_size) {
         notes.push(format!(
             "pg_ls_waldir() counts {} in {} segment(s); the scan {}",
             crate::num::human_bytes(d.bytes),

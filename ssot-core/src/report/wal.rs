@@ -9,9 +9,9 @@ use super::{
     repair_then, untrusted_verdict, ReportFacts, ReportPolicy, Section, SectionFacts, SectionId,
     Verdict,
 };
-use crate::num::{human_bytes, human_secs, pct, ser_num, ser_opt_num};
+use crate::num::{human_bytes, human_secs, pct, ser_num};
 use crate::state::{self, load_trusted, Trust, WalStatusRecord};
-use crate::wal::{Level, WalMeasures};
+use crate::wal::{Level, Recorded, WalMeasures};
 
 /// What the `wal` section read from `wal.status` (all `None` when it could
 /// not be used), and the limit it is judged by.
@@ -24,28 +24,10 @@ pub struct WalSectionFacts {
     pub checked_at: Option<DateTime<Utc>>,
     /// How long before the report that was, in seconds.
     pub checked_age_seconds: Option<i64>,
-    /// Bytes in pg_wal.
-    pub wal_size: Option<u64>,
-    /// WAL segment files in pg_wal.
-    pub segment_count: Option<u64>,
-    /// Segments waiting to be archived (`.ready`).
-    pub ready_count: Option<u64>,
-    /// Used % of the volume holding pg_wal.
-    #[serde(serialize_with = "ser_opt_num")]
-    pub wal_used_pct: Option<f64>,
-    /// The used % at which WAL is NEAR_LIMIT (`volume_near_pct`).
-    #[serde(serialize_with = "ser_opt_num")]
-    pub threshold_pct: Option<f64>,
-    /// Size of the volume holding pg_wal.
-    pub volume_total_bytes: Option<u64>,
-    /// Available bytes on it.
-    pub volume_available_bytes: Option<u64>,
-    /// pg_wal's soft limit: `max_wal_size + wal_keep_size`.
-    pub soft_limit_bytes: Option<u64>,
     /// The measurements `wal.status` records ([`WalMeasures`]), each under
-    /// its own name.
+    /// its own name (a limit an older file lacks is `null`).
     #[serde(flatten)]
-    pub measures: WalMeasures,
+    pub measures: WalMeasures<Recorded>,
     /// Each other volume the cluster writes (PGDATA's, a tablespace's).
     pub volumes: Vec<VolumeUse>,
     /// The recorded reasons (`LEVEL rule: message`), worst first.
@@ -79,15 +61,7 @@ impl WalSectionFacts {
             status: Some(rec.status),
             checked_at: Some(rec.checked_at),
             checked_age_seconds: Some((now - rec.checked_at).num_seconds()),
-            wal_size: rec.wal_size,
-            segment_count: rec.segment_count,
-            ready_count: rec.ready_count,
-            wal_used_pct: rec.wal_used_pct,
-            threshold_pct: rec.threshold_pct,
-            volume_total_bytes: rec.volume_total_bytes,
-            volume_available_bytes: rec.volume_available_bytes,
-            soft_limit_bytes: rec.soft_limit_bytes,
-            measures: rec.measures.clone(),
+            measures: rec.measures,
             volumes: rec
                 .volumes
                 .iter()
@@ -124,21 +98,21 @@ const WAL_METRICS: &[MetricDecl<WalSectionFacts>] = &[
         "Bytes in pg_wal (sum of pg_ls_waldir())",
         &[],
         "When the last WAL check measured pg_wal.",
-        |f| known(f.wal_size.map(|v| v as f64)),
+        |f| known(f.measures.wal_size.map(|v| v as f64)),
     ),
     MetricDecl::gauge(
         "wal_segments",
         "WAL segment files in pg_wal",
         &[],
         "When the last WAL check counted them.",
-        |f| known(f.segment_count.map(|v| v as f64)),
+        |f| known(f.measures.segment_count.map(|v| v as f64)),
     ),
     MetricDecl::gauge(
         "wal_volume_used_ratio",
         "Used share of the volume holding pg_wal",
         &[],
         "When the volume could be measured (0..1).",
-        |f| known(f.wal_used_pct.map(|v| v / 100.0)),
+        |f| known(f.measures.wal_used_pct.map(|v| v / 100.0)),
     ),
     MetricDecl::gauge(
         "cluster_volume_used_ratio",
@@ -157,21 +131,21 @@ const WAL_METRICS: &[MetricDecl<WalSectionFacts>] = &[
         "Available bytes on the volume holding pg_wal",
         &[],
         "When the volume could be measured.",
-        |f| known(f.volume_available_bytes.map(|v| v as f64)),
+        |f| known(f.measures.volume_available_bytes.map(|v| v as f64)),
     ),
     MetricDecl::gauge(
         "wal_volume_near_ratio",
         "The volume share at which WAL is NEAR_LIMIT (volume_near_pct)",
         &[],
         "When `wal.status` records the threshold (0..1).",
-        |f| known(f.threshold_pct.map(|v| v / 100.0)),
+        |f| known(f.measures.threshold_pct.map(|v| v / 100.0)),
     ),
     MetricDecl::gauge(
         "wal_soft_limit_bytes",
         "pg_wal's soft limit: max_wal_size + wal_keep_size",
         &[],
         "When the settings were known to the last WAL check.",
-        |f| known(f.soft_limit_bytes.map(|v| v as f64)),
+        |f| known(f.measures.soft_limit_bytes.map(|v| v as f64)),
     ),
     MetricDecl::gauge(
         "wal_seconds_to_error",
@@ -264,8 +238,14 @@ fn measured(f: &WalSectionFacts) -> Section {
         format!(
             "WAL {}: pg_wal {}, volume {} used, checked {} ago",
             level,
-            f.wal_size.map(human_bytes).unwrap_or_else(|| "?".into()),
-            f.wal_used_pct.map(pct).unwrap_or_else(|| "?%".into()),
+            f.measures
+                .wal_size
+                .map(human_bytes)
+                .unwrap_or_else(|| "?".into()),
+            f.measures
+                .wal_used_pct
+                .map(pct)
+                .unwrap_or_else(|| "?%".into()),
             human_secs(f.checked_age_seconds.unwrap_or_default() as f64)
         ),
     );

@@ -9,7 +9,10 @@ use super::StateInput;
 use crate::error::{Error, Result};
 use crate::statefile::{record, StateFile};
 use crate::units::{ByteSize, Setting};
-use crate::wal::{Level, PreviousStatus, WalMeasures, WalReport, WalRule, WalSample, WalSettings};
+use crate::wal::{
+    Carry, Level, PreviousStatus, Recorded, Reported, WalMeasures, WalReport, WalRule, WalSample,
+    WalSettings,
+};
 
 /// `wal.status`: the [`WalReport`] as the state file keeps it, written and
 /// read by the [`record`] format (one layout, one type).
@@ -21,6 +24,10 @@ use crate::wal::{Level, PreviousStatus, WalMeasures, WalReport, WalRule, WalSamp
 /// `reason_count` are derived from the reasons; each other volume keeps only
 /// `volume.<key>.used_pct`; `samples_in_window` and `df_used_pct` are not kept.
 ///
+/// Written from a report ([`WalStatusRecord::from_report`], every limit
+/// set: [`Reported`]) and read back ([`WalStatusRecord::from_file`], the
+/// default [`Recorded`]: a limit the file lacks is `None`).
+///
 /// Only `wal_status` and `checked_at` are required (the seed's shell scripts
 /// wrote little more); every other key ssot owns is validated when present:
 /// numbers must be numbers in their range (`wal_used_pct` in 0..=100, the
@@ -29,41 +36,20 @@ use crate::wal::{Level, PreviousStatus, WalMeasures, WalReport, WalRule, WalSamp
 /// `reason.N` lines are read by their numbers — a count in the file never
 /// drives a loop or an allocation.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct WalStatusRecord {
+#[serde(bound = "")]
+pub struct WalStatusRecord<C: Carry = Recorded> {
     /// `wal_status`.
     #[serde(rename = "wal_status", deserialize_with = "wal_level")]
     pub status: Level,
-    /// `wal_used_pct`: used % of the volume holding pg_wal (0..=100).
-    #[serde(default, deserialize_with = "record::opt_percent")]
-    pub wal_used_pct: Option<f64>,
-    /// `wal_size`: bytes in pg_wal; absent when the measurement failed.
-    #[serde(default)]
-    pub wal_size: Option<u64>,
-    /// `threshold_pct`: the NEAR_LIMIT threshold (0..=100).
-    #[serde(default, deserialize_with = "record::opt_percent")]
-    pub threshold_pct: Option<f64>,
     /// `checked_at`.
     #[serde(with = "record::timestamp")]
     pub checked_at: DateTime<Utc>,
-    /// `segment_count`.
-    #[serde(default)]
-    pub segment_count: Option<u64>,
-    /// `ready_count`.
-    #[serde(default)]
-    pub ready_count: Option<u64>,
-    /// `volume_total_bytes`.
-    #[serde(default)]
-    pub volume_total_bytes: Option<u64>,
-    /// `volume_available_bytes` (never more than the total).
-    #[serde(default)]
-    pub volume_available_bytes: Option<u64>,
-    /// `soft_limit_bytes`.
-    #[serde(default)]
-    pub soft_limit_bytes: Option<u64>,
     /// The report's [`WalMeasures`], each under its own key (no prefix:
-    /// [`record::INLINE`]); they read as the record's own fields.
+    /// [`record::INLINE`]): `wal_size`, `wal_used_pct` (0..=100),
+    /// `threshold_pct` (0..=100), `volume_available_bytes` (never more than
+    /// `volume_total_bytes`), ...
     #[serde(rename = "", default)]
-    pub measures: WalMeasures,
+    pub measures: WalMeasures<C>,
     /// `volume.<key>.used_pct`: each other volume the cluster writes, by key.
     #[serde(rename = "volume", default, with = "volume_map")]
     pub volumes: Vec<(String, f64)>,
@@ -155,14 +141,7 @@ mod volume_map {
     }
 }
 
-impl std::ops::Deref for WalStatusRecord {
-    type Target = WalMeasures;
-    fn deref(&self) -> &WalMeasures {
-        &self.measures
-    }
-}
-
-impl WalStatusRecord {
+impl WalStatusRecord<Reported> {
     /// The record of `report`: what `wal.status` keeps of it.
     pub fn from_report(report: &WalReport) -> Result<Self> {
         let rule = |r: &crate::wal::Reason| {
@@ -188,15 +167,7 @@ impl WalStatusRecord {
         }
         Ok(WalStatusRecord {
             status: report.status,
-            wal_used_pct: report.wal_used_pct,
-            wal_size: report.wal_size,
-            threshold_pct: Some(report.threshold_pct),
             checked_at: report.checked_at,
-            segment_count: report.segment_count,
-            ready_count: report.ready_count,
-            volume_total_bytes: report.volume_total_bytes,
-            volume_available_bytes: report.volume_available_bytes,
-            soft_limit_bytes: Some(report.soft_limit_bytes),
             measures: report.measures.clone(),
             volumes: report
                 .volumes
@@ -208,7 +179,9 @@ impl WalStatusRecord {
             reasons,
         })
     }
+}
 
+impl WalStatusRecord {
     /// Reads the record; every problem names file, line and key.
     pub fn from_file(f: &StateFile) -> Result<Self> {
         let rec: WalStatusRecord = record::read(f)?;
@@ -216,12 +189,18 @@ impl WalStatusRecord {
         Ok(rec)
     }
 
-    /// The checks that span fields: the available bytes within the total,
-    /// `reason_count` equal to the lines, and — when `active_rules` is
-    /// there — known rules whose worst level is `wal_status`, each reason
-    /// line naming one of them at its level. `f` gives the lines to name.
+    /// The checks beyond each key's own: `threshold_pct` a percentage (its
+    /// type is the [`Carry`]'s, which a file reads with no range), the
+    /// available bytes within the total, `reason_count` equal to the lines,
+    /// and — when `active_rules` is there — known rules whose worst level is
+    /// `wal_status`, each reason line naming one of them at its level. `f`
+    /// gives the lines to name.
     pub fn validate(&self, f: &StateFile) -> Result<()> {
         let line = |key: &str| f.entry(key).map_or(0, |(l, _)| l);
+        if let Some((at, v)) = f.entry("threshold_pct") {
+            record::percent(de::value::BorrowedStrDeserializer::<record::RecordError>::new(v))
+                .map_err(|e| f.invalid("threshold_pct", at, e.to_string()))?;
+        }
         if let Some(count) = self.reason_count {
             if count != self.reasons.len() as u64 {
                 return Err(f.invalid(
@@ -234,9 +213,10 @@ impl WalStatusRecord {
                 ));
             }
         }
-        if let (Some(total), Some(available)) =
-            (self.volume_total_bytes, self.volume_available_bytes)
-        {
+        if let (Some(total), Some(available)) = (
+            self.measures.volume_total_bytes,
+            self.measures.volume_available_bytes,
+        ) {
             if available > total {
                 return Err(f.invalid(
                     "volume_available_bytes",
@@ -449,20 +429,36 @@ mod tests {
         .unwrap()
     }
 
-    /// The layout ssot 0.x wrote: the record reads it and writes it back byte
-    /// for byte (an upgrade must not make a gate deny), keeping foreign keys.
+    /// The layout ssot 0.x wrote (the seed's keys first, `checked_at` after
+    /// `threshold_pct`): the record reads it as it reads [`NEW_FORMAT`] (an
+    /// upgrade must not make a gate deny), keeping foreign keys.
     const OLD_FORMAT: &str = "# kept\nowner=alex\nwal_status=ERROR\nwal_used_pct=91.25\nwal_size=1073741824\nthreshold_pct=80\nchecked_at=2026-02-05T12:00:00Z\nsegment_count=64\nready_count=3\nvolume_total_bytes=10000000000\nvolume_available_bytes=875000000\nsoft_limit_bytes=1140850688\nwal_growth_bytes_per_second=1234.57\nvolume_growth_bytes_per_second=-2\nseconds_to_error=3600\nvolume.pgdata.used_pct=50\nvolume.tablespace_16384.used_pct=33.33\nactive_rules=volume_used_error,wal_growing\nreason_count=2\nreason.1=ERROR volume_used_error: volume 91.25% used\\nover 90%\nreason.2=GROWING wal_growing: pg_wal is over its soft limit\n";
 
+    /// What ssot writes now: the same keys and values as [`OLD_FORMAT`],
+    /// with the measurements in [`WalMeasures`]' order after `wal_status`
+    /// and `checked_at` (the measurements are declared once, for the JSON
+    /// too). The order is not part of the format: every reader (ssot's, the
+    /// seed's scripts) goes by key, and a rewrite keeps an existing key
+    /// where it is.
+    const NEW_FORMAT: &str = "# kept\nowner=alex\nwal_status=ERROR\nchecked_at=2026-02-05T12:00:00Z\nwal_size=1073741824\nsegment_count=64\nready_count=3\nwal_used_pct=91.25\nthreshold_pct=80\nvolume_total_bytes=10000000000\nvolume_available_bytes=875000000\nsoft_limit_bytes=1140850688\nwal_growth_bytes_per_second=1234.57\nvolume_growth_bytes_per_second=-2\nseconds_to_error=3600\nvolume.pgdata.used_pct=50\nvolume.tablespace_16384.used_pct=33.33\nactive_rules=volume_used_error,wal_growing\nreason_count=2\nreason.1=ERROR volume_used_error: volume 91.25% used\\nover 90%\nreason.2=GROWING wal_growing: pg_wal is over its soft limit\n";
+
     #[test]
-    fn the_report_is_written_in_the_old_layout_and_reads_back() {
+    fn the_report_is_written_with_every_old_key_and_value_and_reads_back() {
         let mut f = StateFile::parse(b"# kept\nowner=alex\n", "wal.status").unwrap();
         write_wal_status(&mut f, &report()).unwrap();
-        assert_eq!(f.render(), OLD_FORMAT);
+        // Byte for byte in the new order; the same lines as the old layout.
+        assert_eq!(f.render(), NEW_FORMAT);
+        let lines = |t: &str| {
+            let mut l: Vec<String> = t.lines().map(String::from).collect();
+            l.sort();
+            l
+        };
+        assert_eq!(lines(NEW_FORMAT), lines(OLD_FORMAT));
         let rec = WalStatusRecord::from_file(&f).unwrap();
         assert_eq!(rec.status, Level::Error);
-        assert_eq!(rec.wal_used_pct, Some(91.25));
-        assert_eq!(rec.wal_growth_bytes_per_second, Some(1234.57));
-        assert_eq!(rec.volume_growth_bytes_per_second, Some(-2.0));
+        assert_eq!(rec.measures.wal_used_pct, Some(91.25));
+        assert_eq!(rec.measures.wal_growth_bytes_per_second, Some(1234.57));
+        assert_eq!(rec.measures.volume_growth_bytes_per_second, Some(-2.0));
         assert_eq!(
             rec.volumes,
             vec![
@@ -483,16 +479,20 @@ mod tests {
         let old = StateFile::parse(OLD_FORMAT.as_bytes(), "wal.status").unwrap();
         let rec = WalStatusRecord::from_file(&old).unwrap();
         assert_eq!(rec.checked_at.to_rfc3339(), "2026-02-05T12:00:00+00:00");
-        assert_eq!(rec.wal_size, Some(1_073_741_824));
-        assert_eq!(rec.soft_limit_bytes, Some(1_140_850_688));
-        assert_eq!(rec.seconds_to_error, Some(3600.0));
+        assert_eq!(rec.measures.wal_size, Some(1_073_741_824));
+        assert_eq!(rec.measures.threshold_pct, Some(80.0));
+        assert_eq!(rec.measures.soft_limit_bytes, Some(1_140_850_688));
+        assert_eq!(rec.measures.seconds_to_error, Some(3600.0));
+        // The old layout reads exactly as the new one does.
+        let new = StateFile::parse(NEW_FORMAT.as_bytes(), "wal.status").unwrap();
+        assert_eq!(rec, WalStatusRecord::from_file(&new).unwrap());
         // Rewriting with fewer reasons and no growth: the owned keys change,
         // foreign ones and comments stay where they were.
         let mut f = old.clone();
         let mut r = report();
         r.reasons.truncate(1);
         r.status = Level::Error;
-        r.wal_growth_bytes_per_second = None;
+        r.measures.wal_growth_bytes_per_second = None;
         r.volumes.clear();
         write_wal_status(&mut f, &r).unwrap();
         let text = f.render();
@@ -525,6 +525,8 @@ mod tests {
             ("+wal_size=banana\n", "wal.status:3: key \"wal_size\": invalid value \"banana\": invalid digit found in string"),
             ("+wal_used_pct=-5\n", "wal.status:3: key \"wal_used_pct\": \"-5\" is outside the range 0 to 100"),
             ("+threshold_pct=x\n", "wal.status:3: key \"threshold_pct\": \"x\" is not a number"),
+            ("+threshold_pct=101\n", "wal.status:3: key \"threshold_pct\": \"101\" is outside the range 0 to 100"),
+            ("+threshold_pct=NaN\n", "wal.status:3: key \"threshold_pct\": \"NaN\" is outside the range 0 to 100"),
             ("+seconds_to_error=-1\n", "wal.status:3: key \"seconds_to_error\": \"-1\" is outside the range 0 to"),
             ("+wal_growth_bytes_per_second=inf\n", "wal.status:3: key \"wal_growth_bytes_per_second\": \"inf\" is outside the range"),
             (

@@ -5,7 +5,7 @@
 
 use chrono::{DateTime, Utc};
 
-use super::measures::Rates;
+use super::measures::{soft_limit, Derived};
 use super::rate::{fill_rate, growth, Growth, Point};
 use super::{
     Level, PreviousStatus, ProbeFailure, Reason, SlotWalStatus, VolumeReport, VolumeStats,
@@ -564,7 +564,7 @@ fn time_rules(e: &mut Eval<'_>, what: &str, ttf: f64, rate: f64, policy: &WalPol
 
 /// Evaluates the WAL status. Pure: same inputs, same report.
 pub fn evaluate(facts: &WalFacts, policy: &WalPolicy, now: DateTime<Utc>) -> WalReport {
-    let soft_limit = facts.settings.normal_ceiling(&facts.slots);
+    let soft_limit = soft_limit(facts);
     if facts.volume.total_bytes == 0 {
         return measurement_failed(
             "the volume holding pg_wal reports a total size of 0 bytes",
@@ -594,28 +594,21 @@ pub fn evaluate(facts: &WalFacts, policy: &WalPolicy, now: DateTime<Utc>) -> Wal
     let mut reasons = eval.reasons;
     reasons.sort_by_key(|r| std::cmp::Reverse(r.level));
     let status = reasons.iter().map(|r| r.level).max().unwrap_or(Level::Ok);
-    let vol = facts.volume;
     WalReport {
         status,
         checked_at: now,
-        wal_size: Some(facts.wal_bytes),
-        segment_count: Some(facts.segment_count),
-        ready_count: Some(facts.ready_count),
-        wal_used_pct: Some(pct_floor_2(vol.used_bytes(), vol.total_bytes)),
-        threshold_pct: policy.volume_near_pct,
-        volume_total_bytes: Some(vol.total_bytes),
-        volume_available_bytes: Some(vol.available_bytes),
-        soft_limit_bytes: soft_limit,
         measures: WalMeasures::measured(
             facts,
-            Rates {
+            policy,
+            Derived {
                 wal: ctx.growth.wal_rate,
                 volume: eval.volume_rate,
                 seconds_to_error: eval.seconds_to_error,
+                soft_limit,
             },
         ),
         samples_in_window: ctx.growth.samples,
-        df_used_pct: vol.df_used_pct(),
+        df_used_pct: facts.volume.df_used_pct(),
         volumes: eval.volumes,
         reasons,
     }
@@ -632,15 +625,7 @@ pub fn measurement_failed(
     WalReport {
         status: Level::Error,
         checked_at: now,
-        wal_size: None,
-        segment_count: None,
-        ready_count: None,
-        wal_used_pct: None,
-        threshold_pct: policy.volume_near_pct,
-        volume_total_bytes: None,
-        volume_available_bytes: None,
-        soft_limit_bytes,
-        measures: WalMeasures::default(),
+        measures: WalMeasures::unmeasured(policy, soft_limit_bytes),
         samples_in_window: 0,
         df_used_pct: None,
         volumes: Vec::new(),
