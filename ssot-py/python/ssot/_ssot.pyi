@@ -44,36 +44,55 @@ __all__ = [
     "ArtifactDecision",
     "BackupEvidence",
     "BackupRecorded",
+    "BackupSectionFacts",
     "build_report",
     "Check",
     "CommandResult",
     "Config",
     "ContractReport",
+    "ContractSectionFacts",
     "Decision",
+    "DiskSectionFacts",
+    "DiskTargetFacts",
     "DrDrillRecorded",
+    "DrDrillSectionFacts",
     "evaluate_contract",
     "evaluate_gate",
     "evaluate_wal",
     "gate",
+    "GateCounts",
+    "GateDenial",
+    "GatesSectionFacts",
     "Hold",
     "Invariant",
     "Limitation",
+    "LimitationsSectionFacts",
     "plan_retention",
+    "PostgresSectionFacts",
     "Report",
     "RestoreDrillEvidence",
     "RestoreDrillRecorded",
+    "RestoreDrillSectionFacts",
     "RetentionPlan",
+    "RetentionProfileFacts",
+    "RetentionSectionFacts",
     "Section",
+    "SlotFacts",
     "Ssot",
     "StageCheck",
     "StageChecks",
+    "StageFact",
+    "StagesSectionFacts",
     "Status",
+    "VerifiedArtifact",
     "VerifyOutcome",
     "VolumeReport",
+    "VolumeUse",
     "WalCheck",
     "WalDir",
     "WalReason",
     "WalReport",
+    "WalSectionFacts",
     "__version__",
     "_raise_core_error",
     "_result_schemas",
@@ -159,6 +178,45 @@ class BackupEvidence:
         """What was worth saying but did not refuse it."""
 
 @final
+class BackupSectionFacts:
+    """What the `backup` section read from `backup.status`: the newest
+    complete backup and the latest attempt's result."""
+    @property
+    def age_seconds(self) -> Optional[int]:
+        """How long before the report that was, in seconds (negative: dated in the future)."""
+    @property
+    def artifact(self) -> Optional[str]:
+        """Its artifact."""
+    @property
+    def kind(self) -> Optional[str]:
+        """Its kind."""
+    @property
+    def last_attempt_at(self) -> Optional[datetime]:
+        """When the latest attempt, whatever its result, finished."""
+    @property
+    def last_complete_at(self) -> Optional[datetime]:
+        """When the newest complete backup finished."""
+    @property
+    def last_result(self) -> Optional[BackupResult]:
+        """How the latest attempt ended."""
+    @property
+    def location(self) -> Optional[str]:
+        """Where it is."""
+    @property
+    def max_age_seconds(self) -> float:
+        """The backup RPO: how old the newest complete backup may be, in seconds."""
+    @property
+    def recency(self) -> Optional[str]:
+        """The record's date against the backup RPO (`None`: no record)."""
+    @property
+    def separate_from_pgdata(self) -> Optional[bool]:
+        """Whether it is on another filesystem than PGDATA, pg_wal and the
+        state directory (`None`: unknown)."""
+    @property
+    def size_bytes(self) -> Optional[int]:
+        """Its size."""
+
+@final
 class Check:
     """One condition a decision checked."""
     @property
@@ -170,6 +228,155 @@ class Check:
     @property
     def rule(self) -> str:
         """Stable id of the condition (`wal_status_fresh`, `separate_filesystem`, ...)."""
+
+@final
+class ContractSectionFacts:
+    """What the `contract` section read from `contract.status` (empty when it
+    cannot be read)."""
+    @property
+    def checked_at(self) -> Optional[datetime]:
+        """When `ssot contract check` recorded it."""
+    @property
+    def invariants(self) -> Dict[str, InvariantStatus]:
+        """Each invariant's status, by id."""
+    @property
+    def messages(self) -> Dict[str, str]:
+        """Why an invariant failed or is unknown, by id."""
+    @property
+    def untrusted(self) -> Optional[str]:
+        """Why the recorded result does not count (too old, dated in the future)."""
+    @property
+    def verdict(self) -> Optional[ContractStatus]:
+        """The recorded verdict."""
+
+@final
+class DiskSectionFacts:
+    """What the `disk` section measured: one entry per configured target."""
+    @property
+    def targets(self) -> List[DiskTargetFacts]:
+        """The targets, in the configuration's order."""
+
+@final
+class DiskTargetFacts:
+    """One operation's target and its disk guard."""
+    @property
+    def advice(self) -> Optional[str]:
+        """What to do about the first failed check."""
+    @property
+    def available_bytes(self) -> Optional[int]:
+        """Available bytes on its volume, when measured."""
+    @property
+    def failures(self) -> List[str]:
+        """The failed checks' messages."""
+    @property
+    def operation(self) -> Operation:
+        """The operation that writes there."""
+    @property
+    def passes(self) -> bool:
+        """Whether every check of the disk guard passes."""
+    @property
+    def path(self) -> str:
+        """The target directory."""
+    @property
+    def total_bytes(self) -> Optional[int]:
+        """Size of its volume, when measured."""
+
+@final
+class DrDrillSectionFacts:
+    """What the `dr_drill` section read from `dr_drill.status`, and the targets."""
+    @property
+    def age_seconds(self) -> Optional[int]:
+        """How long before the report that was, in seconds."""
+    @property
+    def last_drill_at(self) -> Optional[datetime]:
+        """When it ran."""
+    @property
+    def max_age_seconds(self) -> float:
+        """How old the last drill may be, in seconds."""
+    @property
+    def met(self) -> Optional[bool]:
+        """Whether the measured RTO and RPO meet the targets."""
+    @property
+    def passed(self) -> Optional[bool]:
+        """Its recorded result."""
+    @property
+    def recency(self) -> Optional[str]:
+        """The record's date against its limit (`None`: no record)."""
+    @property
+    def rpo_seconds(self) -> Optional[int]:
+        """Its measured RPO."""
+    @property
+    def rpo_target_seconds(self) -> float:
+        """The RPO a drill must meet, in seconds."""
+    @property
+    def rto_seconds(self) -> Optional[int]:
+        """Its measured RTO."""
+    @property
+    def rto_target_seconds(self) -> float:
+        """The RTO a drill must meet, in seconds."""
+    @property
+    def scenario(self) -> Optional[str]:
+        """The last drill's scenario."""
+
+@final
+class GateCounts:
+    """One operation's decisions within the recent window."""
+    @property
+    def allowed(self) -> int:
+        """Decisions that allowed it."""
+    @property
+    def denied(self) -> int:
+        """Decisions that denied it."""
+    @property
+    def operation(self) -> Operation:
+        """The operation."""
+
+@final
+class GateDenial:
+    """A denial that is the latest decision of its operation."""
+    @property
+    def current(self) -> bool:
+        """Whether it blocks the operation now (recent, and for the configured target)."""
+    @property
+    def decided_at(self) -> datetime:
+        """When."""
+    @property
+    def operation(self) -> Operation:
+        """The operation denied."""
+    @property
+    def reasons(self) -> List[str]:
+        """The failed checks' messages."""
+    @property
+    def target(self) -> Optional[str]:
+        """The target it was asked for."""
+
+@final
+class GatesSectionFacts:
+    """What the `gates` section read from `gate.log`."""
+    @property
+    def blocked(self) -> List[Operation]:
+        """Operations whose latest decision for the configured target is a
+        recent denial: blocked now."""
+    @property
+    def denials(self) -> List[GateDenial]:
+        """The denials that are the latest decision of their operation: the
+        blocking ones first, then older ones or ones of another target."""
+    @property
+    def future_dated(self) -> int:
+        """Decisions dated after the report (not counted)."""
+    @property
+    def log_truncated(self) -> bool:
+        """Whether only the tail of `gate.log` was read."""
+    @property
+    def recent(self) -> List[GateCounts]:
+        """Decisions within the window, per operation (every operation, once
+        `gate.log` holds a decision; empty before)."""
+    @property
+    def recent_window_seconds(self) -> float:
+        """The window decisions are counted in (`report.recent_window`), in seconds."""
+    @property
+    def unparsed_lines(self) -> int:
+        """Lines of `gate.log` that are not decisions."""
 
 @final
 class Invariant:
@@ -204,6 +411,53 @@ class Limitation:
         """Outcome."""
 
 @final
+class LimitationsSectionFacts:
+    """What the `limitations` section read from `contract.status`."""
+    @property
+    def limitations(self) -> Dict[str, LimitationStatus]:
+        """Each declared limitation's status, by name (empty when unchecked)."""
+
+@final
+class PostgresSectionFacts:
+    """What the live probe saw (`up` false and nothing else when it could not)."""
+    @property
+    def archived_count(self) -> Optional[int]:
+        """`pg_stat_archiver.archived_count`."""
+    @property
+    def archiver_failing(self) -> Optional[bool]:
+        """Whether the archiver's last attempt failed within `wal.growth_window`."""
+    @property
+    def archiver_running(self) -> Optional[bool]:
+        """Whether an archiver process runs."""
+    @property
+    def failed_count(self) -> Optional[int]:
+        """`pg_stat_archiver.failed_count`."""
+    @property
+    def in_recovery(self) -> Optional[bool]:
+        """`pg_is_in_recovery()`: a standby."""
+    @property
+    def last_failed_wal(self) -> Optional[str]:
+        """The last WAL file the archiver failed on."""
+    @property
+    def server(self) -> str:
+        """The server, as given (any password masked)."""
+    @property
+    def slots(self) -> List[SlotFacts]:
+        """The replication slots."""
+    @property
+    def up(self) -> bool:
+        """Whether the probe answered."""
+    @property
+    def version(self) -> Optional[int]:
+        """`server_version_num`."""
+    @property
+    def wal_bytes(self) -> Optional[int]:
+        """Bytes in pg_wal as `pg_ls_waldir()` counts them."""
+    @property
+    def wal_segments(self) -> Optional[int]:
+        """WAL segment files `pg_ls_waldir()` lists."""
+
+@final
 class RestoreDrillEvidence:
     """A restore drill that ran."""
     @property
@@ -234,6 +488,73 @@ class RestoreDrillEvidence:
         """On a pass: until when the backup counts as verified."""
 
 @final
+class RestoreDrillSectionFacts:
+    """What the `restore_drill` section read from `restore_drill.status`."""
+    @property
+    def last_artifact(self) -> Optional[str]:
+        """The artifact the latest drill restored."""
+    @property
+    def last_drill_at(self) -> Optional[datetime]:
+        """When the latest drill ran, whatever its result."""
+    @property
+    def last_pass_age_seconds(self) -> Optional[int]:
+        """How long before the report it ran, in seconds."""
+    @property
+    def last_pass_artifact(self) -> Optional[str]:
+        """The artifact it restored."""
+    @property
+    def last_pass_at(self) -> Optional[datetime]:
+        """When the last passed drill ran."""
+    @property
+    def last_passed(self) -> Optional[bool]:
+        """Whether the latest drill passed."""
+    @property
+    def max_age_seconds(self) -> float:
+        """How old the last passed drill may be, in seconds."""
+    @property
+    def recency(self) -> Optional[str]:
+        """The record's date against its limit (`None`: no record)."""
+    @property
+    def verified(self) -> List[VerifiedArtifact]:
+        """Artifacts verified by a drill, newest first."""
+
+@final
+class RetentionProfileFacts:
+    """One profile's last apply."""
+    @property
+    def age_seconds(self) -> Optional[int]:
+        """How long before the report that was, in seconds."""
+    @property
+    def applied_at(self) -> Optional[datetime]:
+        """When it was last applied (`None`: never)."""
+    @property
+    def freed_bytes(self) -> Optional[int]:
+        """Bytes it freed."""
+    @property
+    def kept(self) -> Optional[int]:
+        """Artifacts it kept."""
+    @property
+    def overdue(self) -> bool:
+        """Whether that is longer ago than `max_age_seconds` allows."""
+    @property
+    def profile(self) -> str:
+        """The profile."""
+    @property
+    def warnings(self) -> List[str]:
+        """Its warnings."""
+
+@final
+class RetentionSectionFacts:
+    """What the `retention` section read from `retention.status`."""
+    @property
+    def max_age_seconds(self) -> float:
+        """How old a profile's last apply may be, in seconds."""
+    @property
+    def profiles(self) -> List[RetentionProfileFacts]:
+        """Each configured profile (`retention.profiles`), in order; empty when
+        `retention.status` cannot be read."""
+
+@final
 class Section:
     """One concern of the report."""
     @property
@@ -243,7 +564,7 @@ class Section:
     def details(self) -> List[str]:
         """Supporting lines (failures first)."""
     @property
-    def facts(self) -> Any:
+    def facts(self) -> Union[WalSectionFacts, DiskSectionFacts, GatesSectionFacts, RetentionSectionFacts, BackupSectionFacts, RestoreDrillSectionFacts, DrDrillSectionFacts, ContractSectionFacts, StagesSectionFacts, LimitationsSectionFacts, PostgresSectionFacts]:
         """What it measured; its metrics are read from these."""
     @property
     def name(self) -> str:
@@ -255,6 +576,25 @@ class Section:
     def summary(self) -> str:
         """One line for a person; when the status is not OK it leads with the
         problem, never with a healthy-looking fact."""
+
+@final
+class SlotFacts:
+    """One replication slot."""
+    @property
+    def active(self) -> bool:
+        """`active`."""
+    @property
+    def name(self) -> str:
+        """`slot_name`."""
+    @property
+    def retained_bytes(self) -> Optional[int]:
+        """WAL bytes it holds back, when known."""
+    @property
+    def safe_wal_size(self) -> Optional[int]:
+        """`safe_wal_size`: bytes before it is invalidated (`None`: unlimited or unknown)."""
+    @property
+    def wal_status(self) -> Optional[str]:
+        """`wal_status`, when known."""
 
 @final
 class StageCheck:
@@ -285,6 +625,39 @@ class StageCheck:
         """Title."""
 
 @final
+class StageFact:
+    """One stage's claim and whether the evidence backs it."""
+    @property
+    def claimed(self) -> Claim:
+        """Its claimed status."""
+    @property
+    def consistent(self) -> bool:
+        """Whether the evidence backs the claim."""
+    @property
+    def id(self) -> str:
+        """The stage id."""
+
+@final
+class StagesSectionFacts:
+    """What the `stages` section checked: each claim of the stage registry."""
+    @property
+    def stages(self) -> List[StageFact]:
+        """Each stage, in the registry's order (details in the report's `stages`)."""
+
+@final
+class VerifiedArtifact:
+    """An artifact a restore drill verified."""
+    @property
+    def artifact(self) -> str:
+        """The artifact."""
+    @property
+    def expired(self) -> bool:
+        """Whether that is past."""
+    @property
+    def until(self) -> Optional[datetime]:
+        """Until when it counts as verified (`None`: no expiry recorded)."""
+
+@final
 class VolumeReport:
     """The report on one [`WatchedVolume`]."""
     @property
@@ -311,6 +684,16 @@ class VolumeReport:
     @property
     def used_pct(self) -> float:
         """Used % as the thresholds read it, rounded down to 0.01."""
+
+@final
+class VolumeUse:
+    """The used share of one volume the cluster writes."""
+    @property
+    def used_pct(self) -> float:
+        """Used %."""
+    @property
+    def volume(self) -> str:
+        """Its key (`pgdata`, a tablespace's)."""
 
 @final
 class WalDir:
@@ -347,6 +730,72 @@ class WalReason:
     @property
     def value(self) -> Optional[float]:
         """The measured value, in `unit`."""
+
+@final
+class WalSectionFacts:
+    """What the `wal` section read from `wal.status` (all `None` when it could
+    not be used), and the limit it is judged by."""
+    @property
+    def checked_age_seconds(self) -> Optional[int]:
+        """How long before the report that was, in seconds."""
+    @property
+    def checked_at(self) -> Optional[datetime]:
+        """When `ssot wal check` recorded it."""
+    @property
+    def max_age_seconds(self) -> float:
+        """How old `wal.status` may be (`gate.wal_max_age`), in seconds."""
+    @property
+    def ready_count(self) -> Optional[int]:
+        """`archive_status/*.ready` files."""
+    @property
+    def reasons(self) -> List[str]:
+        """The recorded reasons (`LEVEL rule: message`), worst first."""
+    @property
+    def safe_wal_size_bytes(self) -> Optional[int]:
+        """The smallest `safe_wal_size` among the replication slots the check
+        saw: bytes of WAL that can still be written before a slot is lost
+        (negative: already past); absent when no slot reports one."""
+    @property
+    def seconds_to_error(self) -> Optional[float]:
+        """Predicted seconds until the volume reaches the error threshold at the
+        current rate; absent when not growing or not enough samples."""
+    @property
+    def segment_count(self) -> Optional[int]:
+        """WAL segment files in pg_wal."""
+    @property
+    def soft_limit_bytes(self) -> Optional[int]:
+        """What PostgreSQL normally keeps in pg_wal ([`WalSettings::normal_ceiling`]),
+        the threshold of `wal_over_soft_limit`."""
+    @property
+    def status(self) -> Optional[WalStatus]:
+        """The recorded WAL status."""
+    @property
+    def threshold_pct(self) -> Optional[float]:
+        """The NEAR_LIMIT threshold on `wal_used_pct` (seed field)."""
+    @property
+    def untrusted(self) -> Optional[str]:
+        """Why the record is not trusted (too old, dated in the future)."""
+    @property
+    def volume_available_bytes(self) -> Optional[int]:
+        """Available bytes of that volume."""
+    @property
+    def volume_growth_bytes_per_second(self) -> Optional[float]:
+        """Growth of the volume's used bytes over the window, bytes per second."""
+    @property
+    def volume_total_bytes(self) -> Optional[int]:
+        """Total bytes of the volume holding pg_wal."""
+    @property
+    def volumes(self) -> List[VolumeUse]:
+        """Each other volume the cluster writes (PGDATA's, a tablespace's)."""
+    @property
+    def wal_growth_bytes_per_second(self) -> Optional[float]:
+        """pg_wal growth over the window, bytes per second (negative when shrinking)."""
+    @property
+    def wal_size(self) -> Optional[int]:
+        """pg_wal bytes (seed field `wal_size`); absent if the measurement failed."""
+    @property
+    def wal_used_pct(self) -> Optional[float]:
+        """Used % of the volume holding pg_wal, rounded down to 0.01 (seed field)."""
 
 @final
 class WalReport:
