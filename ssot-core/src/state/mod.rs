@@ -25,7 +25,8 @@ mod wal;
 pub use contract::{write_contract_status, write_wal_settings, ContractStatusRecord};
 pub use evidence::{
     write_backup, write_dr_drill, write_recent, write_restore_drill, write_verify, BackupAttempt,
-    BackupStatusRecord, DrDrillRecord, RestoreDrillRecord, RECENT_KEPT, VERIFIED_KEPT,
+    BackupStatusRecord, DrDrillRecord, DrillRecorded, RestoreDrillRecord, RECENT_KEPT,
+    VERIFIED_KEPT,
 };
 pub use retention::{write_retention_run, RetentionRun, RetentionRunWrite, RetentionStatusRecord};
 pub use wal::{
