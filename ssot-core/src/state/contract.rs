@@ -5,7 +5,6 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::timestamp;
 use crate::contract::{ContractVerdict, InvariantStatus, LimitationStatus};
 use crate::error::Result;
 use crate::statefile::{record, StateFile};
@@ -211,16 +210,17 @@ pub fn write_contract_status(
     record::write(file, &ContractStatusRecord::from_report(r))
 }
 
-/// Writes the declared WAL settings (`wal.settings`): the keys given, plus `checked_at`.
+/// Writes the declared WAL settings (`wal.settings`): the keys given, plus
+/// `checked_at` ([`super::WalSettingsRecord`]).
 pub fn write_wal_settings(
     file: &mut StateFile,
     settings: &BTreeMap<String, String>,
     at: DateTime<Utc>,
 ) -> Result<()> {
-    for (k, v) in settings {
-        file.set(k, v)?;
-    }
-    file.set("checked_at", timestamp(at))
+    record::write(
+        file,
+        &super::WalSettingsRecord::from_declared(settings, at)?,
+    )
 }
 
 #[cfg(test)]

@@ -25,12 +25,13 @@ mod wal;
 pub use contract::{write_contract_status, write_wal_settings, ContractStatusRecord};
 pub use evidence::{
     write_backup, write_dr_drill, write_recent, write_restore_drill, write_verify, BackupAttempt,
-    BackupStatusRecord, DrDrillRecord, RestoreDrillRecord, RECENT_KEPT, VERIFIED_KEPT,
+    BackupStatusRecord, DrDrillRecord, DrillRecorded, RestoreDrillRecord, RECENT_KEPT,
+    VERIFIED_KEPT,
 };
 pub use retention::{write_retention_run, RetentionRun, RetentionRunWrite, RetentionStatusRecord};
 pub use wal::{
     parse_wal_history, parse_wal_settings, reason_rule, render_wal_history, write_wal_status,
-    WalStatusRecord,
+    WalSettingsRecord, WalStatusRecord,
 };
 
 /// `wal.status`: the WAL status (seed field names).
@@ -77,9 +78,7 @@ pub const GATE_LOG_TAIL: u64 = 16 << 20;
 pub use crate::time::{parse_timestamp, timestamp};
 pub use gatelog::GateLog;
 pub use names::StateFileName;
-pub use trust::{
-    freshness_of, load_trusted, Freshness, Record, Trust, WalSettingsRecord, TIMESTAMPED,
-};
+pub use trust::{freshness_of, load_trusted, Freshness, Record, Trust, TIMESTAMPED};
 
 /// The contents of one state file as the host found it.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -279,7 +278,7 @@ pub fn validate(name: &str, f: &StateFile) -> Result<()> {
         RESTORE_DRILL_STATUS => RestoreDrillRecord::from_file(f).map(drop),
         DR_DRILL_STATUS => DrDrillRecord::from_file(f).map(drop),
         RETENTION_STATUS => RetentionStatusRecord::from_file(f).map(drop),
-        WAL_SETTINGS => parse_wal_settings(f, &crate::wal::WalSettings::default()).map(drop),
+        WAL_SETTINGS => WalSettingsRecord::from_file(f).map(drop),
         _ => Ok(()),
     }
 }

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{
     check_fresh, load_record, BackupStatusRecord, ContractStatusRecord, DrDrillRecord,
-    RestoreDrillRecord, StateInput, Untrusted, WalStatusRecord,
+    RestoreDrillRecord, StateInput, Untrusted, WalSettingsRecord, WalStatusRecord,
 };
 use crate::error::Result;
 use crate::statefile::StateFile;
@@ -134,21 +134,11 @@ impl Record for DrDrillRecord {
     }
 }
 
-/// `wal.settings`: the WAL settings the source of truth declared, and when.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct WalSettingsRecord {
-    /// `checked_at`, if written.
-    pub checked_at: Option<DateTime<Utc>>,
-}
-
 impl Record for WalSettingsRecord {
     const FILE: &'static str = super::WAL_SETTINGS;
     const TIME_KEY: &'static str = "checked_at";
     fn from_file(f: &StateFile) -> Result<Self> {
-        super::parse_wal_settings(f, &crate::wal::WalSettings::default())?;
-        Ok(WalSettingsRecord {
-            checked_at: f.parse_time("checked_at")?,
-        })
+        WalSettingsRecord::from_file(f)
     }
     fn judged_at(&self) -> Option<DateTime<Utc>> {
         self.checked_at

@@ -346,53 +346,204 @@ pub fn render_wal_history(samples: &[WalSample]) -> String {
         .collect()
 }
 
+/// `wal.settings`: the WAL settings the source of truth declared (the
+/// contract report's `declared_wal`) and when, written and read by the
+/// [`record`] format. Values keep PostgreSQL's spelling (`4GB`, `-1`) as
+/// declared; each is validated on read, and [`WalSettingsRecord::settings`]
+/// gives the [`WalSettings`] they make. A key not declared is not written:
+/// a rewrite leaves the file's own value of it (and other tools' keys) in place.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct WalSettingsRecord {
+    /// `archive_mode`: `on`, `always` or `true` (on); `off`, `false` or
+    /// empty (off); written `on` or `off`.
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "on_off")]
+    pub archive_mode: Option<bool>,
+    /// `checkpoint_timeout`, as declared (not read by ssot).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub checkpoint_timeout: Option<String>,
+    /// `max_slot_wal_keep_size`: a size (bare numbers in MB) or `-1`.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "setting"
+    )]
+    pub max_slot_wal_keep_size: Option<String>,
+    /// `max_wal_size`: a size.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "size"
+    )]
+    pub max_wal_size: Option<String>,
+    /// `min_wal_size`: a size.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "size"
+    )]
+    pub min_wal_size: Option<String>,
+    /// `source`: where the settings were declared.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
+    /// `wal_keep_size`: a size.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "size"
+    )]
+    pub wal_keep_size: Option<String>,
+    /// `wal_segment_size`: a size.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "size"
+    )]
+    pub wal_segment_size: Option<String>,
+    /// `checked_at`: when they were declared.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "record::opt_timestamp"
+    )]
+    pub checked_at: Option<DateTime<Utc>>,
+}
+
+fn size<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<Option<String>, D::Error> {
+    let v = <&str>::deserialize(d)?;
+    ByteSize::parse(v).map_err(de::Error::custom)?;
+    Ok(Some(v.to_string()))
+}
+
+fn setting<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<Option<String>, D::Error> {
+    let v = <&str>::deserialize(d)?;
+    ByteSize::parse_setting(v, 1 << 20).map_err(de::Error::custom)?;
+    Ok(Some(v.to_string()))
+}
+
+/// `archive_mode` as PostgreSQL spells it.
+mod on_off {
+    use serde::{de, Deserialize, Deserializer, Serializer};
+
+    pub fn parse(v: &str) -> Result<bool, String> {
+        match v {
+            "on" | "always" | "true" => Ok(true),
+            "off" | "false" | "" => Ok(false),
+            other => Err(format!("\"{other}\" is not on, off or always")),
+        }
+    }
+
+    pub fn serialize<S: Serializer>(v: &Option<bool>, s: S) -> Result<S::Ok, S::Error> {
+        match v {
+            Some(on) => s.serialize_str(if *on { "on" } else { "off" }),
+            None => s.serialize_none(),
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<bool>, D::Error> {
+        parse(<&str>::deserialize(d)?)
+            .map(Some)
+            .map_err(de::Error::custom)
+    }
+}
+
+impl WalSettingsRecord {
+    /// Reads the record; every problem names file, line and key.
+    pub fn from_file(f: &StateFile) -> Result<Self> {
+        record::read(f)
+    }
+
+    /// The record of the declared settings (the contract report's
+    /// `declared_wal`, PostgreSQL spellings by name) at `at`.
+    pub fn from_declared(
+        declared: &std::collections::BTreeMap<String, String>,
+        at: DateTime<Utc>,
+    ) -> Result<Self> {
+        let mut r = WalSettingsRecord {
+            checked_at: Some(at),
+            ..Default::default()
+        };
+        for (name, v) in declared {
+            let text = Some(v.clone());
+            match name.as_str() {
+                "archive_mode" => {
+                    r.archive_mode =
+                        Some(on_off::parse(v).map_err(|message| Error::InvalidValue {
+                            path: super::WAL_SETTINGS.into(),
+                            line: 0,
+                            key: name.clone(),
+                            message,
+                        })?)
+                }
+                "checkpoint_timeout" => r.checkpoint_timeout = text,
+                "max_slot_wal_keep_size" => r.max_slot_wal_keep_size = text,
+                "max_wal_size" => r.max_wal_size = text,
+                "min_wal_size" => r.min_wal_size = text,
+                "source" => r.source = text,
+                "wal_keep_size" => r.wal_keep_size = text,
+                "wal_segment_size" => r.wal_segment_size = text,
+                other => {
+                    return Err(Error::InvalidValue {
+                        path: super::WAL_SETTINGS.into(),
+                        line: 0,
+                        key: other.into(),
+                        message: "is not a WAL setting wal.settings keeps".into(),
+                    })
+                }
+            }
+        }
+        Ok(r)
+    }
+
+    /// The settings the record declares; those it does not keep the value
+    /// from `defaults`.
+    pub fn settings(&self, defaults: &WalSettings) -> Result<WalSettings> {
+        let mut s = defaults.clone();
+        let size = |key: &str, v: &Option<String>| -> Result<Option<ByteSize>> {
+            v.as_deref()
+                .map(|v| ByteSize::parse(v).map_err(|e| invalid(key, e.to_string())))
+                .transpose()
+        };
+        if let Some(v) = size("max_wal_size", &self.max_wal_size)? {
+            s.max_wal_size = v;
+        }
+        if let Some(v) = size("min_wal_size", &self.min_wal_size)? {
+            s.min_wal_size = v;
+        }
+        if let Some(v) = size("wal_keep_size", &self.wal_keep_size)? {
+            s.wal_keep_size = v;
+        }
+        if let Some(v) = size("wal_segment_size", &self.wal_segment_size)? {
+            s.wal_segment_size = v;
+        }
+        if let Some(v) = &self.max_slot_wal_keep_size {
+            s.max_slot_wal_keep_size = match ByteSize::parse_setting(v, 1 << 20)
+                .map_err(|e| invalid("max_slot_wal_keep_size", e.to_string()))?
+            {
+                Setting::Unset => None,
+                Setting::Value(b) => Some(b),
+            };
+        }
+        if let Some(on) = self.archive_mode {
+            s.archive_mode = on;
+        }
+        Ok(s)
+    }
+}
+
+fn invalid(key: &str, message: String) -> Error {
+    Error::InvalidValue {
+        path: super::WAL_SETTINGS.into(),
+        line: 0,
+        key: key.into(),
+        message,
+    }
+}
+
 /// Reads `wal.settings` (keys `max_wal_size`, `min_wal_size`, `wal_keep_size`,
 /// `wal_segment_size`, `max_slot_wal_keep_size`, `archive_mode`), PostgreSQL
 /// units; absent keys keep the value from `defaults`.
 pub fn parse_wal_settings(f: &StateFile, defaults: &WalSettings) -> Result<WalSettings> {
-    let mut s = defaults.clone();
-    let size = |key: &str| -> Result<Option<ByteSize>> {
-        match f.entry(key) {
-            None => Ok(None),
-            Some((line, v)) => ByteSize::parse(v)
-                .map(Some)
-                .map_err(|e| f.invalid(key, line, e.to_string())),
-        }
-    };
-    if let Some(v) = size("max_wal_size")? {
-        s.max_wal_size = v;
-    }
-    if let Some(v) = size("min_wal_size")? {
-        s.min_wal_size = v;
-    }
-    if let Some(v) = size("wal_keep_size")? {
-        s.wal_keep_size = v;
-    }
-    if let Some(v) = size("wal_segment_size")? {
-        s.wal_segment_size = v;
-    }
-    if let Some((line, v)) = f.entry("max_slot_wal_keep_size") {
-        s.max_slot_wal_keep_size = match ByteSize::parse_setting(v, 1 << 20)
-            .map_err(|e| f.invalid("max_slot_wal_keep_size", line, e.to_string()))?
-        {
-            Setting::Unset => None,
-            Setting::Value(b) => Some(b),
-        };
-    }
-    if let Some((line, v)) = f.entry("archive_mode") {
-        s.archive_mode = match v {
-            "on" | "always" | "true" => true,
-            "off" | "false" | "" => false,
-            other => {
-                return Err(f.invalid(
-                    "archive_mode",
-                    line,
-                    format!("\"{other}\" is not on, off or always"),
-                ))
-            }
-        };
-    }
-    Ok(s)
+    WalSettingsRecord::from_file(f)?.settings(defaults)
 }
 
 #[cfg(test)]
@@ -566,5 +717,85 @@ mod tests {
             }
         }
         assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+    }
+
+    /// `wal.settings` as ssot 0.x wrote it, from the same declared settings.
+    #[test]
+    fn wal_settings_are_written_as_before_and_read_back() {
+        let at = crate::time::parse_timestamp("2026-02-05T04:00:00Z").unwrap();
+        let declared: std::collections::BTreeMap<String, String> = [
+            ("max_wal_size", "4GB"),
+            ("min_wal_size", "1GB"),
+            ("checkpoint_timeout", "5min"),
+            ("max_slot_wal_keep_size", "-1"),
+            ("archive_mode", "off"),
+            ("source", "sts.yaml"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        // A key no longer declared (wal_keep_size) keeps the file's value,
+        // as it always did.
+        let mut f = StateFile::parse(b"# kept\nwal_keep_size=1GB\n", "wal.settings").unwrap();
+        crate::state::write_wal_settings(&mut f, &declared, at).unwrap();
+        assert_eq!(
+            f.render(),
+            "# kept\nwal_keep_size=1GB\narchive_mode=off\ncheckpoint_timeout=5min\nmax_slot_wal_keep_size=-1\nmax_wal_size=4GB\nmin_wal_size=1GB\nsource=sts.yaml\nchecked_at=2026-02-05T04:00:00Z\n"
+        );
+        let rec = WalSettingsRecord::from_file(&f).unwrap();
+        assert_eq!(rec.checked_at, Some(at));
+        let s = rec.settings(&WalSettings::default()).unwrap();
+        assert_eq!(s.max_wal_size, ByteSize::gib(4));
+        assert_eq!(s.wal_keep_size, ByteSize::gib(1));
+        assert_eq!(s.max_slot_wal_keep_size, None);
+        assert!(!s.archive_mode);
+        let old = StateFile::parse(
+            b"archive_mode=always\nmax_slot_wal_keep_size=10\nwal_segment_size=32MB\nowner=x\n",
+            "wal.settings",
+        )
+        .unwrap();
+        let s = parse_wal_settings(&old, &WalSettings::default()).unwrap();
+        assert!(s.archive_mode);
+        assert_eq!(s.max_slot_wal_keep_size, Some(ByteSize::mib(10)));
+        assert_eq!(s.wal_segment_size, ByteSize::mib(32));
+        assert_eq!(s.max_wal_size, ByteSize::gib(4), "absent: the default");
+        let mut bad = declared.clone();
+        bad.insert("shared_buffers".into(), "1GB".into());
+        assert!(WalSettingsRecord::from_declared(&bad, at).is_err());
+    }
+
+    #[test]
+    fn wal_settings_errors_name_file_line_and_key() {
+        let cases: &[(&str, &str)] = &[
+            (
+                "max_wal_size=4 gigs\n",
+                "wal.settings:1: key \"max_wal_size\": ",
+            ),
+            (
+                "x=1\nwal_keep_size=-1\n",
+                "wal.settings:2: key \"wal_keep_size\": ",
+            ),
+            (
+                "max_slot_wal_keep_size=-2\n",
+                "wal.settings:1: key \"max_slot_wal_keep_size\": ",
+            ),
+            (
+                "archive_mode=maybe\n",
+                "wal.settings:1: key \"archive_mode\": \"maybe\" is not on, off or always",
+            ),
+            (
+                "checked_at=soon\n",
+                "wal.settings:1: key \"checked_at\": \"soon\" is not",
+            ),
+        ];
+        for (text, want) in cases {
+            let f = StateFile::parse(text.as_bytes(), "wal.settings").unwrap();
+            let err = parse_wal_settings(&f, &WalSettings::default())
+                .unwrap_err()
+                .to_string();
+            assert!(err.starts_with(want), "{err:?} should start with {want:?}");
+            let err = WalSettingsRecord::from_file(&f).unwrap_err().to_string();
+            assert!(err.starts_with(want), "{err:?} should start with {want:?}");
+        }
     }
 }

@@ -24,7 +24,18 @@
 //!   segment: its struct's fields are keys of the enclosing node, so a
 //!   struct declared once (the WAL measurements) is a record's keys as it
 //!   is a JSON object's keys under `#[serde(flatten)]` (which this format
-//!   cannot read: flatten buffers every value, and here numbers are text).
+//!   cannot read: flatten buffers every value, and here numbers are text);
+//! * a struct field renamed to a prefix ending in `_`
+//!   (`#[serde(rename = "last_")]`) is inlined with that prefix: its
+//!   struct's fields are the keys `last_at`, `last_artifact` of the
+//!   enclosing node (as [`INLINE`] is, with an empty prefix). Its keys are
+//!   those that start with the prefix, less the enclosing struct's own
+//!   fields (`last_result`) and the keys of a longer prefix beside it
+//!   (`last_complete_`); an `Option` of it is `Some` when there is any
+//!   (a key that is no field of its struct is ignored, as other tools'
+//!   keys are); the field needs `#[serde(default)]`;
+//! * a list under [`joined`] writes item N's fields as `field.N_<name>`
+//!   (`recent.1_at`) instead of `field.N.<name>`.
 //!
 //! Every error names the file, the line and the key; validators that need
 //! more than one field run on the typed value after [`read`].
@@ -108,6 +119,23 @@ fn child_key(parent: &str, segment: &str) -> String {
     }
 }
 
+/// The key of `segment` below a node: dotted, or appended as is when the
+/// node's key already ends in its own separator (`bare`: a prefixed field
+/// `last_`, a [`joined`] item `recent.1_`).
+fn join_key(parent: &str, bare: bool, segment: &str) -> String {
+    if bare {
+        format!("{parent}{segment}")
+    } else {
+        child_key(parent, segment)
+    }
+}
+
+/// Whether a struct field's name is a key prefix (`last_`): its struct's
+/// fields are keys of the enclosing node, each prefixed with the name.
+fn is_prefix(name: &str) -> bool {
+    name.len() > 1 && name.ends_with('_')
+}
+
 /// Formats a float as every state file does: an integer when integral, else
 /// two decimals.
 pub fn format_f64(v: f64) -> String {
@@ -149,6 +177,11 @@ struct Ser<'a> {
     /// A struct here owns its fields one by one (the top level, and structs
     /// below it); anything else is a family replaced whole.
     merge: bool,
+    /// The key ends in its own separator: children are appended to it
+    /// without a dot (a prefixed field, a joined item).
+    bare: bool,
+    /// Inside [`joined`]: each item's key is `field.N_`.
+    joined: bool,
 }
 
 impl Ser<'_> {
@@ -220,6 +253,7 @@ impl<'a> ser::Serializer for Ser<'a> {
     ) -> R<Shape> {
         v.serialize(Ser {
             dotted: name == DOTTED,
+            joined: name == JOINED,
             ..self
         })
     }
@@ -278,12 +312,17 @@ struct SeqSer<'a> {
 impl SeqSer<'_> {
     fn element<T: ?Sized + Serialize>(&mut self, v: &T) -> R<()> {
         self.n += 1;
-        let key = child_key(&self.ser.key, &self.n.to_string());
+        let mut key = join_key(&self.ser.key, self.ser.bare, &self.n.to_string());
+        if self.ser.joined {
+            key.push('_');
+        }
         v.serialize(Ser {
             key,
             out: self.ser.out,
             dotted: false,
             merge: false,
+            bare: self.ser.joined,
+            joined: false,
         })
         .map(drop)
     }
@@ -345,7 +384,7 @@ impl ser::SerializeMap for MapSer<'_> {
             .next
             .take()
             .ok_or_else(|| RecordError::Message("a map value without a key".into()))?;
-        let key = child_key(&self.ser.key, &k);
+        let key = join_key(&self.ser.key, self.ser.bare, &k);
         // The top-level map's entries are owned one by one (as a struct's
         // fields are); a map below is a family.
         let merge = self.ser.merge && self.ser.key.is_empty();
@@ -355,6 +394,8 @@ impl ser::SerializeMap for MapSer<'_> {
             out: self.ser.out,
             dotted: false,
             merge,
+            bare: false,
+            joined: false,
         })?;
         if merge && shape != Shape::Merged {
             let end = self.ser.out.pairs.len();
@@ -380,10 +421,11 @@ impl ser::SerializeStruct for StructSer<'_> {
     type Error = RecordError;
     fn serialize_field<T: ?Sized + Serialize>(&mut self, name: &'static str, v: &T) -> R<()> {
         let merge = self.ser.merge;
-        let key = if name == INLINE {
-            self.ser.key.clone()
+        let (key, bare) = if name == INLINE {
+            (self.ser.key.clone(), self.ser.bare)
         } else {
-            child_key(&self.ser.key, name)
+            let key = join_key(&self.ser.key, self.ser.bare, name);
+            (key, is_prefix(name))
         };
         let start = self.ser.out.pairs.len();
         let shape = v.serialize(Ser {
@@ -391,6 +433,8 @@ impl ser::SerializeStruct for StructSer<'_> {
             out: self.ser.out,
             dotted: false,
             merge,
+            bare,
+            joined: false,
         })?;
         if merge && shape != Shape::Merged {
             let end = self.ser.out.pairs.len();
@@ -417,6 +461,8 @@ pub fn scalar_string<T: ?Sized + Serialize>(value: &T) -> R<String> {
         out: &mut out,
         dotted: false,
         merge: false,
+        bare: false,
+        joined: false,
     })?;
     match (shape, out.pairs.pop()) {
         (Shape::Scalar, Some((_, v))) => Ok(v),
@@ -424,12 +470,12 @@ pub fn scalar_string<T: ?Sized + Serialize>(value: &T) -> R<String> {
     }
 }
 
-fn located(path: &str, key: &str, line: usize, e: RecordError) -> Error {
+fn located(path: &str, key: &str, bare: bool, line: usize, e: RecordError) -> Error {
     match e {
         RecordError::Located(e) => e,
         RecordError::Missing(field) => Error::MissingKey {
             path: path.into(),
-            key: child_key(key, &field),
+            key: join_key(key, bare, &field),
         },
         RecordError::Message(message) => Error::InvalidValue {
             path: path.into(),
@@ -451,8 +497,10 @@ pub fn write<T: Serialize>(file: &mut StateFile, record: &T) -> crate::error::Re
             out: &mut out,
             dotted: false,
             merge: true,
+            bare: false,
+            joined: false,
         })
-        .map_err(|e| located(file.path(), "", 0, e))?;
+        .map_err(|e| located(file.path(), "", false, 0, e))?;
     for (name, shape, range) in out.fields {
         match shape {
             Shape::Merged => {}
@@ -488,6 +536,11 @@ struct Node<'a> {
     top: bool,
     /// Inside [`dotted_map`]: each key below is one entry, dots and all.
     dotted: bool,
+    /// The key ends in its own separator (`last_`, `recent.1_`): it is
+    /// present when any key is below it, and names its children without a dot.
+    bare: bool,
+    /// Inside [`joined`]: the keys below are `N_<field>`, grouped by `N`.
+    joined: bool,
 }
 
 impl<'a> Node<'a> {
@@ -502,24 +555,31 @@ impl<'a> Node<'a> {
     fn groups(&self) -> Vec<(&'a str, Node<'a>)> {
         let mut index: HashMap<&'a str, usize> = HashMap::new();
         let mut out: Vec<(&'a str, Node<'a>)> = Vec::new();
+        let separator = if self.joined { '_' } else { '.' };
         for e in &self.children {
             // `split` tells a key with nothing after its dot (`wal_status.`,
             // another tool's key) from the node's own key (`wal_status`):
             // the former is a child with an empty rest, never the leaf.
-            let (segment, tail, split) = match e.rest.split_once('.') {
+            let (segment, tail, split) = match e.rest.split_once(separator) {
                 Some((segment, tail)) if !self.dotted => (segment, tail, true),
                 _ => (e.rest, "", false),
             };
             let at = *index.entry(segment).or_insert_with(|| {
+                let mut key = join_key(&self.key, self.bare, segment);
+                if self.joined {
+                    key.push('_');
+                }
                 out.push((
                     segment,
                     Node {
                         path: self.path,
-                        key: child_key(&self.key, segment),
+                        key,
                         leaf: None,
                         children: Vec::new(),
                         top: false,
                         dotted: false,
+                        bare: self.joined,
+                        joined: false,
                     },
                 ));
                 out.len() - 1
@@ -544,7 +604,7 @@ impl<'a> Node<'a> {
     }
 
     fn locate(&self, e: RecordError) -> RecordError {
-        RecordError::Located(located(self.path, &self.key, self.line(), e))
+        RecordError::Located(located(self.path, &self.key, self.bare, self.line(), e))
     }
 
     /// The list under this node: `key.N` from 1 without gaps, in order of N.
@@ -554,6 +614,11 @@ impl<'a> Node<'a> {
         for (segment, node) in self.groups() {
             match segment.parse::<u64>() {
                 Ok(n) if n >= 1 => numbered.push((n, node)),
+                _ if self.joined => {
+                    return Err(node.locate(RecordError::Message(format!(
+                        "a {name} key is {name}.N_<field> with N = 1, 2, ..."
+                    ))))
+                }
                 _ => {
                     return Err(node.locate(RecordError::Message(format!(
                         "a {name} key is {name}.N with N = 1, 2, ..."
@@ -627,7 +692,7 @@ impl<'de> de::Deserializer<'de> for Node<'de> {
         self.deserialize_str(visitor)
     }
     fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> R<V::Value> {
-        if self.leaf.is_some() {
+        if self.leaf.is_some() || (self.bare && !self.children.is_empty()) {
             visitor.visit_some(self)
         } else {
             visitor.visit_none()
@@ -646,6 +711,7 @@ impl<'de> de::Deserializer<'de> for Node<'de> {
     ) -> R<V::Value> {
         visitor.visit_newtype_struct(Node {
             dotted: name == DOTTED,
+            joined: name == JOINED,
             ..self
         })
     }
@@ -695,8 +761,47 @@ impl<'de> de::Deserializer<'de> for Node<'de> {
                     children: self.children.clone(),
                     top: self.top,
                     dotted: false,
+                    bare: self.bare,
+                    joined: false,
                 },
             ));
+        }
+        for prefix in fields.iter().copied().filter(|f| is_prefix(f)) {
+            // A prefixed field reads the keys that start with its name,
+            // without it (`last_at` is `at` of `last_`).
+            // A key that is one of the struct's own fields, or under a
+            // longer prefix (`last_complete_` beside `last_`), is not its.
+            groups.retain(|(segment, _)| *segment != prefix);
+            let theirs = |key: &str| {
+                fields.contains(&key.split('.').next().unwrap_or(key))
+                    || fields
+                        .iter()
+                        .any(|f| f.len() > prefix.len() && is_prefix(f) && key.starts_with(f))
+            };
+            let children: Vec<Entry<'de>> = self
+                .children
+                .iter()
+                .filter(|e| !theirs(e.rest))
+                .filter_map(|e| {
+                    let rest = e.rest.strip_prefix(prefix)?;
+                    Some(Entry { rest, ..*e })
+                })
+                .collect();
+            if !children.is_empty() {
+                groups.push((
+                    prefix,
+                    Node {
+                        path: self.path,
+                        key: join_key(&self.key, self.bare, prefix),
+                        leaf: None,
+                        children,
+                        top: false,
+                        dotted: false,
+                        bare: true,
+                        joined: false,
+                    },
+                ));
+            }
         }
         visitor
             .visit_map(Groups {
@@ -706,7 +811,7 @@ impl<'de> de::Deserializer<'de> for Node<'de> {
             .map_err(|e| match e {
                 RecordError::Missing(field) => RecordError::Located(Error::MissingKey {
                     path: self.path.into(),
-                    key: child_key(&self.key, &field),
+                    key: join_key(&self.key, self.bare, &field),
                 }),
                 other => other,
             })
@@ -735,10 +840,10 @@ impl<'de> SeqAccess<'de> for Items<'de> {
         let Some(node) = self.items.next() else {
             return Ok(None);
         };
-        let (path, key, line) = (node.path, node.key.clone(), node.line());
+        let (path, key, bare, line) = (node.path, node.key.clone(), node.bare, node.line());
         seed.deserialize(node)
             .map(Some)
-            .map_err(|e| RecordError::Located(located(path, &key, line, e)))
+            .map_err(|e| RecordError::Located(located(path, &key, bare, line, e)))
     }
     fn size_hint(&self) -> Option<usize> {
         Some(self.items.len())
@@ -766,9 +871,9 @@ impl<'de> MapAccess<'de> for Groups<'de> {
             .value
             .take()
             .ok_or_else(|| RecordError::Message("a map value without a key".into()))?;
-        let (path, key, line) = (node.path, node.key.clone(), node.line());
+        let (path, key, bare, line) = (node.path, node.key.clone(), node.bare, node.line());
         seed.deserialize(node)
-            .map_err(|e| RecordError::Located(located(path, &key, line, e)))
+            .map_err(|e| RecordError::Located(located(path, &key, bare, line, e)))
     }
 }
 
@@ -794,14 +899,20 @@ pub fn read<'a, T: Deserialize<'a>>(file: &'a StateFile) -> crate::error::Result
         children,
         top: true,
         dotted: false,
+        bare: false,
+        joined: false,
     };
-    T::deserialize(top).map_err(|e| located(&file.path, "", 0, e))
+    T::deserialize(top).map_err(|e| located(&file.path, "", false, 0, e))
 }
 
 // ---- field helpers for `#[serde(with = ...)]` ----
 
 /// The newtype name by which [`dotted_map`] tells the format its keys may hold dots.
 const DOTTED: &str = "$ssot::record::dotted_map";
+
+/// The newtype name by which [`joined`] tells the format its items' keys
+/// are `field.N_<name>`.
+const JOINED: &str = "$ssot::record::joined";
 
 /// The field name (`#[serde(rename = "")]`) of a struct field whose fields
 /// are written and read without a key segment of their own.
@@ -846,6 +957,44 @@ pub mod dotted_map {
             }
         }
         d.deserialize_newtype_struct(super::DOTTED, Dotted(PhantomData))
+    }
+}
+
+/// A list of structs whose item N's fields are keys `field.N_<name>`
+/// (`recent.1_at`, `recent.1_artifact`) rather than `field.N.<name>`: the
+/// layout of files whose item keys carry a suffix. Numbering, gaps and
+/// errors are a list's; the keys below an item read as its fields
+/// (a key without `_` after its number is an item's own value, which a
+/// struct ignores). Also readable as a map from `N` to the item, for a
+/// record that reads its numbers itself.
+pub mod joined {
+    use std::marker::PhantomData;
+
+    use serde::de::{Deserialize, Deserializer, Visitor};
+    use serde::{Serialize, Serializer};
+
+    /// Writes item N's fields as `field.N_<name>`.
+    pub fn serialize<S: Serializer, T: Serialize + ?Sized>(v: &T, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_newtype_struct(super::JOINED, v)
+    }
+
+    /// Reads the items (or whatever `T` reads from them: a list, a map by `N`).
+    pub fn deserialize<'de, D, T>(d: D) -> Result<T, D::Error>
+    where
+        D: Deserializer<'de>,
+        T: Deserialize<'de>,
+    {
+        struct Joined<T>(PhantomData<T>);
+        impl<'de, T: Deserialize<'de>> Visitor<'de> for Joined<T> {
+            type Value = T;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("field.N_<name> keys")
+            }
+            fn visit_newtype_struct<D: Deserializer<'de>>(self, d: D) -> Result<T, D::Error> {
+                T::deserialize(d)
+            }
+        }
+        d.deserialize_newtype_struct(super::JOINED, Joined(PhantomData))
     }
 }
 
@@ -1157,6 +1306,132 @@ mod tests {
             .unwrap_err()
             .to_string()
             .starts_with("r: missing key \"name\""));
+    }
+
+    #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+    struct Item {
+        at: u64,
+        #[serde(default)]
+        size: Option<u64>,
+    }
+
+    #[derive(Debug, PartialEq, Serialize, Deserialize)]
+    struct Prefixed {
+        #[serde(rename = "last_", default, skip_serializing_if = "Option::is_none")]
+        last: Option<Item>,
+        #[serde(
+            rename = "last_done_",
+            default,
+            skip_serializing_if = "Option::is_none"
+        )]
+        done: Option<Item>,
+        last_result: String,
+        #[serde(rename = "recent", default, with = "joined")]
+        recent: Vec<Item>,
+    }
+
+    fn prefixed() -> Prefixed {
+        let item = |at, size| Item { at, size };
+        Prefixed {
+            last: Some(item(2, None)),
+            done: Some(item(1, Some(7))),
+            last_result: "ok".into(),
+            recent: vec![item(1, Some(7)), item(0, None)],
+        }
+    }
+
+    #[test]
+    fn prefixed_fields_and_joined_items_round_trip() {
+        let mut f = StateFile::parse(b"# c\nowner=x\n", "r").unwrap();
+        write(&mut f, &prefixed()).unwrap();
+        let text = "# c\nowner=x\nlast_at=2\nlast_done_at=1\nlast_done_size=7\nlast_result=ok\nrecent.1_at=1\nrecent.1_size=7\nrecent.2_at=0\n";
+        assert_eq!(f.render(), text);
+        assert_eq!(read::<Prefixed>(&f).unwrap(), prefixed());
+        // A rewrite replaces a prefixed field's keys one by one, in place
+        // (a `None` one removed), and the joined family whole.
+        let mut r = prefixed();
+        r.last = Some(Item {
+            at: 3,
+            size: Some(9),
+        });
+        r.done = None;
+        r.recent.truncate(1);
+        write(&mut f, &r).unwrap();
+        assert_eq!(
+            f.render(),
+            "# c\nowner=x\nlast_at=3\nlast_done_at=1\nlast_done_size=7\nlast_result=ok\nlast_size=9\nrecent.1_at=1\nrecent.1_size=7\n"
+        );
+        r.done = Some(Item {
+            at: 1,
+            size: Some(7),
+        });
+        assert_eq!(read::<Prefixed>(&f).unwrap(), r);
+        // No key under a prefix: `None`; read as a map by N, joined items
+        // give their numbers.
+        let f = StateFile::parse(b"last_result=ok\nrecent.2_at=5\nrecent.x=1\n", "r").unwrap();
+        #[derive(Deserialize)]
+        struct ByNumber {
+            #[serde(with = "joined")]
+            recent: BTreeMap<String, BTreeMap<String, String>>,
+        }
+        let m = read::<ByNumber>(&f).unwrap().recent;
+        assert_eq!(m.keys().collect::<Vec<_>>(), ["2", "x"]);
+        assert_eq!(m["2"]["at"], "5");
+        let f = StateFile::parse(b"last_result=ok\n", "r").unwrap();
+        let r = read::<Prefixed>(&f).unwrap();
+        assert_eq!((r.last, r.done, r.recent), (None, None, Vec::new()));
+    }
+
+    #[test]
+    fn prefixed_and_joined_errors_name_their_keys() {
+        let cases: &[(&[u8], &str)] = &[
+            (
+                b"last_result=ok\nlast_size=3\n",
+                "r: missing key \"last_at\"",
+            ),
+            (
+                b"last_result=ok\nlast_done_at=x\n",
+                "r:2: key \"last_done_at\": invalid value \"x\"",
+            ),
+            (
+                b"last_result=ok\nrecent.1_size=1\n",
+                "r: missing key \"recent.1_at\"",
+            ),
+            (
+                b"last_result=ok\nrecent.1_at=1\nrecent.1_size=z\n",
+                "r:3: key \"recent.1_size\": invalid value \"z\"",
+            ),
+            (
+                b"last_result=ok\nrecent.2_at=1\n",
+                "r:2: key \"recent.2_\": recent.1 is missing before it",
+            ),
+            (
+                b"last_result=ok\nrecent.1.at=1\n",
+                "r:2: key \"recent.1.at_\": a recent key is recent.N_<field>",
+            ),
+            (
+                b"last_result=ok\nrecent.0_at=1\n",
+                "r:2: key \"recent.0_\": a recent key is recent.N_<field>",
+            ),
+        ];
+        let mut wrong = Vec::new();
+        for (text, want) in cases {
+            let f = StateFile::parse(text, "r").unwrap();
+            match read::<Prefixed>(&f) {
+                Err(e) if e.to_string().starts_with(want) => {}
+                other => wrong.push(format!(
+                    "{:?}: {other:?}, want {want:?}",
+                    String::from_utf8_lossy(text)
+                )),
+            }
+        }
+        assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+        // Another struct's keys that share the prefix are not its fields.
+        let f = StateFile::parse(b"last_result=ok\nlast_at=1\nlast_other=z\n", "r").unwrap();
+        assert_eq!(
+            read::<Prefixed>(&f).unwrap().last,
+            Some(Item { at: 1, size: None })
+        );
     }
 
     #[test]
