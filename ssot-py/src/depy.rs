@@ -12,7 +12,10 @@
 use std::fmt;
 
 use pyo3::prelude::*;
-use pyo3::types::{PyBool, PyDict, PyFloat, PyInt, PyList, PyString, PyTuple};
+use pyo3::types::{
+    PyBool, PyByteArray, PyBytes, PyDict, PyFloat, PyFrozenSet, PyInt, PyList, PyMapping,
+    PySequence, PySet, PyString, PyTuple,
+};
 use serde::de::{self, DeserializeSeed, IntoDeserializer, Visitor};
 use serde::forward_to_deserialize_any;
 
@@ -62,9 +65,21 @@ struct De<'a, 'py> {
     left: usize,
 }
 
-impl De<'_, '_> {
+impl<'py> De<'_, 'py> {
     fn inner(&self) -> Result<usize, Error> {
         self.left.checked_sub(1).ok_or(Error::TooDeep)
+    }
+
+    fn seq<'de, V: Visitor<'de>>(
+        &self,
+        mut items: Bound<'py, pyo3::types::PyIterator>,
+        visitor: V,
+    ) -> Result<V::Value, Error> {
+        let left = self.inner()?;
+        visitor.visit_seq(SeqAccess {
+            next: &mut items,
+            left,
+        })
     }
 }
 
@@ -109,12 +124,27 @@ impl<'de> de::Deserializer<'de> for De<'_, '_> {
             return visitor.visit_f64(f.value());
         }
         if v.is_instance_of::<PyList>() || v.is_instance_of::<PyTuple>() {
+            return self.seq(v.try_iter()?, visitor);
+        }
+        // The abstract kinds pythonize read (a `Mapping`, a `Sequence` that
+        // is not text, a set), checked last: they cost an isinstance of an
+        // ABC each.
+        if v.cast::<PyMapping>().is_ok() {
             let left = self.inner()?;
-            let mut items = v.try_iter()?;
-            return visitor.visit_seq(SeqAccess {
-                next: &mut items,
+            let items = v.call_method0("items")?;
+            let mut pairs = items.try_iter()?;
+            return visitor.visit_map(&mut PairAccess {
+                next: &mut pairs,
+                value: None,
                 left,
             });
+        }
+        let text = v.is_instance_of::<PyBytes>() || v.is_instance_of::<PyByteArray>();
+        if (v.cast::<PySequence>().is_ok() && !text)
+            || v.is_instance_of::<PySet>()
+            || v.is_instance_of::<PyFrozenSet>()
+        {
+            return self.seq(v.try_iter()?, visitor);
         }
         Err(Error::NotPlain)
     }
@@ -188,15 +218,8 @@ impl<'de> de::MapAccess<'de> for &mut MapAccess<'_, '_> {
         let Some((k, v)) = self.next.next() else {
             return Ok(None);
         };
-        let Ok(key) = k.cast::<PyString>() else {
-            return Err(Error::Message(format!(
-                "dict keys must be strings, not {}",
-                k.get_type().name()?
-            )));
-        };
         self.value = Some(v);
-        seed.deserialize(key.to_cow()?.as_ref().into_deserializer())
-            .map(Some)
+        key(&k, seed).map(Some)
     }
 
     fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value, Error> {
@@ -209,6 +232,51 @@ impl<'de> de::MapAccess<'de> for &mut MapAccess<'_, '_> {
             left: self.left,
         })
     }
+}
+
+/// A `Mapping`'s `items()`: (key, value) pairs.
+struct PairAccess<'i, 'py> {
+    next: &'i mut Bound<'py, pyo3::types::PyIterator>,
+    value: Option<Bound<'py, PyAny>>,
+    left: usize,
+}
+
+impl<'de> de::MapAccess<'de> for &mut PairAccess<'_, '_> {
+    type Error = Error;
+
+    fn next_key_seed<K: DeserializeSeed<'de>>(
+        &mut self,
+        seed: K,
+    ) -> Result<Option<K::Value>, Error> {
+        let Some(pair) = self.next.next() else {
+            return Ok(None);
+        };
+        let (k, v): (Bound<'_, PyAny>, Bound<'_, PyAny>) = pair?.extract()?;
+        self.value = Some(v);
+        key(&k, seed).map(Some)
+    }
+
+    fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value, Error> {
+        let v = self
+            .value
+            .take()
+            .ok_or_else(|| Error::Message("a value without its key".into()))?;
+        seed.deserialize(De {
+            v: &v,
+            left: self.left,
+        })
+    }
+}
+
+/// A dict key, which must be a str.
+fn key<'de, K: DeserializeSeed<'de>>(k: &Bound<'_, PyAny>, seed: K) -> Result<K::Value, Error> {
+    let Ok(key) = k.cast::<PyString>() else {
+        return Err(Error::Message(format!(
+            "dict keys must be strings, not {}",
+            k.get_type().name()?
+        )));
+    };
+    seed.deserialize(key.to_cow()?.as_ref().into_deserializer())
 }
 
 struct SeqAccess<'i, 'py> {

@@ -291,6 +291,67 @@ def test_a_deeply_nested_value_is_an_error_not_a_crash() -> None:
     assert out.stdout.split() == ["refused"] * 5, out.stdout
 
 
+def test_every_plain_shape_of_an_input_reads_as_its_json() -> None:
+    """Inputs are read by the core types' own serde from any plain shape
+    (a dict or any Mapping, a list, a tuple or any Sequence), and a datetime
+    anywhere is made plain first: each reads as the same JSON does."""
+    import collections
+    import types
+    from collections.abc import Mapping
+
+    class Custom(Mapping):  # type: ignore[type-arg]
+        def __init__(self, d: Dict[str, object]) -> None:
+            self.d = d
+
+        def __getitem__(self, k: str) -> object:
+            return self.d[k]
+
+        def __iter__(self):  # type: ignore[no-untyped-def]
+            return iter(self.d)
+
+        def __len__(self) -> int:
+            return len(self.d)
+
+    arts = [
+        {"id": "a", "created_at": "2026-01-01T00:00:00Z", "size_bytes": 5, "state": "complete"},
+        {"id": "b", "created_at": "2026-01-02T00:00:00Z", "verified": True, "group": "g"},
+        {"id": "c", "created_at": "2026-01-03T00:00:00Z", "pinned": True},
+    ]
+    policy = {"keep_last": 1, "keep_tags": [["x"]]}
+    now = "2026-01-05T00:00:00Z"
+    want = ssot.plan_retention(arts, policy, now=now).to_json()
+    shapes = {
+        "tuple": tuple(arts),
+        "OrderedDict": [collections.OrderedDict(a) for a in arts],
+        "mappingproxy": [types.MappingProxyType(a) for a in arts],
+        "Mapping": [Custom(a) for a in arts],
+        "datetime": [dict(a, created_at=datetime.fromisoformat(str(a["created_at"]).replace("Z", "+00:00")))
+                     for a in arts],
+        "deque": collections.deque(arts),
+    }
+    for name, given in shapes.items():
+        got = ssot.plan_retention(given, dict(policy, keep_tags=(("x",),)), now=now).to_json()
+        assert got == want, name
+    # What the CLI refuses in the same JSON is refused here too: a bool or
+    # a float is not a size, a dict is not a state (pythonize let `True`
+    # through as 1 and `{"complete": 1}` as `complete`).
+    for bad, says in (
+        ([dict(arts[0], size_bytes=2**70)], "out of range"),
+        ([dict(arts[0], size_bytes=-1)], "expected u64"),
+        ([dict(arts[0], size_bytes=True)], "invalid type: boolean"),
+        ([dict(arts[0], size_bytes=5.0)], "invalid type: floating point"),
+        ([dict(arts[0], state={"complete": 1})], "expected unit"),
+    ):
+        with pytest.raises(ssot.RequestError, match=says):
+            ssot.plan_retention(bad, policy, now=now)
+    for bad, says in (
+        ([{1: "a"}], "dict keys must be strings"),
+        ([dict(arts[0], created_at=b"2026-01-01T00:00:00Z")], "cannot pass a bytes"),
+    ):
+        with pytest.raises(TypeError, match=says):
+            ssot.plan_retention(bad, policy, now=now)
+
+
 def test_each_run_under_a_hold_is_decided_again(tmp_path: Path) -> None:
     state = tmp_path / "state"
     healthy(state)
