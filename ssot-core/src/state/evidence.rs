@@ -591,6 +591,35 @@ pub fn write_restore_drill(
     record::write(file, &rec)
 }
 
+/// `verify.status`: what the last `ssot verify` found. Written only (no
+/// gate reads it): how many were checked, and each that failed.
+#[derive(Debug, Serialize)]
+struct VerifyStatusRecord<'a> {
+    /// Checked (not `not_checked`).
+    checked: usize,
+    /// Whole.
+    ok: usize,
+    /// Not checked (a remote location).
+    not_checked: usize,
+    /// Failed: how many.
+    failed: usize,
+    /// Failed: each (`failed.<i>.artifact`, `failed.<i>.problem`).
+    #[serde(rename = "failed")]
+    failures: Vec<VerifyFailure<'a>>,
+    /// `pass` or `fail`.
+    result: &'static str,
+    /// When.
+    #[serde(serialize_with = "record::timestamp::serialize")]
+    checked_at: DateTime<Utc>,
+}
+
+/// One artifact `ssot verify` found broken.
+#[derive(Debug, Serialize)]
+struct VerifyFailure<'a> {
+    artifact: &'a str,
+    problem: String,
+}
+
 /// Records what `ssot verify` found into `verify.status`: how many were
 /// checked, and each that failed (`failed.<i>.artifact`, `failed.<i>.problem`).
 pub fn write_verify(
@@ -598,27 +627,25 @@ pub fn write_verify(
     checks: &[crate::evidence::BackupCheck],
     now: DateTime<Utc>,
 ) -> Result<()> {
-    file.remove_prefix("failed.");
-    let failed: Vec<_> = checks.iter().filter(|c| c.result == "failed").collect();
-    file.set(
-        "checked",
-        checks.iter().filter(|c| c.result != "not_checked").count(),
-    )?;
-    file.set("ok", checks.iter().filter(|c| c.result == "ok").count())?;
-    file.set(
-        "not_checked",
-        checks.iter().filter(|c| c.result == "not_checked").count(),
-    )?;
-    file.set("failed", failed.len())?;
-    for (i, c) in failed.iter().enumerate() {
-        file.set(&format!("failed.{}.artifact", i + 1), &c.artifact)?;
-        file.set(
-            &format!("failed.{}.problem", i + 1),
-            crate::evidence::sanitize_notes(c.problem.as_deref().unwrap_or("")),
-        )?;
-    }
-    file.set("result", if failed.is_empty() { "pass" } else { "fail" })?;
-    file.set("checked_at", timestamp(now))
+    let count = |r: &str| checks.iter().filter(|c| c.result == r).count();
+    let failures: Vec<VerifyFailure<'_>> = checks
+        .iter()
+        .filter(|c| c.result == "failed")
+        .map(|c| VerifyFailure {
+            artifact: &c.artifact,
+            problem: crate::evidence::sanitize_notes(c.problem.as_deref().unwrap_or("")),
+        })
+        .collect();
+    let rec = VerifyStatusRecord {
+        checked: checks.len() - count("not_checked"),
+        ok: count("ok"),
+        not_checked: count("not_checked"),
+        failed: failures.len(),
+        result: if failures.is_empty() { "pass" } else { "fail" },
+        failures,
+        checked_at: now,
+    };
+    record::write(file, &rec)
 }
 
 /// Records a DR drill into `dr_drill.status`.
@@ -640,6 +667,77 @@ mod tests {
 
     fn t(s: &str) -> DateTime<Utc> {
         crate::time::parse_timestamp(s).unwrap()
+    }
+
+    /// The hand-written writer `verify.status` had before it was a record,
+    /// kept here to pin that the record writes the same text.
+    fn old_write_verify(
+        file: &mut StateFile,
+        checks: &[crate::evidence::BackupCheck],
+        now: DateTime<Utc>,
+    ) {
+        file.remove_prefix("failed.");
+        let failed: Vec<_> = checks.iter().filter(|c| c.result == "failed").collect();
+        let n = |r: &str| checks.iter().filter(|c| c.result == r).count();
+        file.set("checked", checks.len() - n("not_checked"))
+            .unwrap();
+        file.set("ok", n("ok")).unwrap();
+        file.set("not_checked", n("not_checked")).unwrap();
+        file.set("failed", failed.len()).unwrap();
+        for (i, c) in failed.iter().enumerate() {
+            file.set(&format!("failed.{}.artifact", i + 1), &c.artifact)
+                .unwrap();
+            file.set(
+                &format!("failed.{}.problem", i + 1),
+                crate::evidence::sanitize_notes(c.problem.as_deref().unwrap_or("")),
+            )
+            .unwrap();
+        }
+        file.set("result", if failed.is_empty() { "pass" } else { "fail" })
+            .unwrap();
+        file.set("checked_at", timestamp(now)).unwrap();
+    }
+
+    #[test]
+    fn verify_status_is_written_as_the_hand_written_writer_wrote_it() {
+        use crate::evidence::BackupCheck;
+        let check = |artifact: &str, result: &'static str, problem: Option<&str>| BackupCheck {
+            artifact: artifact.into(),
+            location: format!("/b/{artifact}"),
+            result,
+            problem: problem.map(String::from),
+        };
+        let runs = [
+            vec![
+                check(
+                    "a",
+                    "failed",
+                    Some("changed since it was recorded\nsecond line"),
+                ),
+                check("b", "ok", None),
+                check("c", "failed", None),
+                check("d", "not_checked", None),
+            ],
+            vec![check("a", "failed", Some("gone"))],
+            vec![check("b", "ok", None)],
+            vec![],
+        ];
+        let (mut old, mut new) = (
+            StateFile::parse(b"# kept\nowner=ops\n", "verify.status").unwrap(),
+            StateFile::parse(b"# kept\nowner=ops\n", "verify.status").unwrap(),
+        );
+        for (i, checks) in runs.iter().enumerate() {
+            let now = t("2026-02-05T03:00:00Z") + chrono::Duration::hours(i as i64);
+            old_write_verify(&mut old, checks, now);
+            write_verify(&mut new, checks, now).unwrap();
+            assert_eq!(new.render(), old.render(), "run {i}");
+        }
+        assert!(
+            new.render().contains("failed=0\nresult=pass\n"),
+            "{}",
+            new.render()
+        );
+        assert!(!new.render().contains("failed.1"), "{}", new.render());
     }
 
     fn backup(artifact: &str, result: BackupResult, sha: Option<&str>) -> BackupEvidence {
