@@ -16,7 +16,6 @@ use crate::evidence::{
     DrOutcome, RestoreDrillEvidence,
 };
 use crate::statefile::{record, StateFile};
-use crate::time::timestamp;
 
 /// Reads one of `choices` (`"x" is not one of a, b, c` otherwise), as its index.
 fn choice<'de, D: Deserializer<'de>>(
@@ -664,6 +663,7 @@ pub fn write_dr_drill(
 mod tests {
     use super::*;
     use crate::evidence::BackupKind;
+    use crate::time::timestamp;
 
     fn t(s: &str) -> DateTime<Utc> {
         crate::time::parse_timestamp(s).unwrap()
