@@ -515,6 +515,47 @@ def test_every_json_field_is_a_typed_attribute(tmp_path: Path) -> None:
     assert isinstance(w.soft_limit_bytes, int) and isinstance(w.samples_in_window, int)
 
 
+def test_any_mapping_or_sequence_reads_as_a_dict_or_a_list() -> None:
+    """The stubs take `Mapping[str, Any]` and `Sequence[...]`, and so did
+    the wheel before its own input reader: a `MappingProxyType`, a `deque`
+    or a custom `Sequence` gives what the dict or list gives (found by
+    attack: each was refused with "cannot pass a mappingproxy to ssot")."""
+    import collections
+    import collections.abc
+    import types
+
+    class Seq(collections.abc.Sequence):  # type: ignore[type-arg]
+        def __init__(self, items: List[Any]) -> None:
+            self.items = items
+
+        def __getitem__(self, i: Any) -> Any:
+            return self.items[i]
+
+        def __len__(self) -> int:
+            return len(self.items)
+
+    arts = [
+        {"id": "a", "created_at": "2026-01-03T10:00:00Z", "size_bytes": 5},
+        {"id": "b", "created_at": "2026-01-02T10:00:00Z", "tags": ["x"]},
+    ]
+    want = ssot.plan_retention(arts, {"keep_last": 1}, now=NOW).to_dict()
+    for given in (
+        Seq(arts),
+        collections.deque(arts),
+        [types.MappingProxyType(a) for a in arts],
+        [{**a, "tags": collections.deque(a.get("tags", []))} for a in arts],
+    ):
+        plan = ssot.plan_retention(given, types.MappingProxyType({"keep_last": 1}), now=NOW)
+        assert plan.to_dict() == want, given
+    w = ssot.evaluate_wal(types.MappingProxyType(WAL_FACTS), now=NOW)
+    assert w.to_dict() == ssot.evaluate_wal(WAL_FACTS, now=NOW).to_dict()
+    # Bytes are still no list, and a mapping's keys are still strings.
+    with pytest.raises(TypeError, match="bytes"):
+        ssot.plan_retention([{**arts[0], "id": b"a"}], now=NOW)
+    with pytest.raises(TypeError, match="keys must be strings"):
+        ssot.evaluate_wal(types.MappingProxyType({1: 2}), now=NOW)
+
+
 def test_results_and_records_are_immutable() -> None:
     w = ssot.evaluate_wal(WAL_FACTS, now=NOW)
     d = ssot.evaluate_gate("backup", GATE_FACTS, now=NOW)
