@@ -58,7 +58,11 @@ fn plain_at<'py>(v: &Bound<'py, PyAny>, left: usize, what: &str) -> PyResult<Bou
     if let Ok(d) = v.cast::<PyDict>() {
         let left = left.checked_sub(1).ok_or_else(|| too_deep(what))?;
         let out = PyDict::new(py);
-        for (k, x) in d.iter() {
+        // Over a copy of its items: making a value plain runs the caller's
+        // code (`to_dict`, `__fspath__`, a mapping's `items`), which may
+        // change this dict, and pyo3 panics when a dict it walks changes size.
+        for item in d.items().iter() {
+            let (k, x): (Bound<'py, PyAny>, Bound<'py, PyAny>) = item.extract()?;
             if !k.is_instance_of::<PyString>() {
                 return Err(PyTypeError::new_err(format!(
                     "dict keys must be strings, not {}",

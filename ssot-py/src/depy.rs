@@ -108,11 +108,21 @@ impl<'de> de::Deserializer<'de> for De<'_, '_> {
         if let Ok(f) = v.cast::<PyFloat>() {
             return visitor.visit_f64(f.value());
         }
-        if v.is_instance_of::<PyList>() || v.is_instance_of::<PyTuple>() {
+        // Read by index, never through `__iter__`: no code of the caller's
+        // runs while a dict above is walked (a list subclass whose
+        // `__iter__` grew that dict made pyo3 panic: found by attack).
+        let seq = if let Ok(l) = v.cast::<PyList>() {
+            Some(Seq::List(l.clone()))
+        } else if let Ok(t) = v.cast::<PyTuple>() {
+            Some(Seq::Tuple(t.clone()))
+        } else {
+            None
+        };
+        if let Some(seq) = seq {
             let left = self.inner()?;
-            let mut items = v.try_iter()?;
             return visitor.visit_seq(SeqAccess {
-                next: &mut items,
+                seq,
+                index: 0,
                 left,
             });
         }
@@ -211,27 +221,45 @@ impl<'de> de::MapAccess<'de> for &mut MapAccess<'_, '_> {
     }
 }
 
-struct SeqAccess<'i, 'py> {
-    next: &'i mut Bound<'py, pyo3::types::PyIterator>,
+/// A list or a tuple, read by index.
+enum Seq<'py> {
+    List(Bound<'py, PyList>),
+    Tuple(Bound<'py, PyTuple>),
+}
+
+struct SeqAccess<'py> {
+    seq: Seq<'py>,
+    index: usize,
     left: usize,
 }
 
-impl<'de> de::SeqAccess<'de> for SeqAccess<'_, '_> {
+impl<'de> de::SeqAccess<'de> for SeqAccess<'_> {
     type Error = Error;
 
     fn next_element_seed<T: DeserializeSeed<'de>>(
         &mut self,
         seed: T,
     ) -> Result<Option<T::Value>, Error> {
-        match self.next.next() {
-            None => Ok(None),
-            Some(v) => seed
-                .deserialize(De {
-                    v: &v?,
-                    left: self.left,
-                })
-                .map(Some),
-        }
+        let i = self.index;
+        let item = match &self.seq {
+            Seq::List(l) if i < l.len() => l.get_item(i)?,
+            Seq::Tuple(t) if i < t.len() => t.get_item(i)?,
+            _ => return Ok(None),
+        };
+        self.index += 1;
+        seed.deserialize(De {
+            v: &item,
+            left: self.left,
+        })
+        .map(Some)
+    }
+
+    fn size_hint(&self) -> Option<usize> {
+        let len = match &self.seq {
+            Seq::List(l) => l.len(),
+            Seq::Tuple(t) => t.len(),
+        };
+        Some(len.saturating_sub(self.index))
     }
 }
 

@@ -556,6 +556,36 @@ def test_any_mapping_or_sequence_reads_as_a_dict_or_a_list() -> None:
         ssot.evaluate_wal(types.MappingProxyType({1: 2}), now=NOW)
 
 
+def test_an_input_that_changes_while_it_is_read_is_no_panic() -> None:
+    """Found by attack: a list subclass whose `__iter__`, or an object whose
+    `to_dict()`, grew the dict being read made pyo3 panic ("dictionary
+    changed size during iteration"): a `PanicException`, which is no
+    `Exception` and escapes `except ssot.SsotError`."""
+    facts: Dict[str, Any] = {}
+
+    class Growing(list):  # type: ignore[type-arg]
+        def __iter__(self) -> Any:
+            facts["added_%d" % len(facts)] = 1
+            return super().__iter__()
+
+    # The list comes first: the dict's other keys are read after it.
+    facts["slots"] = Growing([])
+    facts.update(WAL_FACTS)
+    assert ssot.evaluate_wal(facts, now=NOW).status == ssot.WalStatus.OK
+
+    grown: Dict[str, Any] = {"id": "a", "created_at": "2026-01-03T10:00:00Z"}
+
+    class Grows:
+        def to_dict(self) -> Any:
+            grown["added_%d" % len(grown)] = 1
+            return ["x"]
+
+    grown["tags"] = Grows()
+    grown["size_bytes"] = 5
+    plan = ssot.plan_retention([grown], {"keep_last": 1}, now=NOW)
+    assert [d.id for d in plan.decisions] == ["a"] and plan.decisions[0].size_bytes == 5
+
+
 def test_results_and_records_are_immutable() -> None:
     w = ssot.evaluate_wal(WAL_FACTS, now=NOW)
     d = ssot.evaluate_gate("backup", GATE_FACTS, now=NOW)
