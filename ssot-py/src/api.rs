@@ -685,7 +685,11 @@ pub fn evaluate_contract(
     backup_target: Option<String>,
 ) -> PyResult<ContractReport> {
     let texts = PyDict::new(inputs.py());
-    for (k, v) in inputs.iter() {
+    // Over a copy of its items: making a value plain runs the caller's code
+    // (`to_dict`, `__fspath__`), which may change `inputs`, and pyo3 panics
+    // when a dict it walks changes size (found by attack).
+    for item in inputs.items().iter() {
+        let (k, v): (Bound<'_, PyAny>, Bound<'_, PyAny>) = item.extract()?;
         let field: String = k.extract()?;
         // A string is an input's text, except for the fields that are not inputs.
         if v.is_instance_of::<PyString>() && !matches!(field.as_str(), "pgdata" | "dsn") {

@@ -7,6 +7,7 @@
 
 use chrono::{DateTime, Utc};
 use pyo3::exceptions::{PyTypeError, PyValueError};
+use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::types::{PyByteArray, PyBytes, PyDict, PyList, PyMemoryView, PyString, PyTuple};
 use serde::de::DeserializeOwned;
@@ -81,6 +82,11 @@ fn plain_at<'py>(v: &Bound<'py, PyAny>, left: usize, what: &str) -> PyResult<Bou
     }
     if v.is_instance(&py.import("os")?.getattr("PathLike")?)? {
         return py.import("os")?.call_method1("fspath", (v,));
+    }
+    // An integer that is no `int` (numpy's `int64`, anything with
+    // `__index__`), as the wheel read it before depy: its `int`.
+    if v.get_type().hasattr(intern!(py, "__index__"))? {
+        return py.import("operator")?.getattr("index")?.call1((v,));
     }
     // Any other mapping or sequence (a `MappingProxyType`, a `deque`, a
     // custom `Sequence`), as the stubs' `Mapping` and `Sequence` promise:

@@ -547,6 +547,13 @@ def test_any_mapping_or_sequence_reads_as_a_dict_or_a_list() -> None:
     ):
         plan = ssot.plan_retention(given, types.MappingProxyType({"keep_last": 1}), now=NOW)
         assert plan.to_dict() == want, given
+    # An integer that is no int (numpy's int64 has `__index__`) is its int.
+    class Int64:
+        def __index__(self) -> int:
+            return 5
+
+    sized = ssot.plan_retention([{**arts[0], "size_bytes": Int64()}], now=NOW)
+    assert sized.decisions[0].size_bytes == 5
     w = ssot.evaluate_wal(types.MappingProxyType(WAL_FACTS), now=NOW)
     assert w.to_dict() == ssot.evaluate_wal(WAL_FACTS, now=NOW).to_dict()
     # Bytes are still no list, and a mapping's keys are still strings.
@@ -584,6 +591,17 @@ def test_an_input_that_changes_while_it_is_read_is_no_panic() -> None:
     grown["size_bytes"] = 5
     plan = ssot.plan_retention([grown], {"keep_last": 1}, now=NOW)
     assert [d.id for d in plan.decisions] == ["a"] and plan.decisions[0].size_bytes == 5
+
+    inputs: Dict[str, Any] = {}
+
+    class GrowsInputs:
+        def to_dict(self) -> Any:
+            inputs["added_%d" % len(inputs)] = "x"
+            return {"text": "", "origin": "grown"}
+
+    inputs["postgresql_conf"] = GrowsInputs()
+    inputs["pgdata"] = "/nonexistent"
+    assert isinstance(ssot.evaluate_contract(inputs, now=NOW), ssot.ContractReport)
 
 
 def test_results_and_records_are_immutable() -> None:
