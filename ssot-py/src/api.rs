@@ -596,6 +596,9 @@ pub fn evaluate_wal(
         Some(p) => from_py(p, "policy")?,
         None => WalPolicy::default(),
     };
+    // The checks a configuration's `[wal]` gets: a NaN or out-of-range
+    // threshold judged a full volume OK (found by attack).
+    policy.validate().or_py()?;
     if let Some(p) = previous.filter(|p| !p.is_none()) {
         facts.previous = Some(match p.cast::<WalReport>() {
             Ok(r) => r.get().0.as_previous(),
@@ -622,6 +625,8 @@ pub fn evaluate_gate(
         Some(p) => from_py(p, "policy")?,
         None => GatePolicy::default(),
     };
+    // As a configuration's `[gate.disk]` is checked.
+    policy.disk.validate().or_py()?;
     Ok(Decision::from(ssot_core::gate::evaluate(
         crate::api::operation(operation)?,
         &facts,

@@ -604,6 +604,28 @@ def test_an_input_that_changes_while_it_is_read_is_no_panic() -> None:
     assert isinstance(ssot.evaluate_contract(inputs, now=NOW), ssot.ContractReport)
 
 
+def test_a_pure_evaluators_policy_is_checked_as_the_configurations_is() -> None:
+    """Found by attack: `evaluate_wal` took thresholds `ssot.toml` refuses
+    (NaN, 1000%) and judged a volume with 1MiB left OK; `evaluate_gate` took
+    a NaN disk floor. Each is now the `PolicyKeyError` the configuration
+    gives, naming the key."""
+    full = {"wal_bytes": 1 << 30, "segment_count": 64,
+            "volume": {"total_bytes": 100 << 30, "available_bytes": 1 << 20}}
+    assert ssot.evaluate_wal(full, now=NOW).status == ssot.WalStatus.ERROR
+    for policy, key in (
+        ({"volume_near_pct": float("nan"), "volume_error_pct": float("nan")}, "wal.volume_near_pct"),
+        ({"volume_near_pct": 1000, "volume_error_pct": 1000}, "wal.volume_near_pct"),
+        ({"min_free_fraction": float("nan")}, "wal.min_free_fraction"),
+        ({"hard_limit_factor": -1}, "wal.hard_limit_factor"),
+    ):
+        with pytest.raises(ssot.PolicyKeyError) as e:
+            ssot.evaluate_wal(full, policy, now=NOW)
+        assert e.value.key == key, (policy, e.value)
+    with pytest.raises(ssot.PolicyKeyError) as g:
+        ssot.evaluate_gate("backup", GATE_FACTS, {"disk": {"min_free_pct": float("nan")}}, now=NOW)
+    assert g.value.key == "disk.min_free_pct"
+
+
 def test_results_and_records_are_immutable() -> None:
     w = ssot.evaluate_wal(WAL_FACTS, now=NOW)
     d = ssot.evaluate_gate("backup", GATE_FACTS, now=NOW)
