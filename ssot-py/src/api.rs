@@ -596,6 +596,9 @@ pub fn evaluate_wal(
         Some(p) => from_py(p, "policy")?,
         None => WalPolicy::default(),
     };
+    // The checks a configuration's `[wal]` gets: a NaN or out-of-range
+    // threshold judged a full volume OK (found by attack).
+    policy.validate().or_py()?;
     if let Some(p) = previous.filter(|p| !p.is_none()) {
         facts.previous = Some(match p.cast::<WalReport>() {
             Ok(r) => r.get().0.as_previous(),
@@ -622,6 +625,8 @@ pub fn evaluate_gate(
         Some(p) => from_py(p, "policy")?,
         None => GatePolicy::default(),
     };
+    // As a configuration's `[gate.disk]` is checked.
+    policy.disk.validate().or_py()?;
     Ok(Decision::from(ssot_core::gate::evaluate(
         crate::api::operation(operation)?,
         &facts,
@@ -685,7 +690,11 @@ pub fn evaluate_contract(
     backup_target: Option<String>,
 ) -> PyResult<ContractReport> {
     let texts = PyDict::new(inputs.py());
-    for (k, v) in inputs.iter() {
+    // Over a copy of its items: making a value plain runs the caller's code
+    // (`to_dict`, `__fspath__`), which may change `inputs`, and pyo3 panics
+    // when a dict it walks changes size (found by attack).
+    for item in inputs.items().iter() {
+        let (k, v): (Bound<'_, PyAny>, Bound<'_, PyAny>) = item.extract()?;
         let field: String = k.extract()?;
         // A string is an input's text, except for the fields that are not inputs.
         if v.is_instance_of::<PyString>() && !matches!(field.as_str(), "pgdata" | "dsn") {

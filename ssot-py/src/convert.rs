@@ -7,8 +7,9 @@
 
 use chrono::{DateTime, Utc};
 use pyo3::exceptions::{PyTypeError, PyValueError};
+use pyo3::intern;
 use pyo3::prelude::*;
-use pyo3::types::{PyDict, PyList, PyString, PyTuple};
+use pyo3::types::{PyByteArray, PyBytes, PyDict, PyList, PyMemoryView, PyString, PyTuple};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
@@ -28,10 +29,15 @@ fn too_deep(what: &str) -> PyErr {
 /// `v` with every datetime, timedelta, path and ssot result made plain.
 /// Values nested deeper than [`MAX_DEPTH`] are a `RequestError`.
 pub fn plain<'py>(v: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
-    plain_at(v, MAX_DEPTH)
+    plain_at(v, MAX_DEPTH, "value")
 }
 
-fn plain_at<'py>(v: &Bound<'py, PyAny>, left: usize) -> PyResult<Bound<'py, PyAny>> {
+/// [`plain`], naming the argument `what` when it nests too deep.
+fn plain_for<'py>(v: &Bound<'py, PyAny>, what: &str) -> PyResult<Bound<'py, PyAny>> {
+    plain_at(v, MAX_DEPTH, what)
+}
+
+fn plain_at<'py>(v: &Bound<'py, PyAny>, left: usize, what: &str) -> PyResult<Bound<'py, PyAny>> {
     let py = v.py();
     if v.is_none() || v.is_instance_of::<PyString>() {
         return Ok(v.clone());
@@ -51,30 +57,72 @@ fn plain_at<'py>(v: &Bound<'py, PyAny>, left: usize) -> PyResult<Bound<'py, PyAn
         return Ok(PyString::new(py, &duration(v)?).into_any());
     }
     if let Ok(d) = v.cast::<PyDict>() {
-        let left = left.checked_sub(1).ok_or_else(|| too_deep("value"))?;
+        let left = left.checked_sub(1).ok_or_else(|| too_deep(what))?;
         let out = PyDict::new(py);
-        for (k, x) in d.iter() {
+        // Over a copy of its items: making a value plain runs the caller's
+        // code (`to_dict`, `__fspath__`, a mapping's `items`), which may
+        // change this dict, and pyo3 panics when a dict it walks changes size.
+        for item in d.items().iter() {
+            let (k, x): (Bound<'py, PyAny>, Bound<'py, PyAny>) = item.extract()?;
             if !k.is_instance_of::<PyString>() {
                 return Err(PyTypeError::new_err(format!(
                     "dict keys must be strings, not {}",
                     k.get_type().name()?
                 )));
             }
-            out.set_item(k, plain_at(&x, left)?)?;
+            out.set_item(k, plain_at(&x, left, what)?)?;
         }
         return Ok(out.into_any());
     }
     if v.is_instance_of::<PyList>() || v.is_instance_of::<PyTuple>() {
-        let left = left.checked_sub(1).ok_or_else(|| too_deep("value"))?;
+        let left = left.checked_sub(1).ok_or_else(|| too_deep(what))?;
         let items: PyResult<Vec<Bound<'py, PyAny>>> =
-            v.try_iter()?.map(|x| plain_at(&x?, left)).collect();
+            v.try_iter()?.map(|x| plain_at(&x?, left, what)).collect();
         return Ok(PyList::new(py, items?)?.into_any());
     }
     if v.is_instance(&py.import("os")?.getattr("PathLike")?)? {
         return py.import("os")?.call_method1("fspath", (v,));
     }
+    // An integer that is no `int` (numpy's `int64`, anything with
+    // `__index__`), as the wheel read it before depy: its `int`.
+    if v.get_type().hasattr(intern!(py, "__index__"))? {
+        return py.import("operator")?.getattr("index")?.call1((v,));
+    }
+    // Any other mapping or sequence (a `MappingProxyType`, a `deque`, a
+    // custom `Sequence`), as the stubs' `Mapping` and `Sequence` promise:
+    // read as a dict or a list (bytes are not a list of ints here).
+    let abc = py.import("collections.abc")?;
+    if v.is_instance(&abc.getattr("Mapping")?)? {
+        let left = left.checked_sub(1).ok_or_else(|| too_deep(what))?;
+        let out = PyDict::new(py);
+        for item in v.call_method0("items")?.try_iter()? {
+            let (k, x): (Bound<'py, PyAny>, Bound<'py, PyAny>) = item?.extract()?;
+            if !k.is_instance_of::<PyString>() {
+                return Err(PyTypeError::new_err(format!(
+                    "dict keys must be strings, not {}",
+                    k.get_type().name()?
+                )));
+            }
+            out.set_item(k, plain_at(&x, left, what)?)?;
+        }
+        return Ok(out.into_any());
+    }
+    if v.is_instance(&abc.getattr("Sequence")?)?
+        && !v.is_instance_of::<PyBytes>()
+        && !v.is_instance_of::<PyByteArray>()
+        && !v.is_instance_of::<PyMemoryView>()
+    {
+        let left = left.checked_sub(1).ok_or_else(|| too_deep(what))?;
+        let items: PyResult<Vec<Bound<'py, PyAny>>> =
+            v.try_iter()?.map(|x| plain_at(&x?, left, what)).collect();
+        return Ok(PyList::new(py, items?)?.into_any());
+    }
     if v.hasattr("to_dict")? {
-        return plain_at(&v.call_method0("to_dict")?, left);
+        // One level down: a `to_dict` that gives back its own object (or
+        // another with a `to_dict`, forever) ends at the limit, not in a
+        // stack overflow (found by attack: a segfault).
+        let left = left.checked_sub(1).ok_or_else(|| too_deep(what))?;
+        return plain_at(&v.call_method0("to_dict")?, left, what);
     }
     Err(PyTypeError::new_err(format!(
         "cannot pass a {} to ssot: give str, int, float, bool, None, datetime, timedelta, a path, a list or a dict",
@@ -203,7 +251,7 @@ pub fn from_py<T: DeserializeOwned>(v: &Bound<'_, PyAny>, what: &str) -> PyResul
         Err(depy::Error::TooDeep) => return Err(too_deep(what)),
         Err(_) => {}
     }
-    let p = plain(v)?;
+    let p = plain_for(v, what)?;
     depy::from_plain::<T>(&p, MAX_DEPTH).map_err(|e| match e {
         depy::Error::TooDeep => too_deep(what),
         e => errors::bad_request(what, &e.to_string()),

@@ -12,10 +12,7 @@
 use std::fmt;
 
 use pyo3::prelude::*;
-use pyo3::types::{
-    PyBool, PyByteArray, PyBytes, PyDict, PyFloat, PyFrozenSet, PyInt, PyList, PyMapping,
-    PySequence, PySet, PyString, PyTuple,
-};
+use pyo3::types::{PyBool, PyDict, PyFloat, PyInt, PyList, PyString, PyTuple};
 use serde::de::{self, DeserializeSeed, IntoDeserializer, Visitor};
 use serde::forward_to_deserialize_any;
 
@@ -65,21 +62,9 @@ struct De<'a, 'py> {
     left: usize,
 }
 
-impl<'py> De<'_, 'py> {
+impl De<'_, '_> {
     fn inner(&self) -> Result<usize, Error> {
         self.left.checked_sub(1).ok_or(Error::TooDeep)
-    }
-
-    fn seq<'de, V: Visitor<'de>>(
-        &self,
-        mut items: Bound<'py, pyo3::types::PyIterator>,
-        visitor: V,
-    ) -> Result<V::Value, Error> {
-        let left = self.inner()?;
-        visitor.visit_seq(SeqAccess {
-            next: &mut items,
-            left,
-        })
     }
 }
 
@@ -123,28 +108,23 @@ impl<'de> de::Deserializer<'de> for De<'_, '_> {
         if let Ok(f) = v.cast::<PyFloat>() {
             return visitor.visit_f64(f.value());
         }
-        if v.is_instance_of::<PyList>() || v.is_instance_of::<PyTuple>() {
-            return self.seq(v.try_iter()?, visitor);
-        }
-        // The abstract kinds pythonize read (a `Mapping`, a `Sequence` that
-        // is not text, a set), checked last: they cost an isinstance of an
-        // ABC each.
-        if v.cast::<PyMapping>().is_ok() {
+        // Read by index, never through `__iter__`: no code of the caller's
+        // runs while a dict above is walked (a list subclass whose
+        // `__iter__` grew that dict made pyo3 panic: found by attack).
+        let seq = if let Ok(l) = v.cast::<PyList>() {
+            Some(Seq::List(l.clone()))
+        } else if let Ok(t) = v.cast::<PyTuple>() {
+            Some(Seq::Tuple(t.clone()))
+        } else {
+            None
+        };
+        if let Some(seq) = seq {
             let left = self.inner()?;
-            let items = v.call_method0("items")?;
-            let mut pairs = items.try_iter()?;
-            return visitor.visit_map(&mut PairAccess {
-                next: &mut pairs,
-                value: None,
+            return visitor.visit_seq(SeqAccess {
+                seq,
+                index: 0,
                 left,
             });
-        }
-        let text = v.is_instance_of::<PyBytes>() || v.is_instance_of::<PyByteArray>();
-        if (v.cast::<PySequence>().is_ok() && !text)
-            || v.is_instance_of::<PySet>()
-            || v.is_instance_of::<PyFrozenSet>()
-        {
-            return self.seq(v.try_iter()?, visitor);
         }
         Err(Error::NotPlain)
     }
@@ -218,42 +198,15 @@ impl<'de> de::MapAccess<'de> for &mut MapAccess<'_, '_> {
         let Some((k, v)) = self.next.next() else {
             return Ok(None);
         };
-        self.value = Some(v);
-        key(&k, seed).map(Some)
-    }
-
-    fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value, Error> {
-        let v = self
-            .value
-            .take()
-            .ok_or_else(|| Error::Message("a value without its key".into()))?;
-        seed.deserialize(De {
-            v: &v,
-            left: self.left,
-        })
-    }
-}
-
-/// A `Mapping`'s `items()`: (key, value) pairs.
-struct PairAccess<'i, 'py> {
-    next: &'i mut Bound<'py, pyo3::types::PyIterator>,
-    value: Option<Bound<'py, PyAny>>,
-    left: usize,
-}
-
-impl<'de> de::MapAccess<'de> for &mut PairAccess<'_, '_> {
-    type Error = Error;
-
-    fn next_key_seed<K: DeserializeSeed<'de>>(
-        &mut self,
-        seed: K,
-    ) -> Result<Option<K::Value>, Error> {
-        let Some(pair) = self.next.next() else {
-            return Ok(None);
+        let Ok(key) = k.cast::<PyString>() else {
+            return Err(Error::Message(format!(
+                "dict keys must be strings, not {}",
+                k.get_type().name()?
+            )));
         };
-        let (k, v): (Bound<'_, PyAny>, Bound<'_, PyAny>) = pair?.extract()?;
         self.value = Some(v);
-        key(&k, seed).map(Some)
+        seed.deserialize(key.to_cow()?.as_ref().into_deserializer())
+            .map(Some)
     }
 
     fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value, Error> {
@@ -268,38 +221,45 @@ impl<'de> de::MapAccess<'de> for &mut PairAccess<'_, '_> {
     }
 }
 
-/// A dict key, which must be a str.
-fn key<'de, K: DeserializeSeed<'de>>(k: &Bound<'_, PyAny>, seed: K) -> Result<K::Value, Error> {
-    let Ok(key) = k.cast::<PyString>() else {
-        return Err(Error::Message(format!(
-            "dict keys must be strings, not {}",
-            k.get_type().name()?
-        )));
-    };
-    seed.deserialize(key.to_cow()?.as_ref().into_deserializer())
+/// A list or a tuple, read by index.
+enum Seq<'py> {
+    List(Bound<'py, PyList>),
+    Tuple(Bound<'py, PyTuple>),
 }
 
-struct SeqAccess<'i, 'py> {
-    next: &'i mut Bound<'py, pyo3::types::PyIterator>,
+struct SeqAccess<'py> {
+    seq: Seq<'py>,
+    index: usize,
     left: usize,
 }
 
-impl<'de> de::SeqAccess<'de> for SeqAccess<'_, '_> {
+impl<'de> de::SeqAccess<'de> for SeqAccess<'_> {
     type Error = Error;
 
     fn next_element_seed<T: DeserializeSeed<'de>>(
         &mut self,
         seed: T,
     ) -> Result<Option<T::Value>, Error> {
-        match self.next.next() {
-            None => Ok(None),
-            Some(v) => seed
-                .deserialize(De {
-                    v: &v?,
-                    left: self.left,
-                })
-                .map(Some),
-        }
+        let i = self.index;
+        let item = match &self.seq {
+            Seq::List(l) if i < l.len() => l.get_item(i)?,
+            Seq::Tuple(t) if i < t.len() => t.get_item(i)?,
+            _ => return Ok(None),
+        };
+        self.index += 1;
+        seed.deserialize(De {
+            v: &item,
+            left: self.left,
+        })
+        .map(Some)
+    }
+
+    fn size_hint(&self) -> Option<usize> {
+        let len = match &self.seq {
+            Seq::List(l) => l.len(),
+            Seq::Tuple(t) => t.len(),
+        };
+        Some(len.saturating_sub(self.index))
     }
 }
 

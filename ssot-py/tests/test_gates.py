@@ -13,7 +13,7 @@ import textwrap
 import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Dict, Optional
+from typing import Any, Dict, Optional
 
 import pytest
 
@@ -350,6 +350,49 @@ def test_every_plain_shape_of_an_input_reads_as_its_json() -> None:
     ):
         with pytest.raises(TypeError, match=says):
             ssot.plan_retention(bad, policy, now=now)
+
+def test_a_to_dict_that_never_ends_is_an_error_not_a_crash() -> None:
+    """Found by attack: an object whose `to_dict()` gives itself (or a new
+    such object, forever) was made plain without counting a level: a stack
+    overflow, the interpreter killed by SIGSEGV."""
+    code = textwrap.dedent(
+        """
+        import ssot
+        class Itself:
+            def to_dict(self):
+                return self
+        class Another:
+            def to_dict(self):
+                return Another()
+        for call in (
+            lambda: ssot.plan_retention([Itself()], now="2026-01-01T00:00:00Z"),
+            lambda: ssot.plan_retention(Another(), now="2026-01-01T00:00:00Z"),
+            lambda: ssot.evaluate_gate("backup", Itself(), now="2026-01-01T00:00:00Z"),
+        ):
+            try:
+                call()
+                print("accepted")
+            except ssot.RequestError as e:
+                print("refused" if "deeper than" in str(e) else repr(e))
+        """
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, f"the interpreter died: {out.returncode} {out.stderr[-500:]}"
+    assert out.stdout.split() == ["refused"] * 3, out.stdout
+
+
+def test_a_too_deep_value_names_its_argument() -> None:
+    """The message names the argument (`artifacts: ...`), whichever reader
+    found the depth (found by attack: some said `value: ...`)."""
+    deep: Any = []
+    for _ in range(100):
+        deep = [deep]
+    with pytest.raises(ssot.RequestError, match=r"^artifacts: .*deeper than 64"):
+        ssot.plan_retention(deep, now="2026-01-01T00:00:00Z")
+    facts = {"wal_bytes": 1 << 30, "segment_count": 64, "extra": deep,
+             "volume": {"total_bytes": 100 << 30, "available_bytes": 50 << 30}}
+    with pytest.raises(ssot.RequestError, match=r"^facts: .*deeper than 64"):
+        ssot.evaluate_wal(facts, now="2026-01-01T00:00:00Z")
 
 
 def test_each_run_under_a_hold_is_decided_again(tmp_path: Path) -> None:

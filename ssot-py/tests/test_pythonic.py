@@ -515,6 +515,117 @@ def test_every_json_field_is_a_typed_attribute(tmp_path: Path) -> None:
     assert isinstance(w.soft_limit_bytes, int) and isinstance(w.samples_in_window, int)
 
 
+def test_any_mapping_or_sequence_reads_as_a_dict_or_a_list() -> None:
+    """The stubs take `Mapping[str, Any]` and `Sequence[...]`, and so did
+    the wheel before its own input reader: a `MappingProxyType`, a `deque`
+    or a custom `Sequence` gives what the dict or list gives (found by
+    attack: each was refused with "cannot pass a mappingproxy to ssot")."""
+    import collections
+    import collections.abc
+    import types
+
+    class Seq(collections.abc.Sequence):  # type: ignore[type-arg]
+        def __init__(self, items: List[Any]) -> None:
+            self.items = items
+
+        def __getitem__(self, i: Any) -> Any:
+            return self.items[i]
+
+        def __len__(self) -> int:
+            return len(self.items)
+
+    arts = [
+        {"id": "a", "created_at": "2026-01-03T10:00:00Z", "size_bytes": 5},
+        {"id": "b", "created_at": "2026-01-02T10:00:00Z", "tags": ["x"]},
+    ]
+    want = ssot.plan_retention(arts, {"keep_last": 1}, now=NOW).to_dict()
+    for given in (
+        Seq(arts),
+        collections.deque(arts),
+        [types.MappingProxyType(a) for a in arts],
+        [{**a, "tags": collections.deque(a.get("tags", []))} for a in arts],
+    ):
+        plan = ssot.plan_retention(given, types.MappingProxyType({"keep_last": 1}), now=NOW)
+        assert plan.to_dict() == want, given
+    # An integer that is no int (numpy's int64 has `__index__`) is its int.
+    class Int64:
+        def __index__(self) -> int:
+            return 5
+
+    sized = ssot.plan_retention([{**arts[0], "size_bytes": Int64()}], now=NOW)
+    assert sized.decisions[0].size_bytes == 5
+    w = ssot.evaluate_wal(types.MappingProxyType(WAL_FACTS), now=NOW)
+    assert w.to_dict() == ssot.evaluate_wal(WAL_FACTS, now=NOW).to_dict()
+    # Bytes are still no list, and a mapping's keys are still strings.
+    with pytest.raises(TypeError, match="bytes"):
+        ssot.plan_retention([{**arts[0], "id": b"a"}], now=NOW)
+    with pytest.raises(TypeError, match="keys must be strings"):
+        ssot.evaluate_wal(types.MappingProxyType({1: 2}), now=NOW)
+
+
+def test_an_input_that_changes_while_it_is_read_is_no_panic() -> None:
+    """Found by attack: a list subclass whose `__iter__`, or an object whose
+    `to_dict()`, grew the dict being read made pyo3 panic ("dictionary
+    changed size during iteration"): a `PanicException`, which is no
+    `Exception` and escapes `except ssot.SsotError`."""
+    facts: Dict[str, Any] = {}
+
+    class Growing(list):  # type: ignore[type-arg]
+        def __iter__(self) -> Any:
+            facts["added_%d" % len(facts)] = 1
+            return super().__iter__()
+
+    # The list comes first: the dict's other keys are read after it.
+    facts["slots"] = Growing([])
+    facts.update(WAL_FACTS)
+    assert ssot.evaluate_wal(facts, now=NOW).status == ssot.WalStatus.OK
+
+    grown: Dict[str, Any] = {"id": "a", "created_at": "2026-01-03T10:00:00Z"}
+
+    class Grows:
+        def to_dict(self) -> Any:
+            grown["added_%d" % len(grown)] = 1
+            return ["x"]
+
+    grown["tags"] = Grows()
+    grown["size_bytes"] = 5
+    plan = ssot.plan_retention([grown], {"keep_last": 1}, now=NOW)
+    assert [d.id for d in plan.decisions] == ["a"] and plan.decisions[0].size_bytes == 5
+
+    inputs: Dict[str, Any] = {}
+
+    class GrowsInputs:
+        def to_dict(self) -> Any:
+            inputs["added_%d" % len(inputs)] = "x"
+            return {"text": "", "origin": "grown"}
+
+    inputs["postgresql_conf"] = GrowsInputs()
+    inputs["pgdata"] = "/nonexistent"
+    assert isinstance(ssot.evaluate_contract(inputs, now=NOW), ssot.ContractReport)
+
+
+def test_a_pure_evaluators_policy_is_checked_as_the_configurations_is() -> None:
+    """Found by attack: `evaluate_wal` took thresholds `ssot.toml` refuses
+    (NaN, 1000%) and judged a volume with 1MiB left OK; `evaluate_gate` took
+    a NaN disk floor. Each is now the `PolicyKeyError` the configuration
+    gives, naming the key."""
+    full = {"wal_bytes": 1 << 30, "segment_count": 64,
+            "volume": {"total_bytes": 100 << 30, "available_bytes": 1 << 20}}
+    assert ssot.evaluate_wal(full, now=NOW).status == ssot.WalStatus.ERROR
+    for policy, key in (
+        ({"volume_near_pct": float("nan"), "volume_error_pct": float("nan")}, "wal.volume_near_pct"),
+        ({"volume_near_pct": 1000, "volume_error_pct": 1000}, "wal.volume_near_pct"),
+        ({"min_free_fraction": float("nan")}, "wal.min_free_fraction"),
+        ({"hard_limit_factor": -1}, "wal.hard_limit_factor"),
+    ):
+        with pytest.raises(ssot.PolicyKeyError) as e:
+            ssot.evaluate_wal(full, policy, now=NOW)
+        assert e.value.key == key, (policy, e.value)
+    with pytest.raises(ssot.PolicyKeyError) as g:
+        ssot.evaluate_gate("backup", GATE_FACTS, {"disk": {"min_free_pct": float("nan")}}, now=NOW)
+    assert g.value.key == "disk.min_free_pct"
+
+
 def test_results_and_records_are_immutable() -> None:
     w = ssot.evaluate_wal(WAL_FACTS, now=NOW)
     d = ssot.evaluate_gate("backup", GATE_FACTS, now=NOW)

@@ -225,6 +225,9 @@ pub mod wal_api {
     pub fn evaluate_wal(sample: Map, policy: Map, now: Dynamic) -> Res<SsotResult> {
         let facts: ssot_core::wal::WalFacts = from_script(&sample.into(), "sample")?;
         let policy: ssot_core::wal::WalPolicy = from_script(&policy.into(), "policy")?;
+        // The checks a configuration's `[wal]` gets (a NaN or 1000%
+        // threshold judged a full volume OK: found by attack).
+        policy.validate().map_err(core_err)?;
         let r = ssot_core::wal::evaluate(&facts, &policy, time_of(&now)?);
         SsotResult::new("WalReport", &r)
     }
@@ -286,6 +289,7 @@ pub mod gate_api {
         let op: ssot_core::gate::Operation = operation.parse().map_err(core_err)?;
         let facts: ssot_core::gate::GateFacts = from_script(&facts.into(), "facts")?;
         let policy: ssot_core::gate::GatePolicy = from_script(&policy.into(), "policy")?;
+        policy.disk.validate().map_err(core_err)?;
         Decision::new(
             ssot_core::gate::evaluate(op, &facts, &policy, time_of(&now)?),
             None,

@@ -105,3 +105,40 @@ fn report_vectors_through_rhai() {
         "#,
     );
 }
+
+/// Found by attack: `evaluate_wal` took thresholds `ssot.toml` refuses
+/// (1000%) and judged a volume with 1MiB left OK; `evaluate_gate` took a
+/// disk floor of 150%. Each is now the error the configuration gives, naming
+/// the key. (A NaN does not reach the policy here: Rhai values pass through
+/// JSON, where it is null.)
+#[test]
+fn a_pure_evaluators_policy_is_checked_as_the_configurations_is() {
+    let full = "#{wal_bytes: 1073741824, segment_count: 64, volume: #{total_bytes: 107374182400, available_bytes: 1048576}}";
+    let now = "\"2026-02-05T12:00:00Z\"";
+    let status: String = engine()
+        .eval(&format!("evaluate_wal({full}, #{{}}, {now}).status"))
+        .unwrap();
+    assert_eq!(status, "ERROR");
+    for (policy, key) in [
+        (
+            "#{volume_near_pct: 1000.0, volume_error_pct: 1000.0}",
+            "wal.volume_near_pct",
+        ),
+        ("#{min_free_fraction: 2.0}", "wal.min_free_fraction"),
+        ("#{hard_limit_factor: -1.0}", "wal.hard_limit_factor"),
+    ] {
+        let e = engine()
+            .eval::<Dynamic>(&format!("evaluate_wal({full}, {policy}, {now})"))
+            .expect_err(policy)
+            .to_string();
+        assert!(e.contains(key), "{policy}: {e}");
+    }
+    let facts = "#{wal_status: #{state: \"missing\", path: \"wal.status\"}}";
+    let e = engine()
+        .eval::<Dynamic>(&format!(
+            "evaluate_gate(\"backup\", {facts}, #{{disk: #{{min_free_pct: 150.0}}}}, {now})"
+        ))
+        .expect_err("a disk floor of 150%")
+        .to_string();
+    assert!(e.contains("disk.min_free_pct"), "{e}");
+}

@@ -583,3 +583,91 @@ fn a_gap_in_the_gate_log_chain_hides_nothing_and_old_generations_go() {
     );
     assert!(w.state.join("gate.log.1").exists() && w.state.join("gate.log.3").exists());
 }
+
+/// Issue 21: `backup.status` and `restore_drill.status` are read by the
+/// record format (prefixed `last_*`, joined `recent.N_*`). A file as ssot
+/// wrote it reads; a hostile item number (too big for any integer, 0, a
+/// gap, the dotted `recent.1.at`) or half a passed drill is corrupt, named
+/// by file, line and key, and degrades its section: never a panic, a hang
+/// or a silently shorter list.
+#[test]
+fn hostile_recent_items_and_half_prefixed_records_are_corrupt_and_named() {
+    let item = |n: &str, at: &str, artifact: &str| {
+        format!(
+            "recent.{n}_at={at}\nrecent.{n}_artifact={artifact}\nrecent.{n}_location=/b\nrecent.{n}_kind=dump\nrecent.{n}_separate_from_pgdata=yes\n"
+        )
+    };
+    let head = "last_at=2026-02-05T03:00:00Z\nlast_artifact=d2.sql.gz\nlast_location=/b\nlast_kind=dump\nlast_separate_from_pgdata=yes\nlast_complete_at=2026-02-05T03:00:00Z\nlast_complete_artifact=d2.sql.gz\nlast_complete_location=/b\nlast_complete_kind=dump\nlast_complete_separate_from_pgdata=yes\nlast_result=complete\nchecked_at=2026-02-05T03:00:00Z\n";
+    let one = item("1", "2026-02-05T03:00:00Z", "d2.sql.gz");
+    let two = item("2", "2026-02-04T03:00:00Z", "d1.sql.gz");
+    let summary = |w: &World| {
+        let o = w.ssot(&["report", "--format", "json"]);
+        report_section(&o, "backup")["summary"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    let w = World::new();
+    w.healthy();
+    w.write_state("backup.status", &format!("{head}{one}{two}"));
+    let fine = summary(&w);
+    assert!(!fine.contains("corrupt"), "{fine}");
+    let path = w.state.join("backup.status");
+    let path = path.display();
+    // Line 13 is the first `recent` line, line 18 the first of the second item.
+    for (text, want) in [
+        (
+            format!(
+                "{head}{one}{}",
+                item("99999999999999999999", "2026-02-04T03:00:00Z", "d1.sql.gz")
+            ),
+            format!(
+                "{path}:18: key \"recent.99999999999999999999_\": a recent key is recent.N_<field>"
+            ),
+        ),
+        (
+            format!(
+                "{head}{one}{}",
+                item("3", "2026-02-04T03:00:00Z", "d1.sql.gz")
+            ),
+            format!("{path}:18: key \"recent.3_\": recent.2 is missing before it"),
+        ),
+        (
+            format!(
+                "{head}{}{one}",
+                item("0", "2026-02-04T03:00:00Z", "d1.sql.gz")
+            ),
+            format!("{path}:13: key \"recent.0_\": a recent key is recent.N_<field>"),
+        ),
+        (
+            format!("{head}{one}recent.2.at=2026-02-04T03:00:00Z\n"),
+            format!("{path}:18: key \"recent.2.at_\": a recent key is recent.N_<field>"),
+        ),
+        (
+            format!("{head}recent.1_artifact=d2.sql.gz\n"),
+            format!("{path}: missing key \"recent.1_at\""),
+        ),
+    ] {
+        w.write_state("backup.status", &text);
+        let got = summary(&w);
+        assert!(
+            got.contains("corrupt") && got.contains(&want),
+            "{text}\n{got}\nwant {want}"
+        );
+    }
+    // A passed drill is its time and its artifact: half of it is corrupt.
+    w.write_state(
+        "restore_drill.status",
+        "last_drill_at=2026-02-05T04:00:00Z\nlast_result=pass\nlast_artifact=d2.sql.gz\nlast_pass_artifact=d2.sql.gz\n",
+    );
+    let o = w.ssot(&["report", "--format", "json"]);
+    let drill = report_section(&o, "restore_drill")["summary"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let want = format!(
+        "{}: missing key \"last_pass_at\"",
+        w.state.join("restore_drill.status").display()
+    );
+    assert!(drill.contains(&want), "{drill}\nwant {want}");
+}
