@@ -31,9 +31,13 @@
 //!   enclosing node (as [`INLINE`] is, with an empty prefix). Its keys are
 //!   those that start with the prefix, less the enclosing struct's own
 //!   fields (`last_result`) and the keys of a longer prefix beside it
-//!   (`last_complete_`); an `Option` of it is `Some` when there is any
-//!   (a key that is no field of its struct is ignored, as other tools'
-//!   keys are); the field needs `#[serde(default)]`;
+//!   (`last_complete_`); an `Option` of it is `Some` when there is any.
+//!   A key under the prefix that is no field of its struct is otherwise
+//!   ignored, but it alone still makes the `Option` `Some`, so the record
+//!   then lacks its required keys and the file fails closed (`last_note=x`
+//!   without `last_at`): a key under ssot's own prefix is taken as ssot's,
+//!   perhaps mistyped, not as another tool's. The field needs
+//!   `#[serde(default)]`;
 //! * a list under [`joined`] writes item N's fields as `field.N_<name>`
 //!   (`recent.1_at`) instead of `field.N.<name>`.
 //!
