@@ -176,6 +176,7 @@ fn retention_plan(
         && a.out.format == Format::Text
         && p.refused.is_none()
         && p.summary.deleted > 0
+        && req.catalog_format.is_native()
     {
         let hint = format!(
             "to apply exactly this plan: `ssot retention apply` with the same arguments{} and --plan-hash {}\n",
@@ -313,6 +314,7 @@ fn retention_request(a: &RetentionArgs) -> RetentionRequest {
         dir: a.dir.clone(),
         pattern: a.pattern.clone(),
         catalog: a.catalog.clone().map(|p| Catalog::Input(Input::Path(p))),
+        catalog_format: a.catalog_format,
         root: a.root.clone(),
         pgdata: a.pgdata.pgdata.clone(),
         policy: a.policy.patch(),

@@ -388,6 +388,7 @@ pub mod retention_api {
             &ssot_core::RetentionPlanned {
                 profile: "default".into(),
                 plan,
+                commands: Vec::new(),
             },
         )
     }

@@ -671,14 +671,7 @@ impl Ssot {
                     Catalog::Artifacts(a) => a.clone(),
                     Catalog::Input(i) => {
                         let (text, origin) = self.read(i)?;
-                        serde_json::from_str::<Vec<Artifact>>(&text).map_err(|e| {
-                            Error::InputFile {
-                                origin,
-                                line: Some(e.line()),
-                                column: Some(e.column()),
-                                message: format!("not a JSON array of artifacts: {e}"),
-                            }
-                        })?
+                        req.catalog_format.parse(&text, &origin)?
                     }
                 };
                 RetentionSource::Catalog {
@@ -721,7 +714,22 @@ impl Ssot {
         let (source, policy, profile) = self.retention_inputs(req)?;
         let paths = self.protected(req.pgdata.as_deref());
         let plan = retention_plan(&self.ports, &source, &policy, &paths, now)?;
-        Ok(RetentionPlanned { profile, plan })
+        let commands = if plan.refused.is_some() {
+            Vec::new()
+        } else {
+            let ids: Vec<&str> = plan
+                .decisions
+                .iter()
+                .filter(|d| d.action == retention::Action::Delete)
+                .map(|d| d.id.as_str())
+                .collect();
+            req.catalog_format.delete_commands(&ids)
+        };
+        Ok(RetentionPlanned {
+            profile,
+            plan,
+            commands,
+        })
     }
 
     /// Plans and, when `mode` allows, deletes (see [`ApplyMode`]). Under the
@@ -738,6 +746,12 @@ impl Ssot {
         mode: &ApplyMode,
         given: Option<DateTime<Utc>>,
     ) -> Result<ApplyOutcome> {
+        if !req.catalog_format.is_native() {
+            let f = req.catalog_format;
+            return Err(Error::Request(format!(
+                "a {f} catalog is not applied by ssot: `retention plan` with catalog format {f} prints the {f} commands that delete what the plan deletes, bound to its plan hash; review the plan and run them"
+            )));
+        }
         let now = match mode {
             ApplyMode::DryRun => given.unwrap_or_else(|| self.now()),
             _ => self.authorizing_now("retention apply", given)?,
