@@ -180,6 +180,50 @@ mod tests {
         }
     }
 
+    /// `restic snapshots --json` from restic 0.14 (Debian 12): two hosts,
+    /// two path sets, tags, one snapshot taken with TZ=Europe/Berlin.
+    const RESTIC_0_14: &str = include_str!("fixtures/restic-0.14-snapshots.json");
+
+    #[test]
+    fn restic_0_14s_own_listing_reads() {
+        let a = Restic::parse(RESTIC_0_14, "fixture").unwrap();
+        let got: Vec<(&str, String, &str, Vec<String>)> = a
+            .iter()
+            .map(|x| {
+                (
+                    &x.id[..8],
+                    x.created_at.to_rfc3339(),
+                    x.group.as_deref().unwrap(),
+                    x.tags.clone(),
+                )
+            })
+            .collect();
+        let both = r#"host="db1" paths=["/tmp/rfix/srv/a","/tmp/rfix/srv/b"]"#;
+        assert_eq!(
+            got,
+            [
+                (
+                    "81532eee",
+                    "2026-03-01T01:02:03+00:00".to_string(),
+                    both,
+                    vec!["daily".to_string(), "pg".to_string()]
+                ),
+                (
+                    "1aec920f",
+                    "2026-03-02T00:02:03+00:00".to_string(),
+                    both,
+                    vec![]
+                ),
+                (
+                    "95f80f0e",
+                    "2026-03-03T04:05:06+00:00".to_string(),
+                    r#"host="db2" paths=["/tmp/rfix/srv/a"]"#,
+                    vec!["weekly".to_string()]
+                ),
+            ]
+        );
+    }
+
     #[test]
     fn an_empty_listing_is_no_artifact() {
         assert!(Restic::parse("[]", "-").unwrap().is_empty());
