@@ -1,8 +1,10 @@
 //! The restic catalog adapter against the real restic (issue 22): ssot plans
 //! over `restic snapshots --json` with restic's own policy flags and keeps
 //! exactly what `restic forget --dry-run --json` keeps, and the `restic
-//! forget` commands its plan prints, pasted into a shell, leave a repository
-//! that `restic check` passes and that lists exactly ssot's kept set.
+//! forget` commands its plan prints — pasted into a shell, or run by
+//! `retention apply --plan-hash` under the operation lock — leave a
+//! repository that `restic check` passes and that lists exactly ssot's kept
+//! set.
 //!
 //! Each test builds its own repository in a temp dir. Without `restic` on
 //! PATH (scripts/install-test-deps installs it) the tests say so and pass
@@ -181,6 +183,38 @@ impl Repo {
     }
 }
 
+impl Repo {
+    /// `ssot retention apply --catalog-format restic POLICY [--plan-hash H]`
+    /// (JSON), with restic's repository settings in the environment.
+    fn apply(&self, listing: &Path, policy: &[&str], hash: Option<&str>) -> Output {
+        let mut args = vec![
+            "retention",
+            "apply",
+            "--catalog",
+            listing.to_str().unwrap(),
+            "--catalog-format",
+            "restic",
+            "--restic-compat",
+            self.compat,
+            "--format",
+            "json",
+        ];
+        args.extend(policy);
+        if let Some(h) = hash {
+            args.extend(["--plan-hash", h]);
+        }
+        ssot()
+            .args(&args)
+            .env("SSOT_STATE_DIR", self.dir.join("state"))
+            .env("RESTIC_REPOSITORY", &self.repo)
+            .env("RESTIC_PASSWORD", "ssot-test")
+            .env("RESTIC_CACHE_DIR", self.dir.join("cache"))
+            .env("HOME", &self.dir)
+            .output()
+            .unwrap()
+    }
+}
+
 /// The ids of a plan's `keep` (or `delete`) entries.
 fn ids(plan: &Value, key: &str) -> BTreeSet<String> {
     plan[key]
@@ -289,31 +323,20 @@ fn the_printed_forget_commands_pasted_into_a_shell_leave_exactly_the_kept_set() 
         "lines stay readable:\n{block}"
     );
 
-    // Applying through ssot is refused for a restic catalog, nothing deleted.
-    let mut args = vec![
-        "retention",
-        "apply",
-        "--catalog",
-        listing.to_str().unwrap(),
-        "--catalog-format",
-        "restic",
-        "--restic-compat",
-        repo.compat,
-        "--confirm",
-    ];
-    args.extend(policy);
-    let o = ssot()
-        .args(&args)
-        .env("SSOT_STATE_DIR", repo.dir.join("state"))
-        .output()
-        .unwrap();
-    assert_eq!(code(&o), 3, "{}", stderr(&o));
-    assert!(
-        stderr(&o).contains("restic catalog is not applied by ssot"),
-        "{}",
-        stderr(&o)
-    );
-    assert_eq!(repo.snapshot_ids(), before);
+    // A dry run, and a reviewed hash that is not this plan's, run nothing.
+    let stale = "0123456789ab";
+    assert!(!hash.starts_with(stale));
+    for (extra, expected) in [(None, 0), (Some(stale), 1)] {
+        let o = repo.apply(&listing, &policy, extra);
+        assert_eq!(
+            code(&o),
+            expected,
+            "{extra:?}: {}{}",
+            stdout(&o),
+            stderr(&o)
+        );
+        assert_eq!(repo.snapshot_ids(), before, "{extra:?}: nothing deleted");
+    }
 
     // Pasted as printed into a shell, with the operator's repository settings.
     let sh = Command::new("sh")
@@ -343,4 +366,86 @@ fn the_printed_forget_commands_pasted_into_a_shell_leave_exactly_the_kept_set() 
     assert_eq!(ids(&again, "keep"), kept);
     assert!(ids(&again, "delete").is_empty());
     assert!(again.get("commands").is_none(), "{again}");
+}
+
+#[test]
+fn apply_with_the_reviewed_hash_runs_restic_forget_and_leaves_exactly_the_kept_set() {
+    let Some(repo) = Repo::new() else { return };
+    let listing = repo.listing();
+    let before = repo.snapshot_ids();
+    let policy = ["--keep-weekly", "3", "--keep-tag", "pg"];
+    let plan = json(&repo.plan(&listing, &policy, "json"));
+    let kept = ids(&plan, "keep");
+    let deleted = ids(&plan, "delete");
+    assert!(!deleted.is_empty() && !kept.is_empty());
+    assert_eq!(kept, repo.restic_keeps(&policy));
+    let hash = &plan["plan_hash"].as_str().unwrap()[..16];
+
+    // restic failing (a wrong password here) is no verdict: exit 3, the
+    // command and its failure named, nothing reported deleted.
+    let mut args = vec![
+        "retention",
+        "apply",
+        "--catalog",
+        listing.to_str().unwrap(),
+        "--catalog-format",
+        "restic",
+        "--restic-compat",
+        repo.compat,
+        "--plan-hash",
+        hash,
+    ];
+    args.extend(policy);
+    let o = ssot()
+        .args(&args)
+        .env("SSOT_STATE_DIR", repo.dir.join("state"))
+        .env("RESTIC_REPOSITORY", &repo.repo)
+        .env("RESTIC_PASSWORD", "not the password")
+        .env("RESTIC_CACHE_DIR", repo.dir.join("cache"))
+        .env("HOME", &repo.dir)
+        .output()
+        .unwrap();
+    assert_eq!(code(&o), 3, "{}{}", stdout(&o), stderr(&o));
+    assert!(
+        stderr(&o).contains("ssot: restic forget exited with"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(!stdout(&o).contains("deleted"), "{}", stdout(&o));
+    assert_eq!(repo.snapshot_ids(), before);
+
+    let o = repo.apply(&listing, &policy, Some(hash));
+    assert_eq!(code(&o), 0, "{}{}", stdout(&o), stderr(&o));
+    let out = json(&o); // restic's own output went to stderr, not into the JSON
+    assert_eq!(out["applied"], true, "{out}");
+    assert_eq!(out["refused"], Value::Null);
+    let reported: BTreeSet<String> = out["deleted"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(reported, deleted);
+    repo.ok(&["check"]);
+    assert_eq!(
+        repo.snapshot_ids(),
+        kept,
+        "restic lists exactly ssot's kept set"
+    );
+    assert_eq!(&kept | &deleted, before);
+
+    // The same reviewed hash over the old listing again (a retried run):
+    // the ids are gone already, nothing else is deleted. restic 0.14
+    // ignores an id it does not find (exit 0); a restic that fails on it
+    // is no verdict (exit 3) that says to list again.
+    let o = repo.apply(&listing, &policy, Some(hash));
+    match code(&o) {
+        0 => assert_eq!(json(&o)["applied"], true),
+        3 if repo.compat != "0.14" => {
+            assert!(stderr(&o).contains("list again and plan"), "{}", stderr(&o))
+        }
+        c => panic!("exit {c}: {}{}", stdout(&o), stderr(&o)),
+    }
+    repo.ok(&["check"]);
+    assert_eq!(repo.snapshot_ids(), kept);
 }
