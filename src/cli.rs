@@ -449,6 +449,9 @@ pub struct RetentionArgs {
     /// With --catalog: the directory where the artifact ids are entries (needed to apply).
     #[arg(long, value_name = "DIR", requires = "catalog")]
     pub root: Option<PathBuf>,
+    /// With --catalog: its format, ssot (a JSON array of artifacts) or restic (`restic snapshots --json`; the plan ends with the `restic forget` commands to paste).
+    #[arg(long, value_name = "FORMAT", default_value = "ssot", value_parser = parse_from_str::<ssot_core::retention::CatalogFormat>, requires = "catalog")]
+    pub catalog_format: ssot_core::retention::CatalogFormat,
     #[command(flatten)]
     pub pgdata: PgdataArg,
     #[command(flatten)]

@@ -176,6 +176,7 @@ fn retention_plan(
         && a.out.format == Format::Text
         && p.refused.is_none()
         && p.summary.deleted > 0
+        && req.catalog_format.is_native()
     {
         let hint = format!(
             "to apply exactly this plan: `ssot retention apply` with the same arguments{} and --plan-hash {}\n",
@@ -199,11 +200,87 @@ fn retention_apply(
     let e = |e: Error| hint(&e);
     let mode = ApplyMode::from_options(a.confirm, a.plan_hash.clone()).map_err(e)?;
     let req = retention_request(&a.source);
+    if !req.catalog_format.is_native() {
+        return retention_apply_through_tool(ssot, a, &req, &mode, given);
+    }
     let outcome = ssot.apply_retention(&req, &mode, given).map_err(e)?;
     let code = show(&outcome, a.source.out.format);
     if code != exit::NO_VERDICT && a.source.out.format == Format::Text && outcome.dry_run {
         let hint = format!(
             "To apply, re-run with the same arguments{} and --plan-hash {} (or --confirm)\n",
+            without_now(given),
+            outcome.plan.plan_hash
+        );
+        return Ok(emit(&hint).map_or_else(|c| c, |()| code));
+    }
+    Ok(code)
+}
+
+/// `retention apply` over a tool's listing: the core decides and holds the
+/// operation lock; here the tool's commands run (no shell), one after the
+/// other, stopping at the first that fails. Exit 0 applied or dry run, 1
+/// refused (nothing ran), 3 a command failed or could not run (list again
+/// and plan: what it deleted is gone from the new listing).
+fn retention_apply_through_tool(
+    ssot: &Ssot,
+    a: &ApplyArgs,
+    req: &RetentionRequest,
+    mode: &ApplyMode,
+    given: Option<chrono::DateTime<chrono::Utc>>,
+) -> Result<u8, String> {
+    let tool = ssot
+        .hold_tool_retention(req, mode, given)
+        .map_err(|e| hint(&e))?;
+    let mut outcome = tool.outcome;
+    let format = a.source.out.format;
+    if let Some(lock) = &tool.lock {
+        // stdout is ssot's result (text or JSON): the tool's output goes to stderr.
+        let opts = host::RunOptions {
+            capture: true,
+            ..host::RunOptions::default()
+        };
+        for argv in &tool.commands {
+            let ran = host::run_holding(Some(lock), argv, &opts);
+            if let Ok(done) = &ran {
+                let mut err = std::io::stderr().lock();
+                let _ = err.write_all(&done.stdout);
+                let _ = err.write_all(&done.stderr);
+            }
+            let failed = match ran {
+                Ok(done) if done.code == Some(0) => None,
+                Ok(done) => Some(match (done.code, done.signal) {
+                    (Some(c), _) => format!("exited with {c}"),
+                    (None, Some(sig)) => format!("was ended by signal {sig}"),
+                    (None, None) => "ended without an exit status".to_string(),
+                }),
+                Err(f) => Some(format!("could not run: {f}")),
+            };
+            if let Some(why) = failed {
+                eprintln!(
+                    "ssot: {} {} {why}; what it deleted is gone from the tool's next listing: list again and plan",
+                    argv[0],
+                    argv.get(1).map(String::as_str).unwrap_or_default()
+                );
+                return Ok(exit::NO_VERDICT);
+            }
+        }
+        // Every command succeeded: what the plan deletes is deleted.
+        let mut gone: Vec<_> = outcome
+            .plan
+            .decisions
+            .iter()
+            .filter(|d| d.action == ssot_core::retention::Action::Delete)
+            .map(|d| (d.created_at, d.id.clone()))
+            .collect();
+        gone.sort();
+        outcome.deleted = gone.into_iter().map(|(_, id)| id).collect();
+        outcome.applied = true;
+    }
+    let code = show(&outcome, format);
+    if code != exit::NO_VERDICT && format == Format::Text && outcome.dry_run {
+        let hint = format!(
+            "To run the {} commands under the operation lock, re-run with the same arguments{} and --plan-hash {}\n",
+            req.catalog_format,
             without_now(given),
             outcome.plan.plan_hash
         );
@@ -313,6 +390,7 @@ fn retention_request(a: &RetentionArgs) -> RetentionRequest {
         dir: a.dir.clone(),
         pattern: a.pattern.clone(),
         catalog: a.catalog.clone().map(|p| Catalog::Input(Input::Path(p))),
+        catalog_format: a.catalog_format,
         root: a.root.clone(),
         pgdata: a.pgdata.pgdata.clone(),
         policy: a.policy.patch(),

@@ -201,7 +201,8 @@ pub use ops::{
     BackupRecorded, BackupRequest, Brief, Catalog, ConfigView, ContractRequest, DrDrillRecorded,
     DrDrillRequest, DrillResult, GateRequest, InlineText, Input, Outcome, Ports, ReportFormat,
     ReportRequest, RestoreDrillRecorded, RestoreDrillRequest, RetentionPlanned, RetentionRequest,
-    Ssot, StageChecks, StatusView, VerifyOutcome, WalCheck, WalCheckRequest, DRILL_MARKER,
+    Ssot, StageChecks, StatusView, ToolApply, VerifyOutcome, WalCheck, WalCheckRequest,
+    DRILL_MARKER,
 };
 
 /// The documentation's Rust examples (the book's "Embedding" page), compiled and

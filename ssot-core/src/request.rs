@@ -133,6 +133,10 @@ pub struct RetentionRequest {
     pub pattern: Option<String>,
     /// A catalog of artifacts instead of a directory.
     pub catalog: Option<Catalog>,
+    /// The format of a catalog input: `ssot` (a JSON array of artifacts,
+    /// the default) or a tool's own listing (`restic`: `restic snapshots
+    /// --json`), whose plans print the tool's delete commands.
+    pub catalog_format: crate::retention::CatalogFormat,
     /// With a catalog: the directory where the artifact ids are entries (needed to apply).
     pub root: Option<PathBuf>,
     /// PGDATA, which an artifact root must never hold [default: the configuration's].

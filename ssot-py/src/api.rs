@@ -656,6 +656,7 @@ pub fn plan_retention(
     Ok(RetentionPlan::from(ssot_core::RetentionPlanned {
         profile: "default".into(),
         plan,
+        commands: Vec::new(),
     }))
 }
 

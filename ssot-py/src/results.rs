@@ -306,6 +306,7 @@ result_class! {
         RetentionPlan::from(ssot_core::RetentionPlanned {
             profile: self.0.profile.clone(),
             plan: self.0.plan.clone(),
+            commands: Vec::new(),
         })
     }
     fn __repr__(&self) -> String {

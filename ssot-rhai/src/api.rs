@@ -392,6 +392,7 @@ pub mod retention_api {
             &ssot_core::RetentionPlanned {
                 profile: "default".into(),
                 plan,
+                commands: Vec::new(),
             },
         )
     }

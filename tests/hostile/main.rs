@@ -35,6 +35,7 @@ mod runbooks;
 mod secrets;
 mod stage_claims;
 mod state_files;
+mod tool_listings;
 mod wal_rates;
 mod wal_truth;
 

@@ -45,7 +45,7 @@ pub use results::{
     BackupRecorded, ConfigView, DrDrillRecorded, RestoreDrillRecorded, RetentionPlanned,
     StageChecks, StatusView, VerifyOutcome,
 };
-pub use retention::ApplyOutcome;
+pub use retention::{ApplyOutcome, ToolApply};
 pub use text::Brief;
 pub use wal_check::WalCheck;
 

@@ -26,11 +26,29 @@ pub struct RetentionPlanned {
     pub profile: String,
     /// The plan.
     pub plan: RetentionPlan,
+    /// For a tool's catalog (not ssot's own): the tool's commands (argv)
+    /// that delete what the plan deletes; empty for ssot's own catalog and
+    /// for a refused plan.
+    pub commands: Vec<Vec<String>>,
 }
 
 impl Serialize for RetentionPlanned {
+    /// The plan's JSON, with `commands` when there are any.
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        self.plan.serialize(s)
+        if self.commands.is_empty() {
+            return self.plan.serialize(s);
+        }
+        #[derive(Serialize)]
+        struct WithCommands<'a> {
+            #[serde(flatten)]
+            plan: &'a RetentionPlan,
+            commands: &'a [Vec<String>],
+        }
+        WithCommands {
+            plan: &self.plan,
+            commands: &self.commands,
+        }
+        .serialize(s)
     }
 }
 

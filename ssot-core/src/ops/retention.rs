@@ -318,6 +318,21 @@ pub struct ApplyOutcome {
     pub profile: String,
 }
 
+/// A tool's catalog applied through the tool ([`Ssot::hold_tool_retention`]):
+/// what to run, and the lock to hold while it runs.
+#[derive(Debug)]
+#[must_use]
+pub struct ToolApply {
+    /// The plan, not yet applied: `refused` set when nothing may run,
+    /// `dry_run` when nothing was asked to; the caller sets `applied` and
+    /// `deleted` once the commands succeeded.
+    pub outcome: ApplyOutcome,
+    /// The tool's commands (argv, no shell), in order; empty when nothing runs.
+    pub commands: Vec<Vec<String>>,
+    /// The operation lock, held while the commands run; `None` when nothing runs.
+    pub lock: Option<Held>,
+}
+
 /// Plans and, when `mode` allows, deletes. Under the operation lock and the
 /// root's lock; deletions oldest first, each journalled before the next.
 /// The root is opened once and every step goes through that descriptor.
@@ -671,14 +686,7 @@ impl Ssot {
                     Catalog::Artifacts(a) => a.clone(),
                     Catalog::Input(i) => {
                         let (text, origin) = self.read(i)?;
-                        serde_json::from_str::<Vec<Artifact>>(&text).map_err(|e| {
-                            Error::InputFile {
-                                origin,
-                                line: Some(e.line()),
-                                column: Some(e.column()),
-                                message: format!("not a JSON array of artifacts: {e}"),
-                            }
-                        })?
+                        req.catalog_format.parse(&text, &origin)?
                     }
                 };
                 RetentionSource::Catalog {
@@ -721,7 +729,116 @@ impl Ssot {
         let (source, policy, profile) = self.retention_inputs(req)?;
         let paths = self.protected(req.pgdata.as_deref());
         let plan = retention_plan(&self.ports, &source, &policy, &paths, now)?;
-        Ok(RetentionPlanned { profile, plan })
+        let commands = if plan.refused.is_some() {
+            Vec::new()
+        } else {
+            let ids: Vec<&str> = plan
+                .decisions
+                .iter()
+                .filter(|d| d.action == retention::Action::Delete)
+                .map(|d| d.id.as_str())
+                .collect();
+            req.catalog_format.delete_commands(&ids)
+        };
+        Ok(RetentionPlanned {
+            profile,
+            plan,
+            commands,
+        })
+    }
+
+    /// For a backup tool's catalog (`catalog_format` not `ssot`): plans as
+    /// [`Self::plan_retention`] and decides whether the tool's delete
+    /// commands may run, which the caller then runs (no shell) holding the
+    /// returned operation lock, and records as deleted only if every
+    /// command succeeded. In order: [`ApplyMode::DryRun`] runs nothing; a
+    /// refused plan (over `max_delete`, ...) or one whose hash does not
+    /// start with the reviewed `--plan-hash` runs nothing (`refused` says
+    /// why); another operation holding the lock runs nothing. Otherwise
+    /// the lock is taken (a gated backup cannot start while the tool
+    /// deletes, and the other way round) and returned with the commands.
+    /// A deleting run uses the real time ([`Ssot::authorizing_now`]).
+    pub fn hold_tool_retention(
+        &self,
+        req: &RetentionRequest,
+        mode: &ApplyMode,
+        given: Option<DateTime<Utc>>,
+    ) -> Result<ToolApply> {
+        if req.catalog_format.is_native() {
+            return Err(Error::Request(
+                "ssot's own catalog is applied by apply_retention, not through a tool".into(),
+            ));
+        }
+        let now = match mode {
+            ApplyMode::DryRun => given.unwrap_or_else(|| self.now()),
+            _ => self.authorizing_now("retention apply", given)?,
+        };
+        let planned = self.plan_retention(req, now)?;
+        let mut outcome = ApplyOutcome::not_applied(
+            planned.plan.clone(),
+            planned.plan.refused.clone(),
+            mode,
+            &planned.profile,
+        );
+        let refuse = |mut o: ApplyOutcome, why: String| ToolApply {
+            outcome: {
+                o.refused = Some(why);
+                o
+            },
+            commands: Vec::new(),
+            lock: None,
+        };
+        if *mode == ApplyMode::DryRun || outcome.refused.is_some() {
+            return Ok(ToolApply {
+                outcome,
+                commands: planned.commands,
+                lock: None,
+            });
+        }
+        if let ApplyMode::PlanHash(h) = mode {
+            retention::check_plan_hash_prefix(h)?;
+            let h = h.to_ascii_lowercase();
+            if !planned.plan.plan_hash.starts_with(&h) {
+                return Ok(refuse(
+                    outcome,
+                    format!(
+                        "the plan computed now ({}) is not the reviewed plan {h}: the listing or the policy changed; review the new plan",
+                        planned.plan.plan_hash
+                    ),
+                ));
+            }
+        }
+        if planned.commands.is_empty() {
+            outcome.applied = true;
+            return Ok(ToolApply {
+                outcome,
+                commands: Vec::new(),
+                lock: None,
+            });
+        }
+        let holder = format!(
+            "retention apply ({}) through {} by pid {} since {}",
+            planned.profile,
+            req.catalog_format,
+            std::process::id(),
+            timestamp(now)
+        );
+        let lock = match self.ports.state.try_operation_lock(&holder) {
+            Ok(h) => h,
+            Err(Error::Locked { holder, path }) => {
+                let who = holder.unwrap_or_else(|| path.display().to_string());
+                return Ok(refuse(
+                    outcome,
+                    format!("another operation holds the lock: {who}"),
+                ));
+            }
+            Err(e) => return Err(e),
+        };
+        Ok(ToolApply {
+            outcome,
+            commands: planned.commands,
+            lock: Some(lock),
+        })
     }
 
     /// Plans and, when `mode` allows, deletes (see [`ApplyMode`]). Under the
@@ -738,6 +855,12 @@ impl Ssot {
         mode: &ApplyMode,
         given: Option<DateTime<Utc>>,
     ) -> Result<ApplyOutcome> {
+        if !req.catalog_format.is_native() {
+            let f = req.catalog_format;
+            return Err(Error::Request(format!(
+                "a {f} catalog is not applied by ssot's own deletion: `retention plan` with catalog format {f} prints the {f} commands that delete what the plan deletes, bound to its plan hash; review the plan and run them (the CLI's `retention apply --plan-hash` runs them under the operation lock)"
+            )));
+        }
         let now = match mode {
             ApplyMode::DryRun => given.unwrap_or_else(|| self.now()),
             _ => self.authorizing_now("retention apply", given)?,

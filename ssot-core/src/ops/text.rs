@@ -397,7 +397,11 @@ impl fmt::Display for Brief<'_> {
 
 impl fmt::Display for RetentionPlanned {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&retention_plan(&self.plan, &self.profile))
+        f.write_str(&retention_plan(&self.plan, &self.profile))?;
+        f.write_str(&crate::retention::catalog::render_commands(
+            &self.commands,
+            &self.plan.plan_hash,
+        ))
     }
 }
 

@@ -26,6 +26,7 @@
 //!    a percentage of all artifacts) is refused as a whole, not truncated.
 
 pub mod apply;
+pub mod catalog;
 pub mod guard;
 pub mod journal;
 pub mod restic;
@@ -40,6 +41,7 @@ mod policy;
 mod reason;
 
 pub use artifact::{validate_id, Artifact, ArtifactState};
+pub use catalog::{CatalogAdapter, CatalogFormat};
 pub use knobs::{Knob, KnobKind, KNOBS};
 pub use plan::{
     check_plan_hash_prefix, first_cycle, plan, plan_hash, Action, ArtifactDecision, RetentionPlan,
